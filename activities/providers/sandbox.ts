@@ -1,0 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../lib/logger';
+import type { PushProvider } from './push-provider';
+
+/**
+ * The provider used when a channel has no credentials: it accepts every push, logs it and
+ * records it under a `sandbox-*` name so nobody mistakes it for a real delivery.
+ */
+export function createSandboxPushProvider(platformProvider: string, logger: Logger): PushProvider {
+  const name = `sandbox-${platformProvider}`;
+  return {
+    name,
+    mode: 'sandbox',
+    async send(target, message, attemptId) {
+      const providerMessageId = `sandbox-${randomUUID()}`;
+      logger.info(
+        { provider: name, attemptId, deviceId: target.deviceId, orderId: message.orderId, title: message.title },
+        'sandbox push accepted (no credentials configured; nothing left this machine)',
+      );
+      return { provider: name, providerMessageId };
+    },
+    async close() {},
+  };
+}

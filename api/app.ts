@@ -1,0 +1,40 @@
+import express from 'express';
+import type { Client, Connection } from '@temporalio/client';
+import type { Db } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import { authenticate } from './auth';
+import { errorHandler, notFoundHandler } from './errors';
+import type { Intake } from './intake';
+import { apiKeyRoutes } from './routes/api-keys';
+import { customerRoutes } from './routes/customers';
+import { healthRoutes } from './routes/health';
+import { historyRoutes } from './routes/history';
+import { orderEventRoutes } from './routes/order-events';
+
+export interface AppDependencies {
+  db: Db;
+  temporal: Client;
+  connection: Connection;
+  intake: Intake;
+  logger: Logger;
+}
+
+export function createApp({ db, temporal, connection, intake, logger }: AppDependencies): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '256kb', strict: false }));
+  app.use(healthRoutes(db, connection));
+
+  const v1 = express.Router();
+  v1.use(authenticate(db));
+  v1.use(orderEventRoutes(db, intake));
+  v1.use(customerRoutes(db));
+  v1.use(historyRoutes(db, temporal));
+  v1.use(apiKeyRoutes(db));
+  app.use('/v1', v1);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,138 @@
+import type { Client } from '@temporalio/client';
+import { TypedSearchAttributes, type Duration } from '@temporalio/common';
+import { orderWorkflowId, type OrderEvent } from '../domain';
+import type { Db } from '../lib/db';
+import { Prisma } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import type { orderNotificationWorkflow } from '../workflows/order-notification';
+import { orderEventSignal, searchAttributes } from '../workflows/definitions';
+import { HttpError } from './errors';
+import type { OrderEventInput } from './schemas';
+
+export interface IntakeOptions {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  logger: Logger;
+  orderLinger: string;
+  orderIdleTimeout: string;
+}
+
+export interface AcceptedEvent {
+  eventId: string;
+  workflowId: string;
+  duplicate: boolean;
+  /** False when Temporal could not be reached; the relay signals the stored event later. */
+  signalled: boolean;
+}
+
+type StoredEvent = Prisma.OrderEventGetPayload<object>;
+
+/**
+ * Intake stores every accepted event first (the outbox), then signals its order's workflow.
+ * An event stored but not yet signalled is never lost: the relay picks it up.
+ */
+export function createIntake(options: IntakeOptions) {
+  const { db, temporal, taskQueue, logger } = options;
+
+  async function signal(row: StoredEvent): Promise<void> {
+    const event: OrderEvent = {
+      eventId: row.eventId,
+      orderId: row.orderId,
+      customerId: row.customerId,
+      status: row.status as OrderEvent['status'],
+      occurredAt: row.occurredAt.toISOString(),
+      source: row.source,
+      data: (row.data ?? {}) as Record<string, unknown>,
+      receivedAt: row.receivedAt.toISOString(),
+    };
+    await temporal.workflow.signalWithStart<typeof orderNotificationWorkflow, [OrderEvent]>('orderNotificationWorkflow', {
+      workflowId: orderWorkflowId(event.orderId),
+      taskQueue,
+      args: [{ orderId: event.orderId, customerId: event.customerId, lingerAfterTerminal: options.orderLinger as Duration, idleTimeout: options.orderIdleTimeout as Duration }],
+      signal: orderEventSignal,
+      signalArgs: [event],
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: searchAttributes.orderId, value: event.orderId },
+        { key: searchAttributes.customerId, value: event.customerId },
+        { key: searchAttributes.orderStatus, value: event.status },
+        { key: searchAttributes.notificationState, value: 'waiting-for-events' },
+      ]),
+    });
+    await db.orderEvent.update({ where: { eventId: row.eventId }, data: { signalledAt: new Date() } });
+  }
+
+  async function accept(input: OrderEventInput): Promise<AcceptedEvent> {
+    const workflowId = orderWorkflowId(input.orderId);
+    const created = await db.orderEvent.createManyAndReturn({
+      data: [
+        {
+          eventId: input.eventId,
+          orderId: input.orderId,
+          customerId: input.customerId,
+          status: input.status,
+          occurredAt: new Date(input.occurredAt),
+          source: input.source,
+          data: input.data as Prisma.InputJsonValue,
+        },
+      ],
+      skipDuplicates: true,
+    });
+    let row = created[0];
+    const duplicate = !row;
+    if (!row) {
+      row = (await db.orderEvent.findUnique({ where: { eventId: input.eventId } }))!;
+      if (row.orderId !== input.orderId || row.status !== input.status || row.customerId !== input.customerId) {
+        throw new HttpError(409, 'event_id_conflict', `eventId ${input.eventId} was already used for a different event (order ${row.orderId}, status ${row.status})`, [
+          { field: 'eventId', reason: 'already used for a different event' },
+        ]);
+      }
+      if (row.signalledAt) return { eventId: row.eventId, workflowId, duplicate, signalled: true };
+    }
+    try {
+      await signal(row);
+      return { eventId: row.eventId, workflowId, duplicate, signalled: true };
+    } catch (err) {
+      logger.warn({ err, eventId: row.eventId, orderId: row.orderId, workflowId }, 'signal failed; the relay will retry');
+      return { eventId: row.eventId, workflowId, duplicate, signalled: false };
+    }
+  }
+
+  /** Signals stored events that were never signalled (Temporal was down, or the API died in between). */
+  async function relayPending(olderThanMs = 2000, batch = 100): Promise<number> {
+    // Several API instances may relay the same row; the workflow drops a signal for an event it already has.
+    const rows = await db.orderEvent.findMany({
+      where: { signalledAt: null, receivedAt: { lt: new Date(Date.now() - olderThanMs) } },
+      orderBy: { receivedAt: 'asc' },
+      take: batch,
+    });
+    let relayed = 0;
+    for (const row of rows) {
+      try {
+        await signal(row);
+        relayed++;
+      } catch (err) {
+        logger.warn({ err, eventId: row.eventId }, 'relay could not signal; will retry');
+        break;
+      }
+    }
+    if (relayed) logger.info({ relayed }, 'relayed stored events to their workflows');
+    return relayed;
+  }
+
+  function startRelay(intervalMs = 2000): () => Promise<void> {
+    let running: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      running = running.then(() => relayPending().catch((err) => logger.warn({ err }, 'relay pass failed')));
+    }, intervalMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
+  }
+
+  return { accept, relayPending, startRelay };
+}
+
+export type Intake = ReturnType<typeof createIntake>;

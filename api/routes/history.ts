@@ -1,0 +1,110 @@
+import { Router } from 'express';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { orderWorkflowId } from '../../domain';
+import type { Db } from '../../lib/db';
+import { Prisma } from '../../lib/db';
+import { requireScope } from '../auth';
+import { HttpError, validationError } from '../errors';
+import { pageQuerySchema, pathIdSchema } from '../schemas';
+import { orderStateQuery } from '../../workflows/definitions';
+
+type NotificationRow = Prisma.NotificationGetPayload<{ include: { attempts: true } }>;
+
+function notificationView(n: NotificationRow) {
+  return {
+    notificationId: n.id,
+    orderId: n.orderId,
+    customerId: n.customerId,
+    eventId: n.eventId,
+    type: n.type,
+    priority: n.priority,
+    category: n.category,
+    channel: n.channel,
+    status: n.status,
+    suppressionReason: n.suppressionReason,
+    failureReason: n.failureReason,
+    template: n.templateId ? { id: n.templateId, version: n.templateVersion, locale: n.locale } : null,
+    title: n.title,
+    body: n.body,
+    createdAt: n.createdAt,
+    sentAt: n.sentAt,
+    deliveredAt: n.deliveredAt,
+    attempts: n.attempts.map((a) => ({
+      attemptId: a.id,
+      deviceId: a.deviceId,
+      channel: a.channel,
+      provider: a.provider,
+      status: a.status,
+      attemptNumber: a.attemptNumber,
+      providerMessageId: a.providerMessageId,
+      errorCode: a.errorCode,
+      errorMessage: a.errorMessage,
+      startedAt: a.startedAt,
+      finishedAt: a.finishedAt,
+    })),
+  };
+}
+
+const encodeCursor = (n: { createdAt: Date; id: string }) =>
+  Buffer.from(JSON.stringify([n.createdAt.toISOString(), n.id])).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(createdAt);
+    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    return { createdAt: date, id };
+  } catch {
+    throw new HttpError(400, 'validation_failed', 'invalid cursor: use the nextCursor of a previous page', [{ field: 'cursor', reason: 'is not a cursor this API issued' }]);
+  }
+}
+
+function idParam(name: string, raw: unknown): string {
+  const parsed = pathIdSchema.safeParse(raw);
+  if (!parsed.success) throw new HttpError(400, 'validation_failed', `invalid ${name}: ${parsed.error.issues[0]!.message}`, [{ field: name, reason: parsed.error.issues[0]!.message }]);
+  return parsed.data;
+}
+
+/** Delivery history (newest first, cursor-paginated) and the live state of an order's workflow. */
+export function historyRoutes(db: Db, temporal: Client): Router {
+  const router = Router();
+
+  async function page(where: Prisma.NotificationWhereInput, query: unknown) {
+    const parsed = pageQuerySchema.safeParse(query);
+    if (!parsed.success) throw validationError(parsed.error, 'query');
+    const { limit, cursor } = parsed.data;
+    const after = cursor ? decodeCursor(cursor) : null;
+    const rows = await db.notification.findMany({
+      where: after
+        ? { AND: [where, { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }] }
+        : where,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+      include: { attempts: { orderBy: { startedAt: 'asc' } } },
+    });
+    const items = rows.slice(0, limit);
+    return { items: items.map(notificationView), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };
+  }
+
+  router.get('/orders/:orderId/notifications', requireScope('read'), async (req, res) => {
+    res.json(await page({ orderId: idParam('orderId', req.params.orderId) }, req.query));
+  });
+
+  router.get('/customers/:customerId/notifications', requireScope('read'), async (req, res) => {
+    res.json(await page({ customerId: idParam('customerId', req.params.customerId) }, req.query));
+  });
+
+  router.get('/orders/:orderId/state', requireScope('read'), async (req, res) => {
+    const orderId = idParam('orderId', req.params.orderId);
+    const handle = temporal.workflow.getHandle(orderWorkflowId(orderId));
+    try {
+      const [state, description] = await Promise.all([handle.query(orderStateQuery), handle.describe()]);
+      res.json({ workflowId: handle.workflowId, runId: description.runId, runStatus: description.status.name, ...state });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `no workflow for order ${orderId}`);
+      throw err;
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,55 @@
+import http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import type { HeraldConfig } from '../lib/config';
+import { requireDatabaseUrl } from '../lib/config';
+import { createDb } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import { createApp } from './app';
+import { ensureApiKey } from './auth';
+import { createIntake } from './intake';
+
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Connects to Temporal and PostgreSQL, serves the HTTP API and runs the intake relay. */
+export async function startApi(config: HeraldConfig, logger: Logger, port = config.port): Promise<RunningApi> {
+  const db = createDb(requireDatabaseUrl(config), { max: 20 });
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  if (config.adminKey) await ensureApiKey(db, config.adminKey, 'admin (HERALD_ADMIN_KEY)', ['admin']);
+  else if ((await db.apiKey.count({ where: { revokedAt: null } })) === 0) {
+    logger.warn('no API key exists: set HERALD_ADMIN_KEY to create an admin key');
+  }
+  const intake = createIntake({
+    db,
+    temporal,
+    taskQueue: config.taskQueue,
+    logger,
+    orderLinger: config.orderLinger,
+    orderIdleTimeout: config.orderIdleTimeout,
+  });
+  const stopRelay = intake.startRelay();
+  const app = createApp({ db, temporal, connection, intake, logger });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '0.0.0.0', resolve);
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://127.0.0.1:${boundPort}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await stopRelay();
+      await connection.close();
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Priority } from './order-status';
+
+export const CHANNELS = ['push', 'email', 'sms', 'inapp'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const PLATFORMS = ['ios', 'android', 'web'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export const CATEGORIES = ['transactional', 'marketing'] as const;
+
+/** Lifecycle of one notification (one message for one order event on one channel). */
+export type NotificationStatus = 'queued' | 'sent' | 'delivered' | 'opened' | 'clicked' | 'failed' | 'suppressed';
+
+/** Lifecycle of one attempt to hand a notification to a provider for one device or address. */
+export type AttemptStatus = 'sending' | 'sent' | 'failed';
+
+export type SuppressionReason =
+  | 'out_of_order'
+  | 'unknown_customer'
+  | 'preference'
+  | 'no_device'
+  | 'quiet_hours'
+  | 'frequency_cap'
+  | 'superseded';
+
+/** A device the workflow may push to, as loaded by the recipient-context activity. */
+export interface PushTarget {
+  deviceId: string;
+  platform: Platform;
+  token: string;
+  app: string | null;
+}
+
+export interface RenderedPush {
+  title: string;
+  body: string;
+  templateId: string;
+  templateKey: string;
+  templateVersion: number;
+  locale: string;
+}
+
+export interface PushMessage {
+  notificationId: string;
+  orderId: string;
+  title: string;
+  body: string;
+  priority: Priority;
+  /** Later messages for the same order replace earlier ones on the device. */
+  collapseKey: string;
+  data: Record<string, string>;
+}
+
+/** Outcome of one push to one device, as the workflow sees it. */
+export interface PushOutcome {
+  deviceId: string;
+  status: 'sent' | 'failed';
+  provider: string;
+  providerMessageId?: string | null;
+  error?: string;
+}

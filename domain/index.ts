@@ -1,0 +1,5 @@
+// Domain types and rules shared by workflows, activities and the API. No Node built-ins, no Prisma.
+export * from './order-status';
+export * from './order-event';
+export * from './delivery';
+export * from './locale';

@@ -1,0 +1,76 @@
+// Every environment variable Herald reads, in one place (the README lists the same).
+export interface ApnsSettings {
+  keyFile: string;
+  keyId: string;
+  teamId: string;
+  topic: string;
+  production: boolean;
+  endpoint?: string;
+  caFile?: string;
+}
+
+export interface FcmSettings {
+  credentialsFile: string;
+  endpoint?: string;
+  caFile?: string;
+}
+
+export interface HeraldConfig {
+  port: number;
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  databaseUrl: string | undefined;
+  adminKey: string | undefined;
+  dataDir: string;
+  apns: ApnsSettings | null;
+  fcm: FcmSettings | null;
+  /** How long a finished order's workflow still listens for a late refund. */
+  orderLinger: string;
+  /** How long a quiet order's workflow stays open before completing (a later event starts a new run). */
+  orderIdleTimeout: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const nonEmpty = (value: string | undefined): string | undefined => (value && value.trim() !== '' ? value.trim() : undefined);
+
+export function loadConfig(env: Env = process.env): HeraldConfig {
+  const apnsKeyFile = nonEmpty(env.APNS_KEY_FILE);
+  const fcmCredentials = nonEmpty(env.FCM_CREDENTIALS_FILE);
+  if (apnsKeyFile) {
+    for (const name of ['APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_TOPIC']) {
+      if (!nonEmpty(env[name])) throw new Error(`${name} must be set when APNS_KEY_FILE is set`);
+    }
+  }
+  return {
+    port: Number(env.PORT ?? 3000),
+    temporalAddress: nonEmpty(env.TEMPORAL_ADDRESS) ?? '127.0.0.1:7233',
+    temporalNamespace: nonEmpty(env.TEMPORAL_NAMESPACE) ?? 'default',
+    taskQueue: nonEmpty(env.HERALD_TASK_QUEUE) ?? 'herald-orders',
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    adminKey: nonEmpty(env.HERALD_ADMIN_KEY),
+    dataDir: nonEmpty(env.HERALD_DATA_DIR) ?? 'data',
+    apns: apnsKeyFile
+      ? {
+          keyFile: apnsKeyFile,
+          keyId: env.APNS_KEY_ID!.trim(),
+          teamId: env.APNS_TEAM_ID!.trim(),
+          topic: env.APNS_TOPIC!.trim(),
+          production: /^(1|true|yes)$/i.test(env.APNS_PRODUCTION ?? ''),
+          endpoint: nonEmpty(env.APNS_ENDPOINT),
+          caFile: nonEmpty(env.APNS_CA_FILE),
+        }
+      : null,
+    fcm: fcmCredentials
+      ? { credentialsFile: fcmCredentials, endpoint: nonEmpty(env.FCM_ENDPOINT), caFile: nonEmpty(env.FCM_CA_FILE) }
+      : null,
+    orderLinger: nonEmpty(env.HERALD_ORDER_LINGER) ?? '7 days',
+    orderIdleTimeout: nonEmpty(env.HERALD_ORDER_IDLE_TIMEOUT) ?? '30 days',
+  };
+}
+
+export function requireDatabaseUrl(config: HeraldConfig): string {
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is not set (npm start sets it for the embedded PostgreSQL)');
+  return config.databaseUrl;
+}

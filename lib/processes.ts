@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { spawnManaged, terminate, type ManagedChild } from './embedded';
+import { PROJECT_ROOT } from './tools';
+
+export type HeraldRole = 'worker' | 'api';
+
+export interface HeraldProcess {
+  role: HeraldRole;
+  pid: number;
+  managed: ManagedChild;
+  /** Last lines of its output, for error messages. */
+  output(): string;
+  /** Graceful stop: SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** Abrupt death, as in a crash or an OOM kill. */
+  kill(): Promise<void>;
+}
+
+const ENTRY: Record<HeraldRole, string> = { worker: 'workers/main.ts', api: 'api/main.ts' };
+
+/** Starts the worker or the API as its own Node process, as `npm run worker` / `npm run api` would. */
+export function spawnHeraldProcess(
+  role: HeraldRole,
+  env: NodeJS.ProcessEnv,
+  options: { logFile?: string; echo?: boolean } = {},
+): HeraldProcess {
+  const tsx = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+  const managed = spawnManaged(tsx, [ENTRY[role]], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, HERALD_SERVICE: `herald-${role}`, ...env },
+    logFile: options.logFile,
+    exitSignal: 'SIGTERM',
+  });
+  if (options.echo) {
+    managed.child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+    managed.child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  }
+  return {
+    role,
+    pid: managed.child.pid ?? -1,
+    managed,
+    output: () => managed.tail.toString(),
+    stop: (graceMs = 15_000) => terminate(managed, [['SIGTERM', graceMs], ['SIGKILL', 5_000]]),
+    kill: () => terminate(managed, [['SIGKILL', 5_000]]),
+  };
+}
+
+/** Polls a URL until it answers 2xx or the process dies or the time runs out. */
+export async function waitForHttp(url: string, process_: HeraldProcess | null, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (process_?.managed.hasExited()) throw new Error(`${process_.role} exited before ${url} answered:\n${process_.output()}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not become ready within ${timeoutMs} ms (last: ${last})${process_ ? `\n${process_.output()}` : ''}`);
+}

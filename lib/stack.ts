@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
+import { migrateDatabase, startEmbeddedPostgres, startTemporalDevServer, type EmbeddedPostgres, type TemporalDevServer } from './embedded';
+import { spawnHeraldProcess, waitForHttp, type HeraldProcess } from './processes';
+import { registerSearchAttributes } from './search-attributes';
+import { createDb } from './db';
+import { ensureDefaultTemplates } from './seed';
+
+export interface StackOptions {
+  /** Where PostgreSQL data, the Temporal SQLite file and logs live. */
+  dataDir: string;
+  /** Keep data across starts (npm start) or throw it away (tests, benchmark). */
+  persistent: boolean;
+  /** An existing Temporal frontend; when unset a dev server is started. */
+  temporalAddress?: string;
+  temporalNamespace?: string;
+  temporalPort?: number;
+  /** Web UI port of the embedded dev server; null runs it headless. */
+  temporalUiPort?: number | null;
+  /** An existing PostgreSQL; when unset an embedded one is started. */
+  databaseUrl?: string;
+  postgresPort?: number;
+  apiPort: number;
+  adminKey: string;
+  /** Extra environment for the worker and API (provider settings, log level...). */
+  env?: NodeJS.ProcessEnv;
+  /** Mirror the worker's and API's logs on this process's output. */
+  echo?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  apiUrl: string;
+  uiUrl: string | null;
+  temporalAddress: string;
+  databaseUrl: string;
+  /** The environment the worker and API run with. */
+  env: NodeJS.ProcessEnv;
+  worker: HeraldProcess;
+  api: HeraldProcess;
+  startWorker(): Promise<HeraldProcess>;
+  stop(): Promise<void>;
+}
+
+/** Starts what is missing of Temporal and PostgreSQL, migrates, then runs the worker and the API as processes. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => undefined);
+  const logDir = path.join(options.dataDir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    cleanups.length = 0;
+  };
+
+  try {
+    let pg: EmbeddedPostgres | null = null;
+    let databaseUrl = options.databaseUrl;
+    if (!databaseUrl) {
+      log('starting embedded PostgreSQL...');
+      pg = await startEmbeddedPostgres({
+        dataDir: path.resolve(options.dataDir, 'pg'),
+        port: options.postgresPort,
+        persistent: options.persistent,
+        logFile: path.join(logDir, 'postgres.log'),
+        detached: true,
+      });
+      cleanups.push(() => pg!.stop());
+      databaseUrl = pg.url;
+    }
+    log('applying database migrations...');
+    await migrateDatabase(databaseUrl);
+    const db = createDb(databaseUrl, { max: 2 });
+    await ensureDefaultTemplates(db);
+    await db.$disconnect();
+
+    let temporal: TemporalDevServer | null = null;
+    let temporalAddress = options.temporalAddress;
+    const namespace = options.temporalNamespace ?? 'default';
+    if (!temporalAddress) {
+      log('starting Temporal dev server...');
+      temporal = await startTemporalDevServer({
+        dbFile: options.persistent ? path.resolve(options.dataDir, 'temporal.db') : undefined,
+        port: options.temporalPort,
+        uiPort: options.temporalUiPort,
+        namespace,
+        searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+        logFile: path.join(logDir, 'temporal.log'),
+        detached: true,
+      });
+      cleanups.push(() => temporal!.stop());
+      temporalAddress = temporal.address;
+    } else {
+      const connection = await Connection.connect({ address: temporalAddress });
+      try {
+        await registerSearchAttributes(connection, namespace);
+      } catch (err) {
+        log(`could not register search attributes on ${temporalAddress} (register them by hand, see README): ${String(err)}`);
+      } finally {
+        await connection.close();
+      }
+    }
+
+    const env: NodeJS.ProcessEnv = {
+      ...options.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: namespace,
+      HERALD_ADMIN_KEY: options.adminKey,
+      PORT: String(options.apiPort),
+    };
+    const startWorker = async () => {
+      const worker = spawnHeraldProcess('worker', env, { logFile: path.join(logDir, 'worker.log'), echo: options.echo });
+      return worker;
+    };
+    log('starting worker and API...');
+    const stack: Stack = {
+      apiUrl: `http://127.0.0.1:${options.apiPort}`,
+      uiUrl: temporal?.uiUrl ?? null,
+      temporalAddress,
+      databaseUrl,
+      env,
+      worker: await startWorker(),
+      api: spawnHeraldProcess('api', env, { logFile: path.join(logDir, 'api.log'), echo: options.echo }),
+      startWorker: async () => {
+        stack.worker = await startWorker();
+        return stack.worker;
+      },
+      stop: stopAll,
+    };
+    cleanups.push(() => stack.worker.stop());
+    cleanups.push(() => stack.api.stop());
+    await waitForHttp(`${stack.apiUrl}/readyz`, stack.api, 90_000);
+    return stack;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

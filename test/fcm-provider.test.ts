@@ -1,0 +1,227 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createFcmProvider } from '../activities/providers/fcm';
+import { ProviderError, type PushProvider } from '../activities/providers/push-provider';
+import type { PushMessage, PushTarget } from '../domain';
+import { logger } from '../lib/logger';
+import { createFcmCredentials, startFakeFcm, type FakeFcmServer, type FcmCredentials } from './fakes/fcm-server';
+
+const target = (token: string): PushTarget => ({ deviceId: `dev-${token}`, platform: 'android', token, app: 'herald-shop' });
+
+const message = (overrides: Partial<PushMessage> = {}): PushMessage => ({
+  notificationId: 'ntf-1',
+  orderId: 'order-42',
+  title: 'Your order shipped',
+  body: 'Order 42 is on its way',
+  priority: 'routine',
+  collapseKey: 'order-42',
+  data: { orderId: 'order-42', status: 'shipped' },
+  ...overrides,
+});
+
+/** Runs `fn`, expecting a ProviderError. */
+async function providerError(fn: () => Promise<unknown>): Promise<ProviderError> {
+  try {
+    await fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProviderError);
+    return err as ProviderError;
+  }
+  throw new Error('expected the send to fail');
+}
+
+/** A 127.0.0.1 port with nothing listening. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('FCM provider over the wire (fake FCM v1 + OAuth token endpoint)', () => {
+  let fcm: FakeFcmServer;
+  let credentials: FcmCredentials;
+  let provider: PushProvider;
+  const extraProviders: PushProvider[] = [];
+
+  const newProvider = (overrides: { credentialsFile?: string; endpoint?: string; caFile?: string | undefined } = {}) => {
+    const p = createFcmProvider({ credentialsFile: credentials.credentialsFile, endpoint: fcm.url, caFile: fcm.caFile, ...overrides }, logger);
+    extraProviders.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    fcm = await startFakeFcm();
+    credentials = fcm.createCredentials();
+    provider = createFcmProvider({ credentialsFile: credentials.credentialsFile, endpoint: fcm.url, caFile: fcm.caFile }, logger);
+  });
+
+  afterEach(async () => {
+    await Promise.all(extraProviders.splice(0).map((p) => p.close()));
+    fcm.reset();
+  });
+
+  afterAll(async () => {
+    await provider?.close();
+    await fcm?.close();
+  });
+
+  it('is the live fcm provider', () => {
+    expect(provider.name).toBe('fcm');
+    expect(provider.mode).toBe('live');
+  });
+
+  it('sends a critical push with android priority high and returns the FCM message name', async () => {
+    const receipt = await provider.send(target('tok-critical'), message({ priority: 'critical' }), 'attempt-1');
+
+    expect(receipt.provider).toBe('fcm');
+    expect(receipt.providerMessageId).toMatch(/^projects\/herald-test\/messages\/.+/);
+    expect(fcm.messages).toHaveLength(1);
+    const sent = fcm.messages[0]!;
+    expect(sent.name).toBe(receipt.providerMessageId);
+    expect(sent.project).toBe('herald-test');
+    expect(sent.token).toBe('tok-critical');
+    expect(sent.priority).toBe('high');
+    // The request really was addressed to FCM: only the TCP/TLS destination was redirected.
+    expect(sent.headers.host).toBe('fcm.googleapis.com');
+    expect(sent.receivedAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('sends a routine push with priority normal, the collapse key, tag, notification and data', async () => {
+    await provider.send(target('tok-routine'), message(), 'attempt-2');
+
+    const sent = fcm.messages[0]!;
+    expect(sent.priority).toBe('normal');
+    expect(sent.collapseKey).toBe('order-42');
+    expect(sent.tag).toBe('order-42');
+    expect(sent.notification).toEqual({ title: 'Your order shipped', body: 'Order 42 is on its way' });
+    expect(sent.data).toEqual({ orderId: 'order-42', status: 'shipped' });
+  });
+
+  it('gets its OAuth token from the credentials token_uri with a signed JWT-bearer grant, once', async () => {
+    const p = newProvider();
+    await p.send(target('tok-a'), message(), 'attempt-3');
+    await p.send(target('tok-b'), message(), 'attempt-4');
+
+    expect(fcm.tokenRequests).toHaveLength(1);
+    const grant = fcm.tokenRequests[0]!;
+    expect(grant).toMatchObject({
+      status: 200,
+      iss: credentials.clientEmail,
+      aud: fcm.tokenUri,
+      kid: credentials.privateKeyId,
+    });
+    expect(grant.scope).toContain('https://www.googleapis.com/auth/firebase.messaging');
+    for (const sent of fcm.messages) expect(sent.headers.authorization).toBe(`Bearer ${grant.accessToken}`);
+  });
+
+  it('several providers (firebase apps) coexist and close independently', async () => {
+    const a = newProvider();
+    const b = newProvider();
+    await a.send(target('tok-a'), message(), 'x');
+    await a.close();
+    await b.send(target('tok-b'), message(), 'y');
+    expect(fcm.messages.map((m) => m.token)).toEqual(['tok-a', 'tok-b']);
+  });
+
+  it('maps UNREGISTERED (404) to invalid_token', async () => {
+    fcm.failNext('UNREGISTERED', { token: 'tok-dead' });
+    const err = await providerError(() => provider.send(target('tok-dead'), message(), 'a'));
+    expect(err).toMatchObject({ provider: 'fcm', kind: 'invalid_token', code: 'UNREGISTERED' });
+    expect(fcm.requests[0]).toMatchObject({ status: 404, error: 'UNREGISTERED' });
+  });
+
+  it('maps an INVALID_ARGUMENT about the registration token to invalid_token', async () => {
+    fcm.failNext('INVALID_TOKEN', { token: 'tok-garbage' });
+    const err = await providerError(() => provider.send(target('tok-garbage'), message(), 'a'));
+    expect(err).toMatchObject({ kind: 'invalid_token', code: 'INVALID_ARGUMENT' });
+  });
+
+  it('maps a payload-level INVALID_ARGUMENT to permanent', async () => {
+    fcm.failNext('INVALID_ARGUMENT');
+    const err = await providerError(() => provider.send(target('tok-ok'), message(), 'a'));
+    expect(err).toMatchObject({ kind: 'permanent', code: 'INVALID_ARGUMENT' });
+  });
+
+  it('maps 503 UNAVAILABLE to transient with Retry-After, and firebase-admin does not retry it itself', async () => {
+    fcm.failNext('UNAVAILABLE', { retryAfterSeconds: 3 });
+    const err = await providerError(() => provider.send(target('tok-ok'), message(), 'a'));
+    expect(err).toMatchObject({ kind: 'transient', code: 'UNAVAILABLE', retryAfterMs: 3000 });
+    expect(fcm.requests).toHaveLength(1);
+  });
+
+  it('maps 429 QUOTA_EXCEEDED to transient with the Retry-After delay', async () => {
+    fcm.failNext('QUOTA_EXCEEDED', { retryAfterSeconds: 7 });
+    const err = await providerError(() => provider.send(target('tok-ok'), message(), 'a'));
+    expect(err).toMatchObject({ kind: 'transient', code: 'QUOTA_EXCEEDED', retryAfterMs: 7000 });
+    expect(fcm.requests).toHaveLength(1);
+  });
+
+  it('maps 500 INTERNAL to transient', async () => {
+    fcm.failNext('INTERNAL');
+    const err = await providerError(() => provider.send(target('tok-ok'), message(), 'a'));
+    expect(err).toMatchObject({ kind: 'transient', code: 'INTERNAL' });
+    expect(err.retryAfterMs).toBeUndefined();
+    expect(fcm.requests).toHaveLength(1);
+  });
+
+  it('maps SENDER_ID_MISMATCH and THIRD_PARTY_AUTH_ERROR to permanent', async () => {
+    fcm.failNext('SENDER_ID_MISMATCH');
+    fcm.failNext('THIRD_PARTY_AUTH_ERROR');
+    expect(await providerError(() => provider.send(target('tok-ok'), message(), 'a'))).toMatchObject({
+      kind: 'permanent',
+      code: 'SENDER_ID_MISMATCH',
+    });
+    expect(await providerError(() => provider.send(target('tok-ok'), message(), 'b'))).toMatchObject({
+      kind: 'permanent',
+      code: 'THIRD_PARTY_AUTH_ERROR',
+    });
+  });
+
+  it('keeps a per-token failure for that token only', async () => {
+    fcm.failNext('UNREGISTERED', { token: 'tok-dead' });
+    await provider.send(target('tok-alive'), message(), 'a');
+    await expect(provider.send(target('tok-dead'), message(), 'b')).rejects.toMatchObject({ kind: 'invalid_token' });
+  });
+
+  it('treats an unreachable FCM endpoint as transient', async () => {
+    const p = newProvider({ endpoint: `https://127.0.0.1:${await closedPort()}` });
+    const err = await providerError(() => p.send(target('tok-ok'), message(), 'a'));
+    expect(err).toMatchObject({ kind: 'transient', code: 'NETWORK_ERROR' });
+  });
+
+  it('treats a token endpoint 503 as transient and a rejected service account as permanent', async () => {
+    const p = newProvider();
+    fcm.failNextTokenRequest(503);
+    expect(await providerError(() => p.send(target('tok-ok'), message(), 'a'))).toMatchObject({ kind: 'transient' });
+    // The next send fetches a token again and succeeds.
+    await p.send(target('tok-ok'), message(), 'b');
+
+    const stranger = createFcmCredentials(fcm.tokenUri); // key never registered with the fake
+    const q = newProvider({ credentialsFile: stranger.credentialsFile });
+    const err = await providerError(() => q.send(target('tok-ok'), message(), 'c'));
+    expect(err).toMatchObject({ kind: 'permanent', code: 'TOKEN_INVALID_GRANT' });
+    expect(fcm.messages).toHaveLength(1);
+    fs.rmSync(path.dirname(stranger.credentialsFile), { recursive: true, force: true });
+  });
+
+  it('only trusts the test endpoint through FCM_CA_FILE', async () => {
+    const p = newProvider({ caFile: undefined });
+    const err = await providerError(() => p.send(target('tok-ok'), message(), 'a'));
+    expect(err.kind).toBe('transient');
+    expect(err.message).toMatch(/certificate/i);
+    expect(fcm.requests).toHaveLength(0);
+  });
+
+  it('lets listeners observe every received message', async () => {
+    const seen: string[] = [];
+    const off = fcm.onMessage((m) => seen.push(`${m.token}:${m.status}`));
+    fcm.failNext('UNREGISTERED', { token: 'tok-2' });
+    await provider.send(target('tok-1'), message(), 'a');
+    await provider.send(target('tok-2'), message(), 'b').catch(() => undefined);
+    off();
+    expect(seen).toEqual(['tok-1:200', 'tok-2:404']);
+  });
+});

@@ -1,0 +1,233 @@
+// The order workflow on the time-skipping test server. Activities are replaced at the boundary by
+// in-memory doubles that record what the workflow asked for; the workflow itself is the real one.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, Runtime, DefaultLogger } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Activities } from '../activities';
+import type { PushTarget, OrderEvent, PushOutcome, LifecyclePosition } from '../domain';
+import { orderEventSignal, orderStateQuery } from '../workflows/definitions';
+import { orderNotificationWorkflow } from '../workflows/order-notification';
+import { testServerPath } from '../lib/tools';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+interface Recorded {
+  pushes: Array<{ notificationId: string; deviceId: string; title: string; priority: string }>;
+  unsent: Array<{ eventId: string; outcome: unknown }>;
+  completed: Array<{ eventId: string; outcomes: PushOutcome[] }>;
+}
+
+function fakeActivities(options: {
+  devices?: PushTarget[];
+  failDevice?: (deviceId: string) => Error | null;
+  position?: LifecyclePosition;
+  processedEvents?: Set<string>;
+}) {
+  const recorded: Recorded = { pushes: [], unsent: [], completed: [] };
+  const activities: Partial<Activities> = {
+    async loadOrderPosition() {
+      return options.position ?? { stage: null, status: null, occurredAt: null };
+    },
+    async loadRecipientContext(customerId: string, eventId: string) {
+      return {
+        customer: { id: customerId, name: 'Ada', locale: 'en', timeZone: 'UTC', quietHours: null },
+        devices: options.devices ?? [{ deviceId: 'd1', platform: 'ios', token: 'a'.repeat(64), app: null }],
+        pushAllowed: true,
+        eventAlreadyProcessed: options.processedEvents?.has(eventId) ?? false,
+      };
+    },
+    async prepareNotification(input) {
+      return { title: `status ${input.event.status}`, body: 'b', templateId: 't', templateKey: input.kind.type, templateVersion: 1, locale: 'en' };
+    },
+    async recordUnsent(input) {
+      recorded.unsent.push({ eventId: input.event.eventId, outcome: input.outcome });
+    },
+    async sendPush(input) {
+      const failure = options.failDevice?.(input.target.deviceId);
+      if (failure) throw failure;
+      recorded.pushes.push({ notificationId: input.notificationId, deviceId: input.target.deviceId, title: input.message.title, priority: input.message.priority });
+      return { deviceId: input.target.deviceId, status: 'sent', provider: 'fake', providerMessageId: 'm' };
+    },
+    async completeNotification(input) {
+      recorded.completed.push({ eventId: input.event.eventId, outcomes: input.outcomes });
+    },
+  };
+  return { activities, recorded };
+}
+
+let env: TestWorkflowEnvironment;
+let seq = 0;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function event(orderId: string, status: OrderEvent['status'], minute: number, extra: Partial<OrderEvent> = {}): OrderEvent {
+  return {
+    eventId: `e-${orderId}-${status}-${minute}`,
+    orderId,
+    customerId: 'c1',
+    status,
+    occurredAt: new Date(Date.UTC(2026, 10, 21, 10, minute)).toISOString(),
+    source: 'test',
+    data: {},
+    receivedAt: new Date().toISOString(),
+    ...extra,
+  };
+}
+
+async function withWorker<T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `wf-test-${++seq}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities,
+  });
+  return worker.runUntil(fn(taskQueue));
+}
+
+test('announces each status in order and completes after the linger period that follows delivery', async () => {
+  const { activities, recorded } = fakeActivities({});
+  const orderId = 'o-happy';
+  const result = await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.signalWithStart(orderNotificationWorkflow, {
+      workflowId: `order:${orderId}`,
+      taskQueue,
+      args: [{ orderId, customerId: 'c1', lingerAfterTerminal: '1 day' }],
+      signal: orderEventSignal,
+      signalArgs: [event(orderId, 'confirmed', 1)],
+    });
+    await handle.signal(orderEventSignal, event(orderId, 'shipped', 2));
+    await handle.signal(orderEventSignal, event(orderId, 'delivered', 3));
+    return handle.result(); // time skipping jumps over the one-day linger
+  });
+  expect(recorded.pushes.map((p) => p.title)).toEqual(['status confirmed', 'status shipped', 'status delivered']);
+  expect(recorded.pushes.map((p) => p.priority)).toEqual(['routine', 'critical', 'routine']);
+  expect(result.lastStatus).toBe('delivered');
+  expect(result.processed.every((p) => p.notificationStatus === 'sent')).toBe(true);
+});
+
+test('a late "packed" after "shipped" is recorded as out of order and not announced', async () => {
+  const { activities, recorded } = fakeActivities({});
+  const orderId = 'o-late';
+  const state = await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'shipped', 5));
+    await handle.signal(orderEventSignal, event(orderId, 'packed', 4));
+    await handle.signal(orderEventSignal, event(orderId, 'delayed', 3)); // older than shipped: late too
+    await handle.signal(orderEventSignal, event(orderId, 'delayed', 6));
+    let s = await handle.query(orderStateQuery);
+    while (s.processed.length < 4) {
+      await env.sleep(100);
+      s = await handle.query(orderStateQuery);
+    }
+    await handle.terminate();
+    return s;
+  });
+  expect(recorded.pushes.map((p) => p.title)).toEqual(['status shipped', 'status delayed']);
+  expect(recorded.unsent).toEqual([
+    { eventId: 'e-o-late-packed-4', outcome: { status: 'suppressed', reason: 'out_of_order' } },
+    { eventId: 'e-o-late-delayed-3', outcome: { status: 'suppressed', reason: 'out_of_order' } },
+  ]);
+  expect(state.lastStatus).toBe('delayed');
+  expect(state.position.stage).toBe('shipped');
+});
+
+test('the same event signalled twice notifies once; an event an earlier run handled is not sent again', async () => {
+  const { activities, recorded } = fakeActivities({ processedEvents: new Set(['e-o-dup-packed-2']) });
+  const orderId = 'o-dup';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
+    await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
+    await handle.signal(orderEventSignal, event(orderId, 'packed', 2));
+    let s = await handle.query(orderStateQuery);
+    while (s.processed.length < 2) {
+      await env.sleep(100);
+      s = await handle.query(orderStateQuery);
+    }
+    expect(s.processed.map((p) => [p.status, p.duplicate ?? false])).toEqual([['confirmed', false], ['packed', true]]);
+    await handle.terminate();
+  });
+  expect(recorded.pushes.map((p) => p.title)).toEqual(['status confirmed']);
+});
+
+test('a dead token fails its device only; the other devices still get the push', async () => {
+  const devices: PushTarget[] = [
+    { deviceId: 'good', platform: 'android', token: 't'.repeat(120), app: null },
+    { deviceId: 'dead', platform: 'ios', token: 'b'.repeat(64), app: null },
+  ];
+  const { activities, recorded } = fakeActivities({
+    devices,
+    failDevice: (id) => (id === 'dead' ? ApplicationFailure.create({ message: 'Unregistered', type: 'InvalidDeviceToken', nonRetryable: true }) : null),
+  });
+  const orderId = 'o-dead';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'shipped', 1));
+    let s = await handle.query(orderStateQuery);
+    while (s.processed.length < 1) {
+      await env.sleep(100);
+      s = await handle.query(orderStateQuery);
+    }
+    expect(s.processed[0]).toMatchObject({ notificationStatus: 'sent', sentTo: 1, failedTo: 1 });
+    await handle.terminate();
+  });
+  expect(recorded.pushes.map((p) => p.deviceId)).toEqual(['good']);
+  const outcomes = recorded.completed[0]!.outcomes;
+  expect(outcomes.find((o) => o.deviceId === 'dead')).toMatchObject({ status: 'failed', error: expect.stringContaining('InvalidDeviceToken') });
+});
+
+test('transient provider errors are retried with backoff until the push goes out', async () => {
+  let calls = 0;
+  const { activities, recorded } = fakeActivities({
+    failDevice: () => (++calls < 3 ? ApplicationFailure.create({ message: '503', type: 'TransientProviderError' }) : null),
+  });
+  const orderId = 'o-retry';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
+    let s = await handle.query(orderStateQuery);
+    while (s.processed.length < 1) {
+      await env.sleep(1000);
+      s = await handle.query(orderStateQuery);
+    }
+    await handle.terminate();
+  });
+  expect(calls).toBe(3);
+  expect(recorded.pushes).toHaveLength(1);
+});
+
+test('a new run after completion resumes from the stored position, so a late event stays unannounced', async () => {
+  const { activities, recorded } = fakeActivities({ position: { stage: 'delivered', status: 'delivered', occurredAt: new Date(Date.UTC(2026, 10, 21, 10, 9)).toISOString() } });
+  const orderId = 'o-resume';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1', idleTimeout: '1 hour' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 8));
+    await handle.signal(orderEventSignal, event(orderId, 'refunded', 10));
+    await handle.result();
+  });
+  expect(recorded.pushes.map((p) => p.title)).toEqual(['status refunded']);
+  expect(recorded.unsent).toHaveLength(1);
+});
+
+test('a long-lived order continues as new and keeps its place and pending events', async () => {
+  const { activities, recorded } = fakeActivities({ devices: [] });
+  const orderId = 'o-long';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1', lingerAfterTerminal: '1 minute' }] });
+    for (let i = 0; i < 205; i++) await handle.signal(orderEventSignal, event(orderId, 'delayed', 0, { eventId: `delay-${i}`, occurredAt: new Date(Date.UTC(2026, 10, 21, 10, 0, i)).toISOString() }));
+    await handle.signal(orderEventSignal, event(orderId, 'delivered', 59));
+    const result = await handle.result();
+    expect(result.lastStatus).toBe('delivered');
+    const first = await handle.describe();
+    expect(first.runId).not.toBe(handle.firstExecutionRunId);
+  });
+  // 205 delays + delivered, each suppressed for lack of a device, none lost across the run boundary.
+  expect(recorded.unsent.filter((u) => (u.outcome as { reason: string }).reason === 'no_device')).toHaveLength(206);
+});

@@ -1,0 +1,46 @@
+// Worker process entry point: `npm run worker`. Connects to Temporal and PostgreSQL and runs until SIGINT/SIGTERM.
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
+import { closePushProviders, createPushProviders, describeProviderModes } from '../activities/providers';
+import { loadConfig, requireDatabaseUrl } from '../lib/config';
+import { createDb } from '../lib/db';
+import { logger } from '../lib/logger';
+import { ensureDefaultTemplates } from '../lib/seed';
+import { createHeraldWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+  Runtime.install({
+    // The SDK's own logs go through the same structured logger as ours.
+    logger: new DefaultLogger('INFO', ({ level, message, meta }) => logger[levels[level]]({ ...meta, sdk: true }, message)),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+  });
+  const db = createDb(requireDatabaseUrl(config), { max: 20 });
+  await ensureDefaultTemplates(db);
+  const push = createPushProviders(config, logger);
+  for (const line of describeProviderModes(push)) logger.info(line);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createHeraldWorker({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    db,
+    push,
+    logger,
+  });
+  logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress }, 'worker started');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await closePushProviders(push);
+    await db.$disconnect();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((err) => {
+  logger.fatal({ err }, 'worker failed');
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// The barrel the worker bundles: every workflow Herald runs.
+export { orderNotificationWorkflow } from './order-notification';

@@ -1,0 +1,246 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type * as activities from '../activities';
+import {
+  advance,
+  dispositionOf,
+  notificationKindFor,
+  START_POSITION,
+  TERMINAL_STATUSES,
+  type LifecyclePosition,
+  type OrderEvent,
+  type PushOutcome,
+  type SuppressionReason,
+} from '../domain/index';
+import {
+  orderEventSignal,
+  orderStateQuery,
+  searchAttributes,
+  type NotificationState,
+  type OrderState,
+  type ProcessedEvent,
+} from './definitions';
+
+type Activities = ReturnType<typeof activities.createActivities>;
+
+const { loadRecipientContext, loadOrderPosition, prepareNotification, recordUnsent, completeNotification } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '10 seconds',
+    // Database work: keep trying through an outage rather than lose the event.
+    retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['TemplateMissing'] },
+  });
+
+const { sendPush } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: ['InvalidDeviceToken', 'PermanentProviderError'],
+  },
+});
+
+export interface OrderWorkflowInput {
+  orderId: string;
+  customerId: string;
+  /** How long a finished order (delivered, cancelled, refunded) still listens for a late refund. */
+  lingerAfterTerminal?: Duration;
+  /** How long an order with no news keeps its run open; a later event starts a new run. */
+  idleTimeout?: Duration;
+  /** State carried across continue-as-new. */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  position: LifecyclePosition;
+  pending: OrderEvent[];
+  processed: ProcessedEvent[];
+  seenEventIds: string[];
+  completesAt: string | null;
+}
+
+const KEEP_PROCESSED = 50;
+const KEEP_SEEN_IDS = 500;
+const CONTINUE_AS_NEW_AFTER_EVENTS = 200;
+
+/** One run per order: receives its events as signals and notifies the customer of each, in order. */
+export async function orderNotificationWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
+  const { orderId } = input;
+  const lingerAfterTerminal = input.lingerAfterTerminal ?? '7 days';
+  const idleTimeout = input.idleTimeout ?? '30 days';
+  const pending: OrderEvent[] = [...(input.carried?.pending ?? [])];
+  const seenEventIds: string[] = [...(input.carried?.seenEventIds ?? [])];
+  const seen = new Set(seenEventIds);
+  let processed: ProcessedEvent[] = [...(input.carried?.processed ?? [])];
+  let position: LifecyclePosition = input.carried?.position ?? START_POSITION;
+  let completesAt: string | null = input.carried?.completesAt ?? null;
+  let notificationState: NotificationState = 'waiting-for-events';
+  let customerId = input.customerId;
+  let eventsThisRun = 0;
+
+  setHandler(orderEventSignal, (event) => {
+    // The API dedupes by event id too; this catches a re-sent signal for an event already queued.
+    if (seen.has(event.eventId)) return;
+    seen.add(event.eventId);
+    seenEventIds.push(event.eventId);
+    if (seenEventIds.length > KEEP_SEEN_IDS) seen.delete(seenEventIds.shift()!);
+    pending.push(event);
+  });
+
+  setHandler(orderStateQuery, (): OrderState => ({
+    orderId,
+    customerId,
+    lastStatus: position.status,
+    position,
+    notificationState,
+    pending: pending.map(({ eventId, status, occurredAt }) => ({ eventId, status, occurredAt })),
+    processed,
+    completesAt,
+  }));
+
+  function setNotificationState(state: NotificationState): void {
+    if (state === notificationState) return;
+    notificationState = state;
+    upsertIndexed({ key: searchAttributes.notificationState, value: state });
+  }
+
+  if (!input.carried) position = await loadOrderPosition(orderId);
+
+  for (;;) {
+    if (pending.length === 0) {
+      const isTerminal = position.stage !== null && TERMINAL_STATUSES.has(position.stage);
+      setNotificationState(isTerminal ? 'done' : 'idle');
+      const waitFor = isTerminal && completesAt ? Math.max(0, Date.parse(completesAt) - Date.now()) : idleTimeout;
+      const gotEvent = await condition(() => pending.length > 0, waitFor);
+      if (!gotEvent) break;
+    }
+    const event = pending.shift()!;
+    customerId = event.customerId;
+    setNotificationState('sending');
+    const record = await notify(event);
+    processed = [...processed, record].slice(-KEEP_PROCESSED);
+    eventsThisRun++;
+    if (position.stage !== null && TERMINAL_STATUSES.has(position.stage) && record.disposition === 'announced') {
+      completesAt = new Date(Date.now() + msToNumber(lingerAfterTerminal)).toISOString();
+    }
+
+    if (workflowInfo().continueAsNewSuggested || eventsThisRun >= CONTINUE_AS_NEW_AFTER_EVENTS) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof orderNotificationWorkflow>({
+        ...input,
+        customerId,
+        carried: { position, pending, processed, seenEventIds, completesAt },
+      });
+    }
+  }
+
+  await condition(allHandlersFinished);
+  return {
+    orderId,
+    customerId,
+    lastStatus: position.status,
+    position,
+    notificationState: 'done',
+    pending: [],
+    processed,
+    completesAt,
+  };
+
+  async function notify(event: OrderEvent): Promise<ProcessedEvent> {
+    const kind = notificationKindFor(event.status);
+    // Deterministic per event, so an event re-signalled into a later run maps to the same records.
+    const notificationId = `${event.eventId}/push`;
+    const base = { eventId: event.eventId, status: event.status, occurredAt: event.occurredAt, notificationId };
+
+    if (dispositionOf(position, event.status, event.occurredAt) === 'out_of_order') {
+      await recordUnsent({ notificationId, event, kind, outcome: { status: 'suppressed', reason: 'out_of_order' }, position: null });
+      return { ...base, disposition: 'out_of_order', notificationStatus: 'suppressed', suppressionReason: 'out_of_order', sentTo: 0, failedTo: 0 };
+    }
+
+    position = advance(position, event.status, event.occurredAt);
+    upsertIndexed({ key: searchAttributes.orderStatus, value: event.status });
+    const suppressed = (reason: SuppressionReason) => async (): Promise<ProcessedEvent> => {
+      await recordUnsent({ notificationId, event, kind, outcome: { status: 'suppressed', reason }, position });
+      return { ...base, disposition: 'announced', notificationStatus: 'suppressed', suppressionReason: reason, sentTo: 0, failedTo: 0 };
+    };
+
+    const recipient = await loadRecipientContext(event.customerId, event.eventId);
+    if (recipient.eventAlreadyProcessed) {
+      return { ...base, disposition: 'announced', notificationStatus: 'sent', sentTo: 0, failedTo: 0, duplicate: true };
+    }
+    if (!recipient.customer) return suppressed('unknown_customer')();
+    if (!recipient.pushAllowed) return suppressed('preference')();
+    if (recipient.devices.length === 0) return suppressed('no_device')();
+
+    let rendered;
+    try {
+      rendered = await prepareNotification({
+        notificationId,
+        event,
+        kind,
+        locale: recipient.customer.locale,
+        customerName: recipient.customer.name,
+      });
+    } catch (err) {
+      const reason = describeFailure(err);
+      await recordUnsent({ notificationId, event, kind, outcome: { status: 'failed', reason }, position });
+      return { ...base, disposition: 'announced', notificationStatus: 'failed', sentTo: 0, failedTo: 0 };
+    }
+
+    const message = {
+      notificationId,
+      orderId: event.orderId,
+      title: rendered.title,
+      body: rendered.body,
+      priority: kind.priority,
+      collapseKey: `order-${event.orderId}`,
+      data: { notificationId, orderId: event.orderId, status: event.status, type: kind.type },
+    };
+    const outcomes = await Promise.all(
+      recipient.devices.map((target) =>
+        sendPush({ notificationId, target, message }).catch(
+          (err): PushOutcome => ({ deviceId: target.deviceId, status: 'failed', provider: target.platform, error: describeFailure(err) }),
+        ),
+      ),
+    );
+    await completeNotification({ notificationId, event, outcomes, position });
+    const sentTo = outcomes.filter((o) => o.status === 'sent').length;
+    return {
+      ...base,
+      disposition: 'announced',
+      notificationStatus: sentTo > 0 ? 'sent' : 'failed',
+      sentTo,
+      failedTo: outcomes.length - sentTo,
+    };
+  }
+}
+
+/**
+ * Upserts a search attribute only when the run was started with it (intake sets all four): a
+ * namespace without Herald's attributes registered, such as the time-skipping test server's, would
+ * otherwise fail every workflow task.
+ */
+function upsertIndexed(pair: { key: typeof searchAttributes.orderStatus; value: string }): void {
+  if (workflowInfo().typedSearchAttributes.get(pair.key) === undefined) return;
+  upsertSearchAttributes([pair]);
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    return `${err.cause.type ?? 'Error'}: ${err.cause.message}`;
+  }
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
