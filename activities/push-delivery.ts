@@ -24,9 +24,17 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
       const { target, message } = input;
       const info = Context.current().info;
       const provider = providers[target.platform];
-      const attemptId = `${input.notificationId}:${target.deviceId}:${info.attempt}`;
+      const deliveryKey = `${input.notificationId}:${target.deviceId}`;
+      const attemptId = `${deliveryKey}:${info.attempt}`;
       const log = logger.child({ attemptId, orderId: message.orderId, workflowId: info.workflowExecution?.workflowId });
 
+      if (info.attempt > 1) {
+        // An earlier attempt still 'sending' died with its worker; say so rather than leave it open.
+        await db.deliveryAttempt.updateMany({
+          where: { notificationId: input.notificationId, deviceId: target.deviceId, status: 'sending', attemptNumber: { lt: info.attempt } },
+          data: { status: 'failed', errorCode: 'abandoned', errorMessage: 'the worker stopped before the provider answered', retryable: true, finishedAt: new Date() },
+        });
+      }
       await db.deliveryAttempt.upsert({
         where: { id: attemptId },
         create: {
@@ -42,7 +50,7 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
       });
 
       try {
-        const receipt = await provider.send(target, message, attemptId);
+        const receipt = await provider.send(target, message, deliveryKey);
         await db.deliveryAttempt.update({
           where: { id: attemptId },
           data: { status: 'sent', providerMessageId: receipt.providerMessageId, finishedAt: new Date() },

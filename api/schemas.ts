@@ -2,12 +2,12 @@
 import { z } from 'zod';
 import { ORDER_STATUSES, PLATFORMS, CHANNELS, CATEGORIES } from '../domain';
 
-const id = (what: string) =>
+const id = () =>
   z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : `must be a string`) })
-    .min(1, `${what} must not be empty`)
-    .max(200, `${what} must be at most 200 characters`)
-    .regex(/^[A-Za-z0-9._:\-]+$/, `${what} may contain only letters, digits, '.', '_', ':' and '-'`);
+    .min(1, { error: 'must not be empty', abort: true })
+    .max(200, { error: 'must be at most 200 characters', abort: true })
+    .regex(/^[A-Za-z0-9._:\-]+$/, `may contain only letters, digits, '.', '_', ':' and '-'`);
 
 export const isTimeZone = (tz: string): boolean => {
   try {
@@ -27,9 +27,9 @@ const isLocale = (locale: string): boolean => {
 };
 
 export const orderEventSchema = z.object({
-  eventId: id('eventId'),
-  orderId: id('orderId'),
-  customerId: id('customerId'),
+  eventId: id(),
+  orderId: id(),
+  customerId: id(),
   status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }),
   occurredAt: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-21T10:00:00Z' }),
   source: z.string({ error: 'is required' }).min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
@@ -74,7 +74,7 @@ const base64url = /^[A-Za-z0-9_-]+={0,2}$/;
 
 export const deviceSchema = z
   .object({
-    deviceId: id('deviceId'),
+    deviceId: id(),
     platform: z.enum(PLATFORMS, { error: `must be one of ${PLATFORMS.join(', ')}` }),
     /** APNs device token (hex) or FCM registration token; web devices send `subscription` instead. */
     token: z.string().max(4096).optional(),
@@ -120,4 +120,4 @@ export const pageQuerySchema = z.object({
   cursor: z.string().max(500).optional(),
 });
 
-export const pathIdSchema = id('id');
+export const pathIdSchema = id();

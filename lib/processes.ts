@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { spawnManaged, terminate, type ManagedChild } from './embedded';
 import { PROJECT_ROOT } from './tools';
 
@@ -24,8 +23,8 @@ export function spawnHeraldProcess(
   env: NodeJS.ProcessEnv,
   options: { logFile?: string; echo?: boolean } = {},
 ): HeraldProcess {
-  const tsx = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-  const managed = spawnManaged(tsx, [ENTRY[role]], {
+  // One process per role (the tsx CLI would add a parent process that a kill leaves orphaned).
+  const managed = spawnManaged(process.execPath, ['--import', 'tsx', ENTRY[role]], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, HERALD_SERVICE: `herald-${role}`, ...env },
     logFile: options.logFile,

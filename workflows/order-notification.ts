@@ -42,7 +42,8 @@ const { loadRecipientContext, loadOrderPosition, prepareNotification, recordUnse
   });
 
 const { sendPush } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+  // Longer than a provider's own request timeout (10 s), short enough that a crashed worker's send is retried soon.
+  startToCloseTimeout: '15 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

@@ -60,8 +60,8 @@ export function createApnsProvider(config: ApnsConfig, logger: Logger): PushProv
     name: NAME,
     mode: 'live',
 
-    async send(target: PushTarget, message: PushMessage, attemptId: string): Promise<ProviderReceipt> {
-      const apnsId = apnsIdFor(attemptId);
+    async send(target: PushTarget, message: PushMessage, deliveryKey: string): Promise<ProviderReceipt> {
+      const apnsId = apnsIdFor(deliveryKey);
       const note = buildNotification(config.topic, message, apnsId);
 
       let result: { sent: unknown[]; failed: unknown[] };
@@ -74,13 +74,13 @@ export function createApnsProvider(config: ApnsConfig, logger: Logger): PushProv
       const sent = result.sent[0] as ApnSent | undefined;
       if (sent) {
         const providerMessageId = sent['apns-id'] ?? apnsId;
-        log.debug({ attemptId, deviceId: target.deviceId, apnsId: providerMessageId }, 'apns push accepted');
+        log.debug({ deliveryKey, deviceId: target.deviceId, apnsId: providerMessageId }, 'apns push accepted');
         return { provider: NAME, providerMessageId };
       }
 
       const error = classifyFailure((result.failed[0] ?? {}) as ApnFailure);
       log.warn(
-        { attemptId, deviceId: target.deviceId, apnsId, kind: error.kind, code: error.code, detail: error.message },
+        { deliveryKey, deviceId: target.deviceId, apnsId, kind: error.kind, code: error.code, detail: error.message },
         'apns push failed',
       );
       throw error;
@@ -113,8 +113,8 @@ function dropDestroyedSessions(provider: Provider): void {
 }
 
 /** A UUID derived from the attempt id, so APNs sees the same apns-id when an attempt is retried. */
-export function apnsIdFor(attemptId: string): string {
-  const bytes = createHash('sha256').update(`herald-apns:${attemptId}`).digest().subarray(0, 16);
+export function apnsIdFor(deliveryKey: string): string {
+  const bytes = createHash('sha256').update(`herald-apns:${deliveryKey}`).digest().subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50; // Version 5 (name-based) layout, hashed with SHA-256 instead of SHA-1.
   bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant.
   const hex = bytes.toString('hex');

@@ -337,18 +337,18 @@ export function createFcmProvider(config: FcmConfig, logger: Logger): PushProvid
   return {
     name: PROVIDER,
     mode: 'live',
-    async send(target, message, attemptId) {
+    async send(target, message, deliveryKey) {
       if (closed) throw new ProviderError(PROVIDER, 'transient', 'CLOSED', 'fcm provider is closed');
       if (!target.token) throw new ProviderError(PROVIDER, 'invalid_token', 'EMPTY_TOKEN', 'device has no FCM registration token');
       const call: SendCall = {};
       try {
         const name = await calls.run(call, () => messaging.send(toFcmMessage(target, message)));
-        logger.debug({ provider: PROVIDER, attemptId, deviceId: target.deviceId, name }, 'fcm accepted push');
+        logger.debug({ provider: PROVIDER, deliveryKey, deviceId: target.deviceId, name }, 'fcm accepted push');
         return { provider: PROVIDER, providerMessageId: name };
       } catch (err) {
         const failure = classifyFcmError(err, call, credential.lastFailure);
         logger.debug(
-          { provider: PROVIDER, attemptId, deviceId: target.deviceId, kind: failure.kind, code: failure.code, status: call.status },
+          { provider: PROVIDER, deliveryKey, deviceId: target.deviceId, kind: failure.kind, code: failure.code, status: call.status },
           'fcm rejected push',
         );
         throw failure;

@@ -35,10 +35,10 @@ export interface PushProvider {
   readonly name: string;
   readonly mode: ProviderMode;
   /**
-   * Sends one push. `attemptId` is stable across retries of the same attempt so providers that
-   * dedupe (APNs apns-id) can. Throws ProviderError on failure.
+   * Sends one push. `deliveryKey` names this message to this device and is the same on every retry,
+   * so providers' idempotency keys (the apns-id) stay stable across attempts. Throws ProviderError.
    */
-  send(target: PushTarget, message: PushMessage, attemptId: string): Promise<ProviderReceipt>;
+  send(target: PushTarget, message: PushMessage, deliveryKey: string): Promise<ProviderReceipt>;
   close(): Promise<void>;
 }
 

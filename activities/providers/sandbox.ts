@@ -11,10 +11,10 @@ export function createSandboxPushProvider(platformProvider: string, logger: Logg
   return {
     name,
     mode: 'sandbox',
-    async send(target, message, attemptId) {
+    async send(target, message, deliveryKey) {
       const providerMessageId = `sandbox-${randomUUID()}`;
       logger.info(
-        { provider: name, attemptId, deviceId: target.deviceId, orderId: message.orderId, title: message.title },
+        { provider: name, deliveryKey, deviceId: target.deviceId, orderId: message.orderId, title: message.title },
         'sandbox push accepted (no credentials configured; nothing left this machine)',
       );
       return { provider: name, providerMessageId };

@@ -8,7 +8,11 @@ import { HttpError, validationError } from '../errors';
 import { pageQuerySchema, pathIdSchema } from '../schemas';
 import { orderStateQuery } from '../../workflows/definitions';
 
-type NotificationRow = Prisma.NotificationGetPayload<{ include: { attempts: true } }>;
+const withAttempts = {
+  attempts: { orderBy: { startedAt: 'asc' }, include: { device: { select: { deviceId: true, platform: true } } } },
+} satisfies Prisma.NotificationInclude;
+
+type NotificationRow = Prisma.NotificationGetPayload<{ include: typeof withAttempts }>;
 
 function notificationView(n: NotificationRow) {
   return {
@@ -31,7 +35,8 @@ function notificationView(n: NotificationRow) {
     deliveredAt: n.deliveredAt,
     attempts: n.attempts.map((a) => ({
       attemptId: a.id,
-      deviceId: a.deviceId,
+      deviceId: a.device?.deviceId ?? null,
+      platform: a.device?.platform ?? null,
       channel: a.channel,
       provider: a.provider,
       status: a.status,
@@ -80,7 +85,7 @@ export function historyRoutes(db: Db, temporal: Client): Router {
         : where,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
-      include: { attempts: { orderBy: { startedAt: 'asc' } } },
+      include: withAttempts,
     });
     const items = rows.slice(0, limit);
     return { items: items.map(notificationView), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };

@@ -1,0 +1,188 @@
+// `npm run bench`: drives the real stack (Temporal dev server, PostgreSQL, worker and API processes) with
+// APNs and FCM faked at the wire, and reports throughput, accept-to-provider latency and peak memory.
+// Not a test: the figures depend on the machine. Options (env): BENCH_RATE (events/s, default 50),
+// BENCH_SECONDS (default 60), BENCH_STEPS (extra rates to probe, default "100,150,200"), BENCH_STEP_SECONDS (20).
+import fs from 'node:fs';
+import { eventually, iosToken, androidToken, startHarness, type Harness } from '../test/support/harness';
+
+interface StepResult {
+  rate: number;
+  seconds: number;
+  sent: number;
+  accepted: number;
+  failed: number;
+  delivered: number;
+  acceptThroughput: number;
+  deliveredThroughput: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  drainSeconds: number;
+  sustainable: boolean;
+}
+
+const CUSTOMERS = 200;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Peak resident memory (VmHWM) of a process and its descendants, in MiB (tsx runs node as a child). */
+function peakMemoryMiB(rootPid: number): number {
+  const pids = [rootPid];
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      for (const task of fs.readdirSync(`/proc/${pids[i]}/task`)) {
+        const children = fs.readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) pids.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone
+    }
+  }
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match) total += Number(match[1]);
+    } catch {
+      // gone
+    }
+  }
+  return Math.round(total / 1024);
+}
+
+async function runStep(h: Harness, runId: string, rate: number, seconds: number): Promise<StepResult> {
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const onPush = (orderId: string | undefined, receivedAt: number) => {
+    const start = orderId ? sentAt.get(orderId) : undefined;
+    if (start !== undefined) {
+      latencies.push(receivedAt - start);
+      sentAt.delete(orderId!);
+    }
+  };
+  const offApns = h.apns.onRequest((r) => onPush((r.body as { orderId?: string }).orderId, r.receivedAt));
+  const offFcm = h.fcm.onMessage((m) => onPush(m.data?.orderId, m.receivedAt));
+
+  const total = rate * seconds;
+  let sent = 0;
+  let accepted = 0;
+  let failed = 0;
+  const inFlight = new Set<Promise<void>>();
+  const started = Date.now();
+  const tickMs = 20;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate));
+    while (sent < due) {
+      const i = sent++;
+      const orderId = `${runId}-${rate}-${i}`;
+      const customerId = `bench-c${i % CUSTOMERS}`;
+      sentAt.set(orderId, Date.now());
+      const p = h
+        .api('POST', '/v1/order-events', {
+          eventId: `${orderId}-e`,
+          orderId,
+          customerId,
+          status: 'shipped',
+          occurredAt: new Date().toISOString(),
+          source: 'bench',
+          data: { trackingNumber: `TRK${i}` },
+        })
+        .then((res) => {
+          if (res.status === 202) accepted++;
+          else failed++;
+        })
+        .catch(() => {
+          failed++;
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await new Promise((r) => setTimeout(r, tickMs));
+  }
+  await Promise.all(inFlight);
+  const acceptSeconds = (Date.now() - started) / 1000;
+  const drainStart = Date.now();
+  await eventually(() => {
+    if (latencies.length < accepted) throw new Error('draining');
+  }, 120_000, 100).catch(() => undefined);
+  const drainSeconds = (Date.now() - drainStart) / 1000;
+  offApns();
+  offFcm();
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const elapsed = (Date.now() - started) / 1000;
+  const p99 = percentile(sorted, 99);
+  return {
+    rate,
+    seconds,
+    sent,
+    accepted,
+    failed,
+    delivered: latencies.length,
+    acceptThroughput: Math.round((accepted / acceptSeconds) * 10) / 10,
+    deliveredThroughput: Math.round((latencies.length / elapsed) * 10) / 10,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99,
+    max: sorted[sorted.length - 1] ?? NaN,
+    drainSeconds: Math.round(drainSeconds * 10) / 10,
+    sustainable: failed === 0 && latencies.length === accepted && p99 < 1000,
+  };
+}
+
+async function main(): Promise<void> {
+  const rate = Number(process.env.BENCH_RATE ?? 50);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 60);
+  const steps = (process.env.BENCH_STEPS ?? '100,150,200').split(',').filter(Boolean).map(Number);
+  const stepSeconds = Number(process.env.BENCH_STEP_SECONDS ?? 20);
+  const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+
+  log('starting the stack with fake APNs and FCM...');
+  const h = await startHarness({ env: { LOG_LEVEL: 'warn' } });
+  try {
+    for (let c = 0; c < CUSTOMERS; c++) {
+      const id = `bench-c${c}`;
+      await h.api('PUT', `/v1/customers/${id}`, { locale: 'en' });
+      const device = c % 2 === 0 ? { deviceId: `${id}-ios`, platform: 'ios', token: iosToken(id) } : { deviceId: `${id}-android`, platform: 'android', token: androidToken(id) };
+      await h.api('POST', `/v1/customers/${id}/devices`, device);
+    }
+    const runId = `b${Date.now().toString(36)}`;
+    log(`warm-up: 5 s at 20 events/s`);
+    await runStep(h, `${runId}w`, 20, 5);
+
+    const results: StepResult[] = [];
+    log(`target: ${rate} events/s for ${seconds} s`);
+    results.push(await runStep(h, runId, rate, seconds));
+    for (const stepRate of steps) {
+      log(`probe: ${stepRate} events/s for ${stepSeconds} s`);
+      const r = await runStep(h, runId, stepRate, stepSeconds);
+      results.push(r);
+      if (!r.sustainable) break;
+    }
+    const memory = { workerPeakMiB: peakMemoryMiB(h.stack.worker.pid), apiPeakMiB: peakMemoryMiB(h.stack.api.pid) };
+    log('');
+    log('rate/s  secs  accepted  failed  delivered  accept/s  delivered/s  p50ms  p95ms  p99ms  maxms  drain_s  sustainable');
+    for (const r of results) {
+      log(
+        [r.rate, r.seconds, r.accepted, r.failed, r.delivered, r.acceptThroughput, r.deliveredThroughput, r.p50, r.p95, r.p99, r.max, r.drainSeconds, r.sustainable ? 'yes' : 'no']
+          .map((v) => String(v).padStart(6))
+          .join('  '),
+      );
+    }
+    const best = results.filter((r) => r.sustainable).sort((a, b) => b.rate - a.rate)[0];
+    log(`highest sustainable rate probed: ${best ? `${best.rate} events/s` : 'none'} (p99 < 1 s, nothing lost)`);
+    log(`peak memory: worker ${memory.workerPeakMiB} MiB, API ${memory.apiPeakMiB} MiB (VmHWM, process tree)`);
+    log(`machine: ${require('node:os').cpus().length} cores; shared and noisy, compare ratios within one run`);
+    if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results, memory }, null, 2));
+  } finally {
+    await h.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,273 @@
+// End to end: the real stack (Temporal dev server, PostgreSQL, worker and API processes) with APNs and
+// FCM faked at the wire. Events go in through the API; assertions are on what the fakes received and
+// on the delivery history the API serves.
+import { androidToken, APNS_TOPIC, eventually, iosToken, startHarness, type Harness } from './support/harness';
+
+let h: Harness;
+let seq = 0;
+
+beforeAll(async () => {
+  h = await startHarness();
+}, 180_000);
+
+afterAll(async () => {
+  await h?.stop();
+}, 60_000);
+
+function orderEvent(orderId: string, customerId: string, status: string, minute: number, data: Record<string, unknown> = {}) {
+  return {
+    eventId: `evt-${orderId}-${status}-${++seq}`,
+    orderId,
+    customerId,
+    status,
+    occurredAt: new Date(Date.UTC(2026, 10, 21, 9, minute)).toISOString(),
+    source: 'oms',
+    data,
+  };
+}
+
+async function customerWithDevices(customerId: string, devices: Array<{ deviceId: string; platform: string; token: string }>, profile: Record<string, unknown> = {}) {
+  expect((await h.api('PUT', `/v1/customers/${customerId}`, { name: 'Ada', locale: 'en-GB', timeZone: 'Europe/London', ...profile })).status).toBe(201);
+  for (const device of devices) {
+    const res = await h.api('POST', `/v1/customers/${customerId}/devices`, device);
+    expect(res.status).toBe(201);
+  }
+}
+
+async function historyOf(orderId: string) {
+  const res = await h.api('GET', `/v1/orders/${orderId}/notifications`);
+  expect(res.status).toBe(200);
+  return res.body.items as any[];
+}
+
+test('a shipped event reaches the iPhone through APNs and the Android phone through FCM, and is recorded', async () => {
+  const ios = iosToken('ship-ios');
+  const android = androidToken('ship-android');
+  await customerWithDevices('cust-ship', [
+    { deviceId: 'ship-iphone', platform: 'ios', token: ios },
+    { deviceId: 'ship-pixel', platform: 'android', token: android },
+  ]);
+  const event = orderEvent('ord-ship', 'cust-ship', 'shipped', 1, { trackingNumber: '1Z999AA1', carrier: 'UPS' });
+  const accepted = await h.api('POST', '/v1/order-events', event);
+  expect(accepted).toEqual({ status: 202, body: { eventId: event.eventId, workflowId: 'order:ord-ship', duplicate: false } });
+
+  const apnsRequest = await eventually(() => {
+    const [r] = h.apns.requestsFor(ios);
+    expect(r).toBeDefined();
+    return r!;
+  });
+  expect(apnsRequest.status).toBe(200);
+  expect(apnsRequest.headers['apns-topic']).toBe(APNS_TOPIC);
+  expect(apnsRequest.headers['apns-priority']).toBe('10');
+  expect(apnsRequest.headers['apns-push-type']).toBe('alert');
+  expect(apnsRequest.headers['apns-collapse-id']).toBe('order-ord-ship');
+  expect(apnsRequest.body).toMatchObject({
+    aps: { alert: { title: 'Order ord-ship has shipped', body: 'Your order ord-ship is on its way with UPS. Tracking number: 1Z999AA1.' } },
+    orderId: 'ord-ship',
+    status: 'shipped',
+  });
+
+  const fcmMessage = await eventually(() => {
+    const m = h.fcm.messages.find((x) => x.token === android);
+    expect(m).toBeDefined();
+    return m!;
+  });
+  expect(fcmMessage.priority).toBe('high');
+  expect(fcmMessage.collapseKey).toBe('order-ord-ship');
+  expect(fcmMessage.notification).toEqual({ title: 'Order ord-ship has shipped', body: expect.stringContaining('1Z999AA1') });
+
+  const [notification] = await eventually(async () => {
+    const items = await historyOf('ord-ship');
+    expect(items[0]?.status).toBe('sent');
+    return items;
+  });
+  expect(notification).toMatchObject({ eventId: event.eventId, type: 'order.shipped', priority: 'critical', channel: 'push', template: { version: 1, locale: 'en' } });
+  const byDevice = Object.fromEntries(notification.attempts.map((a: any) => [a.deviceId, a]));
+  expect(byDevice['ship-iphone']).toMatchObject({ provider: 'apns', status: 'sent', attemptNumber: 1, providerMessageId: apnsRequest.apnsId });
+  expect(byDevice['ship-pixel']).toMatchObject({ provider: 'fcm', status: 'sent', providerMessageId: fcmMessage.name });
+
+  const state = await h.api('GET', '/v1/orders/ord-ship/state');
+  expect(state.status).toBe(200);
+  expect(state.body).toMatchObject({ orderId: 'ord-ship', lastStatus: 'shipped', runStatus: 'RUNNING', pending: [] });
+});
+
+test('the same event posted twice is accepted once and notifies once', async () => {
+  const ios = iosToken('dup-ios');
+  await customerWithDevices('cust-dup', [{ deviceId: 'dup-iphone', platform: 'ios', token: ios }]);
+  const event = orderEvent('ord-dup', 'cust-dup', 'confirmed', 1);
+  const [first, second] = await Promise.all([h.api('POST', '/v1/order-events', event), h.api('POST', '/v1/order-events', event)]);
+  expect([first.status, second.status]).toEqual([202, 202]);
+  expect([first.body.duplicate, second.body.duplicate].sort()).toEqual([false, true]);
+  const third = await h.api('POST', '/v1/order-events', event);
+  expect(third.body.duplicate).toBe(true);
+
+  await eventually(async () => expect((await historyOf('ord-dup'))[0]?.status).toBe('sent'));
+  await new Promise((r) => setTimeout(r, 1500)); // a second push, if any, would have arrived by now
+  expect(h.apns.requestsFor(ios)).toHaveLength(1);
+  expect(await historyOf('ord-dup')).toHaveLength(1);
+  expect(h.apns.requestsFor(ios)[0]!.headers['apns-priority']).toBe('5'); // confirmed is routine
+});
+
+test('an eventId reused for a different event is refused with 409', async () => {
+  const event = orderEvent('ord-conflict', 'cust-dup', 'confirmed', 1);
+  expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
+  const clash = await h.api('POST', '/v1/order-events', { ...event, status: 'cancelled' });
+  expect(clash.status).toBe(409);
+  expect(clash.body.error).toMatchObject({ code: 'event_id_conflict', fields: [{ field: 'eventId' }] });
+});
+
+test('bad input answers 400 naming every bad field, and the payload is kept as a rejected event', async () => {
+  const payload = { eventId: 'bad-1', orderId: 'ord-bad', customerId: '', status: 'teleported', occurredAt: 'last tuesday', source: 'oms', data: [] };
+  const res = await h.api('POST', '/v1/order-events', payload);
+  expect(res.status).toBe(400);
+  expect(res.body.error.code).toBe('validation_failed');
+  expect(res.body.error.fields.map((f: any) => f.field).sort()).toEqual(['customerId', 'data', 'occurredAt', 'status']);
+  expect(res.body.error.fields.find((f: any) => f.field === 'status').reason).toContain('must be one of');
+  const rejected = await h.db.rejectedEvent.findUniqueOrThrow({ where: { id: res.body.rejectedEventId } });
+  expect(rejected).toMatchObject({ eventId: 'bad-1', orderId: 'ord-bad', status: 'teleported', critical: false, payload });
+
+  const critical = await h.api('POST', '/v1/order-events', { ...payload, eventId: 'bad-2', status: 'cancelled' });
+  expect(critical.status).toBe(400);
+  expect(await h.db.rejectedEvent.findUniqueOrThrow({ where: { id: critical.body.rejectedEventId } })).toMatchObject({ critical: true });
+
+  const notJson = await h.api('POST', '/v1/order-events', '{"eventId": ');
+  expect(notJson.status).toBe(400);
+  expect(notJson.body.error.code).toBe('invalid_json');
+
+  const badDevice = await h.api('POST', '/v1/customers/cust-bad/devices', { deviceId: 'x', platform: 'ios', token: 'not-hex' });
+  expect(badDevice.status).toBe(400);
+  expect(badDevice.body.error.fields).toEqual([{ field: 'token', reason: expect.stringContaining('hexadecimal') }]);
+  const badCustomer = await h.api('PUT', '/v1/customers/cust-bad', { phone: '0612345678', timeZone: 'Mars/Olympus', email: 'nope' });
+  expect(badCustomer.status).toBe(400);
+  expect(badCustomer.body.error.fields.map((f: any) => f.field).sort()).toEqual(['email', 'phone', 'timeZone']);
+});
+
+test('keys are required and scoped: none 401, wrong scope 403', async () => {
+  const event = orderEvent('ord-auth', 'cust-auth', 'confirmed', 1);
+  expect((await h.api('POST', '/v1/order-events', event, 'hk_not_a_key')).status).toBe(401);
+  const noHeader = await fetch(`${h.stack.apiUrl}/v1/orders/ord-auth/notifications`);
+  expect(noHeader.status).toBe(401);
+  const reader = await h.api('POST', '/v1/api-keys', { name: 'support tool', scopes: ['read'] });
+  expect(reader.status).toBe(201);
+  const denied = await h.api('POST', '/v1/order-events', event, reader.body.key);
+  expect(denied.status).toBe(403);
+  expect(denied.body.error).toMatchObject({ code: 'forbidden' });
+  expect((await h.api('GET', '/v1/orders/ord-auth/notifications', undefined, reader.body.key)).status).toBe(200);
+  expect((await h.api('POST', '/v1/api-keys', { name: 'x', scopes: ['admin'] }, reader.body.key)).status).toBe(403);
+  expect((await h.api('DELETE', `/v1/api-keys/${reader.body.id}`)).status).toBe(204);
+});
+
+test('APNs 410 deactivates the device at once without a retry; 500s are retried until accepted', async () => {
+  const dead = iosToken('dead-ios');
+  const flaky = iosToken('flaky-ios');
+  await customerWithDevices('cust-err', [
+    { deviceId: 'dead-iphone', platform: 'ios', token: dead },
+    { deviceId: 'flaky-iphone', platform: 'ios', token: flaky },
+  ]);
+  h.apns.respondWith(dead, [{ status: 410, reason: 'Unregistered' }]);
+  h.apns.respondWith(flaky, [{ status: 500, reason: 'InternalServerError' }, { status: 503, reason: 'ServiceUnavailable' }]);
+  await h.api('POST', '/v1/order-events', orderEvent('ord-err', 'cust-err', 'out_for_delivery', 1));
+
+  const [notification] = await eventually(async () => {
+    const items = await historyOf('ord-err');
+    expect(items[0]?.status).toBe('sent');
+    return items;
+  }, 30_000);
+  const attempts = notification.attempts;
+  expect(attempts.filter((a: any) => a.deviceId === 'dead-iphone')).toEqual([
+    expect.objectContaining({ status: 'failed', errorCode: 'Unregistered', attemptNumber: 1 }),
+  ]);
+  expect(attempts.filter((a: any) => a.deviceId === 'flaky-iphone').map((a: any) => [a.attemptNumber, a.status])).toEqual([
+    [1, 'failed'],
+    [2, 'failed'],
+    [3, 'sent'],
+  ]);
+  expect(h.apns.requestsFor(dead)).toHaveLength(1);
+  // The same apns-id on every retry: one message to one device, whatever the number of attempts.
+  expect(new Set(h.apns.requestsFor(flaky).map((r) => r.headers['apns-id'])).size).toBe(1);
+  const devices = await h.api('GET', '/v1/customers/cust-err/devices');
+  const deadDevice = devices.body.items.find((d: any) => d.deviceId === 'dead-iphone');
+  expect(deadDevice).toMatchObject({ active: false, invalidatedReason: 'apns: Unregistered' });
+
+  // The next event skips the dead device entirely.
+  await h.api('POST', '/v1/order-events', orderEvent('ord-err', 'cust-err', 'delivered', 2));
+  await eventually(async () => expect((await historyOf('ord-err'))[0]).toMatchObject({ type: 'order.delivered', status: 'sent' }));
+  expect(h.apns.requestsFor(dead)).toHaveLength(1);
+});
+
+test('FCM UNREGISTERED deactivates the Android device', async () => {
+  const token = androidToken('unreg');
+  await customerWithDevices('cust-unreg', [{ deviceId: 'unreg-pixel', platform: 'android', token }]);
+  h.fcm.failNext('UNREGISTERED', { token });
+  await h.api('POST', '/v1/order-events', orderEvent('ord-unreg', 'cust-unreg', 'shipped', 1));
+  await eventually(async () => expect((await historyOf('ord-unreg'))[0]).toMatchObject({ status: 'failed' }));
+  const devices = await h.api('GET', '/v1/customers/cust-unreg/devices');
+  expect(devices.body.items[0]).toMatchObject({ active: false, invalidatedReason: 'fcm: UNREGISTERED' });
+});
+
+test('a late "packed" after "shipped" is recorded and not announced', async () => {
+  const ios = iosToken('late-ios');
+  await customerWithDevices('cust-late', [{ deviceId: 'late-iphone', platform: 'ios', token: ios }]);
+  await h.api('POST', '/v1/order-events', orderEvent('ord-late', 'cust-late', 'shipped', 5));
+  await eventually(async () => expect(await historyOf('ord-late')).toHaveLength(1));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-late', 'cust-late', 'packed', 3));
+  const items = await eventually(async () => {
+    const list = await historyOf('ord-late');
+    expect(list).toHaveLength(2);
+    return list;
+  });
+  expect(items[0]).toMatchObject({ type: 'order.packed', status: 'suppressed', suppressionReason: 'out_of_order', attempts: [] });
+  expect(h.apns.requestsFor(ios).map((r) => (r.body as any).status)).toEqual(['shipped']);
+  const stored = await h.db.orderEvent.findMany({ where: { orderId: 'ord-late' }, orderBy: { receivedAt: 'asc' } });
+  expect(stored.map((e) => e.disposition)).toEqual(['announced', 'out_of_order']);
+});
+
+test('history pages newest first with a cursor, and events with no device are suppressed with a reason', async () => {
+  await customerWithDevices('cust-page', []);
+  const statuses = ['confirmed', 'packed', 'shipped', 'out_for_delivery', 'delivered'];
+  for (const [i, status] of statuses.entries()) await h.api('POST', '/v1/order-events', orderEvent('ord-page', 'cust-page', status, i));
+  await eventually(async () => expect(await historyOf('ord-page')).toHaveLength(5));
+  const first = await h.api('GET', '/v1/customers/cust-page/notifications?limit=2');
+  expect(first.body.items.map((n: any) => n.type)).toEqual(['order.delivered', 'order.out_for_delivery']);
+  expect(first.body.items[0]).toMatchObject({ status: 'suppressed', suppressionReason: 'no_device' });
+  const second = await h.api('GET', `/v1/customers/cust-page/notifications?limit=2&cursor=${first.body.nextCursor}`);
+  expect(second.body.items.map((n: any) => n.type)).toEqual(['order.shipped', 'order.packed']);
+  const third = await h.api('GET', `/v1/customers/cust-page/notifications?limit=2&cursor=${second.body.nextCursor}`);
+  expect(third.body).toMatchObject({ items: [expect.objectContaining({ type: 'order.confirmed' })], nextCursor: null });
+  expect((await h.api('GET', '/v1/customers/cust-page/notifications?limit=500')).status).toBe(400);
+  expect((await h.api('GET', '/v1/customers/cust-page/notifications?cursor=garbage')).status).toBe(400);
+});
+
+test('a worker killed mid-send loses nothing: the send is retried and events accepted while it was down go out', async () => {
+  const ios = iosToken('crash-ios');
+  await customerWithDevices('cust-crash', [{ deviceId: 'crash-iphone', platform: 'ios', token: ios }]);
+  // APNs hangs on the first push long enough for the worker to die holding it.
+  h.apns.respondWith(ios, [{ status: 200, delayMs: 20_000 }]);
+  await h.api('POST', '/v1/order-events', orderEvent('ord-crash', 'cust-crash', 'shipped', 1));
+  await eventually(() => expect(h.apns.requestsFor(ios)).toHaveLength(1));
+  await h.stack.worker.kill();
+
+  const whileDown = orderEvent('ord-crash', 'cust-crash', 'out_for_delivery', 2);
+  const accepted = await h.api('POST', '/v1/order-events', whileDown);
+  expect(accepted.status).toBe(202);
+  const otherOrder = orderEvent('ord-crash-2', 'cust-crash', 'confirmed', 3);
+  expect((await h.api('POST', '/v1/order-events', otherOrder)).status).toBe(202);
+
+  await h.stack.startWorker();
+  const items = await eventually(async () => {
+    const list = await historyOf('ord-crash');
+    expect(list.map((n) => [n.type, n.status])).toEqual([
+      ['order.out_for_delivery', 'sent'],
+      ['order.shipped', 'sent'],
+    ]);
+    return list;
+  }, 60_000, 500);
+  const shipped = items[1];
+  expect(shipped.attempts.map((a: any) => [a.attemptNumber, a.status, a.errorCode])).toEqual([
+    [1, 'failed', 'abandoned'],
+    [2, 'sent', null],
+  ]);
+  await eventually(async () => expect((await historyOf('ord-crash-2'))[0]?.status).toBe('sent'));
+  const apnsIds = new Set(h.apns.requestsFor(ios).filter((r) => (r.body as any).status === 'shipped').map((r) => r.headers['apns-id']));
+  expect(apnsIds.size).toBe(1);
+}, 120_000);

@@ -1,0 +1,101 @@
+// The real stack for end-to-end tests: embedded PostgreSQL, Temporal dev server, the worker and the API
+// as their own processes, with APNs and FCM faked at the wire.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateKey } from '../../api/auth';
+import { createDb, type Db } from '../../lib/db';
+import { freePort } from '../../lib/embedded';
+import { startStack, type Stack } from '../../lib/stack';
+import { createApnsKey, startFakeApns, type FakeApnsServer } from '../fakes/apns-server';
+import { startFakeFcm, type FakeFcmServer } from '../fakes/fcm-server';
+
+export interface Harness {
+  stack: Stack;
+  apns: FakeApnsServer;
+  fcm: FakeFcmServer;
+  db: Db;
+  adminKey: string;
+  api(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+export const APNS_TOPIC = 'com.example.shop';
+
+export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-e2e-'));
+  fs.chmodSync(dataDir, 0o755);
+  const key = createApnsKey();
+  const apns = await startFakeApns({ keyId: key.keyId, teamId: key.teamId, publicKeyPem: key.publicKeyPem });
+  const fcm = await startFakeFcm();
+  const fcmCredentials = fcm.createCredentials(dataDir);
+  const adminKey = generateKey();
+  const stack = await startStack({
+    dataDir,
+    persistent: false,
+    temporalPort: await freePort(),
+    temporalUiPort: null,
+    postgresPort: await freePort(),
+    apiPort: await freePort(),
+    adminKey,
+    env: {
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      APNS_KEY_FILE: key.keyFile,
+      APNS_KEY_ID: key.keyId,
+      APNS_TEAM_ID: key.teamId,
+      APNS_TOPIC,
+      APNS_ENDPOINT: apns.url,
+      APNS_CA_FILE: apns.caFile,
+      FCM_CREDENTIALS_FILE: fcmCredentials.credentialsFile,
+      FCM_ENDPOINT: fcm.url,
+      FCM_CA_FILE: fcm.caFile,
+      ...options.env,
+    },
+  });
+  const db = createDb(stack.databaseUrl, { max: 3 });
+  return {
+    stack,
+    apns,
+    fcm,
+    db,
+    adminKey,
+    async api(method, urlPath, body, apiKey = adminKey) {
+      const res = await fetch(`${stack.apiUrl}${urlPath}`, {
+        method,
+        headers: { authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        // not JSON
+      }
+      return { status: res.status, body: parsed };
+    },
+    async stop() {
+      await db.$disconnect();
+      await stack.stop();
+      await apns.close();
+      await fcm.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Retries an assertion until it passes or the time is up; the last failure is thrown. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
+
+export const iosToken = (seed: string) => Buffer.from(seed.padEnd(32, '.').slice(0, 32)).toString('hex');
+export const androidToken = (seed: string) => `${seed}:${'A'.repeat(140)}`;
