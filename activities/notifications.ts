@@ -1,21 +1,33 @@
-import type {
-  LifecyclePosition,
-  NotificationKind,
-  OrderEvent,
-  PushOutcome,
-  RenderedPush,
-  SuppressionReason,
+import { ApplicationFailure } from '@temporalio/activity';
+import {
+  pushSuppression,
+  type LifecyclePosition,
+  type NotificationKind,
+  type OrderEvent,
+  type PushOutcome,
+  type PushTarget,
+  type Recipient,
+  type RenderedPush,
+  type SuppressionReason,
 } from '../domain';
 import type { Db } from '../lib/db';
 import type { createRenderer } from './render';
+import { finishNotification, insertNotification, selectRecipient, settleEvent, targetsOf } from './store';
 
 export interface PrepareNotificationInput {
   notificationId: string;
   event: OrderEvent;
   kind: NotificationKind;
-  locale: string | null;
-  customerName: string | null;
+  /** The order's position once this event is applied. */
+  position: LifecyclePosition;
 }
+
+export type PreparedNotification =
+  | { outcome: 'ready'; recipient: Recipient; devices: PushTarget[]; rendered: RenderedPush }
+  | { outcome: 'suppressed'; reason: SuppressionReason }
+  | { outcome: 'failed'; reason: string }
+  /** An earlier run of this order already handled the event (it was signalled again after that run ended). */
+  | { outcome: 'already_processed' };
 
 export interface UnsentInput {
   notificationId: string;
@@ -27,106 +39,104 @@ export interface UnsentInput {
   position: LifecyclePosition | null;
 }
 
-export interface CompletionInput {
+export interface FailureInput {
   notificationId: string;
-  event: OrderEvent;
   outcomes: PushOutcome[];
-  position: LifecyclePosition;
+}
+
+function recipientOf(row: Awaited<ReturnType<typeof selectRecipient>>): Recipient {
+  return {
+    customer: row.customerId
+      ? {
+          id: row.customerId,
+          name: row.name,
+          locale: row.locale ?? 'en',
+          timeZone: row.timeZone ?? 'UTC',
+          quietHours: row.quietHoursStart && row.quietHoursEnd ? { start: row.quietHoursStart, end: row.quietHoursEnd } : null,
+        }
+      : null,
+    devices: targetsOf(row),
+    pushAllowed: row.pushAllowed,
+  };
 }
 
 export function createNotificationActivities(db: Db, render: ReturnType<typeof createRenderer>) {
-  async function settleEvent(tx: Pick<Db, 'orderEvent' | 'order'>, event: OrderEvent, position: LifecyclePosition | null) {
-    await tx.orderEvent.updateMany({
-      where: { eventId: event.eventId },
-      data: { disposition: position ? 'announced' : 'out_of_order', processedAt: new Date() },
-    });
-    if (position) {
-      const values = {
-        customerId: event.customerId,
-        stage: position.stage,
-        status: position.status,
-        occurredAt: position.occurredAt ? new Date(position.occurredAt) : null,
-      };
-      await tx.order.upsert({ where: { orderId: event.orderId }, create: { orderId: event.orderId, ...values }, update: values });
-    }
+  async function recordUnsent(input: UnsentInput): Promise<void> {
+    const { event, kind, outcome } = input;
+    await db.$transaction([
+      insertNotification(db, {
+        id: input.notificationId,
+        event,
+        kind,
+        status: outcome.status,
+        suppressionReason: outcome.status === 'suppressed' ? outcome.reason : null,
+        failureReason: outcome.status === 'failed' ? outcome.reason : null,
+      }),
+      settleEvent(db, event, input.position),
+    ]);
   }
 
   return {
-    /** Renders the push for an event and records the notification as queued (idempotent by notification id). */
-    async prepareNotification(input: PrepareNotificationInput): Promise<RenderedPush> {
-      const { event, kind } = input;
-      const rendered = await render({
-        key: kind.type,
-        channel: 'push',
-        locale: input.locale,
-        variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: input.customerName },
-      });
-      const fields = {
-        orderId: event.orderId,
-        customerId: event.customerId,
-        eventId: event.eventId,
-        type: kind.type,
-        priority: kind.priority,
-        category: kind.category,
-        channel: 'push' as const,
-        status: 'queued' as const,
-        templateId: rendered.templateId,
-        templateVersion: rendered.templateVersion,
-        locale: rendered.locale,
-        title: rendered.subject,
-        body: rendered.body,
-      };
-      await db.notification.upsert({ where: { id: input.notificationId }, create: { id: input.notificationId, ...fields }, update: {} });
+    /**
+     * Everything between "this event is news" and "send it", in one step (each step of the workflow costs
+     * an activation): loads the recipient, records a suppression if the push may not go, otherwise renders
+     * it and records the notification as queued. Idempotent by notification id.
+     */
+    async prepareNotification(input: PrepareNotificationInput): Promise<PreparedNotification> {
+      const { event, kind, notificationId, position } = input;
+      const row = await selectRecipient(db, event.customerId, event.eventId);
+      if (row.eventProcessed) return { outcome: 'already_processed' };
+      const recipient = recipientOf(row);
+      const suppression = pushSuppression(recipient);
+      if (suppression) {
+        await recordUnsent({ notificationId, event, kind, outcome: { status: 'suppressed', reason: suppression }, position });
+        return { outcome: 'suppressed', reason: suppression };
+      }
+      let rendered;
+      try {
+        rendered = await render({
+          key: kind.type,
+          channel: 'push',
+          locale: recipient.customer!.locale,
+          variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: recipient.customer!.name },
+        });
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
+        const reason = `${err.type}: ${err.message}`;
+        await recordUnsent({ notificationId, event, kind, outcome: { status: 'failed', reason }, position });
+        return { outcome: 'failed', reason };
+      }
+      await db.$transaction([
+        insertNotification(db, {
+          id: notificationId,
+          event,
+          kind,
+          status: 'queued',
+          template: { id: rendered.templateId, version: rendered.templateVersion, locale: rendered.locale, title: rendered.subject, body: rendered.body },
+        }),
+        settleEvent(db, event, position),
+      ]);
       return {
-        title: rendered.subject,
-        body: rendered.body,
-        templateId: rendered.templateId,
-        templateKey: kind.type,
-        templateVersion: rendered.templateVersion,
-        locale: rendered.locale,
+        outcome: 'ready',
+        recipient,
+        devices: recipient.devices,
+        rendered: {
+          title: rendered.subject,
+          body: rendered.body,
+          templateId: rendered.templateId,
+          templateKey: kind.type,
+          templateVersion: rendered.templateVersion,
+          locale: rendered.locale,
+        },
       };
     },
 
-    /** Records a notification that will not be sent, and why. */
-    async recordUnsent(input: UnsentInput): Promise<void> {
-      const { event, kind } = input;
-      await db.$transaction(async (tx) => {
-        await tx.notification.upsert({
-          where: { id: input.notificationId },
-          create: {
-            id: input.notificationId,
-            orderId: event.orderId,
-            customerId: event.customerId,
-            eventId: event.eventId,
-            type: kind.type,
-            priority: kind.priority,
-            category: kind.category,
-            channel: 'push',
-            status: input.outcome.status,
-            suppressionReason: input.outcome.status === 'suppressed' ? input.outcome.reason : null,
-            failureReason: input.outcome.status === 'failed' ? input.outcome.reason : null,
-          },
-          // A notification already recorded (an event re-signalled after its run ended) keeps its outcome.
-          update: {},
-        });
-        await settleEvent(tx, event, input.position);
-      });
-    },
+    recordUnsent,
 
-    /** Settles a notification from its attempts' outcomes and moves the order's recorded position on. */
-    async completeNotification(input: CompletionInput): Promise<void> {
-      const sent = input.outcomes.filter((o) => o.status === 'sent');
-      const failures = input.outcomes.filter((o) => o.status === 'failed').map((o) => o.error ?? 'unknown error');
-      await db.$transaction(async (tx) => {
-        await tx.notification.update({
-          where: { id: input.notificationId },
-          data:
-            sent.length > 0
-              ? { status: 'sent', sentAt: new Date(), failureReason: failures.length ? failures.join('; ') : null }
-              : { status: 'failed', failureReason: failures.join('; ') || 'no attempt succeeded' },
-        });
-        await settleEvent(tx, input.event, input.position);
-      });
+    /** Marks a notification failed when no device took it (a successful send marks it sent by itself). */
+    async recordNotificationFailed(input: FailureInput): Promise<void> {
+      const failures = input.outcomes.map((o) => `${o.deviceId}: ${o.error ?? 'unknown error'}`);
+      await finishNotification(db, input.notificationId, { sent: false, failureReason: failures.join('; ') || 'no device took it' });
     },
   };
 }

@@ -3,6 +3,7 @@ import type { PushMessage, PushOutcome, PushTarget } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { ProviderError, type PushProviders } from './providers/push-provider';
+import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from './store';
 
 export interface SendPushInput {
   notificationId: string;
@@ -28,47 +29,21 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
       const attemptId = `${deliveryKey}:${info.attempt}`;
       const log = logger.child({ attemptId, orderId: message.orderId, workflowId: info.workflowExecution?.workflowId });
 
-      if (info.attempt > 1) {
-        // An earlier attempt still 'sending' died with its worker; say so rather than leave it open.
-        await db.deliveryAttempt.updateMany({
-          where: { notificationId: input.notificationId, deviceId: target.deviceId, status: 'sending', attemptNumber: { lt: info.attempt } },
-          data: { status: 'failed', errorCode: 'abandoned', errorMessage: 'the worker stopped before the provider answered', retryable: true, finishedAt: new Date() },
-        });
-      }
-      await db.deliveryAttempt.upsert({
-        where: { id: attemptId },
-        create: {
-          id: attemptId,
-          notificationId: input.notificationId,
-          deviceId: target.deviceId,
-          channel: 'push',
-          provider: provider.name,
-          status: 'sending',
-          attemptNumber: info.attempt,
-        },
-        update: {},
-      });
+      if (info.attempt > 1) await abandonEarlierAttempts(db, input.notificationId, target.deviceId, info.attempt);
+      await openAttempt(db, { id: attemptId, notificationId: input.notificationId, deviceId: target.deviceId, provider: provider.name, attemptNumber: info.attempt });
 
       try {
         const receipt = await provider.send(target, message, deliveryKey);
-        await db.deliveryAttempt.update({
-          where: { id: attemptId },
-          data: { status: 'sent', providerMessageId: receipt.providerMessageId, finishedAt: new Date() },
-        });
+        // The first device to take it makes the notification sent; no further workflow step is needed.
+        await db.$transaction([
+          closeAttemptSent(db, attemptId, receipt.providerMessageId),
+          finishNotification(db, input.notificationId, { sent: true, failureReason: null }),
+        ]);
         log.info({ provider: receipt.provider, providerMessageId: receipt.providerMessageId }, 'push sent');
         return { deviceId: target.deviceId, status: 'sent', provider: receipt.provider, providerMessageId: receipt.providerMessageId };
       } catch (err) {
         const failure = err instanceof ProviderError ? err : new ProviderError(provider.name, 'transient', 'error', String(err));
-        await db.deliveryAttempt.update({
-          where: { id: attemptId },
-          data: {
-            status: 'failed',
-            errorCode: failure.code,
-            errorMessage: failure.message.slice(0, 1000),
-            retryable: failure.kind === 'transient',
-            finishedAt: new Date(),
-          },
-        });
+        await closeAttemptFailed(db, attemptId, { code: failure.code, message: failure.message.slice(0, 1000), retryable: failure.kind === 'transient' });
         log.warn({ provider: provider.name, kind: failure.kind, code: failure.code, err: failure.message }, 'push failed');
         if (failure.kind === 'invalid_token') {
           // A dead token never comes back: stop using it at once, whatever the retry policy says.

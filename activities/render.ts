@@ -18,19 +18,32 @@ export interface RenderedMessage {
   body: string;
 }
 
-/** Renders the newest published template for the first locale of the fallback chain that has one. */
-export function createRenderer(db: Db, defaultLocale = 'en') {
+type TemplateRow = Awaited<ReturnType<Db['template']['findMany']>>[number];
+
+/**
+ * Renders the newest published template for the first locale of the fallback chain that has one.
+ * Which template applies is remembered for `cacheMs`, so a newly published version takes effect
+ * within that time rather than costing a query on every message.
+ */
+export function createRenderer(db: Db, defaultLocale = 'en', cacheMs = 30_000) {
+  const chosen = new Map<string, { template: TemplateRow | undefined; until: number }>();
   const liquid = new Liquid({ cache: false, strictFilters: true, ownPropertyOnly: true });
   // Published versions never change, so their parsed form can be kept by template id.
   const parsed = new Map<string, { subject: LiquidTemplate[]; body: LiquidTemplate[] }>();
 
   return async function render(request: RenderRequest): Promise<RenderedMessage> {
     const locales = localeChain(request.locale, defaultLocale);
-    const candidates = await db.template.findMany({
-      where: { key: request.key, channel: request.channel, state: 'published', locale: { in: locales } },
-      orderBy: { version: 'desc' },
-    });
-    const template = locales.map((l) => candidates.find((t) => t.locale === l)).find((t) => t !== undefined);
+    const cacheKey = `${request.key}|${request.channel}|${locales.join(',')}`;
+    let entry = chosen.get(cacheKey);
+    if (!entry || entry.until < Date.now()) {
+      const candidates = await db.template.findMany({
+        where: { key: request.key, channel: request.channel, state: 'published', locale: { in: locales } },
+        orderBy: { version: 'desc' },
+      });
+      entry = { template: locales.map((l) => candidates.find((t) => t.locale === l)).find((t) => t !== undefined), until: Date.now() + cacheMs };
+      chosen.set(cacheKey, entry);
+    }
+    const template = entry.template;
     if (!template) {
       throw ApplicationFailure.nonRetryable(
         `no published ${request.channel} template '${request.key}' for locales ${locales.join(', ')}`,

@@ -59,25 +59,18 @@ export function createIntake(options: IntakeOptions) {
         { key: searchAttributes.notificationState, value: 'waiting-for-events' },
       ]),
     });
-    await db.orderEvent.update({ where: { eventId: row.eventId }, data: { signalledAt: new Date() } });
+    await db.$executeRaw`UPDATE "OrderEvent" SET "signalledAt" = now() WHERE "eventId" = ${row.eventId}`;
   }
 
   async function accept(input: OrderEventInput): Promise<AcceptedEvent> {
     const workflowId = orderWorkflowId(input.orderId);
-    const created = await db.orderEvent.createManyAndReturn({
-      data: [
-        {
-          eventId: input.eventId,
-          orderId: input.orderId,
-          customerId: input.customerId,
-          status: input.status,
-          occurredAt: new Date(input.occurredAt),
-          source: input.source,
-          data: input.data as Prisma.InputJsonValue,
-        },
-      ],
-      skipDuplicates: true,
-    });
+    // Raw SQL: this runs for every event, and a plain statement costs a fraction of Prisma's compiled query.
+    const created = await db.$queryRaw<StoredEvent[]>`
+      INSERT INTO "OrderEvent" ("eventId", "orderId", "customerId", status, "occurredAt", source, data, "receivedAt")
+      VALUES (${input.eventId}, ${input.orderId}, ${input.customerId}, ${input.status},
+        ${input.occurredAt}::timestamptz AT TIME ZONE 'UTC', ${input.source}, ${JSON.stringify(input.data)}::jsonb, now())
+      ON CONFLICT ("eventId") DO NOTHING
+      RETURNING *`;
     let row = created[0];
     const duplicate = !row;
     if (!row) {

@@ -23,6 +23,8 @@ interface StepResult {
 }
 
 const CUSTOMERS = 200;
+const OPEN_ORDERS = 100;
+const PATH = ['confirmed', 'packed', 'shipped', 'out_for_delivery', 'delivered'] as const;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -57,15 +59,16 @@ function peakMemoryMiB(rootPid: number): number {
 async function runStep(h: Harness, runId: string, rate: number, seconds: number): Promise<StepResult> {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
-  const onPush = (orderId: string | undefined, receivedAt: number) => {
-    const start = orderId ? sentAt.get(orderId) : undefined;
+  const onPush = (data: { orderId?: string; status?: string } | undefined, receivedAt: number) => {
+    const key = `${data?.orderId}/${data?.status}`;
+    const start = sentAt.get(key);
     if (start !== undefined) {
       latencies.push(receivedAt - start);
-      sentAt.delete(orderId!);
+      sentAt.delete(key);
     }
   };
-  const offApns = h.apns.onRequest((r) => onPush((r.body as { orderId?: string }).orderId, r.receivedAt));
-  const offFcm = h.fcm.onMessage((m) => onPush(m.data?.orderId, m.receivedAt));
+  const offApns = h.apns.onRequest((r) => onPush(r.body as { orderId?: string; status?: string }, r.receivedAt));
+  const offFcm = h.fcm.onMessage((m) => onPush(m.data, m.receivedAt));
 
   const total = rate * seconds;
   let sent = 0;
@@ -74,22 +77,35 @@ async function runStep(h: Harness, runId: string, rate: number, seconds: number)
   const inFlight = new Set<Promise<void>>();
   const started = Date.now();
   const tickMs = 20;
+  // Orders move along their path as they do in a shop: each open order gets its next status in turn,
+  // and a delivered order is replaced by a new one, so one event in five starts a workflow.
+  const open: Array<{ orderId: string; next: number }> = [];
+  let ordersStarted = 0;
+  const nextEvent = () => {
+    if (open.length < OPEN_ORDERS) open.push({ orderId: `${runId}-${rate}-o${ordersStarted++}`, next: 0 });
+    const order = open.shift()!;
+    const status = PATH[order.next]!;
+    order.next++;
+    if (order.next < PATH.length) open.push(order);
+    return { orderId: order.orderId, status };
+  };
   while (sent < total) {
     const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate));
     while (sent < due) {
       const i = sent++;
-      const orderId = `${runId}-${rate}-${i}`;
-      const customerId = `bench-c${i % CUSTOMERS}`;
-      sentAt.set(orderId, Date.now());
+      const { orderId, status } = nextEvent();
+      const customerId = `bench-c${Number(orderId.slice(orderId.lastIndexOf('o') + 1)) % CUSTOMERS}`;
+      const key = `${orderId}/${status}`;
+      sentAt.set(key, Date.now());
       const p = h
         .api('POST', '/v1/order-events', {
-          eventId: `${orderId}-e`,
+          eventId: `${orderId}.${status}`,
           orderId,
           customerId,
-          status: 'shipped',
-          occurredAt: new Date().toISOString(),
+          status,
+          occurredAt: new Date(Date.now() + i).toISOString(),
           source: 'bench',
-          data: { trackingNumber: `TRK${i}` },
+          data: { trackingNumber: `TRK${i}`, carrier: 'UPS' },
         })
         .then((res) => {
           if (res.status === 202) accepted++;
@@ -141,7 +157,13 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
   log('starting the stack with fake APNs and FCM...');
-  const h = await startHarness({ env: { LOG_LEVEL: 'warn' } });
+  const h = await startHarness({ env: { LOG_LEVEL: 'warn', ...(process.env.BENCH_PROFILE_DIR ? { HERALD_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` } : {}) } });
+  const interrupted = async () => {
+    await h.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', () => void interrupted());
+  process.once('SIGTERM', () => void interrupted());
   try {
     for (let c = 0; c < CUSTOMERS; c++) {
       const id = `bench-c${c}`;

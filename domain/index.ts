@@ -3,3 +3,4 @@ export * from './order-status';
 export * from './order-event';
 export * from './delivery';
 export * from './locale';
+export * from './recipient';

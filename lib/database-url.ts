@@ -11,5 +11,7 @@ export function connectionFields(url: string): PoolConfig {
     password: parsed.password,
     database: parsed.database ?? undefined,
     ssl: parsed.ssl ? (parsed.ssl as PoolConfig['ssl']) : undefined,
+    // Columns are timestamp without time zone holding UTC (Prisma's convention); make now() agree.
+    options: '-c TimeZone=UTC',
   };
 }

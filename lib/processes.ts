@@ -24,7 +24,9 @@ export function spawnHeraldProcess(
   options: { logFile?: string; echo?: boolean } = {},
 ): HeraldProcess {
   // One process per role (the tsx CLI would add a parent process that a kill leaves orphaned).
-  const managed = spawnManaged(process.execPath, ['--import', 'tsx', ENTRY[role]], {
+  // HERALD_NODE_ARGS adds Node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark.
+  const extra = (env.HERALD_NODE_ARGS ?? process.env.HERALD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const managed = spawnManaged(process.execPath, [...extra, '--import', 'tsx', ENTRY[role]], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, HERALD_SERVICE: `herald-${role}`, ...env },
     logFile: options.logFile,

@@ -4,7 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, Runtime, DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Activities } from '../activities';
-import type { PushTarget, OrderEvent, PushOutcome, LifecyclePosition } from '../domain';
+import { pushSuppression, type PushTarget, type OrderEvent, type PushOutcome, type LifecyclePosition } from '../domain';
 import { orderEventSignal, orderStateQuery } from '../workflows/definitions';
 import { orderNotificationWorkflow } from '../workflows/order-notification';
 import { testServerPath } from '../lib/tools';
@@ -14,7 +14,7 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 interface Recorded {
   pushes: Array<{ notificationId: string; deviceId: string; title: string; priority: string }>;
   unsent: Array<{ eventId: string; outcome: unknown }>;
-  completed: Array<{ eventId: string; outcomes: PushOutcome[] }>;
+  failed: Array<{ notificationId: string; outcomes: PushOutcome[] }>;
 }
 
 function fakeActivities(options: {
@@ -23,21 +23,25 @@ function fakeActivities(options: {
   position?: LifecyclePosition;
   processedEvents?: Set<string>;
 }) {
-  const recorded: Recorded = { pushes: [], unsent: [], completed: [] };
+  const recorded: Recorded = { pushes: [], unsent: [], failed: [] };
   const activities: Partial<Activities> = {
     async loadOrderPosition() {
       return options.position ?? { stage: null, status: null, occurredAt: null };
     },
-    async loadRecipientContext(customerId: string, eventId: string) {
-      return {
-        customer: { id: customerId, name: 'Ada', locale: 'en', timeZone: 'UTC', quietHours: null },
-        devices: options.devices ?? [{ deviceId: 'd1', platform: 'ios', token: 'a'.repeat(64), app: null }],
-        pushAllowed: true,
-        eventAlreadyProcessed: options.processedEvents?.has(eventId) ?? false,
-      };
-    },
     async prepareNotification(input) {
-      return { title: `status ${input.event.status}`, body: 'b', templateId: 't', templateKey: input.kind.type, templateVersion: 1, locale: 'en' };
+      if (options.processedEvents?.has(input.event.eventId)) return { outcome: 'already_processed' };
+      const recipient = {
+        customer: { id: input.event.customerId, name: 'Ada', locale: 'en', timeZone: 'UTC', quietHours: null },
+        devices: options.devices ?? [{ deviceId: 'd1', platform: 'ios' as const, token: 'a'.repeat(64), app: null }],
+        pushAllowed: true,
+      };
+      const reason = pushSuppression(recipient);
+      if (reason) {
+        recorded.unsent.push({ eventId: input.event.eventId, outcome: { status: 'suppressed', reason } });
+        return { outcome: 'suppressed', reason };
+      }
+      const rendered = { title: `status ${input.event.status}`, body: 'b', templateId: 't', templateKey: input.kind.type, templateVersion: 1, locale: 'en' };
+      return { outcome: 'ready', recipient, devices: recipient.devices, rendered };
     },
     async recordUnsent(input) {
       recorded.unsent.push({ eventId: input.event.eventId, outcome: input.outcome });
@@ -48,8 +52,8 @@ function fakeActivities(options: {
       recorded.pushes.push({ notificationId: input.notificationId, deviceId: input.target.deviceId, title: input.message.title, priority: input.message.priority });
       return { deviceId: input.target.deviceId, status: 'sent', provider: 'fake', providerMessageId: 'm' };
     },
-    async completeNotification(input) {
-      recorded.completed.push({ eventId: input.event.eventId, outcomes: input.outcomes });
+    async recordNotificationFailed(input) {
+      recorded.failed.push({ notificationId: input.notificationId, outcomes: input.outcomes });
     },
   };
   return { activities, recorded };
@@ -179,8 +183,28 @@ test('a dead token fails its device only; the other devices still get the push',
     await handle.terminate();
   });
   expect(recorded.pushes.map((p) => p.deviceId)).toEqual(['good']);
-  const outcomes = recorded.completed[0]!.outcomes;
-  expect(outcomes.find((o) => o.deviceId === 'dead')).toMatchObject({ status: 'failed', error: expect.stringContaining('InvalidDeviceToken') });
+  expect(recorded.failed).toEqual([]);
+});
+
+test('when no device takes the push, the notification is recorded as failed with every error', async () => {
+  const { activities, recorded } = fakeActivities({
+    devices: [{ deviceId: 'dead', platform: 'ios', token: 'b'.repeat(64), app: null }],
+    failDevice: () => ApplicationFailure.create({ message: 'BadDeviceToken', type: 'InvalidDeviceToken', nonRetryable: true }),
+  });
+  const orderId = 'o-all-dead';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'cancelled', 1));
+    let s = await handle.query(orderStateQuery);
+    while (s.processed.length < 1) {
+      await env.sleep(100);
+      s = await handle.query(orderStateQuery);
+    }
+    expect(s.processed[0]).toMatchObject({ notificationStatus: 'failed', sentTo: 0, failedTo: 1 });
+    await handle.terminate();
+  });
+  expect(recorded.failed).toHaveLength(1);
+  expect(recorded.failed[0]!.outcomes).toEqual([expect.objectContaining({ deviceId: 'dead', status: 'failed', error: expect.stringContaining('InvalidDeviceToken') })]);
 });
 
 test('transient provider errors are retried with backoff until the push goes out', async () => {

@@ -1,0 +1,12 @@
+# Herald API and worker image (one image, two commands). Workflows are bundled at worker start-up.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY prisma ./prisma
+COPY prisma.config.ts ./
+COPY lib/database-url.ts ./lib/database-url.ts
+RUN npm ci --no-audit --no-fund
+COPY . .
+EXPOSE 3000
+CMD ["node", "--import", "tsx", "api/main.ts"]

@@ -1,0 +1,22 @@
+import type { PushTarget, SuppressionReason } from './delivery';
+
+export interface Recipient {
+  customer: {
+    id: string;
+    name: string | null;
+    locale: string;
+    timeZone: string;
+    quietHours: { start: string; end: string } | null;
+  } | null;
+  devices: PushTarget[];
+  /** Whether the customer allows transactional push (no preference row means yes). */
+  pushAllowed: boolean;
+}
+
+/** Why a push to this recipient must not be sent, or null when it may be. */
+export function pushSuppression(recipient: Recipient): SuppressionReason | null {
+  if (!recipient.customer) return 'unknown_customer';
+  if (!recipient.pushAllowed) return 'preference';
+  if (recipient.devices.length === 0) return 'no_device';
+  return null;
+}
