@@ -35,7 +35,7 @@ type StoredEvent = Prisma.OrderEventGetPayload<object>;
 export function createIntake(options: IntakeOptions) {
   const { db, temporal, taskQueue, logger } = options;
 
-  async function signal(row: StoredEvent): Promise<void> {
+  async function signal(row: StoredEvent, deadlineMs = 3000): Promise<void> {
     const event: OrderEvent = {
       eventId: row.eventId,
       orderId: row.orderId,
@@ -46,7 +46,8 @@ export function createIntake(options: IntakeOptions) {
       data: (row.data ?? {}) as Record<string, unknown>,
       receivedAt: row.receivedAt.toISOString(),
     };
-    await temporal.workflow.signalWithStart<typeof orderNotificationWorkflow, [OrderEvent]>('orderNotificationWorkflow', {
+    // Bounded: the caller is answered promptly even when Temporal is away; the relay retries later.
+    await temporal.withDeadline(Date.now() + deadlineMs, () => temporal.workflow.signalWithStart<typeof orderNotificationWorkflow, [OrderEvent]>('orderNotificationWorkflow', {
       workflowId: orderWorkflowId(event.orderId),
       taskQueue,
       args: [{ orderId: event.orderId, customerId: event.customerId, lingerAfterTerminal: options.orderLinger as Duration, idleTimeout: options.orderIdleTimeout as Duration }],
@@ -58,7 +59,7 @@ export function createIntake(options: IntakeOptions) {
         { key: searchAttributes.orderStatus, value: event.status },
         { key: searchAttributes.notificationState, value: 'waiting-for-events' },
       ]),
-    });
+    }));
     await db.$executeRaw`UPDATE "OrderEvent" SET "signalledAt" = now() WHERE "eventId" = ${row.eventId}`;
   }
 

@@ -1,7 +1,7 @@
 // `npm run bench`: drives the real stack (Temporal dev server, PostgreSQL, worker and API processes) with
 // APNs and FCM faked at the wire, and reports throughput, accept-to-provider latency and peak memory.
 // Not a test: the figures depend on the machine. Options (env): BENCH_RATE (events/s, default 50),
-// BENCH_SECONDS (default 60), BENCH_STEPS (extra rates to probe, default "100,150,200"), BENCH_STEP_SECONDS (20).
+// BENCH_SECONDS (default 60), BENCH_STEPS (rates probed after the target, default "20,30,40,60,80"; stops at the first unsustainable one), BENCH_STEP_SECONDS (20).
 import fs from 'node:fs';
 import { eventually, iosToken, androidToken, startHarness, type Harness } from '../test/support/harness';
 
@@ -31,8 +31,23 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** Peak resident memory (VmHWM) of a process and its descendants, in MiB (tsx runs node as a child). */
-function peakMemoryMiB(rootPid: number): number {
+/** CPU seconds (user + system) a process and its descendants have used so far. */
+function cpuSeconds(rootPid: number | undefined): number {
+  if (!rootPid) return NaN;
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+function processTree(rootPid: number): number[] {
   const pids = [rootPid];
   for (let i = 0; i < pids.length; i++) {
     try {
@@ -44,8 +59,13 @@ function peakMemoryMiB(rootPid: number): number {
       // gone
     }
   }
+  return pids;
+}
+
+/** Peak resident memory (VmHWM) of a process and its descendants, in MiB (tsx runs node as a child). */
+function peakMemoryMiB(rootPid: number): number {
   let total = 0;
-  for (const pid of pids) {
+  for (const pid of processTree(rootPid)) {
     try {
       const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (match) total += Number(match[1]);
@@ -152,7 +172,7 @@ async function runStep(h: Harness, runId: string, rate: number, seconds: number)
 async function main(): Promise<void> {
   const rate = Number(process.env.BENCH_RATE ?? 50);
   const seconds = Number(process.env.BENCH_SECONDS ?? 60);
-  const steps = (process.env.BENCH_STEPS ?? '100,150,200').split(',').filter(Boolean).map(Number);
+  const steps = (process.env.BENCH_STEPS ?? '20,30,40,60,80').split(',').filter(Boolean).map(Number);
   const stepSeconds = Number(process.env.BENCH_STEP_SECONDS ?? 20);
   const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
@@ -176,6 +196,15 @@ async function main(): Promise<void> {
     await runStep(h, `${runId}w`, 20, 5);
 
     const results: StepResult[] = [];
+    const parts = {
+      temporal: h.stack.serverPids.temporal,
+      postgres: h.stack.serverPids.postgres,
+      worker: h.stack.worker.pid,
+      api: h.stack.api.pid,
+    };
+    const cpuBefore = Object.fromEntries(Object.entries(parts).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    const wallBefore = Date.now();
+    const benchCpuBefore = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
     log(`target: ${rate} events/s for ${seconds} s`);
     results.push(await runStep(h, runId, rate, seconds));
     for (const stepRate of steps) {
@@ -184,6 +213,11 @@ async function main(): Promise<void> {
       results.push(r);
       if (!r.sustainable) break;
     }
+    const wall = (Date.now() - wallBefore) / 1000;
+    const cpuShare = Object.entries(parts)
+      .map(([k, pid]) => `${k} ${Math.round(((cpuSeconds(pid) - cpuBefore[k]!) / wall) * 100)}%`)
+      .join(', ');
+    const benchOwn = Math.round(((process.cpuUsage().user + process.cpuUsage().system) / 1e6 - benchCpuBefore) / wall * 100);
     const memory = { workerPeakMiB: peakMemoryMiB(h.stack.worker.pid), apiPeakMiB: peakMemoryMiB(h.stack.api.pid) };
     log('');
     log('rate/s  secs  accepted  failed  delivered  accept/s  delivered/s  p50ms  p95ms  p99ms  maxms  drain_s  sustainable');
@@ -197,6 +231,7 @@ async function main(): Promise<void> {
     const best = results.filter((r) => r.sustainable).sort((a, b) => b.rate - a.rate)[0];
     log(`highest sustainable rate probed: ${best ? `${best.rate} events/s` : 'none'} (p99 < 1 s, nothing lost)`);
     log(`peak memory: worker ${memory.workerPeakMiB} MiB, API ${memory.apiPeakMiB} MiB (VmHWM, process tree)`);
+    log(`CPU over the measured steps (100% = one core, process trees): ${cpuShare}, load generator and fake providers ${benchOwn}%`);
     log(`machine: ${require('node:os').cpus().length} cores; shared and noisy, compare ratios within one run`);
     if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results, memory }, null, 2));
   } finally {

@@ -230,6 +230,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     args.push('--search-attribute', `${name}=${type}`);
   }
   args.push('--log-level', 'warn', '--color', 'never');
+  // Hand an activity scheduled by a workflow task straight back to the worker that completed the task,
+  // saving a trip through matching (the worker SDK asks for it when it has a free slot).
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
 
   const managed = spawnManaged(temporalCliPath(), args, {
     logFile: options.logFile,

@@ -40,6 +40,8 @@ export interface Stack {
   env: NodeJS.ProcessEnv;
   worker: HeraldProcess;
   api: HeraldProcess;
+  /** Process ids of the embedded servers this stack started (for the benchmark's CPU accounting). */
+  serverPids: { temporal?: number; postgres?: number };
   startWorker(): Promise<HeraldProcess>;
   stop(): Promise<void>;
 }
@@ -122,6 +124,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       temporalAddress,
       databaseUrl,
       env,
+      serverPids: { temporal: temporal?.pid, postgres: pg?.pid },
       worker: await startWorker(),
       api: spawnHeraldProcess('api', env, { logFile: path.join(logDir, 'api.log'), echo: options.echo }),
       startWorker: async () => {

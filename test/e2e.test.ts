@@ -1,6 +1,10 @@
 // End to end: the real stack (Temporal dev server, PostgreSQL, worker and API processes) with APNs and
 // FCM faked at the wire. Events go in through the API; assertions are on what the fakes received and
 // on the delivery history the API serves.
+import { Client, Connection } from '@temporalio/client';
+import { createIntake } from '../api/intake';
+import { freePort } from '../lib/embedded';
+import { logger } from '../lib/logger';
 import { androidToken, APNS_TOPIC, eventually, iosToken, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
@@ -157,42 +161,62 @@ test('keys are required and scoped: none 401, wrong scope 403', async () => {
   expect((await h.api('DELETE', `/v1/api-keys/${reader.body.id}`)).status).toBe(204);
 });
 
-test('APNs 410 deactivates the device at once without a retry; 500s are retried until accepted', async () => {
+test('APNs 410 deactivates the device at once, without a retry, and later events skip it', async () => {
   const dead = iosToken('dead-ios');
-  const flaky = iosToken('flaky-ios');
-  await customerWithDevices('cust-err', [
+  const alive = androidToken('alive-android');
+  await customerWithDevices('cust-dead', [
     { deviceId: 'dead-iphone', platform: 'ios', token: dead },
-    { deviceId: 'flaky-iphone', platform: 'ios', token: flaky },
+    { deviceId: 'alive-pixel', platform: 'android', token: alive },
   ]);
   h.apns.respondWith(dead, [{ status: 410, reason: 'Unregistered' }]);
-  h.apns.respondWith(flaky, [{ status: 500, reason: 'InternalServerError' }, { status: 503, reason: 'ServiceUnavailable' }]);
-  await h.api('POST', '/v1/order-events', orderEvent('ord-err', 'cust-err', 'out_for_delivery', 1));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-dead', 'cust-dead', 'out_for_delivery', 1));
 
   const [notification] = await eventually(async () => {
-    const items = await historyOf('ord-err');
+    const items = await historyOf('ord-dead');
     expect(items[0]?.status).toBe('sent');
+    expect(items[0]?.attempts.map((a: any) => a.status).sort()).toEqual(['failed', 'sent']);
     return items;
-  }, 30_000);
-  const attempts = notification.attempts;
-  expect(attempts.filter((a: any) => a.deviceId === 'dead-iphone')).toEqual([
+  });
+  expect(notification.attempts.filter((a: any) => a.deviceId === 'dead-iphone')).toEqual([
     expect.objectContaining({ status: 'failed', errorCode: 'Unregistered', attemptNumber: 1 }),
   ]);
-  expect(attempts.filter((a: any) => a.deviceId === 'flaky-iphone').map((a: any) => [a.attemptNumber, a.status])).toEqual([
-    [1, 'failed'],
-    [2, 'failed'],
-    [3, 'sent'],
-  ]);
+  await new Promise((r) => setTimeout(r, 1500)); // a retry, if any, would have come by now
   expect(h.apns.requestsFor(dead)).toHaveLength(1);
-  // The same apns-id on every retry: one message to one device, whatever the number of attempts.
-  expect(new Set(h.apns.requestsFor(flaky).map((r) => r.headers['apns-id'])).size).toBe(1);
-  const devices = await h.api('GET', '/v1/customers/cust-err/devices');
-  const deadDevice = devices.body.items.find((d: any) => d.deviceId === 'dead-iphone');
-  expect(deadDevice).toMatchObject({ active: false, invalidatedReason: 'apns: Unregistered' });
+  const devices = await h.api('GET', '/v1/customers/cust-dead/devices');
+  expect(devices.body.items.find((d: any) => d.deviceId === 'dead-iphone')).toMatchObject({ active: false, invalidatedReason: 'apns: Unregistered' });
 
-  // The next event skips the dead device entirely.
-  await h.api('POST', '/v1/order-events', orderEvent('ord-err', 'cust-err', 'delivered', 2));
-  await eventually(async () => expect((await historyOf('ord-err'))[0]).toMatchObject({ type: 'order.delivered', status: 'sent' }));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-dead', 'cust-dead', 'delivered', 2));
+  const [delivered] = await eventually(async () => {
+    const items = await historyOf('ord-dead');
+    expect(items[0]).toMatchObject({ type: 'order.delivered', status: 'sent' });
+    return items;
+  });
+  expect(delivered.attempts.map((a: any) => a.deviceId)).toEqual(['alive-pixel']);
   expect(h.apns.requestsFor(dead)).toHaveLength(1);
+});
+
+test('APNs 500 and 503 are retried with backoff until accepted, with the same apns-id every time', async () => {
+  const flaky = iosToken('flaky-ios');
+  await customerWithDevices('cust-flaky', [{ deviceId: 'flaky-iphone', platform: 'ios', token: flaky }]);
+  h.apns.respondWith(flaky, [{ status: 500, reason: 'InternalServerError' }, { status: 503, reason: 'ServiceUnavailable' }]);
+  await h.api('POST', '/v1/order-events', orderEvent('ord-flaky', 'cust-flaky', 'delayed', 1, { delayReason: 'snow' }));
+  const [notification] = await eventually(async () => {
+    const items = await historyOf('ord-flaky');
+    expect(items[0]?.status).toBe('sent');
+    return items;
+  });
+  expect(notification.attempts.map((a: any) => [a.attemptNumber, a.status, a.errorCode])).toEqual([
+    [1, 'failed', 'InternalServerError'],
+    [2, 'failed', 'ServiceUnavailable'],
+    [3, 'sent', null],
+  ]);
+  const requests = h.apns.requestsFor(flaky);
+  expect(requests.map((r) => r.status)).toEqual([500, 503, 200]);
+  // Exponential backoff: about 1 s, then about 2 s.
+  expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(900);
+  expect(requests[2]!.receivedAt - requests[1]!.receivedAt).toBeGreaterThanOrEqual(1800);
+  expect(new Set(requests.map((r) => r.headers['apns-id'])).size).toBe(1);
+  expect(notification.body).toBe('Sorry, your order ord-flaky is delayed: snow.');
 });
 
 test('FCM UNREGISTERED deactivates the Android device', async () => {
@@ -271,3 +295,29 @@ test('a worker killed mid-send loses nothing: the send is retried and events acc
   const apnsIds = new Set(h.apns.requestsFor(ios).filter((r) => (r.body as any).status === 'shipped').map((r) => r.headers['apns-id']));
   expect(apnsIds.size).toBe(1);
 }, 120_000);
+
+test('an event accepted while Temporal is unreachable is kept and relayed once Temporal answers', async () => {
+  const ios = iosToken('outage-ios');
+  await customerWithDevices('cust-outage', [{ deviceId: 'outage-iphone', platform: 'ios', token: ios }]);
+  const options = { db: h.db, taskQueue: 'herald-orders', logger, orderLinger: '7 days', orderIdleTimeout: '30 days' };
+  // An API whose Temporal is down: the event is stored, the signal fails, the caller still gets its answer.
+  const down = createIntake({ ...options, temporal: new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) }) });
+  const event = orderEvent('ord-outage', 'cust-outage', 'shipped', 1);
+  const started = Date.now();
+  const accepted = await down.accept({ ...event, status: 'shipped', data: {} });
+  expect(accepted).toMatchObject({ duplicate: false, signalled: false });
+  expect(Date.now() - started).toBeLessThan(5000);
+  // Stored before any signal was tried (the running API's relay may already have signalled it since).
+  expect(await h.db.orderEvent.findUnique({ where: { eventId: event.eventId } })).not.toBeNull();
+
+  // The running API's relay signals what is still owed once the event is a couple of seconds old.
+  await eventually(async () => expect((await historyOf('ord-outage'))[0]).toMatchObject({ status: 'sent' }));
+  expect(h.apns.requestsFor(ios)).toHaveLength(1);
+  expect((await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } })).signalledAt).not.toBeNull();
+  const connection = await Connection.connect({ address: h.stack.temporalAddress });
+  try {
+    expect(await createIntake({ ...options, temporal: new Client({ connection }) }).relayPending(0)).toBe(0);
+  } finally {
+    await connection.close();
+  }
+}, 90_000);

@@ -112,9 +112,12 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
     completesAt,
   }));
 
+  // Indexed only for states an order rests in; 'sending' lasts milliseconds and would cost a visibility write per event.
+  let indexedState: NotificationState = 'waiting-for-events';
   function setNotificationState(state: NotificationState): void {
-    if (state === notificationState) return;
     notificationState = state;
+    if (state === 'sending' || state === indexedState) return;
+    indexedState = state;
     upsertIndexed({ key: searchAttributes.notificationState, value: state });
   }
 
