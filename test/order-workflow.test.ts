@@ -1,5 +1,9 @@
 // The order workflow on the time-skipping test server. Activities are replaced at the boundary by
 // in-memory doubles that record what the workflow asked for; the workflow itself is the real one.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, Runtime, DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -84,6 +88,14 @@ function event(orderId: string, status: OrderEvent['status'], minute: number, ex
   };
 }
 
+/** With RECORD_HISTORIES=1, keeps a finished run's history as a replay fixture (test/histories). */
+async function keepHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const history = await handle.fetchHistory();
+  fs.mkdirSync(path.join(__dirname, 'histories'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'histories', `${name}.bin`), temporal.api.history.v1.History.encode(history).finish());
+}
+
 async function withWorker<T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `wf-test-${++seq}`;
   const worker = await Worker.create({
@@ -108,7 +120,9 @@ test('announces each status in order and completes after the linger period that 
     });
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 2));
     await handle.signal(orderEventSignal, event(orderId, 'delivered', 3));
-    return handle.result(); // time skipping jumps over the one-day linger
+    const result = await handle.result(); // time skipping jumps over the one-day linger
+    await keepHistory(handle, 'order-happy-path');
+    return result;
   });
   expect(recorded.pushes.map((p) => p.title)).toEqual(['status confirmed', 'status shipped', 'status delivered']);
   expect(recorded.pushes.map((p) => p.priority)).toEqual(['routine', 'critical', 'routine']);
@@ -235,6 +249,7 @@ test('a new run after completion resumes from the stored position, so a late eve
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 8));
     await handle.signal(orderEventSignal, event(orderId, 'refunded', 10));
     await handle.result();
+    await keepHistory(handle, 'order-resumed-late-event');
   });
   expect(recorded.pushes.map((p) => p.title)).toEqual(['status refunded']);
   expect(recorded.unsent).toHaveLength(1);

@@ -24,6 +24,8 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities({ db: options.db, push: options.push, logger: options.logger }),
     maxConcurrentActivityTaskExecutions: 200,
+    // Bounds memory: finished orders wait days for a late refund and need not stay cached meanwhile.
+    maxCachedWorkflows: Number(process.env.HERALD_WORKFLOW_CACHE_SIZE ?? 1000),
     ...options.tuning,
   });
 }
