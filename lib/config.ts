@@ -1,19 +1,6 @@
 // Every environment variable Herald reads, in one place (the README lists the same).
-export interface ApnsSettings {
-  keyFile: string;
-  keyId: string;
-  teamId: string;
-  topic: string;
-  production: boolean;
-  endpoint?: string;
-  caFile?: string;
-}
-
-export interface FcmSettings {
-  credentialsFile: string;
-  endpoint?: string;
-  caFile?: string;
-}
+import type { ApnsConfig } from '../activities/providers/apns';
+import type { FcmConfig } from '../activities/providers/fcm';
 
 export interface HeraldConfig {
   port: number;
@@ -23,8 +10,8 @@ export interface HeraldConfig {
   databaseUrl: string | undefined;
   adminKey: string | undefined;
   dataDir: string;
-  apns: ApnsSettings | null;
-  fcm: FcmSettings | null;
+  apns: ApnsConfig | null;
+  fcm: FcmConfig | null;
   /** How long a finished order's workflow still listens for a late refund. */
   orderLinger: string;
   /** How long a quiet order's workflow stays open before completing (a later event starts a new run). */

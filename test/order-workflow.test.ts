@@ -88,6 +88,15 @@ function event(orderId: string, status: OrderEvent['status'], minute: number, ex
   };
 }
 
+/** Waits (in skipped time) until the workflow has handled `count` events, and returns its state. */
+async function processedAtLeast(handle: WorkflowHandle, count: number) {
+  for (;;) {
+    const state = await handle.query(orderStateQuery);
+    if (state.processed.length >= count) return state;
+    await env.sleep(500);
+  }
+}
+
 /** With RECORD_HISTORIES=1, keeps a finished run's history as a replay fixture (test/histories). */
 async function keepHistory(handle: WorkflowHandle, name: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
@@ -139,11 +148,7 @@ test('a late "packed" after "shipped" is recorded as out of order and not announ
     await handle.signal(orderEventSignal, event(orderId, 'packed', 4));
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 3)); // older than shipped: late too
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 6));
-    let s = await handle.query(orderStateQuery);
-    while (s.processed.length < 4) {
-      await env.sleep(100);
-      s = await handle.query(orderStateQuery);
-    }
+    const s = await processedAtLeast(handle, 4);
     await handle.terminate();
     return s;
   });
@@ -164,11 +169,7 @@ test('the same event signalled twice notifies once; an event an earlier run hand
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'packed', 2));
-    let s = await handle.query(orderStateQuery);
-    while (s.processed.length < 2) {
-      await env.sleep(100);
-      s = await handle.query(orderStateQuery);
-    }
+    const s = await processedAtLeast(handle, 2);
     expect(s.processed.map((p) => [p.status, p.duplicate ?? false])).toEqual([['confirmed', false], ['packed', true]]);
     await handle.terminate();
   });
@@ -188,11 +189,7 @@ test('a dead token fails its device only; the other devices still get the push',
   await withWorker(activities, async (taskQueue) => {
     const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 1));
-    let s = await handle.query(orderStateQuery);
-    while (s.processed.length < 1) {
-      await env.sleep(100);
-      s = await handle.query(orderStateQuery);
-    }
+    const s = await processedAtLeast(handle, 1);
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'sent', sentTo: 1, failedTo: 1 });
     await handle.terminate();
   });
@@ -209,11 +206,7 @@ test('when no device takes the push, the notification is recorded as failed with
   await withWorker(activities, async (taskQueue) => {
     const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'cancelled', 1));
-    let s = await handle.query(orderStateQuery);
-    while (s.processed.length < 1) {
-      await env.sleep(100);
-      s = await handle.query(orderStateQuery);
-    }
+    const s = await processedAtLeast(handle, 1);
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'failed', sentTo: 0, failedTo: 1 });
     await handle.terminate();
   });
@@ -230,11 +223,7 @@ test('transient provider errors are retried with backoff until the push goes out
   await withWorker(activities, async (taskQueue) => {
     const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
-    let s = await handle.query(orderStateQuery);
-    while (s.processed.length < 1) {
-      await env.sleep(1000);
-      s = await handle.query(orderStateQuery);
-    }
+    await processedAtLeast(handle, 1);
     await handle.terminate();
   });
   expect(calls).toBe(3);
