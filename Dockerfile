@@ -6,7 +6,8 @@ COPY package.json package-lock.json ./
 COPY prisma ./prisma
 COPY prisma.config.ts ./
 COPY lib/database-url.ts ./lib/database-url.ts
-RUN npm ci --no-audit --no-fund
+# npm install rather than npm ci: see .ci/run about npm 11's lock files.
+RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
 EXPOSE 3000
 CMD ["node", "--import", "tsx", "api/main.ts"]
