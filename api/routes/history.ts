@@ -107,7 +107,9 @@ export function historyRoutes(db: Db, temporal: Client): Router {
       res.json({ workflowId: handle.workflowId, runId: description.runId, runStatus: description.status.name, ...state });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `no workflow for order ${orderId}`);
-      throw err;
+      // The run exists but cannot answer (no worker polling, or its workflow task keeps failing).
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new HttpError(503, 'workflow_unavailable', `the workflow of order ${orderId} could not answer its state query: ${reason}`);
     }
   });
 
