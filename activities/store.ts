@@ -10,7 +10,7 @@ export interface RecipientRow {
   timeZone: string | null;
   quietHoursStart: string | null;
   quietHoursEnd: string | null;
-  devices: Array<{ deviceId: string; platform: Platform; token: string; app: string | null }>;
+  devices: Array<{ deviceId: string; platform: Platform; token: string; app: string | null; keys: { p256dh: string; auth: string } | null }>;
   pushAllowed: boolean;
   eventProcessed: boolean;
 }
@@ -18,7 +18,7 @@ export interface RecipientRow {
 export async function selectRecipient(db: Db, customerId: string, eventId: string): Promise<RecipientRow> {
   const [row] = await db.$queryRaw<RecipientRow[]>`
     SELECT c.id AS "customerId", c.name, c.locale, c."timeZone", c."quietHoursStart", c."quietHoursEnd",
-      COALESCE((SELECT json_agg(json_build_object('deviceId', d.id, 'platform', d.platform, 'token', d.token, 'app', d.app)
+      COALESCE((SELECT json_agg(json_build_object('deviceId', d.id, 'platform', d.platform, 'token', d.token, 'app', d.app, 'keys', d."webPushKeys")
                                 ORDER BY d."lastSeenAt" DESC)
                 FROM "Device" d WHERE d."customerId" = c.id AND d.active), '[]'::json) AS devices,
       COALESCE((SELECT bool_and(p."optedIn") FROM "Preference" p
@@ -29,7 +29,7 @@ export async function selectRecipient(db: Db, customerId: string, eventId: strin
 }
 
 export const targetsOf = (row: RecipientRow): PushTarget[] =>
-  row.devices.map((d) => ({ deviceId: d.deviceId, platform: d.platform, token: d.token, app: d.app }));
+  row.devices.map((d) => ({ deviceId: d.deviceId, platform: d.platform, token: d.token, app: d.app, ...(d.keys ? { keys: d.keys } : {}) }));
 
 export interface NotificationFields {
   id: string;

@@ -27,8 +27,11 @@ export type SuppressionReason =
 export interface PushTarget {
   deviceId: string;
   platform: Platform;
+  /** APNs device token, FCM registration token, or the Web Push subscription endpoint. */
   token: string;
   app: string | null;
+  /** Web Push subscription keys (web devices only). */
+  keys?: { p256dh: string; auth: string } | null;
 }
 
 export interface RenderedPush {

@@ -1,6 +1,7 @@
 // Every environment variable Herald reads, in one place (the README lists the same).
 import type { ApnsConfig } from '../activities/providers/apns';
 import type { FcmConfig } from '../activities/providers/fcm';
+import type { WebPushConfig } from '../activities/providers/web-push';
 
 export interface HeraldConfig {
   port: number;
@@ -12,6 +13,7 @@ export interface HeraldConfig {
   dataDir: string;
   apns: ApnsConfig | null;
   fcm: FcmConfig | null;
+  webPush: WebPushConfig | null;
   /** How long a finished order's workflow still listens for a late refund. */
   orderLinger: string;
   /** How long a quiet order's workflow stays open before completing (a later event starts a new run). */
@@ -25,6 +27,10 @@ const nonEmpty = (value: string | undefined): string | undefined => (value && va
 export function loadConfig(env: Env = process.env): HeraldConfig {
   const apnsKeyFile = nonEmpty(env.APNS_KEY_FILE);
   const fcmCredentials = nonEmpty(env.FCM_CREDENTIALS_FILE);
+  const vapidPublicKey = nonEmpty(env.VAPID_PUBLIC_KEY);
+  if (vapidPublicKey && !(nonEmpty(env.VAPID_PRIVATE_KEY) && nonEmpty(env.VAPID_SUBJECT))) {
+    throw new Error('VAPID_PRIVATE_KEY and VAPID_SUBJECT must be set when VAPID_PUBLIC_KEY is set');
+  }
   if (apnsKeyFile) {
     for (const name of ['APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_TOPIC']) {
       if (!nonEmpty(env[name])) throw new Error(`${name} must be set when APNS_KEY_FILE is set`);
@@ -51,6 +57,9 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       : null,
     fcm: fcmCredentials
       ? { credentialsFile: fcmCredentials, endpoint: nonEmpty(env.FCM_ENDPOINT), caFile: nonEmpty(env.FCM_CA_FILE) }
+      : null,
+    webPush: vapidPublicKey
+      ? { publicKey: vapidPublicKey, privateKey: env.VAPID_PRIVATE_KEY!.trim(), subject: env.VAPID_SUBJECT!.trim(), caFile: nonEmpty(env.WEBPUSH_CA_FILE) }
       : null,
     orderLinger: nonEmpty(env.HERALD_ORDER_LINGER) ?? '7 days',
     orderIdleTimeout: nonEmpty(env.HERALD_ORDER_IDLE_TIMEOUT) ?? '30 days',

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   say(`PostgreSQL:    ${config.databaseUrl ? 'DATABASE_URL' : `embedded, data in ${path.join(dataDir, 'pg')}`}`);
   say(`APNs:          ${config.apns ? `live (${config.apns.production ? 'production' : 'sandbox'} host${config.apns.endpoint ? `, endpoint ${config.apns.endpoint}` : ''})` : 'sandbox mode (no APNS_KEY_FILE): pushes are logged, not sent'}`);
   say(`FCM:           ${config.fcm ? `live${config.fcm.endpoint ? ` (endpoint ${config.fcm.endpoint})` : ''}` : 'sandbox mode (no FCM_CREDENTIALS_FILE): pushes are logged, not sent'}`);
-  say(`Web Push:      sandbox mode (VAPID delivery is not built yet)`);
+  say(`Web Push:      ${config.webPush ? 'live (VAPID)' : 'sandbox mode (no VAPID_PUBLIC_KEY): pushes are logged, not sent'}`);
   say(`Logs:          ${path.join(dataDir, 'logs')}   Ctrl-C stops everything.`);
 }
 

@@ -229,6 +229,37 @@ test('FCM UNREGISTERED deactivates the Android device', async () => {
   expect(devices.body.items[0]).toMatchObject({ active: false, invalidatedReason: 'fcm: UNREGISTERED' });
 });
 
+test('a browser subscription gets an encrypted Web Push signed with our VAPID key; 410 unsubscribes it', async () => {
+  const subscription = h.pushService.createSubscription({ applicationServerKey: h.vapidPublicKey });
+  const gone = h.pushService.createSubscription({ applicationServerKey: h.vapidPublicKey });
+  await customerWithDevices('cust-web', [
+    { deviceId: 'web-chrome', platform: 'web', subscription: { endpoint: subscription.endpoint, keys: subscription.keys } } as any,
+    { deviceId: 'web-old', platform: 'web', subscription: { endpoint: gone.endpoint, keys: gone.keys } } as any,
+  ]);
+  h.pushService.unsubscribe(gone.endpoint);
+  await h.api('POST', '/v1/order-events', orderEvent('ord-web', 'cust-web', 'cancelled', 1, { reason: 'out of stock' }));
+  const push = await eventually(() => {
+    const p = h.pushService.messages.find((m) => m.subscriptionId === subscription.id);
+    expect(p).toBeDefined();
+    return p!;
+  });
+  expect(push.payload).toMatchObject({ title: 'Order ord-web cancelled', body: 'Your order ord-web has been cancelled: out of stock.', data: { orderId: 'ord-web', status: 'cancelled' } });
+  expect(push.urgency).toBe('high');
+  expect(push.vapid?.publicKey).toBe(h.vapidPublicKey);
+  const [notification] = await eventually(async () => {
+    const items = await historyOf('ord-web');
+    expect(items[0]?.attempts).toHaveLength(2);
+    expect(items[0]?.attempts.every((a: any) => a.status !== 'sending')).toBe(true);
+    return items;
+  });
+  expect(notification.status).toBe('sent');
+  const byDevice = Object.fromEntries(notification.attempts.map((a: any) => [a.deviceId, a]));
+  expect(byDevice['web-chrome']).toMatchObject({ provider: 'webpush', status: 'sent', providerMessageId: push.location });
+  expect(byDevice['web-old']).toMatchObject({ provider: 'webpush', status: 'failed', errorCode: '410' });
+  const devices = await h.api('GET', '/v1/customers/cust-web/devices');
+  expect(devices.body.items.find((d: any) => d.deviceId === 'web-old')).toMatchObject({ active: false, invalidatedReason: 'webpush: 410' });
+});
+
 test('a late "packed" after "shipped" is recorded and not announced', async () => {
   const ios = iosToken('late-ios');
   await customerWithDevices('cust-late', [{ deviceId: 'late-iphone', platform: 'ios', token: ios }]);
@@ -301,12 +332,13 @@ test('an event accepted while Temporal is unreachable is kept and relayed once T
   await customerWithDevices('cust-outage', [{ deviceId: 'outage-iphone', platform: 'ios', token: ios }]);
   const options = { db: h.db, taskQueue: 'herald-orders', logger, orderLinger: '7 days', orderIdleTimeout: '30 days' };
   // An API whose Temporal is down: the event is stored, the signal fails, the caller still gets its answer.
-  const down = createIntake({ ...options, temporal: new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) }) });
+  const down = createIntake({ ...options, temporal: new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 }) }) });
   const event = orderEvent('ord-outage', 'cust-outage', 'shipped', 1);
   const started = Date.now();
   const accepted = await down.accept({ ...event, status: 'shipped', data: {} });
   expect(accepted).toMatchObject({ duplicate: false, signalled: false });
-  expect(Date.now() - started).toBeLessThan(5000);
+  // Bounded by intake's signal deadline, not by gRPC's own retries (about 20 s before the deadline existed).
+  expect(Date.now() - started).toBeLessThan(10_000);
   // Stored before any signal was tried (the running API's relay may already have signalled it since).
   expect(await h.db.orderEvent.findUnique({ where: { eventId: event.eventId } })).not.toBeNull();
 

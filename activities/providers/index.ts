@@ -4,14 +4,14 @@ import { createApnsProvider } from './apns';
 import { createFcmProvider } from './fcm';
 import type { PushProviders } from './push-provider';
 import { createSandboxPushProvider } from './sandbox';
+import { createWebPushProvider } from './web-push';
 
 /** Live providers where credentials are configured, clearly labelled sandbox ones elsewhere. */
-export function createPushProviders(config: Pick<HeraldConfig, 'apns' | 'fcm'>, logger: Logger): PushProviders {
+export function createPushProviders(config: Pick<HeraldConfig, 'apns' | 'fcm' | 'webPush'>, logger: Logger): PushProviders {
   return {
     ios: config.apns ? createApnsProvider(config.apns, logger) : createSandboxPushProvider('apns', logger),
     android: config.fcm ? createFcmProvider(config.fcm, logger) : createSandboxPushProvider('fcm', logger),
-    // Web Push (VAPID) arrives with the delivery issue; until then browsers get the sandbox.
-    web: createSandboxPushProvider('webpush', logger),
+    web: config.webPush ? createWebPushProvider(config.webPush, logger) : createSandboxPushProvider('webpush', logger),
   };
 }
 

@@ -9,11 +9,15 @@ import { freePort } from '../../lib/embedded';
 import { startStack, type Stack } from '../../lib/stack';
 import { createApnsKey, startFakeApns, type FakeApnsServer } from '../fakes/apns-server';
 import { startFakeFcm, type FakeFcmServer } from '../fakes/fcm-server';
+import { startFakePushService, type FakePushService } from '../fakes/push-service';
+import { generateVapidKeys } from '../../activities/providers/web-push';
 
 export interface Harness {
   stack: Stack;
   apns: FakeApnsServer;
   fcm: FakeFcmServer;
+  pushService: FakePushService;
+  vapidPublicKey: string;
   db: Db;
   adminKey: string;
   api(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: any }>;
@@ -29,6 +33,8 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
   const apns = await startFakeApns({ keyId: key.keyId, teamId: key.teamId, publicKeyPem: key.publicKeyPem });
   const fcm = await startFakeFcm();
   const fcmCredentials = fcm.createCredentials(dataDir);
+  const pushService = await startFakePushService();
+  const vapid = generateVapidKeys();
   const adminKey = generateKey();
   const stack = await startStack({
     dataDir,
@@ -49,6 +55,10 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
       FCM_CREDENTIALS_FILE: fcmCredentials.credentialsFile,
       FCM_ENDPOINT: fcm.url,
       FCM_CA_FILE: fcm.caFile,
+      VAPID_PUBLIC_KEY: vapid.publicKey,
+      VAPID_PRIVATE_KEY: vapid.privateKey,
+      VAPID_SUBJECT: 'mailto:ops@shop.example',
+      WEBPUSH_CA_FILE: pushService.caFile,
       ...options.env,
     },
   });
@@ -57,6 +67,8 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
     stack,
     apns,
     fcm,
+    pushService,
+    vapidPublicKey: vapid.publicKey,
     db,
     adminKey,
     async api(method, urlPath, body, apiKey = adminKey) {
@@ -79,6 +91,7 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
       await stack.stop();
       await apns.close();
       await fcm.close();
+      await pushService.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,310 @@
+import https from 'node:https';
+import net from 'node:net';
+import { generateRequestDetails, getVapidHeaders, type RequestDetails } from 'web-push';
+import { ProviderError, type PushProvider } from '../activities/providers/push-provider';
+import {
+  createWebPushProvider,
+  generateVapidKeys,
+  toWebPushPayload,
+  WEB_PUSH_MAX_PLAINTEXT_BYTES,
+  WEB_PUSH_TTL_SECONDS,
+  webPushTopic,
+  type WebPushConfig,
+  type WebPushTarget,
+} from '../activities/providers/web-push';
+import type { PushMessage, PushTarget } from '../domain';
+import { logger } from '../lib/logger';
+import { startFakePushService, type FakePushService, type FakeSubscription } from './fakes/push-service';
+
+const SUBJECT = 'mailto:push-ops@herald.example';
+
+const target = (sub: Pick<FakeSubscription, 'endpoint' | 'keys'>, deviceId = 'dev-web-1'): WebPushTarget => ({
+  deviceId,
+  platform: 'web',
+  token: sub.endpoint,
+  app: null,
+  keys: sub.keys,
+});
+
+const message = (overrides: Partial<PushMessage> = {}): PushMessage => ({
+  notificationId: 'ntf-1',
+  orderId: 'order-42',
+  title: 'Your order shipped',
+  body: 'Order 42 is on its way',
+  priority: 'routine',
+  collapseKey: 'order-42',
+  data: { orderId: 'order-42', status: 'shipped', url: '/orders/42' },
+  ...overrides,
+});
+
+/** Runs `fn`, expecting a ProviderError. */
+async function providerError(fn: () => Promise<unknown>): Promise<ProviderError> {
+  try {
+    await fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProviderError);
+    return err as ProviderError;
+  }
+  throw new Error('expected the send to fail');
+}
+
+describe('Web Push provider over the wire (fake RFC 8030 push service)', () => {
+  let push: FakePushService;
+  let vapid: { publicKey: string; privateKey: string };
+  let provider: PushProvider;
+  const extraProviders: PushProvider[] = [];
+  const extraServers: net.Server[] = [];
+
+  const newProvider = (overrides: Partial<WebPushConfig> = {}) => {
+    const p = createWebPushProvider({ ...vapid, subject: SUBJECT, caFile: push.caFile, ...overrides }, logger);
+    extraProviders.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    push = await startFakePushService();
+    vapid = generateVapidKeys();
+    provider = createWebPushProvider({ ...vapid, subject: SUBJECT, caFile: push.caFile }, logger);
+  });
+
+  afterEach(async () => {
+    await Promise.all(extraProviders.splice(0).map((p) => p.close()));
+    await Promise.all(extraServers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    push.reset();
+  });
+
+  afterAll(async () => {
+    await provider?.close();
+    await push?.close();
+  });
+
+  it('is the live webpush provider', () => {
+    expect(provider.name).toBe('webpush');
+    expect(provider.mode).toBe('live');
+  });
+
+  it('delivers an aes128gcm payload the subscription decrypts to title, body, data and tag', async () => {
+    const sub = push.createSubscription({ applicationServerKey: vapid.publicKey });
+    const seen: unknown[] = [];
+    const stop = push.onMessage((m) => seen.push(m.payload));
+
+    const receipt = await provider.send(target(sub), message(), 'ntf-1:dev-web-1');
+    stop();
+
+    expect(push.messages).toHaveLength(1);
+    const [received] = push.messages;
+    expect(receipt).toEqual({ provider: 'webpush', providerMessageId: received!.location });
+    expect(receipt.providerMessageId).toMatch(new RegExp(`^${push.url}/message/`));
+    expect(received!.contentEncoding).toBe('aes128gcm');
+    expect(received!.payload).toEqual({
+      title: 'Your order shipped',
+      body: 'Order 42 is on its way',
+      data: { orderId: 'order-42', status: 'shipped', url: '/orders/42', notificationId: 'ntf-1' },
+      tag: 'order-42',
+    });
+    expect(seen).toEqual([received!.payload]);
+    expect(received!.receivedAt).toBeGreaterThan(Date.now() - 10_000);
+    // VAPID: signed by our key, audience is the push service origin, subject is ours.
+    expect(received!.vapid).toMatchObject({ aud: push.url, sub: SUBJECT, publicKey: vapid.publicKey });
+    expect(received!.vapid!.exp).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it('sends Urgency high and the long TTL for critical pushes, normal and the short TTL for routine ones', async () => {
+    const sub = push.createSubscription();
+
+    await provider.send(target(sub), message({ priority: 'critical', collapseKey: 'order-1' }), 'k-critical');
+    await provider.send(target(sub), message({ priority: 'routine', collapseKey: 'order-2' }), 'k-routine');
+
+    expect(push.messages.map((m) => [m.urgency, m.ttl])).toEqual([
+      ['high', WEB_PUSH_TTL_SECONDS.critical],
+      ['normal', WEB_PUSH_TTL_SECONDS.routine],
+    ]);
+  });
+
+  it('sets Topic from the collapse key so a newer message replaces an undelivered older one', async () => {
+    const sub = push.createSubscription();
+    const longKey = 'order-7f7c1a52-0d5e-4c3b-9b7e-2f1de0c0a9b1';
+
+    await provider.send(target(sub), message({ collapseKey: 'order-42', body: 'packed' }), 'k1');
+    await provider.send(target(sub), message({ collapseKey: longKey, body: 'other order' }), 'k2');
+    await provider.send(target(sub), message({ collapseKey: 'order-42', body: 'shipped' }), 'k3');
+
+    const topics = push.messages.map((m) => m.topic);
+    expect(topics).toEqual(['order-42', webPushTopic(longKey), 'order-42']);
+    expect(topics[1]).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(webPushTopic('order-7f7c1a52-0d5e-4c3b-9b7e-2f1de0c0a9b2')).not.toBe(topics[1]);
+    const pending = push.pending(sub.endpoint).map((m) => (m.payload as { body: string }).body);
+    expect(pending).toEqual(['other order', 'shipped']);
+  });
+
+  it.each([
+    ['410 after the user unsubscribed', 410, (sub: FakeSubscription) => push.unsubscribe(sub.endpoint)],
+    ['scripted 410', 410, (sub: FakeSubscription) => push.respondNext(410, { endpoint: sub.endpoint })],
+    ['scripted 404', 404, (sub: FakeSubscription) => push.respondNext(404, { endpoint: sub.endpoint })],
+  ])('classifies %s as invalid_token', async (_name, status, arrange) => {
+    const sub = push.createSubscription();
+    arrange(sub);
+
+    const err = await providerError(() => provider.send(target(sub), message(), 'k'));
+
+    expect(err).toMatchObject({ provider: 'webpush', kind: 'invalid_token', code: String(status) });
+    expect(push.requests.map((r) => r.status)).toEqual([status]);
+  });
+
+  it('classifies an unknown subscription (404) as invalid_token', async () => {
+    const sub = push.createSubscription();
+    const err = await providerError(() => provider.send(target({ ...sub, endpoint: `${push.url}/push/nobody` }), message(), 'k'));
+    expect(err).toMatchObject({ kind: 'invalid_token', code: '404' });
+  });
+
+  it('classifies 413 as permanent, and refuses an oversized payload before the network', async () => {
+    const sub = push.createSubscription();
+    push.respondNext(413);
+    expect(await providerError(() => provider.send(target(sub), message(), 'k'))).toMatchObject({ kind: 'permanent', code: '413' });
+
+    const huge = await providerError(() => provider.send(target(sub), message({ body: 'x'.repeat(5000) }), 'k'));
+    expect(huge).toMatchObject({ kind: 'permanent', code: 'PAYLOAD_TOO_LARGE' });
+    expect(push.requests).toHaveLength(1);
+  });
+
+  it('takes the largest payload that fits the push services\' 4096-byte body limit', async () => {
+    const sub = push.createSubscription();
+    const base = Buffer.byteLength(JSON.stringify(toWebPushPayload(message({ body: '' }))));
+    const fits = message({ body: 'x'.repeat(WEB_PUSH_MAX_PLAINTEXT_BYTES - base) });
+
+    await provider.send(target(sub), fits, 'k');
+    const tooBig = await providerError(() => provider.send(target(sub), { ...fits, body: `${fits.body}x` }, 'k'));
+
+    expect(push.messages.map((m) => m.bodyBytes)).toEqual([4096]);
+    expect(tooBig).toMatchObject({ kind: 'permanent', code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('classifies 429 as transient with the Retry-After delay', async () => {
+    const sub = push.createSubscription();
+    push.respondNext(429, { retryAfter: 30 });
+    const err = await providerError(() => provider.send(target(sub), message(), 'k'));
+    expect(err).toMatchObject({ kind: 'transient', code: '429', retryAfterMs: 30_000 });
+
+    push.respondNext(429, { retryAfter: new Date(Date.now() + 120_000).toUTCString() });
+    const dated = await providerError(() => provider.send(target(sub), message(), 'k'));
+    expect(dated.retryAfterMs).toBeGreaterThan(100_000);
+    expect(dated.retryAfterMs).toBeLessThanOrEqual(120_000);
+  });
+
+  it.each([500, 503])('classifies %i as transient', async (status) => {
+    const sub = push.createSubscription();
+    push.respondNext(status);
+    const err = await providerError(() => provider.send(target(sub), message(), 'k'));
+    expect(err).toMatchObject({ kind: 'transient', code: String(status), retryAfterMs: undefined });
+  });
+
+  it('is rejected 403 (permanent) when signing with a key pair other than the one the browser subscribed with', async () => {
+    const sub = push.createSubscription({ applicationServerKey: vapid.publicKey });
+    const other = newProvider(generateVapidKeys());
+
+    const err = await providerError(() => other.send(target(sub), message(), 'k'));
+
+    expect(err).toMatchObject({ kind: 'permanent', code: '403' });
+    expect(push.requests).toHaveLength(1);
+    expect(push.requests[0]!.error).toMatch(/does not match/);
+    // The right key still gets through.
+    await expect(provider.send(target(sub), message(), 'k')).resolves.toMatchObject({ provider: 'webpush' });
+  });
+
+  it('refuses a non-https endpoint before the network', async () => {
+    const sub = push.createSubscription();
+    const plain = sub.endpoint.replace(/^https:/, 'http:');
+
+    const err = await providerError(() => provider.send(target({ ...sub, endpoint: plain }), message(), 'k'));
+    const garbage = await providerError(() => provider.send(target({ ...sub, endpoint: 'not a url' }), message(), 'k'));
+
+    expect(err).toMatchObject({ kind: 'invalid_token', code: 'INVALID_ENDPOINT' });
+    expect(garbage).toMatchObject({ kind: 'invalid_token', code: 'INVALID_ENDPOINT' });
+    expect(push.requests).toHaveLength(0);
+  });
+
+  it('needs the subscription keys: missing is permanent, malformed is invalid_token', async () => {
+    const sub = push.createSubscription();
+    const bare: PushTarget = { deviceId: 'dev-web-1', platform: 'web', token: sub.endpoint, app: null };
+
+    const missing = await providerError(() => provider.send(bare, message(), 'k'));
+    const malformed = await providerError(() => provider.send(target({ ...sub, keys: { p256dh: 'AAAA', auth: sub.keys.auth } }), message(), 'k'));
+
+    expect(missing).toMatchObject({ kind: 'permanent', code: 'MISSING_KEYS' });
+    expect(malformed).toMatchObject({ kind: 'invalid_token', code: 'INVALID_KEYS' });
+    expect(push.requests).toHaveLength(0);
+  });
+
+  it('treats refused connections, timeouts and an untrusted certificate as transient', async () => {
+    const sub = push.createSubscription();
+
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const refused = await providerError(() => provider.send(target({ ...sub, endpoint: `https://127.0.0.1:${closedPort}/push/x` }), message(), 'k'));
+    expect(refused).toMatchObject({ kind: 'transient', code: 'ECONNREFUSED' });
+
+    // Accepts TCP, never speaks TLS.
+    const silent = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.resume(); // Read, so the client's close ends this side too and server.close() can finish.
+    });
+    extraServers.push(silent);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    const quick = newProvider({ timeoutMs: 300 });
+    const started = Date.now();
+    const timedOut = await providerError(() => quick.send(target({ ...sub, endpoint: `https://127.0.0.1:${silentPort}/push/x` }), message(), 'k'));
+    expect(timedOut).toMatchObject({ kind: 'transient', code: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    const untrusting = newProvider({ caFile: undefined });
+    const tlsError = await providerError(() => untrusting.send(target(sub), message(), 'k'));
+    expect(tlsError.kind).toBe('transient');
+    expect(push.requests).toHaveLength(0);
+  });
+
+  it('has a fake that rejects what a push service would: wrong audience, foreign encryption keys, no TTL', async () => {
+    const sub = push.createSubscription();
+    const other = push.createSubscription();
+    const vapidDetails = { ...vapid, subject: SUBJECT };
+    const post = (details: RequestDetails) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.request(details.endpoint, { method: 'POST', headers: details.headers, ca: push.ca }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(details.body ?? undefined);
+      });
+    const ok = generateRequestDetails(sub, 'hello', { vapidDetails, contentEncoding: 'aes128gcm' });
+    const wrongAudience = {
+      ...ok,
+      headers: { ...ok.headers, ...getVapidHeaders('https://push.example', SUBJECT, vapid.publicKey, vapid.privateKey, 'aes128gcm') },
+    };
+    const foreignKeys = generateRequestDetails({ ...sub, keys: other.keys }, 'hello', { vapidDetails, contentEncoding: 'aes128gcm' });
+    const { TTL: _ttl, ...noTtl } = ok.headers;
+
+    expect(await post(wrongAudience)).toBe(401);
+    expect(await post(foreignKeys)).toBe(400);
+    expect(await post({ ...ok, headers: noTtl })).toBe(400);
+    expect(await post(ok)).toBe(201);
+    expect(push.requests.map((r) => r.error)).toEqual([
+      expect.stringMatching(/aud/),
+      expect.stringMatching(/does not decrypt/),
+      expect.stringMatching(/TTL/),
+      undefined,
+    ]);
+    expect(push.messages[0]!.plaintext).toBe('hello');
+  });
+
+  it('refuses a VAPID config whose keys are not one pair, or whose subject is not mailto:/https:', () => {
+    const a = generateVapidKeys();
+    const b = generateVapidKeys();
+    expect(() => createWebPushProvider({ publicKey: a.publicKey, privateKey: b.privateKey, subject: SUBJECT }, logger)).toThrow(
+      /not the public key/,
+    );
+    expect(() => createWebPushProvider({ ...a, subject: 'ops@herald.example' }, logger)).toThrow(/VAPID config is invalid/);
+  });
+});
