@@ -1,5 +1,6 @@
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { createDeviceActivities } from './devices';
 import { createNotificationActivities } from './notifications';
 import type { PushProviders } from './providers/push-provider';
 import { createPushDeliveryActivities } from './push-delivery';
@@ -18,6 +19,7 @@ export function createActivities({ db, push, logger }: ActivityDependencies) {
     ...createRecipientActivities(db),
     ...createNotificationActivities(db, createRenderer(db)),
     ...createPushDeliveryActivities(db, push, logger),
+    ...createDeviceActivities(db),
   };
 }
 

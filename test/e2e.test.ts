@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createIntake } from '../api/intake';
 import { freePort } from '../lib/embedded';
 import { logger } from '../lib/logger';
+import { STALE_DEVICES_SCHEDULE_ID } from '../lib/schedules';
 import { androidToken, APNS_TOPIC, eventually, iosToken, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
@@ -353,3 +354,28 @@ test('an event accepted while Temporal is unreachable is kept and relayed once T
     await connection.close();
   }
 }, 90_000);
+
+test('a Temporal Schedule retires device tokens unseen for 270 days', async () => {
+  await customerWithDevices('cust-stale', [
+    { deviceId: 'stale-iphone', platform: 'ios', token: iosToken('stale') },
+    { deviceId: 'fresh-iphone', platform: 'ios', token: iosToken('fresh') },
+  ]);
+  await h.db.device.update({ where: { deviceId: 'stale-iphone' }, data: { lastSeenAt: new Date(Date.now() - 300 * 86_400_000) } });
+  await h.db.device.update({ where: { deviceId: 'fresh-iphone' }, data: { lastSeenAt: new Date(Date.now() - 200 * 86_400_000) } });
+
+  const connection = await Connection.connect({ address: h.stack.temporalAddress });
+  try {
+    const schedule = new Client({ connection }).schedule.getHandle(STALE_DEVICES_SCHEDULE_ID);
+    const description = await schedule.describe();
+    expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'staleDevicesWorkflow', args: [{ unseenDays: 270 }] });
+    await schedule.trigger();
+  } finally {
+    await connection.close();
+  }
+  await eventually(async () => {
+    const devices = (await h.api('GET', '/v1/customers/cust-stale/devices')).body.items;
+    expect(devices.find((d: any) => d.deviceId === 'stale-iphone')).toMatchObject({ active: false, invalidatedReason: 'unseen for 270 days' });
+  });
+  const devices = (await h.api('GET', '/v1/customers/cust-stale/devices')).body.items;
+  expect(devices.find((d: any) => d.deviceId === 'fresh-iphone')).toMatchObject({ active: true });
+});

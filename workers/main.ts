@@ -1,5 +1,7 @@
 // Worker process entry point: `npm run worker`. Connects to Temporal and PostgreSQL and runs until SIGINT/SIGTERM.
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { ensureSchedules } from '../lib/schedules';
 import { closePushProviders, createPushProviders, describeProviderModes } from '../activities/providers';
 import { loadConfig, requireDatabaseUrl } from '../lib/config';
 import { createDb } from '../lib/db';
@@ -21,6 +23,9 @@ async function main(): Promise<void> {
   const push = createPushProviders(config, logger);
   for (const line of describeProviderModes(push)) logger.info(line);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const scheduler = await Connection.connect({ address: config.temporalAddress });
+  await ensureSchedules(new Client({ connection: scheduler, namespace: config.temporalNamespace }), config.taskQueue, logger);
+  await scheduler.close();
   const worker = await createHeraldWorker({
     connection,
     namespace: config.temporalNamespace,

@@ -1,2 +1,3 @@
 // The barrel the worker bundles: every workflow Herald runs.
 export { orderNotificationWorkflow } from './order-notification';
+export { staleDevicesWorkflow } from './stale-devices';
