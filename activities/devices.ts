@@ -1,4 +1,5 @@
 import type { Db } from '../lib/db';
+import { metrics } from '../lib/metrics';
 
 export interface StaleDeviceSweep {
   /** ISO time: devices last seen before this are deactivated. */
@@ -14,6 +15,7 @@ export function createDeviceActivities(db: Db) {
         where: { active: true, lastSeenAt: { lt: new Date(sweep.unseenSince) } },
         data: { active: false, invalidatedAt: new Date(), invalidatedReason: sweep.reason },
       });
+      metrics.devicesDeactivated.inc({ reason: sweep.reason }, result.count);
       return result.count;
     },
   };

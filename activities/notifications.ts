@@ -11,6 +11,7 @@ import {
   type SuppressionReason,
 } from '../domain';
 import type { Db } from '../lib/db';
+import { metrics } from '../lib/metrics';
 import type { createRenderer } from './render';
 import { finishNotification, insertNotification, selectRecipient, settleEvent, targetsOf } from './store';
 
@@ -41,6 +42,7 @@ export interface UnsentInput {
 
 export interface FailureInput {
   notificationId: string;
+  priority: NotificationKind['priority'];
   outcomes: PushOutcome[];
 }
 
@@ -90,6 +92,7 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
       const suppression = pushSuppression(recipient);
       if (suppression) {
         await recordUnsent({ notificationId, event, kind, outcome: { status: 'suppressed', reason: suppression }, position });
+        metrics.notifications.inc({ channel: 'push', priority: kind.priority, outcome: 'suppressed', reason: suppression });
         return { outcome: 'suppressed', reason: suppression };
       }
       let rendered;
@@ -104,6 +107,7 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
         if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
         const reason = `${err.type}: ${err.message}`;
         await recordUnsent({ notificationId, event, kind, outcome: { status: 'failed', reason }, position });
+        metrics.notifications.inc({ channel: 'push', priority: kind.priority, outcome: 'failed', reason: err.type ?? 'error' });
         return { outcome: 'failed', reason };
       }
       await db.$transaction([
@@ -131,12 +135,17 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
       };
     },
 
-    recordUnsent,
+    async recordUnsent(input: UnsentInput): Promise<void> {
+      await recordUnsent(input);
+      const reason = input.outcome.status === 'suppressed' ? input.outcome.reason : 'error';
+      metrics.notifications.inc({ channel: 'push', priority: input.kind.priority, outcome: input.outcome.status, reason });
+    },
 
     /** Marks a notification failed when no device took it (a successful send marks it sent by itself). */
     async recordNotificationFailed(input: FailureInput): Promise<void> {
       const failures = input.outcomes.map((o) => `${o.deviceId}: ${o.error ?? 'unknown error'}`);
       await finishNotification(db, input.notificationId, { sent: false, failureReason: failures.join('; ') || 'no device took it' });
+      metrics.notifications.inc({ channel: 'push', priority: input.priority, outcome: 'failed', reason: 'no_device_took_it' });
     },
   };
 }

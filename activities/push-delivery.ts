@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PushMessage, PushOutcome, PushTarget } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
 import { ProviderError, type PushProviders } from './providers/push-provider';
 import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from './store';
 
@@ -32,17 +33,25 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
       if (info.attempt > 1) await abandonEarlierAttempts(db, input.notificationId, target.deviceId, info.attempt);
       await openAttempt(db, { id: attemptId, notificationId: input.notificationId, deviceId: target.deviceId, provider: provider.name, attemptNumber: info.attempt });
 
+      const startedAt = performance.now();
+      const observe = (outcome: string, errorKind = '') => {
+        metrics.providerLatency.observe({ provider: provider.name, outcome }, (performance.now() - startedAt) / 1000);
+        metrics.deliveryAttempts.inc({ channel: 'push', provider: provider.name, outcome, error_kind: errorKind });
+      };
       try {
         const receipt = await provider.send(target, message, deliveryKey);
+        observe('sent');
         // The first device to take it makes the notification sent; no further workflow step is needed.
-        await db.$transaction([
+        const [, madeSent] = await db.$transaction([
           closeAttemptSent(db, attemptId, receipt.providerMessageId),
           finishNotification(db, input.notificationId, { sent: true, failureReason: null }),
         ]);
+        if (madeSent === 1) metrics.notifications.inc({ channel: 'push', priority: message.priority, outcome: 'sent', reason: '' });
         log.info({ provider: receipt.provider, providerMessageId: receipt.providerMessageId }, 'push sent');
         return { deviceId: target.deviceId, status: 'sent', provider: receipt.provider, providerMessageId: receipt.providerMessageId };
       } catch (err) {
         const failure = err instanceof ProviderError ? err : new ProviderError(provider.name, 'transient', 'error', String(err));
+        observe('failed', failure.kind);
         await closeAttemptFailed(db, attemptId, { code: failure.code, message: failure.message.slice(0, 1000), retryable: failure.kind === 'transient' });
         log.warn({ provider: provider.name, kind: failure.kind, code: failure.code, err: failure.message }, 'push failed');
         if (failure.kind === 'invalid_token') {
@@ -51,6 +60,7 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
             where: { id: target.deviceId, active: true },
             data: { active: false, invalidatedAt: new Date(), invalidatedReason: `${provider.name}: ${failure.code}` },
           });
+          metrics.devicesDeactivated.inc({ reason: `${provider.name}: ${failure.code}` });
           throw ApplicationFailure.create({
             message: `device token rejected by ${provider.name}: ${failure.code}`,
             type: 'InvalidDeviceToken',

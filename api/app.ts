@@ -2,13 +2,17 @@ import express from 'express';
 import type { Client, Connection } from '@temporalio/client';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { registry } from '../lib/metrics';
 import { authenticate } from './auth';
+import { requestMetrics } from './request-metrics';
 import { errorHandler, notFoundHandler } from './errors';
+import type { InboxHub } from './inbox-hub';
 import type { Intake } from './intake';
 import { apiKeyRoutes } from './routes/api-keys';
 import { customerRoutes } from './routes/customers';
 import { healthRoutes } from './routes/health';
 import { historyRoutes } from './routes/history';
+import { inboxRoutes } from './routes/inbox';
 import { orderEventRoutes } from './routes/order-events';
 
 export interface AppDependencies {
@@ -16,14 +20,20 @@ export interface AppDependencies {
   temporal: Client;
   connection: Connection;
   intake: Intake;
+  /** The process's LISTEN connection for inbox changes, feeding the inbox streams. */
+  inbox: InboxHub;
   logger: Logger;
 }
 
-export function createApp({ db, temporal, connection, intake, logger }: AppDependencies): express.Express {
+export function createApp({ db, temporal, connection, intake, inbox, logger }: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestMetrics);
   app.use(express.json({ limit: '256kb', strict: false }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
   app.use(healthRoutes(db, connection));
 
   const v1 = express.Router();
@@ -31,6 +41,7 @@ export function createApp({ db, temporal, connection, intake, logger }: AppDepen
   v1.use(orderEventRoutes(db, intake));
   v1.use(customerRoutes(db));
   v1.use(historyRoutes(db, temporal));
+  v1.use(inboxRoutes(db, inbox, { logger }));
   v1.use(apiKeyRoutes(db));
   app.use('/v1', v1);
 

@@ -121,3 +121,7 @@ export const pageQuerySchema = z.object({
 });
 
 export const pathIdSchema = id();
+
+export const inboxQuerySchema = pageQuerySchema.extend({
+  unread: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+});

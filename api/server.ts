@@ -6,6 +6,7 @@ import { createDb } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createApp } from './app';
 import { ensureApiKey } from './auth';
+import { createInboxHub } from './inbox-hub';
 import { createIntake } from './intake';
 
 export interface RunningApi {
@@ -31,7 +32,8 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
     orderIdleTimeout: config.orderIdleTimeout,
   });
   const stopRelay = intake.startRelay();
-  const app = createApp({ db, temporal, connection, intake, logger });
+  const inbox = createInboxHub({ databaseUrl: requireDatabaseUrl(config), logger });
+  const app = createApp({ db, temporal, connection, intake, inbox, logger });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -43,10 +45,12 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   return {
     url: `http://127.0.0.1:${boundPort}`,
     async close() {
-      await new Promise<void>((resolve) => {
+      const serverClosed = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await inbox.close(); // ends the open inbox streams, which would otherwise keep the server open
+      await serverClosed;
       await stopRelay();
       await connection.close();
       await db.$disconnect();

@@ -23,6 +23,8 @@ export interface StackOptions {
   databaseUrl?: string;
   postgresPort?: number;
   apiPort: number;
+  /** Where the worker serves /metrics; 9464 unless set. */
+  workerMetricsPort?: number;
   adminKey: string;
   /** Extra environment for the worker and API (provider settings, log level...). */
   env?: NodeJS.ProcessEnv;
@@ -33,6 +35,7 @@ export interface StackOptions {
 
 export interface Stack {
   apiUrl: string;
+  workerMetricsUrl: string;
   uiUrl: string | null;
   temporalAddress: string;
   databaseUrl: string;
@@ -112,6 +115,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       TEMPORAL_NAMESPACE: namespace,
       HERALD_ADMIN_KEY: options.adminKey,
       PORT: String(options.apiPort),
+      HERALD_WORKER_METRICS_PORT: String(options.workerMetricsPort ?? 9464),
     };
     const startWorker = async () => {
       const worker = spawnHeraldProcess('worker', env, { logFile: path.join(logDir, 'worker.log'), echo: options.echo });
@@ -120,6 +124,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     log('starting worker and API...');
     const stack: Stack = {
       apiUrl: `http://127.0.0.1:${options.apiPort}`,
+      workerMetricsUrl: `http://127.0.0.1:${options.workerMetricsPort ?? 9464}/metrics`,
       uiUrl: temporal?.uiUrl ?? null,
       temporalAddress,
       databaseUrl,

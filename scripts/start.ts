@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     databaseUrl: config.databaseUrl,
     postgresPort: Number(process.env.EMBEDDED_PG_PORT ?? 5433),
     apiPort: config.port,
+    workerMetricsPort: Number(process.env.HERALD_WORKER_METRICS_PORT ?? 9464),
     adminKey: key,
     echo: true,
     log: say,
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   say('');
   say(`API:           ${stack.apiUrl}   (try: curl -H "Authorization: Bearer $KEY" ${stack.apiUrl}/readyz)`);
   say(`Temporal UI:   ${stack.uiUrl ?? `not embedded; Temporal at ${stack.temporalAddress}`}`);
+  say(`Metrics:       ${stack.apiUrl}/metrics (API), ${stack.workerMetricsUrl} (worker, with Temporal SDK metrics)`);
   say(`Admin API key: ${key}   (from ${origin})`);
   say(`PostgreSQL:    ${config.databaseUrl ? 'DATABASE_URL' : `embedded, data in ${path.join(dataDir, 'pg')}`}`);
   say(`APNs:          ${config.apns ? `live (${config.apns.production ? 'production' : 'sandbox'} host${config.apns.endpoint ? `, endpoint ${config.apns.endpoint}` : ''})` : 'sandbox mode (no APNS_KEY_FILE): pushes are logged, not sent'}`);

@@ -379,3 +379,39 @@ test('a Temporal Schedule retires device tokens unseen for 270 days', async () =
   const devices = (await h.api('GET', '/v1/customers/cust-stale/devices')).body.items;
   expect(devices.find((d: any) => d.deviceId === 'fresh-iphone')).toMatchObject({ active: true });
 });
+
+test('Prometheus metrics: the API counts intake, the worker counts deliveries and serves the Temporal SDK metrics', async () => {
+  const dead = iosToken('metrics-dead');
+  await customerWithDevices('cust-metrics', [
+    { deviceId: 'metrics-iphone', platform: 'ios', token: dead },
+    { deviceId: 'metrics-pixel', platform: 'android', token: androidToken('metrics') },
+  ]);
+  await customerWithDevices('cust-metrics-nodevice', []);
+  h.apns.respondWith(dead, [{ status: 410, reason: 'Unregistered' }]);
+  const shipped = orderEvent('ord-metrics', 'cust-metrics', 'shipped', 1);
+  await h.api('POST', '/v1/order-events', shipped);
+  await h.api('POST', '/v1/order-events', shipped); // a duplicate
+  await h.api('POST', '/v1/order-events', { ...shipped, eventId: 'metrics-bad', status: 'cancelled', occurredAt: 'soon' }); // rejected, critical
+  await h.api('POST', '/v1/order-events', orderEvent('ord-metrics-2', 'cust-metrics-nodevice', 'confirmed', 1));
+  await eventually(async () => {
+    expect((await historyOf('ord-metrics'))[0]?.attempts.filter((a: any) => a.status !== 'sending')).toHaveLength(2);
+    expect((await historyOf('ord-metrics-2'))[0]?.status).toBe('suppressed');
+  });
+
+  const api = await (await fetch(`${h.stack.apiUrl}/metrics`)).text();
+  expect(api).toMatch(/herald_order_events_accepted_total\{source="oms",status="shipped",duplicate="false"\} \d+/);
+  expect(api).toMatch(/herald_order_events_accepted_total\{[^}]*duplicate="true"\} \d+/);
+  expect(api).toMatch(/herald_order_events_rejected_total\{source="oms",critical="true"\} \d+/);
+  expect(api).toMatch(/herald_http_request_duration_seconds_count\{method="POST",route="\/v1\/order-events",status="202"\} \d+/);
+  expect(api).toContain('herald_process_cpu_seconds_total');
+
+  const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
+  expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="fcm",outcome="sent",error_kind=""\} \d+/);
+  expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="apns",outcome="failed",error_kind="invalid_token"\} \d+/);
+  expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="critical",outcome="sent",reason=""\} \d+/);
+  expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="routine",outcome="suppressed",reason="no_device"\} \d+/);
+  expect(worker).toMatch(/herald_provider_latency_seconds_bucket\{[^}]*provider="fcm"/);
+  expect(worker).toMatch(/herald_devices_deactivated_total\{reason="apns: Unregistered"\} \d+/);
+  // The SDK's own, from Runtime telemetry.
+  expect(worker).toMatch(/temporal_workflow_task_execution_latency|temporal_activity_execution_latency|temporal_request/);
+});

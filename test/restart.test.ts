@@ -20,6 +20,7 @@ async function start(): Promise<Stack> {
     temporalUiPort: null,
     postgresPort: await freePort(),
     apiPort: await freePort(),
+    workerMetricsPort: await freePort(),
     adminKey,
     env: { LOG_LEVEL: 'warn' },
   });

@@ -1,7 +1,9 @@
 // Worker process entry point: `npm run worker`. Connects to Temporal and PostgreSQL and runs until SIGINT/SIGTERM.
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../lib/embedded';
 import { ensureSchedules } from '../lib/schedules';
+import { startWorkerMetricsServer } from './metrics-server';
 import { closePushProviders, createPushProviders, describeProviderModes } from '../activities/providers';
 import { loadConfig, requireDatabaseUrl } from '../lib/config';
 import { createDb } from '../lib/db';
@@ -12,10 +14,14 @@ import { createHeraldWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+  const sdkMetricsPort = Number(process.env.HERALD_SDK_METRICS_PORT ?? 0) || (await freePort());
   Runtime.install({
     // The SDK's own logs go through the same structured logger as ours.
     logger: new DefaultLogger('INFO', ({ level, message, meta }) => logger[levels[level]]({ ...meta, sdk: true }, message)),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}`, countersTotalSuffix: true } },
+    },
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
   const db = createDb(requireDatabaseUrl(config), { max: 20 });
@@ -34,10 +40,13 @@ async function main(): Promise<void> {
     push,
     logger,
   });
-  logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress }, 'worker started');
+  const metricsPort = Number(process.env.HERALD_WORKER_METRICS_PORT ?? 9464);
+  const metricsServer = await startWorkerMetricsServer(metricsPort, `http://127.0.0.1:${sdkMetricsPort}/metrics`);
+  logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress, metrics: `http://127.0.0.1:${metricsPort}/metrics` }, 'worker started');
   try {
     await worker.run();
   } finally {
+    metricsServer.close();
     await connection.close();
     await closePushProviders(push);
     await db.$disconnect();

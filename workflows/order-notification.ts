@@ -204,7 +204,7 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
       ),
     );
     const sentTo = outcomes.filter((o) => o.status === 'sent').length;
-    if (sentTo === 0) await recordNotificationFailed({ notificationId, outcomes });
+    if (sentTo === 0) await recordNotificationFailed({ notificationId, priority: kind.priority, outcomes });
     return {
       ...base,
       disposition: 'announced',

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { notificationKindFor, isOrderStatus } from '../../domain';
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
+import { metrics } from '../../lib/metrics';
 import { requireScope } from '../auth';
 import { validationError } from '../errors';
 import type { Intake } from '../intake';
@@ -28,10 +29,12 @@ export function orderEventRoutes(db: Db, intake: Intake): Router {
           errors: error.fields as unknown as Prisma.InputJsonValue,
         },
       });
+      metrics.eventsRejected.inc({ source: rejected.source ?? 'unknown', critical: String(rejected.critical) });
       res.status(400).json({ error: { code: error.code, message: error.message, fields: error.fields }, rejectedEventId: rejected.id });
       return;
     }
     const accepted = await intake.accept(parsed.data);
+    metrics.eventsAccepted.inc({ source: parsed.data.source, status: parsed.data.status, duplicate: String(accepted.duplicate) });
     res.status(202).json({ eventId: accepted.eventId, workflowId: accepted.workflowId, duplicate: accepted.duplicate });
   });
   return router;

@@ -43,6 +43,7 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
     temporalUiPort: null,
     postgresPort: await freePort(),
     apiPort: await freePort(),
+    workerMetricsPort: await freePort(),
     adminKey,
     env: {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

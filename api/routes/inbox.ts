@@ -1,0 +1,270 @@
+import { Router, type Request, type Response } from 'express';
+import { INBOX_CHANNEL } from '../../activities/inbox';
+import type { Db } from '../../lib/db';
+import { Prisma } from '../../lib/db';
+import type { Logger } from '../../lib/logger';
+import { requireScope } from '../auth';
+import { HttpError, validationError } from '../errors';
+import type { InboxHub, InboxHubEvent } from '../inbox-hub';
+import { inboxQuerySchema, pathIdSchema } from '../schemas';
+
+type InboxMessageRow = Prisma.InboxMessageGetPayload<object>;
+
+export function inboxView(m: InboxMessageRow) {
+  return {
+    messageId: m.id,
+    notificationId: m.notificationId,
+    orderId: m.orderId,
+    category: m.category,
+    title: m.title,
+    body: m.body,
+    data: m.data,
+    createdAt: m.createdAt,
+    readAt: m.readAt,
+  };
+}
+
+/** A position in the list: unread messages come first, then read ones, each newest first. */
+interface InboxCursor {
+  unread: boolean;
+  createdAt: Date;
+  id: string;
+}
+
+const encodeCursor = (m: InboxMessageRow) =>
+  Buffer.from(JSON.stringify([m.readAt === null ? 1 : 0, m.createdAt.toISOString(), m.id])).toString('base64url');
+
+function decodeCursor(cursor: string): InboxCursor {
+  try {
+    const [unread, createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
+    const date = new Date(createdAt as string);
+    if ((unread !== 0 && unread !== 1) || typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(date.getTime())) {
+      throw new Error('bad cursor');
+    }
+    return { unread: unread === 1, createdAt: date, id };
+  } catch {
+    throw new HttpError(400, 'validation_failed', 'invalid cursor: use the nextCursor of a previous page', [{ field: 'cursor', reason: 'is not a cursor this API issued' }]);
+  }
+}
+
+function idParam(name: string, raw: unknown): string {
+  const parsed = pathIdSchema.safeParse(raw);
+  if (!parsed.success) throw new HttpError(400, 'validation_failed', `invalid ${name}: ${parsed.error.issues[0]!.message}`, [{ field: name, reason: parsed.error.issues[0]!.message }]);
+  return parsed.data;
+}
+
+const newestFirst = [{ createdAt: 'desc' }, { id: 'desc' }] satisfies Prisma.InboxMessageOrderByWithRelationInput[];
+const olderThan = (c: InboxCursor): Prisma.InboxMessageWhereInput => ({
+  OR: [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }],
+});
+
+export interface InboxRouteOptions {
+  logger: Logger;
+  /** Interval of the `: keep-alive` comment on open streams. */
+  keepAliveMs?: number;
+}
+
+/** The in-app inbox: the list (unread first), marking read, and a Server-Sent Events stream of changes. */
+export function inboxRoutes(db: Db, hub: InboxHub, { logger, keepAliveMs = 15_000 }: InboxRouteOptions): Router {
+  const router = Router();
+
+  router.get('/customers/:customerId/inbox', requireScope('read'), async (req, res) => {
+    const customerId = idParam('customerId', req.params.customerId);
+    const parsed = inboxQuerySchema.safeParse(req.query);
+    if (!parsed.success) throw validationError(parsed.error, 'query');
+    const { limit, cursor, unread } = parsed.data;
+    const after = cursor ? decodeCursor(cursor) : null;
+    const take = limit + 1;
+
+    const unreadCount = db.inboxMessage.count({ where: { customerId, readAt: null } });
+    // Two ranges, each served by the (customerId, readAt, createdAt, id) index: unread, then read.
+    const rows: InboxMessageRow[] = [];
+    if (unread !== 'false' && (!after || after.unread)) {
+      rows.push(
+        ...(await db.inboxMessage.findMany({
+          where: { customerId, readAt: null, ...(after ? olderThan(after) : {}) },
+          orderBy: newestFirst,
+          take,
+        })),
+      );
+    }
+    if (unread !== 'true' && rows.length < take) {
+      const seen = new Set(rows.map((r) => r.id)); // one marked read between the two queries is listed once
+      const read = await db.inboxMessage.findMany({
+        where: { customerId, readAt: { not: null }, ...(after && !after.unread ? olderThan(after) : {}) },
+        orderBy: newestFirst,
+        take: take - rows.length,
+      });
+      rows.push(...read.filter((r) => !seen.has(r.id)));
+    }
+    const items = rows.slice(0, limit);
+    res.json({
+      items: items.map(inboxView),
+      nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null,
+      unreadCount: await unreadCount,
+    });
+  });
+
+  router.post('/customers/:customerId/inbox/read-all', requireScope('ingest'), async (req, res) => {
+    const customerId = idParam('customerId', req.params.customerId);
+    const [result] = await db.$queryRaw<Array<{ updated: number }>>`
+      WITH updated AS (
+        UPDATE "InboxMessage" SET "readAt" = now() WHERE "customerId" = ${customerId} AND "readAt" IS NULL RETURNING id
+      )
+      SELECT count(*)::int AS updated,
+        CASE WHEN count(*) > 0 THEN pg_notify(${INBOX_CHANNEL},
+          json_build_object('kind', 'read', 'customerId', ${customerId}::text, 'all', true)::text)::text END AS notified
+      FROM updated`;
+    res.json({ updated: result?.updated ?? 0 });
+  });
+
+  router.post('/customers/:customerId/inbox/:messageId/read', requireScope('ingest'), async (req, res) => {
+    const customerId = idParam('customerId', req.params.customerId);
+    const messageId = idParam('messageId', req.params.messageId);
+    // Only an unread message changes (and is announced); reading it again answers the same readAt.
+    await db.$queryRaw`
+      WITH updated AS (
+        UPDATE "InboxMessage" SET "readAt" = now()
+        WHERE id = ${messageId} AND "customerId" = ${customerId} AND "readAt" IS NULL
+        RETURNING id, "customerId"
+      )
+      SELECT id, pg_notify(${INBOX_CHANNEL},
+        json_build_object('kind', 'read', 'customerId', "customerId", 'messageId', id)::text)::text AS notified
+      FROM updated`;
+    const message = await db.inboxMessage.findFirst({ where: { id: messageId, customerId } });
+    if (!message) throw new HttpError(404, 'not_found', `no inbox message ${messageId} for customer ${customerId}`);
+    res.json(inboxView(message));
+  });
+
+  router.get('/customers/:customerId/inbox/stream', requireScope('read'), async (req, res) => {
+    const customerId = idParam('customerId', req.params.customerId);
+    await openStream({ db, hub, logger, keepAliveMs }, customerId, req, res);
+  });
+
+  return router;
+}
+
+/** Most messages one catch-up sends (a client further behind reloads the list). */
+const MAX_CATCH_UP = 500;
+const CATCH_UP_PAGE = 100;
+/** A client this far behind in reading is cut off; it reconnects with Last-Event-ID. */
+const MAX_BUFFERED_BYTES = 1 << 20;
+/** Message ids a stream remembers having sent, so a catch-up does not repeat them. */
+const MAX_REMEMBERED = 1000;
+
+/**
+ * One customer's stream. Every step (the Last-Event-ID replay, live changes, catch-ups after the hub
+ * reconnects) runs in order on one chain, and message ids already sent are skipped.
+ */
+async function openStream(
+  { db, hub, logger, keepAliveMs }: { db: Db; hub: InboxHub; logger: Logger; keepAliveMs: number },
+  customerId: string,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  const log = logger.child({ component: 'inbox-stream', customerId });
+  const lastEventId = req.header('last-event-id')?.trim() || null;
+  let open = true;
+  let started!: () => void;
+  let chain = new Promise<void>((resolve) => (started = resolve));
+  const enqueue = (step: () => Promise<void>) => {
+    chain = chain.then(() => (open ? step() : undefined)).catch((err: unknown) => {
+      log.error({ err }, 'inbox stream failed; closing it (the client reconnects with Last-Event-ID)');
+      end();
+    });
+  };
+  // Subscribe before reading the starting point, so nothing committed in between is missed.
+  const unsubscribe = hub.subscribe(customerId, (event) => enqueue(() => handle(event)), () => end());
+  let keepAlive: NodeJS.Timeout | undefined;
+  function end(): void {
+    if (!open) return;
+    open = false;
+    unsubscribe();
+    clearInterval(keepAlive);
+    if (res.headersSent && !res.writableEnded) res.end();
+  }
+  res.on('close', end);
+
+  /** Newest message sent; catch-ups send what was created since (and not sent yet). */
+  let since: Date;
+  const sent = new Set<string>();
+  try {
+    const [start] = await db.$queryRaw<Array<{ now: Date; lastCreatedAt: Date | null }>>`
+      SELECT now() AS now,
+        (SELECT "createdAt" FROM "InboxMessage" WHERE id = ${lastEventId ?? ''} AND "customerId" = ${customerId}) AS "lastCreatedAt"`;
+    since = start!.lastCreatedAt ?? start!.now;
+    if (start!.lastCreatedAt && lastEventId) sent.add(lastEventId);
+  } catch (err) {
+    end();
+    throw err;
+  }
+  if (!open) {
+    if (res.destroyed) return; // the client went away meanwhile
+    throw new HttpError(503, 'unavailable', 'the server is stopping; reconnect in a moment');
+  }
+
+  res.status(200);
+  res.set({
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    // Not reused after the stream: ending the stream (or the server closing) closes the connection.
+    connection: 'close',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+  write('retry: 3000\n\n');
+  keepAlive = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
+  if (sent.size > 0) enqueue(catchUp); // Last-Event-ID: replay what was created after it
+  started();
+
+  function write(chunk: string): void {
+    if (!open || res.writableEnded) return;
+    res.write(chunk);
+    if (res.writableLength > MAX_BUFFERED_BYTES) {
+      log.warn('inbox stream client is not reading; closing the stream');
+      end();
+    }
+  }
+
+  function sendMessage(m: InboxMessageRow): void {
+    if (sent.has(m.id)) return;
+    sent.add(m.id);
+    if (sent.size > MAX_REMEMBERED) sent.delete(sent.values().next().value!);
+    if (m.createdAt > since) since = m.createdAt;
+    write(`id: ${m.id}\nevent: message\ndata: ${JSON.stringify(inboxView(m))}\n\n`);
+  }
+
+  async function catchUp(): Promise<void> {
+    const from = since;
+    let after: { createdAt: Date; id: string } | null = null;
+    for (let total = 0; total < MAX_CATCH_UP; ) {
+      const page: InboxMessageRow[] = await db.inboxMessage.findMany({
+        where: after
+          ? { customerId, OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] }
+          : { customerId, createdAt: { gte: from } },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: Math.min(CATCH_UP_PAGE, MAX_CATCH_UP - total),
+      });
+      for (const m of page) if (open) sendMessage(m);
+      total += page.length;
+      if (page.length < CATCH_UP_PAGE || !open) return;
+      after = page[page.length - 1]!;
+    }
+  }
+
+  async function handle(event: InboxHubEvent): Promise<void> {
+    switch (event.kind) {
+      case 'resync':
+        return catchUp();
+      case 'created': {
+        if (sent.has(event.messageId)) return;
+        const message = await db.inboxMessage.findFirst({ where: { id: event.messageId, customerId } });
+        if (message && open) sendMessage(message);
+        return;
+      }
+      case 'read':
+        write(`event: read\ndata: ${JSON.stringify('all' in event ? { all: true } : { messageId: event.messageId })}\n\n`);
+        return;
+    }
+  }
+}

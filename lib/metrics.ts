@@ -1,0 +1,52 @@
+// Herald's own Prometheus metrics (prom-client). The API and the worker each serve the ones they move.
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+
+export const metrics = {
+  eventsAccepted: new Counter({
+    name: 'herald_order_events_accepted_total',
+    help: 'Order events accepted by intake',
+    labelNames: ['source', 'status', 'duplicate'] as const,
+    registers: [registry],
+  }),
+  eventsRejected: new Counter({
+    name: 'herald_order_events_rejected_total',
+    help: 'Order events refused by validation and kept as rejected events',
+    labelNames: ['source', 'critical'] as const,
+    registers: [registry],
+  }),
+  httpRequests: new Histogram({
+    name: 'herald_http_request_duration_seconds',
+    help: 'API request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  }),
+  notifications: new Counter({
+    name: 'herald_notifications_total',
+    help: 'Notifications by channel and outcome (sent, failed, suppressed with its reason)',
+    labelNames: ['channel', 'priority', 'outcome', 'reason'] as const,
+    registers: [registry],
+  }),
+  deliveryAttempts: new Counter({
+    name: 'herald_delivery_attempts_total',
+    help: 'Attempts to hand a message to a provider, by provider and outcome',
+    labelNames: ['channel', 'provider', 'outcome', 'error_kind'] as const,
+    registers: [registry],
+  }),
+  providerLatency: new Histogram({
+    name: 'herald_provider_latency_seconds',
+    help: 'Time a provider took to accept or refuse a message',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  }),
+  devicesDeactivated: new Counter({
+    name: 'herald_devices_deactivated_total',
+    help: 'Device tokens deactivated, by why',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
+};
