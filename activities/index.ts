@@ -1,5 +1,6 @@
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { createDeadLetterActivities } from './dead-letters';
 import { createDeviceActivities } from './devices';
 import { createNotificationActivities } from './notifications';
 import type { PushProviders } from './providers/push-provider';
@@ -20,6 +21,7 @@ export function createActivities({ db, push, logger }: ActivityDependencies) {
     ...createNotificationActivities(db, createRenderer(db)),
     ...createPushDeliveryActivities(db, push, logger),
     ...createDeviceActivities(db),
+    ...createDeadLetterActivities(db),
   };
 }
 

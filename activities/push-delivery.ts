@@ -10,6 +10,8 @@ export interface SendPushInput {
   notificationId: string;
   target: PushTarget;
   message: PushMessage;
+  /** Set when an operator replays a dead letter: its attempts get their own ids. */
+  replay?: number;
 }
 
 /** Error types the workflow's retry policy must not retry. */
@@ -27,10 +29,10 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
       const info = Context.current().info;
       const provider = providers[target.platform];
       const deliveryKey = `${input.notificationId}:${target.deviceId}`;
-      const attemptId = `${deliveryKey}:${info.attempt}`;
+      const attemptId = input.replay ? `${deliveryKey}:replay${input.replay}:${info.attempt}` : `${deliveryKey}:${info.attempt}`;
       const log = logger.child({ attemptId, orderId: message.orderId, workflowId: info.workflowExecution?.workflowId });
 
-      if (info.attempt > 1) await abandonEarlierAttempts(db, input.notificationId, target.deviceId, info.attempt);
+      if (info.attempt > 1 && !input.replay) await abandonEarlierAttempts(db, input.notificationId, target.deviceId, info.attempt);
       await openAttempt(db, { id: attemptId, notificationId: input.notificationId, deviceId: target.deviceId, provider: provider.name, attemptNumber: info.attempt });
 
       const startedAt = performance.now();

@@ -75,7 +75,7 @@ export function finishNotification(db: Db, id: string, outcome: { sent: boolean;
   return outcome.sent
     ? db.$executeRaw`
         UPDATE "Notification" SET status = 'sent'::"NotificationStatus", "sentAt" = now(), "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
-        WHERE id = ${id} AND status = 'queued'::"NotificationStatus"`
+        WHERE id = ${id} AND status IN ('queued'::"NotificationStatus", 'failed'::"NotificationStatus")`
     : db.$executeRaw`
         UPDATE "Notification" SET status = 'failed'::"NotificationStatus", "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
         WHERE id = ${id} AND status = 'queued'::"NotificationStatus"`;

@@ -4,7 +4,7 @@ import { orderWorkflowId, type OrderEvent } from '../domain';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import type { orderNotificationWorkflow } from '../workflows/order-notification';
+import type { orderNotificationWorkflow, PushRetry } from '../workflows/order-notification';
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { HttpError } from './errors';
 import type { OrderEventInput } from './schemas';
@@ -16,6 +16,7 @@ export interface IntakeOptions {
   logger: Logger;
   orderLinger: string;
   orderIdleTimeout: string;
+  pushRetry?: PushRetry;
 }
 
 export interface AcceptedEvent {
@@ -50,7 +51,7 @@ export function createIntake(options: IntakeOptions) {
     await temporal.withDeadline(Date.now() + deadlineMs, () => temporal.workflow.signalWithStart<typeof orderNotificationWorkflow, [OrderEvent]>('orderNotificationWorkflow', {
       workflowId: orderWorkflowId(event.orderId),
       taskQueue,
-      args: [{ orderId: event.orderId, customerId: event.customerId, lingerAfterTerminal: options.orderLinger as Duration, idleTimeout: options.orderIdleTimeout as Duration }],
+      args: [{ orderId: event.orderId, customerId: event.customerId, lingerAfterTerminal: options.orderLinger as Duration, idleTimeout: options.orderIdleTimeout as Duration, pushRetry: options.pushRetry }],
       signal: orderEventSignal,
       signalArgs: [event],
       typedSearchAttributes: new TypedSearchAttributes([

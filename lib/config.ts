@@ -14,6 +14,8 @@ export interface HeraldConfig {
   apns: ApnsConfig | null;
   fcm: FcmConfig | null;
   webPush: WebPushConfig | null;
+  /** Retry policy of one push to one device (workflow activity retries). */
+  pushRetry: { initialInterval: string; maximumInterval: string; maximumAttempts: number };
   /** How long a finished order's workflow still listens for a late refund. */
   orderLinger: string;
   /** How long a quiet order's workflow stays open before completing (a later event starts a new run). */
@@ -61,6 +63,11 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
     webPush: vapidPublicKey
       ? { publicKey: vapidPublicKey, privateKey: env.VAPID_PRIVATE_KEY!.trim(), subject: env.VAPID_SUBJECT!.trim(), caFile: nonEmpty(env.WEBPUSH_CA_FILE) }
       : null,
+    pushRetry: {
+      initialInterval: nonEmpty(env.HERALD_PUSH_RETRY_INITIAL) ?? '1 second',
+      maximumInterval: nonEmpty(env.HERALD_PUSH_RETRY_MAX_INTERVAL) ?? '1 minute',
+      maximumAttempts: Number(nonEmpty(env.HERALD_PUSH_RETRY_MAX_ATTEMPTS) ?? 8),
+    },
     orderLinger: nonEmpty(env.HERALD_ORDER_LINGER) ?? '7 days',
     orderIdleTimeout: nonEmpty(env.HERALD_ORDER_IDLE_TIMEOUT) ?? '30 days',
   };

@@ -43,6 +43,12 @@ export const metrics = {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   }),
+  deadLetters: new Counter({
+    name: 'herald_dead_letters_total',
+    help: 'Deliveries that failed after their retries (or were refused) and were kept for replay',
+    labelNames: ['channel', 'provider'] as const,
+    registers: [registry],
+  }),
   devicesDeactivated: new Counter({
     name: 'herald_devices_deactivated_total',
     help: 'Device tokens deactivated, by why',

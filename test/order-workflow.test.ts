@@ -19,6 +19,7 @@ interface Recorded {
   pushes: Array<{ notificationId: string; deviceId: string; title: string; priority: string }>;
   unsent: Array<{ eventId: string; outcome: unknown }>;
   failed: Array<{ notificationId: string; outcomes: PushOutcome[] }>;
+  deadLetters: Array<{ deviceId: string; lastError: string }>;
 }
 
 function fakeActivities(options: {
@@ -27,7 +28,7 @@ function fakeActivities(options: {
   position?: LifecyclePosition;
   processedEvents?: Set<string>;
 }) {
-  const recorded: Recorded = { pushes: [], unsent: [], failed: [] };
+  const recorded: Recorded = { pushes: [], unsent: [], failed: [], deadLetters: [] };
   const activities: Partial<Activities> = {
     async loadOrderPosition() {
       return options.position ?? { stage: null, status: null, occurredAt: null };
@@ -58,6 +59,10 @@ function fakeActivities(options: {
     },
     async recordNotificationFailed(input) {
       recorded.failed.push({ notificationId: input.notificationId, outcomes: input.outcomes });
+    },
+    async recordDeadLetter(input) {
+      recorded.deadLetters.push({ deviceId: input.target.deviceId, lastError: input.lastError });
+      return 'dl-1';
     },
   };
   return { activities, recorded };
@@ -210,6 +215,7 @@ test('when no device takes the push, the notification is recorded as failed with
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'failed', sentTo: 0, failedTo: 1 });
     await handle.terminate();
   });
+  expect(recorded.deadLetters).toEqual([]); // a dead token retires its device; nothing to replay
   expect(recorded.failed).toHaveLength(1);
   expect(recorded.failed[0]!.outcomes).toEqual([expect.objectContaining({ deviceId: 'dead', status: 'failed', error: expect.stringContaining('InvalidDeviceToken') })]);
 });
@@ -228,6 +234,28 @@ test('transient provider errors are retried with backoff until the push goes out
   });
   expect(calls).toBe(3);
   expect(recorded.pushes).toHaveLength(1);
+});
+
+test('a push still failing after its last retry becomes a dead letter', async () => {
+  let calls = 0;
+  const { activities, recorded } = fakeActivities({
+    failDevice: () => (++calls, ApplicationFailure.create({ message: '503 ServiceUnavailable', type: 'TransientProviderError' })),
+  });
+  const orderId = 'o-dead-letter';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, {
+      workflowId: `order:${orderId}`,
+      taskQueue,
+      args: [{ orderId, customerId: 'c1', pushRetry: { initialInterval: '1 second', maximumInterval: '4 seconds', maximumAttempts: 4 } }],
+    });
+    await handle.signal(orderEventSignal, event(orderId, 'delayed', 1));
+    const s = await processedAtLeast(handle, 1);
+    expect(s.processed[0]).toMatchObject({ notificationStatus: 'failed', sentTo: 0, failedTo: 1 });
+    await handle.terminate();
+  });
+  expect(calls).toBe(4);
+  expect(recorded.deadLetters).toEqual([{ deviceId: 'd1', lastError: expect.stringContaining('TransientProviderError') }]);
+  expect(recorded.failed).toHaveLength(1);
 });
 
 test('a new run after completion resumes from the stored position, so a late event stays unannounced', async () => {

@@ -1,3 +1,4 @@
 // The barrel the worker bundles: every workflow Herald runs.
 export { orderNotificationWorkflow } from './order-notification';
 export { staleDevicesWorkflow } from './stale-devices';
+export { deadLetterReplayWorkflow } from './dead-letter-replay';

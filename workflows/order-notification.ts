@@ -36,23 +36,28 @@ type Activities = ReturnType<typeof activities.createActivities>;
 
 // Database steps are short and local to the worker: local activities save a server round trip each,
 // which is most of the cost of an event. Keep trying through a database outage rather than lose it.
-const { loadOrderPosition, prepareNotification, recordUnsent, recordNotificationFailed } =
+const { loadOrderPosition, prepareNotification, recordUnsent, recordNotificationFailed, recordDeadLetter } =
   proxyLocalActivities<Activities>({
     startToCloseTimeout: '10 seconds',
     retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['TemplateMissing'] },
   });
 
-const { sendPush } = proxyActivities<Activities>({
-  // Longer than a provider's own request timeout (10 s), short enough that a crashed worker's send is retried soon.
-  startToCloseTimeout: '15 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 8,
-    nonRetryableErrorTypes: ['InvalidDeviceToken', 'PermanentProviderError'],
-  },
-});
+/** Retry policy of a push to one device; the API passes Herald's configuration in (HERALD_PUSH_RETRY_*). */
+export interface PushRetry {
+  initialInterval: Duration;
+  maximumInterval: Duration;
+  maximumAttempts: number;
+}
+
+export const DEFAULT_PUSH_RETRY: PushRetry = { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 8 };
+
+export function pushActivities(retry: PushRetry = DEFAULT_PUSH_RETRY) {
+  return proxyActivities<Activities>({
+    // Longer than a provider's own request timeout (10 s), short enough that a crashed worker's send is retried soon.
+    startToCloseTimeout: '15 seconds',
+    retry: { ...retry, backoffCoefficient: 2, nonRetryableErrorTypes: ['InvalidDeviceToken', 'PermanentProviderError'] },
+  });
+}
 
 export interface OrderWorkflowInput {
   orderId: string;
@@ -61,6 +66,7 @@ export interface OrderWorkflowInput {
   lingerAfterTerminal?: Duration;
   /** How long an order with no news keeps its run open; a later event starts a new run. */
   idleTimeout?: Duration;
+  pushRetry?: PushRetry;
   /** State carried across continue-as-new. */
   carried?: CarriedState;
 }
@@ -80,6 +86,7 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 200;
 /** One run per order: receives its events as signals and notifies the customer of each, in order. */
 export async function orderNotificationWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
   const { orderId } = input;
+  const { sendPush } = pushActivities(input.pushRetry);
   const lingerAfterTerminal = input.lingerAfterTerminal ?? '7 days';
   const idleTimeout = input.idleTimeout ?? '30 days';
   const pending: OrderEvent[] = [...(input.carried?.pending ?? [])];
@@ -198,9 +205,14 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
     };
     const outcomes = await Promise.all(
       prepared.devices.map((target) =>
-        sendPush({ notificationId, target, message }).catch(
-          (err): PushOutcome => ({ deviceId: target.deviceId, status: 'failed', provider: target.platform, error: describeFailure(err) }),
-        ),
+        sendPush({ notificationId, target, message }).catch(async (err): Promise<PushOutcome> => {
+          const error = describeFailure(err);
+          // A dead token is handled (the device is retired); anything else that failed for good is kept for replay.
+          if (!isInvalidToken(err)) {
+            await recordDeadLetter({ notificationId, orderId: event.orderId, customerId: event.customerId, target, message, lastError: error });
+          }
+          return { deviceId: target.deviceId, status: 'failed', provider: target.platform, error };
+        }),
       ),
     );
     const sentTo = outcomes.filter((o) => o.status === 'sent').length;
@@ -225,7 +237,11 @@ function upsertIndexed(pair: { key: typeof searchAttributes.orderStatus; value: 
   upsertSearchAttributes([pair]);
 }
 
-function describeFailure(err: unknown): string {
+export function isInvalidToken(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidDeviceToken';
+}
+
+export function describeFailure(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
     return `${err.cause.type ?? 'Error'}: ${err.cause.message}`;
   }

@@ -1,0 +1,90 @@
+import { Router } from 'express';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Db } from '../../lib/db';
+import { Prisma } from '../../lib/db';
+import type { deadLetterReplayWorkflow } from '../../workflows/dead-letter-replay';
+import type { PushRetry } from '../../workflows/order-notification';
+import { requireScope } from '../auth';
+import { HttpError, validationError } from '../errors';
+import { pageQuerySchema, pathIdSchema } from '../schemas';
+
+export interface ReplaySettings {
+  taskQueue: string;
+  pushRetry?: PushRetry;
+}
+
+type DeadLetterRow = Prisma.DeadLetterGetPayload<object>;
+
+function deadLetterView(d: DeadLetterRow) {
+  const target = d.target as { platform?: string; token?: string; app?: string | null };
+  return {
+    deadLetterId: d.id,
+    notificationId: d.notificationId,
+    orderId: d.orderId,
+    customerId: d.customerId,
+    channel: d.channel,
+    provider: d.provider,
+    // The full token stays in the database; operators see enough to recognise it.
+    target: { deviceId: d.deviceId, platform: target.platform ?? null, app: target.app ?? null, tokenPrefix: target.token?.slice(0, 12) ?? null },
+    message: d.message,
+    errors: d.errors,
+    lastError: d.lastError,
+    createdAt: d.createdAt,
+    replayCount: d.replayCount,
+    replayedAt: d.replayedAt,
+    replayStatus: d.replayStatus,
+  };
+}
+
+const encodeCursor = (d: { createdAt: Date; id: string }) => Buffer.from(JSON.stringify([d.createdAt.toISOString(), d.id])).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(createdAt);
+    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    return { createdAt: date, id };
+  } catch {
+    throw new HttpError(400, 'validation_failed', 'invalid cursor: use the nextCursor of a previous page', [{ field: 'cursor', reason: 'is not a cursor this API issued' }]);
+  }
+}
+
+/** Failed deliveries kept for operators: list them, and replay one through its own workflow. */
+export function deadLetterRoutes(db: Db, temporal: Client, settings: ReplaySettings): Router {
+  const router = Router();
+
+  router.get('/dead-letters', requireScope('read'), async (req, res) => {
+    const parsed = pageQuerySchema.safeParse(req.query);
+    if (!parsed.success) throw validationError(parsed.error, 'query');
+    const { limit, cursor } = parsed.data;
+    const after = cursor ? decodeCursor(cursor) : null;
+    const rows = await db.deadLetter.findMany({
+      where: after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {},
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    const items = rows.slice(0, limit);
+    res.json({ items: items.map(deadLetterView), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null });
+  });
+
+  router.post('/dead-letters/:id/replay', requireScope('admin'), async (req, res) => {
+    const parsed = pathIdSchema.safeParse(req.params.id);
+    if (!parsed.success) throw new HttpError(400, 'validation_failed', `invalid id: ${parsed.error.issues[0]!.message}`, [{ field: 'id', reason: parsed.error.issues[0]!.message }]);
+    const deadLetter = await db.deadLetter.findUnique({ where: { id: parsed.data } });
+    if (!deadLetter) throw new HttpError(404, 'not_found', `no dead letter ${parsed.data}`);
+    const workflowId = `dead-letter-replay:${deadLetter.id}`;
+    try {
+      await temporal.workflow.start<typeof deadLetterReplayWorkflow>('deadLetterReplayWorkflow', {
+        workflowId,
+        taskQueue: settings.taskQueue,
+        args: [{ deadLetterId: deadLetter.id, pushRetry: settings.pushRetry }],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'replay_in_progress', `dead letter ${deadLetter.id} is being replayed already`);
+      throw err;
+    }
+    res.status(202).json({ deadLetterId: deadLetter.id, workflowId });
+  });
+
+  return router;
+}
