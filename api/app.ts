@@ -6,14 +6,18 @@ import { registry } from '../lib/metrics';
 import { authenticate } from './auth';
 import { requestMetrics } from './request-metrics';
 import { errorHandler, notFoundHandler } from './errors';
+import { docsRoutes, methodNotAllowed } from './openapi';
 import type { InboxHub } from './inbox-hub';
 import type { Intake } from './intake';
 import { apiKeyRoutes } from './routes/api-keys';
 import { customerRoutes } from './routes/customers';
+import { dashboardRoutes } from './routes/dashboard';
+import { deadLetterRoutes, type ReplaySettings } from './routes/dead-letters';
 import { healthRoutes } from './routes/health';
 import { historyRoutes } from './routes/history';
 import { inboxRoutes } from './routes/inbox';
 import { orderEventRoutes } from './routes/order-events';
+import { statsRoutes } from './routes/stats';
 
 export interface AppDependencies {
   db: Db;
@@ -23,9 +27,11 @@ export interface AppDependencies {
   /** The process's LISTEN connection for inbox changes, feeding the inbox streams. */
   inbox: InboxHub;
   logger: Logger;
+  /** Where dead-letter replays run, and with which retries. */
+  replay: ReplaySettings;
 }
 
-export function createApp({ db, temporal, connection, intake, inbox, logger }: AppDependencies): express.Express {
+export function createApp({ db, temporal, connection, intake, inbox, logger, replay }: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -35,6 +41,8 @@ export function createApp({ db, temporal, connection, intake, inbox, logger }: A
     res.type(registry.contentType).send(await registry.metrics());
   });
   app.use(healthRoutes(db, connection));
+  app.use(docsRoutes());
+  app.use(dashboardRoutes());
 
   const v1 = express.Router();
   v1.use(authenticate(db));
@@ -42,9 +50,12 @@ export function createApp({ db, temporal, connection, intake, inbox, logger }: A
   v1.use(customerRoutes(db));
   v1.use(historyRoutes(db, temporal));
   v1.use(inboxRoutes(db, inbox, { logger }));
+  v1.use(statsRoutes(db));
+  v1.use(deadLetterRoutes(db, temporal, replay));
   v1.use(apiKeyRoutes(db));
   app.use('/v1', v1);
 
+  app.use(methodNotAllowed);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -1,16 +1,12 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../lib/logger';
+import type { errorResponse, fieldErrorResponse } from './response-schemas';
 
-export interface FieldError {
-  field: string;
-  reason: string;
-}
+export type FieldError = z.output<typeof fieldErrorResponse>;
 
-/** The one error shape every endpoint answers with. */
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: FieldError[] };
-}
+/** The one error shape every endpoint answers with (documented as `Error` in the OpenAPI document). */
+export type ErrorBody = z.output<typeof errorResponse>;
 
 export class HttpError extends Error {
   constructor(

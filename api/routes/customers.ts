@@ -3,9 +3,10 @@ import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import { requireScope } from '../auth';
 import { HttpError, validationError } from '../errors';
+import type { CustomerView, DeviceView } from '../response-schemas';
 import { customerSchema, deviceSchema, pathIdSchema, preferencesSchema } from '../schemas';
 
-function customerView(c: Prisma.CustomerGetPayload<{ include: { preferences: true } }>) {
+function customerView(c: Prisma.CustomerGetPayload<{ include: { preferences: true } }>): CustomerView {
   return {
     customerId: c.id,
     name: c.name,
@@ -20,7 +21,7 @@ function customerView(c: Prisma.CustomerGetPayload<{ include: { preferences: tru
   };
 }
 
-function deviceView(d: Prisma.DeviceGetPayload<object>) {
+function deviceView(d: Prisma.DeviceGetPayload<object>): DeviceView {
   return {
     deviceId: d.deviceId,
     customerId: d.customerId,
@@ -35,11 +36,13 @@ function deviceView(d: Prisma.DeviceGetPayload<object>) {
   };
 }
 
-function customerIdParam(raw: unknown): string {
+function idParam(name: string, raw: unknown): string {
   const parsed = pathIdSchema.safeParse(raw);
-  if (!parsed.success) throw new HttpError(400, 'validation_failed', `invalid customerId: ${parsed.error.issues[0]!.message}`, [{ field: 'customerId', reason: parsed.error.issues[0]!.message }]);
+  if (!parsed.success) throw new HttpError(400, 'validation_failed', `invalid ${name}: ${parsed.error.issues[0]!.message}`, [{ field: name, reason: parsed.error.issues[0]!.message }]);
   return parsed.data;
 }
+
+const customerIdParam = (raw: unknown): string => idParam('customerId', raw);
 
 export function customerRoutes(db: Db): Router {
   const router = Router();
@@ -132,11 +135,12 @@ export function customerRoutes(db: Db): Router {
 
   router.delete('/customers/:customerId/devices/:deviceId', requireScope('ingest'), async (req, res) => {
     const customerId = customerIdParam(req.params.customerId);
+    const deviceId = idParam('deviceId', req.params.deviceId);
     const result = await db.device.updateMany({
-      where: { customerId, deviceId: String(req.params.deviceId) },
+      where: { customerId, deviceId },
       data: { active: false, invalidatedAt: new Date(), invalidatedReason: 'unregistered by client' },
     });
-    if (result.count === 0) throw new HttpError(404, 'not_found', `customer ${customerId} has no device ${req.params.deviceId}`);
+    if (result.count === 0) throw new HttpError(404, 'not_found', `customer ${customerId} has no device ${deviceId}`);
     res.status(204).end();
   });
 

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Connection } from '@temporalio/client';
 import type { Db } from '../../lib/db';
+import type { ReadinessView } from '../response-schemas';
 
 async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<{ ok: boolean; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
@@ -26,7 +27,8 @@ export function healthRoutes(db: Db, connection: Connection): Router {
       check(() => connection.workflowService.getSystemInfo({})),
     ]);
     const ready = database.ok && temporal.ok;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { database, temporal } });
+    const body: ReadinessView = { status: ready ? 'ready' : 'not_ready', checks: { database, temporal } };
+    res.status(ready ? 200 : 503).json(body);
   });
   return router;
 }

@@ -5,6 +5,7 @@ import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import { requireScope } from '../auth';
 import { HttpError, validationError } from '../errors';
+import { orderStateView, type NotificationView } from '../response-schemas';
 import { pageQuerySchema, pathIdSchema } from '../schemas';
 import { orderStateQuery } from '../../workflows/definitions';
 
@@ -14,7 +15,7 @@ const withAttempts = {
 
 type NotificationRow = Prisma.NotificationGetPayload<{ include: typeof withAttempts }>;
 
-function notificationView(n: NotificationRow) {
+function notificationView(n: NotificationRow): NotificationView {
   return {
     notificationId: n.id,
     orderId: n.orderId,
@@ -57,7 +58,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(createdAt);
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    if (typeof id !== 'string' || id.includes('\u0000') || Number.isNaN(date.getTime())) throw new Error('bad cursor');
     return { createdAt: date, id };
   } catch {
     throw new HttpError(400, 'validation_failed', 'invalid cursor: use the nextCursor of a previous page', [{ field: 'cursor', reason: 'is not a cursor this API issued' }]);
@@ -104,7 +105,7 @@ export function historyRoutes(db: Db, temporal: Client): Router {
     const handle = temporal.workflow.getHandle(orderWorkflowId(orderId));
     try {
       const [state, description] = await Promise.all([handle.query(orderStateQuery), handle.describe()]);
-      res.json({ workflowId: handle.workflowId, runId: description.runId, runStatus: description.status.name, ...state });
+      res.json(orderStateView({ workflowId: handle.workflowId, runId: description.runId, runStatus: description.status.name, ...state }));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `no workflow for order ${orderId}`);
       // The run exists but cannot answer (no worker polling, or its workflow task keeps failing).

@@ -6,11 +6,12 @@ import type { Logger } from '../../lib/logger';
 import { requireScope } from '../auth';
 import { HttpError, validationError } from '../errors';
 import type { InboxHub, InboxHubEvent } from '../inbox-hub';
+import type { InboxItemView } from '../response-schemas';
 import { inboxQuerySchema, pathIdSchema } from '../schemas';
 
 type InboxMessageRow = Prisma.InboxMessageGetPayload<object>;
 
-export function inboxView(m: InboxMessageRow) {
+export function inboxView(m: InboxMessageRow): InboxItemView {
   return {
     messageId: m.id,
     notificationId: m.notificationId,
@@ -38,7 +39,7 @@ function decodeCursor(cursor: string): InboxCursor {
   try {
     const [unread, createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
     const date = new Date(createdAt as string);
-    if ((unread !== 0 && unread !== 1) || typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(date.getTime())) {
+    if ((unread !== 0 && unread !== 1) || typeof createdAt !== 'string' || typeof id !== 'string' || id.includes('\u0000') || Number.isNaN(date.getTime())) {
       throw new Error('bad cursor');
     }
     return { unread: unread === 1, createdAt: date, id };

@@ -36,33 +36,43 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
   const pushService = await startFakePushService();
   const vapid = generateVapidKeys();
   const adminKey = generateKey();
-  const stack = await startStack({
-    dataDir,
-    persistent: false,
-    temporalPort: await freePort(),
-    temporalUiPort: null,
-    postgresPort: await freePort(),
-    apiPort: await freePort(),
-    workerMetricsPort: await freePort(),
-    adminKey,
-    env: {
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      APNS_KEY_FILE: key.keyFile,
-      APNS_KEY_ID: key.keyId,
-      APNS_TEAM_ID: key.teamId,
-      APNS_TOPIC,
-      APNS_ENDPOINT: apns.url,
-      APNS_CA_FILE: apns.caFile,
-      FCM_CREDENTIALS_FILE: fcmCredentials.credentialsFile,
-      FCM_ENDPOINT: fcm.url,
-      FCM_CA_FILE: fcm.caFile,
-      VAPID_PUBLIC_KEY: vapid.publicKey,
-      VAPID_PRIVATE_KEY: vapid.privateKey,
-      VAPID_SUBJECT: 'mailto:ops@shop.example',
-      WEBPUSH_CA_FILE: pushService.caFile,
-      ...options.env,
-    },
-  });
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      dataDir,
+      persistent: false,
+      temporalPort: await freePort(),
+      temporalUiPort: null,
+      postgresPort: await freePort(),
+      apiPort: await freePort(),
+      workerMetricsPort: await freePort(),
+      adminKey,
+      env: {
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        APNS_KEY_FILE: key.keyFile,
+        APNS_KEY_ID: key.keyId,
+        APNS_TEAM_ID: key.teamId,
+        APNS_TOPIC,
+        APNS_ENDPOINT: apns.url,
+        APNS_CA_FILE: apns.caFile,
+        FCM_CREDENTIALS_FILE: fcmCredentials.credentialsFile,
+        FCM_ENDPOINT: fcm.url,
+        FCM_CA_FILE: fcm.caFile,
+        VAPID_PUBLIC_KEY: vapid.publicKey,
+        VAPID_PRIVATE_KEY: vapid.privateKey,
+        VAPID_SUBJECT: 'mailto:ops@shop.example',
+        WEBPUSH_CA_FILE: pushService.caFile,
+        // Three attempts (1 s, then 2 s apart) keep exhausted-retry scenarios short.
+        HERALD_PUSH_RETRY_MAX_ATTEMPTS: '3',
+        ...options.env,
+      },
+    });
+  } catch (err) {
+    // A stack that failed to start must not leave the fakes listening (jest would never exit).
+    await Promise.all([apns.close(), fcm.close(), pushService.close()]);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const db = createDb(stack.databaseUrl, { max: 3 });
   return {
     stack,

@@ -1,0 +1,300 @@
+// Response schemas: what every route answers, as zod schemas. The OpenAPI document (api/openapi.ts) is
+// generated from these, and the routes' view functions return `z.output<...>` of them, so a view that
+// gains, loses or retypes a field no longer compiles until its schema (and so the document) follows.
+//
+// Times are codecs: on the wire an ISO-8601 string (what the document shows, `io: 'input'`), in the
+// views a Date (what Prisma returns and JSON.stringify turns into that string).
+import { z } from 'zod';
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import { CATEGORIES, CHANNELS, ORDER_STATUSES, PLATFORMS } from '../domain';
+import type { OrderState } from '../workflows/definitions';
+import { SCOPES } from './auth';
+import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
+import type { StatsResult } from './stats';
+
+const dateTime = z.codec(z.iso.datetime(), z.date(), {
+  decode: (iso) => new Date(iso),
+  encode: (date) => date.toISOString(),
+});
+const nullableDateTime = dateTime.nullable();
+const orderStatus = z.enum(ORDER_STATUSES);
+
+// ---------------------------------------------------------------------------------------------- errors
+
+export const fieldErrorResponse = z.strictObject({
+  field: z.string().meta({ description: "The offending field: a dotted path into the body, a parameter's name, or `(body)`." }),
+  reason: z.string(),
+});
+
+export const errorResponse = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().meta({
+        description:
+          'Machine-readable: validation_failed, invalid_json, payload_too_large, bad_request, unauthenticated, forbidden, not_found, ' +
+          'method_not_allowed, event_id_conflict, key_in_use, workflow_unavailable, unavailable, internal.',
+      }),
+      message: z.string(),
+      fields: z.array(fieldErrorResponse).optional(),
+    }),
+  })
+  .meta({ description: 'The one error shape of every endpoint.' });
+
+/** POST /v1/order-events 400: the error, plus the id under which the rejected payload was kept. */
+export const orderEventErrorResponse = z
+  .strictObject({
+    error: errorResponse.shape.error,
+    rejectedEventId: z.uuid().optional().meta({ description: 'Present when the body was JSON but not a valid event: the payload is kept under this id.' }),
+  })
+  .meta({ description: 'The error shape, with the rejected event id when the payload was kept.' });
+
+// ------------------------------------------------------------------------------------------ order events
+
+export const acceptedEventResponse = z.strictObject({
+  eventId: z.string(),
+  workflowId: z.string().meta({ description: 'The order workflow, `order:<orderId>`.' }),
+  duplicate: z.boolean().meta({ description: 'True when this eventId was accepted before; nothing is sent again.' }),
+});
+
+// -------------------------------------------------------------------------------- customers and devices
+
+export const customerResponse = z.strictObject({
+  customerId: z.string(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  locale: z.string(),
+  timeZone: z.string(),
+  quietHours: z.strictObject({ start: z.string(), end: z.string() }).nullable(),
+  preferences: z.array(z.strictObject({ channel: z.enum(CHANNELS), category: z.enum(CATEGORIES), optedIn: z.boolean() })),
+  createdAt: dateTime,
+  updatedAt: dateTime,
+});
+export type CustomerView = z.output<typeof customerResponse>;
+
+export const deviceResponse = z.strictObject({
+  deviceId: z.string(),
+  customerId: z.string(),
+  platform: z.enum(PLATFORMS),
+  app: z.string().nullable(),
+  locale: z.string().nullable(),
+  timeZone: z.string().nullable(),
+  active: z.boolean(),
+  lastSeenAt: dateTime,
+  invalidatedAt: nullableDateTime,
+  invalidatedReason: z.string().nullable().meta({ description: "Why the device stopped receiving pushes, e.g. 'apns: Unregistered'." }),
+});
+export type DeviceView = z.output<typeof deviceResponse>;
+
+export const deviceListResponse = z.strictObject({ items: z.array(deviceResponse) });
+
+// ------------------------------------------------------------------------------------ delivery history
+
+export const attemptResponse = z.strictObject({
+  attemptId: z.string(),
+  deviceId: z.string().nullable(),
+  platform: z.enum(PLATFORMS).nullable(),
+  channel: z.enum(CHANNELS),
+  provider: z.string(),
+  status: z.enum(['sending', 'sent', 'failed']),
+  attemptNumber: z.int(),
+  providerMessageId: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  startedAt: dateTime,
+  finishedAt: nullableDateTime,
+});
+
+export const notificationResponse = z.strictObject({
+  notificationId: z.string(),
+  orderId: z.string().nullable(),
+  customerId: z.string(),
+  eventId: z.string().nullable(),
+  type: z.string().meta({ description: 'e.g. `order.shipped`' }),
+  priority: z.enum(['critical', 'routine']),
+  category: z.enum(CATEGORIES),
+  channel: z.enum(CHANNELS),
+  status: z.enum(['queued', 'sent', 'delivered', 'opened', 'clicked', 'failed', 'suppressed']),
+  suppressionReason: z.string().nullable(),
+  failureReason: z.string().nullable(),
+  template: z.strictObject({ id: z.string(), version: z.int().nullable(), locale: z.string().nullable() }).nullable(),
+  title: z.string().nullable(),
+  body: z.string().nullable(),
+  createdAt: dateTime,
+  sentAt: nullableDateTime,
+  deliveredAt: nullableDateTime,
+  attempts: z.array(attemptResponse),
+});
+export type NotificationView = z.output<typeof notificationResponse>;
+
+const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
+
+export const notificationPageResponse = z.strictObject({ items: z.array(notificationResponse), nextCursor });
+
+// ---------------------------------------------------------------------------------------------- inbox
+
+export const inboxItemResponse = z.strictObject({
+  messageId: z.string(),
+  notificationId: z.string().nullable(),
+  orderId: z.string().nullable(),
+  category: z.string(),
+  title: z.string(),
+  body: z.string(),
+  data: z.unknown().meta({ description: 'Free-form JSON the message carries for the app.' }),
+  createdAt: dateTime,
+  readAt: nullableDateTime,
+});
+export type InboxItemView = z.output<typeof inboxItemResponse>;
+
+export const inboxPageResponse = z.strictObject({
+  items: z.array(inboxItemResponse),
+  nextCursor,
+  unreadCount: z.int().min(0),
+});
+
+export const inboxReadAllResponse = z.strictObject({ updated: z.int().min(0).meta({ description: 'Messages marked read by this call.' }) });
+
+// -------------------------------------------------------------------------------------- order state
+
+const WORKFLOW_STATUS_NAMES = [
+  'UNSPECIFIED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'CONTINUED_AS_NEW',
+  'TIMED_OUT',
+  'PAUSED',
+  'UNKNOWN',
+] as const satisfies readonly WorkflowExecutionStatusName[];
+
+const occurredAt = z.string().meta({ description: 'ISO-8601 date-time, as the event gave it.' });
+
+/**
+ * The workflow's `orderState` query, plus its run. Open (the document allows extra fields, z.object in `io: 'input'`): the workflow owns this
+ * shape; the type check below fails the build if a documented field disappears or changes type.
+ */
+export const orderStateResponse = z.object({
+  workflowId: z.string(),
+  runId: z.string(),
+  runStatus: z.enum(WORKFLOW_STATUS_NAMES),
+  orderId: z.string(),
+  customerId: z.string(),
+  lastStatus: orderStatus.nullable(),
+  position: z.object({ stage: orderStatus.nullable(), status: orderStatus.nullable(), occurredAt: occurredAt.nullable() }),
+  notificationState: z.enum(['idle', 'sending', 'waiting-for-events', 'done']),
+  pending: z.array(z.object({ eventId: z.string(), status: orderStatus, occurredAt })).meta({ description: 'Received and not yet processed, oldest first.' }),
+  processed: z
+    .array(
+      z.object({
+        eventId: z.string(),
+        status: orderStatus,
+        occurredAt,
+        disposition: z.enum(['announced', 'out_of_order']),
+        notificationId: z.string(),
+        notificationStatus: notificationResponse.shape.status,
+        suppressionReason: z.string().optional(),
+        sentTo: z.int().min(0),
+        failedTo: z.int().min(0),
+        duplicate: z.boolean().optional(),
+      }),
+    )
+    .meta({ description: 'Newest last; bounded (the delivery history has everything).' }),
+  completesAt: z.string().nullable().meta({ description: 'When the run completes if no further event arrives (after a terminal status).' }),
+});
+export type OrderStateView = z.output<typeof orderStateResponse>;
+/** The route's view; also a compile-time guard that the query's type fits the documented schema. */
+export const orderStateView = (state: OrderState & { workflowId: string; runId: string; runStatus: WorkflowExecutionStatusName }): OrderStateView => state;
+
+// ------------------------------------------------------------------------------------------- API keys
+
+const scopes = z.array(z.enum(SCOPES));
+
+export const apiKeyCreatedResponse = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  scopes,
+  key: z.string().meta({ description: 'The key itself: shown this once, only its hash is stored.' }),
+});
+export type ApiKeyCreatedView = z.output<typeof apiKeyCreatedResponse>;
+
+export const apiKeyResponse = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string().meta({ description: 'The first 8 characters of the key, to recognise it.' }),
+  scopes,
+  createdAt: dateTime,
+  revokedAt: nullableDateTime,
+});
+export type ApiKeyView = z.output<typeof apiKeyResponse>;
+
+export const apiKeyListResponse = z.strictObject({ items: z.array(apiKeyResponse) });
+
+// -------------------------------------------------------------------------------------------- health
+
+export const healthResponse = z.strictObject({ status: z.literal('ok') });
+
+const check = z.strictObject({ ok: z.boolean(), error: z.string().optional() });
+export const readinessResponse = z.strictObject({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.strictObject({ database: check, temporal: check }),
+});
+export type ReadinessView = z.output<typeof readinessResponse>;
+
+// ------------------------------------------------------------------------------ statistics (api/stats.ts)
+
+const percentilesResponse = z.object({ count: z.int().min(0), p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() });
+const countsShape = {
+  total: z.int().min(0),
+  sent: z.int().min(0),
+  delivered: z.int().min(0),
+  failed: z.int().min(0),
+  suppressed: z.int().min(0),
+  pending: z.int().min(0),
+  deliveryRate: z.number().nullable().meta({ description: 'sent / (sent + failed); null when both are 0.' }),
+  failureRate: z.number().nullable(),
+  latencyMs: z.object({ accepted: percentilesResponse, delivered: percentilesResponse }),
+};
+const reasonCount = z.object({ reason: z.string(), count: z.int().min(0) });
+const groupStatsShape = {
+  ...countsShape,
+  suppressedByReason: z.record(z.string(), z.int().min(0)),
+  failuresByReason: z.array(reasonCount),
+  series: z.array(z.object({ bucketStart: z.string(), ...countsShape })).optional().meta({ description: 'One point per bucket, when `bucket` is given.' }),
+};
+
+/** GET /v1/stats. Open objects: api/stats.ts owns the shape; statsView below fails the build if a documented field drifts. */
+export const statsResponse = z.object({
+  from: z.string(),
+  to: z.string(),
+  groupBy: z.array(z.enum(STATS_GROUP_BY)),
+  bucket: z.enum(STATS_BUCKETS).nullable(),
+  totals: z.object(groupStatsShape),
+  groups: z.array(z.object({ key: z.record(z.string(), z.unknown()), ...groupStatsShape })),
+  attemptErrors: z.array(reasonCount),
+});
+export const statsView = (result: StatsResult): z.output<typeof statsResponse> => result;
+
+// ----------------------------------------------------------------------- dead letters (api/routes/dead-letters.ts)
+
+export const deadLetterResponse = z.object({
+  deadLetterId: z.string(),
+  notificationId: z.string(),
+  orderId: z.string().nullable(),
+  customerId: z.string(),
+  channel: z.enum(CHANNELS),
+  provider: z.string(),
+  target: z.object({ deviceId: z.string().nullable(), platform: z.string().nullable(), app: z.string().nullable(), tokenPrefix: z.string().nullable() }),
+  message: z.unknown().meta({ description: 'The rendered message as it was sent.' }),
+  errors: z.unknown().meta({ description: "Every attempt's error, oldest first." }),
+  lastError: z.string(),
+  createdAt: dateTime,
+  replayCount: z.int().min(0),
+  replayedAt: nullableDateTime,
+  replayStatus: z.string().nullable(),
+});
+
+export const deadLetterPageResponse = z.object({ items: z.array(deadLetterResponse), nextCursor });
+
+export const replayAcceptedResponse = z.object({ deadLetterId: z.string(), workflowId: z.string() });
