@@ -12,6 +12,7 @@ import { getMessaging, type Message, type Messaging } from 'firebase-admin/messa
 import type { PushMessage, PushTarget } from '../../domain';
 import type { Logger } from '../../lib/logger';
 import { ProviderError, type PushProvider } from './push-provider';
+import { parseRetryAfter } from './retry-after';
 
 export interface FcmConfig {
   /** Google service-account JSON (project_id, private_key, client_email, token_uri...). */
@@ -243,13 +244,6 @@ const TRANSIENT_FCM_CODES = new Set(['QUOTA_EXCEEDED', 'UNAVAILABLE', 'INTERNAL'
 
 /** FCM answers INVALID_ARGUMENT both for a malformed token and for a bad payload; only the message tells them apart. */
 const BAD_TOKEN_MESSAGE = /registration token|message\.token/i;
-
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 function classifyFcmError(err: unknown, call: SendCall, tokenFailure: TokenFailure | null): ProviderError {
   const sdkCode = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';

@@ -7,6 +7,7 @@ import type Response from 'twilio/lib/http/response';
 import type { Logger } from '../../lib/logger';
 import type { SmsMessage, SmsProvider } from './message-provider';
 import { ProviderError, type ProviderErrorKind, type ProviderReceipt } from './push-provider';
+import { parseRetryAfter } from './retry-after';
 
 export interface TwilioConfig {
   /** TWILIO_ACCOUNT_SID (AC...). */
@@ -197,13 +198,6 @@ export function twilioErrorKind(status: number, code?: number): ProviderErrorKin
   return 'permanent';
 }
 
-/** Retry-After as delta-seconds or an HTTP date, in ms. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 function headerValue(headers: unknown, name: string): string | undefined {
   if (!headers || typeof headers !== 'object') return undefined;

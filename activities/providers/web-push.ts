@@ -6,6 +6,7 @@ import { generateVAPIDKeys, getVapidHeaders, sendNotification, WebPushError, typ
 import type { PushMessage, PushTarget } from '../../domain';
 import type { Logger } from '../../lib/logger';
 import { ProviderError, type ProviderErrorKind, type ProviderReceipt, type PushProvider } from './push-provider';
+import { parseRetryAfter } from './retry-after';
 
 export interface WebPushConfig {
   /** VAPID application server public key: an uncompressed P-256 point, base64url (VAPID_PUBLIC_KEY). */
@@ -236,13 +237,6 @@ function kindForStatus(status: number): ProviderErrorKind {
   return 'permanent';
 }
 
-/** Retry-After is delta-seconds or an HTTP-date. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /** web-push hands back Node's IncomingHttpHeaders (lower-case names, arrays for repeated headers). */
 function headerValue(headers: unknown, name: string): string | undefined {

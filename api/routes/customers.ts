@@ -2,9 +2,10 @@ import { Router } from 'express';
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import { requireScope } from '../auth';
+import { idParam } from '../paging';
 import { HttpError, validationError } from '../errors';
 import type { CustomerView, DeviceView } from '../response-schemas';
-import { customerSchema, deviceSchema, pathIdSchema, preferencesSchema } from '../schemas';
+import { customerSchema, deviceSchema, preferencesSchema } from '../schemas';
 
 function customerView(c: Prisma.CustomerGetPayload<{ include: { preferences: true } }>): CustomerView {
   return {
@@ -36,11 +37,6 @@ function deviceView(d: Prisma.DeviceGetPayload<object>): DeviceView {
   };
 }
 
-function idParam(name: string, raw: unknown): string {
-  const parsed = pathIdSchema.safeParse(raw);
-  if (!parsed.success) throw new HttpError(400, 'validation_failed', `invalid ${name}: ${parsed.error.issues[0]!.message}`, [{ field: name, reason: parsed.error.issues[0]!.message }]);
-  return parsed.data;
-}
 
 const customerIdParam = (raw: unknown): string => idParam('customerId', raw);
 

@@ -5,8 +5,9 @@ import { Prisma } from '../../lib/db';
 import type { deadLetterReplayWorkflow } from '../../workflows/dead-letter-replay';
 import type { PushRetry } from '../../workflows/order-notification';
 import { requireScope } from '../auth';
+import { decodeTimeCursor, encodeTimeCursor, idParam, olderThan } from '../paging';
 import { HttpError, validationError } from '../errors';
-import { pageQuerySchema, pathIdSchema } from '../schemas';
+import { pageQuerySchema } from '../schemas';
 
 export interface ReplaySettings {
   taskQueue: string;
@@ -36,19 +37,6 @@ function deadLetterView(d: DeadLetterRow) {
   };
 }
 
-const encodeCursor = (d: { createdAt: Date; id: string }) => Buffer.from(JSON.stringify([d.createdAt.toISOString(), d.id])).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
-    return { createdAt: date, id };
-  } catch {
-    throw new HttpError(400, 'validation_failed', 'invalid cursor: use the nextCursor of a previous page', [{ field: 'cursor', reason: 'is not a cursor this API issued' }]);
-  }
-}
-
 /** Failed deliveries kept for operators: list them, and replay one through its own workflow. */
 export function deadLetterRoutes(db: Db, temporal: Client, settings: ReplaySettings): Router {
   const router = Router();
@@ -57,21 +45,20 @@ export function deadLetterRoutes(db: Db, temporal: Client, settings: ReplaySetti
     const parsed = pageQuerySchema.safeParse(req.query);
     if (!parsed.success) throw validationError(parsed.error, 'query');
     const { limit, cursor } = parsed.data;
-    const after = cursor ? decodeCursor(cursor) : null;
+    const after = cursor ? decodeTimeCursor(cursor) : null;
     const rows = await db.deadLetter.findMany({
-      where: after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {},
+      where: after ? olderThan(after) : {},
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
     const items = rows.slice(0, limit);
-    res.json({ items: items.map(deadLetterView), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null });
+    res.json({ items: items.map(deadLetterView), nextCursor: rows.length > limit ? encodeTimeCursor(items[items.length - 1]!) : null });
   });
 
   router.post('/dead-letters/:id/replay', requireScope('admin'), async (req, res) => {
-    const parsed = pathIdSchema.safeParse(req.params.id);
-    if (!parsed.success) throw new HttpError(400, 'validation_failed', `invalid id: ${parsed.error.issues[0]!.message}`, [{ field: 'id', reason: parsed.error.issues[0]!.message }]);
-    const deadLetter = await db.deadLetter.findUnique({ where: { id: parsed.data } });
-    if (!deadLetter) throw new HttpError(404, 'not_found', `no dead letter ${parsed.data}`);
+    const id = idParam('id', req.params.id);
+    const deadLetter = await db.deadLetter.findUnique({ where: { id } });
+    if (!deadLetter) throw new HttpError(404, 'not_found', `no dead letter ${id}`);
     const workflowId = `dead-letter-replay:${deadLetter.id}`;
     try {
       await temporal.workflow.start<typeof deadLetterReplayWorkflow>('deadLetterReplayWorkflow', {

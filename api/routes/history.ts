@@ -4,9 +4,10 @@ import { orderWorkflowId } from '../../domain';
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import { requireScope } from '../auth';
+import { decodeTimeCursor, encodeTimeCursor, idParam, olderThan } from '../paging';
 import { HttpError, validationError } from '../errors';
 import { orderStateView, type NotificationView } from '../response-schemas';
-import { pageQuerySchema, pathIdSchema } from '../schemas';
+import { pageQuerySchema } from '../schemas';
 import { orderStateQuery } from '../../workflows/definitions';
 
 const withAttempts = {
@@ -51,26 +52,6 @@ function notificationView(n: NotificationRow): NotificationView {
   };
 }
 
-const encodeCursor = (n: { createdAt: Date; id: string }) =>
-  Buffer.from(JSON.stringify([n.createdAt.toISOString(), n.id])).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
-    if (typeof id !== 'string' || id.includes('\u0000') || Number.isNaN(date.getTime())) throw new Error('bad cursor');
-    return { createdAt: date, id };
-  } catch {
-    throw new HttpError(400, 'validation_failed', 'invalid cursor: use the nextCursor of a previous page', [{ field: 'cursor', reason: 'is not a cursor this API issued' }]);
-  }
-}
-
-function idParam(name: string, raw: unknown): string {
-  const parsed = pathIdSchema.safeParse(raw);
-  if (!parsed.success) throw new HttpError(400, 'validation_failed', `invalid ${name}: ${parsed.error.issues[0]!.message}`, [{ field: name, reason: parsed.error.issues[0]!.message }]);
-  return parsed.data;
-}
-
 /** Delivery history (newest first, cursor-paginated) and the live state of an order's workflow. */
 export function historyRoutes(db: Db, temporal: Client): Router {
   const router = Router();
@@ -79,17 +60,17 @@ export function historyRoutes(db: Db, temporal: Client): Router {
     const parsed = pageQuerySchema.safeParse(query);
     if (!parsed.success) throw validationError(parsed.error, 'query');
     const { limit, cursor } = parsed.data;
-    const after = cursor ? decodeCursor(cursor) : null;
+    const after = cursor ? decodeTimeCursor(cursor) : null;
     const rows = await db.notification.findMany({
       where: after
-        ? { AND: [where, { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }] }
+        ? { AND: [where, olderThan(after)] }
         : where,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
       include: withAttempts,
     });
     const items = rows.slice(0, limit);
-    return { items: items.map(notificationView), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };
+    return { items: items.map(notificationView), nextCursor: rows.length > limit ? encodeTimeCursor(items[items.length - 1]!) : null };
   }
 
   router.get('/orders/:orderId/notifications', requireScope('read'), async (req, res) => {

@@ -4,10 +4,11 @@ import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import { requireScope } from '../auth';
+import { idParam, invalidCursor } from '../paging';
 import { HttpError, validationError } from '../errors';
 import type { InboxHub, InboxHubEvent } from '../inbox-hub';
 import type { InboxItemView } from '../response-schemas';
-import { inboxQuerySchema, pathIdSchema } from '../schemas';
+import { inboxQuerySchema } from '../schemas';
 
 type InboxMessageRow = Prisma.InboxMessageGetPayload<object>;
 
@@ -44,15 +45,10 @@ function decodeCursor(cursor: string): InboxCursor {
     }
     return { unread: unread === 1, createdAt: date, id };
   } catch {
-    throw new HttpError(400, 'validation_failed', 'invalid cursor: use the nextCursor of a previous page', [{ field: 'cursor', reason: 'is not a cursor this API issued' }]);
+    throw invalidCursor();
   }
 }
 
-function idParam(name: string, raw: unknown): string {
-  const parsed = pathIdSchema.safeParse(raw);
-  if (!parsed.success) throw new HttpError(400, 'validation_failed', `invalid ${name}: ${parsed.error.issues[0]!.message}`, [{ field: name, reason: parsed.error.issues[0]!.message }]);
-  return parsed.data;
-}
 
 const newestFirst = [{ createdAt: 'desc' }, { id: 'desc' }] satisfies Prisma.InboxMessageOrderByWithRelationInput[];
 const olderThan = (c: InboxCursor): Prisma.InboxMessageWhereInput => ({
