@@ -6,4 +6,5 @@ module.exports = {
   testTimeout: 120000,
   // Tests share one machine's ports and servers; run files one at a time.
   maxWorkers: 1,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
