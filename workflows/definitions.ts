@@ -7,6 +7,26 @@ export const TASK_QUEUE = 'herald-orders';
 
 export const orderEventSignal = defineSignal<[OrderEvent]>('orderEvent');
 
+/** What became of a notification after the provider took it. */
+export const RECEIPT_TYPES = ['delivered', 'opened', 'clicked', 'bounced', 'complained', 'failed'] as const;
+export type ReceiptType = (typeof RECEIPT_TYPES)[number];
+
+/** Receipts that prove the customer got the message: they cancel a pending escalation. */
+export const CONFIRMING_RECEIPTS: ReadonlySet<ReceiptType> = new Set<ReceiptType>(['delivered', 'opened', 'clicked']);
+
+/**
+ * A receipt for one of the order's notifications, signalled by the API after it has recorded it
+ * (app receipts, email tracking and bounce webhooks, Twilio status callbacks).
+ */
+export interface NotificationReceiptSignal {
+  notificationId: string;
+  type: ReceiptType;
+  occurredAt: string;
+  source: string;
+}
+
+export const notificationReceiptSignal = defineSignal<[NotificationReceiptSignal]>('notificationReceipt');
+
 export interface ProcessedEvent {
   eventId: string;
   status: OrderStatus;
