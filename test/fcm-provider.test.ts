@@ -224,4 +224,82 @@ describe('FCM provider over the wire (fake FCM v1 + OAuth token endpoint)', () =
     off();
     expect(seen).toEqual(['tok-1:200', 'tok-2:404']);
   });
+
+  describe('sendBatch (messaging.sendEach)', () => {
+    const sendBatch = (p: PushProvider, tokens: string[], msg = message()) =>
+      p.sendBatch!(tokens.map(target), msg, tokens.map((t) => `ntf-1:dev-${t}`));
+
+    it('classifies each message of one sendEach call, and each request reached the endpoint over HTTP/1.1', async () => {
+      fcm.failNext('UNREGISTERED', { token: 'tok-dead' });
+      fcm.failNext('UNAVAILABLE', { token: 'tok-busy', retryAfterSeconds: 3 });
+      const results = await sendBatch(provider, ['tok-ok', 'tok-dead', 'tok-busy']);
+
+      expect(results).toHaveLength(3);
+      const accepted = fcm.messages.find((m) => m.token === 'tok-ok')!;
+      expect(results[0]).toEqual({ ok: true, receipt: { provider: 'fcm', providerMessageId: accepted.name } });
+      expect(results[1]).toMatchObject({ ok: false, error: { provider: 'fcm', kind: 'invalid_token', code: 'UNREGISTERED' } });
+      expect(results[2]).toMatchObject({ ok: false, error: { kind: 'transient', code: 'UNAVAILABLE', retryAfterMs: 3000 } });
+      expect(results[2]!.ok === false && results[2]!.error).toBeInstanceOf(ProviderError);
+      // One request per message: firebase-admin did not retry the 503 itself.
+      expect(fcm.requests.map((r) => `${r.token}:${r.status}`).sort()).toEqual(['tok-busy:503', 'tok-dead:404', 'tok-ok:200']);
+      for (const r of fcm.requests) {
+        expect(r.headers.host).toBe('fcm.googleapis.com');
+        expect(r.headers.authorization).toMatch(/^Bearer ya29\.fake-/);
+        expect(r.priority).toBe('normal');
+        expect(r.collapseKey).toBe('order-42');
+      }
+    });
+
+    it("attributes each message's own status and Retry-After, and refuses an empty token without a request", async () => {
+      fcm.failNext('QUOTA_EXCEEDED', { token: 'tok-429', retryAfterSeconds: 7 });
+      fcm.failNext('UNAVAILABLE', { token: 'tok-503', retryAfterSeconds: 2 });
+      fcm.failNext('INTERNAL', { token: 'tok-500' });
+      fcm.failNext('INVALID_TOKEN', { token: 'tok-garbage' });
+      fcm.failNext('INVALID_ARGUMENT', { token: 'tok-payload' });
+      const tokens = ['tok-429', 'tok-a', 'tok-503', 'tok-500', '', 'tok-garbage', 'tok-payload', 'tok-b'];
+      const results = await sendBatch(provider, tokens);
+
+      const summary = results.map((r) => (r.ok ? 'ok' : `${r.error.kind}:${r.error.code}:${r.error.retryAfterMs ?? '-'}`));
+      expect(summary).toEqual([
+        'transient:QUOTA_EXCEEDED:7000',
+        'ok',
+        'transient:UNAVAILABLE:2000',
+        'transient:INTERNAL:-',
+        'invalid_token:EMPTY_TOKEN:-',
+        'invalid_token:INVALID_ARGUMENT:-',
+        'permanent:INVALID_ARGUMENT:-',
+        'ok',
+      ]);
+      expect(fcm.requests).toHaveLength(7);
+    });
+
+    it('splits more than 500 messages into sendEach calls of at most 500, one after the other', async () => {
+      const tokens = Array.from({ length: 501 }, (_, i) => `tok-${String(i).padStart(3, '0')}`);
+      const results = await sendBatch(provider, tokens);
+
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(fcm.requests).toHaveLength(501);
+      // sendEach refuses more than 500; the 501st message went in a second call, after the first call's 500 were answered.
+      expect(fcm.requests[500]!.token).toBe('tok-500');
+      const names = new Map(fcm.messages.map((m) => [m.token, m.name]));
+      results.forEach((r, i) => expect(r.ok && r.receipt.providerMessageId).toBe(names.get(tokens[i]!)));
+    });
+
+    it('uses FCM_CA_FILE for sendEach too (no HTTP/2 session straight to fcm.googleapis.com)', async () => {
+      const p = newProvider({ caFile: undefined });
+      const results = await sendBatch(p, ['tok-1', 'tok-2']);
+      for (const r of results) {
+        expect(r).toMatchObject({ ok: false, error: { kind: 'transient' } });
+        expect(!r.ok && r.error.message).toMatch(/certificate/i);
+      }
+      expect(fcm.requests).toHaveLength(0);
+    });
+
+    it('answers every message of a closed provider as transient', async () => {
+      const p = newProvider();
+      await p.close();
+      const results = await sendBatch(p, ['tok-1']);
+      expect(results).toMatchObject([{ ok: false, error: { kind: 'transient', code: 'CLOSED' } }]);
+    });
+  });
 });

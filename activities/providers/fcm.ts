@@ -8,10 +8,10 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { deleteApp, initializeApp, type Credential, type GoogleOAuthAccessToken } from 'firebase-admin/app';
-import { getMessaging, type Message, type Messaging } from 'firebase-admin/messaging';
+import { getMessaging, type BatchResponse, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { PushMessage, PushTarget } from '../../domain';
 import type { Logger } from '../../lib/logger';
-import { ProviderError, type PushProvider } from './push-provider';
+import { ProviderError, type PushBatchResult, type PushProvider } from './push-provider';
 import { parseRetryAfter } from './retry-after';
 
 export interface FcmConfig {
@@ -30,6 +30,10 @@ const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 const TOKEN_TIMEOUT_MS = 10_000;
+/** FCM's limit on the messages of one sendEach() call. */
+export const FCM_BATCH_LIMIT = 500;
+/** Connections to FCM at once: sendEach() over HTTP/1.1 starts every message of a chunk together. */
+const FCM_MAX_SOCKETS = 100;
 
 interface ServiceAccount {
   projectId: string;
@@ -213,6 +217,38 @@ function disableSdkRetries(messaging: Messaging): boolean {
   return disabled;
 }
 
+/**
+ * sendEach() speaks HTTP/2 by default through its own http2.connect('https://fcm.googleapis.com'), which ignores
+ * AppOptions.httpAgent: FCM_ENDPOINT and FCM_CA_FILE would not apply and no http.client diagnostics channel
+ * sees it. The legacy HTTP/1.1 transport goes through the same agent, retry settings and hooks as send().
+ */
+function useHttp1ForSendEach(messaging: Messaging): boolean {
+  const legacy = (messaging as unknown as { enableLegacyHttpTransport?: () => void }).enableLegacyHttpTransport;
+  if (typeof legacy !== 'function') return false;
+  legacy.call(messaging);
+  return true;
+}
+
+/** Pending SendCalls of one sendEach() chunk by registration token, taken in message order. */
+type BatchCalls = Map<string, SendCall[]>;
+
+/**
+ * sendEach() starts every message's request in the caller's async context, so one AsyncLocalStorage store would
+ * be shared by the whole chunk. This gives each message's request its own SendCall (found by its token), so the
+ * diagnostics-channel hooks attribute each status and Retry-After to the right message.
+ */
+function routeBatchCalls(messaging: Messaging, batches: AsyncLocalStorage<BatchCalls>, calls: AsyncLocalStorage<SendCall>): boolean {
+  const handler = (messaging as unknown as { messagingRequestHandler?: Record<string, unknown> }).messagingRequestHandler;
+  const invoke = handler?.invokeHttpRequestHandlerForSendResponse;
+  if (!handler || typeof invoke !== 'function') return false;
+  handler.invokeHttpRequestHandlerForSendResponse = function (this: unknown, ...args: unknown[]): unknown {
+    const token = (args[2] as { message?: { token?: unknown } } | undefined)?.message?.token;
+    const call = typeof token === 'string' ? batches.getStore()?.get(token)?.shift() : undefined;
+    return call ? calls.run(call, () => invoke.apply(this, args) as unknown) : invoke.apply(this, args);
+  };
+  return true;
+}
+
 /** What we learn about one send() call's HTTP exchange; firebase-admin's errors drop status and headers. */
 interface SendCall {
   status?: number;
@@ -281,21 +317,24 @@ export function toFcmMessage(target: PushTarget, message: PushMessage): Message 
   };
 }
 
-/** Android (and any FCM token) push over the FCM HTTP v1 API through firebase-admin's messaging.send(). */
+/**
+ * Android (and any FCM token) push over the FCM HTTP v1 API through firebase-admin: messaging.send() for one
+ * device, messaging.sendEach() in chunks of FCM_BATCH_LIMIT for many.
+ */
 export function createFcmProvider(config: FcmConfig, logger: Logger): PushProvider {
   const account = loadServiceAccount(config.credentialsFile);
   const ca = config.caFile ? [...tls.rootCertificates, fs.readFileSync(config.caFile, 'utf8')] : undefined;
   const tokenAgent = ca ? new https.Agent({ keepAlive: true, ca }) : undefined;
   const credential = new JwtBearerCredential(account, tokenAgent);
 
-  // Test routing: AppOptions.httpAgent (used by messaging.send(), HTTP/1.1) dials FCM_ENDPOINT for fcm.googleapis.com.
-  const fcmAgent = config.endpoint
-    ? new FcmEndpointAgent(parseEndpoint(config.endpoint), { keepAlive: true, ...(ca ? { ca } : {}) })
-    : undefined;
+  // AppOptions.httpAgent carries send() and (HTTP/1.1) sendEach(); with FCM_ENDPOINT it dials that for fcm.googleapis.com.
+  // One secure context for all sockets: with `ca` alone Node parses every root certificate again per connection.
+  const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: FCM_MAX_SOCKETS, ...(ca ? { secureContext: tls.createSecureContext({ ca }) } : {}) };
+  const fcmAgent = config.endpoint ? new FcmEndpointAgent(parseEndpoint(config.endpoint), agentOptions) : new https.Agent(agentOptions);
 
   const appName = `herald-fcm-${randomUUID()}`;
   const app = initializeApp(
-    { credential, projectId: account.projectId, ...(fcmAgent ? { httpAgent: fcmAgent } : {}) },
+    { credential, projectId: account.projectId, httpAgent: fcmAgent },
     appName,
   );
   const messaging = getMessaging(app);
@@ -303,8 +342,16 @@ export function createFcmProvider(config: FcmConfig, logger: Logger): PushProvid
     logger.warn({ provider: PROVIDER }, 'could not disable firebase-admin internal retries; 503s may be retried inside one attempt');
   }
 
+  if (!useHttp1ForSendEach(messaging)) {
+    logger.warn({ provider: PROVIDER }, 'firebase-admin has no legacy transport; sendEach() may bypass FCM_ENDPOINT and FCM_CA_FILE');
+  }
+
   // Recover the HTTP status and Retry-After of each send() (firebase-admin's errors drop them).
   const calls = new AsyncLocalStorage<SendCall>();
+  const batches = new AsyncLocalStorage<BatchCalls>();
+  if (!routeBatchCalls(messaging, batches, calls)) {
+    logger.warn({ provider: PROVIDER }, 'cannot attribute HTTP status per message in sendEach(); batch Retry-After is ignored');
+  }
   const requests = new WeakMap<http.ClientRequest, SendCall>();
   const onRequestStart = (msg: unknown) => {
     const { request } = msg as HttpChannelMessage;
@@ -348,13 +395,58 @@ export function createFcmProvider(config: FcmConfig, logger: Logger): PushProvid
         throw failure;
       }
     },
+    async sendBatch(targets, message, deliveryKeys) {
+      if (deliveryKeys.length !== targets.length) throw new Error(`sendBatch: ${targets.length} targets but ${deliveryKeys.length} delivery keys`);
+      const results: PushBatchResult[] = new Array<PushBatchResult>(targets.length);
+      const sendable: number[] = [];
+      targets.forEach((target, i) => {
+        if (closed) results[i] = { ok: false, error: new ProviderError(PROVIDER, 'transient', 'CLOSED', 'fcm provider is closed') };
+        else if (!target.token) results[i] = { ok: false, error: new ProviderError(PROVIDER, 'invalid_token', 'EMPTY_TOKEN', 'device has no FCM registration token') };
+        else sendable.push(i);
+      });
+
+      // One chunk at a time: each already runs up to FCM_BATCH_LIMIT requests at once.
+      for (let start = 0; start < sendable.length; start += FCM_BATCH_LIMIT) {
+        const chunk = sendable.slice(start, start + FCM_BATCH_LIMIT);
+        const chunkCalls = chunk.map((): SendCall => ({}));
+        const byToken: BatchCalls = new Map();
+        chunk.forEach((i, k) => {
+          const token = targets[i]!.token;
+          byToken.set(token, [...(byToken.get(token) ?? []), chunkCalls[k]!]);
+        });
+        let batch: BatchResponse | undefined;
+        let chunkError: unknown;
+        try {
+          batch = await batches.run(byToken, () => messaging.sendEach(chunk.map((i) => toFcmMessage(targets[i]!, message))));
+        } catch (err) {
+          // The whole call failed (no project id, a session error...): every message of the chunk shares it.
+          chunkError = err;
+        }
+        chunk.forEach((i, k) => {
+          const target = targets[i]!;
+          const response = batch?.responses[k];
+          if (response?.success) {
+            results[i] = { ok: true, receipt: { provider: PROVIDER, providerMessageId: response.messageId ?? null } };
+            return;
+          }
+          const error = classifyFcmError(response ? response.error : chunkError, chunkCalls[k]!, credential.lastFailure);
+          logger.debug(
+            { provider: PROVIDER, deliveryKey: deliveryKeys[i], deviceId: target.deviceId, kind: error.kind, code: error.code, status: chunkCalls[k]!.status },
+            'fcm rejected push',
+          );
+          results[i] = { ok: false, error };
+        });
+        logger.debug({ provider: PROVIDER, messages: chunk.length, accepted: batch?.successCount ?? 0 }, 'fcm sendEach chunk done');
+      }
+      return results;
+    },
     async close() {
       if (closed) return;
       closed = true;
       diagnosticsChannel.unsubscribe('http.client.request.start', onRequestStart);
       diagnosticsChannel.unsubscribe('http.client.response.finish', onResponseFinish);
       await deleteApp(app);
-      fcmAgent?.destroy();
+      fcmAgent.destroy();
       tokenAgent?.destroy();
     },
   };

@@ -30,6 +30,9 @@ export class ProviderError extends Error {
   }
 }
 
+/** One device's result in a batch: what the provider accepted, or why it refused (never thrown). */
+export type PushBatchResult = { ok: true; receipt: ProviderReceipt } | { ok: false; error: ProviderError };
+
 export interface PushProvider {
   /** Stable name recorded on every attempt, e.g. `apns`, `fcm`, `sandbox-apns`. */
   readonly name: string;
@@ -39,6 +42,12 @@ export interface PushProvider {
    * so providers' idempotency keys (the apns-id) stay stable across attempts. Throws ProviderError.
    */
   send(target: PushTarget, message: PushMessage, deliveryKey: string): Promise<ProviderReceipt>;
+  /**
+   * Optional: sends the same message to many devices of this provider in as few calls as it can, with
+   * `deliveryKeys[i]` for `targets[i]`. Resolves with one result per target, in order; a refused device is a
+   * result, not a rejection.
+   */
+  sendBatch?(targets: PushTarget[], message: PushMessage, deliveryKeys: string[]): Promise<PushBatchResult[]>;
   close(): Promise<void>;
 }
 
