@@ -1,4 +1,4 @@
-# Herald API and worker image (one image, two commands). Workflows are bundled at worker start-up.
+# Herald API and worker image (one image, two commands: see docker-compose.yml).
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -9,5 +9,8 @@ COPY lib/database-url.ts ./lib/database-url.ts
 # npm install rather than npm ci: see .ci/run about npm 11's lock files.
 RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
-EXPOSE 3000
+# The workflow code is bundled once here, so a worker starts without running webpack (workers/workflow-source.ts).
+RUN npm run bundle -- /app/dist/workflow-bundle.js
+ENV HERALD_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
+EXPOSE 3000 9464
 CMD ["node", "--import", "tsx", "api/main.ts"]
