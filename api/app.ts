@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { docsRoutes, methodNotAllowed } from './openapi';
 import type { InboxHub } from './inbox-hub';
 import type { Intake } from './intake';
+import { createReceiptRecorder } from './receipts';
 import { apiKeyRoutes } from './routes/api-keys';
 import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
@@ -17,6 +18,7 @@ import { healthRoutes } from './routes/health';
 import { historyRoutes } from './routes/history';
 import { inboxRoutes } from './routes/inbox';
 import { orderEventRoutes } from './routes/order-events';
+import { receiptRoutes, twilioStatusRoutes, type TwilioWebhookSettings } from './routes/receipts';
 import { statsRoutes } from './routes/stats';
 
 export interface AppDependencies {
@@ -29,9 +31,11 @@ export interface AppDependencies {
   logger: Logger;
   /** Where dead-letter replays run, and with which retries. */
   replay: ReplaySettings;
+  /** Twilio's status callbacks: the auth token that signs them and the public URL they are signed over. */
+  twilio?: TwilioWebhookSettings;
 }
 
-export function createApp({ db, temporal, connection, intake, inbox, logger, replay }: AppDependencies): express.Express {
+export function createApp({ db, temporal, connection, intake, inbox, logger, replay, twilio }: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -43,6 +47,9 @@ export function createApp({ db, temporal, connection, intake, inbox, logger, rep
   app.use(healthRoutes(db, connection));
   app.use(docsRoutes());
   app.use(dashboardRoutes());
+  const receipts = createReceiptRecorder({ db, temporal, logger });
+  // Twilio signs its callbacks instead of sending an API key: mounted ahead of the /v1 authentication.
+  app.use(twilioStatusRoutes(db, receipts, twilio));
 
   const v1 = express.Router();
   v1.use(authenticate(db));
@@ -52,6 +59,7 @@ export function createApp({ db, temporal, connection, intake, inbox, logger, rep
   v1.use(inboxRoutes(db, inbox, { logger }));
   v1.use(statsRoutes(db));
   v1.use(deadLetterRoutes(db, temporal, replay));
+  v1.use(receiptRoutes(db, receipts));
   v1.use(apiKeyRoutes(db));
   app.use('/v1', v1);
 

@@ -47,6 +47,12 @@ const COMPONENTS: Record<string, z.ZodType> = {
   DeadLetter: responses.deadLetterResponse,
   DeadLetterPage: responses.deadLetterPageResponse,
   ReplayAccepted: responses.replayAcceptedResponse,
+  NotificationEventInput: requests.notificationEventSchema,
+  EmailWebhookInput: requests.emailWebhookSchema,
+  TwilioStatusCallback: requests.twilioStatusCallbackSchema,
+  Receipt: responses.receiptResponse,
+  ReceiptAccepted: responses.receiptAcceptedResponse,
+  NotificationDetail: responses.notificationDetailResponse,
 };
 
 const ref = (name: keyof typeof COMPONENTS & string) => ({ $ref: `#/components/schemas/${name}` });
@@ -90,6 +96,12 @@ interface Operation {
   /** Query parameter schemas the zod schema cannot state (a preprocessed or transformed input). */
   queryOverrides?: Record<string, JsonSchema>;
   body?: keyof typeof COMPONENTS & string;
+  /** The body's media type; application/json unless given. */
+  bodyType?: string;
+  /** Header parameters the operation reads (a webhook's signature). */
+  headers?: JsonSchema[];
+  /** Error descriptions that differ from the usual ones (a 403 that is a bad signature, not a missing scope). */
+  errorDescriptions?: Record<number, string>;
   /** Success responses; the error responses follow from the rest. */
   ok: Record<number, { description: string; schema?: keyof typeof COMPONENTS & string; content?: Record<string, { schema: JsonSchema }> }>;
   /** Error statuses besides the ones every such operation has (401/403, 400 for parameters and bodies...). */
@@ -104,6 +116,21 @@ const PATH_PARAM_DESCRIPTIONS: Record<string, string> = {
   deviceId: 'The id the app gave the device when it registered it.',
   messageId: 'An inbox message id.',
   id: 'The id of the resource.',
+  notificationId: "A notification id as the history shows it, such as `ev-1/push`: percent-encode its '/' (`ev-1%2Fpush`).",
+};
+
+/** Path parameters that are not plain ids. */
+const PATH_PARAM_SCHEMAS: Record<string, z.ZodType> = { notificationId: requests.notificationIdSchema };
+
+const HISTORY_DESCRIPTION =
+  'Each notification has its attempts and its suppression or failure reason. The filters combine (all must hold); a `nextCursor` ' +
+  'is a position in the list, so pass the same filters with it to get the next page.';
+const HISTORY_QUERY_OVERRIDES: Record<string, JsonSchema> = {
+  status: {
+    type: 'string',
+    description: `Only notifications in one of these statuses: a comma-separated list of ${requests.NOTIFICATION_STATUSES.join(', ')}.`,
+    pattern: requests.NOTIFICATION_STATUS_LIST_PATTERN,
+  },
 };
 
 const OPERATIONS: Operation[] = [
@@ -193,8 +220,10 @@ const OPERATIONS: Operation[] = [
     operationId: 'listOrderNotifications',
     tag: 'Delivery history',
     summary: "An order's delivery history, newest first",
+    description: HISTORY_DESCRIPTION,
     scope: 'read',
-    query: requests.pageQuerySchema,
+    query: requests.historyQuerySchema,
+    queryOverrides: HISTORY_QUERY_OVERRIDES,
     ok: { 200: { description: 'A page of notifications with their attempts.', schema: 'NotificationPage' } },
   },
   {
@@ -203,8 +232,10 @@ const OPERATIONS: Operation[] = [
     operationId: 'listCustomerNotifications',
     tag: 'Delivery history',
     summary: "A customer's delivery history, newest first",
+    description: HISTORY_DESCRIPTION,
     scope: 'read',
-    query: requests.pageQuerySchema,
+    query: requests.historyQuerySchema,
+    queryOverrides: HISTORY_QUERY_OVERRIDES,
     ok: { 200: { description: 'A page of notifications with their attempts.', schema: 'NotificationPage' } },
   },
   {
@@ -333,6 +364,81 @@ const OPERATIONS: Operation[] = [
     errors: [404, 409],
   },
   {
+    method: 'post',
+    path: '/v1/notifications/{notificationId}/events',
+    operationId: 'postNotificationEvent',
+    tag: 'Receipts',
+    summary: 'Report that a notification was delivered, opened or clicked',
+    description:
+      'From the app (it showed the push) or our email tracking (open pixel, click redirect). Records a receipt and moves the ' +
+      'notification forward, never back: queued/sent → delivered → opened → clicked; an open also fills `deliveredAt`, a click ' +
+      'also `openedAt`. A failed notification becomes delivered (the provider was wrong); a suppressed one only gets the receipt. ' +
+      "Then signals the order's workflow (`notificationReceipt`), which stops a pending escalation. The same `eventId` again " +
+      'records nothing (`duplicate: true`); the same eventId for another receipt type is a 409.',
+    scope: 'ingest',
+    body: 'NotificationEventInput',
+    ok: { 202: { description: 'Recorded (or recorded before).', schema: 'ReceiptAccepted' } },
+    errors: [404, 409],
+  },
+  {
+    method: 'get',
+    path: '/v1/notifications/{notificationId}',
+    operationId: 'getNotification',
+    tag: 'Delivery history',
+    summary: 'One notification with its attempts and receipts',
+    scope: 'read',
+    ok: { 200: { description: 'The notification; receipts oldest first.', schema: 'NotificationDetail' } },
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/email',
+    operationId: 'postEmailWebhook',
+    tag: 'Receipts',
+    summary: "An email provider's delivery, bounce, complaint, open or click event",
+    description:
+      'One generic shape that an adapter of SES, SendGrid, Postmark or another provider maps its webhook onto. `messageId` is the ' +
+      'Message-ID Herald sent the email with (angle brackets optional); `id`, the provider\'s event id, makes a redelivered event ' +
+      'record nothing. A hard bounce fails a queued or sent notification (`bounced: <reason>`); a soft bounce is only recorded. ' +
+      'A complaint opts the customer out of marketing email (a preference and a consent record with source `complaint`). ' +
+      "Every other event is a receipt as in `POST /v1/notifications/{notificationId}/events`, signalled to the order's workflow.",
+    scope: 'ingest',
+    body: 'EmailWebhookInput',
+    ok: { 202: { description: 'Recorded (or recorded before).', schema: 'ReceiptAccepted' } },
+    errors: [404, 409],
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/twilio/status',
+    operationId: 'postTwilioStatusCallback',
+    tag: 'Receipts',
+    summary: "Twilio's message status callback",
+    description:
+      'Give Twilio `HERALD_PUBLIC_URL` + `/v1/webhooks/twilio/status` as the StatusCallback. Twilio sends no API key: the request ' +
+      'is authenticated by `X-Twilio-Signature` (HMAC-SHA1 with `TWILIO_AUTH_TOKEN` over that URL and the form fields). ' +
+      '`delivered` records a delivered receipt, `read` an opened one, `failed` and `undelivered` a failed one that fails a queued ' +
+      'or sent notification with the ErrorCode; the in-between statuses (queued, sending, sent...) are acknowledged and not ' +
+      'recorded. Each MessageSid and status is recorded once.',
+    scope: null,
+    body: 'TwilioStatusCallback',
+    bodyType: 'application/x-www-form-urlencoded',
+    headers: [
+      {
+        name: 'X-Twilio-Signature',
+        in: 'header',
+        required: true,
+        description: 'Base64 HMAC-SHA1 of the URL and the sorted form fields, keyed with the auth token.',
+        schema: { type: 'string' },
+      },
+    ],
+    ok: { 204: { description: 'Taken.' } },
+    errors: [403, 404],
+    errorDescriptions: {
+      403: 'X-Twilio-Signature is missing or does not match.',
+      404: 'Twilio is not configured on this API, or no SMS was sent with this MessageSid.',
+    },
+  },
+  {
     method: 'get',
     path: '/healthz',
     operationId: 'health',
@@ -411,7 +517,7 @@ function pathParameters(path: string): JsonSchema[] {
     in: 'path',
     required: true,
     description: PATH_PARAM_DESCRIPTIONS[name!],
-    schema: idSchema,
+    schema: PATH_PARAM_SCHEMAS[name!] ? inlineSchema(PATH_PARAM_SCHEMAS[name!]!) : idSchema,
   }));
 }
 
@@ -422,12 +528,13 @@ function queryParameters(query: z.ZodType | undefined, overrides: Record<string,
     name,
     in: 'query',
     required: schema.required?.includes(name) ?? false,
+    ...(typeof (overrides[name] ?? property).description === 'string' ? { description: (overrides[name] ?? property).description } : {}),
     schema: overrides[name] ?? property,
   }));
 }
 
 function operationObject(op: Operation): JsonSchema {
-  const parameters = [...pathParameters(op.path), ...queryParameters(op.query, op.queryOverrides)];
+  const parameters = [...pathParameters(op.path), ...queryParameters(op.query, op.queryOverrides), ...(op.headers ?? [])];
   const errors = new Set(op.errors ?? []);
   if (op.scope) {
     errors.add(401);
@@ -443,7 +550,7 @@ function operationObject(op: Operation): JsonSchema {
     answers[status] = { description: ok.description, ...(ok.schema ? { content: { 'application/json': { schema: ref(ok.schema) } } } : ok.content ? { content: ok.content } : {}) };
   }
   for (const status of [...errors].sort()) {
-    answers[String(status)] = { description: ERROR_DESCRIPTIONS[status]!, content: errorContent(status === 400 ? op.badRequest : undefined) };
+    answers[String(status)] = { description: op.errorDescriptions?.[status] ?? ERROR_DESCRIPTIONS[status]!, content: errorContent(status === 400 ? op.badRequest : undefined) };
   }
   const scopeNote = op.scope
     ? `Needs an API key with the \`${op.scope}\` scope${op.scope === 'admin' ? '' : ' (or `admin`)'}.`
@@ -456,7 +563,7 @@ function operationObject(op: Operation): JsonSchema {
     security: op.scope ? [{ bearer: [] }] : [],
     ...(op.scope ? { 'x-required-scope': op.scope } : {}),
     ...(parameters.length ? { parameters } : {}),
-    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(op.body) } } } } : {}),
+    ...(op.body ? { requestBody: { required: true, content: { [op.bodyType ?? 'application/json']: { schema: ref(op.body) } } } } : {}),
     responses: answers,
   };
 }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import { CATEGORIES, CHANNELS, ORDER_STATUSES, PLATFORMS } from '../domain';
-import type { OrderState } from '../workflows/definitions';
+import { RECEIPT_TYPES, type OrderState } from '../workflows/definitions';
 import { SCOPES } from './auth';
 import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
 import type { StatsResult } from './stats';
@@ -32,7 +32,8 @@ export const errorResponse = z
       code: z.string().meta({
         description:
           'Machine-readable: validation_failed, invalid_json, payload_too_large, bad_request, unauthenticated, forbidden, not_found, ' +
-          'method_not_allowed, event_id_conflict, key_in_use, workflow_unavailable, unavailable, internal.',
+          'method_not_allowed, event_id_conflict, key_in_use, workflow_unavailable, unavailable, unsupported_media_type, invalid_signature, ' +
+          'not_configured, internal.',
       }),
       message: z.string(),
       fields: z.array(fieldErrorResponse).optional(),
@@ -95,6 +96,7 @@ export const attemptResponse = z.strictObject({
   deviceId: z.string().nullable(),
   platform: z.enum(PLATFORMS).nullable(),
   channel: z.enum(CHANNELS),
+  address: z.string().nullable().meta({ description: 'The email address or phone number of an email or SMS attempt.' }),
   provider: z.string(),
   status: z.enum(['sending', 'sent', 'failed']),
   attemptNumber: z.int(),
@@ -114,6 +116,7 @@ export const notificationResponse = z.strictObject({
   priority: z.enum(['critical', 'routine']),
   category: z.enum(CATEGORIES),
   channel: z.enum(CHANNELS),
+  address: z.string().nullable().meta({ description: 'Where an email or SMS notification went; null for push.' }),
   status: z.enum(['queued', 'sent', 'delivered', 'opened', 'clicked', 'failed', 'suppressed']),
   suppressionReason: z.string().nullable(),
   failureReason: z.string().nullable(),
@@ -130,6 +133,39 @@ export type NotificationView = z.output<typeof notificationResponse>;
 const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
 
 export const notificationPageResponse = z.strictObject({ items: z.array(notificationResponse), nextCursor });
+
+// ------------------------------------------------------------------------------ receipts (api/receipts.ts)
+
+export const receiptResponse = z.strictObject({
+  receiptId: z.string(),
+  notificationId: z.string(),
+  type: z.enum(RECEIPT_TYPES),
+  source: z.string().meta({ description: '`app`, `email-tracking`, `email-webhook` or `twilio`.' }),
+  occurredAt: dateTime,
+  receivedAt: dateTime,
+  detail: z.unknown().meta({ description: "What the report said besides its type: the provider's message id, bounce type and reason, Twilio's ErrorCode..." }),
+  dedupeKey: z.string().nullable().meta({ description: 'The client or provider event id it was recorded under; a second report with it records nothing.' }),
+});
+export type ReceiptView = z.output<typeof receiptResponse>;
+
+export const receiptAcceptedResponse = z.strictObject({
+  receipt: receiptResponse,
+  duplicate: z.boolean().meta({ description: 'True when this report was recorded before (same eventId or provider id): nothing changed.' }),
+  notificationStatus: notificationResponse.shape.status.meta({ description: "The notification's status after this receipt." }),
+  signalled: z.boolean().meta({
+    description: "Whether the order's workflow took the receipt. False for a duplicate, an order whose workflow has finished, or when Temporal " +
+      'could not be reached; the receipt is recorded either way.',
+  }),
+});
+export type ReceiptAcceptedView = z.output<typeof receiptAcceptedResponse>;
+
+/** GET /v1/notifications/:notificationId: a notification as in the history, with its receipts, oldest first. */
+export const notificationDetailResponse = notificationResponse.extend({
+  openedAt: nullableDateTime,
+  clickedAt: nullableDateTime,
+  receipts: z.array(receiptResponse),
+});
+export type NotificationDetailView = z.output<typeof notificationDetailResponse>;
 
 // ---------------------------------------------------------------------------------------------- inbox
 
@@ -170,6 +206,7 @@ const WORKFLOW_STATUS_NAMES = [
 ] as const satisfies readonly WorkflowExecutionStatusName[];
 
 const occurredAt = z.string().meta({ description: 'ISO-8601 date-time, as the event gave it.' });
+const fallbackChannel = z.enum(['email', 'sms']);
 
 /**
  * The workflow's `orderState` query, plus its run. Open (the document allows extra fields, z.object in `io: 'input'`): the workflow owns this
@@ -183,7 +220,9 @@ export const orderStateResponse = z.object({
   customerId: z.string(),
   lastStatus: orderStatus.nullable(),
   position: z.object({ stage: orderStatus.nullable(), status: orderStatus.nullable(), occurredAt: occurredAt.nullable() }),
-  notificationState: z.enum(['idle', 'sending', 'waiting-for-events', 'done']),
+  notificationState: z
+    .enum(['idle', 'sending', 'waiting-for-events', 'awaiting-receipt', 'escalating', 'done'])
+    .meta({ description: 'Also the NotificationState search attribute (except the millisecond-long sending).' }),
   pending: z.array(z.object({ eventId: z.string(), status: orderStatus, occurredAt })).meta({ description: 'Received and not yet processed, oldest first.' }),
   processed: z
     .array(
@@ -198,10 +237,39 @@ export const orderStateResponse = z.object({
         sentTo: z.int().min(0),
         failedTo: z.int().min(0),
         duplicate: z.boolean().optional(),
+        escalation: z
+          .object({
+            status: z.enum(['awaiting-receipt', 'confirmed', 'superseded', 'escalated']),
+            channels: z.array(fallbackChannel),
+            until: z.string().optional(),
+            reason: z.enum(['push_unavailable', 'push_failed', 'no_receipt', 'push_undelivered']).optional(),
+            results: z
+              .array(
+                z.object({
+                  channel: fallbackChannel,
+                  notificationId: z.string(),
+                  outcome: z.enum(['sent', 'suppressed', 'failed', 'already_sent']),
+                  detail: z.string().optional(),
+                }),
+              )
+              .optional(),
+          })
+          .optional()
+          .meta({ description: 'What the fallback policy did about this event.' }),
       }),
     )
     .meta({ description: 'Newest last; bounded (the delivery history has everything).' }),
   completesAt: z.string().nullable().meta({ description: 'When the run completes if no further event arrives (after a terminal status).' }),
+  waitingFor: z
+    .object({
+      kind: z.literal('receipt'),
+      notificationId: z.string(),
+      eventId: z.string(),
+      until: z.string().meta({ description: 'When the fallback channels go if no receipt arrives.' }),
+      then: z.array(fallbackChannel),
+    })
+    .nullable()
+    .meta({ description: 'A pending escalation: the receipt it waits for, until when, and what follows.' }),
 });
 export type OrderStateView = z.output<typeof orderStateResponse>;
 /** The route's view; also a compile-time guard that the query's type fits the documented schema. */
@@ -285,7 +353,13 @@ export const deadLetterResponse = z.object({
   customerId: z.string(),
   channel: z.enum(CHANNELS),
   provider: z.string(),
-  target: z.object({ deviceId: z.string().nullable(), platform: z.string().nullable(), app: z.string().nullable(), tokenPrefix: z.string().nullable() }),
+  target: z.object({
+    deviceId: z.string().nullable(),
+    platform: z.string().nullable(),
+    app: z.string().nullable(),
+    tokenPrefix: z.string().nullable(),
+    address: z.string().nullable().meta({ description: 'The email address or phone number of an email or SMS.' }),
+  }),
   message: z.unknown().meta({ description: 'The rendered message as it was sent.' }),
   errors: z.unknown().meta({ description: "Every attempt's error, oldest first." }),
   lastError: z.string(),

@@ -1,6 +1,7 @@
 // Request schemas: the single source of truth for validation (and, later, the OpenAPI document).
 import { z } from 'zod';
-import { ORDER_STATUSES, PLATFORMS, CHANNELS, CATEGORIES } from '../domain';
+import { ORDER_STATUSES, PLATFORMS, CHANNELS, CATEGORIES, type NotificationStatus } from '../domain';
+import { TWILIO_MESSAGE_STATUSES } from '../activities/providers/twilio';
 
 const id = () =>
   z
@@ -197,6 +198,31 @@ export const inboxQuerySchema = pageQuerySchema.extend({
   unread: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
 
+// A record, so that the compiler flags a status added to (or removed from) NotificationStatus.
+const NOTIFICATION_STATUS_SET: Record<NotificationStatus, true> = { queued: true, sent: true, delivered: true, opened: true, clicked: true, failed: true, suppressed: true };
+export const NOTIFICATION_STATUSES = Object.keys(NOTIFICATION_STATUS_SET) as NotificationStatus[];
+const STATUS_LIST_REASON = `must be a comma-separated list of ${NOTIFICATION_STATUSES.join(', ')}`;
+/** What the OpenAPI document states for `status`; the parser accepts exactly this (and the same values as repeated parameters). */
+export const NOTIFICATION_STATUS_LIST_PATTERN = `^(${NOTIFICATION_STATUSES.join('|')})(,(${NOTIFICATION_STATUSES.join('|')}))*$`;
+const TEMPLATE_KEY_REASON = "must be a template key such as order.shipped (letters, digits, '.', '_' and '-', at most 100)";
+
+/** Delivery history: cursor paging plus filters; the cursor is a position, so it stays valid whatever the filters. */
+export const historyQuerySchema = pageQuerySchema.extend({
+  channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }).optional().meta({ description: 'Only notifications on this channel.' }),
+  status: z
+    .preprocess((v) => (Array.isArray(v) ? v.join(',') : v), z.string({ error: STATUS_LIST_REASON }).regex(new RegExp(NOTIFICATION_STATUS_LIST_PATTERN), STATUS_LIST_REASON))
+    .transform((v) => [...new Set(v.split(','))] as NotificationStatus[])
+    .optional(),
+  from: isoDateTime().optional().meta({ description: 'Only notifications created at or after this instant (inclusive).' }),
+  to: isoDateTime().optional().meta({ description: 'Only notifications created before this instant (exclusive).' }),
+  template: z
+    .string({ error: TEMPLATE_KEY_REASON })
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, TEMPLATE_KEY_REASON)
+    .optional()
+    .meta({ description: 'Only notifications of this template key (the notification `type`), such as `order.shipped`.' }),
+});
+export type HistoryQuery = z.infer<typeof historyQuerySchema>;
+
 export const STATS_GROUP_BY = ['channel', 'provider', 'template', 'type', 'priority'] as const;
 export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
 export const STATS_BUCKETS = ['minute', 'hour', 'day'] as const;
@@ -245,3 +271,71 @@ export const statsQuerySchema = z
     return { from, to, groupBy: q.groupBy, bucket: q.bucket ?? null };
   });
 export type StatsQuery = z.infer<typeof statsQuerySchema>;
+
+// ------------------------------------------------------------------------- receipts and provider webhooks
+
+/** Receipts an app or our email tracking reports for a notification. */
+export const APP_RECEIPT_TYPES = ['delivered', 'opened', 'clicked'] as const;
+export const APP_RECEIPT_SOURCES = ['app', 'email-tracking'] as const;
+
+/** A notification id as the workflow makes them, `<eventId>/<channel>`: an id, then optionally '/' and another. */
+export const notificationIdSchema = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+  .min(1, { error: 'must not be empty', abort: true })
+  .max(300, { error: 'must be at most 300 characters', abort: true })
+  .regex(/^[A-Za-z0-9._:-]+(\/[A-Za-z0-9._:-]+)?$/, `must be an id (letters, digits, '.', '_', ':' and '-'), optionally followed by '/' and another, such as ev-1/push`);
+
+/** A client's or a provider's event id: kept as the receipt's dedupe key, so the same report twice records once. */
+const reportId = () => z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(NO_NUL, NO_NUL_REASON);
+
+/** POST /v1/notifications/:notificationId/events */
+export const notificationEventSchema = z.object({
+  type: z.enum(APP_RECEIPT_TYPES, { error: `must be one of ${APP_RECEIPT_TYPES.join(', ')}` }),
+  occurredAt: isoDateTime().optional().meta({ description: 'When it happened; now when not given.' }),
+  source: z
+    .enum(APP_RECEIPT_SOURCES, { error: `must be one of ${APP_RECEIPT_SOURCES.join(', ')}` })
+    .default('app')
+    .meta({ description: '`app` (the app showed the push or the message) or `email-tracking` (our open pixel or click redirect).' }),
+  eventId: reportId()
+    .optional()
+    .meta({ description: "The client's idempotency key: the same eventId for the same notification again records nothing new." }),
+});
+export type NotificationEventInput = z.infer<typeof notificationEventSchema>;
+
+/** An email Message-ID, with or without its angle brackets. */
+const MESSAGE_ID = /^\s*<?[^<>\s\u0000]+>?\s*$/;
+const emailWebhookBase = {
+  messageId: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .max(998, 'must be at most 998 characters')
+    .regex(MESSAGE_ID, 'must be an email Message-ID such as <abc@mail.example> (angle brackets optional)')
+    .meta({ description: 'The Message-ID Herald sent the email with, as the provider reports it.' }),
+  occurredAt: isoDateTime().optional().meta({ description: 'When the provider saw it; now when not given.' }),
+  reason: text(1000).optional().meta({ description: "The provider's diagnostic (bounce reason, complaint feedback type...)." }),
+  id: reportId().optional().meta({ description: "The provider's event id: the same id again records nothing new." }),
+};
+
+/**
+ * POST /v1/webhooks/email: one generic event shape that an adapter of SES, SendGrid, Postmark or another
+ * provider maps its own webhook onto. A bounce says whether it is hard (permanent) or soft (transient).
+ */
+export const emailWebhookSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ ...emailWebhookBase, type: z.literal('bounced'), bounceType: z.enum(['hard', 'soft'], { error: 'must be hard or soft' }) }),
+    z.object({ ...emailWebhookBase, type: z.enum(['delivered', 'complained', 'opened', 'clicked']) }),
+  ],
+  { error: 'must be one of delivered, bounced, complained, opened, clicked' },
+);
+export type EmailWebhookInput = z.infer<typeof emailWebhookSchema>;
+
+/**
+ * Twilio's message status callback (form-encoded). Documents what Twilio posts; the route reads it with
+ * parseTwilioStatusCallback after checking X-Twilio-Signature.
+ */
+export const twilioStatusCallbackSchema = z.looseObject({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message SID (SM or MM and 32 hex digits)'),
+  MessageStatus: z.enum(TWILIO_MESSAGE_STATUSES),
+  ErrorCode: z.string().optional().meta({ description: "Twilio's error code on failed and undelivered messages, e.g. 30003." }),
+  AccountSid: z.string().optional(),
+});

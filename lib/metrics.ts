@@ -49,6 +49,12 @@ export const metrics = {
     labelNames: ['channel', 'provider'] as const,
     registers: [registry],
   }),
+  receipts: new Counter({
+    name: 'herald_receipts_total',
+    help: 'Receipts recorded for notifications (delivered, opened, clicked, bounced, complained, failed), by where they came from',
+    labelNames: ['type', 'source'] as const,
+    registers: [registry],
+  }),
   devicesDeactivated: new Counter({
     name: 'herald_devices_deactivated_total',
     help: 'Device tokens deactivated, by why',

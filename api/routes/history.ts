@@ -6,49 +6,18 @@ import { Prisma } from '../../lib/db';
 import { requireScope } from '../auth';
 import { decodeTimeCursor, encodeTimeCursor, idParam, olderThan } from '../paging';
 import { HttpError, validationError } from '../errors';
-import { orderStateView, type NotificationView } from '../response-schemas';
-import { pageQuerySchema } from '../schemas';
+import { notificationView, withAttempts } from '../notification-view';
+import { orderStateView } from '../response-schemas';
+import { historyQuerySchema, type HistoryQuery } from '../schemas';
 import { orderStateQuery } from '../../workflows/definitions';
 
-const withAttempts = {
-  attempts: { orderBy: { startedAt: 'asc' }, include: { device: { select: { deviceId: true, platform: true } } } },
-} satisfies Prisma.NotificationInclude;
-
-type NotificationRow = Prisma.NotificationGetPayload<{ include: typeof withAttempts }>;
-
-function notificationView(n: NotificationRow): NotificationView {
+/** The history filters as a condition: createdAt in [from, to), and the other fields equal (status: any of the list). */
+function filterWhere(f: Omit<HistoryQuery, 'limit' | 'cursor'>): Prisma.NotificationWhereInput {
   return {
-    notificationId: n.id,
-    orderId: n.orderId,
-    customerId: n.customerId,
-    eventId: n.eventId,
-    type: n.type,
-    priority: n.priority,
-    category: n.category,
-    channel: n.channel,
-    status: n.status,
-    suppressionReason: n.suppressionReason,
-    failureReason: n.failureReason,
-    template: n.templateId ? { id: n.templateId, version: n.templateVersion, locale: n.locale } : null,
-    title: n.title,
-    body: n.body,
-    createdAt: n.createdAt,
-    sentAt: n.sentAt,
-    deliveredAt: n.deliveredAt,
-    attempts: n.attempts.map((a) => ({
-      attemptId: a.id,
-      deviceId: a.device?.deviceId ?? null,
-      platform: a.device?.platform ?? null,
-      channel: a.channel,
-      provider: a.provider,
-      status: a.status,
-      attemptNumber: a.attemptNumber,
-      providerMessageId: a.providerMessageId,
-      errorCode: a.errorCode,
-      errorMessage: a.errorMessage,
-      startedAt: a.startedAt,
-      finishedAt: a.finishedAt,
-    })),
+    ...(f.channel ? { channel: f.channel } : {}),
+    ...(f.status ? { status: { in: f.status } } : {}),
+    ...(f.template ? { type: f.template } : {}),
+    ...(f.from || f.to ? { createdAt: { ...(f.from ? { gte: new Date(f.from) } : {}), ...(f.to ? { lt: new Date(f.to) } : {}) } } : {}),
   };
 }
 
@@ -57,14 +26,12 @@ export function historyRoutes(db: Db, temporal: Client): Router {
   const router = Router();
 
   async function page(where: Prisma.NotificationWhereInput, query: unknown) {
-    const parsed = pageQuerySchema.safeParse(query);
+    const parsed = historyQuerySchema.safeParse(query);
     if (!parsed.success) throw validationError(parsed.error, 'query');
-    const { limit, cursor } = parsed.data;
+    const { limit, cursor, ...filters } = parsed.data;
     const after = cursor ? decodeTimeCursor(cursor) : null;
     const rows = await db.notification.findMany({
-      where: after
-        ? { AND: [where, olderThan(after)] }
-        : where,
+      where: { AND: [where, filterWhere(filters), ...(after ? [olderThan(after)] : [])] },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
       include: withAttempts,
