@@ -1,58 +1,81 @@
-import type { PushMessage, PushTarget } from '../domain';
+import type { AddressTarget, PushMessage, PushTarget } from '../domain';
+import type { EmailMessage, SmsMessage } from './providers/message-provider';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
 import { metrics } from '../lib/metrics';
 
-export interface DeadLetterInput {
+/** What was sent where: a push to a device, or an email or SMS to an address. */
+export type DeadLetterDelivery =
+  | { channel?: 'push'; target: PushTarget; message: PushMessage }
+  | { channel: 'email'; target: AddressTarget; message: EmailMessage }
+  | { channel: 'sms'; target: AddressTarget; message: SmsMessage };
+
+export type DeadLetterInput = DeadLetterDelivery & {
   notificationId: string;
   orderId: string;
   customerId: string;
-  target: PushTarget;
-  message: PushMessage;
   /** The final error as the workflow saw it. */
   lastError: string;
-}
+};
 
-export interface DeadLetterReplay {
+export type DeadLetterReplay = DeadLetterDelivery & {
   deadLetterId: string;
   notificationId: string;
+  orderId: string | null;
   customerId: string;
-  target: PushTarget;
-  message: PushMessage;
+  priority: 'critical' | 'routine';
   replay: number;
-}
+};
 
 export function createDeadLetterActivities(db: Db) {
   return {
     /** Keeps a delivery that failed for good, with every attempt's error; once per notification and device. */
     async recordDeadLetter(input: DeadLetterInput): Promise<string> {
+      const channel = input.channel ?? 'push';
+      const deviceId = input.channel === 'email' || input.channel === 'sms' ? null : (input.target as PushTarget).deviceId;
+      const address = input.channel === 'email' || input.channel === 'sms' ? input.target.address : null;
       const attempts = await db.deliveryAttempt.findMany({
-        where: { notificationId: input.notificationId, deviceId: input.target.deviceId },
+        where: { notificationId: input.notificationId, deviceId },
         orderBy: [{ startedAt: 'asc' }, { attemptNumber: 'asc' }],
       });
-      const provider = attempts[attempts.length - 1]?.provider ?? input.target.platform;
+      const provider = attempts[attempts.length - 1]?.provider ?? (deviceId ? (input.target as PushTarget).platform : channel);
       const errors = attempts
         .filter((a) => a.status === 'failed')
         .map((a) => ({ attemptId: a.id, attemptNumber: a.attemptNumber, code: a.errorCode, message: a.errorMessage, at: a.finishedAt }));
-      const row = await db.deadLetter.upsert({
-        where: { notificationId_deviceId: { notificationId: input.notificationId, deviceId: input.target.deviceId } },
-        create: {
-          notificationId: input.notificationId,
-          orderId: input.orderId,
-          customerId: input.customerId,
-          channel: 'push',
-          deviceId: input.target.deviceId,
-          provider,
-          target: input.target as unknown as Prisma.InputJsonValue,
-          message: input.message as unknown as Prisma.InputJsonValue,
-          errors: errors as unknown as Prisma.InputJsonValue,
-          lastError: input.lastError.slice(0, 2000),
-        },
-        // A replay that failed again lands here too: keep the row, refresh what went wrong.
-        update: { errors: errors as unknown as Prisma.InputJsonValue, lastError: input.lastError.slice(0, 2000) },
-      });
-      metrics.deadLetters.inc({ channel: 'push', provider });
-      return row.id;
+      const fields = {
+        errors: errors as unknown as Prisma.InputJsonValue,
+        lastError: input.lastError.slice(0, 2000),
+      };
+      const create = {
+        notificationId: input.notificationId,
+        orderId: input.orderId,
+        customerId: input.customerId,
+        channel,
+        deviceId,
+        address,
+        provider,
+        target: input.target as unknown as Prisma.InputJsonValue,
+        message: input.message as unknown as Prisma.InputJsonValue,
+        ...fields,
+      };
+      // A replay that failed again lands here too: keep the row, refresh what went wrong.
+      let id: string;
+      if (deviceId) {
+        ({ id } = await db.deadLetter.upsert({
+          where: { notificationId_deviceId: { notificationId: input.notificationId, deviceId } },
+          create,
+          update: fields,
+        }));
+      } else {
+        // Email and SMS notifications have one address each: the notification id alone names the row.
+        id = await db.$transaction(async (tx) => {
+          const existing = await tx.deadLetter.findFirst({ where: { notificationId: input.notificationId, deviceId: null } });
+          if (existing) return (await tx.deadLetter.update({ where: { id: existing.id }, data: fields })).id;
+          return (await tx.deadLetter.create({ data: create })).id;
+        });
+      }
+      metrics.deadLetters.inc({ channel, provider });
+      return id;
     },
 
     /** Claims a dead letter for one more try; null when it does not exist. */
@@ -64,13 +87,15 @@ export function createDeadLetterActivities(db: Db) {
           throw err;
         });
       if (!row) return null;
+      const notification = await db.notification.findUnique({ where: { id: row.notificationId }, select: { priority: true } });
       return {
         deadLetterId: row.id,
         notificationId: row.notificationId,
+        orderId: row.orderId,
         customerId: row.customerId,
-        target: row.target as unknown as PushTarget,
-        message: row.message as unknown as PushMessage,
+        priority: notification?.priority ?? 'routine',
         replay: row.replayCount,
+        ...({ channel: row.channel, target: row.target, message: row.message } as unknown as DeadLetterDelivery),
       };
     },
 

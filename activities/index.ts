@@ -3,7 +3,10 @@ import type { Logger } from '../lib/logger';
 import { createDeadLetterActivities } from './dead-letters';
 import { createDeviceActivities } from './devices';
 import { createNotificationActivities } from './notifications';
+import { createMessageDeliveryActivities } from './message-delivery';
+import type { MessageProviders } from './providers/message-provider';
 import type { PushProviders } from './providers/push-provider';
+import { createPushBatchActivities } from './push-batch';
 import { createPushDeliveryActivities } from './push-delivery';
 import { createRecipientActivities } from './recipient';
 import { createRenderer } from './render';
@@ -11,15 +14,20 @@ import { createRenderer } from './render';
 export interface ActivityDependencies {
   db: Db;
   push: PushProviders;
+  messages: MessageProviders;
   logger: Logger;
+  /** Base URL providers call back on (Twilio status callbacks); null when they cannot reach this deployment. */
+  statusCallbackBaseUrl?: string | null;
 }
 
 /** Every side effect the workflows may ask for, built around the dependencies they need. */
-export function createActivities({ db, push, logger }: ActivityDependencies) {
+export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl }: ActivityDependencies) {
   return {
     ...createRecipientActivities(db),
-    ...createNotificationActivities(db, createRenderer(db)),
+    ...createNotificationActivities(db, createRenderer(db), { statusCallbackBaseUrl }),
     ...createPushDeliveryActivities(db, push, logger),
+    ...createPushBatchActivities(db, push, logger),
+    ...createMessageDeliveryActivities(db, messages, logger),
     ...createDeviceActivities(db),
     ...createDeadLetterActivities(db),
   };

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import {
+  type FallbackChannel,
   pushSuppression,
   type LifecyclePosition,
   type NotificationKind,
@@ -12,8 +13,41 @@ import {
 } from '../domain';
 import type { Db } from '../lib/db';
 import { metrics } from '../lib/metrics';
+import { createInboxActivities } from './inbox';
+import type { EmailMessage, SmsMessage } from './providers/message-provider';
+import { isValidAddress } from './providers/smtp';
 import type { createRenderer } from './render';
 import { finishNotification, insertNotification, selectRecipient, settleEvent, targetsOf } from './store';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+export interface NotificationSettings {
+  /** Base URL providers call back on (Twilio status callbacks); none means no callbacks are asked for. */
+  statusCallbackBaseUrl?: string | null;
+}
+
+export interface PrepareFallbackInput {
+  /** `<eventId>/<channel>`: one notification per event and channel, so a channel never gets it twice. */
+  notificationId: string;
+  event: OrderEvent;
+  kind: NotificationKind;
+  channel: FallbackChannel;
+}
+
+export type PreparedFallback =
+  | { outcome: 'ready'; channel: 'email'; address: string; message: EmailMessage }
+  | { outcome: 'ready'; channel: 'sms'; address: string; message: SmsMessage }
+  | { outcome: 'suppressed'; reason: SuppressionReason }
+  | { outcome: 'failed'; reason: string }
+  /** Sent already (by an earlier attempt, an earlier run, or a replay): never twice on one channel. */
+  | { outcome: 'already_sent' };
+
+export interface MessageFailureInput {
+  notificationId: string;
+  channel: 'email' | 'sms';
+  priority: NotificationKind['priority'];
+  reason: string;
+}
 
 export interface PrepareNotificationInput {
   notificationId: string;
@@ -38,6 +72,9 @@ export interface UnsentInput {
   outcome: { status: 'suppressed'; reason: SuppressionReason } | { status: 'failed'; reason: string };
   /** Where the order stands after this event; null when the event did not move it (out of order). */
   position: LifecyclePosition | null;
+  channel?: 'push' | FallbackChannel;
+  address?: string | null;
+  template?: { id: string; version: number; locale: string; title: string; body: string } | null;
 }
 
 export interface FailureInput {
@@ -62,20 +99,35 @@ function recipientOf(row: Awaited<ReturnType<typeof selectRecipient>>): Recipien
   };
 }
 
-export function createNotificationActivities(db: Db, render: ReturnType<typeof createRenderer>) {
+export function createNotificationActivities(db: Db, render: ReturnType<typeof createRenderer>, settings: NotificationSettings = {}) {
+  const { addToInbox } = createInboxActivities(db);
+
   async function recordUnsent(input: UnsentInput): Promise<void> {
     const { event, kind, outcome } = input;
-    await db.$transaction([
-      insertNotification(db, {
-        id: input.notificationId,
-        event,
-        kind,
-        status: outcome.status,
-        suppressionReason: outcome.status === 'suppressed' ? outcome.reason : null,
-        failureReason: outcome.status === 'failed' ? outcome.reason : null,
-      }),
-      settleEvent(db, event, input.position),
-    ]);
+    const insert = insertNotification(db, {
+      id: input.notificationId,
+      event,
+      kind,
+      channel: input.channel ?? 'push',
+      address: input.address ?? null,
+      status: outcome.status,
+      suppressionReason: outcome.status === 'suppressed' ? outcome.reason : null,
+      failureReason: outcome.status === 'failed' ? outcome.reason : null,
+      template: input.template ?? null,
+    });
+    // A fallback channel's record does not settle the event: the push record already did.
+    if (input.channel && input.channel !== 'push') await insert;
+    else await db.$transaction([insert, settleEvent(db, event, input.position)]);
+  }
+
+  /** Renders a template, or says why it cannot be (a missing template fails the notification, not the workflow). */
+  async function tryRender(request: Parameters<typeof render>[0]): Promise<{ ok: true; rendered: Awaited<ReturnType<typeof render>> } | { ok: false; reason: string; type: string }> {
+    try {
+      return { ok: true, rendered: await render(request) };
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
+      return { ok: false, reason: `${err.type}: ${err.message}`, type: err.type ?? 'error' };
+    }
   }
 
   return {
@@ -89,35 +141,39 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
       const row = await selectRecipient(db, event.customerId, event.eventId);
       if (row.eventProcessed) return { outcome: 'already_processed' };
       const recipient = recipientOf(row);
+      const suppress = async (reason: SuppressionReason, template?: UnsentInput['template']): Promise<PreparedNotification> => {
+        await recordUnsent({ notificationId, event, kind, outcome: { status: 'suppressed', reason }, position, template });
+        metrics.notifications.inc({ channel: 'push', priority: kind.priority, outcome: 'suppressed', reason });
+        return { outcome: 'suppressed', reason };
+      };
+      if (!recipient.customer) return suppress('unknown_customer');
+      const attempt = await tryRender({
+        key: kind.type,
+        channel: 'push',
+        locale: recipient.customer.locale,
+        variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: recipient.customer.name },
+      });
+      if (!attempt.ok) {
+        await recordUnsent({ notificationId, event, kind, outcome: { status: 'failed', reason: attempt.reason }, position });
+        metrics.notifications.inc({ channel: 'push', priority: kind.priority, outcome: 'failed', reason: attempt.type });
+        return { outcome: 'failed', reason: attempt.reason };
+      }
+      const rendered = attempt.rendered;
+      const template = { id: rendered.templateId, version: rendered.templateVersion, locale: rendered.locale, title: rendered.subject, body: rendered.body };
+      // Every order update lands in the customer's inbox, whatever becomes of the push.
+      await addToInbox({
+        notificationId,
+        customerId: recipient.customer.id,
+        orderId: event.orderId,
+        category: kind.category,
+        title: rendered.subject,
+        body: rendered.body,
+        data: { orderId: event.orderId, status: event.status, type: kind.type, eventId: event.eventId },
+      });
       const suppression = pushSuppression(recipient);
-      if (suppression) {
-        await recordUnsent({ notificationId, event, kind, outcome: { status: 'suppressed', reason: suppression }, position });
-        metrics.notifications.inc({ channel: 'push', priority: kind.priority, outcome: 'suppressed', reason: suppression });
-        return { outcome: 'suppressed', reason: suppression };
-      }
-      let rendered;
-      try {
-        rendered = await render({
-          key: kind.type,
-          channel: 'push',
-          locale: recipient.customer!.locale,
-          variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: recipient.customer!.name },
-        });
-      } catch (err) {
-        if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
-        const reason = `${err.type}: ${err.message}`;
-        await recordUnsent({ notificationId, event, kind, outcome: { status: 'failed', reason }, position });
-        metrics.notifications.inc({ channel: 'push', priority: kind.priority, outcome: 'failed', reason: err.type ?? 'error' });
-        return { outcome: 'failed', reason };
-      }
+      if (suppression) return suppress(suppression, template);
       await db.$transaction([
-        insertNotification(db, {
-          id: notificationId,
-          event,
-          kind,
-          status: 'queued',
-          template: { id: rendered.templateId, version: rendered.templateVersion, locale: rendered.locale, title: rendered.subject, body: rendered.body },
-        }),
+        insertNotification(db, { id: notificationId, event, kind, status: 'queued', template }),
         settleEvent(db, event, position),
       ]);
       return {
@@ -133,6 +189,80 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
           locale: rendered.locale,
         },
       };
+    },
+
+    /**
+     * Gets an escalation's email or SMS ready: checks the customer has an address and accepts the
+     * channel, renders the channel's template and records the notification as queued. Idempotent by
+     * notification id; a notification already sent is never prepared again.
+     */
+    async prepareFallback(input: PrepareFallbackInput): Promise<PreparedFallback> {
+      const { event, kind, notificationId, channel } = input;
+      const [existing] = await db.$queryRaw<Array<{ status: string; suppressionReason: string | null; failureReason: string | null }>>`
+        SELECT status::text, "suppressionReason", "failureReason" FROM "Notification" WHERE id = ${notificationId}`;
+      if (existing && existing.status === 'suppressed') return { outcome: 'suppressed', reason: existing.suppressionReason as SuppressionReason };
+      if (existing && existing.status !== 'queued' && existing.status !== 'failed') return { outcome: 'already_sent' };
+
+      const [customer] = await db.$queryRaw<Array<{ id: string; name: string | null; email: string | null; phone: string | null; locale: string; allowed: boolean }>>`
+        SELECT c.id, c.name, c.email, c.phone, c.locale,
+          COALESCE((SELECT bool_and(p."optedIn") FROM "Preference" p
+                    WHERE p."customerId" = c.id AND p.channel = ${channel}::"Channel" AND p.category = ${kind.category}::"Category"), true) AS allowed
+        FROM "Customer" c WHERE c.id = ${event.customerId}`;
+      const base = { notificationId, event, kind, position: null, channel } as const;
+      const suppress = async (reason: SuppressionReason, address: string | null = null): Promise<PreparedFallback> => {
+        await recordUnsent({ ...base, address, outcome: { status: 'suppressed', reason } });
+        metrics.notifications.inc({ channel, priority: kind.priority, outcome: 'suppressed', reason });
+        return { outcome: 'suppressed', reason };
+      };
+      if (!customer) return suppress('unknown_customer');
+      if (!customer.allowed) return suppress('preference');
+      const address = channel === 'email' ? customer.email : customer.phone;
+      if (!address) return suppress('no_address');
+      if (channel === 'email' ? !isValidAddress(address) : !E164.test(address)) return suppress('invalid_address', address);
+
+      const attempt = await tryRender({
+        key: kind.type,
+        channel,
+        locale: customer.locale,
+        variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: customer.name },
+      });
+      if (!attempt.ok) {
+        await recordUnsent({ ...base, address, outcome: { status: 'failed', reason: attempt.reason } });
+        metrics.notifications.inc({ channel, priority: kind.priority, outcome: 'failed', reason: attempt.type });
+        return { outcome: 'failed', reason: attempt.reason };
+      }
+      const rendered = attempt.rendered;
+      await insertNotification(db, {
+        id: notificationId,
+        event,
+        kind,
+        channel,
+        address,
+        status: 'queued',
+        template: { id: rendered.templateId, version: rendered.templateVersion, locale: rendered.locale, title: rendered.subject, body: rendered.body },
+      });
+      const metadata = { notificationId, orderId: event.orderId, eventId: event.eventId, type: kind.type };
+      if (channel === 'email') {
+        return {
+          outcome: 'ready',
+          channel,
+          address,
+          message: { to: address, subject: rendered.subject, text: rendered.body, ...(rendered.html ? { html: rendered.html } : {}), metadata },
+        };
+      }
+      const callbackBase = settings.statusCallbackBaseUrl;
+      return {
+        outcome: 'ready',
+        channel,
+        address,
+        message: { to: address, body: rendered.body, ...(callbackBase ? { statusCallbackUrl: `${callbackBase}/v1/webhooks/twilio/status` } : {}), metadata },
+      };
+    },
+
+    /** Marks an email or SMS notification failed after its retries, or refused for good. */
+    async recordMessageFailed(input: MessageFailureInput): Promise<void> {
+      await finishNotification(db, input.notificationId, { sent: false, failureReason: input.reason.slice(0, 2000) });
+      metrics.notifications.inc({ channel: input.channel, priority: input.priority, outcome: 'failed', reason: 'retries_exhausted' });
     },
 
     async recordUnsent(input: UnsentInput): Promise<void> {

@@ -1,6 +1,6 @@
 // The per-event hot path in plain SQL: Prisma's query compiler costs 2-4x the CPU of a raw
 // statement (measured), and these run several times for every order event.
-import type { LifecyclePosition, NotificationKind, OrderEvent, Platform, PushTarget } from '../domain';
+import type { Channel, LifecyclePosition, NotificationKind, OrderEvent, Platform, PushTarget } from '../domain';
 import type { Db } from '../lib/db';
 
 export interface RecipientRow {
@@ -35,6 +35,10 @@ export interface NotificationFields {
   id: string;
   event: OrderEvent;
   kind: NotificationKind;
+  /** Push unless said otherwise. */
+  channel?: Channel;
+  /** The email address or phone number of an email or SMS notification. */
+  address?: string | null;
   status: 'queued' | 'suppressed' | 'failed';
   suppressionReason?: string | null;
   failureReason?: string | null;
@@ -46,11 +50,11 @@ export function insertNotification(db: Db, n: NotificationFields) {
   const t = n.template ?? null;
   return db.$executeRaw`
     INSERT INTO "Notification" (id, "orderId", "customerId", "eventId", type, priority, category, channel, status,
-      "suppressionReason", "failureReason", "templateId", "templateVersion", locale, title, body, "createdAt", "updatedAt")
+      "suppressionReason", "failureReason", "templateId", "templateVersion", locale, title, body, address, "createdAt", "updatedAt")
     VALUES (${n.id}, ${n.event.orderId}, ${n.event.customerId}, ${n.event.eventId}, ${n.kind.type},
-      ${n.kind.priority}::"Priority", ${n.kind.category}::"Category", 'push'::"Channel", ${n.status}::"NotificationStatus",
+      ${n.kind.priority}::"Priority", ${n.kind.category}::"Category", ${n.channel ?? 'push'}::"Channel", ${n.status}::"NotificationStatus",
       ${n.suppressionReason ?? null}, ${n.failureReason ?? null}, ${t?.id ?? null}, ${t?.version ?? null}, ${t?.locale ?? null},
-      ${t?.title ?? null}, ${t?.body ?? null}, now(), now())
+      ${t?.title ?? null}, ${t?.body ?? null}, ${n.address ?? null}, now(), now())
     ON CONFLICT (id) DO NOTHING`;
 }
 
@@ -72,19 +76,37 @@ export function settleEvent(db: Db, event: OrderEvent, position: LifecyclePositi
 }
 
 export function finishNotification(db: Db, id: string, outcome: { sent: boolean; failureReason: string | null }) {
+  // Sent once: the first delivery that succeeds sets sentAt. A receipt may have moved the status on
+  // already (it can arrive before this statement runs); the status then stays where the receipt put it.
   return outcome.sent
     ? db.$executeRaw`
-        UPDATE "Notification" SET status = 'sent'::"NotificationStatus", "sentAt" = now(), "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
-        WHERE id = ${id} AND status IN ('queued'::"NotificationStatus", 'failed'::"NotificationStatus")`
+        UPDATE "Notification" SET
+          status = CASE WHEN status IN ('queued'::"NotificationStatus", 'failed'::"NotificationStatus") THEN 'sent'::"NotificationStatus" ELSE status END,
+          "sentAt" = now(), "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
+        WHERE id = ${id} AND "sentAt" IS NULL AND status <> 'suppressed'::"NotificationStatus"`
     : db.$executeRaw`
         UPDATE "Notification" SET status = 'failed'::"NotificationStatus", "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
         WHERE id = ${id} AND status = 'queued'::"NotificationStatus"`;
 }
 
-export function openAttempt(db: Db, a: { id: string; notificationId: string; deviceId: string; provider: string; attemptNumber: number }) {
+export interface AttemptFields {
+  id: string;
+  notificationId: string;
+  /** The device of a push; null for email and SMS. */
+  deviceId: string | null;
+  /** Push unless said otherwise. */
+  channel?: Channel;
+  /** The email address or phone number of an email or SMS. */
+  address?: string | null;
+  provider: string;
+  attemptNumber: number;
+}
+
+export function openAttempt(db: Db, a: AttemptFields) {
   return db.$executeRaw`
-    INSERT INTO "DeliveryAttempt" (id, "notificationId", "deviceId", channel, provider, status, "attemptNumber", "startedAt")
-    VALUES (${a.id}, ${a.notificationId}, ${a.deviceId}, 'push'::"Channel", ${a.provider}, 'sending'::"AttemptStatus", ${a.attemptNumber}, now())
+    INSERT INTO "DeliveryAttempt" (id, "notificationId", "deviceId", channel, address, provider, status, "attemptNumber", "startedAt")
+    VALUES (${a.id}, ${a.notificationId}, ${a.deviceId}, ${a.channel ?? 'push'}::"Channel", ${a.address ?? null}, ${a.provider},
+      'sending'::"AttemptStatus", ${a.attemptNumber}, now())
     ON CONFLICT (id) DO NOTHING`;
 }
 
@@ -100,10 +122,10 @@ export function closeAttemptFailed(db: Db, id: string, e: { code: string; messag
 }
 
 /** An earlier attempt still 'sending' died with its worker; say so rather than leave it open. */
-export function abandonEarlierAttempts(db: Db, notificationId: string, deviceId: string, beforeAttempt: number) {
+export function abandonEarlierAttempts(db: Db, notificationId: string, deviceId: string | null, beforeAttempt: number) {
   return db.$executeRaw`
     UPDATE "DeliveryAttempt" SET status = 'failed'::"AttemptStatus", "errorCode" = 'abandoned',
       "errorMessage" = 'the worker stopped before the provider answered', retryable = true, "finishedAt" = now()
-    WHERE "notificationId" = ${notificationId} AND "deviceId" = ${deviceId} AND status = 'sending'::"AttemptStatus"
+    WHERE "notificationId" = ${notificationId} AND "deviceId" IS NOT DISTINCT FROM ${deviceId} AND status = 'sending'::"AttemptStatus"
       AND "attemptNumber" < ${beforeAttempt}`;
 }

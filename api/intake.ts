@@ -4,7 +4,9 @@ import { orderWorkflowId, type OrderEvent } from '../domain';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import type { orderNotificationWorkflow, PushRetry } from '../workflows/order-notification';
+import type { orderNotificationWorkflow } from '../workflows/order-notification';
+import type { DeliveryOptions } from '../workflows/delivery';
+import type { EscalationPolicy } from '../domain';
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { HttpError } from './errors';
 import type { OrderEventInput } from './schemas';
@@ -16,7 +18,9 @@ export interface IntakeOptions {
   logger: Logger;
   orderLinger: string;
   orderIdleTimeout: string;
-  pushRetry?: PushRetry;
+  /** Per-channel retry policies and task queues handed to every new run. */
+  delivery?: DeliveryOptions;
+  escalation?: EscalationPolicy;
 }
 
 export interface AcceptedEvent {
@@ -51,7 +55,19 @@ export function createIntake(options: IntakeOptions) {
     await temporal.withDeadline(Date.now() + deadlineMs, () => temporal.workflow.signalWithStart<typeof orderNotificationWorkflow, [OrderEvent]>('orderNotificationWorkflow', {
       workflowId: orderWorkflowId(event.orderId),
       taskQueue,
-      args: [{ orderId: event.orderId, customerId: event.customerId, lingerAfterTerminal: options.orderLinger as Duration, idleTimeout: options.orderIdleTimeout as Duration, pushRetry: options.pushRetry }],
+      args: [
+        {
+          orderId: event.orderId,
+          customerId: event.customerId,
+          lingerAfterTerminal: options.orderLinger as Duration,
+          idleTimeout: options.orderIdleTimeout as Duration,
+          delivery: options.delivery,
+          escalation: options.escalation,
+        },
+      ],
+      // What the Web UI shows for the run, next to its search attributes.
+      staticSummary: `Order ${event.orderId} for customer ${event.customerId}`,
+      staticDetails: `Notifies customer ${event.customerId} of every status of order ${event.orderId}, with fallback to email and SMS.`,
       signal: orderEventSignal,
       signalArgs: [event],
       typedSearchAttributes: new TypedSearchAttributes([

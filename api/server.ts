@@ -4,7 +4,6 @@ import type { HeraldConfig } from '../lib/config';
 import { requireDatabaseUrl } from '../lib/config';
 import { createDb } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import type { PushRetry } from '../workflows/order-notification';
 import { createApp } from './app';
 import { ensureApiKey } from './auth';
 import { createInboxHub } from './inbox-hub';
@@ -31,11 +30,13 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
     logger,
     orderLinger: config.orderLinger,
     orderIdleTimeout: config.orderIdleTimeout,
-    pushRetry: config.pushRetry as PushRetry,
+    delivery: { retry: config.retry },
+    escalation: config.escalation,
   });
   const stopRelay = intake.startRelay();
   const inbox = createInboxHub({ databaseUrl: requireDatabaseUrl(config), logger });
-  const app = createApp({ db, temporal, connection, intake, inbox, logger, replay: { taskQueue: config.taskQueue, pushRetry: config.pushRetry as PushRetry } });
+  const twilio = { authToken: config.twilio?.authToken ?? null, publicUrl: config.publicUrl };
+  const app = createApp({ db, temporal, connection, intake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

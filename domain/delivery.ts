@@ -19,6 +19,10 @@ export type SuppressionReason =
   | 'unknown_customer'
   | 'preference'
   | 'no_device'
+  /** No email address or phone number on file for the channel. */
+  | 'no_address'
+  /** The address on file cannot be used (not an email address, not an E.164 number). */
+  | 'invalid_address'
   | 'quiet_hours'
   | 'frequency_cap'
   | 'superseded';
@@ -61,4 +65,26 @@ export interface PushOutcome {
   provider: string;
   providerMessageId?: string | null;
   error?: string;
+}
+
+/** Channels Herald delivers through a provider (the inbox is written directly). */
+export type DeliveryChannel = 'push' | 'email' | 'sms';
+
+/** Temporal retry policy of one delivery on one channel; durations as Temporal reads them ('5 seconds', '1m'). */
+export interface ChannelRetry {
+  initialInterval: string;
+  maximumInterval: string;
+  maximumAttempts: number;
+}
+
+export const DEFAULT_CHANNEL_RETRY: Record<DeliveryChannel, ChannelRetry> = {
+  push: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 8 },
+  email: { initialInterval: '5 seconds', maximumInterval: '5 minutes', maximumAttempts: 10 },
+  sms: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 6 },
+};
+
+/** An email address or phone number a notification goes to. */
+export interface AddressTarget {
+  channel: 'email' | 'sms';
+  address: string;
 }

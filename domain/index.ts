@@ -4,3 +4,4 @@ export * from './order-event';
 export * from './delivery';
 export * from './locale';
 export * from './recipient';
+export * from './escalation';

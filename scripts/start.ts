@@ -67,6 +67,9 @@ async function main(): Promise<void> {
   say(`APNs:          ${config.apns ? `live (${config.apns.production ? 'production' : 'sandbox'} host${config.apns.endpoint ? `, endpoint ${config.apns.endpoint}` : ''})` : 'sandbox mode (no APNS_KEY_FILE): pushes are logged, not sent'}`);
   say(`FCM:           ${config.fcm ? `live${config.fcm.endpoint ? ` (endpoint ${config.fcm.endpoint})` : ''}` : 'sandbox mode (no FCM_CREDENTIALS_FILE): pushes are logged, not sent'}`);
   say(`Web Push:      ${config.webPush ? 'live (VAPID)' : 'sandbox mode (no VAPID_PUBLIC_KEY): pushes are logged, not sent'}`);
+  say(`Email:         ${config.smtp ? `live (SMTP ${new URL(config.smtp.url).host}${config.smtp.fallbackUrl ? `, fallback ${new URL(config.smtp.fallbackUrl).host}` : ''})` : 'sandbox mode (no SMTP_URL): emails are logged, not sent'}`);
+  say(`SMS:           ${config.twilio ? `live (Twilio${config.twilio.endpoint ? `, endpoint ${config.twilio.endpoint}` : ''})` : 'sandbox mode (no TWILIO_ACCOUNT_SID): SMS are logged, not sent'}`);
+  say(`Fallback:      critical → ${config.escalation.critical.fallback.join(' + ') || 'none'} after ${config.escalation.critical.receiptDeadline ?? 'no'} receipt wait; routine → ${config.escalation.routine.fallback.join(' + ') || 'none'}`);
   say(`Logs:          ${path.join(dataDir, 'logs')}   Ctrl-C stops everything.`);
 }
 

@@ -7,6 +7,7 @@ import { freePort } from '../lib/embedded';
 import { logger } from '../lib/logger';
 import { STALE_DEVICES_SCHEDULE_ID } from '../lib/schedules';
 import { androidToken, APNS_TOPIC, eventually, iosToken, startHarness, type Harness } from './support/harness';
+import { searchAttributes } from '../workflows/definitions';
 
 let h: Harness;
 let seq = 0;
@@ -39,8 +40,9 @@ async function customerWithDevices(customerId: string, devices: Array<{ deviceId
   }
 }
 
+/** The order's push notifications (email and SMS fallbacks have their own records, tested in escalation.test.ts). */
 async function historyOf(orderId: string) {
-  const res = await h.api('GET', `/v1/orders/${orderId}/notifications`);
+  const res = await h.api('GET', `/v1/orders/${orderId}/notifications?channel=push`);
   expect(res.status).toBe(200);
   return res.body.items as any[];
 }
@@ -283,12 +285,12 @@ test('history pages newest first with a cursor, and events with no device are su
   const statuses = ['confirmed', 'packed', 'shipped', 'out_for_delivery', 'delivered'];
   for (const [i, status] of statuses.entries()) await h.api('POST', '/v1/order-events', orderEvent('ord-page', 'cust-page', status, i));
   await eventually(async () => expect(await historyOf('ord-page')).toHaveLength(5));
-  const first = await h.api('GET', '/v1/customers/cust-page/notifications?limit=2');
+  const first = await h.api('GET', '/v1/customers/cust-page/notifications?limit=2&channel=push');
   expect(first.body.items.map((n: any) => n.type)).toEqual(['order.delivered', 'order.out_for_delivery']);
   expect(first.body.items[0]).toMatchObject({ status: 'suppressed', suppressionReason: 'no_device' });
-  const second = await h.api('GET', `/v1/customers/cust-page/notifications?limit=2&cursor=${first.body.nextCursor}`);
+  const second = await h.api('GET', `/v1/customers/cust-page/notifications?limit=2&channel=push&cursor=${first.body.nextCursor}`);
   expect(second.body.items.map((n: any) => n.type)).toEqual(['order.shipped', 'order.packed']);
-  const third = await h.api('GET', `/v1/customers/cust-page/notifications?limit=2&cursor=${second.body.nextCursor}`);
+  const third = await h.api('GET', `/v1/customers/cust-page/notifications?limit=2&channel=push&cursor=${second.body.nextCursor}`);
   expect(third.body).toMatchObject({ items: [expect.objectContaining({ type: 'order.confirmed' })], nextCursor: null });
   expect((await h.api('GET', '/v1/customers/cust-page/notifications?limit=500')).status).toBe(400);
   expect((await h.api('GET', '/v1/customers/cust-page/notifications?cursor=garbage')).status).toBe(400);
@@ -482,4 +484,90 @@ test('a push the provider refuses outright is dead-lettered at once, without ret
   expect(deadLetter.errors).toEqual([expect.objectContaining({ attemptNumber: 1, code: 'BadTopic' })]);
   expect(deadLetter.lastError).toContain('PermanentProviderError');
   expect(h.apns.requestsFor(token)).toHaveLength(1);
+});
+
+test('a run is found in Temporal visibility through its OrderId, CustomerId and OrderStatus search attributes', async () => {
+  await customerWithDevices('cust-sa', [{ deviceId: 'sa-iphone', platform: 'ios', token: iosToken('sa-ios') }]);
+  expect((await h.api('POST', '/v1/order-events', orderEvent('ord-sa', 'cust-sa', 'shipped', 1))).status).toBe(202);
+  const connection = await Connection.connect({ address: h.stack.temporalAddress });
+  try {
+    const client = new Client({ connection });
+    const list = async (query: string) => {
+      const runs = [];
+      for await (const run of client.workflow.list({ query })) runs.push(run);
+      return runs;
+    };
+    // Visibility is eventually consistent: a run shows up in listings a moment after it starts.
+    const [run] = await eventually(async () => {
+      const runs = await list('OrderId="ord-sa" AND CustomerId="cust-sa"');
+      expect(runs).toHaveLength(1);
+      return runs;
+    });
+    expect(run).toMatchObject({ workflowId: 'order:ord-sa', type: 'orderNotificationWorkflow' });
+    expect(run!.typedSearchAttributes.get(searchAttributes.orderStatus)).toBe('shipped');
+    await eventually(async () => expect((await list('OrderStatus="shipped"')).map((r) => r.workflowId)).toContain('order:ord-sa'));
+    expect(await list('OrderId="ord-sa" AND CustomerId="cust-someone-else"')).toEqual([]);
+  } finally {
+    await connection.close();
+  }
+});
+
+test('history filters by channel, status list, time range [from, to) and template, and pages through the filtered list', async () => {
+  await customerWithDevices('cust-filter', [{ deviceId: 'filter-iphone', platform: 'ios', token: iosToken('filter-ios') }]);
+  const ids = (items: any[]) => items.map((n) => n.notificationId);
+  const list = async (query: string, base = '/v1/orders/ord-filter/notifications') => {
+    const res = await h.api('GET', `${base}?${query}`);
+    expect(res.status).toBe(200);
+    return res.body.items as any[];
+  };
+  for (const [i, status] of ['confirmed', 'packed', 'shipped'].entries()) await h.api('POST', '/v1/order-events', orderEvent('ord-filter', 'cust-filter', status, i + 1));
+  await eventually(async () => expect((await list('channel=push')).map((n) => n.status)).toEqual(['sent', 'sent', 'sent']));
+  // A late event is recorded, suppressed: the history holds two statuses, and two push notifications of one template.
+  await h.api('POST', '/v1/order-events', orderEvent('ord-filter', 'cust-filter', 'packed', 0));
+  // Whatever other channels record for these events is in the unfiltered history too; each filter must match it.
+  const all = await eventually(async () => {
+    expect((await list('channel=push')).map((n) => n.status)).toEqual(['suppressed', 'sent', 'sent', 'sent']);
+    const items = await list('limit=100');
+    expect(items.filter((n) => n.status === 'queued')).toEqual([]);
+    return items;
+  });
+  const where = (keep: (n: any) => boolean) => ids(all.filter(keep));
+
+  expect(ids(await list('status=suppressed&limit=100'))).toEqual(where((n) => n.status === 'suppressed'));
+  expect(ids(await list('status=sent,suppressed&limit=100'))).toEqual(where((n) => ['sent', 'suppressed'].includes(n.status)));
+  expect(ids(await list('status=failed&status=sent&limit=100'))).toEqual(where((n) => ['failed', 'sent'].includes(n.status)));
+  expect(ids(await list('channel=push&status=sent'))).toHaveLength(3);
+  expect(ids(await list('channel=push&limit=100'))).toEqual(where((n) => n.channel === 'push'));
+  expect(ids(await list('channel=sms&limit=100'))).toEqual(where((n) => n.channel === 'sms'));
+  expect(ids(await list('template=order.packed&limit=100'))).toEqual(where((n) => n.type === 'order.packed'));
+  const packed = await list('template=order.packed&channel=push');
+  expect(packed.map((n) => n.status)).toEqual(['suppressed', 'sent']);
+  expect(ids(await list('template=order.packed&channel=push&status=sent'))).toEqual([packed[1].notificationId]);
+  // Each record keeps its attempts and its reason.
+  expect(packed[0]).toMatchObject({ suppressionReason: 'out_of_order', attempts: [] });
+  expect(packed[1].attempts).toEqual([expect.objectContaining({ deviceId: 'filter-iphone', status: 'sent' })]);
+
+  const pivot: string = all[Math.floor(all.length / 2)].createdAt;
+  const at = encodeURIComponent(pivot);
+  expect(ids(await list(`from=${at}&limit=100`))).toEqual(where((n) => n.createdAt >= pivot));
+  expect(ids(await list(`to=${at}&limit=100`))).toEqual(where((n) => n.createdAt < pivot));
+  expect(await list(`from=${at}&to=${at}`)).toEqual([]);
+  expect(ids(await list('template=order.shipped&limit=100', '/v1/customers/cust-filter/notifications'))).toEqual(where((n) => n.type === 'order.shipped'));
+
+  // The cursor is a position, so the same filters with it give the next page of the filtered list.
+  const paged: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const res = await h.api('GET', `/v1/orders/ord-filter/notifications?status=sent&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(res.body.items).toHaveLength(1);
+    paged.push(...res.body.items);
+    cursor = res.body.nextCursor;
+  } while (cursor);
+  expect(ids(paged)).toEqual(where((n) => n.status === 'sent'));
+
+  const bad = await h.api('GET', '/v1/orders/ord-filter/notifications?channel=fax&status=sent,bogus&from=yesterday&to=2026-13-01T00:00:00Z&template=a%20b');
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.code).toBe('validation_failed');
+  expect(bad.body.error.fields.map((f: any) => f.field).sort()).toEqual(['channel', 'from', 'status', 'template', 'to']);
+  expect(bad.body.error.fields.find((f: any) => f.field === 'status').reason).toContain('comma-separated list of queued, sent');
 });

@@ -9,7 +9,7 @@ import { Worker, Runtime, DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Activities } from '../activities';
 import { pushSuppression, type PushTarget, type OrderEvent, type PushOutcome, type LifecyclePosition } from '../domain';
-import { orderEventSignal, orderStateQuery } from '../workflows/definitions';
+import { notificationReceiptSignal, orderEventSignal, orderStateQuery } from '../workflows/definitions';
 import { orderNotificationWorkflow } from '../workflows/order-notification';
 import { testServerPath } from '../lib/tools';
 
@@ -17,18 +17,31 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 interface Recorded {
   pushes: Array<{ notificationId: string; deviceId: string; title: string; priority: string }>;
+  batches: Array<{ notificationId: string; deviceIds: string[] }>;
   unsent: Array<{ eventId: string; outcome: unknown }>;
   failed: Array<{ notificationId: string; outcomes: PushOutcome[] }>;
-  deadLetters: Array<{ deviceId: string; lastError: string }>;
+  deadLetters: Array<{ deviceId: string; lastError: string; channel?: string }>;
+  /** Email and SMS handed to the (fake) provider, as `<channel>:<notificationId>`. */
+  messages: string[];
+  messageFailures: Array<{ notificationId: string; reason: string }>;
 }
 
 function fakeActivities(options: {
   devices?: PushTarget[];
   failDevice?: (deviceId: string) => Error | null;
+  failMessage?: (channel: 'email' | 'sms') => Error | null;
   position?: LifecyclePosition;
   processedEvents?: Set<string>;
+  /** Fallback notifications an earlier run already sent. */
+  sentFallbacks?: Set<string>;
 }) {
-  const recorded: Recorded = { pushes: [], unsent: [], failed: [], deadLetters: [] };
+  const recorded: Recorded = { pushes: [], batches: [], unsent: [], failed: [], deadLetters: [], messages: [], messageFailures: [] };
+  const sendMessage = (channel: 'email' | 'sms', notificationId: string) => {
+    const failure = options.failMessage?.(channel);
+    if (failure) throw failure;
+    recorded.messages.push(`${channel}:${notificationId}`);
+    return { status: 'sent' as const, provider: `fake-${channel}`, providerMessageId: 'm' };
+  };
   const activities: Partial<Activities> = {
     async loadOrderPosition() {
       return options.position ?? { stage: null, status: null, occurredAt: null };
@@ -57,11 +70,37 @@ function fakeActivities(options: {
       recorded.pushes.push({ notificationId: input.notificationId, deviceId: input.target.deviceId, title: input.message.title, priority: input.message.priority });
       return { deviceId: input.target.deviceId, status: 'sent', provider: 'fake', providerMessageId: 'm' };
     },
+    async sendPushBatch(input) {
+      recorded.batches.push({ notificationId: input.notificationId, deviceIds: input.targets.map((t) => t.deviceId) });
+      return input.targets.map((t) => {
+        const failure = options.failDevice?.(t.deviceId);
+        return failure
+          ? { deviceId: t.deviceId, status: 'failed' as const, provider: 'fake-fcm', error: `InvalidDeviceToken: ${failure.message}` }
+          : { deviceId: t.deviceId, status: 'sent' as const, provider: 'fake-fcm', providerMessageId: 'm' };
+      });
+    },
+    async prepareFallback(input) {
+      if (options.sentFallbacks?.has(input.notificationId)) return { outcome: 'already_sent' };
+      const metadata = { notificationId: input.notificationId };
+      return input.channel === 'email'
+        ? { outcome: 'ready', channel: 'email', address: 'ada@example.com', message: { to: 'ada@example.com', subject: `status ${input.event.status}`, text: 't', metadata } }
+        : { outcome: 'ready', channel: 'sms', address: '+15551234567', message: { to: '+15551234567', body: `status ${input.event.status}`, metadata } };
+    },
+    async sendEmail(input) {
+      return sendMessage('email', input.notificationId);
+    },
+    async sendSms(input) {
+      return sendMessage('sms', input.notificationId);
+    },
+    async recordMessageFailed(input) {
+      recorded.messageFailures.push({ notificationId: input.notificationId, reason: input.reason });
+    },
     async recordNotificationFailed(input) {
       recorded.failed.push({ notificationId: input.notificationId, outcomes: input.outcomes });
     },
     async recordDeadLetter(input) {
-      recorded.deadLetters.push({ deviceId: input.target.deviceId, lastError: input.lastError });
+      if ('deviceId' in input.target) recorded.deadLetters.push({ deviceId: input.target.deviceId, lastError: input.lastError });
+      else recorded.deadLetters.push({ deviceId: input.target.address, lastError: input.lastError, channel: input.channel });
       return 'dl-1';
     },
   };
@@ -110,6 +149,9 @@ async function keepHistory(handle: WorkflowHandle, name: string): Promise<void> 
   fs.writeFileSync(path.join(__dirname, 'histories', `${name}.bin`), temporal.api.history.v1.History.encode(history).finish());
 }
 
+/** Sends every channel's activities to the test's one task queue, served by the fake activities. */
+const routing = (taskQueue: string) => ({ delivery: { taskQueues: { push: taskQueue, email: taskQueue, sms: taskQueue } } });
+
 async function withWorker<T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `wf-test-${++seq}`;
   const worker = await Worker.create({
@@ -128,7 +170,7 @@ test('announces each status in order and completes after the linger period that 
     const handle = await env.client.workflow.signalWithStart(orderNotificationWorkflow, {
       workflowId: `order:${orderId}`,
       taskQueue,
-      args: [{ orderId, customerId: 'c1', lingerAfterTerminal: '1 day' }],
+      args: [{ ...routing(taskQueue), orderId, customerId: 'c1', lingerAfterTerminal: '1 day' }],
       signal: orderEventSignal,
       signalArgs: [event(orderId, 'confirmed', 1)],
     });
@@ -148,7 +190,7 @@ test('a late "packed" after "shipped" is recorded as out of order and not announ
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-late';
   const state = await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 5));
     await handle.signal(orderEventSignal, event(orderId, 'packed', 4));
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 3)); // older than shipped: late too
@@ -170,7 +212,7 @@ test('the same event signalled twice notifies once; an event an earlier run hand
   const { activities, recorded } = fakeActivities({ processedEvents: new Set(['e-o-dup-packed-2']) });
   const orderId = 'o-dup';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'packed', 2));
@@ -192,7 +234,7 @@ test('a dead token fails its device only; the other devices still get the push',
   });
   const orderId = 'o-dead';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 1));
     const s = await processedAtLeast(handle, 1);
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'sent', sentTo: 1, failedTo: 1 });
@@ -209,7 +251,7 @@ test('when no device takes the push, the notification is recorded as failed with
   });
   const orderId = 'o-all-dead';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'cancelled', 1));
     const s = await processedAtLeast(handle, 1);
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'failed', sentTo: 0, failedTo: 1 });
@@ -227,7 +269,7 @@ test('transient provider errors are retried with backoff until the push goes out
   });
   const orderId = 'o-retry';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
     await processedAtLeast(handle, 1);
     await handle.terminate();
@@ -246,7 +288,7 @@ test('a push still failing after its last retry becomes a dead letter', async ()
     const handle = await env.client.workflow.start(orderNotificationWorkflow, {
       workflowId: `order:${orderId}`,
       taskQueue,
-      args: [{ orderId, customerId: 'c1', pushRetry: { initialInterval: '1 second', maximumInterval: '4 seconds', maximumAttempts: 4 } }],
+      args: [{ ...routing(taskQueue), orderId, customerId: 'c1', delivery: { ...routing(taskQueue).delivery, retry: { push: { initialInterval: '1 second', maximumInterval: '4 seconds', maximumAttempts: 4 } } } }],
     });
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 1));
     const s = await processedAtLeast(handle, 1);
@@ -262,7 +304,7 @@ test('a new run after completion resumes from the stored position, so a late eve
   const { activities, recorded } = fakeActivities({ position: { stage: 'delivered', status: 'delivered', occurredAt: new Date(Date.UTC(2026, 10, 21, 10, 9)).toISOString() } });
   const orderId = 'o-resume';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1', idleTimeout: '1 hour' }] });
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', idleTimeout: '1 hour' }] });
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 8));
     await handle.signal(orderEventSignal, event(orderId, 'refunded', 10));
     await handle.result();
@@ -276,7 +318,7 @@ test('a long-lived order continues as new and keeps its place and pending events
   const { activities, recorded } = fakeActivities({ devices: [] });
   const orderId = 'o-long';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1', lingerAfterTerminal: '1 minute' }] });
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', lingerAfterTerminal: '1 minute' }] });
     for (let i = 0; i < 205; i++) await handle.signal(orderEventSignal, event(orderId, 'delayed', 0, { eventId: `delay-${i}`, occurredAt: new Date(Date.UTC(2026, 10, 21, 10, 0, i)).toISOString() }));
     await handle.signal(orderEventSignal, event(orderId, 'delivered', 59));
     const result = await handle.result();
@@ -287,3 +329,152 @@ test('a long-lived order continues as new and keeps its place and pending events
   // 205 delays + delivered, each suppressed for lack of a device, none lost across the run boundary.
   expect(recorded.unsent.filter((u) => (u.outcome as { reason: string }).reason === 'no_device')).toHaveLength(206);
 });
+
+// ------------------------------------------------------------------------------------------ escalation
+
+test('a critical push with no receipt within the deadline escalates to email and SMS, once each', async () => {
+  const { activities, recorded } = fakeActivities({});
+  const orderId = 'o-no-receipt';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
+    const waiting = await processedAtLeast(handle, 1);
+    // Right after the push: waiting for its receipt, and saying until when and what follows.
+    expect(waiting.notificationState).toBe('awaiting-receipt');
+    expect(waiting.waitingFor).toMatchObject({ kind: 'receipt', notificationId: 'e-o-no-receipt-out_for_delivery-1/push', then: ['email', 'sms'] });
+    const startedAt = Date.parse(waiting.processed[0]!.escalation!.until!) - 5 * 60_000;
+    expect(Math.abs(startedAt - (await env.currentTimeMs()))).toBeLessThan(60_000);
+    await env.sleep('6 minutes');
+    const after = await handle.query(orderStateQuery);
+    expect(after.waitingFor).toBeNull();
+    expect(after.processed[0]!.escalation).toMatchObject({ status: 'escalated', reason: 'no_receipt', channels: ['email', 'sms'] });
+    await handle.signal(orderEventSignal, event(orderId, 'delivered', 9));
+    await handle.result();
+    await keepHistory(handle, 'order-escalated-no-receipt');
+  });
+  expect(recorded.pushes).toHaveLength(2);
+  expect(recorded.messages.sort()).toEqual(['email:e-o-no-receipt-out_for_delivery-1/email', 'sms:e-o-no-receipt-out_for_delivery-1/sms']);
+});
+
+test('a delivery receipt before the deadline cancels the escalation', async () => {
+  const { activities, recorded } = fakeActivities({});
+  const orderId = 'o-receipt';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'delayed', 1));
+    await processedAtLeast(handle, 1);
+    await handle.signal(notificationReceiptSignal, { notificationId: 'e-o-receipt-delayed-1/push', type: 'delivered', occurredAt: new Date().toISOString(), source: 'app' });
+    await env.sleep('10 minutes');
+    const state = await handle.query(orderStateQuery);
+    expect(state.waitingFor).toBeNull();
+    expect(state.notificationState).toBe('idle');
+    expect(state.processed[0]!.escalation).toMatchObject({ status: 'confirmed' });
+    await handle.terminate();
+  });
+  expect(recorded.messages).toEqual([]);
+});
+
+test('a newer status supersedes a pending escalation: "delivered" cancels the "out for delivery" fallback', async () => {
+  const { activities, recorded } = fakeActivities({});
+  const orderId = 'o-superseded';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
+    await processedAtLeast(handle, 1);
+    await env.sleep('2 minutes');
+    await handle.signal(orderEventSignal, event(orderId, 'delivered', 3));
+    const state = await processedAtLeast(handle, 2);
+    await env.sleep('10 minutes');
+    expect(state.processed[0]!.escalation).toMatchObject({ status: 'superseded' });
+    expect(state.waitingFor).toBeNull(); // delivered is routine: no receipt to wait for
+    await handle.terminate();
+  });
+  expect(recorded.pushes.map((p) => p.title)).toEqual(['status out_for_delivery', 'status delivered']);
+  expect(recorded.messages).toEqual([]);
+});
+
+test('a routine update whose push fails goes by email, never by SMS; a critical one by both', async () => {
+  const { activities, recorded } = fakeActivities({
+    failDevice: () => ApplicationFailure.create({ message: 'BadDeviceToken', type: 'InvalidDeviceToken', nonRetryable: true }),
+  });
+  const orderId = 'o-push-fails';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
+    await handle.signal(orderEventSignal, event(orderId, 'cancelled', 2));
+    const state = await processedAtLeast(handle, 2);
+    await eventuallyInTime(async () => expect((await handle.query(orderStateQuery)).processed[1]!.escalation?.status).toBe('escalated'));
+    expect(state.processed[0]).toMatchObject({ notificationStatus: 'failed', escalation: { status: 'escalated', reason: 'push_failed', channels: ['email'] } });
+    await handle.terminate();
+  });
+  expect(recorded.messages.sort()).toEqual(['email:e-o-push-fails-cancelled-2/email', 'email:e-o-push-fails-confirmed-1/email', 'sms:e-o-push-fails-cancelled-2/sms']);
+});
+
+test('a customer with no device gets the update by email at once; a channel already sent is not sent again', async () => {
+  const { activities, recorded } = fakeActivities({ devices: [], sentFallbacks: new Set(['e-o-no-device-shipped-2/sms']) });
+  const orderId = 'o-no-device';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'shipped', 2));
+    await processedAtLeast(handle, 1);
+    await eventuallyInTime(async () => expect((await handle.query(orderStateQuery)).processed[0]!.escalation?.status).toBe('escalated'));
+    const state = await handle.query(orderStateQuery);
+    expect(state.processed[0]!.escalation).toMatchObject({
+      reason: 'push_unavailable',
+      results: expect.arrayContaining([expect.objectContaining({ channel: 'sms', outcome: 'already_sent' }), expect.objectContaining({ channel: 'email', outcome: 'sent' })]),
+    });
+    await handle.terminate();
+  });
+  expect(recorded.pushes).toEqual([]);
+  expect(recorded.messages).toEqual(['email:e-o-no-device-shipped-2/email']);
+});
+
+test('an email that fails for good becomes a dead letter; an SMS to a refused number does not', async () => {
+  const { activities, recorded } = fakeActivities({
+    devices: [],
+    failMessage: (channel) =>
+      channel === 'email'
+        ? ApplicationFailure.create({ message: '554 rejected', type: 'PermanentProviderError', nonRetryable: true })
+        : ApplicationFailure.create({ message: '21211 invalid To', type: 'InvalidRecipient', nonRetryable: true }),
+  });
+  const orderId = 'o-fallback-fails';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'payment_failed', 1));
+    await processedAtLeast(handle, 1);
+    await eventuallyInTime(async () => expect(recorded.messageFailures).toHaveLength(2));
+    await handle.terminate();
+  });
+  expect(recorded.deadLetters).toEqual([{ deviceId: 'ada@example.com', channel: 'email', lastError: expect.stringContaining('PermanentProviderError') }]);
+});
+
+test('two or more Android devices go to FCM in one batch', async () => {
+  const devices: PushTarget[] = [
+    { deviceId: 'a1', platform: 'android', token: 'x'.repeat(120), app: null },
+    { deviceId: 'a2', platform: 'android', token: 'y'.repeat(120), app: null },
+    { deviceId: 'i1', platform: 'ios', token: 'c'.repeat(64), app: null },
+  ];
+  const { activities, recorded } = fakeActivities({ devices });
+  const orderId = 'o-batch';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
+    const state = await processedAtLeast(handle, 1);
+    expect(state.processed[0]).toMatchObject({ sentTo: 3, failedTo: 0 });
+    await handle.terminate();
+  });
+  expect(recorded.batches).toEqual([{ notificationId: 'e-o-batch-confirmed-1/push', deviceIds: ['a1', 'a2'] }]);
+  expect(recorded.pushes.map((p) => p.deviceId)).toEqual(['i1']);
+});
+
+/** Retries an assertion while time skips ahead half a second at a time. */
+async function eventuallyInTime(check: () => Promise<void>, tries = 40): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await check();
+    } catch (err) {
+      if (i >= tries) throw err;
+      await env.sleep(500);
+    }
+  }
+}

@@ -4,12 +4,12 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../lib/embedded';
 import { ensureSchedules } from '../lib/schedules';
 import { startWorkerMetricsServer } from './metrics-server';
-import { closePushProviders, createPushProviders, describeProviderModes } from '../activities/providers';
+import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes } from '../activities/providers';
 import { loadConfig, requireDatabaseUrl } from '../lib/config';
 import { createDb } from '../lib/db';
 import { logger } from '../lib/logger';
 import { ensureDefaultTemplates } from '../lib/seed';
-import { createHeraldWorker } from './worker';
+import { createHeraldWorkers, runWorkers } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -27,28 +27,37 @@ async function main(): Promise<void> {
   const db = createDb(requireDatabaseUrl(config), { max: 20 });
   await ensureDefaultTemplates(db);
   const push = createPushProviders(config, logger);
-  for (const line of describeProviderModes(push)) logger.info(line);
+  const messages = createMessageProviders(config, logger);
+  for (const line of describeProviderModes(push, messages)) logger.info(line);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const scheduler = await Connection.connect({ address: config.temporalAddress });
   await ensureSchedules(new Client({ connection: scheduler, namespace: config.temporalNamespace }), config.taskQueue, logger);
   await scheduler.close();
-  const worker = await createHeraldWorker({
+  const workers = await createHeraldWorkers({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     db,
     push,
+    messages,
     logger,
+    rateLimits: config.rateLimits,
+    // Twilio status callbacks only make sense when Twilio is live and can reach us.
+    statusCallbackBaseUrl: config.twilio ? config.publicUrl : null,
   });
   const metricsPort = Number(process.env.HERALD_WORKER_METRICS_PORT ?? 9464);
   const metricsServer = await startWorkerMetricsServer(metricsPort, `http://127.0.0.1:${sdkMetricsPort}/metrics`);
-  logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress, metrics: `http://127.0.0.1:${metricsPort}/metrics` }, 'worker started');
+  logger.info(
+    { taskQueues: workers.map((w) => w.options.taskQueue), rateLimits: config.rateLimits, temporal: config.temporalAddress, metrics: `http://127.0.0.1:${metricsPort}/metrics` },
+    'worker started',
+  );
   try {
-    await worker.run();
+    await runWorkers(workers);
   } finally {
     metricsServer.close();
     await connection.close();
     await closePushProviders(push);
+    await closeMessageProviders(messages);
     await db.$disconnect();
     logger.info('worker stopped');
   }

@@ -1,8 +1,12 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { MessageProviders } from '../activities/providers/message-provider';
 import type { PushProviders } from '../activities/providers/push-provider';
+import type { DeliveryChannel } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { CHANNEL_TASK_QUEUES } from '../workflows/definitions';
+import { workflowSource } from './workflow-source';
 
 export interface HeraldWorkerOptions {
   connection: NativeConnection;
@@ -10,22 +14,62 @@ export interface HeraldWorkerOptions {
   taskQueue: string;
   db: Db;
   push: PushProviders;
+  messages: MessageProviders;
   logger: Logger;
+  /** Activities per second each channel's task queue may start, across every worker (Temporal enforces it). */
+  rateLimits?: Partial<Record<DeliveryChannel, number>>;
+  /** Base URL Twilio posts status callbacks to; null when it cannot reach this deployment. */
+  statusCallbackBaseUrl?: string | null;
   /** Overrides for tests and tuning. */
   tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>>;
 }
 
-/** The order worker: bundles the workflows and serves every activity on one task queue. */
-export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<Worker> {
-  return Worker.create({
+/**
+ * Herald's workers, all in one process: the order worker runs the workflows and their local
+ * (database) activities on the orders task queue; one worker per delivery channel serves that
+ * channel's provider calls on its own task queue, whose rate limit Temporal enforces.
+ */
+export async function createHeraldWorkers(options: HeraldWorkerOptions): Promise<Worker[]> {
+  const activities = createActivities({
+    db: options.db,
+    push: options.push,
+    messages: options.messages,
+    logger: options.logger,
+    statusCallbackBaseUrl: options.statusCallbackBaseUrl,
+  });
+  const orders = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: options.db, push: options.push, logger: options.logger }),
+    ...workflowSource(),
+    activities,
     maxConcurrentActivityTaskExecutions: 200,
     // Bounds memory: finished orders wait days for a late refund and need not stay cached meanwhile.
     maxCachedWorkflows: Number(process.env.HERALD_WORKFLOW_CACHE_SIZE ?? 1000),
     ...options.tuning,
   });
+  const channels = await Promise.all(
+    (Object.keys(CHANNEL_TASK_QUEUES) as DeliveryChannel[]).map((channel) =>
+      Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: CHANNEL_TASK_QUEUES[channel],
+        activities,
+        maxConcurrentActivityTaskExecutions: options.tuning?.maxConcurrentActivityTaskExecutions ?? 200,
+        ...(options.rateLimits?.[channel] ? { maxTaskQueueActivitiesPerSecond: options.rateLimits[channel] } : {}),
+      }),
+    ),
+  );
+  return [orders, ...channels];
+}
+
+/** Runs the workers until they are shut down; if one fails, the others are stopped too. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  const runs = workers.map((w) =>
+    w.run().catch((err: unknown) => {
+      for (const other of workers) if (other !== w && other.getState() === 'RUNNING') other.shutdown();
+      throw err;
+    }),
+  );
+  await Promise.all(runs);
 }

@@ -1,9 +1,28 @@
 // Signals, queries and search attributes of the order notification workflow, shared with the API.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { LifecyclePosition, NotificationStatus, OrderEvent, OrderStatus, SuppressionReason } from '../domain';
+import type {
+  DeliveryChannel,
+  EscalationReason,
+  FallbackChannel,
+  LifecyclePosition,
+  NotificationStatus,
+  OrderEvent,
+  OrderStatus,
+  SuppressionReason,
+} from '../domain';
 
 export const TASK_QUEUE = 'herald-orders';
+
+/**
+ * Each delivery channel's activities have their own task queue, so each provider's rate limit is a
+ * task-queue limit Temporal enforces across all workers (HERALD_<CHANNEL>_RATE_LIMIT).
+ */
+export const CHANNEL_TASK_QUEUES: Record<DeliveryChannel, string> = {
+  push: 'herald-push',
+  email: 'herald-email',
+  sms: 'herald-sms',
+};
 
 export const orderEventSignal = defineSignal<[OrderEvent]>('orderEvent');
 
@@ -39,9 +58,40 @@ export interface ProcessedEvent {
   failedTo: number;
   /** Already handled by an earlier run of this order; nothing was sent again. */
   duplicate?: boolean;
+  /** What the fallback policy did about this event's push. */
+  escalation?: EscalationRecord;
 }
 
-export type NotificationState = 'idle' | 'sending' | 'waiting-for-events' | 'done';
+/** One event's fallback escalation, as the query and history show it. */
+export interface EscalationRecord {
+  /**
+   * awaiting-receipt: the push went out and the workflow waits for its receipt until `until`;
+   * confirmed: a receipt came in time; superseded: a newer status came first; escalated: the fallback
+   * channels were used; not-needed: nothing to fall back to.
+   */
+  status: 'awaiting-receipt' | 'confirmed' | 'superseded' | 'escalated';
+  channels: FallbackChannel[];
+  until?: string;
+  reason?: EscalationReason;
+  /** Per fallback channel: sent, suppressed (with reason), failed or already sent. */
+  results?: Array<{ channel: FallbackChannel; notificationId: string; outcome: 'sent' | 'suppressed' | 'failed' | 'already_sent'; detail?: string }>;
+}
+
+/**
+ * Where the order's notifications stand, as the query answers and the NotificationState search
+ * attribute indexes (except the millisecond-long 'sending').
+ */
+export type NotificationState = 'idle' | 'sending' | 'waiting-for-events' | 'awaiting-receipt' | 'escalating' | 'done';
+
+/** What the workflow is waiting for now, and until when. */
+export interface WaitingFor {
+  kind: 'receipt';
+  notificationId: string;
+  eventId: string;
+  /** When the fallback channels go if no receipt arrives. */
+  until: string;
+  then: FallbackChannel[];
+}
 
 export interface OrderState {
   orderId: string;
@@ -55,6 +105,8 @@ export interface OrderState {
   processed: ProcessedEvent[];
   /** When the workflow will complete if no further event arrives (after a terminal status). */
   completesAt: string | null;
+  /** A pending escalation: the receipt it waits for and when the fallback goes; null when none. */
+  waitingFor: WaitingFor | null;
 }
 
 export const orderStateQuery = defineQuery<OrderState>('orderState');

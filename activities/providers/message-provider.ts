@@ -35,3 +35,8 @@ export interface MessageProvider<M> {
 
 export type EmailProvider = MessageProvider<EmailMessage>;
 export type SmsProvider = MessageProvider<SmsMessage>;
+
+export interface MessageProviders {
+  email: EmailProvider;
+  sms: SmsProvider;
+}

@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import type { deadLetterReplayWorkflow } from '../../workflows/dead-letter-replay';
-import type { PushRetry } from '../../workflows/order-notification';
+import type { DeliveryOptions } from '../../workflows/delivery';
 import { requireScope } from '../auth';
 import { decodeTimeCursor, encodeTimeCursor, idParam, olderThan } from '../paging';
 import { HttpError, validationError } from '../errors';
@@ -11,7 +11,7 @@ import { pageQuerySchema } from '../schemas';
 
 export interface ReplaySettings {
   taskQueue: string;
-  pushRetry?: PushRetry;
+  delivery?: DeliveryOptions;
 }
 
 type DeadLetterRow = Prisma.DeadLetterGetPayload<object>;
@@ -26,7 +26,13 @@ function deadLetterView(d: DeadLetterRow) {
     channel: d.channel,
     provider: d.provider,
     // The full token stays in the database; operators see enough to recognise it.
-    target: { deviceId: d.deviceId, platform: target.platform ?? null, app: target.app ?? null, tokenPrefix: target.token?.slice(0, 12) ?? null },
+    target: {
+      deviceId: d.deviceId,
+      platform: target.platform ?? null,
+      app: target.app ?? null,
+      tokenPrefix: target.token?.slice(0, 12) ?? null,
+      address: d.address ?? null,
+    },
     message: d.message,
     errors: d.errors,
     lastError: d.lastError,
@@ -64,7 +70,7 @@ export function deadLetterRoutes(db: Db, temporal: Client, settings: ReplaySetti
       await temporal.workflow.start<typeof deadLetterReplayWorkflow>('deadLetterReplayWorkflow', {
         workflowId,
         taskQueue: settings.taskQueue,
-        args: [{ deadLetterId: deadLetter.id, pushRetry: settings.pushRetry }],
+        args: [{ deadLetterId: deadLetter.id, delivery: settings.delivery }],
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'replay_in_progress', `dead letter ${deadLetter.id} is being replayed already`);

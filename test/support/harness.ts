@@ -1,5 +1,5 @@
 // The real stack for end-to-end tests: embedded PostgreSQL, Temporal dev server, the worker and the API
-// as their own processes, with APNs and FCM faked at the wire.
+// as their own processes, with APNs, FCM, Web Push, SMTP and Twilio faked at the wire.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,8 @@ import { startStack, type Stack } from '../../lib/stack';
 import { createApnsKey, startFakeApns, type FakeApnsServer } from '../fakes/apns-server';
 import { startFakeFcm, type FakeFcmServer } from '../fakes/fcm-server';
 import { startFakePushService, type FakePushService } from '../fakes/push-service';
+import { FakeSmtpServer } from '../fakes/smtp-server';
+import { FakeTwilioServer } from '../fakes/twilio-server';
 import { generateVapidKeys } from '../../activities/providers/web-push';
 
 export interface Harness {
@@ -17,6 +19,8 @@ export interface Harness {
   apns: FakeApnsServer;
   fcm: FakeFcmServer;
   pushService: FakePushService;
+  smtp: FakeSmtpServer;
+  twilio: FakeTwilioServer;
   vapidPublicKey: string;
   db: Db;
   adminKey: string;
@@ -25,6 +29,8 @@ export interface Harness {
 }
 
 export const APNS_TOPIC = 'com.example.shop';
+export const SMS_FROM = '+15550001111';
+export const EMAIL_FROM = 'Shop <orders@shop.example>';
 
 export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-e2e-'));
@@ -34,8 +40,12 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
   const fcm = await startFakeFcm();
   const fcmCredentials = fcm.createCredentials(dataDir);
   const pushService = await startFakePushService();
+  const smtp = await FakeSmtpServer.start();
+  const twilio = await FakeTwilioServer.start();
   const vapid = generateVapidKeys();
   const adminKey = generateKey();
+  const apiPort = await freePort();
+  const closeFakes = () => Promise.all([apns.close(), fcm.close(), pushService.close(), smtp.close(), twilio.close()]);
   let stack: Stack;
   try {
     stack = await startStack({
@@ -44,7 +54,7 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
       temporalPort: await freePort(),
       temporalUiPort: null,
       postgresPort: await freePort(),
-      apiPort: await freePort(),
+      apiPort,
       workerMetricsPort: await freePort(),
       adminKey,
       env: {
@@ -62,14 +72,27 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
         VAPID_PRIVATE_KEY: vapid.privateKey,
         VAPID_SUBJECT: 'mailto:ops@shop.example',
         WEBPUSH_CA_FILE: pushService.caFile,
+        SMTP_URL: smtp.url,
+        EMAIL_FROM,
+        SMTP_TIMEOUT_MS: '3000',
+        TWILIO_ACCOUNT_SID: twilio.accountSid,
+        TWILIO_AUTH_TOKEN: twilio.authToken,
+        TWILIO_FROM: SMS_FROM,
+        TWILIO_ENDPOINT: twilio.url,
+        TWILIO_CA_FILE: twilio.caFile,
+        HERALD_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
         // Three attempts (1 s, then 2 s apart) keep exhausted-retry scenarios short.
         HERALD_PUSH_RETRY_MAX_ATTEMPTS: '3',
+        HERALD_EMAIL_RETRY_INITIAL: '1 second',
+        HERALD_EMAIL_RETRY_MAX_ATTEMPTS: '3',
+        HERALD_SMS_RETRY_INITIAL: '1 second',
+        HERALD_SMS_RETRY_MAX_ATTEMPTS: '3',
         ...options.env,
       },
     });
   } catch (err) {
     // A stack that failed to start must not leave the fakes listening (jest would never exit).
-    await Promise.all([apns.close(), fcm.close(), pushService.close()]);
+    await closeFakes();
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
@@ -79,6 +102,8 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
     apns,
     fcm,
     pushService,
+    smtp,
+    twilio,
     vapidPublicKey: vapid.publicKey,
     db,
     adminKey,
@@ -100,9 +125,7 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
     async stop() {
       await db.$disconnect();
       await stack.stop();
-      await apns.close();
-      await fcm.close();
-      await pushService.close();
+      await closeFakes();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

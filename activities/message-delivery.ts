@@ -1,0 +1,106 @@
+// Email and SMS delivery: one activity attempt hands one message to the channel's provider, recorded
+// before and after the call like a push (activities/push-delivery.ts). These run on their channel's
+// task queue, whose rate limit Temporal enforces.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Priority } from '../domain';
+import type { Db } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
+import type { EmailMessage, MessageProvider, MessageProviders, SmsMessage } from './providers/message-provider';
+import { ProviderError } from './providers/push-provider';
+import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from './store';
+
+interface MessageDelivery<M> {
+  notificationId: string;
+  orderId: string | null;
+  priority: Priority;
+  message: M;
+  /** Set when an operator replays a dead letter: its attempts get their own ids. */
+  replay?: number;
+}
+
+export type SendEmailInput = MessageDelivery<EmailMessage>;
+export type SendSmsInput = MessageDelivery<SmsMessage>;
+
+export interface MessageOutcome {
+  status: 'sent';
+  provider: string;
+  providerMessageId: string | null;
+}
+
+/** Error types the email and SMS retry policies must not retry. */
+export const NON_RETRYABLE_MESSAGE_ERRORS = ['InvalidRecipient', 'PermanentProviderError'];
+
+export function createMessageDeliveryActivities(db: Db, providers: MessageProviders, logger: Logger) {
+  async function deliver<M extends { to: string }>(channel: 'email' | 'sms', provider: MessageProvider<M>, input: MessageDelivery<M>): Promise<MessageOutcome> {
+    const info = Context.current().info;
+    // One address per notification: the notification id is the delivery key, the same on every retry
+    // (the email's Message-ID is derived from it, so a relay that saw it already can drop the copy).
+    const deliveryKey = input.notificationId;
+    const attemptId = input.replay ? `${deliveryKey}:replay${input.replay}:${info.attempt}` : `${deliveryKey}:${info.attempt}`;
+    const log = logger.child({ attemptId, orderId: input.orderId, workflowId: info.workflowExecution?.workflowId, channel });
+
+    if (info.attempt > 1 && !input.replay) await abandonEarlierAttempts(db, input.notificationId, null, info.attempt);
+    await openAttempt(db, {
+      id: attemptId,
+      notificationId: input.notificationId,
+      deviceId: null,
+      channel,
+      address: input.message.to,
+      provider: provider.name,
+      attemptNumber: info.attempt,
+    });
+
+    const startedAt = performance.now();
+    const observe = (outcome: string, errorKind = '') => {
+      metrics.providerLatency.observe({ provider: provider.name, outcome }, (performance.now() - startedAt) / 1000);
+      metrics.deliveryAttempts.inc({ channel, provider: provider.name, outcome, error_kind: errorKind });
+    };
+    try {
+      const receipt = await provider.send(input.message, deliveryKey);
+      observe('sent');
+      const [, madeSent] = await db.$transaction([
+        closeAttemptSent(db, attemptId, receipt.providerMessageId),
+        finishNotification(db, input.notificationId, { sent: true, failureReason: null }),
+      ]);
+      if (madeSent === 1) metrics.notifications.inc({ channel, priority: input.priority, outcome: 'sent', reason: '' });
+      log.info({ provider: receipt.provider, providerMessageId: receipt.providerMessageId }, `${channel} sent`);
+      return { status: 'sent', provider: receipt.provider, providerMessageId: receipt.providerMessageId };
+    } catch (err) {
+      const failure = err instanceof ProviderError ? err : new ProviderError(provider.name, 'transient', 'error', String(err));
+      observe('failed', failure.kind);
+      await closeAttemptFailed(db, attemptId, { code: failure.code, message: failure.message.slice(0, 1000), retryable: failure.kind === 'transient' });
+      log.warn({ provider: provider.name, kind: failure.kind, code: failure.code, err: failure.message }, `${channel} failed`);
+      if (failure.kind === 'invalid_token') {
+        throw ApplicationFailure.create({
+          message: `${provider.name} refused the recipient ${input.message.to}: ${failure.code} ${failure.message}`,
+          type: 'InvalidRecipient',
+          nonRetryable: true,
+        });
+      }
+      if (failure.kind === 'permanent') {
+        throw ApplicationFailure.create({
+          message: `${provider.name} rejected the ${channel}: ${failure.code} ${failure.message}`,
+          type: 'PermanentProviderError',
+          nonRetryable: true,
+        });
+      }
+      throw ApplicationFailure.create({
+        message: `${provider.name} unavailable: ${failure.code} ${failure.message}`,
+        type: 'TransientProviderError',
+        nextRetryDelay: failure.retryAfterMs,
+      });
+    }
+  }
+
+  return {
+    /** One email to one address, through SMTP (with its fallback relay). */
+    async sendEmail(input: SendEmailInput): Promise<MessageOutcome> {
+      return deliver('email', providers.email, input);
+    },
+    /** One SMS to one E.164 number, through Twilio. */
+    async sendSms(input: SendSmsInput): Promise<MessageOutcome> {
+      return deliver('sms', providers.sms, input);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// How workflows call the delivery activities: each channel on its own task queue, with its own retry
+// policy, and the failure types that must not be retried.
+import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { DEFAULT_CHANNEL_RETRY, type ChannelRetry, type DeliveryChannel } from '../domain';
+import type { Activities } from '../activities';
+import { CHANNEL_TASK_QUEUES } from './definitions';
+
+/** Per-channel retry policies and task queues; the API passes Herald's configuration in. */
+export interface DeliveryOptions {
+  retry?: Partial<Record<DeliveryChannel, ChannelRetry>>;
+  taskQueues?: Partial<Record<DeliveryChannel, string>>;
+}
+
+/** Failures retrying cannot fix (kept here, not imported from the activities, which the workflow bundle must not load). */
+const NON_RETRYABLE: Record<DeliveryChannel, string[]> = {
+  push: ['InvalidDeviceToken', 'PermanentProviderError'],
+  email: ['InvalidRecipient', 'PermanentProviderError'],
+  sms: ['InvalidRecipient', 'PermanentProviderError'],
+};
+
+/**
+ * How long one provider call may take, with margin: longer than the providers' own request timeouts
+ * (10 s; SMTP may try the fallback relay too), short enough that a crashed worker's send is retried soon.
+ */
+const START_TO_CLOSE: Record<DeliveryChannel, ActivityOptions['startToCloseTimeout']> = {
+  push: '15 seconds',
+  email: '45 seconds',
+  sms: '20 seconds',
+};
+
+export function channelActivityOptions(channel: DeliveryChannel, options: DeliveryOptions = {}): ActivityOptions {
+  const retry = options.retry?.[channel] ?? DEFAULT_CHANNEL_RETRY[channel];
+  return {
+    taskQueue: options.taskQueues?.[channel] ?? CHANNEL_TASK_QUEUES[channel],
+    startToCloseTimeout: START_TO_CLOSE[channel],
+    retry: {
+      initialInterval: retry.initialInterval as ActivityOptions['startToCloseTimeout'],
+      maximumInterval: retry.maximumInterval as ActivityOptions['startToCloseTimeout'],
+      maximumAttempts: retry.maximumAttempts,
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: NON_RETRYABLE[channel],
+    },
+  };
+}
+
+/** The delivery activities with each channel's options; call `.executeWithOptions` to add a summary. */
+export function deliveryActivities(options: DeliveryOptions = {}) {
+  const { sendPush, sendPushBatch } = proxyActivities<Activities>(channelActivityOptions('push', options));
+  const { sendEmail } = proxyActivities<Activities>(channelActivityOptions('email', options));
+  const { sendSms } = proxyActivities<Activities>(channelActivityOptions('sms', options));
+  return { sendPush, sendPushBatch, sendEmail, sendSms, optionsOf: (channel: DeliveryChannel) => channelActivityOptions(channel, options) };
+}
+
+/** The ApplicationFailure type behind an activity failure, if any. */
+export function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+}
+
+export function isInvalidToken(err: unknown): boolean {
+  return failureType(err) === 'InvalidDeviceToken';
+}
+
+export function describeFailure(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    return `${err.cause.type ?? 'Error'}: ${err.cause.message}`;
+  }
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
