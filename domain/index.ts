@@ -5,3 +5,4 @@ export * from './delivery';
 export * from './locale';
 export * from './recipient';
 export * from './escalation';
+export * from './quiet-hours';
