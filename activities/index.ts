@@ -2,6 +2,8 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createDeadLetterActivities } from './dead-letters';
 import { createDeviceActivities } from './devices';
+import { createFrequencyCapActivities } from './frequency-caps';
+import { createHoldActivities } from './holds';
 import { createNotificationActivities } from './notifications';
 import { createMessageDeliveryActivities } from './message-delivery';
 import type { MessageProviders } from './providers/message-provider';
@@ -9,7 +11,7 @@ import type { PushProviders } from './providers/push-provider';
 import { createPushBatchActivities } from './push-batch';
 import { createPushDeliveryActivities } from './push-delivery';
 import { createRecipientActivities } from './recipient';
-import { createRenderer } from './render';
+import { createRenderer, templateCacheMsFrom } from './render';
 
 export interface ActivityDependencies {
   db: Db;
@@ -22,9 +24,13 @@ export interface ActivityDependencies {
 
 /** Every side effect the workflows may ask for, built around the dependencies they need. */
 export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl }: ActivityDependencies) {
+  // A published template version reaches new messages within this time (HERALD_TEMPLATE_CACHE_MS).
+  const render = createRenderer(db, 'en', templateCacheMsFrom(process.env));
   return {
     ...createRecipientActivities(db),
-    ...createNotificationActivities(db, createRenderer(db), { statusCallbackBaseUrl }),
+    ...createNotificationActivities(db, render, { statusCallbackBaseUrl }),
+    ...createHoldActivities(db, render),
+    ...createFrequencyCapActivities(db),
     ...createPushDeliveryActivities(db, push, logger),
     ...createPushBatchActivities(db, push, logger),
     ...createMessageDeliveryActivities(db, messages, logger),

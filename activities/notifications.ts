@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import {
+  decideChannels,
+  type Channel,
   type FallbackChannel,
   pushSuppression,
   type LifecyclePosition,
@@ -17,7 +19,7 @@ import { createInboxActivities } from './inbox';
 import type { EmailMessage, SmsMessage } from './providers/message-provider';
 import { isValidAddress } from './providers/smtp';
 import type { createRenderer } from './render';
-import { finishNotification, insertNotification, selectRecipient, settleEvent, targetsOf } from './store';
+import { finishNotification, insertNotification, selectRecipient, settleEvent, targetsOf, type RecipientRow } from './store';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
@@ -58,7 +60,14 @@ export interface PrepareNotificationInput {
 }
 
 export type PreparedNotification =
-  | { outcome: 'ready'; recipient: Recipient; devices: PushTarget[]; rendered: RenderedPush }
+  | {
+      outcome: 'ready';
+      recipient: Recipient;
+      devices: PushTarget[];
+      rendered: RenderedPush;
+      /** The push in each device locale other than the customer's, when a device reports its own. */
+      localized: Record<string, { title: string; body: string }>;
+    }
   | { outcome: 'suppressed'; reason: SuppressionReason }
   | { outcome: 'failed'; reason: string }
   /** An earlier run of this order already handled the event (it was signalled again after that run ended). */
@@ -83,7 +92,17 @@ export interface FailureInput {
   outcomes: PushOutcome[];
 }
 
-function recipientOf(row: Awaited<ReturnType<typeof selectRecipient>>): Recipient {
+/** The channels a customer can be reached on at all: a device for push, an address for email and SMS. */
+function availableChannels(row: RecipientRow, devices: number): Channel[] {
+  return [...(devices > 0 ? (['push'] as const) : []), ...(row.email ? (['email'] as const) : []), ...(row.phone ? (['sms'] as const) : [])];
+}
+
+function recipientOf(row: RecipientRow, kind: NotificationKind): Recipient {
+  const devices = targetsOf(row);
+  // Preferences and consent decide over every reachable channel at once: a critical update may use an
+  // opted-out channel only when no other is permitted (domain/preferences.ts).
+  const decision = decideChannels({ preferences: row.preferences, consents: row.consents }, kind, availableChannels(row, devices.length));
+  const refusal = decision.refused.find((r) => r.channel === 'push');
   return {
     customer: row.customerId
       ? {
@@ -94,8 +113,10 @@ function recipientOf(row: Awaited<ReturnType<typeof selectRecipient>>): Recipien
           quietHours: row.quietHoursStart && row.quietHoursEnd ? { start: row.quietHoursStart, end: row.quietHoursEnd } : null,
         }
       : null,
-    devices: targetsOf(row),
-    pushAllowed: row.pushAllowed,
+    devices,
+    pushAllowed: !refusal,
+    ...(refusal ? { pushRefusal: refusal.reason } : {}),
+    ...(decision.override === 'push' ? { pushOverride: true } : {}),
   };
 }
 
@@ -140,19 +161,23 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
       const { event, kind, notificationId, position } = input;
       const row = await selectRecipient(db, event.customerId, event.eventId);
       if (row.eventProcessed) return { outcome: 'already_processed' };
-      const recipient = recipientOf(row);
+      const recipient = recipientOf(row, kind);
       const suppress = async (reason: SuppressionReason, template?: UnsentInput['template']): Promise<PreparedNotification> => {
         await recordUnsent({ notificationId, event, kind, outcome: { status: 'suppressed', reason }, position, template });
         metrics.notifications.inc({ channel: 'push', priority: kind.priority, outcome: 'suppressed', reason });
         return { outcome: 'suppressed', reason };
       };
       if (!recipient.customer) return suppress('unknown_customer');
-      const attempt = await tryRender({
-        key: kind.type,
-        channel: 'push',
-        locale: recipient.customer.locale,
-        variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: recipient.customer.name },
-      });
+      const customer = recipient.customer;
+      const renderIn = (locale: string) =>
+        tryRender({
+          key: kind.type,
+          channel: 'push',
+          locale,
+          timeZone: customer.timeZone,
+          variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: customer.name },
+        });
+      const attempt = await renderIn(customer.locale);
       if (!attempt.ok) {
         await recordUnsent({ notificationId, event, kind, outcome: { status: 'failed', reason: attempt.reason }, position });
         metrics.notifications.inc({ channel: 'push', priority: kind.priority, outcome: 'failed', reason: attempt.type });
@@ -176,10 +201,17 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
         insertNotification(db, { id: notificationId, event, kind, status: 'queued', template }),
         settleEvent(db, event, position),
       ]);
+      // A device that reports its own locale reads the push in it (with the usual fallback chain).
+      const localized: Record<string, { title: string; body: string }> = {};
+      for (const locale of new Set(recipient.devices.map((d) => d.locale).filter((l): l is string => !!l && l !== customer.locale))) {
+        const other = await renderIn(locale);
+        if (other.ok && other.rendered.locale !== rendered.locale) localized[locale] = { title: other.rendered.subject, body: other.rendered.body };
+      }
       return {
         outcome: 'ready',
         recipient,
         devices: recipient.devices,
+        localized,
         rendered: {
           title: rendered.subject,
           body: rendered.body,
@@ -203,11 +235,10 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
       if (existing && existing.status === 'suppressed') return { outcome: 'suppressed', reason: existing.suppressionReason as SuppressionReason };
       if (existing && existing.status !== 'queued' && existing.status !== 'failed') return { outcome: 'already_sent' };
 
-      const [customer] = await db.$queryRaw<Array<{ id: string; name: string | null; email: string | null; phone: string | null; locale: string; allowed: boolean }>>`
-        SELECT c.id, c.name, c.email, c.phone, c.locale,
-          COALESCE((SELECT bool_and(p."optedIn") FROM "Preference" p
-                    WHERE p."customerId" = c.id AND p.channel = ${channel}::"Channel" AND p.category = ${kind.category}::"Category"), true) AS allowed
-        FROM "Customer" c WHERE c.id = ${event.customerId}`;
+      const row = await selectRecipient(db, event.customerId, event.eventId);
+      const customer = row.customerId ? { id: row.customerId, name: row.name, email: row.email, phone: row.phone, locale: row.locale ?? 'en', timeZone: row.timeZone ?? 'UTC' } : null;
+      const decision = customer ? decideChannels({ preferences: row.preferences, consents: row.consents }, kind, availableChannels(row, row.devices.length)) : null;
+      const refusal = decision?.refused.find((r) => r.channel === channel);
       const base = { notificationId, event, kind, position: null, channel } as const;
       const suppress = async (reason: SuppressionReason, address: string | null = null): Promise<PreparedFallback> => {
         await recordUnsent({ ...base, address, outcome: { status: 'suppressed', reason } });
@@ -215,7 +246,7 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
         return { outcome: 'suppressed', reason };
       };
       if (!customer) return suppress('unknown_customer');
-      if (!customer.allowed) return suppress('preference');
+      if (refusal) return suppress(refusal.reason);
       const address = channel === 'email' ? customer.email : customer.phone;
       if (!address) return suppress('no_address');
       if (channel === 'email' ? !isValidAddress(address) : !E164.test(address)) return suppress('invalid_address', address);
@@ -224,6 +255,7 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
         key: kind.type,
         channel,
         locale: customer.locale,
+        timeZone: customer.timeZone,
         variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: customer.name },
       });
       if (!attempt.ok) {

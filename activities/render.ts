@@ -1,7 +1,7 @@
-import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import { ApplicationFailure } from '@temporalio/activity';
 import { localeChain } from '../domain';
 import type { Db } from '../lib/db';
+import { createTemplateEngines, parseTemplate, renderSettings, renderTemplate, type ParsedTemplate } from '../lib/liquid';
 
 export type RenderChannel = 'push' | 'email' | 'sms' | 'inapp';
 
@@ -9,6 +9,8 @@ export interface RenderRequest {
   key: string;
   channel: RenderChannel;
   locale: string | null;
+  /** The reader's IANA time zone: dates (`local_date`, `datetime`, `date`) are shown in it; UTC when absent. */
+  timeZone?: string;
   variables: Record<string, unknown>;
 }
 
@@ -22,74 +24,88 @@ export interface RenderedMessage {
   html?: string;
 }
 
-type TemplateRow = Awaited<ReturnType<Db['template']['findMany']>>[number];
+export type TemplateRow = Awaited<ReturnType<Db['template']['findMany']>>[number];
+
+/** How long the renderer keeps its choice of template unless configured otherwise. */
+export const DEFAULT_TEMPLATE_CACHE_MS = 30_000;
+
+/** `HERALD_TEMPLATE_CACHE_MS`: how long a published version may take to reach new messages (0: at once). */
+export function templateCacheMsFrom(env: Record<string, string | undefined>): number {
+  const raw = env.HERALD_TEMPLATE_CACHE_MS?.trim();
+  if (!raw) return DEFAULT_TEMPLATE_CACHE_MS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`HERALD_TEMPLATE_CACHE_MS must be a whole number of milliseconds (0 or more), got '${raw}'`);
+  return value;
+}
 
 /**
  * The template channels that may serve a channel, preferred first. The in-app inbox shows the push
  * title and body unless an `inapp` template has been published for the key.
  */
-function templateChannels(channel: RenderChannel): RenderChannel[] {
+export function templateChannels(channel: RenderChannel): RenderChannel[] {
   return channel === 'inapp' ? ['inapp', 'push'] : [channel];
 }
 
 /**
- * Renders the newest published template for the first locale of the fallback chain that has one
- * (for `inapp`, an `inapp` template in a locale beats a `push` one in that locale, but the reader's
- * language comes first). Which template applies is remembered for `cacheMs`, so a newly published
- * version takes effect within that time rather than costing a query on every message.
+ * The published template for the first locale of the chain that has one (for `inapp`, an `inapp`
+ * template in a locale beats a `push` one in that locale, but the reader's language comes first).
  */
-export function createRenderer(db: Db, defaultLocale = 'en', cacheMs = 30_000) {
+export async function publishedTemplateFor(db: Db, key: string, channel: RenderChannel, locales: string[]): Promise<TemplateRow | undefined> {
+  const channels = templateChannels(channel);
+  const candidates = await db.template.findMany({
+    where: { key, channel: { in: channels }, state: 'published', locale: { in: locales } },
+    orderBy: { version: 'desc' },
+  });
+  return locales.flatMap((l) => channels.map((c) => candidates.find((t) => t.locale === l && t.channel === c))).find((t) => t !== undefined);
+}
+
+/**
+ * Renders the newest published template for the first locale of the fallback chain that has one.
+ * Which template applies is remembered for `cacheMs`, so a newly published version takes effect
+ * within that time rather than costing a query on every message. `customerLocale` and
+ * `customerTimeZone` default to the request's locale and time zone.
+ */
+export function createRenderer(db: Db, defaultLocale = 'en', cacheMs = DEFAULT_TEMPLATE_CACHE_MS) {
   const chosen = new Map<string, { template: TemplateRow | undefined; until: number }>();
-  const liquid = new Liquid({ cache: false, strictFilters: true, ownPropertyOnly: true });
-  // HTML escapes every output at parse time, so customer data (a name, a reason) cannot inject markup.
-  const htmlLiquid = new Liquid({ cache: false, strictFilters: true, ownPropertyOnly: true, outputEscape: 'escape' });
+  const engines = createTemplateEngines();
   // Published versions never change, so their parsed form can be kept by template id.
-  const parsed = new Map<string, { subject: LiquidTemplate[]; body: LiquidTemplate[]; html: LiquidTemplate[] | null }>();
+  const parsed = new Map<string, ParsedTemplate>();
 
   return async function render(request: RenderRequest): Promise<RenderedMessage> {
     const locales = localeChain(request.locale, defaultLocale);
-    const channels = templateChannels(request.channel);
     const cacheKey = `${request.key}|${request.channel}|${locales.join(',')}`;
     let entry = chosen.get(cacheKey);
     if (!entry || entry.until < Date.now()) {
-      const candidates = await db.template.findMany({
-        where: { key: request.key, channel: { in: channels }, state: 'published', locale: { in: locales } },
-        orderBy: { version: 'desc' },
-      });
-      const template = locales
-        .flatMap((l) => channels.map((c) => candidates.find((t) => t.locale === l && t.channel === c)))
-        .find((t) => t !== undefined);
-      entry = { template, until: Date.now() + cacheMs };
+      entry = { template: await publishedTemplateFor(db, request.key, request.channel, locales), until: Date.now() + cacheMs };
       chosen.set(cacheKey, entry);
     }
     const template = entry.template;
     if (!template) {
       throw ApplicationFailure.nonRetryable(
-        `no published ${channels.join(' or ')} template '${request.key}' for locales ${locales.join(', ')}`,
+        `no published ${templateChannels(request.channel).join(' or ')} template '${request.key}' for locales ${locales.join(', ')}`,
         'TemplateMissing',
       );
     }
     let compiled = parsed.get(template.id);
     if (!compiled) {
-      compiled = {
-        subject: liquid.parse(template.subject),
-        body: liquid.parse(template.body),
-        html: template.bodyHtml ? htmlLiquid.parse(template.bodyHtml) : null,
-      };
+      compiled = parseTemplate(engines, template);
       parsed.set(template.id, compiled);
     }
-    const [subject, body, html] = await Promise.all([
-      liquid.render(compiled.subject, request.variables),
-      liquid.render(compiled.body, request.variables),
-      compiled.html ? htmlLiquid.render(compiled.html, request.variables) : undefined,
-    ]);
-    return {
-      templateId: template.id,
-      templateVersion: template.version,
-      locale: template.locale,
-      subject: subject.trim(),
-      body: body.trim(),
-      ...(typeof html === 'string' ? { html: html.trim() } : {}),
+    const variables = {
+      customerLocale: request.locale,
+      ...(request.timeZone ? { customerTimeZone: request.timeZone } : {}),
+      ...request.variables,
     };
+    const settings = renderSettings(template.locale, request.locale, request.timeZone ?? stringOrNull(request.variables.customerTimeZone));
+    let rendered;
+    try {
+      rendered = await renderTemplate(engines, compiled, variables, settings);
+    } catch (err) {
+      // The same template and variables fail the same way on every retry (a render limit, say).
+      throw ApplicationFailure.nonRetryable(`template ${template.key} v${template.version} (${template.channel}, ${template.locale}) failed to render: ${(err as Error).message}`, 'TemplateRenderFailed');
+    }
+    return { templateId: template.id, templateVersion: template.version, locale: template.locale, ...rendered };
   };
 }
+
+const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);

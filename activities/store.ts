@@ -1,6 +1,6 @@
 // The per-event hot path in plain SQL: Prisma's query compiler costs 2-4x the CPU of a raw
 // statement (measured), and these run several times for every order event.
-import type { Channel, LifecyclePosition, NotificationKind, OrderEvent, Platform, PushTarget } from '../domain';
+import type { Channel, LifecyclePosition, NotificationKind, OrderEvent, Platform, PreferenceState, PushTarget } from '../domain';
 import type { Db } from '../lib/db';
 
 export interface RecipientRow {
@@ -10,26 +10,45 @@ export interface RecipientRow {
   timeZone: string | null;
   quietHoursStart: string | null;
   quietHoursEnd: string | null;
-  devices: Array<{ deviceId: string; platform: Platform; token: string; app: string | null; keys: { p256dh: string; auth: string } | null }>;
-  pushAllowed: boolean;
+  devices: Array<{ deviceId: string; platform: Platform; token: string; app: string | null; keys: { p256dh: string; auth: string } | null; timeZone: string | null; locale: string | null }>;
+  email: string | null;
+  phone: string | null;
+  /** Preference rows and the latest consent record per channel and category (activities/preferences.ts). */
+  preferences: PreferenceState['preferences'];
+  consents: PreferenceState['consents'];
   eventProcessed: boolean;
 }
 
 export async function selectRecipient(db: Db, customerId: string, eventId: string): Promise<RecipientRow> {
   const [row] = await db.$queryRaw<RecipientRow[]>`
     SELECT c.id AS "customerId", c.name, c.locale, c."timeZone", c."quietHoursStart", c."quietHoursEnd",
-      COALESCE((SELECT json_agg(json_build_object('deviceId', d.id, 'platform', d.platform, 'token', d.token, 'app', d.app, 'keys', d."webPushKeys")
+      COALESCE((SELECT json_agg(json_build_object('deviceId', d.id, 'platform', d.platform, 'token', d.token, 'app', d.app, 'keys', d."webPushKeys", 'timeZone', d."timeZone", 'locale', d.locale)
                                 ORDER BY d."lastSeenAt" DESC)
                 FROM "Device" d WHERE d."customerId" = c.id AND d.active), '[]'::json) AS devices,
-      COALESCE((SELECT bool_and(p."optedIn") FROM "Preference" p
-                WHERE p."customerId" = c.id AND p.channel = 'push' AND p.category = 'transactional'), true) AS "pushAllowed",
+      c.email, c.phone,
+      COALESCE((SELECT json_agg(json_build_object('channel', p.channel, 'category', p.category, 'optedIn', p."optedIn"))
+                FROM "Preference" p WHERE p."customerId" = c.id), '[]'::json) AS preferences,
+      COALESCE((SELECT json_agg(json_build_object('channel', r.channel, 'category', r.category, 'granted', r.granted, 'source', r.source,
+                                  'recordedAt', to_char(r."recordedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                                  'receivedAt', to_char(r."receivedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+                FROM (SELECT DISTINCT ON (channel, category) channel, category, granted, source, "recordedAt", "receivedAt"
+                      FROM "ConsentRecord" WHERE "customerId" = c.id
+                      ORDER BY channel, category, "receivedAt" DESC, granted ASC) r), '[]'::json) AS consents,
       COALESCE((SELECT e."processedAt" IS NOT NULL FROM "OrderEvent" e WHERE e."eventId" = ${eventId}), false) AS "eventProcessed"
     FROM (SELECT 1) AS one LEFT JOIN "Customer" c ON c.id = ${customerId}`;
   return row!;
 }
 
 export const targetsOf = (row: RecipientRow): PushTarget[] =>
-  row.devices.map((d) => ({ deviceId: d.deviceId, platform: d.platform, token: d.token, app: d.app, ...(d.keys ? { keys: d.keys } : {}) }));
+  row.devices.map((d) => ({
+    deviceId: d.deviceId,
+    platform: d.platform,
+    token: d.token,
+    app: d.app,
+    ...(d.keys ? { keys: d.keys } : {}),
+    ...(d.timeZone ? { timeZone: d.timeZone } : {}),
+    ...(d.locale ? { locale: d.locale } : {}),
+  }));
 
 export interface NotificationFields {
   id: string;

@@ -11,6 +11,7 @@ import type { InboxHub } from './inbox-hub';
 import type { Intake } from './intake';
 import { createReceiptRecorder } from './receipts';
 import { apiKeyRoutes } from './routes/api-keys';
+import { consentRoutes } from './routes/consents';
 import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
 import { deadLetterRoutes, type ReplaySettings } from './routes/dead-letters';
@@ -20,6 +21,7 @@ import { inboxRoutes } from './routes/inbox';
 import { orderEventRoutes } from './routes/order-events';
 import { receiptRoutes, twilioStatusRoutes, type TwilioWebhookSettings } from './routes/receipts';
 import { statsRoutes } from './routes/stats';
+import { templateRoutes } from './routes/templates';
 
 export interface AppDependencies {
   db: Db;
@@ -55,11 +57,13 @@ export function createApp({ db, temporal, connection, intake, inbox, logger, rep
   v1.use(authenticate(db));
   v1.use(orderEventRoutes(db, intake));
   v1.use(customerRoutes(db));
+  v1.use(consentRoutes(db));
   v1.use(historyRoutes(db, temporal));
   v1.use(inboxRoutes(db, inbox, { logger }));
   v1.use(statsRoutes(db));
   v1.use(deadLetterRoutes(db, temporal, replay));
   v1.use(receiptRoutes(db, receipts));
+  v1.use(templateRoutes(db));
   v1.use(apiKeyRoutes(db));
   app.use('/v1', v1);
 

@@ -6,7 +6,7 @@ import { Prisma } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { orderNotificationWorkflow } from '../workflows/order-notification';
 import type { DeliveryOptions } from '../workflows/delivery';
-import type { EscalationPolicy } from '../domain';
+import type { EscalationPolicy, FrequencyCapRule } from '../domain';
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { HttpError } from './errors';
 import type { OrderEventInput } from './schemas';
@@ -21,6 +21,8 @@ export interface IntakeOptions {
   /** Per-channel retry policies and task queues handed to every new run. */
   delivery?: DeliveryOptions;
   escalation?: EscalationPolicy;
+  digestWindow?: string;
+  frequencyCaps?: FrequencyCapRule[];
 }
 
 export interface AcceptedEvent {
@@ -63,6 +65,8 @@ export function createIntake(options: IntakeOptions) {
           idleTimeout: options.orderIdleTimeout as Duration,
           delivery: options.delivery,
           escalation: options.escalation,
+          digestWindow: options.digestWindow as Duration | undefined,
+          frequencyCaps: options.frequencyCaps,
         },
       ],
       // What the Web UI shows for the run, next to its search attributes.

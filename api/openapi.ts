@@ -18,6 +18,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   OrderEvent: requests.orderEventSchema,
   CustomerInput: requests.customerSchema,
   PreferencesInput: requests.preferencesSchema,
+  ConsentInput: requests.consentSchema,
   DeviceInput: requests.deviceSchema,
   ApiKeyInput: requests.apiKeySchema,
   Locale: requests.localeSchema,
@@ -31,6 +32,9 @@ const COMPONENTS: Record<string, z.ZodType> = {
   Customer: responses.customerResponse,
   Device: responses.deviceResponse,
   DeviceList: responses.deviceListResponse,
+  EffectivePreferences: responses.effectivePreferencesResponse,
+  Consent: responses.consentResponse,
+  ConsentList: responses.consentListResponse,
   Notification: responses.notificationResponse,
   DeliveryAttempt: responses.attemptResponse,
   NotificationPage: responses.notificationPageResponse,
@@ -53,6 +57,14 @@ const COMPONENTS: Record<string, z.ZodType> = {
   Receipt: responses.receiptResponse,
   ReceiptAccepted: responses.receiptAcceptedResponse,
   NotificationDetail: responses.notificationDetailResponse,
+  TemplateVersionInput: requests.templateVersionInputSchema,
+  TemplateContent: requests.templateContentSchema,
+  TemplatePreviewInput: requests.templatePreviewSchema,
+  TemplateVersion: responses.templateVersionResponse,
+  TemplateList: responses.templateListResponse,
+  TemplateKey: responses.templateKeyResponse,
+  TemplatePublished: responses.templatePublishedResponse,
+  TemplatePreview: responses.templatePreviewResponse,
 };
 
 const ref = (name: keyof typeof COMPONENTS & string) => ({ $ref: `#/components/schemas/${name}` });
@@ -117,10 +129,20 @@ const PATH_PARAM_DESCRIPTIONS: Record<string, string> = {
   messageId: 'An inbox message id.',
   id: 'The id of the resource.',
   notificationId: "A notification id as the history shows it, such as `ev-1/push`: percent-encode its '/' (`ev-1%2Fpush`).",
+  key: 'A template key: `order.<status>` for each order status, or `order.digest`.',
+  channel: 'The channel of the template: push, email, sms or inapp.',
+  locale: 'The locale of the template, exactly (BCP 47, such as `fr-CA`); each locale has its own versions.',
+  version: 'A version number, counted per key, channel and locale.',
 };
 
 /** Path parameters that are not plain ids. */
-const PATH_PARAM_SCHEMAS: Record<string, z.ZodType> = { notificationId: requests.notificationIdSchema };
+const PATH_PARAM_SCHEMAS: Record<string, z.ZodType> = {
+  notificationId: requests.notificationIdSchema,
+  key: requests.templateKeySchema,
+  channel: requests.templateChannelParamSchema,
+  locale: requests.localeSchema,
+  version: requests.templateVersionParamSchema,
+};
 
 const HISTORY_DESCRIPTION =
   'Each notification has its attempts and its suppression or failure reason. The filters combine (all must hold); a `nextCursor` ' +
@@ -175,11 +197,58 @@ const OPERATIONS: Operation[] = [
     method: 'put',
     path: '/v1/customers/{customerId}/preferences',
     operationId: 'putPreferences',
-    tag: 'Customers',
+    tag: 'Preferences and consent',
     summary: "Set a customer's channel and category preferences",
+    description:
+      'Each row is a channel and a category: a class (`transactional`, `marketing`) or one of its topics (`order-updates`; ' +
+      '`promotions`, `cart-reminders`, `restock`). A topic row overrides its class row, which overrides the default. ' +
+      'A marketing opt-in on push, email or SMS records a granted consent when the request carries `consent { source, recordedAt? }`. ' +
+      'Without it, an email or SMS marketing opt-in needs a granted consent on record already: otherwise 409 `consent_required`, ' +
+      'naming each such row, and nothing is saved. A marketing opt-out where consent stands records its withdrawal ' +
+      '(source `consent.source`, or `preference-opt-out`).',
     scope: 'ingest',
     body: 'PreferencesInput',
-    ok: { 200: { description: 'The profile with its preferences.', schema: 'Customer' } },
+    ok: { 200: { description: 'The profile with its preference rows.', schema: 'Customer' } },
+    errors: [404, 409],
+    errorDescriptions: { 409: '`consent_required`: an email or SMS marketing opt-in without consent; `error.fields` names each row.' },
+  },
+  {
+    method: 'get',
+    path: '/v1/customers/{customerId}/preferences',
+    operationId: 'getPreferences',
+    tag: 'Preferences and consent',
+    summary: "A customer's effective preferences per channel and category",
+    description:
+      'Every channel and category with its value and where it came from (the row for the category, the row for its class, or the ' +
+      'default), the consent that marketing needs on the channel, and whether a routine notification may go there.',
+    scope: 'read',
+    ok: { 200: { description: 'The effective preferences.', schema: 'EffectivePreferences' } },
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/v1/customers/{customerId}/consents',
+    operationId: 'postConsent',
+    tag: 'Preferences and consent',
+    summary: 'Record that a customer gave or withdrew marketing consent',
+    description:
+      'Appends to the consent history (never changes it). The record Herald received last among those covering a category (one for ' +
+      'the category itself or for its class) decides, so a withdrawal (`granted: false`) takes effect at once; `recordedAt`, when the ' +
+      'customer gave it, is kept as evidence. The preference for the same channel and category follows: opted in on a grant, out on a ' +
+      'withdrawal.',
+    scope: 'ingest',
+    body: 'ConsentInput',
+    ok: { 201: { description: 'Recorded.', schema: 'Consent' } },
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/v1/customers/{customerId}/consents',
+    operationId: 'listConsents',
+    tag: 'Preferences and consent',
+    summary: "A customer's consent history, latest first",
+    scope: 'read',
+    ok: { 200: { description: 'Every record, latest received first.', schema: 'ConsentList' } },
     errors: [404],
   },
   {
@@ -437,6 +506,106 @@ const OPERATIONS: Operation[] = [
       403: 'X-Twilio-Signature is missing or does not match.',
       404: 'Twilio is not configured on this API, or no SMS was sent with this MessageSid.',
     },
+  },
+  {
+    method: 'get',
+    path: '/v1/templates',
+    operationId: 'listTemplates',
+    tag: 'Templates',
+    summary: 'Templates per key, channel and locale, with their published and latest versions',
+    scope: 'admin',
+    query: requests.templateListQuerySchema,
+    ok: { 200: { description: 'One item per key, channel and locale, sorted by them.', schema: 'TemplateList' } },
+  },
+  {
+    method: 'get',
+    path: '/v1/templates/{key}',
+    operationId: 'getTemplate',
+    tag: 'Templates',
+    summary: "Every version of a key, per channel and locale, and the variables it may use",
+    scope: 'admin',
+    query: requests.templateKeyQuerySchema,
+    ok: { 200: { description: 'The versions, newest first, grouped by channel and locale.', schema: 'TemplateKey' } },
+  },
+  {
+    method: 'post',
+    path: '/v1/templates/{key}/versions',
+    operationId: 'createTemplateVersion',
+    tag: 'Templates',
+    summary: 'Create a draft version',
+    description:
+      'The new version is the next number for the key, channel and locale, as a draft: nothing renders it for customers until it is ' +
+      'published; it lives at `/v1/templates/{key}/{channel}/{locale}/versions/{version}` (the Location header). Strict variables: a template that uses a variable the key does not provide (see `GET /v1/templates/{key}`), an ' +
+      'unknown filter, or invalid Liquid is a 400 naming the field (`subject`, `body`, `bodyHtml`) and the variable. Only email has `bodyHtml`.',
+    scope: 'admin',
+    body: 'TemplateVersionInput',
+    ok: { 201: { description: 'The draft.', schema: 'TemplateVersion' } },
+  },
+  {
+    method: 'get',
+    path: '/v1/templates/{key}/{channel}/{locale}/versions/{version}',
+    operationId: 'getTemplateVersion',
+    tag: 'Templates',
+    summary: 'One version of a template',
+    scope: 'admin',
+    ok: { 200: { description: 'The version.', schema: 'TemplateVersion' } },
+    errors: [404],
+  },
+  {
+    method: 'put',
+    path: '/v1/templates/{key}/{channel}/{locale}/versions/{version}',
+    operationId: 'updateTemplateVersion',
+    tag: 'Templates',
+    summary: 'Edit a draft',
+    description:
+      'Replaces the subject, body and HTML part (email only) of a draft, with the same checks as creating one. Published and ' +
+      'archived versions never change (409).',
+    scope: 'admin',
+    body: 'TemplateContent',
+    ok: { 200: { description: 'The draft.', schema: 'TemplateVersion' } },
+    errors: [404, 409],
+    errorDescriptions: { 409: '`template_not_draft`: the version is published or archived; create a new version instead.' },
+  },
+  {
+    method: 'post',
+    path: '/v1/templates/{key}/{channel}/{locale}/versions/{version}/publish',
+    operationId: 'publishTemplateVersion',
+    tag: 'Templates',
+    summary: 'Publish a version (a draft, or an archived one to roll back to it)',
+    description:
+      'In one transaction, the published version of the key, channel and locale becomes archived and this one published. New ' +
+      "messages use it within the renderer's cache time (`HERALD_TEMPLATE_CACHE_MS`, 30 s by default). Publishing the published " +
+      'version changes nothing.',
+    scope: 'admin',
+    ok: { 200: { description: 'The published version and the one it replaced.', schema: 'TemplatePublished' } },
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/v1/templates/{key}/{channel}/{locale}/rollback',
+    operationId: 'rollbackTemplate',
+    tag: 'Templates',
+    summary: 'Republish the version in use before the current one',
+    description: 'Publishes the newest archived version older than the published one, and archives the published one. Each call steps back once more.',
+    scope: 'admin',
+    ok: { 200: { description: 'The republished version and the one it replaced.', schema: 'TemplatePublished' } },
+    errors: [409],
+    errorDescriptions: { 409: '`no_previous_version`: nothing is published, or no older version was published before.' },
+  },
+  {
+    method: 'post',
+    path: '/v1/templates/{key}/preview',
+    operationId: 'previewTemplate',
+    tag: 'Templates',
+    summary: 'Render a template for a sample event and customer, without sending or storing anything',
+    description:
+      "Renders the published version for the first locale of the fallback chain (`fr-CA` → `fr` → `en`) that has one, or the given " +
+      "`version` (a draft, say) in the first locale that has it. The key's example values fill in what the sample event and customer do not give.",
+    scope: 'admin',
+    body: 'TemplatePreviewInput',
+    ok: { 200: { description: 'The rendered message and the template that made it.', schema: 'TemplatePreview' } },
+    errors: [404],
+    errorDescriptions: { 404: 'No such template version, no published template along the fallback chain, or no such customer.' },
   },
   {
     method: 'get',

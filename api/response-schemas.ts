@@ -6,7 +6,7 @@
 // views a Date (what Prisma returns and JSON.stringify turns into that string).
 import { z } from 'zod';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { CATEGORIES, CHANNELS, ORDER_STATUSES, PLATFORMS } from '../domain';
+import { CATEGORIES, CATEGORY_CLASSES, CHANNELS, ORDER_STATUSES, PLATFORMS, PREFERENCE_CATEGORIES } from '../domain';
 import { RECEIPT_TYPES, type OrderState } from '../workflows/definitions';
 import { SCOPES } from './auth';
 import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
@@ -33,7 +33,7 @@ export const errorResponse = z
         description:
           'Machine-readable: validation_failed, invalid_json, payload_too_large, bad_request, unauthenticated, forbidden, not_found, ' +
           'method_not_allowed, event_id_conflict, key_in_use, workflow_unavailable, unavailable, unsupported_media_type, invalid_signature, ' +
-          'not_configured, internal.',
+          'not_configured, consent_required, internal.',
       }),
       message: z.string(),
       fields: z.array(fieldErrorResponse).optional(),
@@ -67,7 +67,9 @@ export const customerResponse = z.strictObject({
   locale: z.string(),
   timeZone: z.string(),
   quietHours: z.strictObject({ start: z.string(), end: z.string() }).nullable(),
-  preferences: z.array(z.strictObject({ channel: z.enum(CHANNELS), category: z.enum(CATEGORIES), optedIn: z.boolean() })),
+  preferences: z
+    .array(z.strictObject({ channel: z.enum(CHANNELS), category: z.enum(PREFERENCE_CATEGORIES), optedIn: z.boolean() }))
+    .meta({ description: 'The preference rows as set; GET /v1/customers/{customerId}/preferences shows them with the defaults.' }),
   createdAt: dateTime,
   updatedAt: dateTime,
 });
@@ -88,6 +90,66 @@ export const deviceResponse = z.strictObject({
 export type DeviceView = z.output<typeof deviceResponse>;
 
 export const deviceListResponse = z.strictObject({ items: z.array(deviceResponse) });
+
+// ---------------------------------------------------------------------------- preferences and consent
+
+export const consentResponse = z.strictObject({
+  consentId: z.string(),
+  customerId: z.string(),
+  channel: z.enum(CHANNELS),
+  category: z.enum(PREFERENCE_CATEGORIES),
+  granted: z.boolean().meta({ description: 'True: consent given; false: withdrawn.' }),
+  source: z.string(),
+  recordedAt: dateTime.meta({ description: 'When the customer gave or withdrew it, as the client said.' }),
+  receivedAt: dateTime.meta({ description: 'When Herald recorded it. The latest record covering a category decides.' }),
+});
+export type ConsentView = z.output<typeof consentResponse>;
+
+export const consentListResponse = z.strictObject({
+  items: z.array(consentResponse).meta({ description: 'The whole history, latest received first.' }),
+});
+
+export const effectivePreferenceResponse = z.strictObject({
+  channel: z.enum(CHANNELS),
+  category: z.enum(PREFERENCE_CATEGORIES),
+  class: z.enum(CATEGORY_CLASSES),
+  optedIn: z.boolean(),
+  source: z.enum(['category', 'class', 'default']).meta({
+    description: "Where optedIn came from: the customer's row for this category, their row for its class, or the default.",
+  }),
+  default: z.enum(['opted-in', 'opted-out', 'with-consent']).meta({
+    description: 'The value without a row; `with-consent`: opted out until the customer consents.',
+  }),
+  consent: z
+    .strictObject({
+      rule: z.enum(['record', 'record-or-opt-in', 'none']).meta({
+        description:
+          'What counts as consent on this channel: `record` a granted consent record (SMS); `record-or-opt-in` one, or with no record at ' +
+          'all an opt-in row (email, push); `none` nothing is needed (in-app). A withdrawal record always stops marketing.',
+      }),
+      status: z.enum(['granted', 'withdrawn', 'none']).meta({ description: 'The latest record covering the category (its own or its class).' }),
+      satisfied: z.boolean(),
+      record: z
+        .strictObject({
+          category: z.enum(PREFERENCE_CATEGORIES),
+          granted: z.boolean(),
+          source: z.string(),
+          recordedAt: z.iso.datetime(),
+          receivedAt: z.iso.datetime(),
+        })
+        .nullable(),
+    })
+    .nullable()
+    .meta({ description: 'Marketing only; null for transactional categories, which need no consent.' }),
+  permitted: z.boolean().meta({ description: 'Whether a routine notification of this category may go on this channel.' }),
+  reason: z.enum(['preference', 'no_consent']).nullable(),
+});
+
+export const effectivePreferencesResponse = z.strictObject({
+  customerId: z.string(),
+  items: z.array(effectivePreferenceResponse).meta({ description: 'Every channel and category: rows, then class rows, then defaults.' }),
+});
+export type EffectivePreferencesView = z.output<typeof effectivePreferencesResponse>;
 
 // ------------------------------------------------------------------------------------ delivery history
 
@@ -221,7 +283,7 @@ export const orderStateResponse = z.object({
   lastStatus: orderStatus.nullable(),
   position: z.object({ stage: orderStatus.nullable(), status: orderStatus.nullable(), occurredAt: occurredAt.nullable() }),
   notificationState: z
-    .enum(['idle', 'sending', 'waiting-for-events', 'awaiting-receipt', 'escalating', 'done'])
+    .enum(['idle', 'sending', 'waiting-for-events', 'waiting-quiet-hours', 'waiting-digest', 'awaiting-receipt', 'escalating', 'done'])
     .meta({ description: 'Also the NotificationState search attribute (except the millisecond-long sending).' }),
   pending: z.array(z.object({ eventId: z.string(), status: orderStatus, occurredAt })).meta({ description: 'Received and not yet processed, oldest first.' }),
   processed: z
@@ -256,6 +318,11 @@ export const orderStateResponse = z.object({
           })
           .optional()
           .meta({ description: 'What the fallback policy did about this event.' }),
+        held: z
+          .object({ reason: z.enum(['quiet_hours', 'digest']), until: z.string() })
+          .optional()
+          .meta({ description: 'Held back on purpose until this time (quiet hours, a digest window).' }),
+        replacedBy: z.string().optional().meta({ description: 'The notification that went instead: a newer status, or the digest this update went in.' }),
       }),
     )
     .meta({ description: 'Newest last; bounded (the delivery history has everything).' }),
@@ -270,6 +337,17 @@ export const orderStateResponse = z.object({
     })
     .nullable()
     .meta({ description: 'A pending escalation: the receipt it waits for, until when, and what follows.' }),
+  held: z
+    .array(
+      z.object({
+        reason: z.enum(['quiet_hours', 'digest']),
+        until: z.string(),
+        notificationIds: z.array(z.string()),
+        eventIds: z.array(z.string()),
+        devices: z.int().min(0),
+      }),
+    )
+    .meta({ description: 'Notifications held back (quiet hours, a digest window) and when they go.' }),
 });
 export type OrderStateView = z.output<typeof orderStateResponse>;
 /** The route's view; also a compile-time guard that the query's type fits the documented schema. */
@@ -372,3 +450,74 @@ export const deadLetterResponse = z.object({
 export const deadLetterPageResponse = z.object({ items: z.array(deadLetterResponse), nextCursor });
 
 export const replayAcceptedResponse = z.object({ deadLetterId: z.string(), workflowId: z.string() });
+
+// ---------------------------------------------------------------------------- templates (api/routes/templates.ts)
+
+const templateState = z.enum(['draft', 'published', 'archived']).meta({
+  description: '`draft` (editable, never rendered for customers), `published` (the one in use; one per key, channel and locale) or `archived` (published before).',
+});
+
+export const templateVersionResponse = z.strictObject({
+  templateId: z.string().meta({ description: 'The id notifications record as their template.' }),
+  key: z.string(),
+  channel: z.enum(CHANNELS),
+  locale: z.string(),
+  version: z.int().min(1),
+  state: templateState,
+  subject: z.string(),
+  body: z.string(),
+  bodyHtml: z.string().nullable(),
+  createdAt: dateTime,
+});
+export type TemplateVersionView = z.output<typeof templateVersionResponse>;
+
+export const templateSummaryResponse = z.strictObject({
+  key: z.string(),
+  channel: z.enum(CHANNELS),
+  locale: z.string(),
+  publishedVersion: z.int().nullable().meta({ description: 'The version in use; null when none is published.' }),
+  latestVersion: z.int(),
+  versionCount: z.int().min(1),
+});
+
+export const templateListResponse = z.strictObject({ items: z.array(templateSummaryResponse) });
+
+export const templateKeyResponse = z.strictObject({
+  key: z.string(),
+  variables: z
+    .array(z.strictObject({ name: z.string(), description: z.string() }))
+    .meta({ description: 'What templates of this key may use (strict variables).' }),
+  templates: z
+    .array(
+      z.strictObject({
+        channel: z.enum(CHANNELS),
+        locale: z.string(),
+        publishedVersion: z.int().nullable(),
+        latestVersion: z.int(),
+        versions: z.array(templateVersionResponse).meta({ description: 'Newest first.' }),
+      }),
+    )
+    .meta({ description: 'One entry per channel and locale.' }),
+});
+export type TemplateKeyView = z.output<typeof templateKeyResponse>;
+
+export const templatePublishedResponse = z.strictObject({
+  published: templateVersionResponse,
+  archived: templateVersionResponse.nullable().meta({ description: 'The version this one replaced; null when none was published or it was already in use.' }),
+});
+export type TemplatePublishedView = z.output<typeof templatePublishedResponse>;
+
+export const templatePreviewResponse = z.strictObject({
+  templateId: z.string(),
+  key: z.string(),
+  channel: z.enum(CHANNELS),
+  locale: z.string().meta({ description: "The template's locale (after the fallback chain)." }),
+  version: z.int(),
+  state: templateState,
+  subject: z.string(),
+  body: z.string(),
+  html: z.string().nullable().meta({ description: 'The HTML part; null when the template has none.' }),
+  formatting: z.strictObject({ locale: z.string(), timeZone: z.string() }).meta({ description: 'The locale and time zone numbers and dates were shown in.' }),
+  variables: z.record(z.string(), z.unknown()).meta({ description: 'The variables the preview rendered with.' }),
+});
+export type TemplatePreviewView = z.output<typeof templatePreviewResponse>;

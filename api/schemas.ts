@@ -1,7 +1,8 @@
 // Request schemas: the single source of truth for validation (and, later, the OpenAPI document).
 import { z } from 'zod';
-import { ORDER_STATUSES, PLATFORMS, CHANNELS, CATEGORIES, type NotificationStatus } from '../domain';
+import { ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from '../activities/providers/twilio';
+import { TEMPLATE_KEYS } from '../domain/template-variables';
 
 const id = () =>
   z
@@ -110,18 +111,54 @@ export const customerSchema = z.object({
     .nullish(),
 });
 
+const CATEGORY_REASON = `must be one of ${PREFERENCE_CATEGORIES.join(', ')}`;
+const consentSource = () =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters')
+    .regex(NO_NUL, NO_NUL_REASON)
+    .meta({ description: 'Where the customer gave or withdrew consent, e.g. `checkout-form`, `sms-keyword:STOP`, `support-call`.' });
+const consentRecordedAt = () =>
+  isoDateTime()
+    .optional()
+    .meta({ description: 'When the customer gave or withdrew it; now when not given. Evidence only: the record Herald received last decides.' });
+
 export const preferencesSchema = z.object({
   preferences: z
     .array(
       z.object({
-        channel: z.enum(CHANNELS),
-        category: z.enum(CATEGORIES),
+        channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }),
+        category: z
+          .enum(PREFERENCE_CATEGORIES, { error: CATEGORY_REASON })
+          .meta({ description: 'A class (`transactional`, `marketing`) or one of its topics; a topic row overrides its class row.' }),
         optedIn: z.boolean(),
       }),
     )
     .min(1, 'must list at least one preference')
-    .max(20),
+    .max(CHANNELS.length * PREFERENCE_CATEGORIES.length),
+  consent: z
+    .object({ source: consentSource(), recordedAt: consentRecordedAt() })
+    .optional()
+    .meta({
+      description:
+        'The consent that goes with the marketing opt-ins of this request: a granted consent record is kept for each of them on push, ' +
+        'email and SMS. Without it, an email or SMS marketing opt-in needs a granted consent on record already (409 otherwise).',
+    }),
 });
+export type PreferencesInput = z.infer<typeof preferencesSchema>;
+
+/** POST /v1/customers/:customerId/consents: one entry of the append-only consent history. */
+export const consentSchema = z.object({
+  channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }),
+  category: z
+    .enum(MARKETING_CATEGORIES, { error: `must be one of ${MARKETING_CATEGORIES.join(', ')} (transactional messages need no consent)` })
+    .meta({ description: '`marketing` (every marketing topic) or one topic.' }),
+  granted: z.boolean({ error: 'must be true (consent given) or false (withdrawn)' }),
+  source: consentSource(),
+  recordedAt: consentRecordedAt(),
+});
+export type ConsentInput = z.infer<typeof consentSchema>;
 
 const base64url = /^[A-Za-z0-9_-]+={0,2}$/;
 
@@ -339,3 +376,102 @@ export const twilioStatusCallbackSchema = z.looseObject({
   ErrorCode: z.string().optional().meta({ description: "Twilio's error code on failed and undelivered messages, e.g. 30003." }),
   AccountSid: z.string().optional(),
 });
+
+// -------------------------------------------------------------------------------- templates (api/routes/templates.ts)
+
+const TEMPLATE_KEY_PATTERN = `^(${TEMPLATE_KEYS.map((k) => k.replace(/\./g, '\\.')).join('|')})$`;
+/** A template key Herald renders (`order.<status>` or `order.digest`): the keys whose variables are known. */
+export const templateKeySchema = z
+  .string()
+  .regex(new RegExp(TEMPLATE_KEY_PATTERN), `must be a template key: ${TEMPLATE_KEYS.join(', ')}`)
+  .meta({ description: 'A template key: `order.<status>` for each order status, or `order.digest`.' });
+
+/** A version number in a path: 1 and up. */
+export const templateVersionParamSchema = z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a version number (1 or more)');
+
+const CHANNEL_REASON = `must be one of ${CHANNELS.join(', ')}`;
+/** A template channel in a path. */
+export const templateChannelParamSchema = z.string().regex(new RegExp(`^(${CHANNELS.join('|')})$`), CHANNEL_REASON);
+const templateChannel = () => z.enum(CHANNELS, { error: CHANNEL_REASON });
+const templateText = (max: number, description: string) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(NO_NUL, NO_NUL_REASON)
+    .meta({ description });
+const templateTexts = {
+  locale: localeSchema,
+  subject: templateText(1_000, 'Liquid: the push title, email subject, or the label of an SMS in the history.'),
+  body: templateText(20_000, 'Liquid: the push text, the plain-text email part, or the SMS.'),
+};
+
+/**
+ * A new draft: its channel and locale (which sequence of versions it joins) and its content. Only email
+ * has an HTML part, so the shape depends on the channel (and unknown fields are refused rather than ignored).
+ */
+export const templateVersionInputSchema = z.discriminatedUnion(
+  'channel',
+  [
+    z.strictObject({
+      channel: z.literal('email'),
+      ...templateTexts,
+      bodyHtml: templateText(100_000, 'Liquid: the HTML email part, rendered with every output HTML-escaped.').optional(),
+    }),
+    z.strictObject({ channel: z.enum(['push', 'sms', 'inapp']), ...templateTexts }),
+  ],
+  { error: CHANNEL_REASON },
+);
+export type TemplateVersionInput = z.infer<typeof templateVersionInputSchema>;
+
+/** A draft's new content (PUT): the channel and locale are in the path, and only email has `bodyHtml`. */
+export const templateContentSchema = z.strictObject({
+  subject: templateTexts.subject,
+  body: templateTexts.body,
+  bodyHtml: templateText(100_000, 'Liquid: the HTML email part (email only), rendered with every output HTML-escaped.').optional(),
+});
+export type TemplateContentInput = z.infer<typeof templateContentSchema>;
+
+export const templateListQuerySchema = z.object({
+  key: z
+    .string({ error: TEMPLATE_KEY_REASON })
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, TEMPLATE_KEY_REASON)
+    .optional()
+    .meta({ description: 'Only this template key, such as `order.shipped`.' }),
+  channel: templateChannel().optional().meta({ description: 'Only this channel.' }),
+  locale: localeSchema.optional().meta({ description: 'Only this locale (exactly; no fallback).' }),
+});
+
+export const templateKeyQuerySchema = templateListQuerySchema.omit({ key: true });
+
+/** POST /v1/templates/:key/preview */
+export const templatePreviewSchema = z.object({
+  channel: templateChannel(),
+  locale: localeSchema
+    .optional()
+    .meta({ description: "The reader's locale, whose fallback chain picks the template; the customer's when not given, else `en`." }),
+  version: z
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(999_999_999, 'must be at most 999999999')
+    .optional()
+    .meta({ description: 'A version to preview (a draft, say), in the first locale of the fallback chain that has it; the published version when not given.' }),
+  event: z
+    .object({
+      status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }).optional(),
+      orderId: id().optional(),
+      occurredAt: isoDateTime().optional(),
+      data: z
+        .record(nulFreeString, jsonValueSchema)
+        .optional()
+        .meta({ description: "The event's data; replaces the key's example data (for the digest, `updates` is part of it)." }),
+    })
+    .optional()
+    .meta({ description: 'The sample event; example values fill in what is not given.' }),
+  customer: z
+    .object({ name: text(200).nullish(), locale: localeSchema.optional(), timeZone: timeZoneSchema.optional() })
+    .optional()
+    .meta({ description: 'A sample customer; its fields override those of `customerId`.' }),
+  customerId: id().optional().meta({ description: 'A stored customer whose name, locale and time zone to use (404 when unknown).' }),
+});
+export type TemplatePreviewInput = z.infer<typeof templatePreviewSchema>;

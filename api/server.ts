@@ -32,6 +32,8 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
     orderIdleTimeout: config.orderIdleTimeout,
     delivery: { retry: config.retry },
     escalation: config.escalation,
+    digestWindow: config.digestWindow,
+    frequencyCaps: config.frequencyCaps,
   });
   const stopRelay = intake.startRelay();
   const inbox = createInboxHub({ databaseUrl: requireDatabaseUrl(config), logger });

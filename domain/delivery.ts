@@ -24,8 +24,13 @@ export type SuppressionReason =
   /** The address on file cannot be used (not an email address, not an E.164 number). */
   | 'invalid_address'
   | 'quiet_hours'
+  /** Marketing without the customer's recorded consent on the channel. */
+  | 'no_consent'
   | 'frequency_cap'
-  | 'superseded';
+  /** A newer status went instead (quiet hours kept this one waiting). */
+  | 'superseded'
+  /** Merged into a digest with the order's other updates of the window. */
+  | 'digest';
 
 /** A device the workflow may push to, as loaded by the recipient-context activity. */
 export interface PushTarget {
@@ -36,6 +41,10 @@ export interface PushTarget {
   app: string | null;
   /** Web Push subscription keys (web devices only). */
   keys?: { p256dh: string; auth: string } | null;
+  /** The device's own IANA time zone, when it reports one: its quiet hours are counted in it. */
+  timeZone?: string | null;
+  /** The device's own locale, when it reports one: its push is rendered in it. */
+  locale?: string | null;
 }
 
 export interface RenderedPush {

@@ -5,4 +5,6 @@ export * from './delivery';
 export * from './locale';
 export * from './recipient';
 export * from './escalation';
+export * from './preferences';
 export * from './quiet-hours';
+export * from './frequency-caps';

@@ -1,4 +1,5 @@
 // Order statuses, the notifications they produce and how they order; shared by API, workflows and activities.
+import type { Topic } from './preferences';
 
 export const ORDER_STATUSES = [
   'confirmed',
@@ -23,6 +24,8 @@ export interface NotificationKind {
   type: string;
   priority: Priority;
   category: NotificationCategory;
+  /** The finer category under `category` (domain/preferences.ts); optional because kinds in older histories have none. */
+  topic?: Topic;
 }
 
 const CRITICAL: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
@@ -56,6 +59,7 @@ export function notificationKindFor(status: OrderStatus): NotificationKind {
     type: `order.${status}`,
     priority: CRITICAL.has(status) ? 'critical' : 'routine',
     category: 'transactional',
+    topic: 'order-updates',
   };
 }
 

@@ -7,6 +7,7 @@ import type { TwilioConfig } from '../activities/providers/twilio';
 import fs from 'node:fs';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Duration } from '@temporalio/common';
+import { DEFAULT_FREQUENCY_CAPS, type FrequencyCapRule } from '../domain/frequency-caps';
 import {
   DEFAULT_ESCALATION_POLICY,
   ESCALATION_CLASSES,
@@ -37,6 +38,10 @@ export interface HeraldConfig {
   rateLimits: Record<DeliveryChannel, number>;
   /** Which channels back push up, and how long a critical push waits for its receipt. */
   escalation: EscalationPolicy;
+  /** Routine updates within this time of the last routine push go together in one digest ('0': never). */
+  digestWindow: string;
+  /** Per-customer frequency caps per channel and category. */
+  frequencyCaps: FrequencyCapRule[];
   /** How long a finished order's workflow still listens for a late refund. */
   orderLinger: string;
   /** How long a quiet order's workflow stays open before completing (a later event starts a new run). */
@@ -123,6 +128,8 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       sms: optionalNumber(env, 'HERALD_SMS_RATE_LIMIT') ?? 10,
     },
     escalation: loadEscalationPolicy(env),
+    digestWindow: digestWindow(nonEmpty(env.HERALD_DIGEST_WINDOW) ?? '2 minutes'),
+    frequencyCaps: loadFrequencyCaps(nonEmpty(env.HERALD_FREQUENCY_CAPS)),
     orderLinger: nonEmpty(env.HERALD_ORDER_LINGER) ?? '7 days',
     orderIdleTimeout: nonEmpty(env.HERALD_ORDER_IDLE_TIMEOUT) ?? '30 days',
   };
@@ -196,6 +203,34 @@ export function loadEscalationPolicy(env: Env): EscalationPolicy {
   const deadline = nonEmpty(env.HERALD_RECEIPT_DEADLINE);
   if (deadline) policy.critical.receiptDeadline = String(duration(deadline, 'HERALD_RECEIPT_DEADLINE'));
   return policy;
+}
+
+function digestWindow(value: string): string {
+  if (/^0+(\s*[a-z]+)?$/i.test(value)) return '0';
+  return String(duration(value, 'HERALD_DIGEST_WINDOW'));
+}
+
+/**
+ * HERALD_FREQUENCY_CAPS: a JSON list of `{ "channel": "push", "category": "marketing", "limit": 5, "window": "1 hour" }`,
+ * replacing the defaults (`[]` turns caps off).
+ */
+export function loadFrequencyCaps(raw: string | undefined): FrequencyCapRule[] {
+  if (raw === undefined) return DEFAULT_FREQUENCY_CAPS;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`HERALD_FREQUENCY_CAPS: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new Error('HERALD_FREQUENCY_CAPS must be a JSON list of rules');
+  return parsed.map((rule: Record<string, unknown>, i) => {
+    const where = `HERALD_FREQUENCY_CAPS[${i}]`;
+    if (!['push', 'email', 'sms'].includes(rule?.channel as string)) throw new Error(`${where}.channel must be push, email or sms`);
+    if (typeof rule.category !== 'string' || rule.category === '') throw new Error(`${where}.category must be a category name`);
+    if (!Number.isInteger(rule.limit) || (rule.limit as number) < 0) throw new Error(`${where}.limit must be a whole number`);
+    if (typeof rule.window !== 'string') throw new Error(`${where}.window must be a duration such as '1 hour'`);
+    return { channel: rule.channel as FrequencyCapRule['channel'], category: rule.category, limit: rule.limit as number, window: String(duration(rule.window, `${where}.window`)) };
+  });
 }
 
 export function requireDatabaseUrl(config: HeraldConfig): string {

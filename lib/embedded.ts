@@ -233,6 +233,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   // Hand an activity scheduled by a workflow task straight back to the worker that completed the task,
   // saving a trip through matching (the worker SDK asks for it when it has a free slot).
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  // Task-queue priority: critical deliveries (priorityKey 1) are dispatched ahead of a routine backlog (3).
+  args.push('--dynamic-config-value', 'matching.useNewMatcher=true');
 
   const managed = spawnManaged(temporalCliPath(), args, {
     logFile: options.logFile,

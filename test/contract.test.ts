@@ -175,7 +175,8 @@ test('schemathesis finds no server error and no answer outside the document', as
     '-H', `Authorization: Bearer ${h.adminKey}`,
     '--checks', 'all',
     '--exclude-path', '/v1/customers/{customerId}/inbox/stream',
-    '--max-examples', '30',
+    // 20 examples an operation keeps the run near two minutes for the whole API on two cores.
+    '--max-examples', '20',
     '--seed', '20261121',
     '--workers', '1',
     '--request-timeout', '10',
@@ -188,7 +189,7 @@ test('schemathesis finds no server error and no answer outside the document', as
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 330_000);
     child.on('error', reject);
     child.on('exit', (exitCode) => {
       clearTimeout(timer);
@@ -203,4 +204,4 @@ test('schemathesis finds no server error and no answer outside the document', as
   expect(output).toMatch(/Coverage[\s\S]*Fuzzing[\s\S]*Stateful/);
   // The run did not lock itself out (say, by revoking its own key): its last answers meant something.
   expect((await h.api('GET', '/v1/api-keys')).status).toBe(200);
-}, 200_000);
+}, 360_000);

@@ -219,3 +219,24 @@ test('device registration validates tokens per platform; a re-registered device 
   expect(h.apns.requestsFor(second).map((r) => (r.body as { orderId: string }).orderId)).toEqual(['ord-dev-new']);
   expect(h.apns.requestsFor(first)).toEqual([]);
 });
+
+test('a customer who opted out of push gets order updates by email; a critical update with every channel opted out still goes by push', async () => {
+  const c = await customer('esc-prefs');
+  const optOut = (channels: string[]) =>
+    h.api('PUT', '/v1/customers/esc-prefs/preferences', { preferences: channels.map((channel) => ({ channel, category: 'order-updates', optedIn: false })) });
+  expect((await optOut(['push'])).status).toBe(200);
+  const packed = await post(orderEvent('ord-esc-prefs', 'esc-prefs', 'packed'));
+  await eventually(async () => expect((await notification(`${packed.eventId}/email`)).status).toBe('sent'));
+  expect(await notification(`${packed.eventId}/push`)).toMatchObject({ status: 'suppressed', suppressionReason: 'preference' });
+  expect(h.apns.requestsFor(c.token)).toEqual([]);
+  expect(h.smtp.messagesTo(c.email)).toHaveLength(1);
+
+  // Nothing permitted at all: a critical update still reaches the customer, on push, the first channel.
+  expect((await optOut(['push', 'email', 'sms'])).status).toBe(200);
+  const shipped = await post(orderEvent('ord-esc-prefs', 'esc-prefs', 'shipped'));
+  await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1));
+  expect((await notification(`${shipped.eventId}/push`)).status).toBe('sent');
+  // Its fallback after the receipt deadline respects the opt-outs.
+  await eventually(async () => expect(await notification(`${shipped.eventId}/sms`)).toMatchObject({ status: 'suppressed', suppressionReason: 'preference' }), 15_000);
+  expect(h.twilio.messages.filter((m) => m.to === c.phone)).toEqual([]);
+});

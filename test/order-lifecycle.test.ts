@@ -61,7 +61,7 @@ test('critical statuses are the ones that must reach the customer fast', () => {
     (s) => notificationKindFor(s).priority === 'critical',
   );
   expect(critical).toEqual(['payment_failed', 'shipped', 'out_for_delivery', 'delayed', 'cancelled']);
-  expect(notificationKindFor('shipped')).toEqual({ type: 'order.shipped', priority: 'critical', category: 'transactional' });
+  expect(notificationKindFor('shipped')).toEqual({ type: 'order.shipped', priority: 'critical', category: 'transactional', topic: 'order-updates' });
 });
 
 test('locale fallback goes from the most specific locale to the default', () => {

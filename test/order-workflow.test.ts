@@ -1,173 +1,22 @@
 // The order workflow on the time-skipping test server. Activities are replaced at the boundary by
 // in-memory doubles that record what the workflow asked for; the workflow itself is the real one.
-import fs from 'node:fs';
-import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, Runtime, DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Activities } from '../activities';
-import { pushSuppression, type PushTarget, type OrderEvent, type PushOutcome, type LifecyclePosition } from '../domain';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import type { PushTarget } from '../domain';
 import { notificationReceiptSignal, orderEventSignal, orderStateQuery } from '../workflows/definitions';
 import { orderNotificationWorkflow } from '../workflows/order-notification';
-import { testServerPath } from '../lib/tools';
+import { fakeActivities, orderEvent as event, routing, useTimeSkipping } from './support/order-workflow-fakes';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-interface Recorded {
-  pushes: Array<{ notificationId: string; deviceId: string; title: string; priority: string }>;
-  batches: Array<{ notificationId: string; deviceIds: string[] }>;
-  unsent: Array<{ eventId: string; outcome: unknown }>;
-  failed: Array<{ notificationId: string; outcomes: PushOutcome[] }>;
-  deadLetters: Array<{ deviceId: string; lastError: string; channel?: string }>;
-  /** Email and SMS handed to the (fake) provider, as `<channel>:<notificationId>`. */
-  messages: string[];
-  messageFailures: Array<{ notificationId: string; reason: string }>;
-}
-
-function fakeActivities(options: {
-  devices?: PushTarget[];
-  failDevice?: (deviceId: string) => Error | null;
-  failMessage?: (channel: 'email' | 'sms') => Error | null;
-  position?: LifecyclePosition;
-  processedEvents?: Set<string>;
-  /** Fallback notifications an earlier run already sent. */
-  sentFallbacks?: Set<string>;
-}) {
-  const recorded: Recorded = { pushes: [], batches: [], unsent: [], failed: [], deadLetters: [], messages: [], messageFailures: [] };
-  const sendMessage = (channel: 'email' | 'sms', notificationId: string) => {
-    const failure = options.failMessage?.(channel);
-    if (failure) throw failure;
-    recorded.messages.push(`${channel}:${notificationId}`);
-    return { status: 'sent' as const, provider: `fake-${channel}`, providerMessageId: 'm' };
-  };
-  const activities: Partial<Activities> = {
-    async loadOrderPosition() {
-      return options.position ?? { stage: null, status: null, occurredAt: null };
-    },
-    async prepareNotification(input) {
-      if (options.processedEvents?.has(input.event.eventId)) return { outcome: 'already_processed' };
-      const recipient = {
-        customer: { id: input.event.customerId, name: 'Ada', locale: 'en', timeZone: 'UTC', quietHours: null },
-        devices: options.devices ?? [{ deviceId: 'd1', platform: 'ios' as const, token: 'a'.repeat(64), app: null }],
-        pushAllowed: true,
-      };
-      const reason = pushSuppression(recipient);
-      if (reason) {
-        recorded.unsent.push({ eventId: input.event.eventId, outcome: { status: 'suppressed', reason } });
-        return { outcome: 'suppressed', reason };
-      }
-      const rendered = { title: `status ${input.event.status}`, body: 'b', templateId: 't', templateKey: input.kind.type, templateVersion: 1, locale: 'en' };
-      return { outcome: 'ready', recipient, devices: recipient.devices, rendered };
-    },
-    async recordUnsent(input) {
-      recorded.unsent.push({ eventId: input.event.eventId, outcome: input.outcome });
-    },
-    async sendPush(input) {
-      const failure = options.failDevice?.(input.target.deviceId);
-      if (failure) throw failure;
-      recorded.pushes.push({ notificationId: input.notificationId, deviceId: input.target.deviceId, title: input.message.title, priority: input.message.priority });
-      return { deviceId: input.target.deviceId, status: 'sent', provider: 'fake', providerMessageId: 'm' };
-    },
-    async sendPushBatch(input) {
-      recorded.batches.push({ notificationId: input.notificationId, deviceIds: input.targets.map((t) => t.deviceId) });
-      return input.targets.map((t) => {
-        const failure = options.failDevice?.(t.deviceId);
-        return failure
-          ? { deviceId: t.deviceId, status: 'failed' as const, provider: 'fake-fcm', error: `InvalidDeviceToken: ${failure.message}` }
-          : { deviceId: t.deviceId, status: 'sent' as const, provider: 'fake-fcm', providerMessageId: 'm' };
-      });
-    },
-    async prepareFallback(input) {
-      if (options.sentFallbacks?.has(input.notificationId)) return { outcome: 'already_sent' };
-      const metadata = { notificationId: input.notificationId };
-      return input.channel === 'email'
-        ? { outcome: 'ready', channel: 'email', address: 'ada@example.com', message: { to: 'ada@example.com', subject: `status ${input.event.status}`, text: 't', metadata } }
-        : { outcome: 'ready', channel: 'sms', address: '+15551234567', message: { to: '+15551234567', body: `status ${input.event.status}`, metadata } };
-    },
-    async sendEmail(input) {
-      return sendMessage('email', input.notificationId);
-    },
-    async sendSms(input) {
-      return sendMessage('sms', input.notificationId);
-    },
-    async recordMessageFailed(input) {
-      recorded.messageFailures.push({ notificationId: input.notificationId, reason: input.reason });
-    },
-    async recordNotificationFailed(input) {
-      recorded.failed.push({ notificationId: input.notificationId, outcomes: input.outcomes });
-    },
-    async recordDeadLetter(input) {
-      if ('deviceId' in input.target) recorded.deadLetters.push({ deviceId: input.target.deviceId, lastError: input.lastError });
-      else recorded.deadLetters.push({ deviceId: input.target.address, lastError: input.lastError, channel: input.channel });
-      return 'dl-1';
-    },
-  };
-  return { activities, recorded };
-}
-
-let env: TestWorkflowEnvironment;
-let seq = 0;
-
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-function event(orderId: string, status: OrderEvent['status'], minute: number, extra: Partial<OrderEvent> = {}): OrderEvent {
-  return {
-    eventId: `e-${orderId}-${status}-${minute}`,
-    orderId,
-    customerId: 'c1',
-    status,
-    occurredAt: new Date(Date.UTC(2026, 10, 21, 10, minute)).toISOString(),
-    source: 'test',
-    data: {},
-    receivedAt: new Date().toISOString(),
-    ...extra,
-  };
-}
-
-/** Waits (in skipped time) until the workflow has handled `count` events, and returns its state. */
-async function processedAtLeast(handle: WorkflowHandle, count: number) {
-  for (;;) {
-    const state = await handle.query(orderStateQuery);
-    if (state.processed.length >= count) return state;
-    await env.sleep(500);
-  }
-}
-
-/** With RECORD_HISTORIES=1, keeps a finished run's history as a replay fixture (test/histories). */
-async function keepHistory(handle: WorkflowHandle, name: string): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  const history = await handle.fetchHistory();
-  fs.mkdirSync(path.join(__dirname, 'histories'), { recursive: true });
-  fs.writeFileSync(path.join(__dirname, 'histories', `${name}.bin`), temporal.api.history.v1.History.encode(history).finish());
-}
-
-/** Sends every channel's activities to the test's one task queue, served by the fake activities. */
-const routing = (taskQueue: string) => ({ delivery: { taskQueues: { push: taskQueue, email: taskQueue, sms: taskQueue } } });
-
-async function withWorker<T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `wf-test-${++seq}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities,
-  });
-  return worker.runUntil(fn(taskQueue));
-}
+const t = useTimeSkipping();
+const { processedAtLeast, eventuallyInTime, keepHistory, withWorker } = t;
 
 test('announces each status in order and completes after the linger period that follows delivery', async () => {
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-happy';
   const result = await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.signalWithStart(orderNotificationWorkflow, {
+    const handle = await t.env.client.workflow.signalWithStart(orderNotificationWorkflow, {
       workflowId: `order:${orderId}`,
       taskQueue,
       args: [{ ...routing(taskQueue), orderId, customerId: 'c1', lingerAfterTerminal: '1 day' }],
@@ -190,7 +39,7 @@ test('a late "packed" after "shipped" is recorded as out of order and not announ
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-late';
   const state = await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 5));
     await handle.signal(orderEventSignal, event(orderId, 'packed', 4));
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 3)); // older than shipped: late too
@@ -212,7 +61,7 @@ test('the same event signalled twice notifies once; an event an earlier run hand
   const { activities, recorded } = fakeActivities({ processedEvents: new Set(['e-o-dup-packed-2']) });
   const orderId = 'o-dup';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'packed', 2));
@@ -234,7 +83,7 @@ test('a dead token fails its device only; the other devices still get the push',
   });
   const orderId = 'o-dead';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 1));
     const s = await processedAtLeast(handle, 1);
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'sent', sentTo: 1, failedTo: 1 });
@@ -251,7 +100,7 @@ test('when no device takes the push, the notification is recorded as failed with
   });
   const orderId = 'o-all-dead';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'cancelled', 1));
     const s = await processedAtLeast(handle, 1);
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'failed', sentTo: 0, failedTo: 1 });
@@ -269,7 +118,7 @@ test('transient provider errors are retried with backoff until the push goes out
   });
   const orderId = 'o-retry';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
     await processedAtLeast(handle, 1);
     await handle.terminate();
@@ -285,7 +134,7 @@ test('a push still failing after its last retry becomes a dead letter', async ()
   });
   const orderId = 'o-dead-letter';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, {
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, {
       workflowId: `order:${orderId}`,
       taskQueue,
       args: [{ ...routing(taskQueue), orderId, customerId: 'c1', delivery: { ...routing(taskQueue).delivery, retry: { push: { initialInterval: '1 second', maximumInterval: '4 seconds', maximumAttempts: 4 } } } }],
@@ -304,7 +153,7 @@ test('a new run after completion resumes from the stored position, so a late eve
   const { activities, recorded } = fakeActivities({ position: { stage: 'delivered', status: 'delivered', occurredAt: new Date(Date.UTC(2026, 10, 21, 10, 9)).toISOString() } });
   const orderId = 'o-resume';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', idleTimeout: '1 hour' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', idleTimeout: '1 hour' }] });
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 8));
     await handle.signal(orderEventSignal, event(orderId, 'refunded', 10));
     await handle.result();
@@ -318,7 +167,7 @@ test('a long-lived order continues as new and keeps its place and pending events
   const { activities, recorded } = fakeActivities({ devices: [] });
   const orderId = 'o-long';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', lingerAfterTerminal: '1 minute' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', lingerAfterTerminal: '1 minute' }] });
     for (let i = 0; i < 205; i++) await handle.signal(orderEventSignal, event(orderId, 'delayed', 0, { eventId: `delay-${i}`, occurredAt: new Date(Date.UTC(2026, 10, 21, 10, 0, i)).toISOString() }));
     await handle.signal(orderEventSignal, event(orderId, 'delivered', 59));
     const result = await handle.result();
@@ -336,15 +185,15 @@ test('a critical push with no receipt within the deadline escalates to email and
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-no-receipt';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
     const waiting = await processedAtLeast(handle, 1);
     // Right after the push: waiting for its receipt, and saying until when and what follows.
     expect(waiting.notificationState).toBe('awaiting-receipt');
     expect(waiting.waitingFor).toMatchObject({ kind: 'receipt', notificationId: 'e-o-no-receipt-out_for_delivery-1/push', then: ['email', 'sms'] });
     const startedAt = Date.parse(waiting.processed[0]!.escalation!.until!) - 5 * 60_000;
-    expect(Math.abs(startedAt - (await env.currentTimeMs()))).toBeLessThan(60_000);
-    await env.sleep('6 minutes');
+    expect(Math.abs(startedAt - (await t.env.currentTimeMs()))).toBeLessThan(60_000);
+    await t.env.sleep('6 minutes');
     const after = await handle.query(orderStateQuery);
     expect(after.waitingFor).toBeNull();
     expect(after.processed[0]!.escalation).toMatchObject({ status: 'escalated', reason: 'no_receipt', channels: ['email', 'sms'] });
@@ -360,11 +209,11 @@ test('a delivery receipt before the deadline cancels the escalation', async () =
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-receipt';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 1));
     await processedAtLeast(handle, 1);
     await handle.signal(notificationReceiptSignal, { notificationId: 'e-o-receipt-delayed-1/push', type: 'delivered', occurredAt: new Date().toISOString(), source: 'app' });
-    await env.sleep('10 minutes');
+    await t.env.sleep('10 minutes');
     const state = await handle.query(orderStateQuery);
     expect(state.waitingFor).toBeNull();
     expect(state.notificationState).toBe('idle');
@@ -378,13 +227,13 @@ test('a newer status supersedes a pending escalation: "delivered" cancels the "o
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-superseded';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
     await processedAtLeast(handle, 1);
-    await env.sleep('2 minutes');
+    await t.env.sleep('2 minutes');
     await handle.signal(orderEventSignal, event(orderId, 'delivered', 3));
     const state = await processedAtLeast(handle, 2);
-    await env.sleep('10 minutes');
+    await t.env.sleep('10 minutes');
     expect(state.processed[0]!.escalation).toMatchObject({ status: 'superseded' });
     expect(state.waitingFor).toBeNull(); // delivered is routine: no receipt to wait for
     await handle.terminate();
@@ -399,7 +248,7 @@ test('a routine update whose push fails goes by email, never by SMS; a critical 
   });
   const orderId = 'o-push-fails';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'cancelled', 2));
     const state = await processedAtLeast(handle, 2);
@@ -414,7 +263,7 @@ test('a customer with no device gets the update by email at once; a channel alre
   const { activities, recorded } = fakeActivities({ devices: [], sentFallbacks: new Set(['e-o-no-device-shipped-2/sms']) });
   const orderId = 'o-no-device';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 2));
     await processedAtLeast(handle, 1);
     await eventuallyInTime(async () => expect((await handle.query(orderStateQuery)).processed[0]!.escalation?.status).toBe('escalated'));
@@ -439,7 +288,7 @@ test('an email that fails for good becomes a dead letter; an SMS to a refused nu
   });
   const orderId = 'o-fallback-fails';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'payment_failed', 1));
     await processedAtLeast(handle, 1);
     await eventuallyInTime(async () => expect(recorded.messageFailures).toHaveLength(2));
@@ -457,24 +306,32 @@ test('two or more Android devices go to FCM in one batch', async () => {
   const { activities, recorded } = fakeActivities({ devices });
   const orderId = 'o-batch';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     const state = await processedAtLeast(handle, 1);
     expect(state.processed[0]).toMatchObject({ sentTo: 3, failedTo: 0 });
     await handle.terminate();
   });
-  expect(recorded.batches).toEqual([{ notificationId: 'e-o-batch-confirmed-1/push', deviceIds: ['a1', 'a2'] }]);
+  expect(recorded.batches).toEqual([{ notificationId: 'e-o-batch-confirmed-1/push', deviceIds: ['a1', 'a2'], title: 'status confirmed' }]);
   expect(recorded.pushes.map((p) => p.deviceId)).toEqual(['i1']);
 });
 
-/** Retries an assertion while time skips ahead half a second at a time. */
-async function eventuallyInTime(check: () => Promise<void>, tries = 40): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await check();
-    } catch (err) {
-      if (i >= tries) throw err;
-      await env.sleep(500);
-    }
-  }
-}
+test('a device that reports its own locale gets the push in it; FCM batches group devices reading the same words', async () => {
+  const devices: PushTarget[] = [
+    { deviceId: 'fr-1', platform: 'android', token: 'f'.repeat(120), app: null, locale: 'fr' },
+    { deviceId: 'fr-2', platform: 'android', token: 'g'.repeat(120), app: null, locale: 'fr' },
+    { deviceId: 'en-1', platform: 'android', token: 'h'.repeat(120), app: null },
+    { deviceId: 'fr-ios', platform: 'ios', token: 'a'.repeat(64), app: null, locale: 'fr' },
+  ];
+  const { activities, recorded } = fakeActivities({ devices });
+  const orderId = 'o-locales';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'packed', 1));
+    const state = await processedAtLeast(handle, 1);
+    expect(state.processed[0]).toMatchObject({ sentTo: 4 });
+    await handle.terminate();
+  });
+  expect(recorded.batches).toEqual([{ notificationId: 'e-o-locales-packed-1/push', deviceIds: ['fr-1', 'fr-2'], title: 'statut packed' }]);
+  expect(recorded.pushes.map((p) => [p.deviceId, p.title]).sort()).toEqual([['en-1', 'status packed'], ['fr-ios', 'statut packed']]);
+});

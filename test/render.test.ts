@@ -8,6 +8,8 @@ import { createRenderer, type RenderChannel } from '../activities/render';
 import { ORDER_STATUSES, type OrderStatus } from '../domain';
 import { createDb, type Db } from '../lib/db';
 import { DEFAULT_TEMPLATES } from '../lib/default-templates';
+import { createTemplateEngines, templateProblems } from '../lib/liquid';
+import { DIGEST_TEMPLATE_KEY, exampleVariables, TEMPLATE_KEYS, templateVariables } from '../domain/template-variables';
 import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded';
 import { ensureDefaultTemplates } from '../lib/seed';
 
@@ -33,8 +35,11 @@ const DATA: Record<OrderStatus, Record<string, unknown>> = {
   refunded: { amount: '49.90', currency: 'EUR' },
 };
 
+/** The refund as each locale writes it (the `money` filter). */
+const REFUND: Record<(typeof LOCALES)[number], string> = { en: '€49.90', fr: '49,90 €' };
+
 /** What each message must carry, beyond the order id. Email shows every data field. */
-const SMS_SHOWS: Record<OrderStatus, string[]> = {
+const SMS_SHOWS: Record<OrderStatus, Array<string | typeof REFUND>> = {
   confirmed: [NAME],
   payment_failed: ['card declined'],
   packed: [],
@@ -43,10 +48,10 @@ const SMS_SHOWS: Record<OrderStatus, string[]> = {
   delayed: ['severe weather at the hub', '27 Nov'],
   delivered: [],
   cancelled: ['item out of stock'],
-  refunded: ['49.90 EUR'],
+  refunded: [REFUND],
 };
 
-const EMAIL_SHOWS: Record<OrderStatus, string[]> = {
+const EMAIL_SHOWS: Record<OrderStatus, Array<string | typeof REFUND>> = {
   confirmed: ['25 Nov'],
   payment_failed: ['card declined'],
   packed: [],
@@ -55,8 +60,10 @@ const EMAIL_SHOWS: Record<OrderStatus, string[]> = {
   delayed: ['severe weather at the hub', '27 Nov'],
   delivered: [],
   cancelled: ['item out of stock'],
-  refunded: ['49.90 EUR'],
+  refunded: [REFUND],
 };
+
+const shown = (value: string | typeof REFUND, locale: (typeof LOCALES)[number]) => (typeof value === 'string' ? value : value[locale]);
 
 const GREETING = { en: `Hello ${NAME},`, fr: `Bonjour ${NAME},` };
 const FOOTER = { en: 'You are receiving this email', fr: 'Vous recevez cet e-mail' };
@@ -108,7 +115,8 @@ afterAll(async () => {
 
 describe('seeding', () => {
   test('adds the email and SMS templates next to existing push ones, and nothing the second time', async () => {
-    const perChannel = ORDER_STATUSES.length * LOCALES.length;
+    // Every status, and the digest.
+    const perChannel = (ORDER_STATUSES.length + 1) * LOCALES.length;
     expect(seededOnPushOnly).toBe(2 * perChannel);
     expect(await ensureDefaultTemplates(db)).toBe(0);
 
@@ -136,7 +144,7 @@ describe('seeding', () => {
 
   test('seeds every channel on an empty database in one go', async () => {
     const total = DEFAULT_TEMPLATES.length;
-    expect(total).toBe(ORDER_STATUSES.length * LOCALES.length * 3);
+    expect(total).toBe((ORDER_STATUSES.length + 1) * LOCALES.length * 3);
     await db.$transaction(async (tx) => {
       await tx.template.deleteMany({});
       expect(await ensureDefaultTemplates(tx as unknown as Db)).toBe(total);
@@ -176,7 +184,7 @@ describe('rendering every status, channel and locale', () => {
         expect(part).toContain(ORDER_ID);
         expect(part).toContain(GREETING[locale]);
         expect(part).toContain(FOOTER[locale]);
-        for (const value of EMAIL_SHOWS[status]) expect(part).toContain(value);
+        for (const value of EMAIL_SHOWS[status]) expect(part).toContain(shown(value, locale));
       }
     } else {
       expect(message.html).toBeUndefined();
@@ -184,7 +192,7 @@ describe('rendering every status, channel and locale', () => {
     expect(message.body).not.toMatch(/<[a-z!/]/i);
 
     if (channel === 'sms') {
-      for (const value of SMS_SHOWS[status]) expect(message.body).toContain(value);
+      for (const value of SMS_SHOWS[status]) expect(message.body).toContain(shown(value, locale));
       const septets = gsm7Length(message.body);
       expect({ body: message.body, gsm7: septets !== null }).toEqual({ body: message.body, gsm7: true });
       expect(septets).toBeLessThanOrEqual(160);
@@ -284,5 +292,113 @@ describe('template choice', () => {
     expect((await fresh({ key: 'test.cache', channel: 'email', locale: 'en', variables: {} })).body).toBe('two');
     // A template without bodyHtml gives no HTML part, even by email.
     expect((await fresh({ key: 'test.cache', channel: 'email', locale: 'en', variables: {} })).html).toBeUndefined();
+  });
+});
+
+describe('strict variables', () => {
+  test('every default template uses only the variables of its key', () => {
+    const engines = createTemplateEngines();
+    expect(new Set(DEFAULT_TEMPLATES.map((t) => t.key))).toEqual(new Set(TEMPLATE_KEYS));
+    const problems = DEFAULT_TEMPLATES.flatMap((t) =>
+      templateProblems(engines, t.key, templateVariables(t.key)!.map((v) => v.name), t).map((p) => `${t.key} ${t.channel} ${t.locale} ${p.field}: ${p.reason}`),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  test('an unknown variable, an unknown filter and broken Liquid are named with their field', () => {
+    const engines = createTemplateEngines();
+    const known = templateVariables('order.shipped')!.map((v) => v.name);
+    const problems = templateProblems(engines, 'order.shipped', known, {
+      subject: '{% assign n = 2 %}{% for item in items %}{{ item.name }}{% endfor %}{{ n }} {{ trackingNo }}',
+      body: '{{ carrier | shout }}',
+      bodyHtml: '{% if carrier %}',
+    });
+    expect(problems).toEqual([
+      { field: 'subject', reason: expect.stringMatching(/^unknown variable 'items' for order\.shipped; known: orderId, .*trackingNumber/) },
+      { field: 'subject', reason: expect.stringMatching(/^unknown variable 'trackingNo' for order\.shipped/) },
+      { field: 'body', reason: expect.stringContaining('undefined filter: shout') },
+      { field: 'bodyHtml', reason: expect.stringContaining('not closed') },
+    ]);
+    // Files are out of reach: include and render are unknown tags.
+    expect(templateProblems(engines, 'order.shipped', known, { subject: "{% include 'x' %}", body: "{% render 'y' %}" }).map((p) => p.field)).toEqual(['subject', 'body']);
+  });
+});
+
+describe('filters', () => {
+  const eta = '2026-11-24T19:30:00Z';
+
+  async function renderWith(key: string, subject: string, body: string, request: { locale: string; timeZone?: string; variables: Record<string, unknown> }) {
+    await db.template.deleteMany({ where: { key } });
+    await publish(key, 'push', 'en', 1, subject, body);
+    await publish(key, 'push', 'fr', 1, subject, body);
+    return createRenderer(db, 'en', 0)({ key, channel: 'push', ...request });
+  }
+
+  test('money, dates in the reader’s time zone and locale, and plurals', async () => {
+    const subject = "{{ amount | money: currency }}|{{ amount | money }}|{{ amount | money: 'USD' }}|{{ 'n/a' | money }}";
+    const body = "{{ eta | local_date }}|{{ eta | local_date: 'short' }}|{{ eta | local_time }}|{{ eta | datetime }}|{{ day | local_date: 'long' }}|{{ 'Tuesday' | local_date }}|{{ one | pluralize: 'item', 'items' }}|{{ three | pluralize: 'item', 'items' }}|{{ eta | date: '%H:%M' }}";
+    const variables = { amount: '1234.5', currency: 'GBP', eta, day: '2026-11-24', one: 1, three: 3 };
+    const uk = await renderWith('test.filters', subject, body, { locale: 'en-GB', timeZone: 'Europe/London', variables });
+    expect(uk.subject).toBe('£1,234.50|£1,234.50|US$1,234.50|n/a');
+    expect(uk.body).toBe('24 Nov 2026|24/11/2026|19:30|24 Nov 2026, 19:30|24 November 2026|Tuesday|1 item|3 items|19:30');
+
+    // A French Canadian in Montreal: the fr template, Canadian formats, Eastern time (the evening of the 24th is 14:30 there).
+    const quebec = await renderWith('test.filters', subject, body, { locale: 'fr-CA', timeZone: 'America/Toronto', variables: { ...variables, currency: 'CAD' } });
+    expect(quebec.locale).toBe('fr');
+    expect(quebec.subject).toBe('1 234,50 $|1 234,50 $|1 234,50 $ US|n/a');
+    expect(quebec.body).toBe('24 nov. 2026|2026-11-24|14 h 30|24 nov. 2026, 14 h 30|24 novembre 2026|Tuesday|1 item|3 items|14:30');
+
+    // Late at night in Tokyo it is already the next day; a bare date stays the date it names.
+    const tokyo = await renderWith('test.filters', '{{ eta | local_date }}', '{{ day | local_date }}', { locale: 'en', timeZone: 'Asia/Tokyo', variables });
+    expect([tokyo.subject, tokyo.body]).toEqual(['Nov 25, 2026', 'Nov 24, 2026']);
+
+    // French plural rules: 0 and 1 are singular; no time zone means UTC; the currency defaults to EUR.
+    const paris = await renderWith('test.filters', "{{ zero | pluralize: 'article', 'articles' }} {{ two | pluralize: 'article', 'articles' }}", '{{ amount | money }} {{ eta | local_time }}', {
+      locale: 'fr',
+      variables: { zero: 0, two: 2, amount: 5, eta },
+    });
+    expect([paris.subject, paris.body]).toEqual(['0 article 2 articles', '5,00 € 19:30']);
+  });
+
+  test('the seeded copy formats ISO dates and amounts, and shows free text as given', async () => {
+    const render = createRenderer(db, 'en', 0);
+    const iso = { ...variables('shipped'), eta: '2026-11-24' };
+    const en = await render({ key: 'order.shipped', channel: 'sms', locale: 'en', timeZone: 'Europe/London', variables: iso });
+    expect(en.body).toContain('ETA: 11/24/26.');
+    const fr = await render({ key: 'order.shipped', channel: 'sms', locale: 'fr', timeZone: 'Europe/Paris', variables: iso });
+    expect(fr.body).toContain('Livraison prévue : 24/11/2026.');
+    expect(gsm7Length(fr.body)).not.toBeNull();
+    const arriving = await render({ key: 'order.out_for_delivery', channel: 'push', locale: 'fr-CA', timeZone: 'America/Toronto', variables: { ...variables('out_for_delivery'), eta: '2026-11-24T19:30:00Z' } });
+    expect(arriving.body).toContain('vers 14 h 30');
+    const confirmed = await render({ key: 'order.confirmed', channel: 'email', locale: 'fr', variables: { ...variables('confirmed'), total: '120', currency: 'EUR', itemCount: 3 } });
+    expect(confirmed.body).toContain('Articles : 3 articles');
+    expect(confirmed.body).toContain('Total : 120,00 €');
+    // The reader's time zone is a variable too, unless the event gives its own.
+    const { customerLocale, customerTimeZone } = exampleVariables('order.packed');
+    expect([customerLocale, customerTimeZone]).toEqual(['en', 'Europe/London']);
+  });
+});
+
+describe('digest', () => {
+  const updates = [
+    { status: 'confirmed', title: 'Order o-1 confirmed', body: 'We have received your order o-1.', occurredAt: '2026-11-21T10:00:00Z' },
+    { status: 'packed', title: 'Order o-1 is packed', body: 'Your order o-1 is packed.', occurredAt: '2026-11-21T10:01:00Z' },
+  ];
+
+  test.each(LOCALES.flatMap((locale) => (['push', 'email', 'sms'] as const).map((channel) => [channel, locale] as const)))('lists the updates by %s in %s', async (channel, locale) => {
+    const render = createRenderer(db, 'en', 0);
+    const message = await render({ key: DIGEST_TEMPLATE_KEY, channel, locale, timeZone: 'Europe/Paris', variables: { orderId: 'o-1', status: 'packed', customerName: NAME, updates } });
+    expect(message.locale).toBe(locale);
+    expect(message.subject).toContain(locale === 'en' ? '2 updates' : '2 mises à jour');
+    if (channel === 'sms') {
+      expect(message.body).toBe(locale === 'en' ? 'Order o-1: confirmed, packed.' : 'Commande o-1 : confirmée, préparée.');
+      expect(gsm7Length(message.body)).not.toBeNull();
+    } else {
+      for (const update of updates) expect(message.body).toContain(update.body);
+    }
+    if (channel === 'email') {
+      for (const update of updates) expect(message.html).toContain(`<strong>${update.title}</strong>`);
+      expect(message.body).toContain(locale === 'en' ? '(11/21/26, 11:00 AM)' : '(21/11/2026 11:00)');
+    }
   });
 });

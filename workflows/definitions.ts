@@ -60,6 +60,21 @@ export interface ProcessedEvent {
   duplicate?: boolean;
   /** What the fallback policy did about this event's push. */
   escalation?: EscalationRecord;
+  /** Held back on purpose (quiet hours, a digest window) until this time; present while and after it was held. */
+  held?: { reason: HoldReason; until: string };
+  /** A newer status went instead (superseded) or the update went in a digest: the notification that went. */
+  replacedBy?: string;
+}
+
+export type HoldReason = 'quiet_hours' | 'digest';
+
+/** A hold as the query shows it: what waits, why, and until when. */
+export interface HeldView {
+  reason: HoldReason;
+  until: string;
+  notificationIds: string[];
+  eventIds: string[];
+  devices: number;
 }
 
 /** One event's fallback escalation, as the query and history show it. */
@@ -81,7 +96,15 @@ export interface EscalationRecord {
  * Where the order's notifications stand, as the query answers and the NotificationState search
  * attribute indexes (except the millisecond-long 'sending').
  */
-export type NotificationState = 'idle' | 'sending' | 'waiting-for-events' | 'awaiting-receipt' | 'escalating' | 'done';
+export type NotificationState =
+  | 'idle'
+  | 'sending'
+  | 'waiting-for-events'
+  | 'waiting-quiet-hours'
+  | 'waiting-digest'
+  | 'awaiting-receipt'
+  | 'escalating'
+  | 'done';
 
 /** What the workflow is waiting for now, and until when. */
 export interface WaitingFor {
@@ -107,6 +130,8 @@ export interface OrderState {
   completesAt: string | null;
   /** A pending escalation: the receipt it waits for and when the fallback goes; null when none. */
   waitingFor: WaitingFor | null;
+  /** Notifications held back (quiet hours, digest window) and when they go. */
+  held: HeldView[];
 }
 
 export const orderStateQuery = defineQuery<OrderState>('orderState');

@@ -1,7 +1,7 @@
 // How workflows call the delivery activities: each channel on its own task queue, with its own retry
 // policy, and the failure types that must not be retried.
 import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import { DEFAULT_CHANNEL_RETRY, type ChannelRetry, type DeliveryChannel } from '../domain';
+import { DEFAULT_CHANNEL_RETRY, type ChannelRetry, type DeliveryChannel, type Priority } from '../domain';
 import type { Activities } from '../activities';
 import { CHANNEL_TASK_QUEUES } from './definitions';
 
@@ -28,6 +28,12 @@ const START_TO_CLOSE: Record<DeliveryChannel, ActivityOptions['startToCloseTimeo
   sms: '20 seconds',
 };
 
+/**
+ * Task-queue priority of a delivery: critical events are dispatched ahead of a routine backlog on the
+ * same channel's queue (lower keys first; Temporal's default is 3).
+ */
+export const PRIORITY_KEYS: Record<Priority, number> = { critical: 1, routine: 3 };
+
 export function channelActivityOptions(channel: DeliveryChannel, options: DeliveryOptions = {}): ActivityOptions {
   const retry = options.retry?.[channel] ?? DEFAULT_CHANNEL_RETRY[channel];
   return {
@@ -48,7 +54,18 @@ export function deliveryActivities(options: DeliveryOptions = {}) {
   const { sendPush, sendPushBatch } = proxyActivities<Activities>(channelActivityOptions('push', options));
   const { sendEmail } = proxyActivities<Activities>(channelActivityOptions('email', options));
   const { sendSms } = proxyActivities<Activities>(channelActivityOptions('sms', options));
-  return { sendPush, sendPushBatch, sendEmail, sendSms, optionsOf: (channel: DeliveryChannel) => channelActivityOptions(channel, options) };
+  return {
+    sendPush,
+    sendPushBatch,
+    sendEmail,
+    sendSms,
+    /** A channel's options for one call, with the event's priority and a summary the Web UI shows. */
+    optionsOf: (channel: DeliveryChannel, priority: Priority, summary: string): ActivityOptions => ({
+      ...channelActivityOptions(channel, options),
+      priority: { priorityKey: PRIORITY_KEYS[priority] },
+      summary,
+    }),
+  };
 }
 
 /** The ApplicationFailure type behind an activity failure, if any. */

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -13,7 +14,13 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import {
   advance,
+  capRulesFor,
   DEFAULT_ESCALATION_POLICY,
+  DEFAULT_FREQUENCY_CAPS,
+  describeCapRule,
+  quietHoursEnd,
+  type FrequencyCapRule,
+  type Recipient,
   dispositionOf,
   escalationRuleFor,
   notificationKindFor,
@@ -37,6 +44,8 @@ import {
   orderStateQuery,
   searchAttributes,
   type EscalationRecord,
+  type HeldView,
+  type HoldReason,
   type NotificationState,
   type OrderState,
   type ProcessedEvent,
@@ -46,8 +55,20 @@ import { deliveryActivities, describeFailure, failureType, isInvalidToken, type 
 
 // Database steps are short and local to the worker: local activities save a server round trip each,
 // which is most of the cost of an event. Keep trying through a database outage rather than lose it.
-const { loadOrderPosition, prepareNotification, prepareFallback, recordUnsent, recordNotificationFailed, recordMessageFailed, recordDeadLetter } =
-  proxyLocalActivities<Activities>({
+const {
+  loadOrderPosition,
+  prepareNotification,
+  prepareFallback,
+  prepareDigest,
+  recordUnsent,
+  recordNotificationFailed,
+  recordMessageFailed,
+  recordDeadLetter,
+  recordHold,
+  recordReplaced,
+  recordCapped,
+  claimFrequencySlot,
+} = proxyLocalActivities<Activities>({
     startToCloseTimeout: '10 seconds',
     retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['TemplateMissing'] },
   });
@@ -63,8 +84,31 @@ export interface OrderWorkflowInput {
   delivery?: DeliveryOptions;
   /** Which channels back push up, and how long a push waits for its receipt (HERALD_ESCALATION_POLICY_FILE). */
   escalation?: EscalationPolicy;
+  /** Routine updates within this time of the last one sent go out together as one digest; '0' turns digests off. */
+  digestWindow?: Duration;
+  /** Per-customer caps per channel and category (HERALD_FREQUENCY_CAPS); critical events are never capped. */
+  frequencyCaps?: FrequencyCapRule[];
   /** State carried across continue-as-new. */
   carried?: CarriedState;
+}
+
+/** One push, ready to go to some of the customer's devices. */
+interface PushDelivery {
+  event: OrderEvent;
+  kind: NotificationKind;
+  notificationId: string;
+  message: PushMessage;
+  devices: PushTarget[];
+  customer: NonNullable<Recipient['customer']>;
+  /** Title and body per device locale that differs from the customer's. */
+  localized: Record<string, { title: string; body: string }>;
+}
+
+/** Pushes held back: until quiet hours end (the latest status only), or until a digest window closes (all of them). */
+interface Hold {
+  reason: HoldReason;
+  until: string;
+  items: PushDelivery[];
 }
 
 /** An escalation waiting for a push receipt. */
@@ -84,7 +128,16 @@ export interface CarriedState {
   completesAt: string | null;
   awaiting?: PendingEscalation | null;
   receipts?: Array<[string, string]>;
+  quietHold?: Hold | null;
+  digestHold?: Hold | null;
+  lastRoutineSentAt?: number | null;
 }
+
+/**
+ * Versioning: runs started before quiet hours, digests and frequency caps existed send every routine
+ * update at once, as they did; `patched` keeps their histories replaying.
+ */
+const ROUTINE_HOLDS_PATCH = 'routine-holds-and-caps';
 
 const KEEP_PROCESSED = 50;
 const KEEP_SEEN_IDS = 500;
@@ -107,6 +160,12 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
   let position: LifecyclePosition = input.carried?.position ?? START_POSITION;
   let completesAt: string | null = input.carried?.completesAt ?? null;
   let awaiting: PendingEscalation | null = input.carried?.awaiting ?? null;
+  let quietHold: Hold | null = input.carried?.quietHold ?? null;
+  let digestHold: Hold | null = input.carried?.digestHold ?? null;
+  /** When a routine push last went out: routine updates within the digest window of it are merged. */
+  let lastRoutineSentAt: number | null = input.carried?.lastRoutineSentAt ?? null;
+  const digestWindowMs = msToNumber(input.digestWindow ?? '2 minutes');
+  const capRules = input.frequencyCaps ?? DEFAULT_FREQUENCY_CAPS;
   /** The latest receipt type per notification of this order (bounded). */
   const receipts = new Map<string, string>(input.carried?.receipts ?? []);
   let notificationState: NotificationState = 'waiting-for-events';
@@ -146,7 +205,20 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
     processed,
     completesAt,
     waitingFor: waitingFor(),
+    held: heldView(),
   }));
+
+  function heldView(): HeldView[] {
+    return [quietHold, digestHold]
+      .filter((h): h is Hold => h !== null)
+      .map((h) => ({
+        reason: h.reason,
+        until: h.until,
+        notificationIds: h.items.map((i) => i.notificationId),
+        eventIds: h.items.map((i) => i.event.eventId),
+        devices: new Set(h.items.flatMap((i) => i.devices.map((d) => d.deviceId))).size,
+      }));
+  }
 
   // Indexed only for states an order rests in; 'sending' lasts milliseconds and would cost a visibility write per event.
   let indexedState: NotificationState = 'waiting-for-events';
@@ -159,29 +231,40 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
   }
 
   function updateRecord(eventId: string, escalation: EscalationRecord): void {
-    processed = processed.map((p) => (p.eventId === eventId ? { ...p, escalation } : p));
+    patchRecord(eventId, { escalation });
+  }
+
+  function patchRecord(eventId: string, patch: Partial<ProcessedEvent>): void {
+    processed = processed.map((p) => (p.eventId === eventId ? { ...p, ...patch } : p));
   }
 
   if (!input.carried) position = await loadOrderPosition(orderId);
 
   for (;;) {
-    if (pending.length === 0 && awaiting) {
-      const current: PendingEscalation = awaiting;
-      setNotificationState(
-        'awaiting-receipt',
-        `Waiting until ${current.until} for a receipt of ${current.notificationId} (${current.event.status}); then ${current.channels.join(' and ')}.`,
-      );
-      const settled = () => receipts.has(current.notificationId);
-      await condition(() => pending.length > 0 || settled(), Math.max(1, Date.parse(current.until) - Date.now()));
-      const receipt = receipts.get(current.notificationId);
-      if (receipt && CONFIRMING_RECEIPTS.has(receipt as never)) {
+    if (pending.length === 0 && (awaiting || quietHold || digestHold)) {
+      // Something is due later: a receipt deadline, the end of quiet hours, a digest window.
+      const current = awaiting;
+      const deadlines = [current?.until, quietHold?.until, digestHold?.until].filter((d): d is string => d !== undefined).map((d) => Date.parse(d));
+      const next = Math.min(...deadlines);
+      describeWait();
+      const receiptIn = () => current !== null && receipts.has(current.notificationId);
+      await condition(() => pending.length > 0 || receiptIn(), Math.max(1, next - Date.now()));
+      if (current && receiptIn()) {
+        const receipt = receipts.get(current.notificationId)!;
         awaiting = null;
-        updateRecord(current.event.eventId, { status: 'confirmed', channels: current.channels });
+        if (CONFIRMING_RECEIPTS.has(receipt as never)) updateRecord(current.event.eventId, { status: 'confirmed', channels: current.channels });
+        else await escalate(current.event, current.kind, current.channels, 'push_undelivered');
         continue;
       }
-      if (!receipt && pending.length > 0) continue; // the next event decides: a newer status supersedes
-      awaiting = null;
-      await escalate(current.event, current.kind, current.channels, receipt ? 'push_undelivered' : 'no_receipt');
+      if (pending.length > 0) continue; // the next event decides: a newer status supersedes
+      const now = Date.now();
+      if (digestHold && Date.parse(digestHold.until) <= now) await releaseDigest();
+      if (quietHold && Date.parse(quietHold.until) <= now) await releaseQuietHold();
+      if (awaiting && Date.parse(awaiting.until) <= now) {
+        const due: PendingEscalation = awaiting;
+        awaiting = null;
+        await escalate(due.event, due.kind, due.channels, 'no_receipt');
+      }
       continue;
     }
     if (pending.length === 0) {
@@ -213,7 +296,7 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
       await continueAsNew<typeof orderNotificationWorkflow>({
         ...input,
         customerId,
-        carried: { position, pending, processed, seenEventIds, completesAt, awaiting, receipts: [...receipts] },
+        carried: { position, pending, processed, seenEventIds, completesAt, awaiting, receipts: [...receipts], quietHold, digestHold, lastRoutineSentAt },
       });
     }
   }
@@ -229,7 +312,21 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
     processed,
     completesAt,
     waitingFor: null,
+    held: [],
   };
+
+  function describeWait(): void {
+    if (quietHold) {
+      setNotificationState('waiting-quiet-hours', `Quiet hours: ${quietHold.items.map((i) => i.event.status).join(', ')} waits until ${quietHold.until}.`);
+    } else if (digestHold) {
+      setNotificationState('waiting-digest', `Digest: ${digestHold.items.map((i) => i.event.status).join(', ')} go together at ${digestHold.until}.`);
+    } else if (awaiting) {
+      setNotificationState(
+        'awaiting-receipt',
+        `Waiting until ${awaiting.until} for a receipt of ${awaiting.notificationId} (${awaiting.event.status}); then ${awaiting.channels.join(' and ')}.`,
+      );
+    }
+  }
 
   async function notify(event: OrderEvent): Promise<ProcessedEvent & { pendingEscalation?: { channels: FallbackChannel[]; reason: EscalationReason } }> {
     const kind = notificationKindFor(event.status);
@@ -275,67 +372,216 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
       collapseKey: `order-${event.orderId}`,
       data: { notificationId, orderId: event.orderId, status: event.status, type: kind.type },
     };
-    const outcomes = await pushToDevices(event, notificationId, prepared.devices, message);
+    const push: PushDelivery = { event, kind, notificationId, message, devices: prepared.devices, customer: prepared.recipient.customer!, localized: prepared.localized ?? {} };
+    const announced = { ...base, disposition: 'announced' as const };
+
+    if (kind.priority === 'critical') {
+      // Critical: no quiet hours, no digest. Devices waiting for quiet hours to end get this newer
+      // status instead of the old one; a pending digest goes now, ahead of it.
+      if (quietHold) await supersede(quietHold, notificationId);
+      quietHold = null;
+      if (digestHold) await releaseDigest();
+      return { ...announced, ...(await deliverNow(push)) };
+    }
+
+    if (!patched(ROUTINE_HOLDS_PATCH)) return { ...announced, ...(await deliverNow(push)) };
+    // Routine: devices inside their quiet hours wait for the end (a newer status replaces what waits).
+    const { awake, asleep, until } = splitByQuietHours(push.devices, push.customer, Date.now());
+    let held: ProcessedEvent['held'];
+    if (asleep.length > 0) {
+      if (quietHold) await supersede(quietHold, notificationId);
+      quietHold = { reason: 'quiet_hours', until: until!, items: [{ ...push, devices: asleep }] };
+      held = { reason: 'quiet_hours', until: until! };
+      await recordHold({ notificationId, reason: 'quiet_hours', until: until! });
+    }
+    if (awake.length === 0) return { ...announced, notificationStatus: 'queued', sentTo: 0, failedTo: 0, held };
+
+    // Within the digest window of the last routine push: goes with the next digest.
+    const now = Date.now();
+    if (digestWindowMs > 0 && (digestHold || (lastRoutineSentAt !== null && now - lastRoutineSentAt < digestWindowMs))) {
+      digestHold ??= { reason: 'digest', until: new Date(lastRoutineSentAt! + digestWindowMs).toISOString(), items: [] };
+      digestHold.items.push({ ...push, devices: awake });
+      await recordHold({ notificationId, reason: 'digest', until: digestHold.until });
+      return { ...announced, notificationStatus: 'queued', sentTo: 0, failedTo: 0, held: { reason: 'digest', until: digestHold.until } };
+    }
+    return { ...announced, ...(await deliverNow({ ...push, devices: awake })), ...(held ? { held } : {}) };
+  }
+
+  /** The devices whose quiet hours (in their own zone, else the customer's) are on now, and when the earliest ends. */
+  function splitByQuietHours(devices: PushTarget[], customer: PushDelivery['customer'], now: number) {
+    const awake: PushTarget[] = [];
+    const asleep: PushTarget[] = [];
+    let until: number | null = null;
+    for (const device of devices) {
+      const end = customer.quietHours ? quietHoursEnd(now, customer.quietHours, device.timeZone ?? customer.timeZone) : null;
+      if (!end) awake.push(device);
+      else {
+        asleep.push(device);
+        until = until === null ? end.getTime() : Math.min(until, end.getTime());
+      }
+    }
+    return { awake, asleep, until: until === null ? null : new Date(until).toISOString() };
+  }
+
+  /** Marks what a hold kept waiting as replaced by a newer notification; it will never go. */
+  async function supersede(hold: Hold, by: string): Promise<void> {
+    const ids = hold.items.map((i) => i.notificationId).filter((id) => id !== by);
+    if (ids.length === 0) return;
+    await recordReplaced({ notificationIds: ids, replacedBy: by, reason: 'superseded', priority: 'routine' });
+    for (const item of hold.items) if (item.notificationId !== by) patchRecord(item.event.eventId, { notificationStatus: 'suppressed', suppressionReason: 'superseded', replacedBy: by });
+  }
+
+  /** Quiet hours are over for some devices: they get the latest waiting status now; the others wait on. */
+  async function releaseQuietHold(): Promise<void> {
+    const hold = quietHold!;
+    const item = hold.items[0]!;
+    const { awake, asleep, until } = splitByQuietHours(item.devices, item.customer, Date.now());
+    quietHold = asleep.length > 0 ? { ...hold, until: until!, items: [{ ...item, devices: asleep }] } : null;
+    if (awake.length === 0) return;
+    const result = await deliverNow({ ...item, devices: awake });
+    const { pendingEscalation, ...outcome } = result;
+    patchRecord(item.event.eventId, outcome);
+    if (pendingEscalation) await escalate(item.event, item.kind, pendingEscalation.channels, pendingEscalation.reason);
+  }
+
+  /** The digest window closed (or a critical event came): the held updates go as one message. */
+  async function releaseDigest(): Promise<void> {
+    const hold = digestHold!;
+    digestHold = null;
+    const [first] = hold.items;
+    const latest = hold.items[hold.items.length - 1]!;
+    if (hold.items.length === 1) {
+      const { pendingEscalation, ...outcome } = await deliverNow(first!);
+      patchRecord(first!.event.eventId, outcome);
+      if (pendingEscalation) await escalate(first!.event, first!.kind, pendingEscalation.channels, pendingEscalation.reason);
+      return;
+    }
+    // The first held notification carries the digest; the others are merged into it.
+    const carrier = first!.notificationId;
+    const digest = await prepareDigest({
+      notificationId: carrier,
+      event: latest.event,
+      locale: latest.customer.locale,
+      timeZone: latest.customer.timeZone,
+      customerName: latest.customer.name,
+      items: hold.items.map((i) => ({
+        notificationId: i.notificationId,
+        eventId: i.event.eventId,
+        status: i.event.status,
+        title: i.message.title,
+        body: i.message.body,
+        occurredAt: i.event.occurredAt,
+      })),
+    });
+    const merged = hold.items.slice(1);
+    await recordReplaced({ notificationIds: merged.map((i) => i.notificationId), replacedBy: carrier, reason: 'digest', priority: 'routine' });
+    for (const item of merged) patchRecord(item.event.eventId, { notificationStatus: 'suppressed', suppressionReason: 'digest', replacedBy: carrier });
+    const devices = [...new Map(hold.items.flatMap((i) => i.devices).map((d) => [d.deviceId, d])).values()];
+    const message: PushMessage = {
+      ...latest.message,
+      notificationId: carrier,
+      title: digest.title,
+      body: digest.body,
+      data: { ...latest.message.data, notificationId: carrier, type: 'order.digest', updates: hold.items.map((i) => i.event.status).join(',') },
+    };
+    const { pendingEscalation, ...outcome } = await deliverNow({ ...first!, message, devices });
+    patchRecord(first!.event.eventId, outcome);
+    if (pendingEscalation) await escalate(latest.event, latest.kind, pendingEscalation.channels, pendingEscalation.reason);
+  }
+
+  /**
+   * Sends a push now: the frequency cap first (routine only), then every device, then the fallback
+   * decision: escalate at once when nothing reached the customer, or wait for a receipt.
+   */
+  async function deliverNow(
+    push: PushDelivery,
+  ): Promise<Pick<ProcessedEvent, 'notificationStatus' | 'sentTo' | 'failedTo' | 'suppressionReason' | 'escalation'> & { pendingEscalation?: { channels: FallbackChannel[]; reason: EscalationReason } }> {
+    const { event, kind, notificationId, message } = push;
+    const rules = capRulesFor(capRules, 'push', kind);
+    if (rules.length > 0 && patched(ROUTINE_HOLDS_PATCH)) {
+      const slot = await claimFrequencySlot({
+        notificationId,
+        customerId: event.customerId,
+        channel: 'push',
+        rules: rules.map((r) => ({ category: r.category, limit: r.limit, windowSeconds: Math.round(msToNumber(r.window as Duration) / 1000), description: describeCapRule(r) })),
+      });
+      if (!slot.allowed) {
+        await recordCapped({ notificationId, rule: slot.rule ?? 'frequency cap', priority: kind.priority });
+        return { notificationStatus: 'suppressed', suppressionReason: 'frequency_cap', sentTo: 0, failedTo: 0 };
+      }
+    }
+    setNotificationState('sending');
+    const outcomes = await pushToDevices(event, notificationId, push.devices, message, push.localized);
     const sentTo = outcomes.filter((o) => o.status === 'sent').length;
     if (sentTo === 0) await recordNotificationFailed({ notificationId, priority: kind.priority, outcomes });
-    const record: ProcessedEvent = {
-      ...base,
-      disposition: 'announced',
-      notificationStatus: sentTo > 0 ? 'sent' : 'failed',
-      sentTo,
-      failedTo: outcomes.length - sentTo,
-    };
-    if (sentTo === 0) return { ...record, ...fallback('push_failed') };
+    const result = { notificationStatus: sentTo > 0 ? ('sent' as const) : ('failed' as const), sentTo, failedTo: outcomes.length - sentTo };
+    const rule = escalationRuleFor(policy, kind);
+    if (sentTo === 0) return { ...result, ...(rule.fallback.length > 0 ? { pendingEscalation: { channels: rule.fallback, reason: 'push_failed' as const } } : {}) };
+    if (kind.priority !== 'critical') lastRoutineSentAt = Date.now();
     if (rule.receiptDeadline && rule.fallback.length > 0) {
       const until = new Date(Date.now() + msToNumber(rule.receiptDeadline as Duration)).toISOString();
       awaiting = { event, kind, notificationId, channels: rule.fallback, until };
-      return { ...record, escalation: { status: 'awaiting-receipt', channels: rule.fallback, until } };
+      return { ...result, escalation: { status: 'awaiting-receipt', channels: rule.fallback, until } };
     }
-    return record;
+    return result;
   }
 
   /** Pushes to every device: Android devices together in FCM batches, the others one activity each. */
-  async function pushToDevices(event: OrderEvent, notificationId: string, devices: PushTarget[], message: PushMessage): Promise<PushOutcome[]> {
-    const android = devices.filter((d) => d.platform === 'android');
-    const batched = android.length >= FCM_BATCH_FROM ? android : [];
-    const single = devices.filter((d) => !batched.includes(d));
-    const deadLetter = async (target: PushTarget, error: string) => {
+  async function pushToDevices(
+    event: OrderEvent,
+    notificationId: string,
+    devices: PushTarget[],
+    baseMessage: PushMessage,
+    localized: Record<string, { title: string; body: string }> = {},
+  ): Promise<PushOutcome[]> {
+    const localeOf = (target: PushTarget) => (target.locale && localized[target.locale] ? target.locale : '');
+    const messageFor = (locale: string): PushMessage => (locale ? { ...baseMessage, ...localized[locale] } : baseMessage);
+    const deadLetter = async (target: PushTarget, message: PushMessage, error: string) => {
       await recordDeadLetter({ notificationId, orderId: event.orderId, customerId: event.customerId, target, message, lastError: error });
     };
-    const singles = single.map((target) =>
-      delivery.sendPush
-        .executeWithOptions({ ...delivery.optionsOf('push'), summary: `${label(target.platform)} push to device ${target.deviceId}: ${message.title}` }, [
-          { notificationId, target, message },
+    // Android devices reading the same words go to FCM together; every other device on its own.
+    const batches = new Map<string, PushTarget[]>();
+    for (const d of devices.filter((d) => d.platform === 'android')) batches.set(localeOf(d), [...(batches.get(localeOf(d)) ?? []), d]);
+    for (const [locale, group] of batches) if (group.length < FCM_BATCH_FROM) batches.delete(locale);
+    const batched = new Set([...batches.values()].flat());
+
+    const singles = devices
+      .filter((d) => !batched.has(d))
+      .map((target) => {
+        const message = messageFor(localeOf(target));
+        return delivery.sendPush
+          .executeWithOptions(delivery.optionsOf('push', message.priority, `${label(target.platform)} push to device ${target.deviceId}: ${message.title}`), [
+            { notificationId, target, message },
+          ])
+          .catch(async (err): Promise<PushOutcome> => {
+            const error = describeFailure(err);
+            // A dead token is handled (the device is retired); anything else that failed for good is kept for replay.
+            if (!isInvalidToken(err)) await deadLetter(target, message, error);
+            return { deviceId: target.deviceId, status: 'failed', provider: target.platform, error };
+          });
+      });
+    const groups = [...batches].map(([locale, targets]) => {
+      const message = messageFor(locale);
+      return delivery.sendPushBatch
+        .executeWithOptions(delivery.optionsOf('push', message.priority, `FCM batch push to ${targets.length} devices: ${message.title}`), [
+          { notificationId, targets, message },
         ])
-        .catch(async (err): Promise<PushOutcome> => {
-          const error = describeFailure(err);
-          // A dead token is handled (the device is retired); anything else that failed for good is kept for replay.
-          if (!isInvalidToken(err)) await deadLetter(target, error);
-          return { deviceId: target.deviceId, status: 'failed', provider: target.platform, error };
-        }),
-    );
-    const batch =
-      batched.length === 0
-        ? Promise.resolve<PushOutcome[]>([])
-        : delivery.sendPushBatch
-            .executeWithOptions({ ...delivery.optionsOf('push'), summary: `FCM batch push to ${batched.length} devices: ${message.title}` }, [
-              { notificationId, targets: batched, message },
-            ])
-            .catch(async (err): Promise<PushOutcome[]> => {
-              // The last attempt's outcomes ride on the failure: devices it could not reach become dead letters.
-              const details = failureDetails(err);
-              const outcomes: PushOutcome[] = batched.map(
-                (t) => details.find((o) => o.deviceId === t.deviceId) ?? { deviceId: t.deviceId, status: 'failed', provider: 'fcm', error: describeFailure(err) },
-              );
-              for (const outcome of outcomes) {
-                if (outcome.status === 'failed' && !outcome.error?.startsWith('InvalidDeviceToken')) {
-                  await deadLetter(batched.find((t) => t.deviceId === outcome.deviceId)!, outcome.error ?? describeFailure(err));
-                }
-              }
-              return outcomes;
-            });
-    const [singleOutcomes, batchOutcomes] = await Promise.all([Promise.all(singles), batch]);
-    return [...singleOutcomes, ...batchOutcomes];
+        .catch(async (err): Promise<PushOutcome[]> => {
+          // The last attempt's outcomes ride on the failure: devices it could not reach become dead letters.
+          const details = failureDetails(err);
+          const outcomes: PushOutcome[] = targets.map(
+            (t) => details.find((o) => o.deviceId === t.deviceId) ?? { deviceId: t.deviceId, status: 'failed', provider: 'fcm', error: describeFailure(err) },
+          );
+          for (const outcome of outcomes) {
+            if (outcome.status === 'failed' && !outcome.error?.startsWith('InvalidDeviceToken')) {
+              await deadLetter(targets.find((t) => t.deviceId === outcome.deviceId)!, message, outcome.error ?? describeFailure(err));
+            }
+          }
+          return outcomes;
+        });
+    });
+    const [singleOutcomes, batchOutcomes] = await Promise.all([Promise.all(singles), Promise.all(groups)]);
+    return [...singleOutcomes, ...batchOutcomes.flat()];
   }
 
   /** Sends the event on each fallback channel at most once, in parallel, and records what happened. */
@@ -354,11 +600,11 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
     const common = { notificationId, orderId: event.orderId, priority: kind.priority };
     try {
       if (prepared.channel === 'email') {
-        await delivery.sendEmail.executeWithOptions({ ...delivery.optionsOf('email'), summary: `Email to ${prepared.address}: ${prepared.message.subject}` }, [
+        await delivery.sendEmail.executeWithOptions(delivery.optionsOf('email', kind.priority, `Email to ${prepared.address}: ${prepared.message.subject}`), [
           { ...common, message: prepared.message },
         ]);
       } else {
-        await delivery.sendSms.executeWithOptions({ ...delivery.optionsOf('sms'), summary: `SMS to ${prepared.address}` }, [{ ...common, message: prepared.message }]);
+        await delivery.sendSms.executeWithOptions(delivery.optionsOf('sms', kind.priority, `SMS to ${prepared.address}`), [{ ...common, message: prepared.message }]);
       }
       return { channel, notificationId, outcome: 'sent' };
     } catch (err) {

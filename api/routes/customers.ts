@@ -4,10 +4,11 @@ import { Prisma } from '../../lib/db';
 import { requireScope } from '../auth';
 import { idParam } from '../paging';
 import { HttpError, validationError } from '../errors';
+import { isPreferenceCategory } from '../../domain';
 import type { CustomerView, DeviceView } from '../response-schemas';
-import { customerSchema, deviceSchema, preferencesSchema } from '../schemas';
+import { customerSchema, deviceSchema } from '../schemas';
 
-function customerView(c: Prisma.CustomerGetPayload<{ include: { preferences: true } }>): CustomerView {
+export function customerView(c: Prisma.CustomerGetPayload<{ include: { preferences: true } }>): CustomerView {
   return {
     customerId: c.id,
     name: c.name,
@@ -16,7 +17,8 @@ function customerView(c: Prisma.CustomerGetPayload<{ include: { preferences: tru
     locale: c.locale,
     timeZone: c.timeZone,
     quietHours: c.quietHoursStart && c.quietHoursEnd ? { start: c.quietHoursStart, end: c.quietHoursEnd } : null,
-    preferences: c.preferences.map((p) => ({ channel: p.channel, category: p.category, optedIn: p.optedIn })),
+    // A row of a topic since removed from domain/preferences.ts no longer means anything: not shown.
+    preferences: c.preferences.flatMap((p) => (isPreferenceCategory(p.category) ? [{ channel: p.channel, category: p.category, optedIn: p.optedIn }] : [])),
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   };
@@ -71,25 +73,6 @@ export function customerRoutes(db: Db): Router {
     const customer = await db.customer.findUnique({ where: { id: customerId }, include: { preferences: true } });
     if (!customer) throw new HttpError(404, 'not_found', `no customer ${customerId}`);
     res.json(customerView(customer));
-  });
-
-  router.put('/customers/:customerId/preferences', requireScope('ingest'), async (req, res) => {
-    const customerId = customerIdParam(req.params.customerId);
-    const parsed = preferencesSchema.safeParse(req.body);
-    if (!parsed.success) throw validationError(parsed.error, 'preferences');
-    const customer = await db.customer.findUnique({ where: { id: customerId }, select: { id: true } });
-    if (!customer) throw new HttpError(404, 'not_found', `no customer ${customerId}; create it with PUT /v1/customers/${customerId}`);
-    await db.$transaction(
-      parsed.data.preferences.map((p) =>
-        db.preference.upsert({
-          where: { customerId_channel_category: { customerId, channel: p.channel, category: p.category } },
-          create: { customerId, ...p },
-          update: { optedIn: p.optedIn },
-        }),
-      ),
-    );
-    const saved = await db.customer.findUniqueOrThrow({ where: { id: customerId }, include: { preferences: true } });
-    res.json(customerView(saved));
   });
 
   router.post('/customers/:customerId/devices', requireScope('ingest'), async (req, res) => {

@@ -1,0 +1,106 @@
+// Notifications held back on purpose (quiet hours, a digest window), replaced by a newer one or
+// merged into a digest, and refused by a frequency cap: each recorded with its reason and time.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { NotificationKind, OrderEvent } from '../domain';
+import type { Db } from '../lib/db';
+import { metrics } from '../lib/metrics';
+import type { createRenderer } from './render';
+
+export interface HoldInput {
+  notificationId: string;
+  reason: 'quiet_hours' | 'digest';
+  until: string;
+}
+
+export interface ReplacedInput {
+  notificationIds: string[];
+  replacedBy: string;
+  /** superseded: a newer status went instead; digest: merged into the digest that went instead. */
+  reason: 'superseded' | 'digest';
+  priority: NotificationKind['priority'];
+}
+
+export interface DigestItem {
+  notificationId: string;
+  eventId: string;
+  status: string;
+  title: string;
+  body: string;
+  occurredAt: string;
+}
+
+export interface PrepareDigestInput {
+  /** The notification that carries the digest (the first held one). */
+  notificationId: string;
+  /** The latest event: its order, customer and status name the digest. */
+  event: OrderEvent;
+  locale: string | null;
+  timeZone: string | null;
+  customerName: string | null;
+  items: DigestItem[];
+}
+
+export function createHoldActivities(db: Db, render: ReturnType<typeof createRenderer>) {
+  return {
+    async recordHold(input: HoldInput): Promise<void> {
+      await db.$executeRaw`
+        UPDATE "Notification" SET "heldUntil" = ${new Date(input.until)}, "holdReason" = ${input.reason}, "updatedAt" = now()
+        WHERE id = ${input.notificationId}`;
+    },
+
+    /** Marks held notifications that will never go as such, pointing at the one that went instead. */
+    async recordReplaced(input: ReplacedInput): Promise<void> {
+      const changed = await db.$executeRaw`
+        UPDATE "Notification" SET status = 'suppressed'::"NotificationStatus", "suppressionReason" = ${input.reason},
+          "replacedBy" = ${input.replacedBy}, "updatedAt" = now()
+        WHERE id = ANY(${input.notificationIds}) AND status = 'queued'::"NotificationStatus"`;
+      if (changed > 0) metrics.notifications.inc({ channel: 'push', priority: input.priority, outcome: 'suppressed', reason: input.reason }, changed);
+    },
+
+    /** A push a frequency cap refused: suppressed with the cap that refused it. */
+    async recordCapped(input: { notificationId: string; rule: string; priority: NotificationKind['priority'] }): Promise<void> {
+      await db.$executeRaw`
+        UPDATE "Notification" SET status = 'suppressed'::"NotificationStatus", "suppressionReason" = 'frequency_cap',
+          "failureReason" = ${input.rule}, "updatedAt" = now()
+        WHERE id = ${input.notificationId} AND status = 'queued'::"NotificationStatus"`;
+    },
+
+    /**
+     * Renders the digest of several held updates (template `order.digest`, given `updates`) onto the
+     * carrying notification. Without a digest template the updates' own titles are listed.
+     */
+    async prepareDigest(input: PrepareDigestInput): Promise<{ title: string; body: string }> {
+      let title: string;
+      let body: string;
+      let template: { id: string; version: number; locale: string } | null = null;
+      try {
+        const rendered = await render({
+          key: 'order.digest',
+          channel: 'push',
+          locale: input.locale,
+          ...(input.timeZone ? { timeZone: input.timeZone } : {}),
+          variables: {
+            ...input.event.data,
+            orderId: input.event.orderId,
+            status: input.event.status,
+            customerName: input.customerName,
+            updates: input.items.map(({ status, title, body, occurredAt }) => ({ status, title, body, occurredAt })),
+          },
+        } as Parameters<typeof render>[0]);
+        title = rendered.subject;
+        body = rendered.body;
+        template = { id: rendered.templateId, version: rendered.templateVersion, locale: rendered.locale };
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure) || err.type !== 'TemplateMissing') throw err;
+        title = input.items[input.items.length - 1]!.title;
+        body = input.items.map((i) => i.title).join(' · ');
+      }
+      await db.$executeRaw`
+        UPDATE "Notification" SET title = ${title}, body = ${body}, type = 'order.digest',
+          "templateId" = COALESCE(${template?.id ?? null}, "templateId"), "templateVersion" = COALESCE(${template?.version ?? null}::int, "templateVersion"),
+          locale = COALESCE(${template?.locale ?? null}, locale), "updatedAt" = now()
+        WHERE id = ${input.notificationId}`;
+      return { title, body };
+    },
+  };
+}

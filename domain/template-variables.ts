@@ -1,0 +1,116 @@
+// The variables each template key may use: the ones every message gets, plus the event data fields its
+// status may carry. Templates are checked against this list when they are saved (strict variables), and
+// the examples are what a preview shows when no sample event is given. Pure data, no Node built-ins.
+import { ORDER_STATUSES, type OrderStatus } from './order-status';
+
+/** Example values are JSON: what an OMS would send in an event's `data`. */
+export type TemplateExample = string | number | boolean | null | TemplateExample[] | { [key: string]: TemplateExample };
+
+export interface TemplateVariable {
+  name: string;
+  description: string;
+  example: TemplateExample;
+}
+
+/** The digest of routine updates merged within a short window; its updates list each status. */
+export const DIGEST_TEMPLATE_KEY = 'order.digest';
+
+/** What every order template gets, whatever the status. */
+export const COMMON_TEMPLATE_VARIABLES: readonly TemplateVariable[] = [
+  { name: 'orderId', description: "The OMS's order id.", example: 'ORD-2026-000123' },
+  { name: 'status', description: 'The order status, such as `shipped`.', example: 'shipped' },
+  { name: 'customerName', description: "The customer's name; may be empty.", example: 'Ada Lovelace' },
+  { name: 'customerLocale', description: "The customer's locale (BCP 47), such as `fr-CA`.", example: 'en' },
+  { name: 'customerTimeZone', description: "The customer's IANA time zone, such as `Europe/Paris`.", example: 'Europe/London' },
+  { name: 'occurredAt', description: 'When the event happened (ISO 8601); format it with `local_date` or `datetime`.', example: '2026-11-21T10:00:00Z' },
+];
+
+const currency: TemplateVariable = { name: 'currency', description: 'ISO 4217 code of the amounts, such as `EUR`; the default of the `money` filter.', example: 'EUR' };
+const eta: TemplateVariable = { name: 'eta', description: 'Estimated delivery: an ISO date or date-time (use `local_date`), or free text shown as given.', example: '2026-11-24' };
+const carrier: TemplateVariable = { name: 'carrier', description: 'The carrier, such as `UPS`.', example: 'UPS' };
+const trackingNumber: TemplateVariable = { name: 'trackingNumber', description: "The carrier's tracking number.", example: '1Z999AA10123456784' };
+const trackingUrl: TemplateVariable = { name: 'trackingUrl', description: "A link to the carrier's tracking page.", example: 'https://track.example/1Z999AA10123456784' };
+const itemCount: TemplateVariable = { name: 'itemCount', description: 'How many items the order holds; use `pluralize`.', example: 3 };
+const items: TemplateVariable = {
+  name: 'items',
+  description: 'The order lines: a list of `{ name, quantity }`.',
+  example: [
+    { name: 'Notebook', quantity: 2 },
+    { name: 'Fountain pen', quantity: 1 },
+  ],
+};
+const total: TemplateVariable = { name: 'total', description: 'The order total in major units (`49.90`); use `money`.', example: '49.90' };
+const amount = (description: string): TemplateVariable => ({ name: 'amount', description, example: '49.90' });
+const reason = (description: string, example: string): TemplateVariable => ({ name: 'reason', description, example });
+
+/** The event data fields each status may carry (an event may carry more; templates may use only these). */
+export const EVENT_DATA_VARIABLES: Readonly<Record<OrderStatus, readonly TemplateVariable[]>> = {
+  confirmed: [total, currency, itemCount, items, eta],
+  payment_failed: [
+    reason('Why the payment failed, such as `card declined`.', 'card declined'),
+    amount('The amount that could not be taken, in major units.'),
+    currency,
+    { name: 'paymentUrl', description: 'Where the customer updates their payment details.', example: 'https://shop.example/orders/ORD-2026-000123/pay' },
+  ],
+  packed: [itemCount, items, eta],
+  shipped: [carrier, trackingNumber, trackingUrl, eta],
+  out_for_delivery: [eta, carrier, trackingNumber, trackingUrl],
+  delayed: [
+    { name: 'delayReason', description: 'Why the order is late, such as `severe weather at the hub`.', example: 'severe weather at the hub' },
+    { name: 'newEta', description: 'The new estimated delivery: an ISO date or date-time, or free text.', example: '2026-11-27' },
+    { name: 'restockDate', description: 'When an out-of-stock item is expected back: an ISO date, or free text.', example: '2026-11-25' },
+    carrier,
+    trackingNumber,
+  ],
+  delivered: [
+    { name: 'deliveredAt', description: 'When the parcel was delivered (ISO 8601).', example: '2026-11-24T13:42:00Z' },
+    { name: 'deliveryLocation', description: 'Where it was left, such as `front door`.', example: 'front door' },
+  ],
+  cancelled: [
+    reason('Why the order was cancelled, such as `item out of stock`.', 'item out of stock'),
+    amount('The amount refunded with the cancellation, in major units.'),
+    currency,
+  ],
+  refunded: [amount('The amount refunded, in major units.'), currency, reason('Why it was refunded.', 'returned item')],
+};
+
+/** The digest's own variable: the updates it merges, oldest first. */
+export const DIGEST_VARIABLES: readonly TemplateVariable[] = [
+  {
+    name: 'updates',
+    description:
+      'The merged updates, oldest first: a list of `{ status, title, body, occurredAt }` (title and body are the push copy of each update).',
+    example: [
+      { status: 'confirmed', title: 'Order ORD-2026-000123 confirmed', body: 'We have received your order ORD-2026-000123.', occurredAt: '2026-11-21T10:00:00Z' },
+      { status: 'packed', title: 'Order ORD-2026-000123 is packed', body: 'Your order ORD-2026-000123 is packed and waiting for the carrier.', occurredAt: '2026-11-21T10:01:00Z' },
+    ],
+  },
+];
+
+/** Every template key Herald renders: `order.<status>` for each status, and the digest. */
+export const TEMPLATE_KEYS: readonly string[] = [...ORDER_STATUSES.map((s) => `order.${s}`), DIGEST_TEMPLATE_KEY];
+
+export function isTemplateKey(key: string): boolean {
+  return TEMPLATE_KEYS.includes(key);
+}
+
+/** The status a key announces (`order.shipped` → shipped); null for the digest. */
+export function statusOfTemplateKey(key: string): OrderStatus | null {
+  const status = key.startsWith('order.') ? key.slice('order.'.length) : '';
+  return (ORDER_STATUSES as readonly string[]).includes(status) ? (status as OrderStatus) : null;
+}
+
+/** The variables a key provides, common ones first; undefined for a key Herald does not know. */
+export function templateVariables(key: string): readonly TemplateVariable[] | undefined {
+  if (key === DIGEST_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...DIGEST_VARIABLES];
+  const status = statusOfTemplateKey(key);
+  return status ? [...COMMON_TEMPLATE_VARIABLES, ...EVENT_DATA_VARIABLES[status]] : undefined;
+}
+
+/** Example values of every variable of a key, as a preview uses them by default. */
+export function exampleVariables(key: string): Record<string, TemplateExample> {
+  const variables = templateVariables(key) ?? COMMON_TEMPLATE_VARIABLES;
+  const examples: Record<string, TemplateExample> = Object.fromEntries(variables.map((v) => [v.name, v.example]));
+  examples.status = statusOfTemplateKey(key) ?? 'packed';
+  return examples;
+}

@@ -1,0 +1,148 @@
+// Quiet hours, supersession, digests and frequency caps in the order workflow, on the time-skipping test
+// server. The tests move the server's clock to chosen instants and time only moves forward, so they run
+// in date order from a fresh server: 2027-03-14 is the night New York's clocks go forward.
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import type { PushTarget } from '../domain';
+import { notificationReceiptSignal, orderEventSignal, orderStateQuery } from '../workflows/definitions';
+import { fakeActivities, orderEvent as event, useTimeSkipping } from './support/order-workflow-fakes';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+const t = useTimeSkipping();
+const { processedAtLeast, eventuallyInTime, withWorker, jumpTo, startOrder } = t;
+
+test('quiet hours over midnight hold a routine update until 07:00 local, across the night New York springs forward', async () => {
+  const { activities, recorded } = fakeActivities({ customer: { timeZone: 'America/New_York', quietHours: { start: '22:00', end: '07:00' } } });
+  await jumpTo('2027-03-14T03:30:00Z'); // 22:30 EST on the 13th
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await startOrder(taskQueue, 'o-quiet-ny');
+    await handle.signal(orderEventSignal, event('o-quiet-ny', 'confirmed', 1));
+    const held = await processedAtLeast(handle, 1);
+    // 07:00 EDT (UTC-4 after the switch), not 07:00 EST: 11:00 UTC.
+    expect(held.notificationState).toBe('waiting-quiet-hours');
+    expect(held.held).toEqual([expect.objectContaining({ reason: 'quiet_hours', until: '2027-03-14T11:00:00.000Z', devices: 1 })]);
+    expect(held.processed[0]).toMatchObject({ notificationStatus: 'queued', held: { reason: 'quiet_hours', until: '2027-03-14T11:00:00.000Z' } });
+    await jumpTo('2027-03-14T10:59:00Z');
+    expect(recorded.pushes).toEqual([]);
+    await jumpTo('2027-03-14T11:00:05Z');
+    await eventuallyInTime(async () => expect(recorded.pushes).toHaveLength(1));
+    const after = await handle.query(orderStateQuery);
+    expect(after.held).toEqual([]);
+    expect(after.processed[0]).toMatchObject({ notificationStatus: 'sent', sentTo: 1 });
+    await handle.terminate();
+  });
+  expect(recorded.holds).toEqual([{ notificationId: 'e-o-quiet-ny-confirmed-1/push', reason: 'quiet_hours', until: '2027-03-14T11:00:00.000Z' }]);
+});
+
+test('in quiet hours a newer status supersedes the waiting one, and a critical event bypasses quiet hours', async () => {
+  const { activities, recorded } = fakeActivities({ customer: { timeZone: 'Asia/Tokyo', quietHours: { start: '22:00', end: '07:00' } } });
+  await jumpTo('2027-03-20T14:00:00Z'); // 23:00 in Tokyo
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await startOrder(taskQueue, 'o-quiet-tokyo');
+    await handle.signal(orderEventSignal, event('o-quiet-tokyo', 'confirmed', 1));
+    await handle.signal(orderEventSignal, event('o-quiet-tokyo', 'packed', 2));
+    const state = await processedAtLeast(handle, 2);
+    expect(state.held).toEqual([expect.objectContaining({ reason: 'quiet_hours', until: '2027-03-20T22:00:00.000Z', eventIds: ['e-o-quiet-tokyo-packed-2'] })]);
+    expect(state.processed[0]).toMatchObject({ notificationStatus: 'suppressed', suppressionReason: 'superseded', replacedBy: 'e-o-quiet-tokyo-packed-2/push' });
+    expect(recorded.pushes).toEqual([]);
+    // Shipped is critical: it goes now, and what waited is replaced by it.
+    await handle.signal(orderEventSignal, event('o-quiet-tokyo', 'shipped', 3));
+    await processedAtLeast(handle, 3);
+    await eventuallyInTime(async () => expect(recorded.pushes.map((p) => p.title)).toEqual(['status shipped']));
+    const after = await handle.query(orderStateQuery);
+    expect(after.held).toEqual([]);
+    expect(after.processed[1]).toMatchObject({ suppressionReason: 'superseded', replacedBy: 'e-o-quiet-tokyo-shipped-3/push' });
+    // A later routine update waits again, and goes when the window ends.
+    await handle.signal(notificationReceiptSignal, { notificationId: 'e-o-quiet-tokyo-shipped-3/push', type: 'delivered', occurredAt: new Date().toISOString(), source: 'app' });
+    await handle.signal(orderEventSignal, event('o-quiet-tokyo', 'delivered', 4));
+    await processedAtLeast(handle, 4);
+    await jumpTo('2027-03-20T22:00:05Z');
+    await eventuallyInTime(async () => expect(recorded.pushes.map((p) => p.title)).toEqual(['status shipped', 'status delivered']));
+    await handle.terminate();
+  });
+  expect(recorded.replaced).toEqual([
+    { notificationIds: ['e-o-quiet-tokyo-confirmed-1/push'], replacedBy: 'e-o-quiet-tokyo-packed-2/push', reason: 'superseded' },
+    { notificationIds: ['e-o-quiet-tokyo-packed-2/push'], replacedBy: 'e-o-quiet-tokyo-shipped-3/push', reason: 'superseded' },
+  ]);
+});
+
+test('a device in its own time zone is not held by the customer\'s quiet hours', async () => {
+  const devices: PushTarget[] = [
+    { deviceId: 'la-phone', platform: 'ios', token: 'd'.repeat(64), app: null, timeZone: 'America/Los_Angeles' },
+    { deviceId: 'home-tablet', platform: 'ios', token: 'e'.repeat(64), app: null },
+  ];
+  const { activities, recorded } = fakeActivities({ devices, customer: { timeZone: 'Europe/London', quietHours: { start: '22:00', end: '07:00' } } });
+  await jumpTo('2027-03-22T23:30:00Z'); // 23:30 in London (GMT), 16:30 in Los Angeles
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await startOrder(taskQueue, 'o-quiet-devices');
+    await handle.signal(orderEventSignal, event('o-quiet-devices', 'packed', 1));
+    await eventuallyInTime(async () => expect(recorded.pushes.map((p) => p.deviceId)).toEqual(['la-phone']));
+    const state = await handle.query(orderStateQuery);
+    expect(state.held).toEqual([expect.objectContaining({ reason: 'quiet_hours', until: '2027-03-23T07:00:00.000Z', devices: 1 })]);
+    await jumpTo('2027-03-23T07:00:05Z');
+    await eventuallyInTime(async () => expect(recorded.pushes.map((p) => p.deviceId)).toEqual(['la-phone', 'home-tablet']));
+    await handle.terminate();
+  });
+});
+
+test('routine updates inside the digest window go out as one digest after the first', async () => {
+  const { activities, recorded } = fakeActivities({});
+  await jumpTo('2027-03-24T12:00:00Z');
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await startOrder(taskQueue, 'o-digest');
+    await handle.signal(orderEventSignal, event('o-digest', 'confirmed', 1));
+    await eventuallyInTime(async () => expect(recorded.pushes).toHaveLength(1));
+    await t.env.sleep('20 seconds');
+    await handle.signal(orderEventSignal, event('o-digest', 'packed', 2));
+    await t.env.sleep('20 seconds');
+    await handle.signal(orderEventSignal, event('o-digest', 'delivered', 3));
+    const state = await processedAtLeast(handle, 3);
+    expect(state.notificationState).toBe('waiting-digest');
+    expect(state.held).toEqual([expect.objectContaining({ reason: 'digest', eventIds: ['e-o-digest-packed-2', 'e-o-digest-delivered-3'] })]);
+    expect(recorded.pushes).toHaveLength(1);
+    await t.env.sleep('2 minutes');
+    await eventuallyInTime(async () => expect(recorded.pushes.map((p) => p.title)).toEqual(['status confirmed', 'digest packed+delivered']));
+    const after = await handle.query(orderStateQuery);
+    expect(after.processed[2]).toMatchObject({ notificationStatus: 'suppressed', suppressionReason: 'digest', replacedBy: 'e-o-digest-packed-2/push' });
+    expect(after.processed[1]).toMatchObject({ notificationStatus: 'sent', held: { reason: 'digest' } });
+    await handle.terminate();
+  });
+  expect(recorded.digests).toEqual([{ notificationId: 'e-o-digest-packed-2/push', statuses: ['packed', 'delivered'] }]);
+  expect(recorded.pushes[1]!.notificationId).toBe('e-o-digest-packed-2/push');
+});
+
+test('a critical event flushes the digest before it goes', async () => {
+  const { activities, recorded } = fakeActivities({});
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await startOrder(taskQueue, 'o-flush');
+    await handle.signal(orderEventSignal, event('o-flush', 'confirmed', 1));
+    await eventuallyInTime(async () => expect(recorded.pushes).toHaveLength(1));
+    await t.env.sleep('10 seconds');
+    await handle.signal(orderEventSignal, event('o-flush', 'packed', 2));
+    await processedAtLeast(handle, 2);
+    const started = await t.env.currentTimeMs();
+    await handle.signal(orderEventSignal, event('o-flush', 'shipped', 3));
+    await eventuallyInTime(async () => expect(recorded.pushes.map((p) => p.title)).toEqual(['status confirmed', 'status packed', 'status shipped']));
+    expect((await t.env.currentTimeMs()) - started).toBeLessThan(60_000);
+    await handle.terminate();
+  });
+});
+
+test('frequency caps count every order of the customer; critical events are never capped', async () => {
+  const counters = new Map<string, number>();
+  const { activities, recorded } = fakeActivities({ counters });
+  const caps = { digestWindow: '0', frequencyCaps: [{ channel: 'push', category: 'transactional', limit: 2, window: '1 hour' }] };
+  await withWorker(activities, async (taskQueue) => {
+    const handles = await Promise.all(['o-cap-1', 'o-cap-2', 'o-cap-3'].map((id) => startOrder(taskQueue, id, caps)));
+    await Promise.all(handles.map((h, i) => h.signal(orderEventSignal, event(`o-cap-${i + 1}`, 'confirmed', 1))));
+    const states = await Promise.all(handles.map((h) => processedAtLeast(h, 1)));
+    const statuses = states.map((s) => s.processed[0]!.notificationStatus).sort();
+    expect(statuses).toEqual(['sent', 'sent', 'suppressed']);
+    expect(states.find((s) => s.processed[0]!.notificationStatus === 'suppressed')!.processed[0]).toMatchObject({ suppressionReason: 'frequency_cap' });
+    await handles[0]!.signal(orderEventSignal, event('o-cap-1', 'shipped', 2));
+    await eventuallyInTime(async () => expect(recorded.pushes.filter((p) => p.title === 'status shipped')).toHaveLength(1));
+    await Promise.all(handles.map((h) => h.terminate()));
+  });
+  expect(recorded.capped).toHaveLength(1);
+  expect(recorded.pushes).toHaveLength(3);
+});
