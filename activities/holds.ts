@@ -84,14 +84,16 @@ export function createHoldActivities(db: Db, render: ReturnType<typeof createRen
             orderId: input.event.orderId,
             status: input.event.status,
             customerName: input.customerName,
+            occurredAt: input.event.occurredAt,
             updates: input.items.map(({ status, title, body, occurredAt }) => ({ status, title, body, occurredAt })),
           },
-        } as Parameters<typeof render>[0]);
+        });
         title = rendered.subject;
         body = rendered.body;
         template = { id: rendered.templateId, version: rendered.templateVersion, locale: rendered.locale };
       } catch (err) {
-        if (!(err instanceof ApplicationFailure) || err.type !== 'TemplateMissing') throw err;
+        // No digest template, or one that cannot render: the updates' own titles still make a digest.
+        if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
         title = input.items[input.items.length - 1]!.title;
         body = input.items.map((i) => i.title).join(' · ');
       }

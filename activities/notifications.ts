@@ -175,7 +175,7 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
           channel: 'push',
           locale,
           timeZone: customer.timeZone,
-          variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: customer.name },
+          variables: { ...event.data, orderId: event.orderId, status: event.status, occurredAt: event.occurredAt, customerName: customer.name },
         });
       const attempt = await renderIn(customer.locale);
       if (!attempt.ok) {
@@ -256,7 +256,7 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
         channel,
         locale: customer.locale,
         timeZone: customer.timeZone,
-        variables: { ...event.data, orderId: event.orderId, status: event.status, customerName: customer.name },
+        variables: { ...event.data, orderId: event.orderId, status: event.status, occurredAt: event.occurredAt, customerName: customer.name },
       });
       if (!attempt.ok) {
         await recordUnsent({ ...base, address, outcome: { status: 'failed', reason: attempt.reason } });
