@@ -1,13 +1,13 @@
 // Email and SMS delivery: one activity attempt hands one message to the channel's provider, recorded
 // before and after the call like a push (activities/push-delivery.ts). These run on their channel's
 // task queue, whose rate limit Temporal enforces.
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Priority } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { EmailMessage, MessageProvider, MessageProviders, SmsMessage } from './providers/message-provider';
-import { ProviderError } from './providers/push-provider';
+import { activityFailureFor, asProviderError } from './provider-failure';
 import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from './store';
 
 interface MessageDelivery<M> {
@@ -67,28 +67,14 @@ export function createMessageDeliveryActivities(db: Db, providers: MessageProvid
       log.info({ provider: receipt.provider, providerMessageId: receipt.providerMessageId }, `${channel} sent`);
       return { status: 'sent', provider: receipt.provider, providerMessageId: receipt.providerMessageId };
     } catch (err) {
-      const failure = err instanceof ProviderError ? err : new ProviderError(provider.name, 'transient', 'error', String(err));
+      const failure = asProviderError(err, provider.name);
       observe('failed', failure.kind);
       await closeAttemptFailed(db, attemptId, { code: failure.code, message: failure.message.slice(0, 1000), retryable: failure.kind === 'transient' });
       log.warn({ provider: provider.name, kind: failure.kind, code: failure.code, err: failure.message }, `${channel} failed`);
-      if (failure.kind === 'invalid_token') {
-        throw ApplicationFailure.create({
-          message: `${provider.name} refused the recipient ${input.message.to}: ${failure.code} ${failure.message}`,
-          type: 'InvalidRecipient',
-          nonRetryable: true,
-        });
-      }
-      if (failure.kind === 'permanent') {
-        throw ApplicationFailure.create({
-          message: `${provider.name} rejected the ${channel}: ${failure.code} ${failure.message}`,
-          type: 'PermanentProviderError',
-          nonRetryable: true,
-        });
-      }
-      throw ApplicationFailure.create({
-        message: `${provider.name} unavailable: ${failure.code} ${failure.message}`,
-        type: 'TransientProviderError',
-        nextRetryDelay: failure.retryAfterMs,
+      throw activityFailureFor(failure, {
+        channel,
+        deadTargetType: 'InvalidRecipient',
+        deadTargetMessage: `${provider.name} refused the recipient ${input.message.to}: ${failure.code} ${failure.message}`,
       });
     }
   }

@@ -1,9 +1,10 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { PushMessage, PushOutcome, PushTarget } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
-import { ProviderError, type PushProviders } from './providers/push-provider';
+import { activityFailureFor, asProviderError } from './provider-failure';
+import type { PushProviders } from './providers/push-provider';
 import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from './store';
 
 export interface SendPushInput {
@@ -52,7 +53,7 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
         log.info({ provider: receipt.provider, providerMessageId: receipt.providerMessageId }, 'push sent');
         return { deviceId: target.deviceId, status: 'sent', provider: receipt.provider, providerMessageId: receipt.providerMessageId };
       } catch (err) {
-        const failure = err instanceof ProviderError ? err : new ProviderError(provider.name, 'transient', 'error', String(err));
+        const failure = asProviderError(err, provider.name);
         observe('failed', failure.kind);
         await closeAttemptFailed(db, attemptId, { code: failure.code, message: failure.message.slice(0, 1000), retryable: failure.kind === 'transient' });
         log.warn({ provider: provider.name, kind: failure.kind, code: failure.code, err: failure.message }, 'push failed');
@@ -63,24 +64,8 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
             data: { active: false, invalidatedAt: new Date(), invalidatedReason: `${provider.name}: ${failure.code}` },
           });
           metrics.devicesDeactivated.inc({ reason: `${provider.name}: ${failure.code}` });
-          throw ApplicationFailure.create({
-            message: `device token rejected by ${provider.name}: ${failure.code}`,
-            type: 'InvalidDeviceToken',
-            nonRetryable: true,
-          });
         }
-        if (failure.kind === 'permanent') {
-          throw ApplicationFailure.create({
-            message: `${provider.name} rejected the push: ${failure.code} ${failure.message}`,
-            type: 'PermanentProviderError',
-            nonRetryable: true,
-          });
-        }
-        throw ApplicationFailure.create({
-          message: `${provider.name} unavailable: ${failure.code} ${failure.message}`,
-          type: 'TransientProviderError',
-          nextRetryDelay: failure.retryAfterMs,
-        });
+        throw activityFailureFor(failure, { channel: 'push', deadTargetType: 'InvalidDeviceToken', deadTargetMessage: `device token rejected by ${provider.name}: ${failure.code}` });
       }
     },
   };
