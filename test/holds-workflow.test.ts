@@ -135,7 +135,9 @@ test('frequency caps count every order of the customer; critical events are neve
   await withWorker(activities, async (taskQueue) => {
     const handles = await Promise.all(['o-cap-1', 'o-cap-2', 'o-cap-3'].map((id) => startOrder(taskQueue, id, caps)));
     await Promise.all(handles.map((h, i) => h.signal(orderEventSignal, event(`o-cap-${i + 1}`, 'confirmed', 1))));
-    const states = await Promise.all(handles.map((h) => processedAtLeast(h, 1)));
+    // One at a time: each wait skips the server's clock, and overlapping skips are best avoided.
+    const states = [];
+    for (const h of handles) states.push(await processedAtLeast(h, 1));
     const statuses = states.map((s) => s.processed[0]!.notificationStatus).sort();
     expect(statuses).toEqual(['sent', 'sent', 'suppressed']);
     expect(states.find((s) => s.processed[0]!.notificationStatus === 'suppressed')!.processed[0]).toMatchObject({ suppressionReason: 'frequency_cap' });

@@ -183,10 +183,13 @@ export function useTimeSkipping() {
       return env;
     },
     /** Waits (in skipped time) until the workflow has handled `count` events, and returns its state. */
-    async processedAtLeast(handle: WorkflowHandle, count: number) {
+    async processedAtLeast(handle: WorkflowHandle, count: number, realTimeoutMs = 60_000) {
+      const giveUpAt = Date.now() + realTimeoutMs;
       for (;;) {
         const state = await handle.query(orderStateQuery);
         if (state.processed.length >= count) return state;
+        // Fail with what the workflow says rather than hang until jest's timeout leaves a worker polling.
+        if (Date.now() > giveUpAt) throw new Error(`${handle.workflowId} processed ${state.processed.length} of ${count} events: ${JSON.stringify(state)}`);
         await env.sleep(500);
       }
     },
