@@ -9,7 +9,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { docsRoutes, methodNotAllowed } from './openapi';
 import type { InboxHub } from './inbox-hub';
 import type { Intake } from './intake';
-import { createReceiptRecorder } from './receipts';
+import { createReceiptRecorder, type ReceiptRecorder } from './receipts';
 import { apiKeyRoutes } from './routes/api-keys';
 import { consentRoutes } from './routes/consents';
 import { customerRoutes } from './routes/customers';
@@ -35,9 +35,11 @@ export interface AppDependencies {
   replay: ReplaySettings;
   /** Twilio's status callbacks: the auth token that signs them and the public URL they are signed over. */
   twilio?: TwilioWebhookSettings;
+  /** Records receipts and owes them to the order workflows (one is made when not given). */
+  receipts?: ReceiptRecorder;
 }
 
-export function createApp({ db, temporal, connection, intake, inbox, logger, replay, twilio }: AppDependencies): express.Express {
+export function createApp({ db, temporal, connection, intake, inbox, logger, replay, twilio, ...given }: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -49,7 +51,7 @@ export function createApp({ db, temporal, connection, intake, inbox, logger, rep
   app.use(healthRoutes(db, connection));
   app.use(docsRoutes());
   app.use(dashboardRoutes());
-  const receipts = createReceiptRecorder({ db, temporal, logger });
+  const receipts = given.receipts ?? createReceiptRecorder({ db, temporal, logger });
   // Twilio signs its callbacks instead of sending an API key: mounted ahead of the /v1 authentication.
   app.use(twilioStatusRoutes(db, receipts, twilio));
 

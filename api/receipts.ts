@@ -101,6 +101,10 @@ export interface ReceiptRecorder {
    * Throws HttpError 404 for an unknown notification and 409 when the dedupe key belongs to a different report.
    */
   record(report: ReceiptReport): Promise<ReceiptAcceptedView>;
+  /** Signals the receipts an order workflow is still owed (Temporal was unreachable when they came); returns how many. */
+  relayPending(olderThanMs?: number, batch?: number): Promise<number>;
+  /** Runs relayPending every `intervalMs`; the returned function stops it. */
+  startRelay(intervalMs?: number): () => Promise<void>;
 }
 
 interface LockedNotification extends NotificationProgress {
@@ -148,6 +152,8 @@ export function createReceiptRecorder({ db, temporal, logger, signalDeadlineMs =
           source: report.source,
           occurredAt: report.occurredAt,
           dedupeKey: report.dedupeKey ?? null,
+          // Owed to the order's workflow until it has it: the outbox the relay reads.
+          signalDue: !report.recordOnly && notification.orderId !== null,
           ...(detail ? { detail } : {}),
         },
       });
@@ -171,19 +177,52 @@ export function createReceiptRecorder({ db, temporal, logger, signalDeadlineMs =
     });
   }
 
-  async function signal(orderId: string, payload: NotificationReceiptSignal): Promise<boolean> {
+  /**
+   * Signals the order's workflow and settles the receipt's outbox entry: signalled, or no workflow to
+   * tell (a finished order), both settle it; Temporal unreachable leaves it for the relay.
+   */
+  async function signal(receiptId: string, orderId: string, payload: NotificationReceiptSignal): Promise<'signalled' | 'no_workflow' | 'failed'> {
     const workflowId = orderWorkflowId(orderId);
+    let outcome: 'signalled' | 'no_workflow' | 'failed';
     try {
       await temporal.withDeadline(Date.now() + signalDeadlineMs, () => temporal.workflow.getHandle(workflowId).signal(notificationReceiptSignal, payload));
-      return true;
+      outcome = 'signalled';
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         logger.info({ workflowId, notificationId: payload.notificationId, type: payload.type }, 'order workflow is not running; receipt recorded only');
+        outcome = 'no_workflow';
       } else {
-        logger.warn({ err, workflowId, notificationId: payload.notificationId, type: payload.type }, 'could not signal the receipt to the order workflow; it is recorded');
+        logger.warn({ err, workflowId, notificationId: payload.notificationId, type: payload.type }, 'could not signal the receipt to the order workflow; the relay will retry');
+        return 'failed';
       }
-      return false;
     }
+    await db.$executeRaw`UPDATE "NotificationReceipt" SET "signalDue" = false WHERE id = ${receiptId}`;
+    return outcome;
+  }
+
+  async function relayPending(olderThanMs = 2000, batch = 100): Promise<number> {
+    const due = await db.$queryRaw<Array<{ id: string; notificationId: string; type: string; source: string; occurredAt: Date; orderId: string | null }>>`
+      SELECT r.id, r."notificationId", r.type, r.source, r."occurredAt", n."orderId"
+      FROM "NotificationReceipt" r JOIN "Notification" n ON n.id = r."notificationId"
+      WHERE r."signalDue" AND r."receivedAt" < ${new Date(Date.now() - olderThanMs)}
+      ORDER BY r."receivedAt" LIMIT ${batch}`;
+    let relayed = 0;
+    for (const r of due) {
+      if (!r.orderId) {
+        await db.$executeRaw`UPDATE "NotificationReceipt" SET "signalDue" = false WHERE id = ${r.id}`;
+        continue;
+      }
+      const outcome = await signal(r.id, r.orderId, {
+        notificationId: r.notificationId,
+        type: r.type as NotificationReceiptSignal['type'],
+        occurredAt: r.occurredAt.toISOString(),
+        source: r.source,
+      });
+      if (outcome === 'failed') break; // Temporal is still away: try again next pass
+      relayed++;
+    }
+    if (relayed) logger.info({ relayed }, 'relayed receipts to their order workflows');
+    return relayed;
   }
 
   return {
@@ -202,13 +241,27 @@ export function createReceiptRecorder({ db, temporal, logger, signalDeadlineMs =
       if (view.duplicate) return view;
       metrics.receipts.inc({ type: report.type, source: report.source });
       if (report.recordOnly || !notification.orderId) return view;
-      const signalled = await signal(notification.orderId, {
+      const outcome = await signal(view.receipt.receiptId, notification.orderId, {
         notificationId: report.notificationId,
         type: report.type,
         occurredAt: report.occurredAt.toISOString(),
         source: report.source,
       });
-      return { ...view, signalled };
+      return { ...view, signalled: outcome === 'signalled' };
+    },
+
+    relayPending,
+
+    startRelay(intervalMs = 2000) {
+      let running: Promise<unknown> = Promise.resolve();
+      const timer = setInterval(() => {
+        running = running.then(() => relayPending().catch((err: unknown) => logger.warn({ err }, 'receipt relay pass failed')));
+      }, intervalMs);
+      timer.unref();
+      return async () => {
+        clearInterval(timer);
+        await running;
+      };
     },
   };
 }

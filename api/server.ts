@@ -8,6 +8,7 @@ import { createApp } from './app';
 import { ensureApiKey } from './auth';
 import { createInboxHub } from './inbox-hub';
 import { createIntake } from './intake';
+import { createReceiptRecorder } from './receipts';
 
 export interface RunningApi {
   url: string;
@@ -36,9 +37,12 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
     frequencyCaps: config.frequencyCaps,
   });
   const stopRelay = intake.startRelay();
+  // Receipts recorded while Temporal was away are signalled to their orders once it answers.
+  const receipts = createReceiptRecorder({ db, temporal, logger });
+  const stopReceiptRelay = receipts.startRelay();
   const inbox = createInboxHub({ databaseUrl: requireDatabaseUrl(config), logger });
   const twilio = { authToken: config.twilio?.authToken ?? null, publicUrl: config.publicUrl };
-  const app = createApp({ db, temporal, connection, intake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio });
+  const app = createApp({ db, temporal, connection, intake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio, receipts });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -57,6 +61,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
       await inbox.close(); // ends the open inbox streams, which would otherwise keep the server open
       await serverClosed;
       await stopRelay();
+      await stopReceiptRelay();
       await connection.close();
       await db.$disconnect();
     },

@@ -194,8 +194,8 @@ describe('POST /v1/notifications/:notificationId/events', () => {
     expect(forbidden.status).toBe(403);
   });
 
-  test('a receipt is recorded even when Temporal cannot be reached', async () => {
-    const id = await sentMessage('email', 'rcpt-outage', '<outage-1@shop.example>');
+  test('a receipt is recorded even when Temporal cannot be reached, and reaches the order workflow once it answers', async () => {
+    const id = await pushNotification('rcpt-outage');
     const down = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 }) });
     const recorder = createReceiptRecorder({ db: h.db, temporal: down, logger, signalDeadlineMs: 1500 });
     const started = Date.now();
@@ -203,6 +203,12 @@ describe('POST /v1/notifications/:notificationId/events', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(accepted).toMatchObject({ duplicate: false, signalled: false, notificationStatus: 'delivered' });
     expect(await notificationOf(id)).toMatchObject({ status: 'delivered', deliveredAt: new Date('2026-11-21T11:00:00Z') });
+    // It is owed to the order's workflow: a relay whose Temporal is still away keeps it for later...
+    expect(await recorder.relayPending(0)).toBe(0);
+    // ...and the API's own relay (every 2 s, with the Temporal it reaches) signals it to the running order.
+    await eventually(async () => expect(await receiptSignals('rcpt-outage')).toEqual([expect.objectContaining({ notificationId: id, type: 'delivered', source: 'app' })]));
+    const settled = await h.db.notificationReceipt.findFirstOrThrow({ where: { notificationId: id } });
+    expect(settled.signalDue).toBe(false);
   }, 30_000);
 });
 
