@@ -8,17 +8,9 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { createApp, type AppDependencies } from '../api/app';
 import { PROJECT_ROOT, schemathesisCommand } from '../lib/tools';
-import { startHarness, type Harness } from './support/harness';
+import { useHarness } from './support/harness';
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-}, 180_000);
-
-afterAll(async () => {
-  await h?.stop();
-}, 60_000);
+const h = useHarness();
 
 interface ExpressLayer {
   route?: { path: string; methods: Record<string, boolean> };

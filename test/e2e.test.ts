@@ -6,31 +6,10 @@ import { createIntake } from '../api/intake';
 import { freePort } from '../lib/embedded';
 import { logger } from '../lib/logger';
 import { STALE_DEVICES_SCHEDULE_ID } from '../lib/schedules';
-import { androidToken, APNS_TOPIC, eventually, iosToken, startHarness, type Harness } from './support/harness';
+import { androidToken, APNS_TOPIC, eventually, iosToken, orderEvent, useHarness } from './support/harness';
 import { searchAttributes } from '../workflows/definitions';
 
-let h: Harness;
-let seq = 0;
-
-beforeAll(async () => {
-  h = await startHarness();
-}, 180_000);
-
-afterAll(async () => {
-  await h?.stop();
-}, 60_000);
-
-function orderEvent(orderId: string, customerId: string, status: string, minute: number, data: Record<string, unknown> = {}) {
-  return {
-    eventId: `evt-${orderId}-${status}-${++seq}`,
-    orderId,
-    customerId,
-    status,
-    occurredAt: new Date(Date.UTC(2026, 10, 21, 9, minute)).toISOString(),
-    source: 'oms',
-    data,
-  };
-}
+const h = useHarness();
 
 async function customerWithDevices(customerId: string, devices: Array<{ deviceId: string; platform: string; token: string }>, profile: Record<string, unknown> = {}) {
   expect((await h.api('PUT', `/v1/customers/${customerId}`, { name: 'Ada', locale: 'en-GB', timeZone: 'Europe/London', ...profile })).status).toBe(201);
@@ -54,7 +33,7 @@ test('a shipped event reaches the iPhone through APNs and the Android phone thro
     { deviceId: 'ship-iphone', platform: 'ios', token: ios },
     { deviceId: 'ship-pixel', platform: 'android', token: android },
   ]);
-  const event = orderEvent('ord-ship', 'cust-ship', 'shipped', 1, { trackingNumber: '1Z999AA1', carrier: 'UPS' });
+  const event = orderEvent('ord-ship', 'cust-ship', 'shipped', { minute: 1, data: { trackingNumber: '1Z999AA1', carrier: 'UPS' } });
   const accepted = await h.api('POST', '/v1/order-events', event);
   expect(accepted).toEqual({ status: 202, body: { eventId: event.eventId, workflowId: 'order:ord-ship', duplicate: false } });
 
@@ -101,7 +80,7 @@ test('a shipped event reaches the iPhone through APNs and the Android phone thro
 test('the same event posted twice is accepted once and notifies once', async () => {
   const ios = iosToken('dup-ios');
   await customerWithDevices('cust-dup', [{ deviceId: 'dup-iphone', platform: 'ios', token: ios }]);
-  const event = orderEvent('ord-dup', 'cust-dup', 'confirmed', 1);
+  const event = orderEvent('ord-dup', 'cust-dup', 'confirmed', { minute: 1 });
   const [first, second] = await Promise.all([h.api('POST', '/v1/order-events', event), h.api('POST', '/v1/order-events', event)]);
   expect([first.status, second.status]).toEqual([202, 202]);
   expect([first.body.duplicate, second.body.duplicate].sort()).toEqual([false, true]);
@@ -116,7 +95,7 @@ test('the same event posted twice is accepted once and notifies once', async () 
 });
 
 test('an eventId reused for a different event is refused with 409', async () => {
-  const event = orderEvent('ord-conflict', 'cust-dup', 'confirmed', 1);
+  const event = orderEvent('ord-conflict', 'cust-dup', 'confirmed', { minute: 1 });
   expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
   const clash = await h.api('POST', '/v1/order-events', { ...event, status: 'cancelled' });
   expect(clash.status).toBe(409);
@@ -150,7 +129,7 @@ test('bad input answers 400 naming every bad field, and the payload is kept as a
 });
 
 test('keys are required and scoped: none 401, wrong scope 403', async () => {
-  const event = orderEvent('ord-auth', 'cust-auth', 'confirmed', 1);
+  const event = orderEvent('ord-auth', 'cust-auth', 'confirmed', { minute: 1 });
   expect((await h.api('POST', '/v1/order-events', event, 'hk_not_a_key')).status).toBe(401);
   const noHeader = await fetch(`${h.stack.apiUrl}/v1/orders/ord-auth/notifications`);
   expect(noHeader.status).toBe(401);
@@ -172,7 +151,7 @@ test('APNs 410 deactivates the device at once, without a retry, and later events
     { deviceId: 'alive-pixel', platform: 'android', token: alive },
   ]);
   h.apns.respondWith(dead, [{ status: 410, reason: 'Unregistered' }]);
-  await h.api('POST', '/v1/order-events', orderEvent('ord-dead', 'cust-dead', 'out_for_delivery', 1));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-dead', 'cust-dead', 'out_for_delivery', { minute: 1 }));
 
   const [notification] = await eventually(async () => {
     const items = await historyOf('ord-dead');
@@ -188,7 +167,7 @@ test('APNs 410 deactivates the device at once, without a retry, and later events
   const devices = await h.api('GET', '/v1/customers/cust-dead/devices');
   expect(devices.body.items.find((d: any) => d.deviceId === 'dead-iphone')).toMatchObject({ active: false, invalidatedReason: 'apns: Unregistered' });
 
-  await h.api('POST', '/v1/order-events', orderEvent('ord-dead', 'cust-dead', 'delivered', 2));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-dead', 'cust-dead', 'delivered', { minute: 2 }));
   const [delivered] = await eventually(async () => {
     const items = await historyOf('ord-dead');
     expect(items[0]).toMatchObject({ type: 'order.delivered', status: 'sent' });
@@ -202,7 +181,7 @@ test('APNs 500 and 503 are retried with backoff until accepted, with the same ap
   const flaky = iosToken('flaky-ios');
   await customerWithDevices('cust-flaky', [{ deviceId: 'flaky-iphone', platform: 'ios', token: flaky }]);
   h.apns.respondWith(flaky, [{ status: 500, reason: 'InternalServerError' }, { status: 503, reason: 'ServiceUnavailable' }]);
-  await h.api('POST', '/v1/order-events', orderEvent('ord-flaky', 'cust-flaky', 'delayed', 1, { delayReason: 'snow' }));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-flaky', 'cust-flaky', 'delayed', { minute: 1, data: { delayReason: 'snow' } }));
   const [notification] = await eventually(async () => {
     const items = await historyOf('ord-flaky');
     expect(items[0]?.status).toBe('sent');
@@ -226,7 +205,7 @@ test('FCM UNREGISTERED deactivates the Android device', async () => {
   const token = androidToken('unreg');
   await customerWithDevices('cust-unreg', [{ deviceId: 'unreg-pixel', platform: 'android', token }]);
   h.fcm.failNext('UNREGISTERED', { token });
-  await h.api('POST', '/v1/order-events', orderEvent('ord-unreg', 'cust-unreg', 'shipped', 1));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-unreg', 'cust-unreg', 'shipped', { minute: 1 }));
   await eventually(async () => expect((await historyOf('ord-unreg'))[0]).toMatchObject({ status: 'failed' }));
   const devices = await h.api('GET', '/v1/customers/cust-unreg/devices');
   expect(devices.body.items[0]).toMatchObject({ active: false, invalidatedReason: 'fcm: UNREGISTERED' });
@@ -240,7 +219,7 @@ test('a browser subscription gets an encrypted Web Push signed with our VAPID ke
     { deviceId: 'web-old', platform: 'web', subscription: { endpoint: gone.endpoint, keys: gone.keys } } as any,
   ]);
   h.pushService.unsubscribe(gone.endpoint);
-  await h.api('POST', '/v1/order-events', orderEvent('ord-web', 'cust-web', 'cancelled', 1, { reason: 'out of stock' }));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-web', 'cust-web', 'cancelled', { minute: 1, data: { reason: 'out of stock' } }));
   const push = await eventually(() => {
     const p = h.pushService.messages.find((m) => m.subscriptionId === subscription.id);
     expect(p).toBeDefined();
@@ -266,9 +245,9 @@ test('a browser subscription gets an encrypted Web Push signed with our VAPID ke
 test('a late "packed" after "shipped" is recorded and not announced', async () => {
   const ios = iosToken('late-ios');
   await customerWithDevices('cust-late', [{ deviceId: 'late-iphone', platform: 'ios', token: ios }]);
-  await h.api('POST', '/v1/order-events', orderEvent('ord-late', 'cust-late', 'shipped', 5));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-late', 'cust-late', 'shipped', { minute: 5 }));
   await eventually(async () => expect(await historyOf('ord-late')).toHaveLength(1));
-  await h.api('POST', '/v1/order-events', orderEvent('ord-late', 'cust-late', 'packed', 3));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-late', 'cust-late', 'packed', { minute: 3 }));
   const items = await eventually(async () => {
     const list = await historyOf('ord-late');
     expect(list).toHaveLength(2);
@@ -283,7 +262,7 @@ test('a late "packed" after "shipped" is recorded and not announced', async () =
 test('history pages newest first with a cursor, and events with no device are suppressed with a reason', async () => {
   await customerWithDevices('cust-page', []);
   const statuses = ['confirmed', 'packed', 'shipped', 'out_for_delivery', 'delivered'];
-  for (const [i, status] of statuses.entries()) await h.api('POST', '/v1/order-events', orderEvent('ord-page', 'cust-page', status, i));
+  for (const [i, status] of statuses.entries()) await h.api('POST', '/v1/order-events', orderEvent('ord-page', 'cust-page', status, { minute: i }));
   await eventually(async () => expect(await historyOf('ord-page')).toHaveLength(5));
   const first = await h.api('GET', '/v1/customers/cust-page/notifications?limit=2&channel=push');
   expect(first.body.items.map((n: any) => n.type)).toEqual(['order.delivered', 'order.out_for_delivery']);
@@ -301,14 +280,14 @@ test('a worker killed mid-send loses nothing: the send is retried and events acc
   await customerWithDevices('cust-crash', [{ deviceId: 'crash-iphone', platform: 'ios', token: ios }]);
   // APNs hangs on the first push long enough for the worker to die holding it.
   h.apns.respondWith(ios, [{ status: 200, delayMs: 20_000 }]);
-  await h.api('POST', '/v1/order-events', orderEvent('ord-crash', 'cust-crash', 'shipped', 1));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-crash', 'cust-crash', 'shipped', { minute: 1 }));
   await eventually(() => expect(h.apns.requestsFor(ios)).toHaveLength(1));
   await h.stack.worker.kill();
 
-  const whileDown = orderEvent('ord-crash', 'cust-crash', 'out_for_delivery', 2);
+  const whileDown = orderEvent('ord-crash', 'cust-crash', 'out_for_delivery', { minute: 2 });
   const accepted = await h.api('POST', '/v1/order-events', whileDown);
   expect(accepted.status).toBe(202);
-  const otherOrder = orderEvent('ord-crash-2', 'cust-crash', 'confirmed', 3);
+  const otherOrder = orderEvent('ord-crash-2', 'cust-crash', 'confirmed', { minute: 3 });
   expect((await h.api('POST', '/v1/order-events', otherOrder)).status).toBe(202);
 
   await h.stack.startWorker();
@@ -336,7 +315,7 @@ test('an event accepted while Temporal is unreachable is kept and relayed once T
   const options = { db: h.db, taskQueue: 'herald-orders', logger, orderLinger: '7 days', orderIdleTimeout: '30 days' };
   // An API whose Temporal is down: the event is stored, the signal fails, the caller still gets its answer.
   const down = createIntake({ ...options, temporal: new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 }) }) });
-  const event = orderEvent('ord-outage', 'cust-outage', 'shipped', 1);
+  const event = orderEvent('ord-outage', 'cust-outage', 'shipped', { minute: 1 });
   const started = Date.now();
   const accepted = await down.accept({ ...event, status: 'shipped', data: {} });
   expect(accepted).toMatchObject({ duplicate: false, signalled: false });
@@ -390,11 +369,11 @@ test('Prometheus metrics: the API counts intake, the worker counts deliveries an
   ]);
   await customerWithDevices('cust-metrics-nodevice', []);
   h.apns.respondWith(dead, [{ status: 410, reason: 'Unregistered' }]);
-  const shipped = orderEvent('ord-metrics', 'cust-metrics', 'shipped', 1);
+  const shipped = orderEvent('ord-metrics', 'cust-metrics', 'shipped', { minute: 1 });
   await h.api('POST', '/v1/order-events', shipped);
   await h.api('POST', '/v1/order-events', shipped); // a duplicate
   await h.api('POST', '/v1/order-events', { ...shipped, eventId: 'metrics-bad', status: 'cancelled', occurredAt: 'soon' }); // rejected, critical
-  await h.api('POST', '/v1/order-events', orderEvent('ord-metrics-2', 'cust-metrics-nodevice', 'confirmed', 1));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-metrics-2', 'cust-metrics-nodevice', 'confirmed', { minute: 1 }));
   await eventually(async () => {
     expect((await historyOf('ord-metrics'))[0]?.attempts.filter((a: any) => a.status !== 'sending')).toHaveLength(2);
     expect((await historyOf('ord-metrics-2'))[0]?.status).toBe('suppressed');
@@ -426,7 +405,7 @@ test('a push that fails all its retries becomes a dead letter with every error, 
     { status: 503, reason: 'ServiceUnavailable' },
     { status: 500, reason: 'InternalServerError' },
   ]);
-  await h.api('POST', '/v1/order-events', orderEvent('ord-dl', 'cust-dl', 'payment_failed', 1));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-dl', 'cust-dl', 'payment_failed', { minute: 1 }));
   const deadLetter = await eventually(async () => {
     const { body } = await h.api('GET', '/v1/dead-letters?limit=100');
     const found = body.items.find((d: any) => d.orderId === 'ord-dl');
@@ -474,7 +453,7 @@ test('a push the provider refuses outright is dead-lettered at once, without ret
   const token = iosToken('bad-topic');
   await customerWithDevices('cust-topic', [{ deviceId: 'topic-iphone', platform: 'ios', token }]);
   h.apns.respondWith(token, [{ status: 400, reason: 'BadTopic' }]);
-  await h.api('POST', '/v1/order-events', orderEvent('ord-topic', 'cust-topic', 'shipped', 1));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-topic', 'cust-topic', 'shipped', { minute: 1 }));
   const deadLetter = await eventually(async () => {
     const { body } = await h.api('GET', '/v1/dead-letters?limit=100');
     const found = body.items.find((d: any) => d.orderId === 'ord-topic');
@@ -488,7 +467,7 @@ test('a push the provider refuses outright is dead-lettered at once, without ret
 
 test('a run is found in Temporal visibility through its OrderId, CustomerId and OrderStatus search attributes', async () => {
   await customerWithDevices('cust-sa', [{ deviceId: 'sa-iphone', platform: 'ios', token: iosToken('sa-ios') }]);
-  expect((await h.api('POST', '/v1/order-events', orderEvent('ord-sa', 'cust-sa', 'shipped', 1))).status).toBe(202);
+  expect((await h.api('POST', '/v1/order-events', orderEvent('ord-sa', 'cust-sa', 'shipped', { minute: 1 }))).status).toBe(202);
   const connection = await Connection.connect({ address: h.stack.temporalAddress });
   try {
     const client = new Client({ connection });
@@ -520,10 +499,10 @@ test('history filters by channel, status list, time range [from, to) and templat
     expect(res.status).toBe(200);
     return res.body.items as any[];
   };
-  for (const [i, status] of ['confirmed', 'packed', 'shipped'].entries()) await h.api('POST', '/v1/order-events', orderEvent('ord-filter', 'cust-filter', status, i + 1));
+  for (const [i, status] of ['confirmed', 'packed', 'shipped'].entries()) await h.api('POST', '/v1/order-events', orderEvent('ord-filter', 'cust-filter', status, { minute: i + 1 }));
   await eventually(async () => expect((await list('channel=push')).map((n) => n.status)).toEqual(['sent', 'sent', 'sent']));
   // A late event is recorded, suppressed: the history holds two statuses, and two push notifications of one template.
-  await h.api('POST', '/v1/order-events', orderEvent('ord-filter', 'cust-filter', 'packed', 0));
+  await h.api('POST', '/v1/order-events', orderEvent('ord-filter', 'cust-filter', 'packed', { minute: 0 }));
   // Whatever other channels record for these events is in the unfiltered history too; each filter must match it.
   const all = await eventually(async () => {
     expect((await list('channel=push')).map((n) => n.status)).toEqual(['suppressed', 'sent', 'sent', 'sent']);

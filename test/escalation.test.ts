@@ -1,36 +1,18 @@
 // Fallback escalation end to end: the real stack with APNs, a real SMTP server and a Twilio API faked at
 // the wire. A short receipt deadline (4 s) stands in for the default five minutes.
-import { EMAIL_FROM, eventually, iosToken, SMS_FROM, startHarness, type Harness } from './support/harness';
+import { EMAIL_FROM, eventually, iosToken, orderEvent, SMS_FROM, useHarness } from './support/harness';
 
-let h: Harness;
-let seq = 0;
 const RECEIPT_DEADLINE_MS = 4000;
 
-beforeAll(async () => {
-  h = await startHarness({ env: { HERALD_RECEIPT_DEADLINE: `${RECEIPT_DEADLINE_MS / 1000} seconds` } });
-}, 180_000);
+const h = useHarness({ env: { HERALD_RECEIPT_DEADLINE: `${RECEIPT_DEADLINE_MS / 1000} seconds` } });
 
-afterAll(async () => {
-  await h?.stop();
-}, 60_000);
-
-function orderEvent(orderId: string, customerId: string, status: string, data: Record<string, unknown> = {}) {
-  return {
-    eventId: `evt-${orderId}-${status}-${++seq}`,
-    orderId,
-    customerId,
-    status,
-    occurredAt: new Date(Date.UTC(2026, 10, 21, 9, seq)).toISOString(),
-    source: 'oms',
-    data,
-  };
-}
+let customers = 0;
 
 /** A customer with an email address, a mobile number and one iPhone. */
 async function customer(id: string) {
   const token = iosToken(id);
   const email = `${id}@example.com`;
-  const phone = `+1555${String(1_000_000 + seq * 7919).slice(-7)}`;
+  const phone = `+1555${String(1_000_000 + ++customers * 7919).slice(-7)}`;
   expect((await h.api('PUT', `/v1/customers/${id}`, { name: 'Ada', email, phone, locale: 'en' })).status).toBe(201);
   expect((await h.api('POST', `/v1/customers/${id}/devices`, { deviceId: `${id}-iphone`, platform: 'ios', token })).status).toBe(201);
   return { token, email, phone };
@@ -83,7 +65,7 @@ test('a routine update whose push fails arrives by email at the SMTP server, wit
 
 test('a critical push with no receipt within the deadline escalates to SMS and email, and the state said what it waited for', async () => {
   const c = await customer('esc-sms');
-  const event = await post(orderEvent('ord-esc-sms', 'esc-sms', 'out_for_delivery', { eta: '14:00' }));
+  const event = await post(orderEvent('ord-esc-sms', 'esc-sms', 'out_for_delivery', { data: { eta: '14:00' } }));
   await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1));
 
   const waiting = await eventually(async () => {
@@ -128,7 +110,7 @@ test('a critical push with no receipt within the deadline escalates to SMS and e
 
 test('a delivery receipt from the app cancels the pending escalation', async () => {
   const c = await customer('esc-receipt');
-  const event = await post(orderEvent('ord-esc-receipt', 'esc-receipt', 'delayed', { delayReason: 'weather' }));
+  const event = await post(orderEvent('ord-esc-receipt', 'esc-receipt', 'delayed', { data: { delayReason: 'weather' } }));
   await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1));
   const receipt = await h.api('POST', `/v1/notifications/${encodeURIComponent(`${event.eventId}/push`)}/events`, { type: 'delivered' });
   expect(receipt.status).toBe(202);
@@ -162,7 +144,7 @@ test('an SMS failing all its retries becomes a dead letter, and a replay deliver
   const c = await customer('esc-dl');
   h.apns.respondWith(c.token, [{ status: 410, reason: 'Unregistered' }]);
   h.twilio.failNext(20503, { to: c.phone, times: 3 });
-  const event = await post(orderEvent('ord-esc-dl', 'esc-dl', 'cancelled', { reason: 'out of stock' }));
+  const event = await post(orderEvent('ord-esc-dl', 'esc-dl', 'cancelled', { data: { reason: 'out of stock' } }));
 
   const deadLetter = await eventually(async () => {
     const { body } = await h.api('GET', '/v1/dead-letters?limit=100');

@@ -5,34 +5,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { androidToken, eventually, iosToken, startHarness, type Harness } from './support/harness';
+import { androidToken, eventually, iosToken, orderEvent, useHarness } from './support/harness';
 
-let h: Harness;
-let seq = 0;
 const started = new Date();
 
-beforeAll(async () => {
-  // Push only: these figures are about push providers; fallback email and SMS have their own tests.
+// Push only: these figures are about push providers; fallback email and SMS have their own tests.
+const h = useHarness(() => {
   const policy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'herald-stats-')), 'no-fallback.json');
   fs.writeFileSync(policy, JSON.stringify({ critical: { fallback: [] }, routine: { fallback: [] }, marketing: { fallback: [] } }));
-  h = await startHarness({ env: { HERALD_ESCALATION_POLICY_FILE: policy } });
-}, 180_000);
-
-afterAll(async () => {
-  await h?.stop();
-}, 60_000);
-
-function orderEvent(orderId: string, customerId: string, status: string, minute: number) {
-  return {
-    eventId: `evt-${orderId}-${status}-${++seq}`,
-    orderId,
-    customerId,
-    status,
-    occurredAt: new Date(Date.UTC(2026, 10, 21, 9, minute)).toISOString(),
-    source: 'oms',
-    data: { trackingNumber: '1Z1', carrier: 'UPS' },
-  };
-}
+  return { env: { HERALD_ESCALATION_POLICY_FILE: policy } };
+});
+const shipment = { trackingNumber: '1Z1', carrier: 'UPS' };
 
 async function customerWithDevices(customerId: string, devices: Array<{ deviceId: string; platform: string; token: string }>) {
   expect((await h.api('PUT', `/v1/customers/${customerId}`, { name: 'Ada', locale: 'en-GB', timeZone: 'Europe/London' })).status).toBe(201);
@@ -79,12 +62,12 @@ test('stats count, rate and time every notification of the window, per group and
   await customerWithDevices('stats-dead', [{ deviceId: 'stats-dead-iphone', platform: 'ios', token: dead }]);
   h.apns.respondWith(dead, [{ status: 410, reason: 'Unregistered' }]);
 
-  await post(orderEvent('st-a', 'stats-ios', 'confirmed', 1)); // sent by APNs
-  await post(orderEvent('st-a', 'stats-ios', 'shipped', 2)); // sent by APNs
-  await post(orderEvent('st-a', 'stats-ios', 'packed', 3)); // late: suppressed, out_of_order
-  await post(orderEvent('st-b', 'stats-android', 'shipped', 1)); // sent by FCM
-  await post(orderEvent('st-c', 'stats-none', 'confirmed', 1)); // suppressed, no_device
-  await post(orderEvent('st-d', 'stats-dead', 'shipped', 1)); // failed: APNs 410
+  await post(orderEvent('st-a', 'stats-ios', 'confirmed', { minute: 1, data: shipment })); // sent by APNs
+  await post(orderEvent('st-a', 'stats-ios', 'shipped', { minute: 2, data: shipment })); // sent by APNs
+  await post(orderEvent('st-a', 'stats-ios', 'packed', { minute: 3, data: shipment })); // late: suppressed, out_of_order
+  await post(orderEvent('st-b', 'stats-android', 'shipped', { minute: 1, data: shipment })); // sent by FCM
+  await post(orderEvent('st-c', 'stats-none', 'confirmed', { minute: 1, data: shipment })); // suppressed, no_device
+  await post(orderEvent('st-d', 'stats-dead', 'shipped', { minute: 1, data: shipment })); // failed: APNs 410
   await Promise.all([settled('st-a', 3), settled('st-b', 1), settled('st-c', 1), settled('st-d', 1)]);
 
   // No receipts come back from push yet: mark the FCM one delivered, as a receipt would.

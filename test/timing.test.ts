@@ -1,36 +1,15 @@
 // When messages go, end to end on the real stack: quiet hours hold a routine update until the window
 // ends, critical events overtake a routine backlog on the push task queue, and frequency caps hold
 // across concurrent orders of one customer.
-import { eventually, iosToken, startHarness, type Harness } from './support/harness';
+import { eventually, iosToken, orderEvent, useHarness } from './support/harness';
 
-let h: Harness;
-let seq = 0;
-
-beforeAll(async () => {
-  h = await startHarness({
-    env: {
-      // A slow push queue builds a backlog, where priority decides the order.
-      HERALD_PUSH_RATE_LIMIT: '2',
-      HERALD_FREQUENCY_CAPS: JSON.stringify([{ channel: 'push', category: 'transactional', limit: 2, window: '1 hour' }]),
-    },
-  });
-}, 180_000);
-
-afterAll(async () => {
-  await h?.stop();
-}, 60_000);
-
-function orderEvent(orderId: string, customerId: string, status: string) {
-  return {
-    eventId: `evt-${orderId}-${status}-${++seq}`,
-    orderId,
-    customerId,
-    status,
-    occurredAt: new Date(Date.UTC(2026, 10, 21, 9, 0, seq)).toISOString(),
-    source: 'oms',
-    data: {},
-  };
-}
+const h = useHarness({
+  env: {
+    // A slow push queue builds a backlog, where priority decides the order.
+    HERALD_PUSH_RATE_LIMIT: '2',
+    HERALD_FREQUENCY_CAPS: JSON.stringify([{ channel: 'push', category: 'transactional', limit: 2, window: '1 hour' }]),
+  },
+});
 
 async function customer(id: string, profile: Record<string, unknown> = {}) {
   const token = iosToken(id);

@@ -131,6 +131,47 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
   };
 }
 
+/**
+ * One real stack for a test file: started before its tests and stopped after them. The returned
+ * harness is usable inside the tests (and hooks after this one); `options` may be a function when the
+ * environment is only known once the file runs.
+ */
+export function useHarness(options: Parameters<typeof startHarness>[0] | (() => Parameters<typeof startHarness>[0]) = {}): Harness {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(typeof options === 'function' ? options() : options);
+  }, 180_000);
+  afterAll(async () => {
+    await started?.stop();
+  }, 60_000);
+  return new Proxy({} as Harness, {
+    get(_target, property) {
+      if (!started) throw new Error('the harness is not started yet: use it inside a test or a later hook');
+      return Reflect.get(started, property);
+    },
+  });
+}
+
+let eventSeq = 0;
+
+/**
+ * An order event as the OMS posts it, with a unique event id. Its time is 2026-11-21 09:`minute` when
+ * given, otherwise one second later than the previous event built.
+ */
+export function orderEvent(orderId: string, customerId: string, status: string, options: { minute?: number; data?: Record<string, unknown> } = {}) {
+  const seq = ++eventSeq;
+  const at = options.minute !== undefined ? Date.UTC(2026, 10, 21, 9, options.minute) : Date.UTC(2026, 10, 21, 9, 0, seq);
+  return {
+    eventId: `evt-${orderId}-${status}-${seq}`,
+    orderId,
+    customerId,
+    status,
+    occurredAt: new Date(at).toISOString(),
+    source: 'oms',
+    data: options.data ?? {},
+  };
+}
+
 /** Retries an assertion until it passes or the time is up; the last failure is thrown. */
 export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
