@@ -1,7 +1,8 @@
 // The per-event hot path in plain SQL: Prisma's query compiler costs 2-4x the CPU of a raw
 // statement (measured), and these run several times for every order event.
 import type { Channel, LifecyclePosition, NotificationKind, OrderEvent, Platform, PreferenceState, PushTarget } from '../domain';
-import type { Db } from '../lib/db';
+import { Prisma, type Db } from '../lib/db';
+import { preferenceStateColumns } from './preferences';
 
 export interface RecipientRow {
   customerId: string | null;
@@ -26,14 +27,7 @@ export async function selectRecipient(db: Db, customerId: string, eventId: strin
                                 ORDER BY d."lastSeenAt" DESC)
                 FROM "Device" d WHERE d."customerId" = c.id AND d.active), '[]'::json) AS devices,
       c.email, c.phone,
-      COALESCE((SELECT json_agg(json_build_object('channel', p.channel, 'category', p.category, 'optedIn', p."optedIn"))
-                FROM "Preference" p WHERE p."customerId" = c.id), '[]'::json) AS preferences,
-      COALESCE((SELECT json_agg(json_build_object('channel', r.channel, 'category', r.category, 'granted', r.granted, 'source', r.source,
-                                  'recordedAt', to_char(r."recordedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                                  'receivedAt', to_char(r."receivedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
-                FROM (SELECT DISTINCT ON (channel, category) channel, category, granted, source, "recordedAt", "receivedAt"
-                      FROM "ConsentRecord" WHERE "customerId" = c.id
-                      ORDER BY channel, category, "receivedAt" DESC, granted ASC) r), '[]'::json) AS consents,
+      ${preferenceStateColumns(Prisma.sql`c.id`)},
       COALESCE((SELECT e."processedAt" IS NOT NULL FROM "OrderEvent" e WHERE e."eventId" = ${eventId}), false) AS "eventProcessed"
     FROM (SELECT 1) AS one LEFT JOIN "Customer" c ON c.id = ${customerId}`;
   return row!;
