@@ -1,3 +1,4 @@
+import type { FailureType } from './failures';
 import type { Priority } from './order-status';
 
 export const CHANNELS = ['push', 'email', 'sms', 'inapp'] as const;
@@ -74,6 +75,8 @@ export interface PushOutcome {
   provider: string;
   providerMessageId?: string | null;
   error?: string;
+  /** Why it failed, as a named type (domain/failures.ts); the workflow decides on it, never on `error`. */
+  failure?: FailureType;
 }
 
 /** Channels Herald delivers through a provider (the inbox is written directly). */

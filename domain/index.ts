@@ -8,3 +8,6 @@ export * from './escalation';
 export * from './preferences';
 export * from './quiet-hours';
 export * from './frequency-caps';
+export * from './failures';
+export * from './channel-plans';
+export * from './delivery-plan';
