@@ -18,6 +18,8 @@ export interface ReplacedInput {
   /** superseded: a newer status went instead; digest: merged into the digest that went instead. */
   reason: 'superseded' | 'digest';
   priority: NotificationKind['priority'];
+  /** The channel of the notifications (push unless said). */
+  channel?: 'push' | 'email' | 'sms';
 }
 
 export interface DigestItem {
@@ -38,6 +40,8 @@ export interface PrepareDigestInput {
   timeZone: string | null;
   customerName: string | null;
   items: DigestItem[];
+  /** The channel the digest goes on (push unless said): an email digest has its own template and an HTML part. */
+  channel?: 'push' | 'email';
 }
 
 export function createHoldActivities(db: Db, render: ReturnType<typeof createRenderer>) {
@@ -54,11 +58,11 @@ export function createHoldActivities(db: Db, render: ReturnType<typeof createRen
         UPDATE "Notification" SET status = 'suppressed'::"NotificationStatus", "suppressionReason" = ${input.reason},
           "replacedBy" = ${input.replacedBy}, "updatedAt" = now()
         WHERE id = ANY(${input.notificationIds}) AND status = 'queued'::"NotificationStatus"`;
-      if (changed > 0) metrics.notifications.inc({ channel: 'push', priority: input.priority, outcome: 'suppressed', reason: input.reason }, changed);
+      if (changed > 0) metrics.notifications.inc({ channel: input.channel ?? 'push', priority: input.priority, outcome: 'suppressed', reason: input.reason }, changed);
     },
 
     /** A push a frequency cap refused: suppressed with the cap that refused it. */
-    async recordCapped(input: { notificationId: string; rule: string; priority: NotificationKind['priority'] }): Promise<void> {
+    async recordCapped(input: { notificationId: string; rule: string; priority: NotificationKind['priority']; channel?: 'push' | 'email' | 'sms' }): Promise<void> {
       await db.$executeRaw`
         UPDATE "Notification" SET status = 'suppressed'::"NotificationStatus", "suppressionReason" = 'frequency_cap',
           "failureReason" = ${input.rule}, "updatedAt" = now()
@@ -69,14 +73,15 @@ export function createHoldActivities(db: Db, render: ReturnType<typeof createRen
      * Renders the digest of several held updates (template `order.digest`, given `updates`) onto the
      * carrying notification. Without a digest template the updates' own titles are listed.
      */
-    async prepareDigest(input: PrepareDigestInput): Promise<{ title: string; body: string }> {
+    async prepareDigest(input: PrepareDigestInput): Promise<{ title: string; body: string; html?: string }> {
       let title: string;
       let body: string;
+      let html: string | undefined;
       let template: { id: string; version: number; locale: string } | null = null;
       try {
         const rendered = await render({
           key: 'order.digest',
-          channel: 'push',
+          channel: input.channel ?? 'push',
           locale: input.locale,
           ...(input.timeZone ? { timeZone: input.timeZone } : {}),
           variables: {
@@ -90,6 +95,7 @@ export function createHoldActivities(db: Db, render: ReturnType<typeof createRen
         });
         title = rendered.subject;
         body = rendered.body;
+        html = rendered.html;
         template = { id: rendered.templateId, version: rendered.templateVersion, locale: rendered.locale };
       } catch (err) {
         // No digest template, or one that cannot render: the updates' own titles still make a digest.
@@ -102,7 +108,7 @@ export function createHoldActivities(db: Db, render: ReturnType<typeof createRen
           "templateId" = COALESCE(${template?.id ?? null}, "templateId"), "templateVersion" = COALESCE(${template?.version ?? null}::int, "templateVersion"),
           locale = COALESCE(${template?.locale ?? null}, locale), "updatedAt" = now()
         WHERE id = ${input.notificationId}`;
-      return { title, body };
+      return { title, body, ...(html ? { html } : {}) };
     },
   };
 }

@@ -5,6 +5,7 @@ import { createDeviceActivities } from './devices';
 import { createFrequencyCapActivities } from './frequency-caps';
 import { createHoldActivities } from './holds';
 import { createNotificationActivities } from './notifications';
+import { createOrderStepActivities } from './order-steps';
 import { createMessageDeliveryActivities } from './message-delivery';
 import type { MessageProviders } from './providers/message-provider';
 import type { PushProviders } from './providers/push-provider';
@@ -28,6 +29,8 @@ export function createActivities({ db, push, messages, logger, statusCallbackBas
   const render = createRenderer(db, 'en', templateCacheMsFrom(process.env));
   return {
     ...createRecipientActivities(db),
+    ...createOrderStepActivities(db, render, { statusCallbackBaseUrl }),
+    // The steps of order runs started before channel plans (workflows/legacy/).
     ...createNotificationActivities(db, render, { statusCallbackBaseUrl }),
     ...createHoldActivities(db, render),
     ...createFrequencyCapActivities(db),

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { PushMessage, PushOutcome, PushTarget } from '../domain';
+import { FAILURE_TYPES, type FailureType, type PushMessage, type PushOutcome, type PushTarget } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
@@ -25,6 +25,10 @@ function describeProviderFailure(provider: string, kind: ProviderError['kind'], 
   if (kind === 'invalid_token') return `InvalidDeviceToken: device token rejected by ${provider}: ${code}`;
   if (kind === 'permanent') return `PermanentProviderError: ${provider} rejected the push: ${code} ${message}`;
   return `TransientProviderError: ${provider} unavailable: ${code} ${message}`;
+}
+
+function failureTypeOf(kind: ProviderError['kind']): FailureType {
+  return kind === 'invalid_token' ? FAILURE_TYPES.invalidToken : kind === 'permanent' ? FAILURE_TYPES.permanent : FAILURE_TYPES.transient;
 }
 
 /** send() for each target, a few at a time, as batch results. */
@@ -137,6 +141,7 @@ export function createPushBatchActivities(db: Db, providers: PushProviders, logg
             status: 'failed',
             provider: provider.name,
             error: describeProviderFailure(provider.name, failure.kind, failure.code, text),
+            failure: failureTypeOf(failure.kind),
           });
           if (failure.kind === 'transient') {
             transientFailures += 1;
@@ -211,6 +216,7 @@ async function settledEarlier(
       status: 'failed',
       provider: row.provider,
       error: describeProviderFailure(row.provider, deadToken ? 'invalid_token' : 'permanent', code, row.errorMessage ?? ''),
+      failure: deadToken ? FAILURE_TYPES.invalidToken : FAILURE_TYPES.permanent,
     });
   }
   return settled;

@@ -6,7 +6,7 @@ import { Prisma } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { orderNotificationWorkflow } from '../workflows/order-notification';
 import type { DeliveryOptions } from '../workflows/delivery';
-import type { EscalationPolicy, FrequencyCapRule } from '../domain';
+import type { ChannelPlans, FrequencyCapRule } from '../domain';
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { HttpError } from './errors';
 import type { OrderEventInput } from './schemas';
@@ -20,7 +20,7 @@ export interface IntakeOptions {
   orderIdleTimeout: string;
   /** Per-channel retry policies and task queues handed to every new run. */
   delivery?: DeliveryOptions;
-  escalation?: EscalationPolicy;
+  channelPlans?: ChannelPlans;
   digestWindow?: string;
   frequencyCaps?: FrequencyCapRule[];
 }
@@ -64,14 +64,14 @@ export function createIntake(options: IntakeOptions) {
           lingerAfterTerminal: options.orderLinger as Duration,
           idleTimeout: options.orderIdleTimeout as Duration,
           delivery: options.delivery,
-          escalation: options.escalation,
+          channelPlans: options.channelPlans,
           digestWindow: options.digestWindow as Duration | undefined,
           frequencyCaps: options.frequencyCaps,
         },
       ],
       // What the Web UI shows for the run, next to its search attributes.
       staticSummary: `Order ${event.orderId} for customer ${event.customerId}`,
-      staticDetails: `Notifies customer ${event.customerId} of every status of order ${event.orderId}, with fallback to email and SMS.`,
+      staticDetails: `Notifies customer ${event.customerId} of every status of order ${event.orderId}, on the channels of its plan, with backups.`,
       signal: orderEventSignal,
       signalArgs: [event],
       typedSearchAttributes: new TypedSearchAttributes([

@@ -268,7 +268,7 @@ const WORKFLOW_STATUS_NAMES = [
 ] as const satisfies readonly WorkflowExecutionStatusName[];
 
 const occurredAt = z.string().meta({ description: 'ISO-8601 date-time, as the event gave it.' });
-const fallbackChannel = z.enum(['email', 'sms']);
+const deliveryChannel = z.enum(['push', 'email', 'sms']);
 
 /**
  * The workflow's `orderState` query, plus its run. Open (the document allows extra fields, z.object in `io: 'input'`): the workflow owns this
@@ -302,15 +302,18 @@ export const orderStateResponse = z.object({
         escalation: z
           .object({
             status: z.enum(['awaiting-receipt', 'confirmed', 'superseded', 'escalated']),
-            channels: z.array(fallbackChannel),
+            channels: z.array(deliveryChannel),
             until: z.string().optional(),
-            reason: z.enum(['push_unavailable', 'push_failed', 'no_receipt', 'push_undelivered']).optional(),
+            reason: z
+              .enum(['push_unavailable', 'push_failed', 'no_receipt', 'push_undelivered', 'nothing_sent', 'all_failed', 'undelivered'])
+              .optional()
+              .meta({ description: 'Why the backup channels went: nothing could go, all failed, no receipt in time, or reported undelivered (push_* in runs before channel plans).' }),
             results: z
               .array(
                 z.object({
-                  channel: fallbackChannel,
+                  channel: deliveryChannel,
                   notificationId: z.string(),
-                  outcome: z.enum(['sent', 'suppressed', 'failed', 'already_sent']),
+                  outcome: z.enum(['sent', 'suppressed', 'failed', 'already_sent', 'held']),
                   detail: z.string().optional(),
                 }),
               )
@@ -323,6 +326,22 @@ export const orderStateResponse = z.object({
           .optional()
           .meta({ description: 'Held back on purpose until this time (quiet hours, a digest window).' }),
         replacedBy: z.string().optional().meta({ description: 'The notification that went instead: a newer status, or the digest this update went in.' }),
+        deliveries: z
+          .array(
+            z.object({
+              channel: z.enum(CHANNELS),
+              notificationId: z.string(),
+              step: z.int().min(0).meta({ description: '0: the plan\'s first channels; then each backup step.' }),
+              status: notificationResponse.shape.status,
+              reason: z.string().optional(),
+              held: z.object({ reason: z.enum(['quiet_hours', 'digest']), until: z.string() }).optional(),
+              replacedBy: z.string().optional(),
+              sentTo: z.int().min(0).optional(),
+              failedTo: z.int().min(0).optional(),
+            }),
+          )
+          .optional()
+          .meta({ description: "Every channel of the event's channel plan and what became of it." }),
       }),
     )
     .meta({ description: 'Newest last; bounded (the delivery history has everything).' }),
@@ -333,13 +352,14 @@ export const orderStateResponse = z.object({
       notificationId: z.string(),
       eventId: z.string(),
       until: z.string().meta({ description: 'When the fallback channels go if no receipt arrives.' }),
-      then: z.array(fallbackChannel),
+      then: z.array(deliveryChannel),
     })
     .nullable()
     .meta({ description: 'A pending escalation: the receipt it waits for, until when, and what follows.' }),
   held: z
     .array(
       z.object({
+        channel: deliveryChannel.optional(),
         reason: z.enum(['quiet_hours', 'digest']),
         until: z.string(),
         notificationIds: z.array(z.string()),

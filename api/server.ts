@@ -32,7 +32,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
     orderLinger: config.orderLinger,
     orderIdleTimeout: config.orderIdleTimeout,
     delivery: { retry: config.retry },
-    escalation: config.escalation,
+    channelPlans: config.channelPlans,
     digestWindow: config.digestWindow,
     frequencyCaps: config.frequencyCaps,
   });

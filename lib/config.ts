@@ -16,6 +16,8 @@ import {
   type FallbackChannel,
 } from '../domain/escalation';
 import { DEFAULT_CHANNEL_RETRY, type ChannelRetry, type DeliveryChannel } from '../domain/delivery';
+import { DEFAULT_CHANNEL_PLANS, plansFromEscalationPolicy, type ChannelPlans } from '../domain/channel-plans';
+import { loadChannelPlans } from './channel-plans-file';
 
 export interface HeraldConfig {
   port: number;
@@ -36,8 +38,10 @@ export interface HeraldConfig {
   retry: Record<DeliveryChannel, ChannelRetry>;
   /** Activities per second each channel's task queue may start, across all workers (Temporal enforces it). */
   rateLimits: Record<DeliveryChannel, number>;
-  /** Which channels back push up, and how long a critical push waits for its receipt. */
+  /** Which channels back push up, and how long a critical push waits for its receipt (before channel plans; used only without a plans file). */
   escalation: EscalationPolicy;
+  /** Which channels carry each notification type and which back them up (HERALD_CHANNEL_PLANS_FILE, HERALD_RECEIPT_DEADLINE). */
+  channelPlans: ChannelPlans;
   /** Routine updates within this time of the last routine push go together in one digest ('0': never). */
   digestWindow: string;
   /** Per-customer frequency caps per channel and category. */
@@ -128,6 +132,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       sms: optionalNumber(env, 'HERALD_SMS_RATE_LIMIT') ?? 10,
     },
     escalation: loadEscalationPolicy(env),
+    channelPlans: channelPlansFrom(env),
     digestWindow: digestWindow(nonEmpty(env.HERALD_DIGEST_WINDOW) ?? '2 minutes'),
     frequencyCaps: loadFrequencyCaps(nonEmpty(env.HERALD_FREQUENCY_CAPS)),
     orderLinger: nonEmpty(env.HERALD_ORDER_LINGER) ?? '7 days',
@@ -203,6 +208,18 @@ export function loadEscalationPolicy(env: Env): EscalationPolicy {
   const deadline = nonEmpty(env.HERALD_RECEIPT_DEADLINE);
   if (deadline) policy.critical.receiptDeadline = String(duration(deadline, 'HERALD_RECEIPT_DEADLINE'));
   return policy;
+}
+
+/**
+ * The channel plans: the defaults (or, for a deployment that still sets HERALD_ESCALATION_POLICY_FILE
+ * and no plans file, what its policy meant), with HERALD_CHANNEL_PLANS_FILE over them.
+ */
+function channelPlansFrom(env: Env): ChannelPlans {
+  const deadline = nonEmpty(env.HERALD_RECEIPT_DEADLINE);
+  const receiptDeadline = deadline ? String(duration(deadline, 'HERALD_RECEIPT_DEADLINE')) : undefined;
+  const file = nonEmpty(env.HERALD_CHANNEL_PLANS_FILE);
+  const base = !file && nonEmpty(env.HERALD_ESCALATION_POLICY_FILE) ? plansFromEscalationPolicy(loadEscalationPolicy(env)) : DEFAULT_CHANNEL_PLANS;
+  return loadChannelPlans(file, receiptDeadline, base);
 }
 
 function digestWindow(value: string): string {

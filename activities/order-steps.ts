@@ -1,0 +1,254 @@
+// One step of an order event's channel plan, made ready in one database round: load the recipient,
+// decide each channel through the gates (domain/delivery-plan.ts), render what may go or must wait,
+// record every notification (queued, held with its release time, suppressed or failed with its
+// reason), write the inbox, and settle the event. Idempotent by notification id (`<eventId>/<channel>`).
+import { ApplicationFailure } from '@temporalio/activity';
+import {
+  isFailureType,
+  planStep,
+  type Channel,
+  type ChannelWindows,
+  type ContactState,
+  type DeliveryChannel,
+  type FailureType,
+  type FrequencyCapRule,
+  type LifecyclePosition,
+  type NotificationKind,
+  type OrderEvent,
+  type PlanRecipient,
+  type PushMessage,
+  type PushTarget,
+  type StepDecision,
+  type SuppressionReason,
+} from '../domain';
+import type { Db } from '../lib/db';
+import { metrics } from '../lib/metrics';
+import { createInboxActivities } from './inbox';
+import type { EmailMessage, SmsMessage } from './providers/message-provider';
+import { isValidAddress } from './providers/smtp';
+import type { createRenderer, RenderedMessage } from './render';
+import { insertNotification, selectRecipient, settleEvent, targetsOf, type RecipientRow } from './store';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+export interface PrepareStepInput {
+  event: OrderEvent;
+  kind: NotificationKind;
+  /** 0 for the plan's first channels; a backup step otherwise. */
+  step: number;
+  channels: Channel[];
+  /** Every channel of the plan (preferences weigh them together). */
+  planChannels: Channel[];
+  /** The first step settles the event: where the order stands once it is applied. */
+  position: LifecyclePosition | null;
+  /** The workflow's clock and what it knows of the order's recent messages. */
+  now: string;
+  digestWindowMs: number;
+  windows: ChannelWindows;
+  capRules: FrequencyCapRule[];
+}
+
+/** A message ready to go (now or when its hold ends). */
+export type OutboundMessage =
+  | { channel: 'push'; message: PushMessage; devices: PushTarget[]; localized: Record<string, { title: string; body: string }> }
+  | { channel: 'email'; address: string; message: EmailMessage }
+  | { channel: 'sms'; address: string; message: SmsMessage };
+
+export type PreparedDelivery =
+  | { notificationId: string; channel: DeliveryChannel; decision: Extract<StepDecision, { action: 'send' | 'hold' }>; outbound: OutboundMessage }
+  | { notificationId: string; channel: Channel; decision: Extract<StepDecision, { action: 'suppress' }> }
+  /** The inbox message was written. */
+  | { notificationId: string; channel: 'inapp'; decision: { channel: 'inapp'; action: 'written' } }
+  /** A backup channel that an earlier attempt or run already sent: never twice on one channel. */
+  | { notificationId: string; channel: Channel; decision: { channel: Channel; action: 'already_sent' } }
+  | { notificationId: string; channel: Channel; decision: { channel: Channel; action: 'failed'; reason: string; failure: FailureType | 'error' } };
+
+export type PreparedStep =
+  | { outcome: 'already_processed' }
+  | { outcome: 'planned'; customer: PlanRecipient['customer']; deliveries: PreparedDelivery[] };
+
+export interface StepSettings {
+  /** Base URL providers call back on (Twilio status callbacks); none means no callbacks are asked for. */
+  statusCallbackBaseUrl?: string | null;
+}
+
+const contactOf = (address: string | null, valid: (a: string) => boolean): ContactState => (!address ? 'no_address' : valid(address) ? 'ok' : 'invalid_address');
+
+export function recipientOf(row: RecipientRow): PlanRecipient {
+  return {
+    customer: row.customerId
+      ? {
+          id: row.customerId,
+          name: row.name,
+          locale: row.locale ?? 'en',
+          timeZone: row.timeZone ?? 'UTC',
+          quietHours: row.quietHoursStart && row.quietHoursEnd ? { start: row.quietHoursStart, end: row.quietHoursEnd } : null,
+        }
+      : null,
+    devices: targetsOf(row),
+    contacts: { email: contactOf(row.email, isValidAddress), sms: contactOf(row.phone, (a) => E164.test(a)) },
+    preferences: { preferences: row.preferences, consents: row.consents },
+  };
+}
+
+export function createOrderStepActivities(db: Db, render: ReturnType<typeof createRenderer>, settings: StepSettings = {}) {
+  const { addToInbox } = createInboxActivities(db);
+
+  async function tryRender(request: Parameters<typeof render>[0]): Promise<{ ok: true; rendered: RenderedMessage } | { ok: false; reason: string; failure: FailureType | 'error' }> {
+    try {
+      return { ok: true, rendered: await render(request) };
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
+      return { ok: false, reason: `${err.type}: ${err.message}`, failure: isFailureType(err.type) ? err.type : 'error' };
+    }
+  }
+
+  return {
+    async prepareStep(input: PrepareStepInput): Promise<PreparedStep> {
+      const { event, kind } = input;
+      const row = await selectRecipient(db, event.customerId, event.eventId);
+      if (input.step === 0 && row.eventProcessed) return { outcome: 'already_processed' };
+      const recipient = recipientOf(row);
+      const decisions = planStep(
+        kind,
+        input.channels,
+        recipient,
+        { now: Date.parse(input.now), digestWindowMs: input.digestWindowMs, windows: input.windows, capRules: input.capRules },
+        { planChannels: input.planChannels, firstStep: input.step === 0 },
+      );
+      const customer = recipient.customer;
+      const idOf = (channel: Channel) => `${event.eventId}/${channel}`;
+      const variables = customer
+        ? { ...event.data, orderId: event.orderId, status: event.status, occurredAt: event.occurredAt, customerName: customer.name }
+        : {};
+      const renderFor = (channel: Channel, locale: string) =>
+        tryRender({ key: kind.type, channel, locale, timeZone: customer?.timeZone ?? 'UTC', variables });
+
+      const writes: Array<ReturnType<typeof insertNotification>> = [];
+      const deliveries: PreparedDelivery[] = [];
+      const recordSuppressed = (channel: Channel, reason: SuppressionReason, address: string | null = null) => {
+        if (channel !== 'inapp') {
+          writes.push(insertNotification(db, { id: idOf(channel), event, kind, channel, address, status: 'suppressed', suppressionReason: reason }));
+          metrics.notifications.inc({ channel, priority: kind.priority, outcome: 'suppressed', reason });
+        }
+      };
+
+      // Push may have two decisions (devices now, devices in their quiet hours): one notification for both.
+      const byChannel = new Map<Channel, StepDecision[]>();
+      for (const d of decisions) byChannel.set(d.channel, [...(byChannel.get(d.channel) ?? []), d]);
+
+      // A backup repeats nothing that already went (a retried step, or a replayed dead letter that went meanwhile).
+      const earlier =
+        input.step > 0
+          ? new Set(
+              (
+                await db.$queryRaw<Array<{ id: string }>>`
+                  SELECT id FROM "Notification" WHERE id = ANY(${[...byChannel.keys()].map(idOf)})
+                    AND status NOT IN ('queued'::"NotificationStatus", 'failed'::"NotificationStatus", 'suppressed'::"NotificationStatus")`
+              ).map((r) => r.id),
+            )
+          : new Set<string>();
+
+      for (const [channel, channelDecisions] of byChannel) {
+        const notificationId = idOf(channel);
+        const first = channelDecisions[0]!;
+        if (earlier.has(notificationId)) {
+          deliveries.push({ notificationId, channel, decision: { channel, action: 'already_sent' } });
+          continue;
+        }
+        if (first.action === 'suppress') {
+          recordSuppressed(channel, first.reason, channel === 'email' ? row.email : channel === 'sms' ? row.phone : null);
+          deliveries.push({ notificationId, channel, decision: first });
+          continue;
+        }
+        const attempt = await renderFor(channel, customer!.locale);
+        if (!attempt.ok) {
+          if (channel !== 'inapp') {
+            writes.push(insertNotification(db, { id: notificationId, event, kind, channel, status: 'failed', failureReason: attempt.reason }));
+            metrics.notifications.inc({ channel, priority: kind.priority, outcome: 'failed', reason: attempt.failure });
+          }
+          deliveries.push({ notificationId, channel, decision: { channel, action: 'failed', reason: attempt.reason, failure: attempt.failure } });
+          continue;
+        }
+        const rendered = attempt.rendered;
+        const template = { id: rendered.templateId, version: rendered.templateVersion, locale: rendered.locale, title: rendered.subject, body: rendered.body };
+        if (channel === 'inapp') {
+          await addToInbox({
+            notificationId,
+            customerId: customer!.id,
+            orderId: event.orderId,
+            category: kind.category,
+            title: rendered.subject,
+            body: rendered.body,
+            data: { orderId: event.orderId, status: event.status, type: kind.type, eventId: event.eventId },
+          });
+          deliveries.push({ notificationId, channel, decision: { channel, action: 'written' } });
+          continue;
+        }
+        const hold = channelDecisions.find((d) => d.action === 'hold');
+        const address = channel === 'email' ? row.email : channel === 'sms' ? row.phone : null;
+        writes.push(
+          insertNotification(db, {
+            id: notificationId,
+            event,
+            kind,
+            channel,
+            address,
+            status: 'queued',
+            template,
+            ...(hold && hold.action === 'hold' ? { held: { reason: hold.reason, until: hold.until } } : {}),
+          }),
+        );
+        const outbound = await outboundFor(channel, notificationId, rendered, address, channelDecisions);
+        for (const decision of channelDecisions) {
+          if (decision.action === 'send' || decision.action === 'hold') {
+            deliveries.push({ notificationId, channel: channel as DeliveryChannel, decision, outbound: withDevices(outbound, decision.devices) });
+          }
+        }
+      }
+
+      if (input.step === 0) await db.$transaction([...writes, settleEvent(db, event, input.position)]);
+      else if (writes.length > 0) await db.$transaction(writes);
+      return { outcome: 'planned', customer, deliveries };
+
+      async function outboundFor(channel: Channel, notificationId: string, rendered: RenderedMessage, address: string | null, ds: StepDecision[]): Promise<OutboundMessage> {
+        const metadata = { notificationId, orderId: event.orderId, eventId: event.eventId, type: kind.type };
+        if (channel === 'email') {
+          return { channel, address: address!, message: { to: address!, subject: rendered.subject, text: rendered.body, ...(rendered.html ? { html: rendered.html } : {}), metadata } };
+        }
+        if (channel === 'sms') {
+          const callbackBase = settings.statusCallbackBaseUrl;
+          return {
+            channel,
+            address: address!,
+            message: { to: address!, body: rendered.body, ...(callbackBase ? { statusCallbackUrl: `${callbackBase}/v1/webhooks/twilio/status` } : {}), metadata },
+          };
+        }
+        const devices = ds.flatMap((d) => (d.action === 'send' || d.action === 'hold' ? (d.devices ?? []) : []));
+        // A device that reports its own locale reads the push in it (with the usual fallback chain).
+        const localized: Record<string, { title: string; body: string }> = {};
+        for (const locale of new Set(devices.map((d) => d.locale).filter((l): l is string => !!l && l !== customer!.locale))) {
+          const other = await renderFor('push', locale);
+          if (other.ok && other.rendered.locale !== rendered.locale) localized[locale] = { title: other.rendered.subject, body: other.rendered.body };
+        }
+        return {
+          channel: 'push',
+          devices,
+          localized,
+          message: {
+            notificationId,
+            orderId: event.orderId,
+            title: rendered.subject,
+            body: rendered.body,
+            priority: kind.priority,
+            collapseKey: `order-${event.orderId}`,
+            data: { notificationId, orderId: event.orderId, status: event.status, type: kind.type },
+          },
+        };
+      }
+    },
+  };
+}
+
+const withDevices = (outbound: OutboundMessage, devices: PushTarget[] | undefined): OutboundMessage =>
+  outbound.channel === 'push' && devices ? { ...outbound, devices } : outbound;

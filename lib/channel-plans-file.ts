@@ -1,0 +1,72 @@
+// HERALD_CHANNEL_PLANS_FILE: channel plans per notification type in JSON or YAML, over the defaults.
+//
+//   order.shipped:
+//     channels: [push, email, inapp]
+//   order.out_for_delivery:
+//     channels: [push, inapp]
+//     then:
+//       - { channels: [sms], when: unconfirmed, within: 10 minutes }
+//   default:
+//     channels: [push, inapp]
+//     then: [{ channels: [email], when: failed }]
+//
+// A type named in the file replaces its default plan whole; types it leaves out keep theirs.
+import fs from 'node:fs';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Duration } from '@temporalio/common';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { CHANNELS, DEFAULT_CHANNEL_PLANS, STEP_CONDITIONS, type ChannelPlans } from '../domain';
+
+const duration = z.string().refine(
+  (value) => {
+    try {
+      return msToNumber(value as Duration) > 0;
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be a positive duration such as '5 minutes'" },
+);
+
+const deliveryChannel = z.enum(['push', 'email', 'sms'], { error: 'must be push, email or sms' });
+
+const planSchema = z.strictObject({
+  channels: z.array(z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` })).min(1, 'must name at least one channel'),
+  then: z
+    .array(
+      z.strictObject({
+        channels: z.array(deliveryChannel).min(1, 'must name at least one channel'),
+        when: z.enum(STEP_CONDITIONS, { error: `must be ${STEP_CONDITIONS.join(' or ')}` }),
+        within: duration.optional(),
+      }),
+    )
+    .default([]),
+});
+
+const fileSchema = z.record(z.string().regex(/^(default|[a-z]+\.[a-z_]+)$/, 'must be a notification type such as order.shipped, or default'), planSchema);
+
+/** The plans: the defaults, with the file's plans over them, and the receipt deadline for steps that name none. */
+export function loadChannelPlans(file: string | undefined, receiptDeadline: string | undefined, base: ChannelPlans = DEFAULT_CHANNEL_PLANS): ChannelPlans {
+  const plans: ChannelPlans = { ...base, plans: { ...base.plans }, ...(receiptDeadline ? { receiptDeadline } : {}) };
+  if (!file) return plans;
+  const what = `HERALD_CHANNEL_PLANS_FILE (${file})`;
+  let raw: unknown;
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    raw = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${what}: ${issue.path.join('.') || '(file)'} ${issue.message}`);
+  }
+  for (const [type, plan] of Object.entries(parsed.data)) {
+    const channelPlan = { channels: [...new Set(plan.channels)], then: plan.then };
+    if (type === 'default') plans.default = channelPlan;
+    else plans.plans[type] = channelPlan;
+  }
+  return plans;
+}
