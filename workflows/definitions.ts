@@ -2,8 +2,11 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type {
+  BackupReason,
+  Channel,
   DeliveryChannel,
   EscalationReason,
+  HoldReason,
   FallbackChannel,
   LifecyclePosition,
   NotificationStatus,
@@ -64,12 +67,33 @@ export interface ProcessedEvent {
   held?: { reason: HoldReason; until: string };
   /** A newer status went instead (superseded) or the update went in a digest: the notification that went. */
   replacedBy?: string;
+  /** Every channel of the event's plan: what became of it and why (runs before channel plans have none). */
+  deliveries?: DeliveryRecord[];
 }
 
-export type HoldReason = 'quiet_hours' | 'digest';
+export type { HoldReason };
+
+/** One channel's message for an order event, as the query shows it. */
+export interface DeliveryRecord {
+  channel: Channel;
+  notificationId: string;
+  /** 0: the plan's first channels; then each backup step. */
+  step: number;
+  status: NotificationStatus;
+  /** Why it was suppressed (preference, quiet hours superseded, digest, cap...) or why it failed. */
+  reason?: string;
+  /** Held back on purpose until then. */
+  held?: { reason: HoldReason; until: string };
+  replacedBy?: string;
+  /** Push: devices that took it and devices that did not. */
+  sentTo?: number;
+  failedTo?: number;
+}
 
 /** A hold as the query shows it: what waits, why, and until when. */
 export interface HeldView {
+  /** The channel held (push unless said; runs before channel plans held push only). */
+  channel?: DeliveryChannel;
   reason: HoldReason;
   until: string;
   notificationIds: string[];
@@ -85,11 +109,11 @@ export interface EscalationRecord {
    * channels were used; not-needed: nothing to fall back to.
    */
   status: 'awaiting-receipt' | 'confirmed' | 'superseded' | 'escalated';
-  channels: FallbackChannel[];
+  channels: Array<FallbackChannel | DeliveryChannel>;
   until?: string;
-  reason?: EscalationReason;
+  reason?: EscalationReason | BackupReason;
   /** Per fallback channel: sent, suppressed (with reason), failed or already sent. */
-  results?: Array<{ channel: FallbackChannel; notificationId: string; outcome: 'sent' | 'suppressed' | 'failed' | 'already_sent'; detail?: string }>;
+  results?: Array<{ channel: FallbackChannel | DeliveryChannel; notificationId: string; outcome: 'sent' | 'suppressed' | 'failed' | 'already_sent' | 'held'; detail?: string }>;
 }
 
 /**
@@ -113,7 +137,7 @@ export interface WaitingFor {
   eventId: string;
   /** When the fallback channels go if no receipt arrives. */
   until: string;
-  then: FallbackChannel[];
+  then: Array<FallbackChannel | DeliveryChannel>;
 }
 
 export interface OrderState {

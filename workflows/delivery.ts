@@ -1,7 +1,7 @@
 // How workflows call the delivery activities: each channel on its own task queue, with its own retry
 // policy, and the failure types that must not be retried.
 import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import { DEFAULT_CHANNEL_RETRY, type ChannelRetry, type DeliveryChannel, type Priority } from '../domain';
+import { DEFAULT_CHANNEL_RETRY, FAILURE_TYPES, isFailureType, NON_RETRYABLE_FAILURES, type ChannelRetry, type DeliveryChannel, type FailureType, type Priority } from '../domain';
 import type { Activities } from '../activities';
 import { CHANNEL_TASK_QUEUES } from './definitions';
 
@@ -10,13 +10,6 @@ export interface DeliveryOptions {
   retry?: Partial<Record<DeliveryChannel, ChannelRetry>>;
   taskQueues?: Partial<Record<DeliveryChannel, string>>;
 }
-
-/** Failures retrying cannot fix (kept here, not imported from the activities, which the workflow bundle must not load). */
-const NON_RETRYABLE: Record<DeliveryChannel, string[]> = {
-  push: ['InvalidDeviceToken', 'PermanentProviderError'],
-  email: ['InvalidRecipient', 'PermanentProviderError'],
-  sms: ['InvalidRecipient', 'PermanentProviderError'],
-};
 
 /**
  * How long one provider call may take, with margin: longer than the providers' own request timeouts
@@ -44,7 +37,7 @@ export function channelActivityOptions(channel: DeliveryChannel, options: Delive
       maximumInterval: retry.maximumInterval as ActivityOptions['startToCloseTimeout'],
       maximumAttempts: retry.maximumAttempts,
       backoffCoefficient: 2,
-      nonRetryableErrorTypes: NON_RETRYABLE[channel],
+      nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES[channel]],
     },
   };
 }
@@ -68,13 +61,14 @@ export function deliveryActivities(options: DeliveryOptions = {}) {
   };
 }
 
-/** The ApplicationFailure type behind an activity failure, if any. */
-export function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+/** The named failure type behind an activity failure (domain/failures.ts), if it is one. */
+export function failureType(err: unknown): FailureType | undefined {
+  const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+  return isFailureType(type) ? type : undefined;
 }
 
 export function isInvalidToken(err: unknown): boolean {
-  return failureType(err) === 'InvalidDeviceToken';
+  return failureType(err) === FAILURE_TYPES.invalidToken;
 }
 
 export function describeFailure(err: unknown): string {

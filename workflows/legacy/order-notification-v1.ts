@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import type { Activities } from '../activities';
+import type { Activities } from '../../activities';
 import {
   advance,
   capRulesFor,
@@ -36,7 +36,7 @@ import {
   type PushMessage,
   type PushOutcome,
   type PushTarget,
-} from '../domain/index';
+} from '../../domain/index';
 import {
   CONFIRMING_RECEIPTS,
   notificationReceiptSignal,
@@ -50,8 +50,8 @@ import {
   type OrderState,
   type ProcessedEvent,
   type WaitingFor,
-} from './definitions';
-import { deliveryActivities, describeFailure, failureType, isInvalidToken, type DeliveryOptions } from './delivery';
+} from '../definitions';
+import { deliveryActivities, describeFailure, failureType, isInvalidToken, type DeliveryOptions } from '../delivery';
 
 // Database steps are short and local to the worker: local activities save a server round trip each,
 // which is most of the cost of an event. Keep trying through a database outage rather than lose it.
@@ -73,7 +73,7 @@ const {
     retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['TemplateMissing'] },
   });
 
-export interface OrderWorkflowInput {
+export interface LegacyOrderInput {
   orderId: string;
   customerId: string;
   /** How long a finished order (delivered, cancelled, refunded) still listens for a late refund. */
@@ -89,7 +89,7 @@ export interface OrderWorkflowInput {
   /** Per-customer caps per channel and category (HERALD_FREQUENCY_CAPS); critical events are never capped. */
   frequencyCaps?: FrequencyCapRule[];
   /** State carried across continue-as-new. */
-  carried?: CarriedState;
+  carried?: LegacyCarriedState;
 }
 
 /** One push, ready to go to some of the customer's devices. */
@@ -120,7 +120,7 @@ interface PendingEscalation {
   until: string;
 }
 
-export interface CarriedState {
+export interface LegacyCarriedState {
   position: LifecyclePosition;
   pending: OrderEvent[];
   processed: ProcessedEvent[];
@@ -146,8 +146,12 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 200;
 /** More Android devices than this for one customer go to FCM in one sendEach batch rather than one call each. */
 const FCM_BATCH_FROM = 2;
 
-/** One run per order: receives its events as signals and notifies the customer of each, in order. */
-export async function orderNotificationWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
+/**
+ * The order run as it was before channel plans (push first, email and SMS as fallbacks). Runs that
+ * started on it finish on it: `orderNotificationWorkflow` hands them here (see its versioning note).
+ * Remove once no run older than the channel-plans release is open (HERALD_ORDER_IDLE_TIMEOUT after it).
+ */
+export async function runLegacyOrder(input: LegacyOrderInput): Promise<OrderState> {
   const { orderId } = input;
   const delivery = deliveryActivities(input.delivery);
   const policy = input.escalation ?? DEFAULT_ESCALATION_POLICY;
@@ -293,7 +297,7 @@ export async function orderNotificationWorkflow(input: OrderWorkflowInput): Prom
 
     if (workflowInfo().continueAsNewSuggested || eventsThisRun >= CONTINUE_AS_NEW_AFTER_EVENTS) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof orderNotificationWorkflow>({
+      await continueAsNew<typeof runLegacyOrder>({
         ...input,
         customerId,
         carried: { position, pending, processed, seenEventIds, completesAt, awaiting, receipts: [...receipts], quietHold, digestHold, lastRoutineSentAt },
