@@ -12,7 +12,7 @@ const t = useTimeSkipping();
 const { processedAtLeast, eventuallyInTime, withWorker, jumpTo, startOrder } = t;
 
 test('quiet hours over midnight hold a routine update until 07:00 local, across the night New York springs forward', async () => {
-  const { activities, recorded } = fakeActivities({ customer: { timeZone: 'America/New_York', quietHours: { start: '22:00', end: '07:00' } } });
+  const { activities, recorded } = fakeActivities({ email: null, phone: null,  customer: { timeZone: 'America/New_York', quietHours: { start: '22:00', end: '07:00' } } });
   await jumpTo('2027-03-14T03:30:00Z'); // 22:30 EST on the 13th
   await withWorker(activities, async (taskQueue) => {
     const handle = await startOrder(taskQueue, 'o-quiet-ny');
@@ -35,7 +35,7 @@ test('quiet hours over midnight hold a routine update until 07:00 local, across 
 });
 
 test('in quiet hours a newer status supersedes the waiting one, and a critical event bypasses quiet hours', async () => {
-  const { activities, recorded } = fakeActivities({ customer: { timeZone: 'Asia/Tokyo', quietHours: { start: '22:00', end: '07:00' } } });
+  const { activities, recorded } = fakeActivities({ email: null, phone: null,  customer: { timeZone: 'Asia/Tokyo', quietHours: { start: '22:00', end: '07:00' } } });
   await jumpTo('2027-03-20T14:00:00Z'); // 23:00 in Tokyo
   await withWorker(activities, async (taskQueue) => {
     const handle = await startOrder(taskQueue, 'o-quiet-tokyo');
@@ -71,7 +71,7 @@ test('a device in its own time zone is not held by the customer\'s quiet hours',
     { deviceId: 'la-phone', platform: 'ios', token: 'd'.repeat(64), app: null, timeZone: 'America/Los_Angeles' },
     { deviceId: 'home-tablet', platform: 'ios', token: 'e'.repeat(64), app: null },
   ];
-  const { activities, recorded } = fakeActivities({ devices, customer: { timeZone: 'Europe/London', quietHours: { start: '22:00', end: '07:00' } } });
+  const { activities, recorded } = fakeActivities({ email: null, phone: null,  devices, customer: { timeZone: 'Europe/London', quietHours: { start: '22:00', end: '07:00' } } });
   await jumpTo('2027-03-22T23:30:00Z'); // 23:30 in London (GMT), 16:30 in Los Angeles
   await withWorker(activities, async (taskQueue) => {
     const handle = await startOrder(taskQueue, 'o-quiet-devices');
@@ -86,7 +86,7 @@ test('a device in its own time zone is not held by the customer\'s quiet hours',
 });
 
 test('routine updates inside the digest window go out as one digest after the first', async () => {
-  const { activities, recorded } = fakeActivities({});
+  const { activities, recorded } = fakeActivities({ email: null, phone: null, });
   await jumpTo('2027-03-24T12:00:00Z');
   await withWorker(activities, async (taskQueue) => {
     const handle = await startOrder(taskQueue, 'o-digest');
@@ -112,7 +112,7 @@ test('routine updates inside the digest window go out as one digest after the fi
 });
 
 test('a critical event flushes the digest before it goes', async () => {
-  const { activities, recorded } = fakeActivities({});
+  const { activities, recorded } = fakeActivities({ email: null, phone: null, });
   await withWorker(activities, async (taskQueue) => {
     const handle = await startOrder(taskQueue, 'o-flush');
     await handle.signal(orderEventSignal, event('o-flush', 'confirmed', 1));
@@ -130,7 +130,7 @@ test('a critical event flushes the digest before it goes', async () => {
 
 test('frequency caps count every order of the customer; critical events are never capped', async () => {
   const counters = new Map<string, number>();
-  const { activities, recorded } = fakeActivities({ counters });
+  const { activities, recorded } = fakeActivities({ email: null, phone: null,  counters });
   const caps = { digestWindow: '0', frequencyCaps: [{ channel: 'push', category: 'transactional', limit: 2, window: '1 hour' }] };
   await withWorker(activities, async (taskQueue) => {
     const handles = await Promise.all(['o-cap-1', 'o-cap-2', 'o-cap-3'].map((id) => startOrder(taskQueue, id, caps)));
@@ -147,4 +147,72 @@ test('frequency caps count every order of the customer; critical events are neve
   });
   expect(recorded.capped).toHaveLength(1);
   expect(recorded.pushes).toHaveLength(3);
+});
+
+// ------------------------------------------------------------------------------ every channel passes the gates
+
+test('a customer with only an email address: the packed email waits for the end of quiet hours; a critical email goes at once', async () => {
+  const { activities, recorded } = fakeActivities({ devices: [], phone: null, customer: { timeZone: 'Europe/Paris', quietHours: { start: '22:00', end: '07:00' } } });
+  await jumpTo('2027-04-02T21:30:00Z'); // 23:30 in Paris (CEST)
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await startOrder(taskQueue, 'o-mail-quiet');
+    await handle.signal(orderEventSignal, event('o-mail-quiet', 'packed', 1));
+    const held = await processedAtLeast(handle, 1);
+    // No device: the plan's backup (email) goes, and waits like a push would.
+    expect(held.notificationState).toBe('waiting-quiet-hours');
+    expect(held.held).toEqual([expect.objectContaining({ channel: 'email', reason: 'quiet_hours', until: '2027-04-03T05:00:00.000Z' })]);
+    expect(held.processed[0]!.deliveries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ channel: 'push', status: 'suppressed', reason: 'no_device' }),
+        expect.objectContaining({ channel: 'email', step: 1, status: 'queued', held: { reason: 'quiet_hours', until: '2027-04-03T05:00:00.000Z' } }),
+      ]),
+    );
+    expect(recorded.messages).toEqual([]);
+    // A delay is critical: its email passes quiet hours at once.
+    await handle.signal(orderEventSignal, event('o-mail-quiet', 'delayed', 2));
+    await eventuallyInTime(async () => expect(recorded.messages).toEqual(['email:e-o-mail-quiet-delayed-2/email']));
+    await jumpTo('2027-04-03T05:00:05Z');
+    await t.env.sleep('10 seconds');
+    expect(recorded.messages).toEqual(['email:e-o-mail-quiet-delayed-2/email']);
+    expect((await handle.query(orderStateQuery)).held).toEqual([]);
+    await handle.terminate();
+  });
+  // The critical update replaced what waited: one email per status, the packed one superseded.
+  expect(recorded.replaced).toEqual([{ notificationIds: ['e-o-mail-quiet-packed-1/email'], replacedBy: 'e-o-mail-quiet-delayed-2/email', reason: 'superseded' }]);
+  expect(recorded.holds).toEqual([{ notificationId: 'e-o-mail-quiet-packed-1/email', reason: 'quiet_hours', until: '2027-04-03T05:00:00.000Z' }]);
+});
+
+test('routine emails inside the digest window go as one digest email; an email cap suppresses what exceeds it', async () => {
+  const counters = new Map<string, number>();
+  const { activities, recorded } = fakeActivities({ devices: [], phone: null, counters });
+  await jumpTo('2027-04-05T12:00:00Z');
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await startOrder(taskQueue, 'o-mail-digest');
+    await handle.signal(orderEventSignal, event('o-mail-digest', 'confirmed', 1));
+    await eventuallyInTime(async () => expect(recorded.messages).toEqual(['email:e-o-mail-digest-confirmed-1/email']));
+    await handle.signal(orderEventSignal, event('o-mail-digest', 'packed', 2));
+    await handle.signal(orderEventSignal, event('o-mail-digest', 'ready_for_pickup', 3));
+    const state = await processedAtLeast(handle, 3);
+    expect(state.held).toEqual([expect.objectContaining({ channel: 'email', reason: 'digest' })]);
+    await t.env.sleep('3 minutes');
+    await eventuallyInTime(async () => expect(recorded.digests).toHaveLength(1));
+    await handle.terminate();
+  });
+  expect(recorded.digests).toEqual([{ notificationId: 'e-o-mail-digest-packed-2/email', statuses: ['packed', 'ready_for_pickup'] }]);
+  expect(recorded.messages).toEqual(['email:e-o-mail-digest-confirmed-1/email', 'email:e-o-mail-digest-packed-2/email']);
+
+  const capped = fakeActivities({ devices: [], phone: null, counters: new Map() });
+  const caps = { digestWindow: '0', frequencyCaps: [{ channel: 'email', category: 'transactional', limit: 1, window: '1 hour' }] };
+  await withWorker(capped.activities, async (taskQueue) => {
+    const first = await startOrder(taskQueue, 'o-mail-cap-1', caps);
+    await first.signal(orderEventSignal, event('o-mail-cap-1', 'confirmed', 1));
+    await processedAtLeast(first, 1);
+    const second = await startOrder(taskQueue, 'o-mail-cap-2', caps);
+    await second.signal(orderEventSignal, event('o-mail-cap-2', 'confirmed', 2));
+    const s = await processedAtLeast(second, 1);
+    expect(s.processed[0]!.deliveries).toEqual(expect.arrayContaining([expect.objectContaining({ channel: 'email', status: 'suppressed', reason: expect.stringContaining('frequency_cap') })]));
+    await Promise.all([first.terminate(), second.terminate()]);
+  });
+  expect(capped.recorded.messages).toEqual(['email:e-o-mail-cap-1-confirmed-1/email']);
+  expect(capped.recorded.capped).toEqual(['e-o-mail-cap-2-confirmed-2/email']);
 });

@@ -26,7 +26,7 @@ test('announces each status in order and completes after the linger period that 
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 2));
     await handle.signal(orderEventSignal, event(orderId, 'delivered', 3));
     const result = await handle.result(); // time skipping jumps over the one-day linger
-    await keepHistory(handle, 'order-happy-path');
+    await keepHistory(handle, 'plan-happy-path');
     return result;
   });
   expect(recorded.pushes.map((p) => p.title)).toEqual(['status confirmed', 'status shipped', 'status delivered']);
@@ -157,7 +157,7 @@ test('a new run after completion resumes from the stored position, so a late eve
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 8));
     await handle.signal(orderEventSignal, event(orderId, 'refunded', 10));
     await handle.result();
-    await keepHistory(handle, 'order-resumed-late-event');
+    await keepHistory(handle, 'plan-resumed-late-event');
   });
   expect(recorded.pushes.map((p) => p.title)).toEqual(['status refunded']);
   expect(recorded.unsent).toHaveLength(1);
@@ -181,7 +181,7 @@ test('a long-lived order continues as new and keeps its place and pending events
 
 // ------------------------------------------------------------------------------------------ escalation
 
-test('a critical push with no receipt within the deadline escalates to email and SMS, once each', async () => {
+test('out for delivery: a push with no receipt within the deadline is followed by an SMS, once', async () => {
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-no-receipt';
   await withWorker(activities, async (taskQueue) => {
@@ -190,19 +190,19 @@ test('a critical push with no receipt within the deadline escalates to email and
     const waiting = await processedAtLeast(handle, 1);
     // Right after the push: waiting for its receipt, and saying until when and what follows.
     expect(waiting.notificationState).toBe('awaiting-receipt');
-    expect(waiting.waitingFor).toMatchObject({ kind: 'receipt', notificationId: 'e-o-no-receipt-out_for_delivery-1/push', then: ['email', 'sms'] });
+    expect(waiting.waitingFor).toMatchObject({ kind: 'receipt', notificationId: 'e-o-no-receipt-out_for_delivery-1/push', then: ['sms'] });
     const startedAt = Date.parse(waiting.processed[0]!.escalation!.until!) - 5 * 60_000;
     expect(Math.abs(startedAt - (await t.env.currentTimeMs()))).toBeLessThan(60_000);
     await t.env.sleep('6 minutes');
     const after = await handle.query(orderStateQuery);
     expect(after.waitingFor).toBeNull();
-    expect(after.processed[0]!.escalation).toMatchObject({ status: 'escalated', reason: 'no_receipt', channels: ['email', 'sms'] });
+    expect(after.processed[0]!.escalation).toMatchObject({ status: 'escalated', reason: 'no_receipt', channels: ['sms'] });
     await handle.signal(orderEventSignal, event(orderId, 'delivered', 9));
     await handle.result();
-    await keepHistory(handle, 'order-escalated-no-receipt');
+    await keepHistory(handle, 'plan-out-for-delivery-no-receipt');
   });
   expect(recorded.pushes).toHaveLength(2);
-  expect(recorded.messages.sort()).toEqual(['email:e-o-no-receipt-out_for_delivery-1/email', 'sms:e-o-no-receipt-out_for_delivery-1/sms']);
+  expect(recorded.messages.sort()).toEqual(['sms:e-o-no-receipt-out_for_delivery-1/sms']);
 });
 
 test('a delivery receipt before the deadline cancels the escalation', async () => {
@@ -220,7 +220,8 @@ test('a delivery receipt before the deadline cancels the escalation', async () =
     expect(state.processed[0]!.escalation).toMatchObject({ status: 'confirmed' });
     await handle.terminate();
   });
-  expect(recorded.messages).toEqual([]);
+  // Delayed goes by push and email at once; the receipt stops the SMS.
+  expect(recorded.messages).toEqual(['email:e-o-receipt-delayed-1/email']);
 });
 
 test('a newer status supersedes a pending escalation: "delivered" cancels the "out for delivery" fallback', async () => {
@@ -242,40 +243,43 @@ test('a newer status supersedes a pending escalation: "delivered" cancels the "o
   expect(recorded.messages).toEqual([]);
 });
 
-test('a routine update whose push fails goes by email, never by SMS; a critical one by both', async () => {
+test('a routine update whose push fails goes by email; a critical one is pushed and emailed, then texted when neither is confirmed', async () => {
   const { activities, recorded } = fakeActivities({
     failDevice: () => ApplicationFailure.create({ message: 'BadDeviceToken', type: 'InvalidDeviceToken', nonRetryable: true }),
   });
   const orderId = 'o-push-fails';
   await withWorker(activities, async (taskQueue) => {
     const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
-    await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
+    await handle.signal(orderEventSignal, event(orderId, 'packed', 1));
+    const packed = await processedAtLeast(handle, 1);
+    expect(packed.processed[0]).toMatchObject({ notificationStatus: 'failed', escalation: { status: 'escalated', reason: 'all_failed', channels: ['email'] } });
     await handle.signal(orderEventSignal, event(orderId, 'cancelled', 2));
-    const state = await processedAtLeast(handle, 2);
-    await eventuallyInTime(async () => expect((await handle.query(orderStateQuery)).processed[1]!.escalation?.status).toBe('escalated'));
-    expect(state.processed[0]).toMatchObject({ notificationStatus: 'failed', escalation: { status: 'escalated', reason: 'push_failed', channels: ['email'] } });
+    await processedAtLeast(handle, 2);
+    await t.env.sleep('6 minutes');
+    await eventuallyInTime(async () => expect((await handle.query(orderStateQuery)).processed[1]!.escalation).toMatchObject({ status: 'escalated', reason: 'no_receipt', channels: ['sms'] }));
     await handle.terminate();
   });
-  expect(recorded.messages.sort()).toEqual(['email:e-o-push-fails-cancelled-2/email', 'email:e-o-push-fails-confirmed-1/email', 'sms:e-o-push-fails-cancelled-2/sms']);
+  expect(recorded.messages.sort()).toEqual(['email:e-o-push-fails-cancelled-2/email', 'email:e-o-push-fails-packed-1/email', 'sms:e-o-push-fails-cancelled-2/sms']);
 });
 
-test('a customer with no device gets the update by email at once; a channel already sent is not sent again', async () => {
-  const { activities, recorded } = fakeActivities({ devices: [], sentFallbacks: new Set(['e-o-no-device-shipped-2/sms']) });
+test('a customer with no device is emailed at once; the SMS backup that an earlier attempt sent is not sent again', async () => {
+  const { activities, recorded } = fakeActivities({ devices: [], sentFallbacks: new Set(['e-o-no-device-delayed-2/sms']) });
   const orderId = 'o-no-device';
   await withWorker(activities, async (taskQueue) => {
     const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
-    await handle.signal(orderEventSignal, event(orderId, 'shipped', 2));
-    await processedAtLeast(handle, 1);
+    await handle.signal(orderEventSignal, event(orderId, 'delayed', 2));
+    const state = await processedAtLeast(handle, 1);
+    expect(state.processed[0]!.deliveries).toEqual(
+      expect.arrayContaining([expect.objectContaining({ channel: 'push', status: 'suppressed', reason: 'no_device' }), expect.objectContaining({ channel: 'email', status: 'sent' })]),
+    );
+    await t.env.sleep('6 minutes');
     await eventuallyInTime(async () => expect((await handle.query(orderStateQuery)).processed[0]!.escalation?.status).toBe('escalated'));
-    const state = await handle.query(orderStateQuery);
-    expect(state.processed[0]!.escalation).toMatchObject({
-      reason: 'push_unavailable',
-      results: expect.arrayContaining([expect.objectContaining({ channel: 'sms', outcome: 'already_sent' }), expect.objectContaining({ channel: 'email', outcome: 'sent' })]),
-    });
+    const after = await handle.query(orderStateQuery);
+    expect(after.processed[0]!.escalation).toMatchObject({ reason: 'no_receipt', results: [expect.objectContaining({ channel: 'sms', outcome: 'already_sent' })] });
     await handle.terminate();
   });
   expect(recorded.pushes).toEqual([]);
-  expect(recorded.messages).toEqual(['email:e-o-no-device-shipped-2/email']);
+  expect(recorded.messages).toEqual(['email:e-o-no-device-delayed-2/email']);
 });
 
 test('an email that fails for good becomes a dead letter; an SMS to a refused number does not', async () => {

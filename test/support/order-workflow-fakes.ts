@@ -7,7 +7,8 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import { pushSuppression, type PushTarget, type OrderEvent, type PushOutcome, type LifecyclePosition } from '../../domain';
+import { planStep, pushSuppression, type PushTarget, type OrderEvent, type PushOutcome, type LifecyclePosition, type PreferenceState } from '../../domain';
+import type { PreparedDelivery } from '../../activities/order-steps';
 import { orderStateQuery } from '../../workflows/definitions';
 import { orderNotificationWorkflow } from '../../workflows/order-notification';
 import { testServerPath } from '../../lib/tools';
@@ -25,6 +26,8 @@ export interface Recorded {
   replaced: Array<{ notificationIds: string[]; replacedBy: string; reason: string }>;
   capped: string[];
   digests: Array<{ notificationId: string; statuses: string[] }>;
+  /** Inbox messages written, by notification id. */
+  inbox: string[];
 }
 
 export function fakeActivities(options: {
@@ -38,6 +41,12 @@ export function fakeActivities(options: {
   customer?: { timeZone?: string; quietHours?: { start: string; end: string } | null };
   /** Frequency counters shared by every workflow of the test, as the database would keep them. */
   counters?: Map<string, number>;
+  /** The customer's email address and phone number on file: present unless null. */
+  email?: string | null;
+  phone?: string | null;
+  preferences?: PreferenceState;
+  /** Channels whose template is missing. */
+  missingTemplates?: string[];
 }) {
   const recorded: Recorded = {
     pushes: [],
@@ -51,6 +60,7 @@ export function fakeActivities(options: {
     replaced: [],
     capped: [],
     digests: [],
+    inbox: [],
   };
   const sendMessage = (channel: 'email' | 'sms', notificationId: string) => {
     const failure = options.failMessage?.(channel);
@@ -78,6 +88,62 @@ export function fakeActivities(options: {
       // Devices reporting French get French words, as the renderer would give them.
       const localized: Record<string, { title: string; body: string }> = recipient.devices.some((d) => d.locale === 'fr') ? { fr: { title: `statut ${input.event.status}`, body: 'c' } } : {};
       return { outcome: 'ready', recipient, devices: recipient.devices, rendered, localized };
+    },
+    async prepareStep(input) {
+      if (input.step === 0 && options.processedEvents?.has(input.event.eventId)) return { outcome: 'already_processed' };
+      const customer = { id: input.event.customerId, name: 'Ada', locale: 'en', timeZone: options.customer?.timeZone ?? 'UTC', quietHours: options.customer?.quietHours ?? null };
+      const devices = options.devices ?? [{ deviceId: 'd1', platform: 'ios' as const, token: 'a'.repeat(64), app: null }];
+      const email = options.email === undefined ? 'ada@example.com' : options.email;
+      const phone = options.phone === undefined ? '+15551234567' : options.phone;
+      const recipient = {
+        customer,
+        devices,
+        contacts: { email: email ? ('ok' as const) : ('no_address' as const), sms: phone ? ('ok' as const) : ('no_address' as const) },
+        preferences: options.preferences ?? { preferences: [], consents: [] },
+      };
+      const decisions = planStep(
+        input.kind,
+        input.channels,
+        recipient,
+        { now: Date.parse(input.now), digestWindowMs: input.digestWindowMs, windows: input.windows, capRules: input.capRules },
+        { planChannels: input.planChannels, firstStep: input.step === 0 },
+      );
+      const deliveries: PreparedDelivery[] = [];
+      for (const decision of decisions) {
+        const notificationId = `${input.event.eventId}/${decision.channel}`;
+        if (input.step > 0 && options.sentFallbacks?.has(notificationId)) {
+          deliveries.push({ notificationId, channel: decision.channel, decision: { channel: decision.channel, action: 'already_sent' } });
+        } else if (decision.action === 'suppress') {
+          recorded.unsent.push({ eventId: input.event.eventId, outcome: { status: 'suppressed', reason: decision.reason, channel: decision.channel } });
+          deliveries.push({ notificationId, channel: decision.channel, decision });
+        } else if (options.missingTemplates?.includes(decision.channel)) {
+          deliveries.push({ notificationId, channel: decision.channel, decision: { channel: decision.channel, action: 'failed', reason: 'TemplateMissing: none', failure: 'TemplateMissing' } });
+        } else if (decision.channel === 'inapp') {
+          recorded.inbox.push(notificationId);
+          deliveries.push({ notificationId, channel: 'inapp', decision: { channel: 'inapp', action: 'written' } });
+        } else if (decision.channel === 'push') {
+          const targets = decision.devices ?? devices;
+          const localized: Record<string, { title: string; body: string }> = targets.some((d) => d.locale === 'fr') ? { fr: { title: `statut ${input.event.status}`, body: 'c' } } : {};
+          const message = {
+            notificationId,
+            orderId: input.event.orderId,
+            title: `status ${input.event.status}`,
+            body: 'b',
+            priority: input.kind.priority,
+            collapseKey: `order-${input.event.orderId}`,
+            data: { notificationId, orderId: input.event.orderId, status: input.event.status, type: input.kind.type },
+          };
+          deliveries.push({ notificationId, channel: 'push', decision, outbound: { channel: 'push', message, devices: targets, localized } });
+        } else if (decision.channel === 'email') {
+          const message = { to: email!, subject: `status ${input.event.status}`, text: 't', metadata: { notificationId } };
+          deliveries.push({ notificationId, channel: 'email', decision, outbound: { channel: 'email', address: email!, message } });
+        } else {
+          const message = { to: phone!, body: `status ${input.event.status}`, metadata: { notificationId } };
+          deliveries.push({ notificationId, channel: 'sms', decision, outbound: { channel: 'sms', address: phone!, message } });
+        }
+        if (decision.action === 'hold') recorded.holds.push({ notificationId, reason: decision.reason, until: decision.until });
+      }
+      return { outcome: 'planned', customer, deliveries };
     },
     async recordUnsent(input) {
       recorded.unsent.push({ eventId: input.event.eventId, outcome: input.outcome });
