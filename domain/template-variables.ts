@@ -95,7 +95,13 @@ export const EVENT_DATA_VARIABLES: Readonly<Record<OrderStatus, readonly Templat
     { name: 'remainingEta', description: 'When the rest is expected to ship: an ISO date, or free text.', example: '2026-11-28' },
   ],
   shipped: [carrier, trackingNumber, trackingUrl, eta],
-  out_for_delivery: [eta, carrier, trackingNumber, trackingUrl],
+  out_for_delivery: [
+    // Today's delivery window: a date-time, so that `local_time` has a time of day to show.
+    { name: 'eta', description: 'When the parcel should arrive today: an ISO date-time (use `local_time`), or free text such as `14:00-16:00`.', example: '2026-11-24T14:30:00Z' },
+    carrier,
+    trackingNumber,
+    trackingUrl,
+  ],
   delivery_attempted: [
     carrier,
     trackingNumber,
