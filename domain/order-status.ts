@@ -126,7 +126,8 @@ export function dispositionOf(position: LifecyclePosition, status: OrderStatus, 
     case 'backordered':
       return newer && stageRank < rank('shipped') ? 'announce' : 'out_of_order';
     case 'delivery_attempted':
-      return newer && stageRank >= rank('shipped') ? 'announce' : 'out_of_order';
+      // A parcel of a partial shipment can miss its customer too.
+      return newer && stageRank >= rank('partially_shipped') ? 'announce' : 'out_of_order';
     case 'partially_shipped':
       return newer && stageRank <= rank('partially_shipped') ? 'announce' : 'out_of_order';
     case 'cancelled':
