@@ -106,8 +106,8 @@ export const START_POSITION: LifecyclePosition = { stage: null, status: null, oc
  * A late "packed" after "shipped", anything but a return or refund after the order reached the
  * customer, anything but a refund after a cancellation, a refund twice, or a delay older than the
  * newest applied event are recorded and not announced. Statuses that may happen more than once
- * (another partial shipment, another failed delivery attempt, another delay) are announced each time
- * they are newer than what came before.
+ * (another partial shipment, another failed delivery attempt and the next round out for delivery,
+ * another delay) are announced each time they are newer than what came before.
  */
 export function dispositionOf(position: LifecyclePosition, status: OrderStatus, occurredAt: string): EventDisposition {
   const stage = position.stage;
@@ -126,9 +126,14 @@ export function dispositionOf(position: LifecyclePosition, status: OrderStatus, 
     case 'backordered':
       return newer && stageRank < rank('shipped') ? 'announce' : 'out_of_order';
     case 'delivery_attempted':
-      return newer && stageRank >= rank('shipped') ? 'announce' : 'out_of_order';
+      // A parcel of a partial shipment can miss its customer too.
+      return newer && stageRank >= rank('partially_shipped') ? 'announce' : 'out_of_order';
     case 'partially_shipped':
       return newer && stageRank <= rank('partially_shipped') ? 'announce' : 'out_of_order';
+    case 'out_for_delivery':
+      // After a missed delivery the parcel goes out again, and that round is news too.
+      if (stage === 'out_for_delivery' && position.status === 'delivery_attempted') return newer ? 'announce' : 'out_of_order';
+      return rank(status) > stageRank ? 'announce' : 'out_of_order';
     case 'cancelled':
     case 'refunded':
       return 'announce';

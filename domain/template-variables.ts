@@ -33,28 +33,85 @@ const trackingUrl: TemplateVariable = { name: 'trackingUrl', description: "A lin
 const itemCount: TemplateVariable = { name: 'itemCount', description: 'How many items the order holds; use `pluralize`.', example: 3 };
 const items: TemplateVariable = {
   name: 'items',
-  description: 'The order lines: a list of `{ name, quantity }`.',
+  description: 'The order lines: a list of `{ name, quantity }`, each with an optional `sku`.',
   example: [
-    { name: 'Notebook', quantity: 2 },
-    { name: 'Fountain pen', quantity: 1 },
+    { name: 'Notebook', quantity: 2, sku: 'NB-A5-DOT' },
+    { name: 'Fountain pen', quantity: 1, sku: 'FP-M-BLK' },
   ],
 };
-const total: TemplateVariable = { name: 'total', description: 'The order total in major units (`49.90`); use `money`.', example: '49.90' };
+const itemsOf = (description: string, example: TemplateExample): TemplateVariable => ({ name: 'items', description, example });
+const total: TemplateVariable = { name: 'total', description: 'The order total in major units (`49.90`); use `money`.', example: '54.78' };
 const amount = (description: string): TemplateVariable => ({ name: 'amount', description, example: '49.90' });
 const reason = (description: string, example: string): TemplateVariable => ({ name: 'reason', description, example });
+const pickupLocation = (description: string): TemplateVariable => ({ name: 'pickupLocation', description, example: 'Post Office, 12 Market Street, London' });
+const pickupBy = (description: string): TemplateVariable => ({ name: 'pickupBy', description, example: '2026-12-01' });
+
+/** The confirmed order's lines as a receipt shows them. */
+const receiptItems: TemplateVariable = {
+  name: 'items',
+  description:
+    'The order lines: a list of `{ name, quantity, unitPrice }` with an optional `sku`; `unitPrice` is in major units (use `money`, and `times: item.quantity` for the line total).',
+  example: [
+    { name: 'Notebook', quantity: 2, unitPrice: '12.50', sku: 'NB-A5-DOT' },
+    { name: 'Fountain pen', quantity: 1, unitPrice: '24.90', sku: 'FP-M-BLK' },
+  ],
+};
 
 /** The event data fields each status may carry (an event may carry more; templates may use only these). */
 export const EVENT_DATA_VARIABLES: Readonly<Record<OrderStatus, readonly TemplateVariable[]>> = {
-  confirmed: [total, currency, itemCount, items, eta],
+  confirmed: [
+    receiptItems,
+    itemCount,
+    { name: 'subtotal', description: 'The sum of the lines before shipping, discount and tax, in major units.', example: '49.90' },
+    { name: 'shipping', description: 'The shipping cost in major units (`0` for free shipping).', example: '4.90' },
+    { name: 'discount', description: 'The discount taken off the order, as a positive amount in major units.', example: '5.00' },
+    { name: 'tax', description: 'The tax charged on the order (VAT or sales tax), in major units.', example: '4.98' },
+    total,
+    currency,
+    { name: 'paymentMethod', description: 'How the customer paid, as the shop shows it, such as `Visa ending in 4242`.', example: 'Visa ending in 4242' },
+    { name: 'shippingMethod', description: 'The delivery option chosen, such as `Standard delivery`.', example: 'Standard delivery' },
+    eta,
+  ],
   payment_failed: [
     reason('Why the payment failed, such as `card declined`.', 'card declined'),
     amount('The amount that could not be taken, in major units.'),
     currency,
     { name: 'paymentUrl', description: 'Where the customer updates their payment details.', example: 'https://shop.example/orders/ORD-2026-000123/pay' },
   ],
+  backordered: [
+    itemsOf('The backordered lines (not the whole order): a list of `{ name, quantity }`, each with an optional `sku`.', [{ name: 'Fountain pen', quantity: 1, sku: 'FP-M-BLK' }]),
+    { name: 'expectedDate', description: 'When the backordered items are expected to ship: an ISO date, or free text.', example: '2026-12-05' },
+    reason('Why they are backordered, such as `restocking issues`.', 'restocking issues'),
+  ],
   packed: [itemCount, items, eta],
+  partially_shipped: [
+    carrier,
+    trackingNumber,
+    trackingUrl,
+    { name: 'eta', description: 'Estimated delivery of this parcel: an ISO date or date-time (use `local_date`), or free text.', example: '2026-11-24' },
+    itemsOf('The lines in this parcel: a list of `{ name, quantity }`, each with an optional `sku`.', [{ name: 'Notebook', quantity: 2, sku: 'NB-A5-DOT' }]),
+    { name: 'itemCount', description: 'How many items this parcel holds; use `pluralize`.', example: 2 },
+    { name: 'remainingItemCount', description: 'How many items of the order are still to ship; use `pluralize`.', example: 1 },
+    { name: 'remainingEta', description: 'When the rest is expected to ship: an ISO date, or free text.', example: '2026-11-28' },
+  ],
   shipped: [carrier, trackingNumber, trackingUrl, eta],
-  out_for_delivery: [eta, carrier, trackingNumber, trackingUrl],
+  out_for_delivery: [
+    // Today's delivery window: a date-time, so that `local_time` has a time of day to show.
+    { name: 'eta', description: 'When the parcel should arrive today: an ISO date-time (use `local_time`), or free text such as `14:00-16:00`.', example: '2026-11-24T14:30:00Z' },
+    carrier,
+    trackingNumber,
+    trackingUrl,
+  ],
+  delivery_attempted: [
+    carrier,
+    trackingNumber,
+    trackingUrl,
+    reason('Why the delivery failed, such as `nobody home`.', 'nobody home'),
+    { name: 'nextAttemptAt', description: 'When the carrier tries again: an ISO date or date-time, or free text.', example: '2026-11-25' },
+    pickupLocation('Where the parcel waits for the customer if it is not delivered, such as a post office.'),
+    pickupBy('The last day to collect the parcel before it goes back to the shop: an ISO date, or free text.'),
+    { name: 'rescheduleUrl', description: "Where the customer picks another delivery day or place (the carrier's page).", example: 'https://track.example/1Z999AA10123456784/reschedule' },
+  ],
   delayed: [
     { name: 'delayReason', description: 'Why the order is late, such as `severe weather at the hub`.', example: 'severe weather at the hub' },
     { name: 'newEta', description: 'The new estimated delivery: an ISO date or date-time, or free text.', example: '2026-11-27' },
@@ -62,14 +119,36 @@ export const EVENT_DATA_VARIABLES: Readonly<Record<OrderStatus, readonly Templat
     carrier,
     trackingNumber,
   ],
+  ready_for_pickup: [
+    pickupLocation('Where the order waits: the store or pickup point, with its address.'),
+    { name: 'pickupCode', description: 'The code to show when collecting.', example: 'K7Q4' },
+    pickupBy('The last day to collect the order: an ISO date, or free text.'),
+    { name: 'openingHours', description: 'When the pickup point is open, as free text.', example: 'Mon-Sat 9:00-19:00' },
+  ],
   delivered: [
     { name: 'deliveredAt', description: 'When the parcel was delivered (ISO 8601).', example: '2026-11-24T13:42:00Z' },
     { name: 'deliveryLocation', description: 'Where it was left, such as `front door`.', example: 'front door' },
+  ],
+  picked_up: [
+    { name: 'pickedUpAt', description: 'When the order was collected (ISO 8601).', example: '2026-11-26T17:05:00Z' },
+    pickupLocation('Where it was collected.'),
   ],
   cancelled: [
     reason('Why the order was cancelled, such as `item out of stock`.', 'item out of stock'),
     amount('The amount refunded with the cancellation, in major units.'),
     currency,
+  ],
+  returned: [
+    reason('Why the customer returns the items, such as `wrong size`.', 'wrong size'),
+    { name: 'returnLabelUrl', description: 'Where the customer downloads the prepaid return label.', example: 'https://shop.example/returns/RMA-4821/label' },
+    { name: 'returnBy', description: 'The last day to send the items back: an ISO date, or free text.', example: '2026-12-15' },
+    itemsOf('The lines being returned: a list of `{ name, quantity }`, each with an optional `sku`.', [{ name: 'Notebook', quantity: 1, sku: 'NB-A5-DOT' }]),
+  ],
+  return_received: [
+    { name: 'receivedAt', description: 'When the shop received the returned items (ISO 8601).', example: '2026-11-30T09:15:00Z' },
+    amount('The refund the customer can expect, in major units.'),
+    currency,
+    itemsOf('The lines received back: a list of `{ name, quantity }`, each with an optional `sku`.', [{ name: 'Notebook', quantity: 1, sku: 'NB-A5-DOT' }]),
   ],
   refunded: [amount('The amount refunded, in major units.'), currency, reason('Why it was refunded.', 'returned item')],
 };

@@ -1,21 +1,26 @@
-import type { OrderStatus } from '../domain';
+import { ORDER_STATUSES, type OrderStatus } from '../domain';
 import { DIGEST_TEMPLATE_KEY } from '../domain/template-variables';
 
-export type TemplateChannel = 'push' | 'email' | 'sms';
+export type TemplateChannel = 'push' | 'email' | 'sms' | 'inapp';
 
 export interface DefaultTemplate {
   key: string;
   channel: TemplateChannel;
   locale: string;
-  /** Push title, email subject, or a short label for SMS (the SMS itself is the body alone). */
+  /** Push or in-app title, email subject, or a short label for SMS (the SMS itself is the body alone). */
   subject: string;
-  /** Push text, plain-text email part, or the SMS. */
+  /** Push text, in-app text, plain-text email part, or the SMS. */
   body: string;
   /** HTML email part; email only. */
   bodyHtml?: string;
 }
 
-type Copy = Record<OrderStatus, { subject: string; body: string }>;
+interface TitledCopy {
+  subject: string;
+  body: string;
+}
+
+type Copy = Record<OrderStatus, TitledCopy>;
 
 // Liquid: {{ orderId }}, {{ status }}, {{ customerName }} and the event's data ({{ trackingNumber }}, {{ carrier }}, {{ delayReason }}...);
 // domain/template-variables.ts lists what each key may use. Dates and amounts go through Herald's filters
@@ -23,25 +28,204 @@ type Copy = Record<OrderStatus, { subject: string; body: string }>;
 const en: Copy = {
   confirmed: { subject: 'Order {{ orderId }} confirmed', body: 'Thanks{% if customerName %}, {{ customerName }}{% endif %}! We have received your order {{ orderId }}.' },
   payment_failed: { subject: 'Payment failed for order {{ orderId }}', body: 'We could not take payment for order {{ orderId }}{% if reason %} ({{ reason }}){% endif %}. Please update your payment details.' },
+  backordered: { subject: 'Part of order {{ orderId }} is backordered', body: 'Some items in your order {{ orderId }} are out of stock{% if reason %} ({{ reason }}){% endif %}.{% if expectedDate %} Expected to ship: {{ expectedDate | local_date }}.{% endif %}' },
   packed: { subject: 'Order {{ orderId }} is packed', body: 'Your order {{ orderId }} is packed and waiting for the carrier.' },
+  partially_shipped: { subject: 'Part of order {{ orderId }} has shipped', body: 'Part of your order {{ orderId }} is on its way{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking number: {{ trackingNumber }}.{% endif %}' },
   shipped: { subject: 'Order {{ orderId }} has shipped', body: 'Your order {{ orderId }} is on its way{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking number: {{ trackingNumber }}.{% endif %}' },
   out_for_delivery: { subject: 'Order {{ orderId }} is out for delivery', body: 'Your order {{ orderId }} arrives today{% if eta %} around {{ eta | local_time }}{% endif %}.' },
+  delivery_attempted: {
+    subject: 'Missed delivery for order {{ orderId }}',
+    body: '{% if carrier %}{{ carrier }}{% else %}The carrier{% endif %} could not deliver your order {{ orderId }}{% if reason %} ({{ reason }}){% endif %}.{% if nextAttemptAt %} Next attempt: {{ nextAttemptAt | datetime }}.{% elsif pickupLocation %} Your parcel waits at {{ pickupLocation }}.{% endif %}',
+  },
   delayed: { subject: 'Order {{ orderId }} is delayed', body: 'Sorry, your order {{ orderId }} is delayed{% if delayReason %}: {{ delayReason }}{% endif %}.{% if newEta %} New estimate: {{ newEta | local_date }}.{% endif %}{% if restockDate %} Back in stock: {{ restockDate | local_date }}.{% endif %}' },
+  ready_for_pickup: { subject: 'Order {{ orderId }} is ready for pickup', body: 'Your order {{ orderId }} is ready to collect{% if pickupLocation %} at {{ pickupLocation }}{% endif %}.{% if pickupCode %} Pickup code: {{ pickupCode }}.{% endif %}' },
   delivered: { subject: 'Order {{ orderId }} delivered', body: 'Your order {{ orderId }} has been delivered. Enjoy!' },
+  picked_up: { subject: 'Order {{ orderId }} collected', body: 'You have collected your order {{ orderId }}. Enjoy!' },
   cancelled: { subject: 'Order {{ orderId }} cancelled', body: 'Your order {{ orderId }} has been cancelled{% if reason %}: {{ reason }}{% endif %}.' },
+  returned: { subject: 'Return started for order {{ orderId }}', body: 'We have registered your return for order {{ orderId }}.{% if returnBy %} Please send the items back by {{ returnBy | local_date }}.{% endif %}' },
+  return_received: { subject: 'Return received for order {{ orderId }}', body: 'We have received your return for order {{ orderId }}.{% if amount %} We will refund {{ amount | money: currency }}.{% endif %}' },
   refunded: { subject: 'Refund for order {{ orderId }}', body: 'We have refunded {% if amount %}{{ amount | money: currency }} for {% endif %}your order {{ orderId }}.' },
 };
 
 const fr: Copy = {
   confirmed: { subject: 'Commande {{ orderId }} confirmée', body: 'Merci{% if customerName %} {{ customerName }}{% endif %} ! Nous avons bien reçu votre commande {{ orderId }}.' },
   payment_failed: { subject: 'Échec du paiement de la commande {{ orderId }}', body: 'Le paiement de la commande {{ orderId }} a échoué{% if reason %} ({{ reason }}){% endif %}. Merci de mettre à jour vos informations de paiement.' },
+  backordered: { subject: 'Commande {{ orderId }} : articles en rupture de stock', body: 'Certains articles de votre commande {{ orderId }} sont en rupture de stock{% if reason %} ({{ reason }}){% endif %}.{% if expectedDate %} Expédition prévue : {{ expectedDate | local_date }}.{% endif %}' },
   packed: { subject: 'Commande {{ orderId }} préparée', body: 'Votre commande {{ orderId }} est emballée et attend le transporteur.' },
+  partially_shipped: { subject: 'Commande {{ orderId }} expédiée en partie', body: 'Une partie de votre commande {{ orderId }} est en route{% if carrier %} avec {{ carrier }}{% endif %}.{% if trackingNumber %} Numéro de suivi : {{ trackingNumber }}.{% endif %}' },
   shipped: { subject: 'Commande {{ orderId }} expédiée', body: 'Votre commande {{ orderId }} est en route{% if carrier %} avec {{ carrier }}{% endif %}.{% if trackingNumber %} Numéro de suivi : {{ trackingNumber }}.{% endif %}' },
   out_for_delivery: { subject: 'Commande {{ orderId }} en cours de livraison', body: 'Votre commande {{ orderId }} arrive aujourd’hui{% if eta %} vers {{ eta | local_time }}{% endif %}.' },
+  delivery_attempted: {
+    subject: 'Livraison manquée pour la commande {{ orderId }}',
+    body: '{% if carrier %}{{ carrier }}{% else %}Le transporteur{% endif %} n’a pas pu livrer votre commande {{ orderId }}{% if reason %} ({{ reason }}){% endif %}.{% if nextAttemptAt %} Nouvelle tentative : {{ nextAttemptAt | datetime }}.{% elsif pickupLocation %} Votre colis vous attend : {{ pickupLocation }}.{% endif %}',
+  },
   delayed: { subject: 'Commande {{ orderId }} retardée', body: 'Désolés, votre commande {{ orderId }} est retardée{% if delayReason %} : {{ delayReason }}{% endif %}.{% if newEta %} Nouvelle estimation : {{ newEta | local_date }}.{% endif %}{% if restockDate %} Retour en stock : {{ restockDate | local_date }}.{% endif %}' },
+  ready_for_pickup: { subject: 'Commande {{ orderId }} prête à être retirée', body: 'Votre commande {{ orderId }} vous attend{% if pickupLocation %} : {{ pickupLocation }}{% endif %}.{% if pickupCode %} Code de retrait : {{ pickupCode }}.{% endif %}' },
   delivered: { subject: 'Commande {{ orderId }} livrée', body: 'Votre commande {{ orderId }} a été livrée. Bonne journée !' },
+  picked_up: { subject: 'Commande {{ orderId }} retirée', body: 'Vous avez retiré votre commande {{ orderId }}. Bonne journée !' },
   cancelled: { subject: 'Commande {{ orderId }} annulée', body: 'Votre commande {{ orderId }} a été annulée{% if reason %} : {{ reason }}{% endif %}.' },
+  returned: { subject: 'Retour enregistré pour la commande {{ orderId }}', body: 'Nous avons enregistré votre retour pour la commande {{ orderId }}.{% if returnBy %} Merci de renvoyer les articles avant le {{ returnBy | local_date }}.{% endif %}' },
+  return_received: { subject: 'Retour reçu pour la commande {{ orderId }}', body: 'Nous avons bien reçu votre retour pour la commande {{ orderId }}.{% if amount %} Nous allons vous rembourser {{ amount | money: currency }}.{% endif %}' },
   refunded: { subject: 'Remboursement de la commande {{ orderId }}', body: 'Nous avons remboursé {% if amount %}{{ amount | money: currency }} pour {% endif %}votre commande {{ orderId }}.' },
+};
+
+// ---------------------------------------------------------------------------
+// In-app inbox: the push title, and a body that says a little more (the details a push leaves out, and
+// links written out), plain text, since the inbox shows what the customer can read back later.
+
+/** "2 × Notebook, 1 × Fountain pen": the lines of `items`, inline. */
+const inlineItems = '{% for item in items %}{{ item.quantity }} × {{ item.name }}{% unless forloop.last %}, {% endunless %}{% endfor %}';
+
+const enInapp: Copy = {
+  confirmed: {
+    subject: en.confirmed.subject,
+    body:
+      "Thanks{% if customerName %}, {{ customerName }}{% endif %}! We have received your order {{ orderId }}{% if itemCount %} ({{ itemCount | pluralize: 'item', 'items' }}{% if total %}, {{ total | money: currency }}{% endif %}){% elsif total %} ({{ total | money: currency }}){% endif %}." +
+      '{% if eta %} Estimated delivery: {{ eta | local_date }}.{% endif %} We will let you know when it ships.',
+  },
+  payment_failed: {
+    subject: en.payment_failed.subject,
+    body: 'We could not take {% if amount %}{{ amount | money: currency }}{% else %}payment{% endif %} for order {{ orderId }}{% if reason %} ({{ reason }}){% endif %}. Please update your payment details{% if paymentUrl %} at {{ paymentUrl }}{% endif %} so that we can process your order.',
+  },
+  backordered: {
+    subject: en.backordered.subject,
+    body: `Some items in your order {{ orderId }} are out of stock{% if reason %} ({{ reason }}){% endif %}{% if items.size > 0 %}: ${inlineItems}{% endif %}.{% if expectedDate %} Expected to ship: {{ expectedDate | local_date }}.{% endif %} We will let you know when they ship.`,
+  },
+  packed: {
+    subject: en.packed.subject,
+    body: "Your order {{ orderId }}{% if itemCount %} ({{ itemCount | pluralize: 'item', 'items' }}){% endif %} is packed and waiting for the carrier.{% if eta %} Estimated delivery: {{ eta | local_date }}.{% endif %}",
+  },
+  partially_shipped: {
+    subject: en.partially_shipped.subject,
+    body:
+      "Part of your order {{ orderId }}{% if itemCount %} ({{ itemCount | pluralize: 'item', 'items' }}){% endif %} is on its way{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking number: {{ trackingNumber }}.{% endif %}{% if eta %} Estimated delivery: {{ eta | local_date }}.{% endif %}" +
+      "{% if remainingItemCount %} {{ remainingItemCount | pluralize: 'item', 'items' }} will follow{% if remainingEta %}, expected to ship {{ remainingEta | local_date }}{% endif %}.{% endif %}{% if trackingUrl %} Track it: {{ trackingUrl }}{% endif %}",
+  },
+  shipped: {
+    subject: en.shipped.subject,
+    body: 'Your order {{ orderId }} is on its way{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking number: {{ trackingNumber }}.{% endif %}{% if eta %} Estimated delivery: {{ eta | local_date }}.{% endif %}{% if trackingUrl %} Track it: {{ trackingUrl }}{% endif %}',
+  },
+  out_for_delivery: {
+    subject: en.out_for_delivery.subject,
+    body: 'Your order {{ orderId }} arrives today{% if eta %} around {{ eta | local_time }}{% endif %}{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking number: {{ trackingNumber }}.{% endif %}{% if trackingUrl %} Track it: {{ trackingUrl }}{% endif %}',
+  },
+  delivery_attempted: {
+    subject: en.delivery_attempted.subject,
+    body:
+      '{% if carrier %}{{ carrier }}{% else %}The carrier{% endif %} tried to deliver your order {{ orderId }} but could not{% if reason %} ({{ reason }}){% endif %}.{% if nextAttemptAt %} Next attempt: {{ nextAttemptAt | datetime }}.{% endif %}' +
+      '{% if pickupLocation %} {% if nextAttemptAt %}You can also collect it{% else %}Collect it{% endif %} at {{ pickupLocation }}{% if pickupBy %} until {{ pickupBy | local_date }}{% endif %}.{% endif %}' +
+      '{% if rescheduleUrl %} Choose another day: {{ rescheduleUrl }}{% elsif trackingUrl %} Track it: {{ trackingUrl }}{% endif %}',
+  },
+  delayed: {
+    subject: en.delayed.subject,
+    body:
+      'Sorry, your order {{ orderId }} is delayed{% if delayReason %}: {{ delayReason }}{% endif %}.{% if newEta %} New estimated delivery: {{ newEta | local_date }}.{% endif %}{% if restockDate %} Back in stock: {{ restockDate | local_date }}.{% endif %}' +
+      '{% if trackingNumber %} Tracking number: {{ trackingNumber }}{% if carrier %} ({{ carrier }}){% endif %}.{% endif %} We apologise for the wait.',
+  },
+  ready_for_pickup: {
+    subject: en.ready_for_pickup.subject,
+    body: 'Your order {{ orderId }} is ready to collect{% if pickupLocation %} at {{ pickupLocation }}{% endif %}.{% if openingHours %} Opening hours: {{ openingHours }}.{% endif %}{% if pickupCode %} Show the code {{ pickupCode }} when you collect it.{% endif %}{% if pickupBy %} Please collect it by {{ pickupBy | local_date }}.{% endif %}',
+  },
+  delivered: {
+    subject: en.delivered.subject,
+    body: 'Your order {{ orderId }} was delivered{% if deliveredAt %} on {{ deliveredAt | datetime }}{% endif %}.{% if deliveryLocation %} Left at: {{ deliveryLocation }}.{% endif %} Enjoy!',
+  },
+  picked_up: {
+    subject: en.picked_up.subject,
+    body: 'You collected your order {{ orderId }}{% if pickedUpAt %} on {{ pickedUpAt | datetime }}{% endif %}{% if pickupLocation %} at {{ pickupLocation }}{% endif %}. Enjoy!',
+  },
+  cancelled: {
+    subject: en.cancelled.subject,
+    body: 'Your order {{ orderId }} has been cancelled{% if reason %}: {{ reason }}{% endif %}.{% if amount %} We are refunding {{ amount | money: currency }}; it may take a few business days to appear on your statement.{% endif %}',
+  },
+  returned: {
+    subject: en.returned.subject,
+    body: `We have registered your return for order {{ orderId }}{% if items.size > 0 %} (${inlineItems}){% endif %}.{% if returnBy %} Please send the items back by {{ returnBy | local_date }}.{% endif %}{% if returnLabelUrl %} Your return label: {{ returnLabelUrl }}{% endif %}`,
+  },
+  return_received: {
+    subject: en.return_received.subject,
+    body: 'We have received the items you returned from order {{ orderId }}{% if receivedAt %} on {{ receivedAt | local_date }}{% endif %}.{% if amount %} We will refund {{ amount | money: currency }} once they are checked.{% endif %}',
+  },
+  refunded: {
+    subject: en.refunded.subject,
+    body: 'We have refunded {% if amount %}{{ amount | money: currency }} for {% endif %}your order {{ orderId }}{% if reason %} ({{ reason }}){% endif %}. It may take a few business days to appear on your statement.',
+  },
+};
+
+const frInapp: Copy = {
+  confirmed: {
+    subject: fr.confirmed.subject,
+    body:
+      "Merci{% if customerName %} {{ customerName }}{% endif %} ! Nous avons bien reçu votre commande {{ orderId }}{% if itemCount %} ({{ itemCount | pluralize: 'article', 'articles' }}{% if total %}, {{ total | money: currency }}{% endif %}){% elsif total %} ({{ total | money: currency }}){% endif %}." +
+      '{% if eta %} Livraison prévue : {{ eta | local_date }}.{% endif %} Nous vous préviendrons dès son expédition.',
+  },
+  payment_failed: {
+    subject: fr.payment_failed.subject,
+    body: 'Nous n’avons pas pu prélever {% if amount %}{{ amount | money: currency }}{% else %}le paiement{% endif %} pour la commande {{ orderId }}{% if reason %} ({{ reason }}){% endif %}. Merci de mettre à jour vos informations de paiement{% if paymentUrl %} sur {{ paymentUrl }}{% endif %} afin que nous puissions traiter votre commande.',
+  },
+  backordered: {
+    subject: fr.backordered.subject,
+    body: `Certains articles de votre commande {{ orderId }} sont en rupture de stock{% if reason %} ({{ reason }}){% endif %}{% if items.size > 0 %} : ${inlineItems}{% endif %}.{% if expectedDate %} Expédition prévue : {{ expectedDate | local_date }}.{% endif %} Nous vous préviendrons dès leur expédition.`,
+  },
+  packed: {
+    subject: fr.packed.subject,
+    body: "Votre commande {{ orderId }}{% if itemCount %} ({{ itemCount | pluralize: 'article', 'articles' }}){% endif %} est emballée et attend le transporteur.{% if eta %} Livraison prévue : {{ eta | local_date }}.{% endif %}",
+  },
+  partially_shipped: {
+    subject: fr.partially_shipped.subject,
+    body:
+      "Une partie de votre commande {{ orderId }}{% if itemCount %} ({{ itemCount | pluralize: 'article', 'articles' }}){% endif %} est en route{% if carrier %} avec {{ carrier }}{% endif %}.{% if trackingNumber %} Numéro de suivi : {{ trackingNumber }}.{% endif %}{% if eta %} Livraison prévue : {{ eta | local_date }}.{% endif %}" +
+      "{% if remainingItemCount %} Reste à expédier : {{ remainingItemCount | pluralize: 'article', 'articles' }}{% if remainingEta %}, prévu le {{ remainingEta | local_date }}{% endif %}.{% endif %}{% if trackingUrl %} Suivre le colis : {{ trackingUrl }}{% endif %}",
+  },
+  shipped: {
+    subject: fr.shipped.subject,
+    body: 'Votre commande {{ orderId }} est en route{% if carrier %} avec {{ carrier }}{% endif %}.{% if trackingNumber %} Numéro de suivi : {{ trackingNumber }}.{% endif %}{% if eta %} Livraison prévue : {{ eta | local_date }}.{% endif %}{% if trackingUrl %} Suivre le colis : {{ trackingUrl }}{% endif %}',
+  },
+  out_for_delivery: {
+    subject: fr.out_for_delivery.subject,
+    body: 'Votre commande {{ orderId }} arrive aujourd’hui{% if eta %} vers {{ eta | local_time }}{% endif %}{% if carrier %} avec {{ carrier }}{% endif %}.{% if trackingNumber %} Numéro de suivi : {{ trackingNumber }}.{% endif %}{% if trackingUrl %} Suivre le colis : {{ trackingUrl }}{% endif %}',
+  },
+  delivery_attempted: {
+    subject: fr.delivery_attempted.subject,
+    body:
+      '{% if carrier %}{{ carrier }}{% else %}Le transporteur{% endif %} a tenté de livrer votre commande {{ orderId }}, sans succès{% if reason %} ({{ reason }}){% endif %}.{% if nextAttemptAt %} Nouvelle tentative : {{ nextAttemptAt | datetime }}.{% endif %}' +
+      '{% if pickupLocation %} {% if nextAttemptAt %}Vous pouvez aussi retirer votre colis{% else %}Retirez votre colis{% endif %} ici : {{ pickupLocation }}{% if pickupBy %}, jusqu’au {{ pickupBy | local_date }}{% endif %}.{% endif %}' +
+      '{% if rescheduleUrl %} Choisir un autre jour : {{ rescheduleUrl }}{% elsif trackingUrl %} Suivre le colis : {{ trackingUrl }}{% endif %}',
+  },
+  delayed: {
+    subject: fr.delayed.subject,
+    body:
+      'Désolés, votre commande {{ orderId }} est retardée{% if delayReason %} : {{ delayReason }}{% endif %}.{% if newEta %} Nouvelle livraison prévue : {{ newEta | local_date }}.{% endif %}{% if restockDate %} Retour en stock : {{ restockDate | local_date }}.{% endif %}' +
+      '{% if trackingNumber %} Numéro de suivi : {{ trackingNumber }}{% if carrier %} ({{ carrier }}){% endif %}.{% endif %} Merci de votre patience.',
+  },
+  ready_for_pickup: {
+    subject: fr.ready_for_pickup.subject,
+    body: 'Votre commande {{ orderId }} est prête à être retirée{% if pickupLocation %} : {{ pickupLocation }}{% endif %}.{% if openingHours %} Horaires : {{ openingHours }}.{% endif %}{% if pickupCode %} Présentez le code {{ pickupCode }} au retrait.{% endif %}{% if pickupBy %} À retirer avant le {{ pickupBy | local_date }}.{% endif %}',
+  },
+  delivered: {
+    subject: fr.delivered.subject,
+    body: 'Votre commande {{ orderId }} a été livrée{% if deliveredAt %} le {{ deliveredAt | datetime }}{% endif %}.{% if deliveryLocation %} Déposée : {{ deliveryLocation }}.{% endif %} Bonne journée !',
+  },
+  picked_up: {
+    subject: fr.picked_up.subject,
+    body: 'Vous avez retiré votre commande {{ orderId }}{% if pickedUpAt %} le {{ pickedUpAt | datetime }}{% endif %}{% if pickupLocation %} ({{ pickupLocation }}){% endif %}. Bonne journée !',
+  },
+  cancelled: {
+    subject: fr.cancelled.subject,
+    body: 'Votre commande {{ orderId }} a été annulée{% if reason %} : {{ reason }}{% endif %}.{% if amount %} Nous vous remboursons {{ amount | money: currency }} ; le remboursement peut prendre quelques jours ouvrés avant d’apparaître sur votre relevé.{% endif %}',
+  },
+  returned: {
+    subject: fr.returned.subject,
+    body: `Nous avons enregistré votre retour pour la commande {{ orderId }}{% if items.size > 0 %} (${inlineItems}){% endif %}.{% if returnBy %} Merci de renvoyer les articles avant le {{ returnBy | local_date }}.{% endif %}{% if returnLabelUrl %} Votre étiquette de retour : {{ returnLabelUrl }}{% endif %}`,
+  },
+  return_received: {
+    subject: fr.return_received.subject,
+    body: 'Nous avons bien reçu les articles retournés de la commande {{ orderId }}{% if receivedAt %} le {{ receivedAt | local_date }}{% endif %}.{% if amount %} Nous vous rembourserons {{ amount | money: currency }} après vérification.{% endif %}',
+  },
+  refunded: {
+    subject: fr.refunded.subject,
+    body: 'Nous avons remboursé {% if amount %}{{ amount | money: currency }} pour {% endif %}votre commande {{ orderId }}{% if reason %} ({{ reason }}){% endif %}. Le remboursement peut prendre quelques jours ouvrés avant d’apparaître sur votre relevé.',
+  },
 };
 
 // ---------------------------------------------------------------------------
@@ -55,6 +239,8 @@ interface EmailDetail {
   when: string;
   /** Liquid for the value; defaults to `{{ <when> }}`. */
   value?: string;
+  /** The variable is a URL: the HTML part links the label to it, the text part writes it out. */
+  link?: boolean;
 }
 
 interface EmailCopy {
@@ -62,6 +248,11 @@ interface EmailCopy {
   lead: string;
   /** Labelled lines under the order number, each shown when its variable is present. */
   details: EmailDetail[];
+  /**
+   * `items` after the details: as a list of names and quantities under this heading, or (`receipt`)
+   * as an order receipt, each line with its price, then the totals.
+   */
+  items?: { heading: string } | 'receipt';
   /** Closing paragraph. */
   next?: string;
   /** List the digest's `updates` after the lead. */
@@ -75,11 +266,14 @@ interface EmailChrome {
   /** Between a label and its value (French typography puts a space before the colon). */
   colon: string;
   footer: string;
+  receipt: { sku: string; each: string; subtotal: string; shipping: string; discount: string; tax: string; total: string };
 }
 
 const amountValue = '{{ amount | money: currency }}';
 const dateValue = (variable: string) => `{{ ${variable} | local_date }}`;
 const timeValue = (variable: string) => `{{ ${variable} | local_time }}`;
+const dateTimeValue = (variable: string) => `{{ ${variable} | datetime }}`;
+const countValue = (variable: string, one: string, other: string) => `{{ ${variable} | pluralize: '${one}', '${other}' }}`;
 
 const enEmailChrome: EmailChrome = {
   lang: 'en',
@@ -87,48 +281,80 @@ const enEmailChrome: EmailChrome = {
   orderLabel: 'Order number',
   colon: ': ',
   footer: 'You are receiving this email because you placed order {{ orderId }}.',
+  receipt: { sku: 'SKU', each: 'each', subtotal: 'Subtotal', shipping: 'Shipping', discount: 'Discount', tax: 'Tax', total: 'Total' },
 };
+
+const enTracking: EmailDetail[] = [
+  { label: 'Carrier', when: 'carrier' },
+  { label: 'Tracking number', when: 'trackingNumber' },
+  { label: 'Track your parcel', when: 'trackingUrl', link: true },
+];
 
 const enEmail: Record<OrderStatus, EmailCopy> = {
   confirmed: {
     lead: 'Thank you for your order. We have received order {{ orderId }} and will let you know when it ships.',
     details: [
-      { label: 'Items', when: 'itemCount', value: "{{ itemCount | pluralize: 'item', 'items' }}" },
-      { label: 'Total', when: 'total', value: '{{ total | money: currency }}' },
+      { label: 'Items', when: 'itemCount', value: countValue('itemCount', 'item', 'items') },
+      { label: 'Payment', when: 'paymentMethod' },
+      { label: 'Delivery', when: 'shippingMethod' },
       { label: 'Estimated delivery', when: 'eta', value: dateValue('eta') },
     ],
+    items: 'receipt',
   },
   payment_failed: {
     lead: 'We could not take payment for your order {{ orderId }}.',
     details: [
       { label: 'Reason', when: 'reason' },
       { label: 'Amount', when: 'amount', value: amountValue },
-      { label: 'Update your payment details at', when: 'paymentUrl' },
+      { label: 'Update your payment details', when: 'paymentUrl', link: true },
     ],
     next: 'Please update your payment details so that we can process your order.',
+  },
+  backordered: {
+    lead: 'Some items in your order {{ orderId }} are out of stock for now.',
+    details: [
+      { label: 'Reason', when: 'reason' },
+      { label: 'Expected to ship', when: 'expectedDate', value: dateValue('expectedDate') },
+    ],
+    items: { heading: 'Backordered items:' },
+    next: 'We will ship them as soon as they are back in stock, and let you know when they are on their way.',
   },
   packed: {
     lead: 'Your order {{ orderId }} is packed and waiting for the carrier.',
     details: [
-      { label: 'Items', when: 'itemCount', value: "{{ itemCount | pluralize: 'item', 'items' }}" },
+      { label: 'Items', when: 'itemCount', value: countValue('itemCount', 'item', 'items') },
       { label: 'Estimated delivery', when: 'eta', value: dateValue('eta') },
     ],
+    items: { heading: 'In your parcel:' },
+  },
+  partially_shipped: {
+    lead: 'Part of your order {{ orderId }} is on its way. The rest will follow in another parcel.',
+    details: [
+      { label: 'Items in this parcel', when: 'itemCount', value: countValue('itemCount', 'item', 'items') },
+      ...enTracking,
+      { label: 'Estimated delivery', when: 'eta', value: dateValue('eta') },
+      { label: 'Still to ship', when: 'remainingItemCount', value: countValue('remainingItemCount', 'item', 'items') },
+      { label: 'Expected to ship', when: 'remainingEta', value: dateValue('remainingEta') },
+    ],
+    items: { heading: 'In this parcel:' },
   },
   shipped: {
     lead: 'Good news: your order {{ orderId }} is on its way.',
-    details: [
-      { label: 'Carrier', when: 'carrier' },
-      { label: 'Tracking number', when: 'trackingNumber' },
-      { label: 'Track your parcel', when: 'trackingUrl' },
-      { label: 'Estimated delivery', when: 'eta', value: dateValue('eta') },
-    ],
+    details: [...enTracking, { label: 'Estimated delivery', when: 'eta', value: dateValue('eta') }],
   },
   out_for_delivery: {
     lead: 'Your order {{ orderId }} is out for delivery and arrives today.',
+    details: [{ label: 'Expected around', when: 'eta', value: timeValue('eta') }, ...enTracking],
+  },
+  delivery_attempted: {
+    lead: '{% if carrier %}{{ carrier }}{% else %}The carrier{% endif %} tried to deliver your order {{ orderId }} but could not.',
     details: [
-      { label: 'Expected around', when: 'eta', value: timeValue('eta') },
-      { label: 'Carrier', when: 'carrier' },
-      { label: 'Tracking number', when: 'trackingNumber' },
+      { label: 'Reason', when: 'reason' },
+      { label: 'Next attempt', when: 'nextAttemptAt', value: dateTimeValue('nextAttemptAt') },
+      { label: 'Your parcel waits at', when: 'pickupLocation' },
+      { label: 'Collect it by', when: 'pickupBy', value: dateValue('pickupBy') },
+      { label: 'Choose another delivery day', when: 'rescheduleUrl', link: true },
+      ...enTracking,
     ],
   },
   delayed: {
@@ -137,14 +363,33 @@ const enEmail: Record<OrderStatus, EmailCopy> = {
       { label: 'Reason', when: 'delayReason' },
       { label: 'New estimated delivery', when: 'newEta', value: dateValue('newEta') },
       { label: 'Back in stock', when: 'restockDate', value: dateValue('restockDate') },
+      { label: 'Carrier', when: 'carrier' },
+      { label: 'Tracking number', when: 'trackingNumber' },
     ],
     next: 'We apologise for the wait.',
+  },
+  ready_for_pickup: {
+    lead: 'Your order {{ orderId }} is ready to collect.',
+    details: [
+      { label: 'Pickup point', when: 'pickupLocation' },
+      { label: 'Pickup code', when: 'pickupCode' },
+      { label: 'Opening hours', when: 'openingHours' },
+      { label: 'Collect it by', when: 'pickupBy', value: dateValue('pickupBy') },
+    ],
+    next: 'Please bring this email or your pickup code when you collect your order.',
   },
   delivered: {
     lead: 'Your order {{ orderId }} has been delivered. Enjoy!',
     details: [
-      { label: 'Delivered', when: 'deliveredAt', value: '{{ deliveredAt | datetime }}' },
+      { label: 'Delivered', when: 'deliveredAt', value: dateTimeValue('deliveredAt') },
       { label: 'Left at', when: 'deliveryLocation' },
+    ],
+  },
+  picked_up: {
+    lead: 'You have collected your order {{ orderId }}. Enjoy!',
+    details: [
+      { label: 'Collected', when: 'pickedUpAt', value: dateTimeValue('pickedUpAt') },
+      { label: 'Pickup point', when: 'pickupLocation' },
     ],
   },
   cancelled: {
@@ -154,9 +399,31 @@ const enEmail: Record<OrderStatus, EmailCopy> = {
       { label: 'Refund', when: 'amount', value: amountValue },
     ],
   },
+  returned: {
+    lead: 'We have registered your return for order {{ orderId }}.',
+    details: [
+      { label: 'Reason', when: 'reason' },
+      { label: 'Send the items back by', when: 'returnBy', value: dateValue('returnBy') },
+      { label: 'Download your return label', when: 'returnLabelUrl', link: true },
+    ],
+    items: { heading: 'Items to return:' },
+    next: 'We will let you know when we receive them.',
+  },
+  return_received: {
+    lead: 'We have received the items you returned from order {{ orderId }}.',
+    details: [
+      { label: 'Received', when: 'receivedAt', value: dateTimeValue('receivedAt') },
+      { label: 'Expected refund', when: 'amount', value: amountValue },
+    ],
+    items: { heading: 'Items received:' },
+    next: 'We will let you know when your refund is on its way.',
+  },
   refunded: {
     lead: 'We have refunded your order {{ orderId }}.',
-    details: [{ label: 'Amount refunded', when: 'amount', value: amountValue }],
+    details: [
+      { label: 'Amount refunded', when: 'amount', value: amountValue },
+      { label: 'Reason', when: 'reason' },
+    ],
     next: 'The refund may take a few business days to appear on your statement.',
   },
 };
@@ -167,48 +434,80 @@ const frEmailChrome: EmailChrome = {
   orderLabel: 'Numéro de commande',
   colon: ' : ',
   footer: 'Vous recevez cet e-mail car vous avez passé la commande {{ orderId }}.',
+  receipt: { sku: 'réf.', each: 'l’unité', subtotal: 'Sous-total', shipping: 'Frais de livraison', discount: 'Remise', tax: 'Taxes', total: 'Total' },
 };
+
+const frTracking: EmailDetail[] = [
+  { label: 'Transporteur', when: 'carrier' },
+  { label: 'Numéro de suivi', when: 'trackingNumber' },
+  { label: 'Suivre votre colis', when: 'trackingUrl', link: true },
+];
 
 const frEmail: Record<OrderStatus, EmailCopy> = {
   confirmed: {
     lead: 'Merci pour votre commande. Nous avons bien reçu la commande {{ orderId }} et vous préviendrons dès son expédition.',
     details: [
-      { label: 'Articles', when: 'itemCount', value: "{{ itemCount | pluralize: 'article', 'articles' }}" },
-      { label: 'Total', when: 'total', value: '{{ total | money: currency }}' },
+      { label: 'Articles', when: 'itemCount', value: countValue('itemCount', 'article', 'articles') },
+      { label: 'Paiement', when: 'paymentMethod' },
+      { label: 'Mode de livraison', when: 'shippingMethod' },
       { label: 'Livraison prévue', when: 'eta', value: dateValue('eta') },
     ],
+    items: 'receipt',
   },
   payment_failed: {
     lead: 'Le paiement de votre commande {{ orderId }} a échoué.',
     details: [
       { label: 'Motif', when: 'reason' },
       { label: 'Montant', when: 'amount', value: amountValue },
-      { label: 'Mettez à jour vos informations de paiement sur', when: 'paymentUrl' },
+      { label: 'Mettre à jour vos informations de paiement', when: 'paymentUrl', link: true },
     ],
     next: 'Merci de mettre à jour vos informations de paiement afin que nous puissions traiter votre commande.',
+  },
+  backordered: {
+    lead: 'Certains articles de votre commande {{ orderId }} sont en rupture de stock pour le moment.',
+    details: [
+      { label: 'Motif', when: 'reason' },
+      { label: 'Expédition prévue', when: 'expectedDate', value: dateValue('expectedDate') },
+    ],
+    items: { heading: 'Articles en rupture de stock :' },
+    next: 'Nous les expédierons dès leur retour en stock et vous préviendrons de leur envoi.',
   },
   packed: {
     lead: 'Votre commande {{ orderId }} est emballée et attend le transporteur.',
     details: [
-      { label: 'Articles', when: 'itemCount', value: "{{ itemCount | pluralize: 'article', 'articles' }}" },
+      { label: 'Articles', when: 'itemCount', value: countValue('itemCount', 'article', 'articles') },
       { label: 'Livraison prévue', when: 'eta', value: dateValue('eta') },
     ],
+    items: { heading: 'Dans votre colis :' },
+  },
+  partially_shipped: {
+    lead: 'Une partie de votre commande {{ orderId }} est en route. Le reste suivra dans un autre colis.',
+    details: [
+      { label: 'Articles dans ce colis', when: 'itemCount', value: countValue('itemCount', 'article', 'articles') },
+      ...frTracking,
+      { label: 'Livraison prévue', when: 'eta', value: dateValue('eta') },
+      { label: 'Reste à expédier', when: 'remainingItemCount', value: countValue('remainingItemCount', 'article', 'articles') },
+      { label: 'Expédition prévue du reste', when: 'remainingEta', value: dateValue('remainingEta') },
+    ],
+    items: { heading: 'Dans ce colis :' },
   },
   shipped: {
     lead: 'Bonne nouvelle : votre commande {{ orderId }} est en route.',
-    details: [
-      { label: 'Transporteur', when: 'carrier' },
-      { label: 'Numéro de suivi', when: 'trackingNumber' },
-      { label: 'Suivre votre colis', when: 'trackingUrl' },
-      { label: 'Livraison prévue', when: 'eta', value: dateValue('eta') },
-    ],
+    details: [...frTracking, { label: 'Livraison prévue', when: 'eta', value: dateValue('eta') }],
   },
   out_for_delivery: {
     lead: 'Votre commande {{ orderId }} est en cours de livraison et arrive aujourd’hui.',
+    details: [{ label: 'Arrivée prévue vers', when: 'eta', value: timeValue('eta') }, ...frTracking],
+  },
+  delivery_attempted: {
+    lead: '{% if carrier %}{{ carrier }}{% else %}Le transporteur{% endif %} a tenté de livrer votre commande {{ orderId }}, sans succès.',
     details: [
-      { label: 'Arrivée prévue vers', when: 'eta', value: timeValue('eta') },
-      { label: 'Transporteur', when: 'carrier' },
-      { label: 'Numéro de suivi', when: 'trackingNumber' },
+      { label: 'Motif', when: 'reason' },
+      { label: 'Nouvelle tentative', when: 'nextAttemptAt', value: dateTimeValue('nextAttemptAt') },
+      { label: 'Votre colis vous attend', when: 'pickupLocation' },
+      { label: 'Date limite de retrait', when: 'pickupBy', value: dateValue('pickupBy') },
+      { label: 'Choisir un autre jour de livraison', when: 'rescheduleUrl', link: true },
+      ...frTracking,
     ],
   },
   delayed: {
@@ -217,14 +516,33 @@ const frEmail: Record<OrderStatus, EmailCopy> = {
       { label: 'Motif', when: 'delayReason' },
       { label: 'Nouvelle livraison prévue', when: 'newEta', value: dateValue('newEta') },
       { label: 'Retour en stock prévu', when: 'restockDate', value: dateValue('restockDate') },
+      { label: 'Transporteur', when: 'carrier' },
+      { label: 'Numéro de suivi', when: 'trackingNumber' },
     ],
     next: 'Merci de votre patience.',
+  },
+  ready_for_pickup: {
+    lead: 'Votre commande {{ orderId }} est prête à être retirée.',
+    details: [
+      { label: 'Point de retrait', when: 'pickupLocation' },
+      { label: 'Code de retrait', when: 'pickupCode' },
+      { label: 'Horaires', when: 'openingHours' },
+      { label: 'Date limite de retrait', when: 'pickupBy', value: dateValue('pickupBy') },
+    ],
+    next: 'Présentez cet e-mail ou votre code de retrait pour récupérer votre commande.',
   },
   delivered: {
     lead: 'Votre commande {{ orderId }} a été livrée. Bonne journée !',
     details: [
-      { label: 'Livrée le', when: 'deliveredAt', value: '{{ deliveredAt | datetime }}' },
+      { label: 'Livrée le', when: 'deliveredAt', value: dateTimeValue('deliveredAt') },
       { label: 'Déposée', when: 'deliveryLocation' },
+    ],
+  },
+  picked_up: {
+    lead: 'Vous avez retiré votre commande {{ orderId }}. Bonne journée !',
+    details: [
+      { label: 'Retirée le', when: 'pickedUpAt', value: dateTimeValue('pickedUpAt') },
+      { label: 'Point de retrait', when: 'pickupLocation' },
     ],
   },
   cancelled: {
@@ -234,14 +552,65 @@ const frEmail: Record<OrderStatus, EmailCopy> = {
       { label: 'Remboursement', when: 'amount', value: amountValue },
     ],
   },
+  returned: {
+    lead: 'Nous avons enregistré votre retour pour la commande {{ orderId }}.',
+    details: [
+      { label: 'Motif', when: 'reason' },
+      { label: 'Date limite de renvoi', when: 'returnBy', value: dateValue('returnBy') },
+      { label: 'Télécharger votre étiquette de retour', when: 'returnLabelUrl', link: true },
+    ],
+    items: { heading: 'Articles à retourner :' },
+    next: 'Nous vous préviendrons dès leur réception.',
+  },
+  return_received: {
+    lead: 'Nous avons bien reçu les articles retournés de la commande {{ orderId }}.',
+    details: [
+      { label: 'Reçus le', when: 'receivedAt', value: dateTimeValue('receivedAt') },
+      { label: 'Remboursement prévu', when: 'amount', value: amountValue },
+    ],
+    items: { heading: 'Articles reçus :' },
+    next: 'Nous vous préviendrons dès que le remboursement sera effectué.',
+  },
   refunded: {
     lead: 'Nous avons remboursé votre commande {{ orderId }}.',
-    details: [{ label: 'Montant remboursé', when: 'amount', value: amountValue }],
+    details: [
+      { label: 'Montant remboursé', when: 'amount', value: amountValue },
+      { label: 'Motif', when: 'reason' },
+    ],
     next: 'Le remboursement peut prendre quelques jours ouvrés avant d’apparaître sur votre relevé.',
   },
 };
 
 const valueOf = (d: EmailDetail) => d.value ?? `{{ ${d.when} }}`;
+
+// An order line and the receipt's totals, shared by both parts. Quantities default to 1; the line's
+// price is its unit price times its quantity.
+const quantityOfItem = '{% assign quantity = item.quantity | default: 1 %}';
+const itemLabel = (chrome: EmailChrome) => `{{ quantity }} × {{ item.name }}{% if item.sku %} (${chrome.receipt.sku} {{ item.sku }}){% endif %}`;
+const lineTotal = '{{ item.unitPrice | times: quantity | money: currency }}';
+const unitPrice = (chrome: EmailChrome) => `{{ item.unitPrice | money: currency }} ${chrome.receipt.each}`;
+// A discount is shown taken off, whichever sign the OMS gives it, and not at all when it is zero.
+const discountAmount = '{% assign discountAmount = discount | abs %}';
+const totals = (chrome: EmailChrome): Array<{ label: string; when: string; value: string }> => [
+  { label: chrome.receipt.subtotal, when: 'subtotal', value: '{{ subtotal | money: currency }}' },
+  { label: chrome.receipt.shipping, when: 'shipping', value: '{{ shipping | money: currency }}' },
+  { label: chrome.receipt.discount, when: 'discountAmount > 0', value: '{{ discountAmount | times: -1 | money: currency }}' },
+  { label: chrome.receipt.tax, when: 'tax', value: '{{ tax | money: currency }}' },
+  { label: chrome.receipt.total, when: 'total', value: '{{ total | money: currency }}' },
+];
+const anyTotal = 'subtotal or shipping or discountAmount > 0 or tax or total';
+
+function itemsText(chrome: EmailChrome, items: EmailCopy['items']): string {
+  if (!items) return '';
+  if (items !== 'receipt') {
+    return `{% if items.size > 0 %}\n\n${items.heading}{% for item in items %}${quantityOfItem}\n- ${itemLabel(chrome)}{% endfor %}{% endif %}`;
+  }
+  const lines =
+    `{% if items.size > 0 %}\n{% for item in items %}${quantityOfItem}\n- ${itemLabel(chrome)}` +
+    `{% if item.unitPrice %}${chrome.colon}${lineTotal}{% if quantity > 1 %} (${unitPrice(chrome)}){% endif %}{% endif %}{% endfor %}{% endif %}`;
+  const sums = totals(chrome).map((t) => `{% if ${t.when} %}\n${t.label}${chrome.colon}${t.value}{% endif %}`).join('');
+  return `${lines}${discountAmount}{% if ${anyTotal} %}\n{% endif %}${sums}`;
+}
 
 function emailText(chrome: EmailChrome, copy: EmailCopy): string {
   // Each optional line starts inside its `if`, so an absent value leaves no blank line.
@@ -252,7 +621,7 @@ function emailText(chrome: EmailChrome, copy: EmailCopy): string {
     copy.lead,
     ...(copy.updates ? ["{% for update in updates %}\n- {{ update.title }} ({{ update.occurredAt | datetime: 'short' }})\n  {{ update.body }}{% endfor %}"] : []),
     '',
-    `${chrome.orderLabel}${chrome.colon}{{ orderId }}${details}`,
+    `${chrome.orderLabel}${chrome.colon}{{ orderId }}${details}${itemsText(chrome, copy.items)}`,
     ...(copy.next ? ['', copy.next] : []),
     '',
     '--',
@@ -261,10 +630,54 @@ function emailText(chrome: EmailChrome, copy: EmailCopy): string {
 }
 
 const FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif";
+const MUTED = 'color:#71717a;';
+const LINK = 'color:#2563eb;font-weight:bold;';
+const CELL = 'padding:8px 0;border-bottom:1px solid #e4e4e7;vertical-align:top;';
+const AMOUNT_CELL = 'padding:8px 0 8px 16px;border-bottom:1px solid #e4e4e7;vertical-align:top;text-align:right;white-space:nowrap;';
+const TOTAL_CELL = 'padding:4px 0;';
+const TOTAL_AMOUNT_CELL = 'padding:4px 0 4px 16px;text-align:right;white-space:nowrap;';
+
+/**
+ * A URL detail in the HTML part: the label, linked. Only http(s) URLs become links (an OMS field is
+ * data, and a `javascript:` href must not be one click away); anything else is shown as text.
+ */
+function htmlLink(chrome: EmailChrome, d: EmailDetail): string {
+  return (
+    `{% assign linkScheme = ${d.when} | slice: 0, 4 | downcase %}{% if linkScheme == 'http' %}` +
+    `<a href="{{ ${d.when} }}" style="${LINK}">${d.label}</a>{% else %}${d.label}${chrome.colon}<strong>{{ ${d.when} }}</strong>{% endif %}`
+  );
+}
+
+function itemsHtml(chrome: EmailChrome, items: EmailCopy['items']): string[] {
+  if (!items) return [];
+  if (items !== 'receipt') {
+    return [
+      `{% if items.size > 0 %}<p style="margin:0 0 8px;"><strong>${items.heading}</strong></p>` +
+        '<ul style="margin:0 0 16px;padding-left:20px;">{% for item in items %}' +
+        `${quantityOfItem}<li style="margin:0 0 4px;">${itemLabel(chrome)}</li>{% endfor %}</ul>{% endif %}`,
+    ];
+  }
+  const row = (label: string, value: string, strong: boolean) =>
+    `<tr><td style="${TOTAL_CELL}${strong ? 'font-weight:bold;' : ''}">${label}</td><td style="${TOTAL_AMOUNT_CELL}${strong ? 'font-weight:bold;' : ''}">${value}</td></tr>`;
+  const lines =
+    '{% for item in items %}' +
+    quantityOfItem +
+    `<tr><td style="${CELL}">{{ quantity }} × {{ item.name }}{% if item.sku %}<br><span style="font-size:13px;${MUTED}">${chrome.receipt.sku} {{ item.sku }}</span>{% endif %}</td>` +
+    `<td style="${AMOUNT_CELL}">{% if item.unitPrice %}${lineTotal}{% if quantity > 1 %}<br><span style="font-size:13px;${MUTED}">${unitPrice(chrome)}</span>{% endif %}{% endif %}</td></tr>` +
+    '{% endfor %}';
+  const sums = totals(chrome)
+    .map((t) => `{% if ${t.when} %}${row(t.label, t.value, t.when === 'total')}{% endif %}`)
+    .join('');
+  return [
+    `${discountAmount}{% if items.size > 0 or ${anyTotal} %}` +
+      '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;margin:0 0 16px;">' +
+      `${lines}${sums}</table>{% endif %}`,
+  ];
+}
 
 function emailHtml(chrome: EmailChrome, subject: string, copy: EmailCopy): string {
   const line = (label: string, value: string) => `${label}${chrome.colon}<strong>${value}</strong>`;
-  const details = copy.details.map((d) => `{% if ${d.when} %}<br>${line(d.label, valueOf(d))}{% endif %}`).join('');
+  const details = copy.details.map((d) => `{% if ${d.when} %}<br>${d.link ? htmlLink(chrome, d) : line(d.label, valueOf(d))}{% endif %}`).join('');
   return [
     '<!DOCTYPE html>',
     `<html lang="${chrome.lang}">`,
@@ -279,14 +692,15 @@ function emailHtml(chrome: EmailChrome, subject: string, copy: EmailCopy): strin
     ...(copy.updates
       ? [
           '<ul style="margin:0 0 16px;padding-left:20px;">{% for update in updates %}' +
-            `<li style="margin:0 0 8px;"><strong>{{ update.title }}</strong> <span style="color:#71717a;">{{ update.occurredAt | datetime: 'short' }}</span><br>{{ update.body }}</li>` +
+            `<li style="margin:0 0 8px;"><strong>{{ update.title }}</strong> <span style="${MUTED}">{{ update.occurredAt | datetime: 'short' }}</span><br>{{ update.body }}</li>` +
             '{% endfor %}</ul>',
         ]
       : []),
     `<p style="margin:0 0 16px;padding:12px 16px;background-color:#f4f4f5;border-radius:6px;">${line(chrome.orderLabel, '{{ orderId }}')}${details}</p>`,
+    ...itemsHtml(chrome, copy.items),
     ...(copy.next ? [`<p style="margin:0 0 16px;">${copy.next}</p>`] : []),
     '</div>',
-    `<p style="margin:16px 0 0;font-size:12px;color:#71717a;text-align:center;">${chrome.footer}</p>`,
+    `<p style="margin:16px 0 0;font-size:12px;${MUTED}text-align:center;">${chrome.footer}</p>`,
     '</div>',
     '</body>',
     '</html>',
@@ -295,29 +709,53 @@ function emailHtml(chrome: EmailChrome, subject: string, copy: EmailCopy): strin
 
 // ---------------------------------------------------------------------------
 // SMS: one GSM-7 segment (160 characters) with typical data. The copy keeps to the GSM-7 alphabet
-// (straight apostrophes, no ê/ç/’), since one other character makes it UCS-2 with 70 per segment.
+// (straight apostrophes, no ê/ç/’, no accented capitals but É), since one other character makes it
+// UCS-2 with 70 per segment. Links come last, with no full stop after them. A failed delivery names
+// the next attempt, or else where to collect the parcel: both would not fit.
 
 const enSms: Record<OrderStatus, string> = {
   confirmed: 'Thanks{% if customerName %} {{ customerName }}{% endif %}! Order {{ orderId }} is confirmed.',
   payment_failed: 'Payment for order {{ orderId }} failed{% if reason %} ({{ reason }}){% endif %}. Please update your payment details.',
+  backordered: "Sorry, part of order {{ orderId }} is backordered{% if reason %} ({{ reason }}){% endif %}.{% if expectedDate %} Expected to ship: {{ expectedDate | local_date: 'short' }}.{% endif %}",
   packed: 'Order {{ orderId }} is packed and waiting for the carrier.',
+  partially_shipped:
+    "Part of order {{ orderId }} has shipped{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking: {{ trackingNumber }}.{% endif %}{% if remainingItemCount %} {{ remainingItemCount | pluralize: 'item', 'items' }} to follow.{% endif %}",
   shipped: "Order {{ orderId }} has shipped{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking: {{ trackingNumber }}.{% endif %}{% if eta %} ETA: {{ eta | local_date: 'short' }}.{% endif %}",
   out_for_delivery: 'Order {{ orderId }} is out for delivery and arrives today{% if eta %} around {{ eta | local_time }}{% endif %}.',
+  delivery_attempted:
+    "{% if carrier %}{{ carrier }}{% else %}The carrier{% endif %} could not deliver order {{ orderId }}{% if reason %} ({{ reason }}){% endif %}.{% if nextAttemptAt %} Next try: {{ nextAttemptAt | local_date: 'short' }}." +
+    "{% elsif pickupLocation %} Collect it at {{ pickupLocation }}{% if pickupBy %} by {{ pickupBy | local_date: 'short' }}{% endif %}.{% endif %}",
   delayed: "Sorry, order {{ orderId }} is delayed{% if delayReason %}: {{ delayReason }}{% endif %}.{% if newEta %} New estimate: {{ newEta | local_date: 'short' }}.{% endif %}{% if restockDate %} Back in stock: {{ restockDate | local_date: 'short' }}.{% endif %}",
+  ready_for_pickup:
+    "Order {{ orderId }} is ready for pickup{% if pickupLocation %} at {{ pickupLocation }}{% endif %}.{% if pickupCode %} Code: {{ pickupCode }}.{% endif %}{% if pickupBy %} Collect by {{ pickupBy | local_date: 'short' }}.{% endif %}",
   delivered: 'Order {{ orderId }} has been delivered. Enjoy!',
+  picked_up: 'You have collected order {{ orderId }}. Enjoy!',
   cancelled: 'Order {{ orderId }} has been cancelled{% if reason %}: {{ reason }}{% endif %}.',
+  returned: "Return for order {{ orderId }} registered.{% if returnBy %} Please send it back by {{ returnBy | local_date: 'short' }}.{% endif %}{% if returnLabelUrl %} Label: {{ returnLabelUrl }}{% endif %}",
+  return_received: 'We have received your return for order {{ orderId }}.{% if amount %} Refund to come: ' + amountValue + '.{% endif %}',
   refunded: 'We have refunded {% if amount %}' + amountValue + ' for {% endif %}order {{ orderId }}.',
 };
 
 const frSms: Record<OrderStatus, string> = {
   confirmed: 'Merci{% if customerName %} {{ customerName }}{% endif %} ! Commande {{ orderId }} confirmée.',
   payment_failed: 'Le paiement de la commande {{ orderId }} a échoué{% if reason %} ({{ reason }}){% endif %}. Merci de mettre à jour vos informations de paiement.',
+  backordered: "Désolés, une partie de la commande {{ orderId }} est en rupture de stock{% if reason %} ({{ reason }}){% endif %}.{% if expectedDate %} Expédition prévue : {{ expectedDate | local_date: 'short' }}.{% endif %}",
   packed: 'Commande {{ orderId }} emballée, elle attend le transporteur.',
+  partially_shipped:
+    "Une partie de la commande {{ orderId }} est expédiée{% if carrier %} avec {{ carrier }}{% endif %}.{% if trackingNumber %} Suivi : {{ trackingNumber }}.{% endif %}{% if remainingItemCount %} Reste à venir : {{ remainingItemCount | pluralize: 'article', 'articles' }}.{% endif %}",
   shipped: "Commande {{ orderId }} expédiée{% if carrier %} avec {{ carrier }}{% endif %}.{% if trackingNumber %} Suivi : {{ trackingNumber }}.{% endif %}{% if eta %} Livraison prévue : {{ eta | local_date: 'short' }}.{% endif %}",
   out_for_delivery: "Commande {{ orderId }} en cours de livraison, arrivée aujourd'hui{% if eta %} vers {{ eta | local_time }}{% endif %}.",
+  delivery_attempted:
+    "{% if carrier %}{{ carrier }}{% else %}Le transporteur{% endif %} n'a pas pu livrer la commande {{ orderId }}{% if reason %} ({{ reason }}){% endif %}.{% if nextAttemptAt %} Nouveau passage : {{ nextAttemptAt | local_date: 'short' }}." +
+    "{% elsif pickupLocation %} Retrait : {{ pickupLocation }}{% if pickupBy %} jusqu'au {{ pickupBy | local_date: 'short' }}{% endif %}.{% endif %}",
   delayed: "Désolés, la commande {{ orderId }} est retardée{% if delayReason %} : {{ delayReason }}{% endif %}.{% if newEta %} Nouvelle estimation : {{ newEta | local_date: 'short' }}.{% endif %}{% if restockDate %} Retour en stock : {{ restockDate | local_date: 'short' }}.{% endif %}",
+  ready_for_pickup:
+    "Commande {{ orderId }} disponible au retrait{% if pickupLocation %} : {{ pickupLocation }}{% endif %}.{% if pickupCode %} Code : {{ pickupCode }}.{% endif %}{% if pickupBy %} Retrait jusqu'au {{ pickupBy | local_date: 'short' }}.{% endif %}",
   delivered: 'Commande {{ orderId }} livrée. Bonne journée !',
+  picked_up: 'Commande {{ orderId }} retirée. Bonne journée !',
   cancelled: 'Commande {{ orderId }} annulée{% if reason %} : {{ reason }}{% endif %}.',
+  returned: "Retour de la commande {{ orderId }} enregistré.{% if returnBy %} Renvoi avant le {{ returnBy | local_date: 'short' }}.{% endif %}{% if returnLabelUrl %} Étiquette : {{ returnLabelUrl }}{% endif %}",
+  return_received: 'Retour de la commande {{ orderId }} réceptionné.{% if amount %} Remboursement à venir : ' + amountValue + '.{% endif %}',
   refunded: 'Nous avons remboursé {% if amount %}' + amountValue + ' pour {% endif %}la commande {{ orderId }}.',
 };
 
@@ -326,7 +764,8 @@ const frSms: Record<OrderStatus, string> = {
 // oldest first, each with the push title and body it would have had on its own.
 
 interface DigestCopy {
-  push: { subject: string; body: string };
+  push: TitledCopy;
+  inapp: TitledCopy;
   email: EmailCopy;
   sms: string;
 }
@@ -337,8 +776,12 @@ const statusWords = (words: Record<OrderStatus, string>) =>
 
 const listed = (item: string, separator: string) => `{% for update in updates %}${item}{% unless forloop.last %}${separator}{% endunless %}{% endfor %}`;
 
+const enDigestSubject = "Order {{ orderId }}: {{ updates | size | pluralize: 'update', 'updates' }}";
+
 const enDigest: DigestCopy = {
-  push: { subject: "Order {{ orderId }}: {{ updates | size | pluralize: 'update', 'updates' }}", body: listed('{{ update.body }}', ' ') },
+  push: { subject: enDigestSubject, body: listed('{{ update.body }}', ' ') },
+  // The inbox keeps one line per update, with its time.
+  inapp: { subject: enDigestSubject, body: listed("{{ update.occurredAt | datetime: 'short' }}: {{ update.body }}", '\n') },
   email: { lead: 'Here is what happened with your order {{ orderId }}:', details: [], updates: true },
   sms:
     'Order {{ orderId }}: ' +
@@ -346,12 +789,19 @@ const enDigest: DigestCopy = {
       statusWords({
         confirmed: 'confirmed',
         payment_failed: 'payment failed',
+        backordered: 'backordered',
         packed: 'packed',
+        partially_shipped: 'partly shipped',
         shipped: 'shipped',
         out_for_delivery: 'out for delivery',
+        delivery_attempted: 'delivery attempted',
         delayed: 'delayed',
+        ready_for_pickup: 'ready for pickup',
         delivered: 'delivered',
+        picked_up: 'collected',
         cancelled: 'cancelled',
+        returned: 'return started',
+        return_received: 'return received',
         refunded: 'refunded',
       }),
       ', ',
@@ -359,8 +809,11 @@ const enDigest: DigestCopy = {
     '.',
 };
 
+const frDigestSubject = "Commande {{ orderId }} : {{ updates | size | pluralize: 'mise à jour', 'mises à jour' }}";
+
 const frDigest: DigestCopy = {
-  push: { subject: "Commande {{ orderId }} : {{ updates | size | pluralize: 'mise à jour', 'mises à jour' }}", body: listed('{{ update.body }}', ' ') },
+  push: { subject: frDigestSubject, body: listed('{{ update.body }}', ' ') },
+  inapp: { subject: frDigestSubject, body: listed("{{ update.occurredAt | datetime: 'short' }} : {{ update.body }}", '\n') },
   email: { lead: 'Voici les dernières nouvelles de votre commande {{ orderId }} :', details: [], updates: true },
   sms:
     'Commande {{ orderId }} : ' +
@@ -368,12 +821,19 @@ const frDigest: DigestCopy = {
       statusWords({
         confirmed: 'confirmée',
         payment_failed: 'paiement refusé',
+        backordered: 'en rupture de stock',
         packed: 'préparée',
+        partially_shipped: 'expédiée en partie',
         shipped: 'expédiée',
         out_for_delivery: 'en cours de livraison',
+        delivery_attempted: 'livraison manquée',
         delayed: 'retardée',
+        ready_for_pickup: 'disponible au retrait',
         delivered: 'livrée',
+        picked_up: 'retirée',
         cancelled: 'annulée',
+        returned: 'retour enregistré',
+        return_received: 'retour réceptionné',
         refunded: 'remboursée',
       }),
       ', ',
@@ -386,22 +846,32 @@ const frDigest: DigestCopy = {
 export const DEFAULT_LOCALE = 'en';
 
 const LOCALES = [
-  { locale: 'en', push: en, email: enEmail, emailChrome: enEmailChrome, sms: enSms, digest: enDigest },
-  { locale: 'fr', push: fr, email: frEmail, emailChrome: frEmailChrome, sms: frSms, digest: frDigest },
+  { locale: 'en', push: en, inapp: enInapp, email: enEmail, emailChrome: enEmailChrome, sms: enSms, digest: enDigest },
+  { locale: 'fr', push: fr, inapp: frInapp, email: frEmail, emailChrome: frEmailChrome, sms: frSms, digest: frDigest },
 ];
 
-/** One template per channel for a key: push, email (text and HTML) and SMS. */
-function channelTemplates(key: string, locale: string, chrome: EmailChrome, push: { subject: string; body: string }, email: EmailCopy, sms: string): DefaultTemplate[] {
-  const subject = push.subject;
+interface KeyCopy {
+  push: TitledCopy;
+  inapp: TitledCopy;
+  email: EmailCopy;
+  sms: string;
+}
+
+/** One template per channel for a key: push, in-app, email (text and HTML) and SMS. */
+function channelTemplates(key: string, locale: string, chrome: EmailChrome, copy: KeyCopy): DefaultTemplate[] {
+  const subject = copy.push.subject;
   return [
-    { key, channel: 'push', locale, ...push },
-    { key, channel: 'email', locale, subject, body: emailText(chrome, email), bodyHtml: emailHtml(chrome, subject, email) },
+    { key, channel: 'push', locale, ...copy.push },
+    { key, channel: 'inapp', locale, ...copy.inapp },
+    { key, channel: 'email', locale, subject, body: emailText(chrome, copy.email), bodyHtml: emailHtml(chrome, subject, copy.email) },
     // The subject is never sent by SMS; it labels the message in the delivery history.
-    { key, channel: 'sms', locale, subject, body: sms },
+    { key, channel: 'sms', locale, subject, body: copy.sms },
   ];
 }
 
-export const DEFAULT_TEMPLATES: DefaultTemplate[] = LOCALES.flatMap(({ locale, push, email, emailChrome, sms, digest }) => [
-  ...(Object.keys(push) as OrderStatus[]).flatMap((status) => channelTemplates(`order.${status}`, locale, emailChrome, push[status], email[status], sms[status])),
-  ...channelTemplates(DIGEST_TEMPLATE_KEY, locale, emailChrome, digest.push, digest.email, digest.sms),
+export const DEFAULT_TEMPLATES: DefaultTemplate[] = LOCALES.flatMap(({ locale, push, inapp, email, emailChrome, sms, digest }) => [
+  ...ORDER_STATUSES.flatMap((status) =>
+    channelTemplates(`order.${status}`, locale, emailChrome, { push: push[status], inapp: inapp[status], email: email[status], sms: sms[status] }),
+  ),
+  ...channelTemplates(DIGEST_TEMPLATE_KEY, locale, emailChrome, digest),
 ]);

@@ -68,7 +68,7 @@ test('lists templates per key, channel and locale, and every version of a key wi
       versions: [expect.objectContaining({ version: 1, state: 'published', subject: 'Commande {{ orderId }} expédiée', bodyHtml: expect.stringContaining('<!DOCTYPE html>') })],
     },
   ]);
-  const unknown = await h.api('GET', '/v1/templates/order.returned');
+  const unknown = await h.api('GET', '/v1/templates/order.exchanged');
   expect(unknown.status).toBe(400);
   expect(unknown.body.error.fields).toEqual([{ field: 'key', reason: expect.stringContaining('order.shipped') }]);
 });
@@ -247,7 +247,9 @@ test('preview follows the fallback chain fr-CA → fr → en, and a missing temp
   expect(english.body).toMatchObject({ locale: 'en', body: 'Order ORD-2026-000123 is packed and waiting for the carrier.' });
   expect((await preview({ channel: 'sms', locale: 'de-AT' })).body.locale).toBe('en');
 
-  // In-app shows the push copy when it has no template of its own.
+  // In-app has its own copy, and shows the push copy in a locale where it has none.
+  expect((await preview({ channel: 'inapp', locale: 'fr' })).body).toMatchObject({ channel: 'inapp', locale: 'fr' });
+  await h.db.template.updateMany({ where: { key: 'order.packed', channel: 'inapp', locale: 'fr' }, data: { state: 'archived' } });
   expect((await preview({ channel: 'inapp', locale: 'fr' })).body).toMatchObject({ channel: 'push', locale: 'fr' });
 
   await h.db.template.updateMany({ where: { key: 'order.packed', channel: 'sms', locale: 'en' }, data: { state: 'archived' } });
