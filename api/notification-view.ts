@@ -31,6 +31,8 @@ export function notificationView(n: NotificationRow): NotificationView {
     suppressionReason: n.suppressionReason,
     failureReason: n.failureReason,
     template: n.templateId ? { id: n.templateId, version: n.templateVersion, locale: n.locale } : null,
+    held: n.heldUntil && n.holdReason ? { reason: n.holdReason as 'quiet_hours' | 'digest', until: n.heldUntil } : null,
+    replacedBy: n.replacedBy,
     title: n.title,
     body: n.body,
     createdAt: n.createdAt,

@@ -183,6 +183,11 @@ export const notificationResponse = z.strictObject({
   suppressionReason: z.string().nullable(),
   failureReason: z.string().nullable(),
   template: z.strictObject({ id: z.string(), version: z.int().nullable(), locale: z.string().nullable() }).nullable(),
+  held: z
+    .strictObject({ reason: z.enum(['quiet_hours', 'digest']), until: dateTime })
+    .nullable()
+    .meta({ description: 'Held back on purpose (quiet hours, a digest window) until this time; kept after it went.' }),
+  replacedBy: z.string().nullable().meta({ description: 'The notification that went instead: a newer status, or the digest this one went in.' }),
   title: z.string().nullable(),
   body: z.string().nullable(),
   createdAt: dateTime,

@@ -89,7 +89,8 @@ export function planStep(
   const decision = decideChannels(recipient.preferences, kind, planned.filter(reachable));
   const channels = [...stepChannels];
   if (options.firstStep && kind.priority === 'critical' && kind.category === 'transactional') {
-    const carries = planned.some((c) => c !== 'inapp' && decision.permitted.includes(c));
+    // Overriding an opt-out is the last resort: a channel the customer permits comes first.
+    const carries = planned.some((c) => c !== 'inapp' && c !== decision.override && decision.permitted.includes(c));
     if (!carries) {
       // Nothing the plan names may carry it: the first other channel the customer permits takes it.
       const others = OVERRIDE_ORDER.filter((c) => !planned.includes(c) && reachable(c));

@@ -44,7 +44,8 @@ const planSchema = z.strictObject({
     .default([]),
 });
 
-const fileSchema = z.record(z.string().regex(/^(default|[a-z]+\.[a-z_]+)$/, 'must be a notification type such as order.shipped, or default'), planSchema);
+const NOTIFICATION_TYPE = /^(default|[a-z]+\.[a-z_]+)$/;
+const fileSchema = z.record(z.string(), planSchema);
 
 /** The plans: the defaults, with the file's plans over them, and the receipt deadline for steps that name none. */
 export function loadChannelPlans(file: string | undefined, receiptDeadline: string | undefined, base: ChannelPlans = DEFAULT_CHANNEL_PLANS): ChannelPlans {
@@ -58,6 +59,9 @@ export function loadChannelPlans(file: string | undefined, receiptDeadline: stri
   } catch (err) {
     throw new Error(`${what}: ${(err as Error).message}`);
   }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${what}: must map notification types to plans`);
+  const badType = Object.keys(raw).find((type) => !NOTIFICATION_TYPE.test(type));
+  if (badType !== undefined) throw new Error(`${what}: '${badType}' must be a notification type such as order.shipped, or default`);
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -548,6 +548,7 @@ export class OrderProcess {
   /** After anything changed in a run: wait on, finish, wait for a receipt, or go to the backup channels. */
   private async advanceRun(run: PlanRun): Promise<void> {
     if (!this.runs.includes(run)) return;
+    this.applyReceipts(run);
     const backup = run.plan.then[run.step];
     const messages = run.messages.filter((m) => m.step === run.step).map((m) => ({ channel: m.channel, state: m.status, ...(m.receipt ? { receipt: m.receipt } : {}) }));
     const verdict = stepVerdict(messages, backup?.when ?? null);
@@ -620,19 +621,23 @@ export class OrderProcess {
 
   private async takeReceipts(): Promise<void> {
     this.receiptsArrived = false;
-    for (const run of [...this.runs]) {
-      let changed = false;
-      for (const message of run.messages) {
-        const type = this.receipts.get(message.notificationId);
-        if (!type || message.status !== 'sent') continue;
-        const receipt = CONFIRMING_RECEIPTS.has(type as ReceiptType) || type === 'complained' ? 'confirmed' : NEGATIVE_RECEIPTS.has(type) ? 'negative' : undefined;
-        if (receipt && message.receipt !== receipt) {
-          message.receipt = receipt;
-          changed = true;
-        }
+    for (const run of [...this.runs]) if (this.applyReceipts(run) && run.awaitingUntil) await this.advanceRun(run);
+  }
+
+  /** Marks the run's sent messages with what their receipts said; true when anything changed. */
+  private applyReceipts(run: PlanRun): boolean {
+    let changed = false;
+    for (const message of run.messages) {
+      const type = this.receipts.get(message.notificationId);
+      if (!type || message.status !== 'sent') continue;
+      // A complaint says the customer saw it: as good as delivered, for the plan.
+      const receipt = CONFIRMING_RECEIPTS.has(type as ReceiptType) || type === 'complained' ? 'confirmed' : NEGATIVE_RECEIPTS.has(type) ? 'negative' : undefined;
+      if (receipt && message.receipt !== receipt) {
+        message.receipt = receipt;
+        changed = true;
       }
-      if (changed && run.awaitingUntil) await this.advanceRun(run);
     }
+    return changed;
   }
 
   private async takeDeadlines(): Promise<void> {
