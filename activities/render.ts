@@ -2,8 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { localeChain } from '../domain';
 import type { Db } from '../lib/db';
 import { createTemplateEngines, parseTemplate, renderSettings, renderTemplate, type ParsedTemplate } from '../lib/liquid';
-
-export type RenderChannel = 'push' | 'email' | 'sms' | 'inapp';
+import { publishedTemplateFor, templateChannels, type RenderChannel, type TemplateRow } from '../store/templates';
 
 export interface RenderRequest {
   key: string;
@@ -24,8 +23,6 @@ export interface RenderedMessage {
   html?: string;
 }
 
-export type TemplateRow = Awaited<ReturnType<Db['template']['findMany']>>[number];
-
 /** How long the renderer keeps its choice of template unless configured otherwise. */
 export const DEFAULT_TEMPLATE_CACHE_MS = 30_000;
 
@@ -36,27 +33,6 @@ export function templateCacheMsFrom(env: Record<string, string | undefined>): nu
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`HERALD_TEMPLATE_CACHE_MS must be a whole number of milliseconds (0 or more), got '${raw}'`);
   return value;
-}
-
-/**
- * The template channels that may serve a channel, preferred first. The in-app inbox shows the push
- * title and body unless an `inapp` template has been published for the key.
- */
-export function templateChannels(channel: RenderChannel): RenderChannel[] {
-  return channel === 'inapp' ? ['inapp', 'push'] : [channel];
-}
-
-/**
- * The published template for the first locale of the chain that has one (for `inapp`, an `inapp`
- * template in a locale beats a `push` one in that locale, but the reader's language comes first).
- */
-export async function publishedTemplateFor(db: Db, key: string, channel: RenderChannel, locales: string[]): Promise<TemplateRow | undefined> {
-  const channels = templateChannels(channel);
-  const candidates = await db.template.findMany({
-    where: { key, channel: { in: channels }, state: 'published', locale: { in: locales } },
-    orderBy: { version: 'desc' },
-  });
-  return locales.flatMap((l) => channels.map((c) => candidates.find((t) => t.locale === l && t.channel === c))).find((t) => t !== undefined);
 }
 
 /**
