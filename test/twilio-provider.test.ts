@@ -2,12 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { SmsMessage, SmsProvider } from '../activities/providers/message-provider';
 import { ProviderError } from '../activities/providers/push-provider';
-import {
-  createTwilioProvider,
-  parseTwilioStatusCallback,
-  validateTwilioSignature,
-  type TwilioConfig,
-} from '../activities/providers/twilio';
+import { createTwilioProvider, type TwilioConfig } from '../activities/providers/twilio';
+import { parseTwilioStatusCallback, validateTwilioSignature } from '../api/twilio-callbacks';
 import { logger } from '../lib/logger';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilioServer } from './fakes/twilio-server';
 
