@@ -2,7 +2,7 @@
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../lib/embedded';
-import { ensureSchedules } from '../lib/schedules';
+import { ensureSchedules } from './schedules';
 import { startWorkerMetricsServer } from './metrics-server';
 import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes } from '../activities/providers';
 import { loadConfig, requireDatabaseUrl } from '../lib/config';
