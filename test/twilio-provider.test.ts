@@ -2,8 +2,9 @@ import http from 'node:http';
 import net from 'node:net';
 import type { SmsMessage, SmsProvider } from '../activities/providers/message-provider';
 import { ProviderError } from '../activities/providers/push-provider';
-import { createTwilioProvider, type TwilioConfig } from '../activities/providers/twilio';
+import { createTwilioProvider } from '../activities/providers/twilio';
 import { parseTwilioStatusCallback, validateTwilioSignature } from '../api/twilio-callbacks';
+import type { TwilioConfig } from '../lib/config';
 import { logger } from '../lib/logger';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilioServer } from './fakes/twilio-server';
 

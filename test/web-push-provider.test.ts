@@ -9,10 +9,10 @@ import {
   WEB_PUSH_MAX_PLAINTEXT_BYTES,
   WEB_PUSH_TTL_SECONDS,
   webPushTopic,
-  type WebPushConfig,
   type WebPushTarget,
 } from '../activities/providers/web-push';
 import type { PushMessage, PushTarget } from '../domain';
+import type { WebPushConfig } from '../lib/config';
 import { logger } from '../lib/logger';
 import { startFakePushService, type FakePushService, type FakeSubscription } from './fakes/push-service';
 

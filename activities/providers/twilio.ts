@@ -4,28 +4,11 @@ import tls from 'node:tls';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
+import type { TwilioConfig } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import type { SmsMessage, SmsProvider } from './message-provider';
 import { ProviderError, type ProviderErrorKind, type ProviderReceipt } from './push-provider';
 import { parseRetryAfter } from './retry-after';
-
-export interface TwilioConfig {
-  /** TWILIO_ACCOUNT_SID (AC...). */
-  accountSid: string;
-  /** TWILIO_AUTH_TOKEN. */
-  authToken: string;
-  /** TWILIO_FROM: an E.164 sender (or alphanumeric sender id / short code), or a Messaging Service SID (MG...). */
-  from: string;
-  /**
-   * TWILIO_ENDPOINT: an https origin (optionally with a path prefix) that stands in for https://api.twilio.com,
-   * e.g. `https://127.0.0.1:9444` for a test server or a TLS-terminating egress gateway.
-   */
-  endpoint?: string;
-  /** TWILIO_CA_FILE: a PEM CA to trust on top of the system roots (for `endpoint`). */
-  caFile?: string;
-  /** How long one messages.create may take, connect to last byte; 10 s by default (the SDK's is 30 s). */
-  timeoutMs?: number;
-}
 
 const NAME = 'twilio';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -96,7 +79,7 @@ export function createTwilioProvider(config: TwilioConfig, logger: Logger): SmsP
   // The https.Agent's `ca` replaces the system roots, so add the extra CA to them rather than trusting it alone.
   const ca = config.caFile ? `${tls.rootCertificates.join('\n')}\n${fs.readFileSync(config.caFile, 'utf8')}` : undefined;
   const log = logger.child({ provider: NAME });
-  if (process.env.HTTP_PROXY && (ca || endpoint)) {
+  if (config.httpProxy && (ca || endpoint)) {
     // RequestClient swaps its https.Agent for https-proxy-agent whenever HTTP_PROXY is set (no NO_PROXY support).
     log.warn('HTTP_PROXY is set: the twilio SDK tunnels every request through it, TWILIO_ENDPOINT included, and ignores TWILIO_CA_FILE');
   }
