@@ -23,25 +23,13 @@ export interface RenderedMessage {
   html?: string;
 }
 
-/** How long the renderer keeps its choice of template unless configured otherwise. */
-export const DEFAULT_TEMPLATE_CACHE_MS = 30_000;
-
-/** `HERALD_TEMPLATE_CACHE_MS`: how long a published version may take to reach new messages (0: at once). */
-export function templateCacheMsFrom(env: Record<string, string | undefined>): number {
-  const raw = env.HERALD_TEMPLATE_CACHE_MS?.trim();
-  if (!raw) return DEFAULT_TEMPLATE_CACHE_MS;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`HERALD_TEMPLATE_CACHE_MS must be a whole number of milliseconds (0 or more), got '${raw}'`);
-  return value;
-}
-
 /**
  * Renders the newest published template for the first locale of the fallback chain that has one.
  * Which template applies is remembered for `cacheMs`, so a newly published version takes effect
  * within that time rather than costing a query on every message. `customerLocale` and
  * `customerTimeZone` default to the request's locale and time zone.
  */
-export function createRenderer(db: Db, defaultLocale = 'en', cacheMs = DEFAULT_TEMPLATE_CACHE_MS) {
+export function createRenderer(db: Db, defaultLocale: string, cacheMs: number) {
   const chosen = new Map<string, { template: TemplateRow | undefined; until: number }>();
   const engines = createTemplateEngines();
   // Published versions never change, so their parsed form can be kept by template id.

@@ -3,7 +3,7 @@ import { apnsIdFor, createApnsProvider } from '../activities/providers/apns';
 import { ProviderError, type PushProvider } from '../activities/providers/push-provider';
 import type { PushMessage, PushTarget } from '../domain';
 import type { ApnsConfig } from '../lib/config';
-import { logger } from '../lib/logger';
+import { logger } from './support/logger';
 import { createApnsKey, startFakeApns, type ApnsKey, type FakeApnsServer } from './fakes/apns-server';
 
 const TOPIC = 'com.example.shop';

@@ -3,7 +3,7 @@ import type { EmailMessage, EmailProvider } from '../activities/providers/messag
 import { ProviderError } from '../activities/providers/push-provider';
 import { createSmtpProvider, smtpMessageIdFor } from '../activities/providers/smtp';
 import type { SmtpConfig } from '../lib/config';
-import { logger } from '../lib/logger';
+import { logger } from './support/logger';
 import { closedSmtpUrl, startFakeSmtp, type FakeSmtpServer } from './fakes/smtp-server';
 
 const FROM = 'Shop <orders@shop.example>';

@@ -5,7 +5,7 @@ import { ProviderError } from '../activities/providers/push-provider';
 import { createTwilioProvider } from '../activities/providers/twilio';
 import { parseTwilioStatusCallback, validateTwilioSignature } from '../api/twilio-callbacks';
 import type { TwilioConfig } from '../lib/config';
-import { logger } from '../lib/logger';
+import { logger } from './support/logger';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilioServer } from './fakes/twilio-server';
 
 const FROM = '+15005550006';

@@ -13,7 +13,7 @@ import {
 } from '../activities/providers/web-push';
 import type { PushMessage, PushTarget } from '../domain';
 import type { WebPushConfig } from '../lib/config';
-import { logger } from '../lib/logger';
+import { logger } from './support/logger';
 import { startFakePushService, type FakePushService, type FakeSubscription } from './fakes/push-service';
 
 const SUBJECT = 'mailto:push-ops@herald.example';
