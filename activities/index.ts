@@ -12,7 +12,7 @@ import type { PushProviders } from './providers/push-provider';
 import { createPushBatchActivities } from './push-batch';
 import { createPushDeliveryActivities } from './push-delivery';
 import { createRecipientActivities } from './recipient';
-import { createRenderer, templateCacheMsFrom } from './render';
+import { createRenderer } from './render';
 
 export interface ActivityDependencies {
   db: Db;
@@ -21,12 +21,13 @@ export interface ActivityDependencies {
   logger: Logger;
   /** Base URL providers call back on (Twilio status callbacks); null when they cannot reach this deployment. */
   statusCallbackBaseUrl?: string | null;
+  /** How long the renderer keeps its choice of template, so a newly published version reaches new messages within it. */
+  templateCacheMs: number;
 }
 
 /** Every side effect the workflows may ask for, built around the dependencies they need. */
-export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl }: ActivityDependencies) {
-  // A published template version reaches new messages within this time (HERALD_TEMPLATE_CACHE_MS).
-  const render = createRenderer(db, 'en', templateCacheMsFrom(process.env));
+export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl, templateCacheMs }: ActivityDependencies) {
+  const render = createRenderer(db, 'en', templateCacheMs);
   return {
     ...createRecipientActivities(db),
     ...createOrderStepActivities(db, render, { statusCallbackBaseUrl }),

@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { EmailMessage, MessageProvider, MessageProviders, SmsMessage } from './providers/message-provider';
 import { activityFailureFor, asProviderError } from './provider-failure';
-import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from './store';
+import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from '../store/notifications';
 
 interface MessageDelivery<M> {
   notificationId: string;

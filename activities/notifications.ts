@@ -19,7 +19,7 @@ import { createInboxActivities } from './inbox';
 import type { EmailMessage, SmsMessage } from './providers/message-provider';
 import { isValidAddress } from './providers/smtp';
 import type { createRenderer } from './render';
-import { finishNotification, insertNotification, selectRecipient, settleEvent, targetsOf, type RecipientRow } from './store';
+import { finishNotification, insertNotification, selectRecipient, settleEvent, targetsOf, type RecipientRow } from '../store/notifications';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 

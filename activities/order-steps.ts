@@ -27,7 +27,7 @@ import { createInboxActivities } from './inbox';
 import type { EmailMessage, SmsMessage } from './providers/message-provider';
 import { isValidAddress } from './providers/smtp';
 import type { createRenderer, RenderedMessage } from './render';
-import { insertNotification, selectRecipient, settleEvent, targetsOf, type RecipientRow } from './store';
+import { insertNotification, selectRecipient, settleEvent, targetsOf, type RecipientRow } from '../store/notifications';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 

@@ -4,7 +4,7 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { ProviderError, type PushBatchResult, type PushProvider, type PushProviders } from './providers/push-provider';
-import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from './store';
+import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from '../store/notifications';
 
 export interface SendPushBatchInput {
   notificationId: string;

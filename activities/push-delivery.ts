@@ -5,7 +5,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { activityFailureFor, asProviderError } from './provider-failure';
 import type { PushProviders } from './providers/push-provider';
-import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from './store';
+import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from '../store/notifications';
 
 export interface SendPushInput {
   notificationId: string;

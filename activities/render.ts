@@ -2,8 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { localeChain } from '../domain';
 import type { Db } from '../lib/db';
 import { createTemplateEngines, parseTemplate, renderSettings, renderTemplate, type ParsedTemplate } from '../lib/liquid';
-
-export type RenderChannel = 'push' | 'email' | 'sms' | 'inapp';
+import { publishedTemplateFor, templateChannels, type RenderChannel, type TemplateRow } from '../store/templates';
 
 export interface RenderRequest {
   key: string;
@@ -24,48 +23,13 @@ export interface RenderedMessage {
   html?: string;
 }
 
-export type TemplateRow = Awaited<ReturnType<Db['template']['findMany']>>[number];
-
-/** How long the renderer keeps its choice of template unless configured otherwise. */
-export const DEFAULT_TEMPLATE_CACHE_MS = 30_000;
-
-/** `HERALD_TEMPLATE_CACHE_MS`: how long a published version may take to reach new messages (0: at once). */
-export function templateCacheMsFrom(env: Record<string, string | undefined>): number {
-  const raw = env.HERALD_TEMPLATE_CACHE_MS?.trim();
-  if (!raw) return DEFAULT_TEMPLATE_CACHE_MS;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`HERALD_TEMPLATE_CACHE_MS must be a whole number of milliseconds (0 or more), got '${raw}'`);
-  return value;
-}
-
-/**
- * The template channels that may serve a channel, preferred first. The in-app inbox shows the push
- * title and body unless an `inapp` template has been published for the key.
- */
-export function templateChannels(channel: RenderChannel): RenderChannel[] {
-  return channel === 'inapp' ? ['inapp', 'push'] : [channel];
-}
-
-/**
- * The published template for the first locale of the chain that has one (for `inapp`, an `inapp`
- * template in a locale beats a `push` one in that locale, but the reader's language comes first).
- */
-export async function publishedTemplateFor(db: Db, key: string, channel: RenderChannel, locales: string[]): Promise<TemplateRow | undefined> {
-  const channels = templateChannels(channel);
-  const candidates = await db.template.findMany({
-    where: { key, channel: { in: channels }, state: 'published', locale: { in: locales } },
-    orderBy: { version: 'desc' },
-  });
-  return locales.flatMap((l) => channels.map((c) => candidates.find((t) => t.locale === l && t.channel === c))).find((t) => t !== undefined);
-}
-
 /**
  * Renders the newest published template for the first locale of the fallback chain that has one.
  * Which template applies is remembered for `cacheMs`, so a newly published version takes effect
  * within that time rather than costing a query on every message. `customerLocale` and
  * `customerTimeZone` default to the request's locale and time zone.
  */
-export function createRenderer(db: Db, defaultLocale = 'en', cacheMs = DEFAULT_TEMPLATE_CACHE_MS) {
+export function createRenderer(db: Db, defaultLocale: string, cacheMs: number) {
   const chosen = new Map<string, { template: TemplateRow | undefined; until: number }>();
   const engines = createTemplateEngines();
   // Published versions never change, so their parsed form can be kept by template id.

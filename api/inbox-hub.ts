@@ -2,7 +2,7 @@
 // activity in a worker, or any API instance marking messages read) runs pg_notify('herald_inbox', ...)
 // in the same statement; each API process hears it here and hands it to the streams of that customer.
 import { Client } from 'pg';
-import { INBOX_CHANNEL, type InboxChange } from '../activities/inbox';
+import { INBOX_CHANNEL, type InboxChange } from '../store/inbox';
 import { connectionFields } from '../lib/database-url';
 import type { Logger } from '../lib/logger';
 

@@ -1,10 +1,9 @@
-// API process entry point: `npm run api`.
-import { loadConfig } from '../lib/config';
-import { logger } from '../lib/logger';
+// API process entry point: `npm run api`. Reads the configuration once and serves until SIGINT/SIGTERM.
+import { loadConfigOrExit, type HeraldConfig } from '../lib/config';
+import { createLogger, type Logger } from '../lib/logger';
 import { startApi } from './server';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   const api = await startApi(config, logger);
   logger.info({ url: api.url }, 'API listening');
   let stopping = false;
@@ -19,7 +18,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((err) => {
+const config = loadConfigOrExit(process.env, 'herald api');
+const logger = createLogger(config.log);
+main(config, logger).catch((err) => {
   logger.fatal({ err }, 'API failed to start');
   process.exit(1);
 });

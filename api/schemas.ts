@@ -1,7 +1,7 @@
 // Request schemas: the single source of truth for validation (and, later, the OpenAPI document).
 import { z } from 'zod';
 import { ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, type NotificationStatus } from '../domain';
-import { TWILIO_MESSAGE_STATUSES } from '../activities/providers/twilio';
+import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
 import { TEMPLATE_KEYS } from '../domain/template-variables';
 
 const id = () =>

@@ -5,7 +5,25 @@
 // BENCH_DIGEST_WINDOW (HERALD_DIGEST_WINDOW of the run, default 0: a digest holds routine updates back on purpose,
 // which would be counted as latency; the pipeline's own speed is what is measured).
 import fs from 'node:fs';
+import { z } from 'zod';
+import { parseEnv } from '../lib/config';
 import { eventually, iosToken, androidToken, startHarness, type Harness } from '../test/support/harness';
+
+/** The benchmark's own options; the stack it starts reads Herald's configuration as usual. */
+const benchEnvironment = z.object({
+  BENCH_RATE: z.coerce.number().positive().default(50),
+  BENCH_SECONDS: z.coerce.number().positive().default(60),
+  BENCH_STEPS: z
+    .string()
+    .default('20,30,40,60,80')
+    .transform((list) => list.split(',').filter(Boolean))
+    .pipe(z.array(z.coerce.number<string>().positive())),
+  BENCH_STEP_SECONDS: z.coerce.number().positive().default(20),
+  // Handed to the stack as HERALD_DIGEST_WINDOW, whose schema checks it.
+  BENCH_DIGEST_WINDOW: z.string().default('0'),
+  BENCH_JSON: z.string().optional(),
+  BENCH_PROFILE_DIR: z.string().optional(),
+});
 
 interface StepResult {
   rate: number;
@@ -172,14 +190,18 @@ async function runStep(h: Harness, runId: string, rate: number, seconds: number)
 }
 
 async function main(): Promise<void> {
-  const rate = Number(process.env.BENCH_RATE ?? 50);
-  const seconds = Number(process.env.BENCH_SECONDS ?? 60);
-  const steps = (process.env.BENCH_STEPS ?? '20,30,40,60,80').split(',').filter(Boolean).map(Number);
-  const stepSeconds = Number(process.env.BENCH_STEP_SECONDS ?? 20);
+  const options = parseEnv(benchEnvironment, process.env);
+  const { BENCH_RATE: rate, BENCH_SECONDS: seconds, BENCH_STEPS: steps, BENCH_STEP_SECONDS: stepSeconds } = options;
   const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
   log('starting the stack with fake APNs and FCM...');
-  const h = await startHarness({ env: { LOG_LEVEL: 'warn', HERALD_DIGEST_WINDOW: process.env.BENCH_DIGEST_WINDOW ?? '0', ...(process.env.BENCH_PROFILE_DIR ? { HERALD_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` } : {}) } });
+  const h = await startHarness({
+    env: {
+      LOG_LEVEL: 'warn',
+      HERALD_DIGEST_WINDOW: options.BENCH_DIGEST_WINDOW,
+      ...(options.BENCH_PROFILE_DIR ? { HERALD_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${options.BENCH_PROFILE_DIR}` } : {}),
+    },
+  });
   const interrupted = async () => {
     await h.stop();
     process.exit(130);
@@ -235,7 +257,7 @@ async function main(): Promise<void> {
     log(`peak memory: worker ${memory.workerPeakMiB} MiB, API ${memory.apiPeakMiB} MiB (VmHWM, process tree)`);
     log(`CPU over the measured steps (100% = one core, process trees): ${cpuShare}, load generator and fake providers ${benchOwn}%`);
     log(`machine: ${require('node:os').cpus().length} cores; shared and noisy, compare ratios within one run`);
-    if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results, memory }, null, 2));
+    if (options.BENCH_JSON) fs.writeFileSync(options.BENCH_JSON, JSON.stringify({ results, memory }, null, 2));
   } finally {
     await h.stop();
   }

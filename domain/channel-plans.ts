@@ -132,8 +132,11 @@ export type BackupReason =
 /** One message of a step, as far as the plan cares. */
 export interface StepMessage {
   channel: Channel;
-  /** pending: held or on its way; sent: a provider took it; failed: it failed for good; skipped: it could not or may not go. */
-  state: 'pending' | 'sent' | 'failed' | 'skipped';
+  /**
+   * pending: held or on its way; sent: a provider took it; failed: it failed for good; skipped: it could
+   * not or may not go; capped: a frequency cap held it back.
+   */
+  state: 'pending' | 'sent' | 'failed' | 'skipped' | 'capped';
   /** What a receipt said of it: the customer got it (delivered, opened, clicked), or did not (bounced, failed). */
   receipt?: 'confirmed' | 'negative';
 }
@@ -153,6 +156,8 @@ export function stepVerdict(messages: StepMessage[], backup: StepCondition | nul
   if (delivered.some((m) => m.state === 'pending')) return { next: 'wait' };
   const sent = delivered.filter((m) => m.state === 'sent');
   if (backup === null) return { next: 'done', reached: sent.length > 0 };
+  // A cap is the customer's limit honoured, not a failure to reach them: the plan stops there.
+  if (sent.length === 0 && delivered.some((m) => m.state === 'capped')) return { next: 'done', reached: false };
   if (sent.length === 0) return { next: 'backup', reason: delivered.some((m) => m.state === 'failed') ? 'all_failed' : 'nothing_sent' };
   if (backup === 'failed') return { next: 'done', reached: true };
   if (sent.some((m) => m.receipt === 'confirmed')) return { next: 'done', reached: true, confirmed: true };

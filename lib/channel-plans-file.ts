@@ -16,7 +16,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Duration } from '@temporalio/common';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { CHANNELS, DEFAULT_CHANNEL_PLANS, STEP_CONDITIONS, type ChannelPlans } from '../domain';
+import { CHANNELS, DEFAULT_CHANNEL_PLANS, STEP_CONDITIONS, type ChannelPlan, type ChannelPlans } from '../domain';
 
 const duration = z.string().refine(
   (value) => {
@@ -47,30 +47,37 @@ const planSchema = z.strictObject({
 const NOTIFICATION_TYPE = /^(default|[a-z]+\.[a-z_]+)$/;
 const fileSchema = z.record(z.string(), planSchema);
 
-/** The plans: the defaults, with the file's plans over them, and the receipt deadline for steps that name none. */
-export function loadChannelPlans(file: string | undefined, receiptDeadline: string | undefined, base: ChannelPlans = DEFAULT_CHANNEL_PLANS): ChannelPlans {
-  const plans: ChannelPlans = { ...base, plans: { ...base.plans }, ...(receiptDeadline ? { receiptDeadline } : {}) };
-  if (!file) return plans;
-  const what = `HERALD_CHANNEL_PLANS_FILE (${file})`;
-  let raw: unknown;
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    raw = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
-  } catch (err) {
-    throw new Error(`${what}: ${(err as Error).message}`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${what}: must map notification types to plans`);
+/** The plans a file names, by notification type (or `default`); throws the reason, naming the field. */
+export function readChannelPlansFile(file: string): Record<string, ChannelPlan> {
+  const text = fs.readFileSync(file, 'utf8');
+  const raw: unknown = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('must map notification types to plans');
   const badType = Object.keys(raw).find((type) => !NOTIFICATION_TYPE.test(type));
-  if (badType !== undefined) throw new Error(`${what}: '${badType}' must be a notification type such as order.shipped, or default`);
+  if (badType !== undefined) throw new Error(`'${badType}' must be a notification type such as order.shipped, or default`);
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`${what}: ${issue.path.join('.') || '(file)'} ${issue.message}`);
+    throw new Error(`${issue.path.join('.') || '(file)'} ${issue.message}`);
   }
-  for (const [type, plan] of Object.entries(parsed.data)) {
-    const channelPlan = { channels: [...new Set(plan.channels)], then: plan.then };
-    if (type === 'default') plans.default = channelPlan;
-    else plans.plans[type] = channelPlan;
+  return Object.fromEntries(Object.entries(parsed.data).map(([type, plan]) => [type, { channels: [...new Set(plan.channels)], then: plan.then }]));
+}
+
+/** The plans in force: `base`, with the file's plans over it, and the receipt deadline for steps that name none. */
+export function channelPlansWith(base: ChannelPlans, overrides: Record<string, ChannelPlan> = {}, receiptDeadline?: string): ChannelPlans {
+  const plans: ChannelPlans = { ...base, plans: { ...base.plans }, ...(receiptDeadline ? { receiptDeadline } : {}) };
+  for (const [type, plan] of Object.entries(overrides)) {
+    if (type === 'default') plans.default = plan;
+    else plans.plans[type] = plan;
   }
   return plans;
+}
+
+/** The file read and applied over `base`, its problems named after HERALD_CHANNEL_PLANS_FILE. */
+export function loadChannelPlans(file: string | undefined, receiptDeadline: string | undefined, base: ChannelPlans = DEFAULT_CHANNEL_PLANS): ChannelPlans {
+  if (!file) return channelPlansWith(base, {}, receiptDeadline);
+  try {
+    return channelPlansWith(base, readChannelPlansFile(file), receiptDeadline);
+  } catch (err) {
+    throw new Error(`HERALD_CHANNEL_PLANS_FILE (${file}): ${(err as Error).message}`);
+  }
 }

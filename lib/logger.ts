@@ -1,9 +1,9 @@
 import pino from 'pino';
-
-/** Structured JSON logs; LOG_LEVEL sets the level (info by default, silent in tests unless set). */
-export const logger = pino({
-  level: process.env.LOG_LEVEL ?? (process.env.JEST_WORKER_ID ? 'silent' : 'info'),
-  base: { service: process.env.HERALD_SERVICE ?? 'herald' },
-});
+import type { HeraldConfig } from './config';
 
 export type Logger = pino.Logger;
+
+/** Structured JSON logs; each entry point makes one from its configuration (LOG_LEVEL, HERALD_SERVICE). */
+export function createLogger({ level, service }: HeraldConfig['log']): Logger {
+  return pino({ level, base: { service } });
+}

@@ -1,6 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
+import { SEARCH_ATTRIBUTE_TYPES } from '../domain/search-attributes';
 
 /** Registers the custom search attributes the workflows upsert; a no-op for those already there. */
 export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {

@@ -1,8 +1,9 @@
 import net from 'node:net';
-import { apnsIdFor, createApnsProvider, type ApnsConfig } from '../activities/providers/apns';
+import { apnsIdFor, createApnsProvider } from '../activities/providers/apns';
 import { ProviderError, type PushProvider } from '../activities/providers/push-provider';
 import type { PushMessage, PushTarget } from '../domain';
-import { logger } from '../lib/logger';
+import type { ApnsConfig } from '../lib/config';
+import { logger } from './support/logger';
 import { createApnsKey, startFakeApns, type ApnsKey, type FakeApnsServer } from './fakes/apns-server';
 
 const TOPIC = 'com.example.shop';

@@ -134,6 +134,7 @@ test('a step settles when nothing is pending; the backup goes when nothing reach
   expect(stepVerdict([{ channel: 'push', state: 'failed' }, { channel: 'inapp', state: 'sent' }], 'failed')).toEqual({ next: 'backup', reason: 'all_failed' });
   expect(stepVerdict([{ channel: 'push', state: 'skipped' }], 'failed')).toEqual({ next: 'backup', reason: 'nothing_sent' });
   expect(stepVerdict([{ channel: 'push', state: 'sent' }], 'failed')).toEqual({ next: 'done', reached: true });
+  expect(stepVerdict([{ channel: 'push', state: 'capped' }], 'failed')).toEqual({ next: 'done', reached: false });
   expect(stepVerdict([{ channel: 'push', state: 'sent' }, { channel: 'email', state: 'failed' }], 'unconfirmed')).toEqual({ next: 'await_receipt' });
   expect(stepVerdict([{ channel: 'push', state: 'sent', receipt: 'confirmed' }], 'unconfirmed')).toEqual({ next: 'done', reached: true, confirmed: true });
   expect(stepVerdict([{ channel: 'push', state: 'sent', receipt: 'negative' }], 'unconfirmed')).toEqual({ next: 'backup', reason: 'undelivered' });

@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { testServerPath } from '../lib/tools';
-import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
+import { SEARCH_ATTRIBUTE_TYPES } from '../domain/search-attributes';
 import { writeWorkflowBundle } from '../scripts/bundle-workflows';
 import { workflowSource } from '../workers/workflow-source';
 
@@ -224,7 +224,7 @@ describe('the prebuilt workflow bundle', () => {
   test('npm run bundle writes a bundle that a Worker loads through HERALD_WORKFLOW_BUNDLE and runs', async () => {
     const file = await writeWorkflowBundle(path.join(dir, 'dist', 'workflow-bundle.js'), { logger: new DefaultLogger('WARN') });
     expect(fs.statSync(file).size).toBeGreaterThan(10_000);
-    const source = workflowSource({ HERALD_WORKFLOW_BUNDLE: file });
+    const source = workflowSource(file);
     expect(source).toEqual({ workflowBundle: { codePath: file } });
 
     const calls: unknown[] = [];
@@ -247,7 +247,7 @@ describe('the prebuilt workflow bundle', () => {
   }, 60_000);
 
   test('without HERALD_WORKFLOW_BUNDLE the worker bundles workflows/ itself; a named bundle that is missing is an error', () => {
-    expect(workflowSource({})).toEqual({ workflowsPath: require.resolve('../workflows') });
-    expect(() => workflowSource({ HERALD_WORKFLOW_BUNDLE: path.join(dir, 'nope.js') })).toThrow(/HERALD_WORKFLOW_BUNDLE names .*nope\.js, which is not a file/);
+    expect(workflowSource(undefined)).toEqual({ workflowsPath: require.resolve('../workflows') });
+    expect(() => workflowSource(path.join(dir, 'nope.js'))).toThrow(/HERALD_WORKFLOW_BUNDLE names .*nope\.js, which is not a file/);
   });
 });

@@ -4,8 +4,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { createIntake } from '../api/intake';
 import { freePort } from '../lib/embedded';
-import { logger } from '../lib/logger';
-import { STALE_DEVICES_SCHEDULE_ID } from '../lib/schedules';
+import { logger } from './support/logger';
+import { STALE_DEVICES_SCHEDULE_ID } from '../workers/schedules';
 import { androidToken, APNS_TOPIC, eventually, iosToken, orderEvent, useHarness } from './support/harness';
 import { searchAttributes } from '../workflows/definitions';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createFcmProvider } from '../activities/providers/fcm';
 import { ProviderError, type PushProvider } from '../activities/providers/push-provider';
 import type { PushMessage, PushTarget } from '../domain';
-import { logger } from '../lib/logger';
+import { logger } from './support/logger';
 import { createFcmCredentials, startFakeFcm, type FakeFcmServer, type FcmCredentials } from './fakes/fcm-server';
 
 const target = (token: string): PushTarget => ({ deviceId: `dev-${token}`, platform: 'android', token, app: 'herald-shop' });

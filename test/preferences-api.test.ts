@@ -1,7 +1,7 @@
 // Preferences and consent through the API on the real stack: fine categories, the consent an email or SMS
 // marketing opt-in needs, the append-only consent history, effective preferences with their sources, and the
 // loader the per-event path reads them with.
-import { loadPreferenceState } from '../activities/preferences';
+import { loadPreferenceState } from '../store/preferences';
 import { decideChannels } from '../domain';
 import { startHarness, type Harness } from './support/harness';
 

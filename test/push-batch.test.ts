@@ -13,7 +13,7 @@ import { createSandboxPushProvider } from '../activities/providers/sandbox';
 import type { PushMessage, PushOutcome, PushTarget } from '../domain';
 import { createDb, type Db } from '../lib/db';
 import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded';
-import { logger } from '../lib/logger';
+import { logger } from './support/logger';
 import { metrics } from '../lib/metrics';
 import { startFakeFcm, type FakeFcmServer } from './fakes/fcm-server';
 

@@ -1,8 +1,9 @@
 import net, { type AddressInfo } from 'node:net';
 import type { EmailMessage, EmailProvider } from '../activities/providers/message-provider';
 import { ProviderError } from '../activities/providers/push-provider';
-import { createSmtpProvider, smtpMessageIdFor, type SmtpConfig } from '../activities/providers/smtp';
-import { logger } from '../lib/logger';
+import { createSmtpProvider, smtpMessageIdFor } from '../activities/providers/smtp';
+import type { SmtpConfig } from '../lib/config';
+import { logger } from './support/logger';
 import { closedSmtpUrl, startFakeSmtp, type FakeSmtpServer } from './fakes/smtp-server';
 
 const FROM = 'Shop <orders@shop.example>';

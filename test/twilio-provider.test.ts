@@ -2,13 +2,10 @@ import http from 'node:http';
 import net from 'node:net';
 import type { SmsMessage, SmsProvider } from '../activities/providers/message-provider';
 import { ProviderError } from '../activities/providers/push-provider';
-import {
-  createTwilioProvider,
-  parseTwilioStatusCallback,
-  validateTwilioSignature,
-  type TwilioConfig,
-} from '../activities/providers/twilio';
-import { logger } from '../lib/logger';
+import { createTwilioProvider } from '../activities/providers/twilio';
+import { parseTwilioStatusCallback, validateTwilioSignature } from '../api/twilio-callbacks';
+import type { TwilioConfig } from '../lib/config';
+import { logger } from './support/logger';
 import { signTwilioRequest, startFakeTwilio, type FakeTwilioServer } from './fakes/twilio-server';
 
 const FROM = '+15005550006';

@@ -9,11 +9,11 @@ import {
   WEB_PUSH_MAX_PLAINTEXT_BYTES,
   WEB_PUSH_TTL_SECONDS,
   webPushTopic,
-  type WebPushConfig,
   type WebPushTarget,
 } from '../activities/providers/web-push';
 import type { PushMessage, PushTarget } from '../domain';
-import { logger } from '../lib/logger';
+import type { WebPushConfig } from '../lib/config';
+import { logger } from './support/logger';
 import { startFakePushService, type FakePushService, type FakeSubscription } from './fakes/push-service';
 
 const SUBJECT = 'mailto:push-ops@herald.example';

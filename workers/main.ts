@@ -1,20 +1,23 @@
-// Worker process entry point: `npm run worker`. Connects to Temporal and PostgreSQL and runs until SIGINT/SIGTERM.
+// Worker process entry point: `npm run worker`. Reads the configuration once, connects to Temporal and PostgreSQL and
+// runs until SIGINT/SIGTERM.
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../lib/embedded';
-import { ensureSchedules } from '../lib/schedules';
+import { ensureSchedules } from './schedules';
 import { startWorkerMetricsServer } from './metrics-server';
 import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes } from '../activities/providers';
-import { loadConfig, requireDatabaseUrl } from '../lib/config';
+import { loadConfigOrExit, requireDatabaseUrl, type HeraldConfig } from '../lib/config';
 import { createDb } from '../lib/db';
-import { logger } from '../lib/logger';
+import { createLogger, type Logger } from '../lib/logger';
 import { ensureDefaultTemplates } from '../lib/seed';
 import { createHeraldWorkers, runWorkers } from './worker';
+import { workflowSource } from './workflow-source';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+async function main(config: HeraldConfig, logger: Logger): Promise<void> {
+  // A bundle that is not there stops the worker before it connects anywhere.
+  const workflows = workflowSource(config.worker.workflowBundle);
   const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
-  const sdkMetricsPort = Number(process.env.HERALD_SDK_METRICS_PORT ?? 0) || (await freePort());
+  const sdkMetricsPort = config.worker.sdkMetricsPort ?? (await freePort());
   Runtime.install({
     // The SDK's own logs go through the same structured logger as ours.
     logger: new DefaultLogger('INFO', ({ level, message, meta }) => logger[levels[level]]({ ...meta, sdk: true }, message)),
@@ -42,10 +45,13 @@ async function main(): Promise<void> {
     messages,
     logger,
     rateLimits: config.rateLimits,
+    templateCacheMs: config.templateCacheMs,
+    workflowCacheSize: config.worker.workflowCacheSize,
+    workflows,
     // Twilio status callbacks only make sense when Twilio is live and can reach us.
     statusCallbackBaseUrl: config.twilio ? config.publicUrl : null,
   });
-  const metricsPort = Number(process.env.HERALD_WORKER_METRICS_PORT ?? 9464);
+  const metricsPort = config.worker.metricsPort;
   const metricsServer = await startWorkerMetricsServer(metricsPort, `http://127.0.0.1:${sdkMetricsPort}/metrics`);
   logger.info(
     { taskQueues: workers.map((w) => w.options.taskQueue), rateLimits: config.rateLimits, temporal: config.temporalAddress, metrics: `http://127.0.0.1:${metricsPort}/metrics` },
@@ -63,7 +69,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+const config = loadConfigOrExit(process.env, 'herald worker');
+const logger = createLogger(config.log);
+main(config, logger).catch((err) => {
   logger.fatal({ err }, 'worker failed');
   process.exit(1);
 });

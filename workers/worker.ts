@@ -6,7 +6,7 @@ import type { DeliveryChannel } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { CHANNEL_TASK_QUEUES } from '../workflows/definitions';
-import { workflowSource } from './workflow-source';
+import type { WorkflowSource } from './workflow-source';
 
 export interface HeraldWorkerOptions {
   connection: NativeConnection;
@@ -20,6 +20,12 @@ export interface HeraldWorkerOptions {
   rateLimits?: Partial<Record<DeliveryChannel, number>>;
   /** Base URL Twilio posts status callbacks to; null when it cannot reach this deployment. */
   statusCallbackBaseUrl?: string | null;
+  /** How long the renderer keeps its choice of template (HERALD_TEMPLATE_CACHE_MS). */
+  templateCacheMs: number;
+  /** Workflows the order worker keeps in memory (HERALD_WORKFLOW_CACHE_SIZE). */
+  workflowCacheSize: number;
+  /** The order worker's workflow code: a prebuilt bundle or workflows/ (see workflowSource). */
+  workflows: WorkflowSource;
   /** Overrides for tests and tuning. */
   tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>>;
 }
@@ -36,16 +42,17 @@ export async function createHeraldWorkers(options: HeraldWorkerOptions): Promise
     messages: options.messages,
     logger: options.logger,
     statusCallbackBaseUrl: options.statusCallbackBaseUrl,
+    templateCacheMs: options.templateCacheMs,
   });
   const orders = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...workflowSource(),
+    ...options.workflows,
     activities,
     maxConcurrentActivityTaskExecutions: 200,
     // Bounds memory: finished orders wait days for a late refund and need not stay cached meanwhile.
-    maxCachedWorkflows: Number(process.env.HERALD_WORKFLOW_CACHE_SIZE ?? 1000),
+    maxCachedWorkflows: options.workflowCacheSize,
     ...options.tuning,
   });
   const channels = await Promise.all(

@@ -8,8 +8,7 @@ export type WorkflowSource = { workflowBundle: { codePath: string } } | { workfl
  * The bundle that HERALD_WORKFLOW_BUNDLE names (the Docker image's, made by `npm run bundle`), so that a worker
  * starts without running webpack; otherwise workflows/index.ts, bundled when the worker is created.
  */
-export function workflowSource(env: NodeJS.ProcessEnv = process.env): WorkflowSource {
-  const bundle = env.HERALD_WORKFLOW_BUNDLE?.trim();
+export function workflowSource(bundle: string | undefined): WorkflowSource {
   if (!bundle) return { workflowsPath: require.resolve('../workflows') };
   const codePath = path.resolve(bundle);
   // A named bundle that is missing is a broken deployment: say so rather than quietly bundle again.

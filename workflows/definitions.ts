@@ -167,10 +167,4 @@ export const searchAttributes = {
   notificationState: defineSearchAttributeKey('NotificationState', SearchAttributeType.KEYWORD),
 };
 
-/** Names and types the Temporal server must know; registered by `npm start` and documented for clusters. */
-export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword'> = {
-  OrderId: 'Keyword',
-  CustomerId: 'Keyword',
-  OrderStatus: 'Keyword',
-  NotificationState: 'Keyword',
-};
+export { SEARCH_ATTRIBUTE_TYPES } from '../domain/search-attributes';

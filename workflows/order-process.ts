@@ -403,7 +403,7 @@ export class OrderProcess {
       message.status = 'sent';
       delete message.reason;
     } else if (message.heldParts === 0) {
-      message.status = result.state === 'capped' ? 'skipped' : 'failed';
+      message.status = result.state === 'capped' ? 'capped' : 'failed';
       message.reason = result.state === 'capped' ? `frequency_cap: ${result.detail}` : result.detail;
     }
   }
@@ -701,7 +701,7 @@ export class OrderProcess {
                   notificationStatus: statusOf(first),
                   sentTo: first.sentTo ?? 0,
                   failedTo: first.failedTo ?? 0,
-                  ...(first.status === 'skipped' && first.reason ? { suppressionReason: first.reason.split(':')[0] as ProcessedEvent['suppressionReason'] } : {}),
+                  ...((first.status === 'skipped' || first.status === 'capped') && first.reason ? { suppressionReason: first.reason.split(':')[0] as ProcessedEvent['suppressionReason'] } : {}),
                   ...(first.held ? { held: first.held } : {}),
                   ...(first.replacedBy ? { replacedBy: first.replacedBy } : {}),
                 }
@@ -747,7 +747,7 @@ export class OrderProcess {
 }
 
 function statusOf(message: Message): NotificationStatus {
-  return message.status === 'pending' ? 'queued' : message.status === 'skipped' ? 'suppressed' : message.status;
+  return message.status === 'pending' ? 'queued' : message.status === 'skipped' || message.status === 'capped' ? 'suppressed' : message.status;
 }
 
 /** The words a held message would have had on its own, for the digest's list. */

@@ -1,25 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Notification, Provider, type ProviderOptions } from '@parse/node-apn';
 import type { PushMessage, PushTarget } from '../../domain';
+import type { ApnsConfig } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { ProviderError, type ProviderErrorKind, type ProviderReceipt, type PushProvider } from './push-provider';
-
-export interface ApnsConfig {
-  /** Path of the .p8 token-auth signing key. */
-  keyFile: string;
-  keyId: string;
-  teamId: string;
-  /** The app's bundle id, sent as apns-topic. */
-  topic: string;
-  /** Production (api.push.apple.com) or sandbox (api.sandbox.push.apple.com); ignored when `endpoint` is set. */
-  production: boolean;
-  /** Overrides the APNs host and port, e.g. `https://127.0.0.1:8443`. */
-  endpoint?: string;
-  /** A PEM CA to trust instead of the system roots (for a test server). */
-  caFile?: string;
-  /** How long to wait for APNs to answer one push; 10s by default. */
-  requestTimeoutMs?: number;
-}
 
 const NAME = 'apns';
 // Upper bound on close() should node-apn's shutdown stall on some other session state.

@@ -10,18 +10,10 @@ import tls from 'node:tls';
 import { deleteApp, initializeApp, type Credential, type GoogleOAuthAccessToken } from 'firebase-admin/app';
 import { getMessaging, type BatchResponse, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { PushMessage, PushTarget } from '../../domain';
+import type { FcmConfig } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { ProviderError, type PushBatchResult, type PushProvider } from './push-provider';
 import { parseRetryAfter } from './retry-after';
-
-export interface FcmConfig {
-  /** Google service-account JSON (project_id, private_key, client_email, token_uri...). */
-  credentialsFile: string;
-  /** Test only: an https origin (e.g. https://127.0.0.1:9443) that stands in for https://fcm.googleapis.com. */
-  endpoint?: string;
-  /** A CA to trust, on top of the system roots, for `endpoint` and the credentials' token_uri. */
-  caFile?: string;
-}
 
 const PROVIDER = 'fcm';
 /** firebase-admin hard-codes this host for messages:send. */

@@ -8,28 +8,10 @@ import type { NodemailerError } from 'nodemailer/lib/errors';
 import type Mail from 'nodemailer/lib/mailer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import type { SmtpConfig } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import type { EmailMessage, EmailProvider } from './message-provider';
 import { ProviderError, type ProviderErrorKind, type ProviderReceipt } from './push-provider';
-
-export interface SmtpConfig {
-  /**
-   * SMTP_URL: `smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465` (implicit TLS); the
-   * credentials are percent-encoded. With credentials on smtp:// STARTTLS is required unless the URL says
-   * `?requireTLS=false`.
-   */
-  url: string;
-  /** EMAIL_FROM: `orders@shop.example` or `Shop <orders@shop.example>`; its domain names the Message-IDs. */
-  from: string;
-  /** SMTP_FALLBACK_URL: a second relay, tried at once when the primary cannot take a message. */
-  fallbackUrl?: string;
-  /** SMTP_CA_FILE: a PEM CA to trust, on top of the system roots, for STARTTLS/TLS (a test relay). */
-  caFile?: string;
-  /** Connect, greeting and idle-socket timeout per relay; 10s/10s/30s by default. Tests set it short. */
-  timeoutMs?: number;
-  /** Pooled connections per relay; 5 by default. */
-  maxConnections?: number;
-}
 
 const NAME = 'smtp';
 const FALLBACK_NAME = 'smtp-fallback';

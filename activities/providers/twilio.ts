@@ -4,28 +4,11 @@ import tls from 'node:tls';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
+import type { TwilioConfig } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import type { SmsMessage, SmsProvider } from './message-provider';
 import { ProviderError, type ProviderErrorKind, type ProviderReceipt } from './push-provider';
 import { parseRetryAfter } from './retry-after';
-
-export interface TwilioConfig {
-  /** TWILIO_ACCOUNT_SID (AC...). */
-  accountSid: string;
-  /** TWILIO_AUTH_TOKEN. */
-  authToken: string;
-  /** TWILIO_FROM: an E.164 sender (or alphanumeric sender id / short code), or a Messaging Service SID (MG...). */
-  from: string;
-  /**
-   * TWILIO_ENDPOINT: an https origin (optionally with a path prefix) that stands in for https://api.twilio.com,
-   * e.g. `https://127.0.0.1:9444` for a test server or a TLS-terminating egress gateway.
-   */
-  endpoint?: string;
-  /** TWILIO_CA_FILE: a PEM CA to trust on top of the system roots (for `endpoint`). */
-  caFile?: string;
-  /** How long one messages.create may take, connect to last byte; 10 s by default (the SDK's is 30 s). */
-  timeoutMs?: number;
-}
 
 const NAME = 'twilio';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -96,7 +79,7 @@ export function createTwilioProvider(config: TwilioConfig, logger: Logger): SmsP
   // The https.Agent's `ca` replaces the system roots, so add the extra CA to them rather than trusting it alone.
   const ca = config.caFile ? `${tls.rootCertificates.join('\n')}\n${fs.readFileSync(config.caFile, 'utf8')}` : undefined;
   const log = logger.child({ provider: NAME });
-  if (process.env.HTTP_PROXY && (ca || endpoint)) {
+  if (config.httpProxy && (ca || endpoint)) {
     // RequestClient swaps its https.Agent for https-proxy-agent whenever HTTP_PROXY is set (no NO_PROXY support).
     log.warn('HTTP_PROXY is set: the twilio SDK tunnels every request through it, TWILIO_ENDPOINT included, and ignores TWILIO_CA_FILE');
   }
@@ -214,60 +197,4 @@ function parseEndpoint(endpoint: string): URL {
   if (url.protocol !== 'https:') throw new Error(`TWILIO_ENDPOINT must be https: ${endpoint}`);
   if (url.search || url.hash) throw new Error(`TWILIO_ENDPOINT must not have a query or fragment: ${endpoint}`);
   return url;
-}
-
-/** Message statuses Twilio reports (MessageStatus) on status callbacks. */
-export const TWILIO_MESSAGE_STATUSES = [
-  'accepted',
-  'scheduled',
-  'canceled',
-  'queued',
-  'sending',
-  'sent',
-  'failed',
-  'delivered',
-  'undelivered',
-  'receiving',
-  'received',
-  'read',
-  'partially_delivered',
-] as const;
-
-export type TwilioMessageStatus = (typeof TWILIO_MESSAGE_STATUSES)[number];
-
-export interface TwilioStatusCallback {
-  messageSid: string;
-  status: TwilioMessageStatus;
-  /** Twilio's ErrorCode (e.g. 30003) on failed/undelivered messages. */
-  errorCode?: string;
-}
-
-const STATUS_SET: ReadonlySet<string> = new Set(TWILIO_MESSAGE_STATUSES);
-const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
-
-/**
- * Reads a Twilio message status callback (form fields MessageSid, MessageStatus, ErrorCode; the legacy SmsSid and
- * SmsStatus as a fallback). Throws on a body that is not one; check validateTwilioSignature first.
- */
-export function parseTwilioStatusCallback(body: Record<string, string>): TwilioStatusCallback {
-  const messageSid = body.MessageSid || body.SmsSid || '';
-  const status = body.MessageStatus || body.SmsStatus || '';
-  if (!MESSAGE_SID.test(messageSid)) throw new Error(`not a Twilio status callback: bad MessageSid ${JSON.stringify(messageSid)}`);
-  if (!STATUS_SET.has(status)) throw new Error(`not a Twilio status callback: unknown MessageStatus ${JSON.stringify(status)}`);
-  const errorCode = body.ErrorCode?.trim();
-  return { messageSid, status: status as TwilioMessageStatus, ...(errorCode ? { errorCode } : {}) };
-}
-
-/**
- * Checks X-Twilio-Signature with the SDK's own validator. `url` is the full URL Twilio was given (scheme, host,
- * port, path and query, as configured as StatusCallback) and `params` the POSTed form fields.
- */
-export function validateTwilioSignature(authToken: string, url: string, params: Record<string, string>, signature: string | undefined): boolean {
-  if (!authToken || !signature) return false;
-  try {
-    return twilio.validateRequest(authToken, signature, url, params);
-  } catch {
-    // validateRequest parses the URL with `new URL()` when the first comparison fails.
-    return false;
-  }
 }

@@ -4,22 +4,10 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { generateVAPIDKeys, getVapidHeaders, sendNotification, WebPushError, type RequestOptions, type SendResult } from 'web-push';
 import type { PushMessage, PushTarget } from '../../domain';
+import type { WebPushConfig } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { ProviderError, type ProviderErrorKind, type ProviderReceipt, type PushProvider } from './push-provider';
 import { parseRetryAfter } from './retry-after';
-
-export interface WebPushConfig {
-  /** VAPID application server public key: an uncompressed P-256 point, base64url (VAPID_PUBLIC_KEY). */
-  publicKey: string;
-  /** VAPID private key: the 32-byte P-256 scalar, base64url (VAPID_PRIVATE_KEY). */
-  privateKey: string;
-  /** Contact for push services, `mailto:` or `https:` (VAPID_SUBJECT). */
-  subject: string;
-  /** A PEM CA to trust on top of the system roots for push service endpoints (WEBPUSH_CA_FILE; tests). */
-  caFile?: string;
-  /** Socket idle timeout for one push request; 10 s by default. */
-  timeoutMs?: number;
-}
 
 /**
  * A browser's push subscription. `token` is the subscription endpoint URL; the encryption keys live

@@ -1,7 +1,7 @@
 // Preferences and consent: a customer's preference rows (per channel and category), their effective values,
 // and the append-only consent history. The rules themselves are in domain/preferences.ts.
 import { Router } from 'express';
-import { loadPreferenceState } from '../../activities/preferences';
+import { loadPreferenceState } from '../../store/preferences';
 import {
   CHANNELS,
   MARKETING_CONSENT,

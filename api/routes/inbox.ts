@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { INBOX_CHANNEL } from '../../activities/inbox';
+import { INBOX_CHANNEL } from '../../store/inbox';
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import type { Logger } from '../../lib/logger';

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { parseTwilioStatusCallback, validateTwilioSignature, type TwilioMessageStatus } from '../../activities/providers/twilio';
+import { parseTwilioStatusCallback, validateTwilioSignature, type TwilioMessageStatus } from '../twilio-callbacks';
 import type { Db } from '../../lib/db';
 import type { ReceiptType } from '../../workflows/definitions';
 import { requireScope } from '../auth';

@@ -3,7 +3,7 @@ import { localeChain } from '../../domain';
 import { exampleVariables, templateVariables } from '../../domain/template-variables';
 import type { Db } from '../../lib/db';
 import { createTemplateEngines, parseTemplate, renderSettings, renderTemplate, templateProblems } from '../../lib/liquid';
-import { publishedTemplateFor, type RenderChannel, type TemplateRow } from '../../activities/render';
+import { publishedTemplateFor, type RenderChannel, type TemplateRow } from '../../store/templates';
 import { requireScope } from '../auth';
 import { HttpError, validationError } from '../errors';
 import type { TemplateKeyView, TemplatePreviewView, TemplatePublishedView, TemplateVersionView } from '../response-schemas';

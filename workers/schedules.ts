@@ -1,6 +1,6 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
 import type { staleDevicesWorkflow } from '../workflows/stale-devices';
-import type { Logger } from './logger';
+import type { Logger } from '../lib/logger';
 
 export const STALE_DEVICES_SCHEDULE_ID = 'herald-stale-devices';
 

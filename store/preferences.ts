@@ -1,5 +1,5 @@
 // A customer's preference rows and consent records, in the shape domain/preferences.ts decides on. One plain
-// statement: it runs on the per-event path (see activities/store.ts for why not the Prisma query compiler).
+// statement: it runs on the per-event path (see store/notifications.ts for why not the Prisma query compiler).
 import type { PreferenceState } from '../domain';
 import { Prisma, type Db } from '../lib/db';
 
@@ -11,7 +11,7 @@ const ISO = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"';
  * (a value or a column such as `c.id`): the preference rows and, of the append-only consent history,
  * only the latest record per (channel, category), which is all the decision reads (received together,
  * a withdrawal wins). Times are ISO strings, so the state crosses Temporal payloads unchanged. Shared
- * with the per-event recipient query (activities/store.ts).
+ * with the per-event recipient query (store/notifications.ts).
  */
 export function preferenceStateColumns(customerId: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`

@@ -14,7 +14,7 @@ export interface RecipientRow {
   devices: Array<{ deviceId: string; platform: Platform; token: string; app: string | null; keys: { p256dh: string; auth: string } | null; timeZone: string | null; locale: string | null }>;
   email: string | null;
   phone: string | null;
-  /** Preference rows and the latest consent record per channel and category (activities/preferences.ts). */
+  /** Preference rows and the latest consent record per channel and category (store/preferences.ts). */
   preferences: PreferenceState['preferences'];
   consents: PreferenceState['consents'];
   eventProcessed: boolean;
