@@ -34,7 +34,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 test('a routine update whose push fails arrives by email at the SMTP server, with text, HTML and a recorded Message-ID; no SMS', async () => {
   const c = await customer('esc-email');
   h.apns.respondWith(c.token, [{ status: 410, reason: 'Unregistered' }]);
-  const event = await post(orderEvent('ord-esc-email', 'esc-email', 'confirmed'));
+  // Packed: push, then email when the push cannot reach the customer.
+  const event = await post(orderEvent('ord-esc-email', 'esc-email', 'packed'));
 
   const mail = await eventually(() => {
     const [m] = h.smtp.messagesTo(c.email);
@@ -43,7 +44,7 @@ test('a routine update whose push fails arrives by email at the SMTP server, wit
   });
   expect(mail.envelope.mailFrom).toBe('orders@shop.example');
   expect(mail.from).toContain(EMAIL_FROM.replace(/ <.*/, ''));
-  expect(mail.subject).toBe('Order ord-esc-email confirmed');
+  expect(mail.subject).toBe('Order ord-esc-email is packed');
   expect(mail.text).toContain('ord-esc-email');
   expect(mail.html).toContain('ord-esc-email');
   expect(mail.listUnsubscribe).toBeUndefined(); // transactional mail
@@ -59,11 +60,11 @@ test('a routine update whose push fails arrives by email at the SMTP server, wit
 
   // Routine: email only, and the order's state says why.
   const state = await h.api('GET', '/v1/orders/ord-esc-email/state');
-  expect(state.body.processed[0].escalation).toMatchObject({ status: 'escalated', reason: 'push_failed', channels: ['email'] });
+  expect(state.body.processed[0].escalation).toMatchObject({ status: 'escalated', reason: 'all_failed', channels: ['email'] });
   expect(h.twilio.messages.filter((m) => m.to === c.phone)).toEqual([]);
 });
 
-test('a critical push with no receipt within the deadline escalates to SMS and email, and the state said what it waited for', async () => {
+test('out for delivery: a push with no receipt within the deadline is followed by an SMS, and the state said what it waited for', async () => {
   const c = await customer('esc-sms');
   const event = await post(orderEvent('ord-esc-sms', 'esc-sms', 'out_for_delivery', { data: { eta: '14:00' } }));
   await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1));
@@ -74,7 +75,7 @@ test('a critical push with no receipt within the deadline escalates to SMS and e
     return res.body;
   });
   expect(waiting.notificationState).toBe('awaiting-receipt');
-  expect(waiting.waitingFor).toMatchObject({ kind: 'receipt', notificationId: `${event.eventId}/push`, then: ['email', 'sms'] });
+  expect(waiting.waitingFor).toMatchObject({ kind: 'receipt', notificationId: `${event.eventId}/push`, then: ['sms'] });
   expect(Date.parse(waiting.waitingFor.until)).toBeGreaterThan(Date.now());
 
   const sms = await eventually(() => {
@@ -85,7 +86,6 @@ test('a critical push with no receipt within the deadline escalates to SMS and e
   expect(sms.from).toBe(SMS_FROM);
   expect(sms.body).toContain('ord-esc-sms');
   expect(sms.statusCallback).toBe(`${h.stack.apiUrl}/v1/webhooks/twilio/status`);
-  await eventually(() => expect(h.smtp.messagesTo(c.email)).toHaveLength(1));
   const recorded = await eventually(async () => {
     const n = await notification(`${event.eventId}/sms`);
     expect(n.status).toBe('sent');
@@ -104,11 +104,12 @@ test('a critical push with no receipt within the deadline escalates to SMS and e
   // Nothing was sent twice on any channel.
   await sleep(1000);
   expect(h.twilio.messages.filter((x) => x.to === c.phone)).toHaveLength(1);
-  expect(h.smtp.messagesTo(c.email)).toHaveLength(1);
+  // Its plan has no email.
+  expect(h.smtp.messagesTo(c.email)).toHaveLength(0);
   expect(h.apns.requestsFor(c.token)).toHaveLength(1);
 });
 
-test('a delivery receipt from the app cancels the pending escalation', async () => {
+test('a delivery receipt from the app stops the SMS that would follow an unconfirmed push and email', async () => {
   const c = await customer('esc-receipt');
   const event = await post(orderEvent('ord-esc-receipt', 'esc-receipt', 'delayed', { data: { delayReason: 'weather' } }));
   await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1));
@@ -117,7 +118,8 @@ test('a delivery receipt from the app cancels the pending escalation', async () 
 
   await sleep(RECEIPT_DEADLINE_MS + 2000);
   expect(h.twilio.messages.filter((x) => x.to === c.phone)).toEqual([]);
-  expect(h.smtp.messagesTo(c.email)).toEqual([]);
+  // Delayed: push and email at once; only the SMS waited on the receipt.
+  expect(h.smtp.messagesTo(c.email)).toHaveLength(1);
   const state = await h.api('GET', '/v1/orders/ord-esc-receipt/state');
   expect(state.body.processed[0].escalation).toMatchObject({ status: 'confirmed' });
   expect(state.body.notificationState).toBe('idle');
@@ -215,10 +217,11 @@ test('a customer who opted out of push gets order updates by email; a critical u
 
   // Nothing permitted at all: a critical update still reaches the customer, on push, the first channel.
   expect((await optOut(['push', 'email', 'sms'])).status).toBe(200);
-  const shipped = await post(orderEvent('ord-esc-prefs', 'esc-prefs', 'shipped'));
+  const delayed = await post(orderEvent('ord-esc-prefs', 'esc-prefs', 'delayed'));
   await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1));
-  expect((await notification(`${shipped.eventId}/push`)).status).toBe('sent');
-  // Its fallback after the receipt deadline respects the opt-outs.
-  await eventually(async () => expect(await notification(`${shipped.eventId}/sms`)).toMatchObject({ status: 'suppressed', suppressionReason: 'preference' }), 15_000);
+  expect((await notification(`${delayed.eventId}/push`)).status).toBe('sent');
+  expect(await notification(`${delayed.eventId}/email`)).toMatchObject({ status: 'suppressed', suppressionReason: 'preference' });
+  // Its SMS backup after the receipt deadline respects the opt-outs.
+  await eventually(async () => expect(await notification(`${delayed.eventId}/sms`)).toMatchObject({ status: 'suppressed', suppressionReason: 'preference' }), 15_000);
   expect(h.twilio.messages.filter((m) => m.to === c.phone)).toEqual([]);
 });

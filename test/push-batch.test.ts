@@ -116,8 +116,8 @@ describe('sendPushBatch', () => {
     expect(first.failure.nextRetryDelay).toBe(4000);
     expect(first.outcomes).toEqual([
       { deviceId: ok.deviceId, status: 'sent', provider: 'fcm', providerMessageId: fcm.messages[0]!.name },
-      { deviceId: dead.deviceId, status: 'failed', provider: 'fcm', error: 'InvalidDeviceToken: device token rejected by fcm: UNREGISTERED' },
-      { deviceId: busy.deviceId, status: 'failed', provider: 'fcm', error: expect.stringMatching(/^TransientProviderError: fcm unavailable: UNAVAILABLE /) },
+      { deviceId: dead.deviceId, status: 'failed', provider: 'fcm', error: 'InvalidDeviceToken: device token rejected by fcm: UNREGISTERED', failure: 'InvalidDeviceToken' },
+      { deviceId: busy.deviceId, status: 'failed', provider: 'fcm', error: expect.stringMatching(/^TransientProviderError: fcm unavailable: UNAVAILABLE /), failure: 'TransientProviderError' },
     ]);
     expect(await attemptsOf(notificationId)).toEqual(
       [
@@ -167,7 +167,7 @@ describe('sendPushBatch', () => {
     expect(fcm.requests.map((r) => r.token)).toEqual([down.token]);
     expect(three.outcomes).toEqual([
       { deviceId: first.deviceId, status: 'sent', provider: 'fcm', providerMessageId: one.outcomes[0]!.providerMessageId },
-      { deviceId: down.deviceId, status: 'failed', provider: 'fcm', error: expect.stringMatching(/^TransientProviderError: /) },
+      { deviceId: down.deviceId, status: 'failed', provider: 'fcm', error: expect.stringMatching(/^TransientProviderError: /), failure: 'TransientProviderError' },
     ]);
     expect(await db.deliveryAttempt.findUnique({ where: { id: `${notificationId}:${down.deviceId}:2` } })).toMatchObject({
       status: 'failed',
@@ -183,7 +183,7 @@ describe('sendPushBatch', () => {
     const outcomes = await run(1, { notificationId, targets, message: message(notificationId) });
 
     expect(outcomes).toEqual([
-      { deviceId: targets[0]!.deviceId, status: 'failed', provider: 'fcm', error: expect.stringMatching(/^PermanentProviderError: fcm rejected the push: INVALID_ARGUMENT /) },
+      { deviceId: targets[0]!.deviceId, status: 'failed', provider: 'fcm', error: expect.stringMatching(/^PermanentProviderError: fcm rejected the push: INVALID_ARGUMENT /), failure: 'PermanentProviderError' },
     ]);
     expect(await db.device.findUnique({ where: { id: targets[0]!.deviceId } })).toMatchObject({ active: true });
     expect(await db.notification.findUnique({ where: { id: notificationId } })).toMatchObject({ status: 'queued' });

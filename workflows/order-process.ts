@@ -556,7 +556,8 @@ export class OrderProcess {
       case 'wait':
         return;
       case 'done':
-        if (run.escalation?.status === 'awaiting-receipt' && verdict.confirmed) run.escalation = { ...run.escalation, status: 'confirmed' };
+        // Confirmed in time (perhaps before the wait began): the backup is not needed.
+        if (verdict.confirmed && backup) run.escalation = { ...(run.escalation ?? {}), status: 'confirmed', channels: backup.channels };
         return this.closeRun(run, null);
       case 'await_receipt': {
         if (run.awaitingUntil) return;
