@@ -339,3 +339,77 @@ test('a device that reports its own locale gets the push in it; FCM batches grou
   expect(recorded.batches).toEqual([{ notificationId: 'e-o-locales-packed-1/push', deviceIds: ['fr-1', 'fr-2'], title: 'statut packed' }]);
   expect(recorded.pushes.map((p) => [p.deviceId, p.title]).sort()).toEqual([['en-1', 'status packed'], ['fr-ios', 'statut packed']]);
 });
+
+// ------------------------------------------------------------------------------------------ the default plans
+
+test('each default plan: confirmed and shipped go by push and email at once; delivered falls back to email when its push fails', async () => {
+  const failing = new Set<string>();
+  const { activities, recorded } = fakeActivities({
+    failDevice: () => (failing.size > 0 ? ApplicationFailure.create({ message: 'BadDeviceToken', type: 'InvalidDeviceToken', nonRetryable: true }) : null),
+  });
+  const orderId = 'o-plans';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', digestWindow: '0' }] });
+    await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
+    await handle.signal(orderEventSignal, event(orderId, 'shipped', 2));
+    const both = await processedAtLeast(handle, 2);
+    for (const p of both.processed) {
+      expect(p.deliveries!.map((d) => [d.channel, d.step, d.status])).toEqual(expect.arrayContaining([['push', 0, 'sent'], ['email', 0, 'sent'], ['inapp', 0, 'sent']]));
+      expect(p.escalation).toBeUndefined();
+    }
+    failing.add('all');
+    await handle.signal(orderEventSignal, event(orderId, 'delivered', 3));
+    const delivered = await processedAtLeast(handle, 3);
+    expect(delivered.processed[2]).toMatchObject({ notificationStatus: 'failed', escalation: { status: 'escalated', reason: 'all_failed', channels: ['email'] } });
+    await handle.terminate();
+  });
+  expect(recorded.messages).toEqual(['email:e-o-plans-confirmed-1/email', 'email:e-o-plans-shipped-2/email', 'email:e-o-plans-delivered-3/email']);
+  expect(recorded.inbox).toEqual(['e-o-plans-confirmed-1/inapp', 'e-o-plans-shipped-2/inapp', 'e-o-plans-delivered-3/inapp']);
+});
+
+test('critical: push fails, the email fails for good, then the SMS goes at once', async () => {
+  const { activities, recorded } = fakeActivities({
+    failDevice: () => ApplicationFailure.create({ message: 'BadDeviceToken', type: 'InvalidDeviceToken', nonRetryable: true }),
+    failMessage: (channel) => (channel === 'email' ? ApplicationFailure.create({ message: '550 mailbox unavailable', type: 'InvalidRecipient', nonRetryable: true }) : null),
+  });
+  const orderId = 'o-chain';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const started = await t.env.currentTimeMs();
+    await handle.signal(orderEventSignal, event(orderId, 'payment_failed', 1));
+    await eventuallyInTime(async () => expect(recorded.messages).toEqual(['sms:e-o-chain-payment_failed-1/sms']));
+    // No receipt deadline: nothing went, so the SMS did not wait for one.
+    expect((await t.env.currentTimeMs()) - started).toBeLessThan(60_000);
+    const state = await handle.query(orderStateQuery);
+    expect(state.processed[0]!.escalation).toMatchObject({ status: 'escalated', reason: 'all_failed', channels: ['sms'], results: [{ channel: 'sms', outcome: 'sent' }] });
+    expect(state.processed[0]!.deliveries!.map((d) => [d.channel, d.step, d.status])).toEqual(
+      expect.arrayContaining([['push', 0, 'failed'], ['email', 0, 'failed'], ['sms', 1, 'sent']]),
+    );
+    await handle.terminate();
+  });
+  // A refused address is the customer's to fix, not a dead letter; the dead token retired its device.
+  expect(recorded.deadLetters).toEqual([]);
+  expect(recorded.messageFailures.map((f) => f.notificationId)).toEqual(['e-o-chain-payment_failed-1/email']);
+});
+
+test('a plans file can chain push, then email, then SMS, each only when the one before failed', async () => {
+  const { activities, recorded } = fakeActivities({
+    failDevice: () => ApplicationFailure.create({ message: 'BadDeviceToken', type: 'InvalidDeviceToken', nonRetryable: true }),
+    failMessage: (channel) => (channel === 'email' ? ApplicationFailure.create({ message: '554 rejected', type: 'PermanentProviderError', nonRetryable: true }) : null),
+  });
+  const channelPlans = {
+    plans: { 'order.shipped': { channels: ['push' as const], then: [{ channels: ['email' as const], when: 'failed' as const }, { channels: ['sms' as const], when: 'failed' as const }] } },
+    default: { channels: ['push' as const], then: [] },
+    receiptDeadline: '5 minutes',
+  };
+  const orderId = 'o-custom-chain';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', channelPlans }] });
+    await handle.signal(orderEventSignal, event(orderId, 'shipped', 1));
+    await eventuallyInTime(async () => expect(recorded.messages).toEqual(['sms:e-o-custom-chain-shipped-1/sms']));
+    const state = await handle.query(orderStateQuery);
+    expect(state.processed[0]!.deliveries!.map((d) => [d.channel, d.step, d.status])).toEqual([['push', 0, 'failed'], ['email', 1, 'failed'], ['sms', 2, 'sent']]);
+    await handle.terminate();
+  });
+  expect(recorded.deadLetters).toEqual([{ deviceId: 'ada@example.com', channel: 'email', lastError: expect.stringContaining('PermanentProviderError') }]);
+});
