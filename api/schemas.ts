@@ -156,12 +156,18 @@ export const orderEventSchema = z
   });
 export type OrderEventInput = z.infer<typeof orderEventSchema>;
 
+/**
+ * An email address: zod's own pattern for the local part, and a host whose labels are DNS labels (1 to 63
+ * characters, no '-' at either end), so that what passes is also an `email` as the document's format means it.
+ */
+const EMAIL = /^(?=[^@]{1,64}@)(?!\.)(?!.*\.\.)[A-Za-z0-9_'+\-.]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM (24-hour)');
 
 export const customerSchema = z
   .object({
   name: text(200).nullish(),
-  email: z.email({ error: 'must be an email address' }).nullish(),
+  email: z.email({ pattern: EMAIL, error: 'must be an email address' }).max(254, 'must be at most 254 characters').nullish(),
   phone: z
     .string()
     .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +14155550123')
