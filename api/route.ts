@@ -6,7 +6,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { z } from 'zod';
 import type { ApiServices } from './app';
 import { requireScope, type Scope } from './auth';
-import { HttpError, validationError } from './errors';
+import { HttpError, fieldErrors, validationError } from './errors';
 
 export type Method = 'get' | 'put' | 'post' | 'delete';
 export type JsonSchema = Record<string, unknown>;
@@ -139,8 +139,11 @@ const expressPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1');
 function parsed(schema: z.ZodType | undefined, value: unknown, part: 'path' | 'query' | 'body'): unknown {
   if (!schema) return {};
   const result = schema.safeParse(value);
-  if (!result.success) throw validationError(result.error, part);
-  return result.data;
+  if (result.success) return result.data;
+  if (part !== 'path') throw validationError(result.error, part);
+  // A path parameter is one segment: named once, with its first reason.
+  const fields = fieldErrors(result.error).filter((f, i, all) => all.findIndex((g) => g.field === f.field) === i);
+  throw new HttpError(400, 'validation_failed', `invalid path: ${fields.map((f) => `${f.field}: ${f.reason}`).join('; ')}`, fields);
 }
 
 function send(res: Response, route: Route, reply: { status: number; body?: unknown; headers?: Record<string, string> }): void {
