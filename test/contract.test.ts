@@ -1,81 +1,255 @@
-// The API's contract: the OpenAPI document (GET /openapi.json) covers every route, Swagger UI renders it
-// offline (GET /docs), and a property-based fuzz run (schemathesis, installed by `npm run tools`) against
-// the real stack finds no 5xx and no answer outside the document.
+// The API's contract. Every route is declared once (api/route.ts), and both the router and the OpenAPI
+// document (GET /openapi.json) are built from the declarations; these tests check the result from outside:
+// - the document is valid OpenAPI 3.1 (the specification's own schema) and each schema in it valid JSON Schema;
+// - every documented operation, called with the document's own examples, answers one of its documented 2xx
+//   statuses with a body its schema accepts, and an undocumented method on a documented path is a 405;
+// - Swagger UI renders it offline (GET /docs), showing the examples;
+// - a property-based fuzz run (schemathesis, installed by `npm run tools`) against the real stack finds no 5xx
+//   and no answer outside the document.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
 import { chromium } from 'playwright-core';
-import { createApp, type AppDependencies } from '../api/app';
 import { PROJECT_ROOT, schemathesisCommand } from '../lib/tools';
-import { useHarness } from './support/harness';
+import { signTwilioRequest } from './fakes/twilio-server';
+import { eventually, useHarness } from './support/harness';
 
 const h = useHarness();
 
-interface ExpressLayer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle?: { stack?: ExpressLayer[] };
-  rawPath?: string;
-  slash?: boolean;
+type Doc = { paths: Record<string, Record<string, any>>; components: { schemas: Record<string, any> }; [key: string]: any };
+
+async function served(): Promise<Doc> {
+  const res = await fetch(`${h.stack.apiUrl}/openapi.json`); // no key needed
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  return (await res.json()) as Doc;
 }
 
-/** Every method and path express routes, as OpenAPI templates (`:id` becomes `{id}`). */
-function expressRoutes(stack: ExpressLayer[], prefix = ''): Array<{ method: string; path: string }> {
-  const found: Array<{ method: string; path: string }> = [];
-  for (const layer of stack) {
-    if (layer.route) {
-      const template = `${prefix}${layer.route.path}`.replace(/:(\w+)/g, '{$1}');
-      for (const method of Object.keys(layer.route.methods)) if (method !== '_all') found.push({ method, path: template });
-    } else if (layer.handle?.stack) {
-      const mount = layer.slash || typeof layer.rawPath !== 'string' ? '' : layer.rawPath;
-      found.push(...expressRoutes(layer.handle.stack, `${prefix}${mount}`));
+/** Every operation of the document, in its order. */
+const operationsOf = (doc: Doc) =>
+  Object.entries(doc.paths).flatMap(([template, item]) => Object.entries(item).map(([method, op]) => ({ method, template, op, label: `${method.toUpperCase()} ${template}` })));
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+// The OpenAPI 3.1 schema as the specification publishes it (https://spec.openapis.org/oas/3.1/schema/2022-10-07),
+// as schemathesis ships it, checked with the JSON Schema validator schemathesis uses.
+const OAS_31_CHECK = `
+import json, sys
+import jsonschema_rs
+from schemathesis.specs.openapi.definitions import OPENAPI_31
+validator = jsonschema_rs.Draft202012Validator(OPENAPI_31)
+errors = ['/' + '/'.join(map(str, e.instance_path)) + ': ' + e.message for e in validator.iter_errors(json.load(sys.stdin))]
+print(json.dumps({'schema': OPENAPI_31['$id'], 'errors': errors}))
+`;
+
+async function openApi31Errors(doc: unknown): Promise<{ schema: string; errors: string[] }> {
+  const { command, env } = schemathesisCommand();
+  const result = await run(command, ['-c', OAS_31_CHECK], env, JSON.stringify(doc));
+  if (result.code !== 0) throw new Error(`the OpenAPI 3.1 check failed to run: ${result.stderr}`);
+  return JSON.parse(result.stdout) as { schema: string; errors: string[] };
+}
+
+/** Every Schema Object of the document, with where it is. */
+function schemaObjects(doc: Doc): Array<{ at: string; schema: unknown }> {
+  const found: Array<{ at: string; schema: unknown }> = Object.entries(doc.components.schemas).map(([name, schema]) => ({ at: `components/${name}`, schema }));
+  for (const { label, op } of operationsOf(doc)) {
+    for (const p of op.parameters ?? []) found.push({ at: `${label} ${p.in}:${p.name}`, schema: p.schema });
+    for (const [type, media] of Object.entries<any>(op.requestBody?.content ?? {})) found.push({ at: `${label} body ${type}`, schema: media.schema });
+    for (const [status, answer] of Object.entries<any>(op.responses)) {
+      for (const [type, media] of Object.entries<any>(answer.content ?? {})) found.push({ at: `${label} ${status} ${type}`, schema: media.schema });
     }
   }
   return found;
 }
 
-test('GET /openapi.json is an OpenAPI 3.1 document with an operation for every route express serves', async () => {
-  const res = await fetch(`${h.stack.apiUrl}/openapi.json`); // no key needed
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-  const doc = (await res.json()) as any;
+test('GET /openapi.json is valid OpenAPI 3.1, and every schema in it valid JSON Schema 2020-12', async () => {
+  const doc = await served();
   expect(doc).toMatchObject({ openapi: '3.1.0', info: { title: 'Herald' }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } });
 
-  // The routes as the app registers them (dependencies are only used once a request comes in).
-  const app = createApp({} as AppDependencies) as unknown as { router: { stack: ExpressLayer[] } };
-  const routes = expressRoutes(app.router.stack)
-    // Static files of the docs and dashboard pages are not API operations.
-    .filter((r) => !r.path.includes('/assets/'));
-  expect(routes.length).toBeGreaterThan(15);
-  const missing = routes.filter((r) => !doc.paths[r.path]?.[r.method]).map((r) => `${r.method.toUpperCase()} ${r.path}`);
-  expect(missing).toEqual([]);
+  const verdict = await openApi31Errors(doc);
+  expect(verdict).toEqual({ schema: expect.stringContaining('oas/3.1/schema'), errors: [] });
+  // The check does find what is wrong: a document without info, an answer without its description, a parameter in no place.
+  const broken = structuredClone(doc);
+  delete broken.info;
+  delete broken.paths['/healthz']!.get.responses['200'].description;
+  broken.paths['/v1/api-keys/{id}']!.delete.parameters[0].in = 'body';
+  expect((await openApi31Errors(broken)).errors).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^\/: "info" is a required property/),
+      expect.stringMatching(/^\/paths\/\/healthz\/get\/responses\/200: "description" is a required property/),
+      expect.stringMatching(/^\/paths\/\/v1\/api-keys\/\{id\}\/delete\/parameters\/0/),
+    ]),
+  );
 
-  for (const [template, item] of Object.entries<any>(doc.paths)) {
-    for (const [method, op] of Object.entries<any>(item)) {
-      const label = `${method.toUpperCase()} ${template}`;
-      expect({ label, hasSuccess: Object.keys(op.responses).some((s) => s.startsWith('2')) }).toEqual({ label, hasSuccess: true });
-      // Twilio cannot send a key: its status callback is authenticated by its X-Twilio-Signature header instead.
-      const signed = op.parameters?.some((p: any) => p.in === 'header' && p.name === 'X-Twilio-Signature') ?? false;
-      if (template.startsWith('/v1/') && !signed) {
-        // Key and scope: documented per operation, and the errors they cause.
-        expect({ label, security: op.security, scope: op['x-required-scope'] }).toEqual({ label, security: [{ bearer: [] }], scope: expect.stringMatching(/^(ingest|read|admin)$/) });
-        expect(op.description).toContain(`\`${op['x-required-scope']}\` scope`);
-        expect(op.responses['401'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
-        expect(op.responses['403']).toBeDefined();
-      }
-      for (const name of template.match(/\{\w+\}/g) ?? []) {
-        const parameter = op.parameters.find((p: any) => p.in === 'path' && `{${p.name}}` === name);
-        expect({ label, name, pattern: parameter?.schema?.pattern }).toEqual({ label, name, pattern: expect.any(String) });
-      }
+  // The OpenAPI schema leaves Schema Objects to JSON Schema: each must be a valid 2020-12 schema.
+  const ajv = new Ajv2020({ strict: false, validateFormats: false });
+  const schemas = schemaObjects(doc);
+  expect(schemas.length).toBeGreaterThan(150);
+  const invalid = schemas.filter(({ schema }) => !ajv.validateSchema(schema as object)).map(({ at }) => `${at}: ${ajv.errorsText()}`);
+  expect(invalid).toEqual([]);
+  expect(ajv.validateSchema({ type: 'strnig', minLength: -1 })).toBe(false);
+
+  const operations = operationsOf(doc);
+  expect(operations.length).toBeGreaterThan(40);
+  expect(new Set(operations.map(({ op }) => op.operationId)).size).toBe(operations.length);
+  for (const { template, op, label } of operations) {
+    expect({ label, hasSuccess: Object.keys(op.responses).some((s) => s.startsWith('2')) }).toEqual({ label, hasSuccess: true });
+    // Twilio cannot send a key: its status callback is authenticated by its X-Twilio-Signature header instead.
+    const signed = op.parameters?.some((p: any) => p.in === 'header' && p.name === 'X-Twilio-Signature') ?? false;
+    if (template.startsWith('/v1/') && !signed) {
+      // Key and scope: documented per operation, and the errors they cause.
+      expect({ label, security: op.security, scope: op['x-required-scope'] }).toEqual({ label, security: [{ bearer: [] }], scope: expect.stringMatching(/^(ingest|read|admin)$/) });
+      expect(op.description).toContain(`\`${op['x-required-scope']}\` scope`);
+      expect(op.responses['401'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
+      expect(op.responses['403']).toBeDefined();
+    } else {
+      expect({ label, security: op.security }).toEqual({ label, security: [] });
     }
+    // Every path parameter has its pattern and an example; every request body an example the docs page offers.
+    for (const name of template.match(/\{\w+\}/g) ?? []) {
+      const parameter = op.parameters.find((p: any) => p.in === 'path' && `{${p.name}}` === name);
+      expect({ label, name, pattern: parameter?.schema?.pattern, example: parameter?.example }).toEqual({ label, name, pattern: expect.any(String), example: expect.any(String) });
+    }
+    for (const [type, media] of Object.entries<any>(op.requestBody?.content ?? {})) expect({ label, type, example: media.example }).toEqual({ label, type, example: expect.any(Object) });
   }
-  const list = doc.paths['/v1/customers/{customerId}/inbox'].get.parameters.map((p: any) => `${p.in}:${p.name}`);
+  const list = doc.paths['/v1/customers/{customerId}/inbox']!.get.parameters.map((p: any) => `${p.in}:${p.name}`);
   expect(list).toEqual(['path:customerId', 'query:limit', 'query:cursor', 'query:unread']);
-  expect(doc.paths['/metrics'].get.responses['200'].content['text/plain']).toBeDefined();
-  expect(doc.paths['/readyz'].get.responses['503']).toBeDefined();
-  expect(doc.paths['/v1/webhooks/twilio/status'].post).toMatchObject({ security: [], responses: { 204: expect.anything(), 403: expect.anything() } });
+  expect(doc.paths['/metrics']!.get.responses['200'].content['text/plain']).toBeDefined();
+  expect(doc.paths['/readyz']!.get.responses['503']).toBeDefined();
+  expect(doc.paths['/v1/webhooks/twilio/status']!.post).toMatchObject({ security: [], responses: { 204: expect.anything(), 403: expect.anything() } });
   expect(doc.components.schemas.Error).toMatchObject({ type: 'object', required: ['error'], additionalProperties: false });
+  // The example of POST /v1/order-events reads like a real event.
+  expect(doc.paths['/v1/order-events']!.post.requestBody.content['application/json'].example).toEqual({
+    eventId: expect.stringMatching(/^evt_[0-9A-Z]{26}$/),
+    orderId: expect.any(String),
+    customerId: expect.any(String),
+    status: 'shipped',
+    occurredAt: expect.stringMatching(/^2026-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+    source: 'oms',
+    data: expect.objectContaining({ carrier: 'UPS', trackingNumber: expect.stringMatching(/^1Z/) }),
+  });
+  expect(doc.components.schemas.OrderEvent.properties.eventId.description).toEqual(expect.any(String));
 });
+
+/** The request an operation's documented examples make: path parameters, query parameters and body. */
+function exampleRequest(template: string, op: any): { path: string; query: URLSearchParams; body?: { type: string; text: string } } {
+  const parameters: any[] = op.parameters ?? [];
+  const path = template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(parameters.find((p) => p.in === 'path' && p.name === name).example));
+  const query = new URLSearchParams(parameters.filter((p) => p.in === 'query' && p.example !== undefined).map((p): [string, string] => [p.name, String(p.example)]));
+  const [type, media] = Object.entries<any>(op.requestBody?.content ?? {})[0] ?? [];
+  if (!type) return { path, query };
+  const text = type === 'application/json' ? JSON.stringify(media.example) : new URLSearchParams(media.example).toString();
+  return { path, query, body: { type, text } };
+}
+
+/**
+ * What the examples refer to and no request makes with a fixed id: a notification of the example event on each
+ * channel with its provider message ids, an inbox message, another API key and a dead letter, under the ids
+ * the document's examples use.
+ */
+async function seedExampleResources(doc: Doc): Promise<void> {
+  const pathExample = (template: string, method: string, name: string): string => doc.paths[template]![method].parameters.find((p: any) => p.name === name).example;
+  const bodyExample = (template: string, method: string): any => Object.values<any>(doc.paths[template]![method].requestBody.content)[0].example;
+  const event = bodyExample('/v1/order-events', 'post');
+  const customerId = pathExample('/v1/customers/{customerId}', 'put', 'customerId');
+  expect(event.customerId).toBe(customerId);
+  expect((await h.api('PUT', `/v1/customers/${customerId}`, bodyExample('/v1/customers/{customerId}', 'put'))).status).toBe(201);
+  expect((await h.api('POST', `/v1/customers/${customerId}/devices`, bodyExample('/v1/customers/{customerId}/devices', 'post'))).status).toBe(201);
+  expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
+  // The real workflow announces the event: the push notification the receipt examples name.
+  const pushId = pathExample('/v1/notifications/{notificationId}', 'get', 'notificationId');
+  expect(pushId).toBe(`${event.eventId}/push`);
+  await eventually(async () => expect(await h.db.notification.findUnique({ where: { id: pushId } })).not.toBeNull(), 60_000);
+
+  const email = bodyExample('/v1/webhooks/email', 'post');
+  const sms = bodyExample('/v1/webhooks/twilio/status', 'post');
+  for (const [channel, providerMessageId, address] of [['email', email.messageId, 'ada@example.com'], ['sms', sms.MessageSid, '+447700900123']] as const) {
+    const notificationId = `${event.eventId}/${channel}`;
+    await h.db.notification.create({
+      data: {
+        id: notificationId, orderId: event.orderId, customerId, eventId: event.eventId, type: 'order.shipped', priority: 'critical', category: 'transactional',
+        channel, status: 'sent', sentAt: new Date(), address, title: 'Shipped', body: 'Your order is on its way',
+      },
+    });
+    await h.db.deliveryAttempt.create({
+      data: { id: `${notificationId}:1`, notificationId, channel, provider: channel === 'email' ? 'smtp' : 'twilio', status: 'sent', attemptNumber: 1, providerMessageId, address, finishedAt: new Date() },
+    });
+  }
+  await h.db.inboxMessage.create({
+    data: {
+      id: pathExample('/v1/customers/{customerId}/inbox/{messageId}/read', 'post', 'messageId'),
+      customerId, orderId: event.orderId, category: 'transactional', title: 'Your order has shipped', body: 'With UPS, arriving Monday.', data: {},
+    },
+  });
+  await h.db.apiKey.create({ data: { id: pathExample('/v1/api-keys/{id}', 'delete', 'id'), name: 'retired OMS key', keyHash: `example-${Date.now()}`, prefix: 'hk_examp', scopes: ['ingest'] } });
+  await h.db.deadLetter.create({
+    data: {
+      id: pathExample('/v1/dead-letters/{id}/replay', 'post', 'id'),
+      notificationId: pushId, orderId: event.orderId, customerId, channel: 'push', provider: 'apns',
+      target: { platform: 'ios', token: bodyExample('/v1/customers/{customerId}/devices', 'post').token, app: null },
+      message: { orderId: event.orderId, title: 'Your order has shipped', body: 'With UPS.', priority: 'critical', category: 'transactional', data: {} },
+      errors: [{ attempt: 1, error: 'apns 500 InternalServerError' }], lastError: 'apns 500 InternalServerError',
+    },
+  });
+}
+
+test('every documented operation, called with the examples of the document, answers one of its documented 2xx statuses', async () => {
+  const doc = await served();
+  await seedExampleResources(doc);
+  const ajv = new Ajv2020({ strict: false, validateFormats: false });
+  ajv.addSchema({ $id: 'herald-openapi.json', components: doc.components });
+  const answered: string[] = [];
+  for (const { method, template, op, label } of operationsOf(doc)) {
+    const { path: urlPath, query, body } = exampleRequest(template, op);
+    const headers: Record<string, string> = {};
+    if (op.security.length) headers.authorization = `Bearer ${h.adminKey}`;
+    if (body) headers['content-type'] = body.type;
+    const url = `${h.stack.apiUrl}${urlPath}${query.size ? `?${query}` : ''}`;
+    if (op.parameters?.some((p: any) => p.name === 'X-Twilio-Signature')) {
+      headers['x-twilio-signature'] = signTwilioRequest(h.twilio.authToken, url, Object.fromEntries(new URLSearchParams(body!.text)));
+    }
+    const abort = new AbortController();
+    const res = await fetch(url, { method: method.toUpperCase(), headers, body: body?.text, signal: abort.signal });
+    const type = (res.headers.get('content-type') ?? '').split(';')[0]!;
+    // An event stream stays open: its status and type are the answer.
+    const text = type === 'text/event-stream' ? (abort.abort(), '') : await res.text();
+    const success = Object.keys(op.responses).filter((s) => s.startsWith('2'));
+    // The answer's text is shown when it is not a documented success.
+    expect({ label, status: res.status, documented: success.includes(String(res.status)) ? true : text }).toEqual({ label, status: res.status, documented: true });
+    const answer = op.responses[String(res.status)];
+    if (answer.content) expect({ label, type, documented: type in answer.content }).toEqual({ label, type, documented: true });
+    const schema = answer.content?.['application/json']?.schema;
+    if (schema && type === 'application/json') {
+      const validate = ajv.compile(schema.$ref ? { $ref: `herald-openapi.json${schema.$ref}` } : schema);
+      expect({ label, valid: validate(JSON.parse(text)), errors: validate.errors ?? null }).toEqual({ label, valid: true, errors: null });
+    }
+    answered.push(label);
+  }
+  expect(answered).toHaveLength(operationsOf(doc).length);
+
+  // The same paths, with a method they do not have: 405, and Allow names the documented ones.
+  for (const [template, item] of Object.entries(doc.paths)) {
+    const anyOp = Object.values<any>(item)[0];
+    const { path: urlPath } = exampleRequest(template, anyOp);
+    const res = await fetch(`${h.stack.apiUrl}${urlPath}`, { method: 'PATCH', headers: { authorization: `Bearer ${h.adminKey}` } });
+    const methods = Object.keys(item).map((m) => m.toUpperCase());
+    if (methods.includes('GET')) methods.push('HEAD');
+    expect({ template, status: res.status, allow: res.headers.get('allow')?.split(', ').sort() }).toEqual({ template, status: 405, allow: methods.sort() });
+  }
+}, 120_000);
 
 test('what the fuzzer found stays fixed: 400 or 405 with the error shape, never a 500', async () => {
   const event = { eventId: 'contract-1', orderId: 'contract-o', customerId: 'contract-c', status: 'shipped', occurredAt: '2026-11-21T10:00:00Z', source: 'oms' };
@@ -115,7 +289,7 @@ test('what the fuzzer found stays fixed: 400 or 405 with the error shape, never 
   expect(self).toMatchObject({ status: 409, body: { error: { code: 'key_in_use' } } });
 });
 
-test('GET /docs renders the document in headless Chromium, with nothing loaded from elsewhere', async () => {
+test('GET /docs renders the document in headless Chromium, with its examples and nothing loaded from elsewhere', async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -134,6 +308,11 @@ test('GET /docs renders the document in headless Chromium, with nothing loaded f
     const orderEvents = page.locator('.opblock-post', { hasText: '/v1/order-events' }).first();
     await orderEvents.waitFor({ timeout: 30_000 });
     expect(await orderEvents.locator('.opblock-summary-method').innerText()).toBe('POST');
+    // Opened, the operation offers the document's example event as the request to try.
+    await orderEvents.locator('.opblock-summary').first().click();
+    const example = orderEvents.locator('.body-param__example, .opblock-section-request-body pre').first();
+    await example.waitFor({ timeout: 10_000 });
+    expect(await example.innerText()).toMatch(/"trackingNumber": "1Z999AA10123456784"[\s\S]*"carrier"|"carrier": "UPS"/);
     expect(await page.locator('.opblock').count()).toBeGreaterThan(15);
     // Swagger UI shows no problem with the document (parse errors, or warnings such as an unsupported field).
     expect(await page.locator('.errors-wrapper').count()).toBe(0);

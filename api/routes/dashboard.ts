@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Router, type Response } from 'express';
+import { defineRoute, type Route } from '../route';
 
 const DASHBOARD_DIR = path.resolve(__dirname, '../dashboard');
 const CHART_JS = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
@@ -20,9 +21,22 @@ function send(res: Response, file: string, type: string, cache: string): void {
  * GET /dashboard: a static page (no build step) that asks for an API key, keeps it in sessionStorage and
  * charts /v1/stats and /v1/dead-letters with it. The page itself needs no key.
  */
-export function dashboardRoutes(): Router {
+export const dashboardRoutes: Route[] = [
+  defineRoute({
+    method: 'get',
+    path: '/dashboard',
+    operationId: 'dashboard',
+    tag: 'Documentation',
+    summary: 'The operations dashboard (it asks for an API key itself)',
+    scope: null,
+    responses: { 200: { description: 'An HTML page.', content: { mediaType: 'text/html', schema: { type: 'string' } } } },
+    handler: ({ res }) => send(res, path.join(DASHBOARD_DIR, 'index.html'), 'html', 'no-cache'),
+  }),
+];
+
+/** The files the dashboard page loads. */
+export function dashboardAssets(): Router {
   const router = Router();
-  router.get('/dashboard', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'index.html'), 'html', 'no-cache'));
   router.get('/dashboard/assets/dashboard.js', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'dashboard.js'), 'js', 'no-cache'));
   router.get('/dashboard/assets/dashboard.css', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'dashboard.css'), 'css', 'no-cache'));
   router.get('/dashboard/assets/chart.umd.js', (_req, res) => send(res, CHART_JS, 'js', 'public, max-age=86400'));

@@ -1,13 +1,12 @@
-import { Router } from 'express';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Db } from '../../lib/db';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Prisma } from '../../lib/db';
 import type { deadLetterReplayWorkflow } from '../../workflows/dead-letter-replay';
 import type { DeliveryOptions } from '../../workflows/delivery';
-import { requireScope } from '../auth';
-import { decodeTimeCursor, encodeTimeCursor, idParam, olderThan } from '../paging';
-import { HttpError, validationError } from '../errors';
-import { pageQuerySchema } from '../schemas';
+import { decodeTimeCursor, encodeTimeCursor, olderThan } from '../paging';
+import { HttpError } from '../errors';
+import { deadLetterPageResponse, replayAcceptedResponse } from '../response-schemas';
+import { defineRoute, type Route } from '../route';
+import { deadLetterPath, pageQuerySchema } from '../schemas';
 
 export interface ReplaySettings {
   taskQueue: string;
@@ -44,40 +43,52 @@ function deadLetterView(d: DeadLetterRow) {
 }
 
 /** Failed deliveries kept for operators: list them, and replay one through its own workflow. */
-export function deadLetterRoutes(db: Db, temporal: Client, settings: ReplaySettings): Router {
-  const router = Router();
-
-  router.get('/dead-letters', requireScope('read'), async (req, res) => {
-    const parsed = pageQuerySchema.safeParse(req.query);
-    if (!parsed.success) throw validationError(parsed.error, 'query');
-    const { limit, cursor } = parsed.data;
-    const after = cursor ? decodeTimeCursor(cursor) : null;
-    const rows = await db.deadLetter.findMany({
-      where: after ? olderThan(after) : {},
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-    });
-    const items = rows.slice(0, limit);
-    res.json({ items: items.map(deadLetterView), nextCursor: rows.length > limit ? encodeTimeCursor(items[items.length - 1]!) : null });
-  });
-
-  router.post('/dead-letters/:id/replay', requireScope('admin'), async (req, res) => {
-    const id = idParam('id', req.params.id);
-    const deadLetter = await db.deadLetter.findUnique({ where: { id } });
-    if (!deadLetter) throw new HttpError(404, 'not_found', `no dead letter ${id}`);
-    const workflowId = `dead-letter-replay:${deadLetter.id}`;
-    try {
-      await temporal.workflow.start<typeof deadLetterReplayWorkflow>('deadLetterReplayWorkflow', {
-        workflowId,
-        taskQueue: settings.taskQueue,
-        args: [{ deadLetterId: deadLetter.id, delivery: settings.delivery }],
+export const deadLetterRoutes: Route[] = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/dead-letters',
+    operationId: 'listDeadLetters',
+    tag: 'Dead letters',
+    summary: 'Deliveries that failed for good, newest first',
+    scope: 'read',
+    query: pageQuerySchema,
+    responses: { 200: { description: 'A page of dead letters.', body: deadLetterPageResponse } },
+    handler: async ({ query: { limit, cursor } }, { db }) => {
+      const after = cursor ? decodeTimeCursor(cursor) : null;
+      const rows = await db.deadLetter.findMany({
+        where: after ? olderThan(after) : {},
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit + 1,
       });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'replay_in_progress', `dead letter ${deadLetter.id} is being replayed already`);
-      throw err;
-    }
-    res.status(202).json({ deadLetterId: deadLetter.id, workflowId });
-  });
-
-  return router;
-}
+      const items = rows.slice(0, limit);
+      return { status: 200, body: { items: items.map(deadLetterView), nextCursor: rows.length > limit ? encodeTimeCursor(items[items.length - 1]!) : null } };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/dead-letters/{id}/replay',
+    operationId: 'replayDeadLetter',
+    tag: 'Dead letters',
+    summary: 'Replay a dead letter through its own workflow',
+    scope: 'admin',
+    params: deadLetterPath,
+    responses: { 202: { description: 'The replay workflow started.', body: replayAcceptedResponse } },
+    errors: { 404: 'No such dead letter.', 409: '`replay_in_progress`: a replay of this dead letter is running.' },
+    handler: async ({ params: { id } }, { db, temporal, replay }) => {
+      const deadLetter = await db.deadLetter.findUnique({ where: { id } });
+      if (!deadLetter) throw new HttpError(404, 'not_found', `no dead letter ${id}`);
+      const workflowId = `dead-letter-replay:${deadLetter.id}`;
+      try {
+        await temporal.workflow.start<typeof deadLetterReplayWorkflow>('deadLetterReplayWorkflow', {
+          workflowId,
+          taskQueue: replay.taskQueue,
+          args: [{ deadLetterId: deadLetter.id, delivery: replay.delivery }],
+        });
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'replay_in_progress', `dead letter ${deadLetter.id} is being replayed already`);
+        throw err;
+      }
+      return { status: 202, body: { deadLetterId: deadLetter.id, workflowId } };
+    },
+  }),
+];

@@ -1,7 +1,6 @@
-import { Router } from 'express';
-import type { Connection } from '@temporalio/client';
-import type { Db } from '../../lib/db';
-import type { ReadinessView } from '../response-schemas';
+import { registry } from '../../lib/metrics';
+import { healthResponse, readinessResponse, type ReadinessView } from '../response-schemas';
+import { defineRoute, type Route } from '../route';
 
 async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<{ ok: boolean; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
@@ -15,20 +14,49 @@ async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<{
   }
 }
 
-/** /healthz: the process is up. /readyz: Temporal and PostgreSQL answer. */
-export function healthRoutes(db: Db, connection: Connection): Router {
-  const router = Router();
-  router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  router.get('/readyz', async (_req, res) => {
-    const [database, temporal] = await Promise.all([
-      check(() => db.$queryRaw`SELECT 1`),
-      check(() => connection.workflowService.getSystemInfo({})),
-    ]);
-    const ready = database.ok && temporal.ok;
-    const body: ReadinessView = { status: ready ? 'ready' : 'not_ready', checks: { database, temporal } };
-    res.status(ready ? 200 : 503).json(body);
-  });
-  return router;
-}
+/** /healthz: the process is up. /readyz: Temporal and PostgreSQL answer. /metrics: Prometheus text. */
+export const healthRoutes: Route[] = [
+  defineRoute({
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    tag: 'Operations',
+    summary: 'The process is up',
+    scope: null,
+    responses: { 200: { description: 'Up.', body: healthResponse } },
+    handler: (_request) => ({ status: 200, body: { status: 'ok' as const } }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/readyz',
+    operationId: 'readiness',
+    tag: 'Operations',
+    summary: 'Temporal and PostgreSQL both answer',
+    scope: null,
+    responses: {
+      200: { description: 'Ready.', body: readinessResponse },
+      503: { description: "Not ready: each check's error.", body: readinessResponse },
+    },
+    handler: async (_request, { db, connection }) => {
+      const [database, temporal] = await Promise.all([
+        check(() => db.$queryRaw`SELECT 1`),
+        check(() => connection.workflowService.getSystemInfo({})),
+      ]);
+      const ready = database.ok && temporal.ok;
+      const body: ReadinessView = { status: ready ? 'ready' : 'not_ready', checks: { database, temporal } };
+      return { status: ready ? 200 : 503, body };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tag: 'Operations',
+    summary: 'Prometheus metrics of the API process',
+    scope: null,
+    responses: { 200: { description: 'Prometheus text exposition format.', content: { mediaType: 'text/plain', schema: { type: 'string' } } } },
+    handler: async ({ res }) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    },
+  }),
+];

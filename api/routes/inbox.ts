@@ -1,14 +1,14 @@
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { INBOX_CHANNEL } from '../../store/inbox';
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
-import { requireScope } from '../auth';
-import { idParam, invalidCursor } from '../paging';
-import { HttpError, validationError } from '../errors';
+import { invalidCursor } from '../paging';
+import { HttpError } from '../errors';
 import type { InboxHub, InboxHubEvent } from '../inbox-hub';
-import type { InboxItemView } from '../response-schemas';
-import { inboxQuerySchema } from '../schemas';
+import { inboxItemResponse, inboxPageResponse, inboxReadAllResponse, type InboxItemView } from '../response-schemas';
+import { defineRoute, type Route } from '../route';
+import { customerPath, inboxMessagePath, inboxQuerySchema } from '../schemas';
 
 type InboxMessageRow = Prisma.InboxMessageGetPayload<object>;
 
@@ -55,91 +55,131 @@ const olderThan = (c: InboxCursor): Prisma.InboxMessageWhereInput => ({
   OR: [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }],
 });
 
-export interface InboxRouteOptions {
-  logger: Logger;
-  /** Interval of the `: keep-alive` comment on open streams. */
-  keepAliveMs?: number;
-}
+/** Interval of the `: keep-alive` comment on open streams. */
+const KEEP_ALIVE_MS = 15_000;
 
 /** The in-app inbox: the list (unread first), marking read, and a Server-Sent Events stream of changes. */
-export function inboxRoutes(db: Db, hub: InboxHub, { logger, keepAliveMs = 15_000 }: InboxRouteOptions): Router {
-  const router = Router();
+export const inboxRoutes: Route[] = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/customers/{customerId}/inbox',
+    operationId: 'listInbox',
+    tag: 'Inbox',
+    summary: 'The in-app inbox: unread first, then newest',
+    scope: 'read',
+    params: customerPath,
+    query: inboxQuerySchema,
+    responses: { 200: { description: 'A page of messages, and how many are unread.', body: inboxPageResponse } },
+    handler: async ({ params: { customerId }, query: { limit, cursor, unread } }, { db }) => {
+      const after = cursor ? decodeCursor(cursor) : null;
+      const take = limit + 1;
 
-  router.get('/customers/:customerId/inbox', requireScope('read'), async (req, res) => {
-    const customerId = idParam('customerId', req.params.customerId);
-    const parsed = inboxQuerySchema.safeParse(req.query);
-    if (!parsed.success) throw validationError(parsed.error, 'query');
-    const { limit, cursor, unread } = parsed.data;
-    const after = cursor ? decodeCursor(cursor) : null;
-    const take = limit + 1;
-
-    const unreadCount = db.inboxMessage.count({ where: { customerId, readAt: null } });
-    // Two ranges, each served by the (customerId, readAt, createdAt, id) index: unread, then read.
-    const rows: InboxMessageRow[] = [];
-    if (unread !== 'false' && (!after || after.unread)) {
-      rows.push(
-        ...(await db.inboxMessage.findMany({
-          where: { customerId, readAt: null, ...(after ? olderThan(after) : {}) },
+      const unreadCount = db.inboxMessage.count({ where: { customerId, readAt: null } });
+      // Two ranges, each served by the (customerId, readAt, createdAt, id) index: unread, then read.
+      const rows: InboxMessageRow[] = [];
+      if (unread !== 'false' && (!after || after.unread)) {
+        rows.push(
+          ...(await db.inboxMessage.findMany({
+            where: { customerId, readAt: null, ...(after ? olderThan(after) : {}) },
+            orderBy: newestFirst,
+            take,
+          })),
+        );
+      }
+      if (unread !== 'true' && rows.length < take) {
+        const seen = new Set(rows.map((r) => r.id)); // one marked read between the two queries is listed once
+        const read = await db.inboxMessage.findMany({
+          where: { customerId, readAt: { not: null }, ...(after && !after.unread ? olderThan(after) : {}) },
           orderBy: newestFirst,
-          take,
-        })),
-      );
-    }
-    if (unread !== 'true' && rows.length < take) {
-      const seen = new Set(rows.map((r) => r.id)); // one marked read between the two queries is listed once
-      const read = await db.inboxMessage.findMany({
-        where: { customerId, readAt: { not: null }, ...(after && !after.unread ? olderThan(after) : {}) },
-        orderBy: newestFirst,
-        take: take - rows.length,
-      });
-      rows.push(...read.filter((r) => !seen.has(r.id)));
-    }
-    const items = rows.slice(0, limit);
-    res.json({
-      items: items.map(inboxView),
-      nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null,
-      unreadCount: await unreadCount,
-    });
-  });
-
-  router.post('/customers/:customerId/inbox/read-all', requireScope('ingest'), async (req, res) => {
-    const customerId = idParam('customerId', req.params.customerId);
-    const [result] = await db.$queryRaw<Array<{ updated: number }>>`
-      WITH updated AS (
-        UPDATE "InboxMessage" SET "readAt" = now() WHERE "customerId" = ${customerId} AND "readAt" IS NULL RETURNING id
-      )
-      SELECT count(*)::int AS updated,
-        CASE WHEN count(*) > 0 THEN pg_notify(${INBOX_CHANNEL},
-          json_build_object('kind', 'read', 'customerId', ${customerId}::text, 'all', true)::text)::text END AS notified
-      FROM updated`;
-    res.json({ updated: result?.updated ?? 0 });
-  });
-
-  router.post('/customers/:customerId/inbox/:messageId/read', requireScope('ingest'), async (req, res) => {
-    const customerId = idParam('customerId', req.params.customerId);
-    const messageId = idParam('messageId', req.params.messageId);
-    // Only an unread message changes (and is announced); reading it again answers the same readAt.
-    await db.$queryRaw`
-      WITH updated AS (
-        UPDATE "InboxMessage" SET "readAt" = now()
-        WHERE id = ${messageId} AND "customerId" = ${customerId} AND "readAt" IS NULL
-        RETURNING id, "customerId"
-      )
-      SELECT id, pg_notify(${INBOX_CHANNEL},
-        json_build_object('kind', 'read', 'customerId', "customerId", 'messageId', id)::text)::text AS notified
-      FROM updated`;
-    const message = await db.inboxMessage.findFirst({ where: { id: messageId, customerId } });
-    if (!message) throw new HttpError(404, 'not_found', `no inbox message ${messageId} for customer ${customerId}`);
-    res.json(inboxView(message));
-  });
-
-  router.get('/customers/:customerId/inbox/stream', requireScope('read'), async (req, res) => {
-    const customerId = idParam('customerId', req.params.customerId);
-    await openStream({ db, hub, logger, keepAliveMs }, customerId, req, res);
-  });
-
-  return router;
-}
+          take: take - rows.length,
+        });
+        rows.push(...read.filter((r) => !seen.has(r.id)));
+      }
+      const items = rows.slice(0, limit);
+      return {
+        status: 200,
+        body: {
+          items: items.map(inboxView),
+          nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null,
+          unreadCount: await unreadCount,
+        },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/customers/{customerId}/inbox/read-all',
+    operationId: 'readAllInbox',
+    tag: 'Inbox',
+    summary: "Mark all of a customer's messages read",
+    scope: 'ingest',
+    params: customerPath,
+    responses: { 200: { description: 'How many messages this marked read.', body: inboxReadAllResponse } },
+    handler: async ({ params: { customerId } }, { db }) => {
+      const [result] = await db.$queryRaw<Array<{ updated: number }>>`
+        WITH updated AS (
+          UPDATE "InboxMessage" SET "readAt" = now() WHERE "customerId" = ${customerId} AND "readAt" IS NULL RETURNING id
+        )
+        SELECT count(*)::int AS updated,
+          CASE WHEN count(*) > 0 THEN pg_notify(${INBOX_CHANNEL},
+            json_build_object('kind', 'read', 'customerId', ${customerId}::text, 'all', true)::text)::text END AS notified
+        FROM updated`;
+      return { status: 200, body: { updated: result?.updated ?? 0 } };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/customers/{customerId}/inbox/{messageId}/read',
+    operationId: 'readInboxMessage',
+    tag: 'Inbox',
+    summary: 'Mark one message read',
+    description: 'Marking a message read again has no further effect, and answers the same readAt.',
+    scope: 'ingest',
+    params: inboxMessagePath,
+    responses: { 200: { description: 'The message.', body: inboxItemResponse } },
+    errors: { 404: 'The customer has no such message.' },
+    handler: async ({ params: { customerId, messageId } }, { db }) => {
+      // Only an unread message changes (and is announced); reading it again answers the same readAt.
+      await db.$queryRaw`
+        WITH updated AS (
+          UPDATE "InboxMessage" SET "readAt" = now()
+          WHERE id = ${messageId} AND "customerId" = ${customerId} AND "readAt" IS NULL
+          RETURNING id, "customerId"
+        )
+        SELECT id, pg_notify(${INBOX_CHANNEL},
+          json_build_object('kind', 'read', 'customerId', "customerId", 'messageId', id)::text)::text AS notified
+        FROM updated`;
+      const message = await db.inboxMessage.findFirst({ where: { id: messageId, customerId } });
+      if (!message) throw new HttpError(404, 'not_found', `no inbox message ${messageId} for customer ${customerId}`);
+      return { status: 200, body: inboxView(message) };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/customers/{customerId}/inbox/stream',
+    operationId: 'streamInbox',
+    tag: 'Inbox',
+    summary: 'Server-sent events of inbox changes',
+    description:
+      '`message` events (data: an InboxItem, id: its messageId) when a message arrives, `read` events when messages are read. ' +
+      'Send `Last-Event-ID` to replay what was missed. The stream stays open; a `: keep-alive` comment comes every 15 s.',
+    scope: 'read',
+    params: customerPath,
+    headers: [
+      {
+        name: 'Last-Event-ID',
+        description: 'The id of the last `message` event received: the stream starts with the messages created after it.',
+        required: false,
+        schema: { type: 'string', maxLength: 200 },
+      },
+    ],
+    responses: { 200: { description: 'The event stream.', content: { mediaType: 'text/event-stream', schema: { type: 'string' } } } },
+    errors: { 503: 'The server is stopping; reconnect in a moment.' },
+    handler: async ({ params: { customerId }, req, res }, { db, inbox, logger }) => {
+      await openStream({ db, hub: inbox, logger, keepAliveMs: KEEP_ALIVE_MS }, customerId, req, res);
+    },
+  }),
+];
 
 /** Most messages one catch-up sends (a client further behind reloads the list). */
 const MAX_CATCH_UP = 500;

@@ -1,25 +1,32 @@
-import { Router } from 'express';
-import type { Db } from '../../lib/db';
-import { requireScope } from '../auth';
-import { HttpError, validationError } from '../errors';
-import { statsQuerySchema } from '../schemas';
+import { HttpError } from '../errors';
+import { statsResponse } from '../response-schemas';
+import { defineRoute, type Route } from '../route';
+import { STATS_MAX_RANGE_DAYS, statsQuerySchema } from '../schemas';
 import { bucketStarts, computeStats, STATS_MAX_BUCKETS } from '../stats';
 
 /** GET /v1/stats: counts, rates and latency percentiles per group over a window (see api/stats.ts). */
-export function statsRoutes(db: Db): Router {
-  const router = Router();
-  router.get('/stats', requireScope('read'), async (req, res) => {
-    const parsed = statsQuerySchema.safeParse(req.query);
-    if (!parsed.success) throw validationError(parsed.error, 'query');
-    const query = parsed.data;
-    if (query.bucket) {
-      const buckets = bucketStarts(query.from, query.to, query.bucket).length;
-      if (buckets > STATS_MAX_BUCKETS) {
-        const reason = `makes ${buckets} buckets over this range; at most ${STATS_MAX_BUCKETS}: use a coarser bucket or a shorter range`;
-        throw new HttpError(400, 'validation_failed', `invalid query: bucket: ${reason}`, [{ field: 'bucket', reason }]);
+export const statsRoutes: Route[] = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/stats',
+    operationId: 'getStats',
+    tag: 'Statistics',
+    summary: 'Delivery counts, rates and latency percentiles over a window',
+    description:
+      `The window [from, to) defaults to the last 24 hours and spans at most ${STATS_MAX_RANGE_DAYS} days; to must be later than from. ` +
+      `With \`bucket\`, every group has a time series of at most ${STATS_MAX_BUCKETS} buckets.`,
+    scope: 'read',
+    query: statsQuerySchema,
+    responses: { 200: { description: 'Totals, groups and their series.', body: statsResponse } },
+    handler: async ({ query }, { db }) => {
+      if (query.bucket) {
+        const buckets = bucketStarts(query.from, query.to, query.bucket).length;
+        if (buckets > STATS_MAX_BUCKETS) {
+          const reason = `makes ${buckets} buckets over this range; at most ${STATS_MAX_BUCKETS}: use a coarser bucket or a shorter range`;
+          throw new HttpError(400, 'validation_failed', `invalid query: bucket: ${reason}`, [{ field: 'bucket', reason }]);
+        }
       }
-    }
-    res.json(await computeStats(db, query));
-  });
-  return router;
-}
+      return { status: 200, body: await computeStats(db, query) };
+    },
+  }),
+];

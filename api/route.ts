@@ -1,0 +1,228 @@
+// Every HTTP operation is declared once, with defineRoute: its method and path, the scope its key needs,
+// the zod schemas of its path parameters, query, body and answers, a summary, and its handler. The Express
+// router (routeRouter, below) and the OpenAPI document (api/openapi.ts) are both built from these
+// declarations, so what is served is what is documented.
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { ApiServices } from './app';
+import { requireScope, type Scope } from './auth';
+import { HttpError, fieldErrors, validationError } from './errors';
+
+export type Method = 'get' | 'put' | 'post' | 'delete';
+export type JsonSchema = Record<string, unknown>;
+
+/** Routes under this prefix need an API key; the others (health, docs, signed webhooks) declare `scope: null`. */
+export const API_PREFIX = '/v1';
+
+/** An answer other than the error shape: a success, or a body such as readiness's 503. */
+export interface Answer {
+  description: string;
+  /** A JSON body of this schema; the handler returns it (`{ status, body }`). */
+  body?: z.ZodType;
+  /** A body of another media type (a page, a stream, metrics text), which the handler writes itself. */
+  content?: { mediaType: string; schema: JsonSchema };
+  /** Response headers the answer carries, such as Location. */
+  headers?: Record<string, { description: string; schema: JsonSchema }>;
+}
+
+/** The error statuses an operation may add to those every such operation has (401/403, 400, 413/415). */
+export type ErrorStatus = 403 | 404 | 409 | 503;
+
+/**
+ * A body the handler reads as text, because a signature covers its bytes (Twilio's form-encoded callback):
+ * `schema` documents its fields, and the handler checks them once the signature holds.
+ */
+export interface RawBody {
+  mediaType: string;
+  limit: string;
+  schema: z.ZodType;
+}
+
+/** A header the operation reads (a webhook's signature, an event stream's Last-Event-ID). */
+export interface HeaderParameter {
+  name: string;
+  description: string;
+  required: boolean;
+  schema: JsonSchema;
+}
+
+type Output<S> = S extends z.ZodType ? z.output<S> : S extends RawBody ? string | undefined : Record<string, never>;
+
+export interface RouteRequest<P, Q, B> {
+  params: Output<P>;
+  query: Output<Q>;
+  body: Output<B>;
+  req: Request;
+  res: Response;
+}
+
+/** What a handler answers: one of its declared statuses with that answer's body. */
+export type Reply<R extends Record<number, Answer>> = {
+  [S in keyof R & number]: R[S] extends { body: infer T extends z.ZodType }
+    ? { status: S; body: z.output<T>; headers?: Record<string, string> }
+    : R[S] extends { content: object }
+      ? never
+      : { status: S; body?: undefined; headers?: Record<string, string> };
+}[keyof R & number];
+
+export interface RouteDeclaration<
+  P extends z.ZodType | undefined,
+  Q extends z.ZodType | undefined,
+  B extends z.ZodType | RawBody | undefined,
+  R extends Record<number, Answer>,
+  E extends z.ZodType = z.ZodType,
+> {
+  method: Method;
+  /** The OpenAPI path template, such as `/v1/customers/{customerId}`. */
+  path: `/${string}`;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** The scope the key needs (admin keys may do everything); null for an operation that needs no key. */
+  scope: Scope | null;
+  /** The path parameters: an object with exactly the path's `{names}`, checked before the query and body. */
+  params?: P;
+  query?: Q;
+  /** A JSON body schema, checked after the parameters; or a raw body the handler reads itself. */
+  body?: B;
+  headers?: HeaderParameter[];
+  /** The answers besides the error shape, by status. */
+  responses: R;
+  /** Further error statuses, each with what it means here. */
+  errors?: Partial<Record<ErrorStatus, string>>;
+  /** What an invalid body answers, when it is more than the error (a kept rejected event): its 400 body and how to make it. */
+  invalidBody?: { body: E; answer(error: HttpError, req: Request, services: ApiServices): Promise<z.output<E>> };
+  /**
+   * Answers `{ status, body, headers? }` with a declared status and its body's type. A handler of an answer with `content`
+   * (a page, a stream) writes the response itself and returns nothing. It takes its request parameter even when it does not
+   * use it: that is what lets the compiler check the reply against the declared answers.
+   */
+  handler(request: RouteRequest<NoInfer<P>, NoInfer<Q>, NoInfer<B>>, services: ApiServices): Promise<Reply<NoInfer<R>> | void> | Reply<NoInfer<R>> | void;
+}
+
+/** A declaration of any shape, as lists hold them. */
+export type Route = RouteDeclaration<any, any, any, Record<number, Answer>, any>;
+
+export function defineRoute<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | RawBody | undefined = undefined,
+  R extends Record<number, Answer> = Record<number, Answer>,
+  E extends z.ZodType = z.ZodType,
+>(route: RouteDeclaration<P, Q, B, R, E>): Route {
+  const declared = paramNames(route as Route);
+  const inPath = pathParameterNames(route.path);
+  if (declared.join() !== [...inPath].sort().join()) {
+    throw new Error(`${route.method.toUpperCase()} ${route.path}: params declare [${declared.join(', ')}], the path has [${inPath.join(', ')}]`);
+  }
+  return route as Route;
+}
+
+export const pathParameterNames = (path: string): string[] => [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name!);
+
+export const isRawBody = (body: unknown): body is RawBody => !!body && !(body instanceof z.ZodType) && typeof (body as RawBody).mediaType === 'string';
+
+/** The object schema whose properties are the path parameters (a piped one checks in stages; its last stage names them all). */
+export function paramsShape(params: z.ZodType | undefined): Record<string, z.ZodType> {
+  let schema: unknown = params;
+  while (schema instanceof z.ZodPipe) schema = schema.out;
+  if (schema === undefined) return {};
+  if (!(schema instanceof z.ZodObject)) throw new Error('params must be a z.object (or a pipe ending in one)');
+  return schema.shape as Record<string, z.ZodType>;
+}
+
+const paramNames = (route: Route): string[] => Object.keys(paramsShape(route.params)).sort();
+
+const expressPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1');
+
+function parsed(schema: z.ZodType | undefined, value: unknown, part: 'path' | 'query' | 'body'): unknown {
+  if (!schema) return {};
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  if (part !== 'path') throw validationError(result.error, part);
+  // A path parameter is one segment: named once, with its first reason.
+  const fields = fieldErrors(result.error).filter((f, i, all) => all.findIndex((g) => g.field === f.field) === i);
+  throw new HttpError(400, 'validation_failed', `invalid path: ${fields.map((f) => `${f.field}: ${f.reason}`).join('; ')}`, fields);
+}
+
+function send(res: Response, route: Route, reply: { status: number; body?: unknown; headers?: Record<string, string> }): void {
+  // The types allow only declared statuses; this keeps an undeclared answer from ever leaving (a 500 names it).
+  if (!(reply.status in route.responses)) throw new Error(`${route.operationId} answered ${reply.status}, which it does not declare`);
+  res.status(reply.status);
+  if (reply.headers) res.set(reply.headers);
+  if (reply.body === undefined) res.end();
+  else res.json(reply.body);
+}
+
+/** The chain of one route: scope, then path parameters, query and body, then the handler. */
+function chain(route: Route, services: ApiServices): RequestHandler[] {
+  const handlers: RequestHandler[] = [];
+  if (route.scope) handlers.push(requireScope(route.scope));
+  if (isRawBody(route.body)) handlers.push(express.text({ type: route.body.mediaType, limit: route.body.limit }));
+  handlers.push(async (req, res) => {
+    const params = parsed(route.params, req.params, 'path');
+    const query = parsed(route.query, req.query, 'query');
+    let body: unknown = req.body;
+    if (route.body instanceof z.ZodType) {
+      const result = route.body.safeParse(req.body);
+      if (!result.success) {
+        const error = validationError(result.error, 'body');
+        if (!route.invalidBody) throw error;
+        res.status(400).json(await route.invalidBody.answer(error, req, services));
+        return;
+      }
+      body = result.data;
+    }
+    const reply = await route.handler({ params, query, body, req, res }, services);
+    if (reply) send(res, route, reply);
+  });
+  return handlers;
+}
+
+/**
+ * A known path with a method it does not have is a 405 with an Allow header (the error shape), rather than
+ * a 404. OPTIONS is left to Express, which answers it with the same methods.
+ */
+export function methodNotAllowed(routes: Route[]): RequestHandler {
+  const paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const route of routes) {
+    const entry = paths.get(route.path) ?? {
+      pattern: new RegExp(`^${route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '[^/]+')}/?$`),
+      methods: new Set<string>(),
+    };
+    entry.methods.add(route.method.toUpperCase());
+    if (route.method === 'get') entry.methods.add('HEAD');
+    paths.set(route.path, entry);
+  }
+  return (req, res, next) => {
+    if (req.method === 'OPTIONS') return next();
+    const allowed = new Set<string>();
+    for (const { pattern, methods } of paths.values()) if (pattern.test(req.path)) methods.forEach((m) => allowed.add(m));
+    if (allowed.size === 0 || allowed.has(req.method)) return next();
+    const allow = [...allowed].join(', ');
+    res.set('allow', allow);
+    next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allow}`));
+  };
+}
+
+/**
+ * The router of every declared route. Those that need no key come first; then every path under /v1 needs a
+ * known key (so an unknown /v1 path without one is a 401, as a known one is), and each route its scope.
+ */
+export function routeRouter(routes: Route[], services: ApiServices, authenticate: RequestHandler): Router {
+  const seen = new Set<string>();
+  for (const route of routes) {
+    const id = `${route.method} ${route.path}`;
+    if (seen.has(id) || seen.has(route.operationId)) throw new Error(`${id} (${route.operationId}) is declared twice`);
+    seen.add(id).add(route.operationId);
+    if (route.scope && !route.path.startsWith(`${API_PREFIX}/`)) throw new Error(`${id} needs the ${route.scope} scope but is outside ${API_PREFIX}, where keys are checked`);
+  }
+  const router = Router();
+  const mount = (route: Route) => router[route.method](expressPath(route.path), ...chain(route, services));
+  routes.filter((route) => !route.scope).forEach(mount);
+  router.use(API_PREFIX, authenticate);
+  routes.filter((route) => route.scope).forEach(mount);
+  router.use(methodNotAllowed(routes));
+  return router;
+}
