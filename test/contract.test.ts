@@ -178,14 +178,14 @@ async function seedExampleResources(doc: Doc): Promise<void> {
   const sms = bodyExample('/v1/webhooks/twilio/status', 'post');
   for (const [channel, providerMessageId, address] of [['email', email.messageId, 'ada@example.com'], ['sms', sms.MessageSid, '+447700900123']] as const) {
     const notificationId = `${event.eventId}/${channel}`;
-    await h.db.notification.create({
-      data: {
-        id: notificationId, orderId: event.orderId, customerId, eventId: event.eventId, type: 'order.shipped', priority: 'critical', category: 'transactional',
-        channel, status: 'sent', sentAt: new Date(), address, title: 'Shipped', body: 'Your order is on its way',
-      },
-    });
+    // A shipment's plan emails too, so the workflow may have made the email already: this one is the example's.
+    const fields = {
+      orderId: event.orderId, customerId, eventId: event.eventId, type: 'order.shipped', priority: 'critical', category: 'transactional',
+      channel, status: 'sent', sentAt: new Date(), address, title: 'Shipped', body: 'Your order is on its way',
+    } as const;
+    await h.db.notification.upsert({ where: { id: notificationId }, create: { id: notificationId, ...fields }, update: fields });
     await h.db.deliveryAttempt.create({
-      data: { id: `${notificationId}:1`, notificationId, channel, provider: channel === 'email' ? 'smtp' : 'twilio', status: 'sent', attemptNumber: 1, providerMessageId, address, finishedAt: new Date() },
+      data: { id: `${notificationId}:example`, notificationId, channel, provider: channel === 'email' ? 'smtp' : 'twilio', status: 'sent', attemptNumber: 1, providerMessageId, address, finishedAt: new Date() },
     });
   }
   await h.db.inboxMessage.create({
