@@ -302,9 +302,10 @@ async function waitForTemporal(address: string, managed: ManagedChild, timeoutMs
 export interface EmbeddedPostgresOptions {
   /**
    * Cluster directory; created and initialised (initdb) when it has no PG_VERSION.
-   * When running as root it is handed to the `postgres` OS user, so every parent
-   * directory must be searchable by that user: pass a `fs.mkdtemp` directory
-   * itself, not a folder inside one (mkdtemp makes 0700 directories).
+   * When running as root the cluster belongs to the `postgres` OS user. If that user
+   * cannot reach this folder (a parent such as /root or a mkdtemp folder is 0700), the
+   * cluster goes to a folder it can reach (see `relocatedClusterHome`) and `dataDir`
+   * becomes a symbolic link to it.
    */
   dataDir: string;
   /** 0 or undefined picks a free port. */
@@ -328,7 +329,10 @@ export interface EmbeddedPostgres {
   /** postgresql://user:password@127.0.0.1:port/database */
   url: string;
   port: number;
+  /** Where the cluster is: options.dataDir, or where it links to when the cluster had to move. */
   dataDir: string;
+  /** Set when the cluster is not in options.dataDir: the folder the `postgres` OS user cannot enter. */
+  relocatedBecause?: string;
   /** True when this call ran initdb. */
   initialised: boolean;
   pid: number;
@@ -347,22 +351,96 @@ interface OsUser {
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const dataDir = path.resolve(PROJECT_ROOT, options.dataDir);
+  const runAs = process.getuid?.() === 0 ? await ensurePostgresOsUser() : undefined;
+  const place = await clusterPlace(path.resolve(PROJECT_ROOT, options.dataDir), runAs, options.persistent);
+  const dataDir = place.dir;
   // A non-persistent cluster in a fresh (missing or empty) folder is removed again if the start fails.
   const fresh = !fs.existsSync(dataDir) || fs.readdirSync(dataDir).length === 0;
+  const discard = async () => {
+    await fsp.rm(dataDir, { recursive: true, force: true });
+    if (place.home) await fsp.rm(place.home, { recursive: true, force: true });
+  };
   try {
-    return await startPostgresCluster(options, dataDir);
+    const pg = await startPostgresCluster(options, dataDir, runAs, discard);
+    return place.blocked ? { ...pg, relocatedBecause: place.blocked } : pg;
   } catch (error) {
-    if (!options.persistent && fresh) await fsp.rm(dataDir, { recursive: true, force: true });
+    if (!options.persistent && fresh) await discard();
     throw error;
   }
 }
 
-async function startPostgresCluster(options: EmbeddedPostgresOptions, dataDir: string): Promise<EmbeddedPostgres> {
+/** Persistent clusters the `postgres` OS user could not keep in their data directory live here, one folder per data directory. */
+export const RELOCATED_CLUSTERS_DIR = '/var/lib/herald';
+
+interface ClusterPlace {
+  /** The cluster directory to run. */
+  dir: string;
+  /** The folder made for a relocated cluster (removed with a non-persistent one). */
+  home?: string;
+  /** The ancestor of the requested directory that the `postgres` user cannot enter. */
+  blocked?: string;
+}
+
+/**
+ * Where the cluster for `requested` lives. As root, PostgreSQL runs as `postgres`, which must be able to
+ * enter every parent folder. When it cannot (a clone under /root, a folder inside a mkdtemp one), the
+ * cluster goes to RELOCATED_CLUSTERS_DIR/<hash of the requested path>/pg (persistent) or a fresh folder in
+ * the temp dir (throwaway), and `requested` becomes a link to it, so the next start finds it again and
+ * deleting the data directory forgets it.
+ */
+async function clusterPlace(requested: string, runAs: OsUser | undefined, persistent: boolean): Promise<ClusterPlace> {
+  await fsp.mkdir(path.dirname(requested), { recursive: true });
+  const entry = fs.lstatSync(requested, { throwIfNoEntry: false });
+  const linked = entry?.isSymbolicLink() ?? false;
+  // A link (made here by an earlier start, or by hand) names the cluster, even one deleted since.
+  const real = !linked ? requested : fs.existsSync(requested) ? fs.realpathSync(requested) : path.resolve(path.dirname(requested), fs.readlinkSync(requested));
+  const blocked = runAs && blockedAncestor(real, runAs);
+  if (!blocked) return { dir: real, blocked: real !== requested && runAs ? blockedAncestor(requested, runAs) : undefined };
+  if (fs.existsSync(path.join(real, 'PG_VERSION'))) {
+    throw new Error(
+      `${real} holds a PostgreSQL cluster, but PostgreSQL runs as the OS user "postgres", which cannot enter ${blocked}. ` +
+        `Move the cluster to a folder that user can reach (e.g. under ${RELOCATED_CLUSTERS_DIR}) and put a symbolic link to it at ${requested}.`,
+    );
+  }
+  if (linked) await fsp.unlink(requested);
+  else if (entry) {
+    // An empty folder is what a start that failed here before left; anything else is not ours to replace.
+    if (fs.readdirSync(requested).length > 0) throw new Error(`${requested} is not empty but holds no PostgreSQL cluster (no PG_VERSION); refusing to replace it`);
+    await fsp.rmdir(requested);
+  }
+
+  let home: string;
+  if (persistent) {
+    const id = crypto.createHash('sha256').update(requested).digest('hex').slice(0, 16);
+    home = path.join(RELOCATED_CLUSTERS_DIR, id);
+    await fsp.mkdir(home, { recursive: true });
+    const orphan = path.join(home, 'pg');
+    if (fs.existsSync(orphan)) {
+      // Left by a data directory of the same path that was deleted since (its link went with it): keep it aside, start afresh.
+      await fsp.rename(orphan, path.join(home, `pg.orphaned-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+    }
+  } else {
+    home = await fsp.mkdtemp(path.join(os.tmpdir(), 'herald-pg-'));
+  }
+  await fsp.chmod(home, 0o755);
+  await fsp.writeFile(path.join(home, 'data-directory'), `${requested}\n`);
+  const dir = path.join(home, 'pg');
+  const stillBlocked = blockedAncestor(dir, runAs);
+  if (stillBlocked) throw new Error(`PostgreSQL runs as the OS user "postgres", which can enter neither ${blocked} nor ${stillBlocked}`);
+  await fsp.mkdir(dir);
+  await fsp.symlink(dir, requested);
+  return { dir, home, blocked };
+}
+
+async function startPostgresCluster(
+  options: EmbeddedPostgresOptions,
+  dataDir: string,
+  runAs: OsUser | undefined,
+  discard: () => Promise<void>,
+): Promise<EmbeddedPostgres> {
   const user = options.user ?? 'herald';
   const password = options.password ?? 'herald';
   const database = options.database ?? 'herald';
-  const runAs = process.getuid?.() === 0 ? await ensurePostgresOsUser() : undefined;
   const bins = await postgresBinaries(runAs);
 
   await prepareDataDir(dataDir, runAs);
@@ -402,7 +480,7 @@ async function startPostgresCluster(options: EmbeddedPostgresOptions, dataDir: s
     (stopping ??= (async () => {
       // SIGINT = fast shutdown (clean; no recovery on next start). SIGQUIT = immediate.
       await terminate(managed, [['SIGINT', 30_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]]);
-      if (!options.persistent) await fsp.rm(dataDir, { recursive: true, force: true });
+      if (!options.persistent) await discard();
     })());
 
   const fields = { host, port, user, password };
@@ -595,13 +673,6 @@ async function hydrateSymlinks(pkgDir: string): Promise<void> {
 async function prepareDataDir(dataDir: string, runAs: OsUser | undefined): Promise<void> {
   await fsp.mkdir(dataDir, { recursive: true });
   if (runAs) {
-    const blocked = blockedAncestor(dataDir, runAs);
-    if (blocked) {
-      throw new Error(
-        `PostgreSQL runs as the OS user "postgres" (uid ${runAs.uid}), which cannot enter ${blocked}. ` +
-          'Use a data directory whose parent folders are searchable by others (fs.mkdtemp makes 0700 folders: use that folder itself as dataDir).',
-      );
-    }
     const stat = await fsp.stat(dataDir);
     if (stat.uid !== runAs.uid || stat.gid !== runAs.gid) {
       if (fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await execFileText('chown', ['-R', `${runAs.uid}:${runAs.gid}`, dataDir]);

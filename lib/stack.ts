@@ -43,6 +43,8 @@ export interface Stack {
   env: NodeJS.ProcessEnv;
   worker: HeraldProcess;
   api: HeraldProcess;
+  /** Where the embedded PostgreSQL keeps its cluster, and why not in <dataDir>/pg when it does not; null with a databaseUrl. */
+  postgresData: { dir: string; relocatedBecause?: string } | null;
   /** Process ids of the embedded servers this stack started (for the benchmark's CPU accounting). */
   serverPids: { temporal?: number; postgres?: number };
   startWorker(): Promise<HeraldProcess>;
@@ -74,6 +76,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       cleanups.push(() => pg!.stop());
       databaseUrl = pg.url;
+      if (pg.relocatedBecause) {
+        log(`PostgreSQL data is in ${pg.dataDir}: the postgres OS user cannot enter ${pg.relocatedBecause}, so ${path.resolve(options.dataDir, 'pg')} links there`);
+      }
     }
     log('applying database migrations...');
     await migrateDatabase(databaseUrl);
@@ -129,6 +134,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       temporalAddress,
       databaseUrl,
       env,
+      postgresData: pg ? { dir: pg.dataDir, relocatedBecause: pg.relocatedBecause } : null,
       serverPids: { temporal: temporal?.pid, postgres: pg?.pid },
       worker: await startWorker(),
       api: spawnHeraldProcess('api', env, { logFile: path.join(logDir, 'api.log'), echo: options.echo }),
