@@ -21,7 +21,7 @@
  * does not run dependencies' install scripts unless allowed, and without them
  * initdb fails with "libicuuc.so.60: cannot open shared object file").
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -99,6 +99,8 @@ export function spawnManaged(
   args: string[],
   options: {
     logFile?: string;
+    /** Written once the process runs and removed when it exits, so a later start can stop it if this one dies first. */
+    pidFile?: string;
     env?: NodeJS.ProcessEnv;
     cwd?: string;
     uid?: number;
@@ -117,6 +119,8 @@ export function spawnManaged(
     detached: options.detached ?? false,
   });
   const tail = new OutputTail();
+  const pid = child.pid;
+  if (options.pidFile && pid !== undefined) writePidFile(options.pidFile, pid);
   let log: fs.WriteStream | undefined;
   if (options.logFile) {
     fs.mkdirSync(path.dirname(path.resolve(options.logFile)), { recursive: true });
@@ -145,6 +149,7 @@ export function spawnManaged(
       if (done) return;
       done = true;
       process.removeListener('exit', onParentExit);
+      if (options.pidFile && pid !== undefined) removePidFile(options.pidFile, pid);
       resolve({ code, signal });
     };
     child.on('exit', finish);
@@ -179,6 +184,121 @@ export async function terminate(managed: ManagedChild, steps: Array<[NodeJS.Sign
   await managed.exited;
 }
 
+// ---------------------------------------------------------------------------
+// Pid files: what an earlier start left running when it was killed
+
+/**
+ * What tells a process apart from a later one given the same pid: the boot, the start time and the
+ * command line. Undefined when no such process runs (a zombie counts as gone).
+ */
+export interface ProcessIdentity {
+  pid: number;
+  /** The parent's pid when the identity was taken. */
+  ppid: number;
+  bootId: string;
+  startTime: string;
+  cmdline: string[];
+}
+
+export function processIdentity(pid: number): ProcessIdentity | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    if (process.platform === 'linux') {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may itself hold spaces or parentheses.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+      return {
+        pid,
+        ppid: Number(fields[1]),
+        bootId: fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+        startTime: fields[19] ?? '', // clock ticks after boot (field 22 of /proc/<pid>/stat)
+        cmdline: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg, i, all) => arg !== '' || i < all.length - 1),
+      };
+    }
+    const ps = execFileSync('ps', ['-o', 'ppid=', '-o', 'state=', '-o', 'lstart=', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    const match = /^(\d+)\s+(\S+)\s+(\S+\s+\S+\s+\d+\s+[\d:]+\s+\d+)\s+(.*)$/.exec(ps);
+    if (!match || match[2]!.startsWith('Z')) return undefined;
+    return { pid, ppid: Number(match[1]), bootId: '', startTime: match[3]!, cmdline: [match[4]!] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Is `identity` still the running process it was taken from? Boot and start time settle it; the command
+ * line is compared too unless `sameCommandLine` is false (for processes that retitle themselves, as npm does).
+ */
+export function sameProcess(identity: ProcessIdentity, sameCommandLine = true): boolean {
+  const now = processIdentity(identity.pid);
+  return (
+    now !== undefined &&
+    now.bootId === identity.bootId &&
+    now.startTime === identity.startTime &&
+    (!sameCommandLine || JSON.stringify(now.cmdline) === JSON.stringify(identity.cmdline))
+  );
+}
+
+export interface PidFileRecord extends ProcessIdentity {
+  /** The process that started it. */
+  startedBy: number;
+  /** What else the writer wants a later start to know (npm start records the npm processes it runs under). */
+  extra?: Record<string, unknown>;
+}
+
+export function writePidFile(file: string, pid: number, extra?: Record<string, unknown>): void {
+  const identity = processIdentity(pid);
+  if (!identity) return;
+  const record: PidFileRecord = { ...identity, startedBy: process.pid, ...(extra ? { extra } : {}) };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(partial, `${JSON.stringify(record)}\n`);
+  fs.renameSync(partial, file);
+}
+
+/** Removes `file` if it still names `pid` (a later start may have written its own since). */
+export function removePidFile(file: string, pid: number): void {
+  try {
+    if ((JSON.parse(fs.readFileSync(file, 'utf8')) as PidFileRecord).pid === pid) fs.rmSync(file, { force: true });
+  } catch {
+    // no file, or not ours
+  }
+}
+
+/** The process `file` names, if it still runs and is the very one that was started, never a later holder of its pid. */
+export function runningFromPidFile(file: string): PidFileRecord | undefined {
+  let record: PidFileRecord;
+  try {
+    record = JSON.parse(fs.readFileSync(file, 'utf8')) as PidFileRecord;
+  } catch {
+    return undefined;
+  }
+  return sameProcess(record) ? record : undefined;
+}
+
+/**
+ * Stops the process `file` names, if it is still the one that was started: each signal in turn, waiting
+ * its grace time for the process to go. Removes the file. Returns what was stopped.
+ */
+export async function stopFromPidFile(file: string, steps: Array<[NodeJS.Signals, number]>): Promise<PidFileRecord | undefined> {
+  const record = runningFromPidFile(file);
+  if (record) {
+    for (const [signal, graceMs] of steps) {
+      if (!sameProcess(record)) break;
+      try {
+        process.kill(record.pid, signal);
+      } catch {
+        break; // gone meanwhile
+      }
+      const deadline = Date.now() + graceMs;
+      while (Date.now() < deadline && sameProcess(record)) await sleep(100);
+    }
+    if (sameProcess(record)) throw new Error(`could not stop pid ${record.pid} (${record.cmdline.join(' ')}), named by ${file}`);
+  }
+  fs.rmSync(file, { force: true });
+  return record;
+}
+
 function describeExit(result: { code: number | null; signal: NodeJS.Signals | null }): string {
   return result.signal ? `signal ${result.signal}` : `exit code ${result.code}`;
 }
@@ -202,6 +322,8 @@ export interface TemporalDevServerOptions {
   logFile?: string;
   /** Own process group, so a terminal's Ctrl-C reaches only this Node process (which must then call stop()). */
   detached?: boolean;
+  /** Names the server while it runs (see spawnManaged). */
+  pidFile?: string;
   /** How long to wait for the server to answer; default 60 s. */
   startTimeoutMs?: number;
 }
@@ -248,6 +370,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 
   const managed = spawnManaged(temporalCliPath(), args, {
     logFile: options.logFile,
+    pidFile: options.pidFile,
     detached: options.detached,
     exitSignal: 'SIGTERM',
   });
@@ -322,6 +445,8 @@ export interface EmbeddedPostgresOptions {
   logFile?: string;
   /** Own process group, so a terminal's Ctrl-C reaches only this Node process (which must then call stop()). */
   detached?: boolean;
+  /** Names the postmaster while it runs (see spawnManaged). */
+  pidFile?: string;
   startTimeoutMs?: number;
 }
 
@@ -471,6 +596,7 @@ async function startPostgresCluster(
     uid: runAs?.uid,
     gid: runAs?.gid,
     logFile: options.logFile,
+    pidFile: options.pidFile,
     detached: options.detached,
     exitSignal: 'SIGINT',
   });
