@@ -21,7 +21,7 @@
  * does not run dependencies' install scripts unless allowed, and without them
  * initdb fails with "libicuuc.so.60: cannot open shared object file").
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -99,6 +99,8 @@ export function spawnManaged(
   args: string[],
   options: {
     logFile?: string;
+    /** Written once the process runs and removed when it exits, so a later start can stop it if this one dies first. */
+    pidFile?: string;
     env?: NodeJS.ProcessEnv;
     cwd?: string;
     uid?: number;
@@ -117,6 +119,8 @@ export function spawnManaged(
     detached: options.detached ?? false,
   });
   const tail = new OutputTail();
+  const pid = child.pid;
+  if (options.pidFile && pid !== undefined) writePidFile(options.pidFile, pid);
   let log: fs.WriteStream | undefined;
   if (options.logFile) {
     fs.mkdirSync(path.dirname(path.resolve(options.logFile)), { recursive: true });
@@ -145,6 +149,7 @@ export function spawnManaged(
       if (done) return;
       done = true;
       process.removeListener('exit', onParentExit);
+      if (options.pidFile && pid !== undefined) removePidFile(options.pidFile, pid);
       resolve({ code, signal });
     };
     child.on('exit', finish);
@@ -179,6 +184,121 @@ export async function terminate(managed: ManagedChild, steps: Array<[NodeJS.Sign
   await managed.exited;
 }
 
+// ---------------------------------------------------------------------------
+// Pid files: what an earlier start left running when it was killed
+
+/**
+ * What tells a process apart from a later one given the same pid: the boot, the start time and the
+ * command line. Undefined when no such process runs (a zombie counts as gone).
+ */
+export interface ProcessIdentity {
+  pid: number;
+  /** The parent's pid when the identity was taken. */
+  ppid: number;
+  bootId: string;
+  startTime: string;
+  cmdline: string[];
+}
+
+export function processIdentity(pid: number): ProcessIdentity | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    if (process.platform === 'linux') {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may itself hold spaces or parentheses.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+      return {
+        pid,
+        ppid: Number(fields[1]),
+        bootId: fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+        startTime: fields[19] ?? '', // clock ticks after boot (field 22 of /proc/<pid>/stat)
+        cmdline: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg, i, all) => arg !== '' || i < all.length - 1),
+      };
+    }
+    const ps = execFileSync('ps', ['-o', 'ppid=', '-o', 'state=', '-o', 'lstart=', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    const match = /^(\d+)\s+(\S+)\s+(\S+\s+\S+\s+\d+\s+[\d:]+\s+\d+)\s+(.*)$/.exec(ps);
+    if (!match || match[2]!.startsWith('Z')) return undefined;
+    return { pid, ppid: Number(match[1]), bootId: '', startTime: match[3]!, cmdline: [match[4]!] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Is `identity` still the running process it was taken from? Boot and start time settle it; the command
+ * line is compared too unless `sameCommandLine` is false (for processes that retitle themselves, as npm does).
+ */
+export function sameProcess(identity: ProcessIdentity, sameCommandLine = true): boolean {
+  const now = processIdentity(identity.pid);
+  return (
+    now !== undefined &&
+    now.bootId === identity.bootId &&
+    now.startTime === identity.startTime &&
+    (!sameCommandLine || JSON.stringify(now.cmdline) === JSON.stringify(identity.cmdline))
+  );
+}
+
+export interface PidFileRecord extends ProcessIdentity {
+  /** The process that started it. */
+  startedBy: number;
+  /** What else the writer wants a later start to know (npm start records the npm processes it runs under). */
+  extra?: Record<string, unknown>;
+}
+
+export function writePidFile(file: string, pid: number, extra?: Record<string, unknown>): void {
+  const identity = processIdentity(pid);
+  if (!identity) return;
+  const record: PidFileRecord = { ...identity, startedBy: process.pid, ...(extra ? { extra } : {}) };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(partial, `${JSON.stringify(record)}\n`);
+  fs.renameSync(partial, file);
+}
+
+/** Removes `file` if it still names `pid` (a later start may have written its own since). */
+export function removePidFile(file: string, pid: number): void {
+  try {
+    if ((JSON.parse(fs.readFileSync(file, 'utf8')) as PidFileRecord).pid === pid) fs.rmSync(file, { force: true });
+  } catch {
+    // no file, or not ours
+  }
+}
+
+/** The process `file` names, if it still runs and is the very one that was started, never a later holder of its pid. */
+export function runningFromPidFile(file: string): PidFileRecord | undefined {
+  let record: PidFileRecord;
+  try {
+    record = JSON.parse(fs.readFileSync(file, 'utf8')) as PidFileRecord;
+  } catch {
+    return undefined;
+  }
+  return sameProcess(record) ? record : undefined;
+}
+
+/**
+ * Stops the process `file` names, if it is still the one that was started: each signal in turn, waiting
+ * its grace time for the process to go. Removes the file. Returns what was stopped.
+ */
+export async function stopFromPidFile(file: string, steps: Array<[NodeJS.Signals, number]>): Promise<PidFileRecord | undefined> {
+  const record = runningFromPidFile(file);
+  if (record) {
+    for (const [signal, graceMs] of steps) {
+      if (!sameProcess(record)) break;
+      try {
+        process.kill(record.pid, signal);
+      } catch {
+        break; // gone meanwhile
+      }
+      const deadline = Date.now() + graceMs;
+      while (Date.now() < deadline && sameProcess(record)) await sleep(100);
+    }
+    if (sameProcess(record)) throw new Error(`could not stop pid ${record.pid} (${record.cmdline.join(' ')}), named by ${file}`);
+  }
+  fs.rmSync(file, { force: true });
+  return record;
+}
+
 function describeExit(result: { code: number | null; signal: NodeJS.Signals | null }): string {
   return result.signal ? `signal ${result.signal}` : `exit code ${result.code}`;
 }
@@ -202,6 +322,8 @@ export interface TemporalDevServerOptions {
   logFile?: string;
   /** Own process group, so a terminal's Ctrl-C reaches only this Node process (which must then call stop()). */
   detached?: boolean;
+  /** Names the server while it runs (see spawnManaged). */
+  pidFile?: string;
   /** How long to wait for the server to answer; default 60 s. */
   startTimeoutMs?: number;
 }
@@ -248,6 +370,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 
   const managed = spawnManaged(temporalCliPath(), args, {
     logFile: options.logFile,
+    pidFile: options.pidFile,
     detached: options.detached,
     exitSignal: 'SIGTERM',
   });
@@ -302,9 +425,10 @@ async function waitForTemporal(address: string, managed: ManagedChild, timeoutMs
 export interface EmbeddedPostgresOptions {
   /**
    * Cluster directory; created and initialised (initdb) when it has no PG_VERSION.
-   * When running as root it is handed to the `postgres` OS user, so every parent
-   * directory must be searchable by that user: pass a `fs.mkdtemp` directory
-   * itself, not a folder inside one (mkdtemp makes 0700 directories).
+   * When running as root the cluster belongs to the `postgres` OS user. If that user
+   * cannot reach this folder (a parent such as /root or a mkdtemp folder is 0700), the
+   * cluster goes to a folder it can reach (see `relocatedClusterHome`) and `dataDir`
+   * becomes a symbolic link to it.
    */
   dataDir: string;
   /** 0 or undefined picks a free port. */
@@ -321,6 +445,8 @@ export interface EmbeddedPostgresOptions {
   logFile?: string;
   /** Own process group, so a terminal's Ctrl-C reaches only this Node process (which must then call stop()). */
   detached?: boolean;
+  /** Names the postmaster while it runs (see spawnManaged). */
+  pidFile?: string;
   startTimeoutMs?: number;
 }
 
@@ -328,7 +454,10 @@ export interface EmbeddedPostgres {
   /** postgresql://user:password@127.0.0.1:port/database */
   url: string;
   port: number;
+  /** Where the cluster is: options.dataDir, or where it links to when the cluster had to move. */
   dataDir: string;
+  /** Set when the cluster is not in options.dataDir: the folder the `postgres` OS user cannot enter. */
+  relocatedBecause?: string;
   /** True when this call ran initdb. */
   initialised: boolean;
   pid: number;
@@ -347,22 +476,96 @@ interface OsUser {
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const dataDir = path.resolve(PROJECT_ROOT, options.dataDir);
+  const runAs = process.getuid?.() === 0 ? await ensurePostgresOsUser() : undefined;
+  const place = await clusterPlace(path.resolve(PROJECT_ROOT, options.dataDir), runAs, options.persistent);
+  const dataDir = place.dir;
   // A non-persistent cluster in a fresh (missing or empty) folder is removed again if the start fails.
   const fresh = !fs.existsSync(dataDir) || fs.readdirSync(dataDir).length === 0;
+  const discard = async () => {
+    await fsp.rm(dataDir, { recursive: true, force: true });
+    if (place.home) await fsp.rm(place.home, { recursive: true, force: true });
+  };
   try {
-    return await startPostgresCluster(options, dataDir);
+    const pg = await startPostgresCluster(options, dataDir, runAs, discard);
+    return place.blocked ? { ...pg, relocatedBecause: place.blocked } : pg;
   } catch (error) {
-    if (!options.persistent && fresh) await fsp.rm(dataDir, { recursive: true, force: true });
+    if (!options.persistent && fresh) await discard();
     throw error;
   }
 }
 
-async function startPostgresCluster(options: EmbeddedPostgresOptions, dataDir: string): Promise<EmbeddedPostgres> {
+/** Persistent clusters the `postgres` OS user could not keep in their data directory live here, one folder per data directory. */
+export const RELOCATED_CLUSTERS_DIR = '/var/lib/herald';
+
+interface ClusterPlace {
+  /** The cluster directory to run. */
+  dir: string;
+  /** The folder made for a relocated cluster (removed with a non-persistent one). */
+  home?: string;
+  /** The ancestor of the requested directory that the `postgres` user cannot enter. */
+  blocked?: string;
+}
+
+/**
+ * Where the cluster for `requested` lives. As root, PostgreSQL runs as `postgres`, which must be able to
+ * enter every parent folder. When it cannot (a clone under /root, a folder inside a mkdtemp one), the
+ * cluster goes to RELOCATED_CLUSTERS_DIR/<hash of the requested path>/pg (persistent) or a fresh folder in
+ * the temp dir (throwaway), and `requested` becomes a link to it, so the next start finds it again and
+ * deleting the data directory forgets it.
+ */
+async function clusterPlace(requested: string, runAs: OsUser | undefined, persistent: boolean): Promise<ClusterPlace> {
+  await fsp.mkdir(path.dirname(requested), { recursive: true });
+  const entry = fs.lstatSync(requested, { throwIfNoEntry: false });
+  const linked = entry?.isSymbolicLink() ?? false;
+  // A link (made here by an earlier start, or by hand) names the cluster, even one deleted since.
+  const real = !linked ? requested : fs.existsSync(requested) ? fs.realpathSync(requested) : path.resolve(path.dirname(requested), fs.readlinkSync(requested));
+  const blocked = runAs && blockedAncestor(real, runAs);
+  if (!blocked) return { dir: real, blocked: real !== requested && runAs ? blockedAncestor(requested, runAs) : undefined };
+  if (fs.existsSync(path.join(real, 'PG_VERSION'))) {
+    throw new Error(
+      `${real} holds a PostgreSQL cluster, but PostgreSQL runs as the OS user "postgres", which cannot enter ${blocked}. ` +
+        `Move the cluster to a folder that user can reach (e.g. under ${RELOCATED_CLUSTERS_DIR}) and put a symbolic link to it at ${requested}.`,
+    );
+  }
+  if (linked) await fsp.unlink(requested);
+  else if (entry) {
+    // An empty folder is what a start that failed here before left; anything else is not ours to replace.
+    if (fs.readdirSync(requested).length > 0) throw new Error(`${requested} is not empty but holds no PostgreSQL cluster (no PG_VERSION); refusing to replace it`);
+    await fsp.rmdir(requested);
+  }
+
+  let home: string;
+  if (persistent) {
+    const id = crypto.createHash('sha256').update(requested).digest('hex').slice(0, 16);
+    home = path.join(RELOCATED_CLUSTERS_DIR, id);
+    await fsp.mkdir(home, { recursive: true });
+    const orphan = path.join(home, 'pg');
+    if (fs.existsSync(orphan)) {
+      // Left by a data directory of the same path that was deleted since (its link went with it): keep it aside, start afresh.
+      await fsp.rename(orphan, path.join(home, `pg.orphaned-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+    }
+  } else {
+    home = await fsp.mkdtemp(path.join(os.tmpdir(), 'herald-pg-'));
+  }
+  await fsp.chmod(home, 0o755);
+  await fsp.writeFile(path.join(home, 'data-directory'), `${requested}\n`);
+  const dir = path.join(home, 'pg');
+  const stillBlocked = blockedAncestor(dir, runAs);
+  if (stillBlocked) throw new Error(`PostgreSQL runs as the OS user "postgres", which can enter neither ${blocked} nor ${stillBlocked}`);
+  await fsp.mkdir(dir);
+  await fsp.symlink(dir, requested);
+  return { dir, home, blocked };
+}
+
+async function startPostgresCluster(
+  options: EmbeddedPostgresOptions,
+  dataDir: string,
+  runAs: OsUser | undefined,
+  discard: () => Promise<void>,
+): Promise<EmbeddedPostgres> {
   const user = options.user ?? 'herald';
   const password = options.password ?? 'herald';
   const database = options.database ?? 'herald';
-  const runAs = process.getuid?.() === 0 ? await ensurePostgresOsUser() : undefined;
   const bins = await postgresBinaries(runAs);
 
   await prepareDataDir(dataDir, runAs);
@@ -393,6 +596,7 @@ async function startPostgresCluster(options: EmbeddedPostgresOptions, dataDir: s
     uid: runAs?.uid,
     gid: runAs?.gid,
     logFile: options.logFile,
+    pidFile: options.pidFile,
     detached: options.detached,
     exitSignal: 'SIGINT',
   });
@@ -402,7 +606,7 @@ async function startPostgresCluster(options: EmbeddedPostgresOptions, dataDir: s
     (stopping ??= (async () => {
       // SIGINT = fast shutdown (clean; no recovery on next start). SIGQUIT = immediate.
       await terminate(managed, [['SIGINT', 30_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]]);
-      if (!options.persistent) await fsp.rm(dataDir, { recursive: true, force: true });
+      if (!options.persistent) await discard();
     })());
 
   const fields = { host, port, user, password };
@@ -595,13 +799,6 @@ async function hydrateSymlinks(pkgDir: string): Promise<void> {
 async function prepareDataDir(dataDir: string, runAs: OsUser | undefined): Promise<void> {
   await fsp.mkdir(dataDir, { recursive: true });
   if (runAs) {
-    const blocked = blockedAncestor(dataDir, runAs);
-    if (blocked) {
-      throw new Error(
-        `PostgreSQL runs as the OS user "postgres" (uid ${runAs.uid}), which cannot enter ${blocked}. ` +
-          'Use a data directory whose parent folders are searchable by others (fs.mkdtemp makes 0700 folders: use that folder itself as dataDir).',
-      );
-    }
     const stat = await fsp.stat(dataDir);
     if (stat.uid !== runAs.uid || stat.gid !== runAs.gid) {
       if (fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await execFileText('chown', ['-R', `${runAs.uid}:${runAs.gid}`, dataDir]);

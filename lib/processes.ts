@@ -21,7 +21,7 @@ const ENTRY: Record<HeraldRole, string> = { worker: 'workers/main.ts', api: 'api
 export function spawnHeraldProcess(
   role: HeraldRole,
   env: NodeJS.ProcessEnv,
-  options: { logFile?: string; echo?: boolean } = {},
+  options: { logFile?: string; pidFile?: string; echo?: boolean } = {},
 ): HeraldProcess {
   // One process per role (the tsx CLI would add a parent process that a kill leaves orphaned).
   // HERALD_NODE_ARGS adds Node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark.
@@ -30,6 +30,7 @@ export function spawnHeraldProcess(
     cwd: PROJECT_ROOT,
     env: { ...process.env, HERALD_SERVICE: `herald-${role}`, ...env },
     logFile: options.logFile,
+    pidFile: options.pidFile,
     exitSignal: 'SIGTERM',
   });
   if (options.echo) {

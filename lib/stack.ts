@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
-import { migrateDatabase, startEmbeddedPostgres, startTemporalDevServer, type EmbeddedPostgres, type TemporalDevServer } from './embedded';
+import {
+  migrateDatabase,
+  runningFromPidFile,
+  startEmbeddedPostgres,
+  startTemporalDevServer,
+  stopFromPidFile,
+  type EmbeddedPostgres,
+  type TemporalDevServer,
+} from './embedded';
 import { spawnHeraldProcess, waitForHttp, type HeraldProcess } from './processes';
 import { registerSearchAttributes } from './search-attributes';
 import { createDb } from './db';
@@ -43,10 +51,39 @@ export interface Stack {
   env: NodeJS.ProcessEnv;
   worker: HeraldProcess;
   api: HeraldProcess;
+  /** Where the embedded PostgreSQL keeps its cluster, and why not in <dataDir>/pg when it does not; null with a databaseUrl. */
+  postgresData: { dir: string; relocatedBecause?: string } | null;
   /** Process ids of the embedded servers this stack started (for the benchmark's CPU accounting). */
   serverPids: { temporal?: number; postgres?: number };
   startWorker(): Promise<HeraldProcess>;
   stop(): Promise<void>;
+}
+
+/** The pid file of one process a stack (or npm start itself, "herald") runs from `dataDir`. */
+export function pidFilePath(dataDir: string, name: 'herald' | 'postgres' | 'temporal' | 'worker' | 'api'): string {
+  return path.join(dataDir, 'pids', `${name}.json`);
+}
+
+/** What a start runs, in the order a later start stops what a killed one left, with the signals its own stop() sends. */
+const LEFTOVERS: Array<['postgres' | 'temporal' | 'worker' | 'api', Array<[NodeJS.Signals, number]>]> = [
+  ['api', [['SIGTERM', 15_000], ['SIGKILL', 5_000]]],
+  ['worker', [['SIGTERM', 15_000], ['SIGKILL', 5_000]]],
+  ['temporal', [['SIGTERM', 10_000], ['SIGKILL', 5_000]]],
+  ['postgres', [['SIGINT', 30_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]]],
+];
+
+/**
+ * Stops what an earlier start from `dataDir` left running because it was killed before it could (its servers
+ * hold the ports this start needs). Only processes its pid files name, and only while they are the very
+ * processes it started, never a later holder of a recycled pid.
+ */
+export async function stopLeftovers(dataDir: string, log: (line: string) => void): Promise<void> {
+  for (const [name, steps] of LEFTOVERS) {
+    const file = pidFilePath(dataDir, name);
+    const left = runningFromPidFile(file);
+    if (left) log(`stopping ${name} (pid ${left.pid}), left running by an earlier start...`);
+    await stopFromPidFile(file, steps);
+  }
 }
 
 /** Starts what is missing of Temporal and PostgreSQL, migrates, then runs the worker and the API as processes. */
@@ -54,6 +91,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => undefined);
   const logDir = path.join(options.dataDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
+  await stopLeftovers(options.dataDir, log);
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -70,10 +108,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         port: options.postgresPort,
         persistent: options.persistent,
         logFile: path.join(logDir, 'postgres.log'),
+        pidFile: pidFilePath(options.dataDir, 'postgres'),
         detached: true,
       });
       cleanups.push(() => pg!.stop());
       databaseUrl = pg.url;
+      if (pg.relocatedBecause) {
+        log(`PostgreSQL data is in ${pg.dataDir}: the postgres OS user cannot enter ${pg.relocatedBecause}, so ${path.resolve(options.dataDir, 'pg')} links there`);
+      }
     }
     log('applying database migrations...');
     await migrateDatabase(databaseUrl);
@@ -93,6 +135,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         namespace,
         searchAttributes: SEARCH_ATTRIBUTE_TYPES,
         logFile: path.join(logDir, 'temporal.log'),
+        pidFile: pidFilePath(options.dataDir, 'temporal'),
         detached: true,
       });
       cleanups.push(() => temporal!.stop());
@@ -118,7 +161,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       HERALD_WORKER_METRICS_PORT: String(options.workerMetricsPort ?? 9464),
     };
     const startWorker = async () => {
-      const worker = spawnHeraldProcess('worker', env, { logFile: path.join(logDir, 'worker.log'), echo: options.echo });
+      const worker = spawnHeraldProcess('worker', env, {
+        logFile: path.join(logDir, 'worker.log'),
+        pidFile: pidFilePath(options.dataDir, 'worker'),
+        echo: options.echo,
+      });
       return worker;
     };
     log('starting worker and API...');
@@ -129,9 +176,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       temporalAddress,
       databaseUrl,
       env,
+      postgresData: pg ? { dir: pg.dataDir, relocatedBecause: pg.relocatedBecause } : null,
       serverPids: { temporal: temporal?.pid, postgres: pg?.pid },
       worker: await startWorker(),
-      api: spawnHeraldProcess('api', env, { logFile: path.join(logDir, 'api.log'), echo: options.echo }),
+      api: spawnHeraldProcess('api', env, {
+        logFile: path.join(logDir, 'api.log'),
+        pidFile: pidFilePath(options.dataDir, 'api'),
+        echo: options.echo,
+      }),
       startWorker: async () => {
         stack.worker = await startWorker();
         return stack.worker;

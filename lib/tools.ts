@@ -215,6 +215,58 @@ export async function ensureSchemathesis(options: { log?: (message: string) => v
   return { dir: SCHEMATHESIS_DIR, installed: true };
 }
 
+// ------------------------------------------------------------------------------------------- Chromium
+
+/** The browser tests (test/stats.test.ts, test/contract.test.ts) launch Debian's Chromium from here. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+export type EnsureChromiumResult = { path: string; installed: boolean } | { missing: string };
+
+/**
+ * Makes sure Chromium is at CHROMIUM_PATH: as root with apt-get, installs Debian's `chromium`;
+ * otherwise (or when that fails) says in one line what is needed, so only the browser tests fail.
+ */
+export async function ensureChromium(options: { log?: (message: string) => void } = {}): Promise<EnsureChromiumResult> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  if (isExecutableFile(CHROMIUM_PATH)) return { path: CHROMIUM_PATH, installed: false };
+  const how = 'apt-get update && apt-get install -y chromium';
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    return { missing: `The browser tests need Chromium at ${CHROMIUM_PATH} and fail without it: install Debian's chromium as root (sudo sh -c '${how}').` };
+  }
+  const started = Date.now();
+  log('Installing Chromium for the browser tests: apt-get update -qq && apt-get install -y -qq chromium');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // Wait for a lock held by another apt run instead of failing at once.
+  const waitForLock = ['-o', 'DPkg::Lock::Timeout=300'];
+  try {
+    await runQuietly('apt-get', [...waitForLock, 'update', '-qq'], env);
+    await runQuietly('apt-get', [...waitForLock, 'install', '-y', '-qq', 'chromium'], env);
+  } catch (error) {
+    return { missing: `The browser tests need Chromium at ${CHROMIUM_PATH} and fail without it; installing it failed (${(error as Error).message}). Install it with: ${how}` };
+  }
+  if (!isExecutableFile(CHROMIUM_PATH)) return { missing: `apt-get installed chromium but ${CHROMIUM_PATH} is not there; the browser tests will fail.` };
+  log(`Installed Chromium in ${((Date.now() - started) / 1000).toFixed(1)} s: ${CHROMIUM_PATH}`);
+  return { path: CHROMIUM_PATH, installed: true };
+}
+
+/** Runs a command with its output kept, shown only when it fails. */
+function runQuietly(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error) => reject(new Error(`could not run ${command}: ${error.message}`)));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`}): ${output.trim().split('\n').slice(-3).join(' / ')}`));
+    });
+  });
+}
+
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: 'inherit' });

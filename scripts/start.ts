@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateKey } from '../api/auth';
 import { loadConfig } from '../lib/config';
-import { startStack, type Stack } from '../lib/stack';
+import { processIdentity, removePidFile, runningFromPidFile, sameProcess, stopFromPidFile, writePidFile, type ProcessIdentity } from '../lib/embedded';
+import { pidFilePath, startStack, type Stack } from '../lib/stack';
 import { ensureTools } from '../lib/tools';
 
 const say = (line: string) => process.stdout.write(`[herald] ${line}\n`);
@@ -18,10 +19,57 @@ function adminKey(dataDir: string): { key: string; origin: string } {
   return { key, origin: `${file} (generated now)` };
 }
 
+/**
+ * The processes this `npm start` runs under (npm, its shell, tsx), on Linux: each but npm itself has npm's
+ * script environment (npm_lifecycle_event). When one is gone (npm was killed), no Ctrl-C reaches us any more.
+ */
+function npmLaunchers(): ProcessIdentity[] {
+  if (process.platform !== 'linux' || !process.env.npm_lifecycle_event) return [];
+  const launchers: ProcessIdentity[] = [];
+  for (let pid = process.ppid; pid > 1; ) {
+    const launcher = processIdentity(pid);
+    if (!launcher) break;
+    launchers.push(launcher);
+    let environ: string[];
+    try {
+      environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    } catch {
+      break;
+    }
+    if (!environ.some((entry) => entry.startsWith('npm_lifecycle_event='))) break; // npm itself
+    pid = launcher.ppid;
+  }
+  return launchers;
+}
+
+/** A start that must not go ahead; its message says why and what to do, no stack trace needed. */
+class StartRefused extends Error {}
+
+/**
+ * One npm start per data directory. An earlier one that still runs is left alone while its npm does (it is
+ * in use); one whose npm is gone (killed) is stopped, and it stops what it started.
+ */
+async function stopEarlierStart(dataDir: string): Promise<void> {
+  const file = pidFilePath(dataDir, 'herald');
+  const earlier = runningFromPidFile(file);
+  if (!earlier) return;
+  const launchers = (earlier.extra?.launchers ?? []) as ProcessIdentity[];
+  if (launchers.length === 0 || launchers.every((launcher) => sameProcess(launcher, false))) {
+    throw new StartRefused(`Herald already runs from ${dataDir} (npm start, pid ${earlier.pid}). Stop it first: Ctrl-C where it runs, or kill ${earlier.pid}.`);
+  }
+  say(`an earlier npm start (pid ${earlier.pid}) still runs though its npm is gone: stopping it...`);
+  await stopFromPidFile(file, [['SIGTERM', 60_000], ['SIGKILL', 5_000]]);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
+  await stopEarlierStart(dataDir);
+  const launchers = npmLaunchers();
+  const ownPidFile = pidFilePath(dataDir, 'herald');
+  writePidFile(ownPidFile, process.pid, { launchers });
+  process.on('exit', () => removePidFile(ownPidFile, process.pid));
   const embeddedTemporal = !process.env.TEMPORAL_ADDRESS;
   if (embeddedTemporal) await ensureTools({ log: say });
 
@@ -38,6 +86,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGHUP', () => void shutdown('SIGHUP (terminal closed)', 0));
+  // Killed, npm cannot pass Ctrl-C on any more: stop with it rather than hold the ports for nobody.
+  const watch = setInterval(() => {
+    const gone = launchers.find((launcher) => !sameProcess(launcher, false));
+    if (gone) {
+      clearInterval(watch);
+      void shutdown(`${gone.cmdline[0] ?? 'npm'} (pid ${gone.pid}), which this runs under, is gone`, 1);
+    }
+  }, 1_000);
+  watch.unref();
 
   stack = await startStack({
     dataDir,
@@ -63,7 +121,8 @@ async function main(): Promise<void> {
   say(`Temporal UI:   ${stack.uiUrl ?? `not embedded; Temporal at ${stack.temporalAddress}`}`);
   say(`Metrics:       ${stack.apiUrl}/metrics (API), ${stack.workerMetricsUrl} (worker, with Temporal SDK metrics)`);
   say(`Admin API key: ${key}   (from ${origin})`);
-  say(`PostgreSQL:    ${config.databaseUrl ? 'DATABASE_URL' : `embedded, data in ${path.join(dataDir, 'pg')}`}`);
+  const pgData = stack.postgresData;
+  say(`PostgreSQL:    ${!pgData ? 'DATABASE_URL' : `embedded, data in ${pgData.dir}${pgData.relocatedBecause ? ` (${path.join(dataDir, 'pg')} links there: the postgres OS user cannot enter ${pgData.relocatedBecause})` : ''}`}`);
   say(`APNs:          ${config.apns ? `live (${config.apns.production ? 'production' : 'sandbox'} host${config.apns.endpoint ? `, endpoint ${config.apns.endpoint}` : ''})` : 'sandbox mode (no APNS_KEY_FILE): pushes are logged, not sent'}`);
   say(`FCM:           ${config.fcm ? `live${config.fcm.endpoint ? ` (endpoint ${config.fcm.endpoint})` : ''}` : 'sandbox mode (no FCM_CREDENTIALS_FILE): pushes are logged, not sent'}`);
   say(`Web Push:      ${config.webPush ? 'live (VAPID)' : 'sandbox mode (no VAPID_PUBLIC_KEY): pushes are logged, not sent'}`);
@@ -74,6 +133,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`[herald] failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  const reason = err instanceof StartRefused ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`[herald] failed to start: ${reason}\n`);
   process.exit(1);
 });
