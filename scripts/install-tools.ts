@@ -4,7 +4,7 @@
  * (the contract test's API fuzzer) into .tools/schemathesis, and Debian's chromium for the browser
  * tests when we are root with apt-get. Idempotent: returns at once when everything is already there.
  */
-import { ensureChromium, ensureSchemathesis, ensureTools } from '../lib/tools';
+import { ensureChromium, ensureSchemathesis, ensureTools } from '../dev/tools';
 
 async function main(): Promise<void> {
   const started = Date.now();

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateKey } from '../api/auth';
 import { loadConfig } from '../lib/config';
-import { processIdentity, removePidFile, runningFromPidFile, sameProcess, stopFromPidFile, writePidFile, type ProcessIdentity } from '../lib/embedded';
-import { pidFilePath, startStack, type Stack } from '../lib/stack';
-import { ensureTools } from '../lib/tools';
+import { processIdentity, removePidFile, runningFromPidFile, sameProcess, stopFromPidFile, writePidFile, type ProcessIdentity } from '../dev/embedded';
+import { pidFilePath, startStack, type Stack } from '../dev/stack';
+import { ensureTools } from '../dev/tools';
 
 const say = (line: string) => process.stdout.write(`[herald] ${line}\n`);
 

@@ -14,7 +14,7 @@ import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { testServerPath } from '../lib/tools';
+import { testServerPath } from '../dev/tools';
 import { SEARCH_ATTRIBUTE_TYPES } from '../domain/search-attributes';
 import { writeWorkflowBundle } from '../scripts/bundle-workflows';
 import { workflowSource } from '../workers/workflow-source';

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { chromium } from 'playwright-core';
-import { PROJECT_ROOT, schemathesisCommand } from '../lib/tools';
+import { PROJECT_ROOT, schemathesisCommand } from '../dev/tools';
 import { signTwilioRequest } from './fakes/twilio-server';
 import { eventually, useHarness } from './support/harness';
 

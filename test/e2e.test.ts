@@ -3,7 +3,7 @@
 // on the delivery history the API serves.
 import { Client, Connection } from '@temporalio/client';
 import { createIntake } from '../api/intake';
-import { freePort } from '../lib/embedded';
+import { freePort } from '../dev/embedded';
 import { logger } from './support/logger';
 import { STALE_DEVICES_SCHEDULE_ID } from '../workers/schedules';
 import { androidToken, APNS_TOPIC, eventually, iosToken, orderEvent, useHarness } from './support/harness';

@@ -7,7 +7,7 @@ import { createFrequencyCapActivities } from '../activities/frequency-caps';
 import { capRulesFor, DEFAULT_FREQUENCY_CAPS, notificationKindFor } from '../domain';
 import { loadFrequencyCaps } from '../lib/config';
 import { createDb, type Db } from '../lib/db';
-import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded';
+import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../dev/embedded';
 
 let pg: EmbeddedPostgres;
 const dbs: Db[] = [];

@@ -12,7 +12,7 @@ import type { PushProvider, PushProviders } from '../activities/providers/push-p
 import { createSandboxPushProvider } from '../activities/providers/sandbox';
 import type { PushMessage, PushOutcome, PushTarget } from '../domain';
 import { createDb, type Db } from '../lib/db';
-import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded';
+import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../dev/embedded';
 import { logger } from './support/logger';
 import { metrics } from '../lib/metrics';
 import { startFakeFcm, type FakeFcmServer } from './fakes/fcm-server';

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { createReceiptRecorder } from '../api/receipts';
-import { freePort } from '../lib/embedded';
+import { freePort } from '../dev/embedded';
 import { logger } from './support/logger';
 import { postSignedCallback, signTwilioRequest, statusCallbackParams, TWILIO_TEST_ACCOUNT_SID, TWILIO_TEST_AUTH_TOKEN } from './fakes/twilio-server';
 import { eventually, iosToken, startHarness, type Harness } from './support/harness';

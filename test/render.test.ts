@@ -11,7 +11,7 @@ import { createDb, type Db } from '../lib/db';
 import { DEFAULT_TEMPLATES } from '../lib/default-templates';
 import { createTemplateEngines, templateProblems } from '../lib/liquid';
 import { DIGEST_TEMPLATE_KEY, EVENT_DATA_VARIABLES, exampleVariables, TEMPLATE_KEYS, templateVariables } from '../domain/template-variables';
-import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded';
+import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../dev/embedded';
 import { ensureDefaultTemplates } from '../lib/seed';
 
 let pg: EmbeddedPostgres;

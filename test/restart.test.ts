@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateKey } from '../api/auth';
-import { freePort } from '../lib/embedded';
-import { startStack, type Stack } from '../lib/stack';
+import { freePort } from '../dev/embedded';
+import { startStack, type Stack } from '../dev/stack';
 import { eventually, iosToken } from './support/harness';
 
 const adminKey = generateKey();

@@ -2,7 +2,7 @@
 // runs until SIGINT/SIGTERM.
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../lib/embedded';
+import { freePort } from '../lib/free-port';
 import { ensureSchedules } from './schedules';
 import { startWorkerMetricsServer } from './metrics-server';
 import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes } from '../activities/providers';

@@ -11,7 +11,7 @@ import { planStep, pushSuppression, type PushTarget, type OrderEvent, type PushO
 import type { PreparedDelivery } from '../../activities/order-steps';
 import { orderStateQuery } from '../../workflows/definitions';
 import { orderNotificationWorkflow } from '../../workflows/order-notification';
-import { testServerPath } from '../../lib/tools';
+import { testServerPath } from '../../dev/tools';
 
 export interface Recorded {
   pushes: Array<{ notificationId: string; deviceId: string; title: string; priority: string }>;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
+import { SEARCH_ATTRIBUTE_TYPES } from '../domain/search-attributes';
 import {
   migrateDatabase,
   runningFromPidFile,
@@ -12,9 +12,9 @@ import {
   type TemporalDevServer,
 } from './embedded';
 import { spawnHeraldProcess, waitForHttp, type HeraldProcess } from './processes';
-import { registerSearchAttributes } from './search-attributes';
-import { createDb } from './db';
-import { ensureDefaultTemplates } from './seed';
+import { registerSearchAttributes } from '../lib/search-attributes';
+import { createDb } from '../lib/db';
+import { ensureDefaultTemplates } from '../lib/seed';
 
 export interface StackOptions {
   /** Where PostgreSQL data, the Temporal SQLite file and logs live. */
