@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKey } from '../api/auth';
+import { notificationKindFor, planFor, receiptDeadlineOf, type ChannelPlan, type ChannelPlans } from '../domain';
 import { loadConfig } from '../lib/config';
 import { processIdentity, removePidFile, runningFromPidFile, sameProcess, stopFromPidFile, writePidFile, type ProcessIdentity } from '../dev/embedded';
 import { pidFilePath, startStack, type Stack } from '../dev/stack';
@@ -128,8 +129,16 @@ async function main(): Promise<void> {
   say(`Web Push:      ${config.webPush ? 'live (VAPID)' : 'sandbox mode (no VAPID_PUBLIC_KEY): pushes are logged, not sent'}`);
   say(`Email:         ${config.smtp ? `live (SMTP ${new URL(config.smtp.url).host}${config.smtp.fallbackUrl ? `, fallback ${new URL(config.smtp.fallbackUrl).host}` : ''})` : 'sandbox mode (no SMTP_URL): emails are logged, not sent'}`);
   say(`SMS:           ${config.twilio ? `live (Twilio${config.twilio.endpoint ? `, endpoint ${config.twilio.endpoint}` : ''})` : 'sandbox mode (no TWILIO_ACCOUNT_SID): SMS are logged, not sent'}`);
-  say(`Fallback:      critical → ${config.escalation.critical.fallback.join(' + ') || 'none'} after ${config.escalation.critical.receiptDeadline ?? 'no'} receipt wait; routine → ${config.escalation.routine.fallback.join(' + ') || 'none'}`);
+  const plan = (status: Parameters<typeof notificationKindFor>[0]) => describePlan(planFor(config.channelPlans, notificationKindFor(status)), config.channelPlans);
+  say(`Channel plans: ${process.env.HERALD_CHANNEL_PLANS_FILE ? `the defaults with ${process.env.HERALD_CHANNEL_PLANS_FILE} over them` : 'the defaults (HERALD_CHANNEL_PLANS_FILE overrides them)'}, e.g.`);
+  for (const status of ['confirmed', 'out_for_delivery', 'delayed', 'delivered'] as const) say(`                 ${status}: ${plan(status)}`);
   say(`Logs:          ${path.join(dataDir, 'logs')}   Ctrl-C stops everything.`);
+}
+
+/** A plan in a line: `push + email + inapp, then sms if unconfirmed within 5 minutes`. */
+function describePlan(plan: ChannelPlan, plans: ChannelPlans): string {
+  const then = plan.then.map((step) => `, then ${step.channels.join(' + ')} ${step.when === 'failed' ? 'if that failed' : `if unconfirmed within ${receiptDeadlineOf(plans, step)}`}`);
+  return `${plan.channels.join(' + ')}${then.join('')}`;
 }
 
 main().catch((err) => {
