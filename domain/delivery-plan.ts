@@ -5,6 +5,7 @@
 import type { Channel, DeliveryChannel, PushTarget, SuppressionReason } from './delivery';
 import { capRulesFor, type FrequencyCapRule } from './frequency-caps';
 import type { NotificationKind } from './order-status';
+import type { Recipient } from './recipient';
 import { decideChannels, OVERRIDE_ORDER, type PreferenceState } from './preferences';
 import { quietHoursEnd } from './quiet-hours';
 
@@ -14,13 +15,7 @@ export type HoldReason = 'quiet_hours' | 'digest';
 export type ContactState = 'ok' | 'no_address' | 'invalid_address';
 
 export interface PlanRecipient {
-  customer: {
-    id: string;
-    name: string | null;
-    locale: string;
-    timeZone: string;
-    quietHours: { start: string; end: string } | null;
-  } | null;
+  customer: Recipient['customer'];
   devices: PushTarget[];
   contacts: { email: ContactState; sms: ContactState };
   preferences: PreferenceState;

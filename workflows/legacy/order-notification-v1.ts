@@ -18,7 +18,7 @@ import {
   DEFAULT_ESCALATION_POLICY,
   DEFAULT_FREQUENCY_CAPS,
   describeCapRule,
-  quietHoursEnd,
+  splitByQuietHours,
   type FrequencyCapRule,
   type Recipient,
   dispositionOf,
@@ -409,22 +409,6 @@ export async function runLegacyOrder(input: LegacyOrderInput): Promise<OrderStat
       return { ...announced, notificationStatus: 'queued', sentTo: 0, failedTo: 0, held: { reason: 'digest', until: digestHold.until } };
     }
     return { ...announced, ...(await deliverNow({ ...push, devices: awake })), ...(held ? { held } : {}) };
-  }
-
-  /** The devices whose quiet hours (in their own zone, else the customer's) are on now, and when the earliest ends. */
-  function splitByQuietHours(devices: PushTarget[], customer: PushDelivery['customer'], now: number) {
-    const awake: PushTarget[] = [];
-    const asleep: PushTarget[] = [];
-    let until: number | null = null;
-    for (const device of devices) {
-      const end = customer.quietHours ? quietHoursEnd(now, customer.quietHours, device.timeZone ?? customer.timeZone) : null;
-      if (!end) awake.push(device);
-      else {
-        asleep.push(device);
-        until = until === null ? end.getTime() : Math.min(until, end.getTime());
-      }
-    }
-    return { awake, asleep, until: until === null ? null : new Date(until).toISOString() };
   }
 
   /** Marks what a hold kept waiting as replaced by a newer notification; it will never go. */
