@@ -172,14 +172,21 @@ export function orderEvent(orderId: string, customerId: string, status: string, 
   };
 }
 
-/** Retries an assertion until it passes or the time is up; the last failure is thrown. */
+/**
+ * Retries an assertion until it passes or the time is up: a wait for a state, not for a time. The last
+ * failure is thrown, saying how long it was tried, so a timeout shows what was seen last.
+ */
 export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const started = Date.now();
+  for (let tries = 1; ; tries++) {
     try {
       return await check();
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      const waited = Date.now() - started;
+      if (waited > timeoutMs) {
+        if (err instanceof Error) err.message = `still failing after ${waited} ms (${tries} tries); the last try saw:\n${err.message}`;
+        throw err;
+      }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
