@@ -19,7 +19,11 @@ async function customerWithDevices(customerId: string, devices: Array<{ deviceId
   }
 }
 
-/** The order's push notifications (email and SMS fallbacks have their own records, tested in escalation.test.ts). */
+/**
+ * The order's push notifications (email and SMS fallbacks have their own records, tested in escalation.test.ts).
+ * The API reads each notification before its attempts, in separate statements: wait for a notification's
+ * final state in one read (its status and every attempt), never for its attempts alone.
+ */
 async function historyOf(orderId: string) {
   const res = await h.api('GET', `/v1/orders/${orderId}/notifications?channel=push`);
   expect(res.status).toBe(200);
@@ -62,9 +66,10 @@ test('a shipped event reaches the iPhone through APNs and the Android phone thro
   expect(fcmMessage.collapseKey).toBe('order-ord-ship');
   expect(fcmMessage.notification).toEqual({ title: 'Order ord-ship has shipped', body: expect.stringContaining('1Z999AA1') });
 
+  // The first device to take it makes the notification sent; the other may still be recording its outcome.
   const [notification] = await eventually(async () => {
     const items = await historyOf('ord-ship');
-    expect(items[0]?.status).toBe('sent');
+    expect(items[0]).toMatchObject({ status: 'sent', attempts: [{ status: 'sent' }, { status: 'sent' }] });
     return items;
   });
   expect(notification).toMatchObject({ eventId: event.eventId, type: 'order.shipped', priority: 'critical', channel: 'push', template: { version: 1, locale: 'en' } });
@@ -162,10 +167,13 @@ test('APNs 410 deactivates the device at once, without a retry, and later events
   expect(notification.attempts.filter((a: any) => a.deviceId === 'dead-iphone')).toEqual([
     expect.objectContaining({ status: 'failed', errorCode: 'Unregistered', attemptNumber: 1 }),
   ]);
+  // The activity retires the device just after it records the failed attempt.
+  await eventually(async () => {
+    const devices = await h.api('GET', '/v1/customers/cust-dead/devices');
+    expect(devices.body.items.find((d: any) => d.deviceId === 'dead-iphone')).toMatchObject({ active: false, invalidatedReason: 'apns: Unregistered' });
+  });
   await new Promise((r) => setTimeout(r, 1500)); // a retry, if any, would have come by now
   expect(h.apns.requestsFor(dead)).toHaveLength(1);
-  const devices = await h.api('GET', '/v1/customers/cust-dead/devices');
-  expect(devices.body.items.find((d: any) => d.deviceId === 'dead-iphone')).toMatchObject({ active: false, invalidatedReason: 'apns: Unregistered' });
 
   await h.api('POST', '/v1/order-events', orderEvent('ord-dead', 'cust-dead', 'delivered', { minute: 2 }));
   const [delivered] = await eventually(async () => {
@@ -228,18 +236,22 @@ test('a browser subscription gets an encrypted Web Push signed with our VAPID ke
   expect(push.payload).toMatchObject({ title: 'Order ord-web cancelled', body: 'Your order ord-web has been cancelled: out of stock.', data: { orderId: 'ord-web', status: 'cancelled' } });
   expect(push.urgency).toBe('high');
   expect(push.vapid?.publicKey).toBe(h.vapidPublicKey);
-  const [notification] = await eventually(async () => {
-    const items = await historyOf('ord-web');
-    expect(items[0]?.attempts).toHaveLength(2);
-    expect(items[0]?.attempts.every((a: any) => a.status !== 'sending')).toBe(true);
-    return items;
+  // The push service has it, but the worker may not have recorded the outcome yet: wait for the whole final
+  // state in one read (finished attempts alone can come with a status read a moment before the send was recorded).
+  await eventually(async () => {
+    const [notification] = await historyOf('ord-web');
+    expect(notification?.status).toBe('sent');
+    const byDevice = Object.fromEntries(notification.attempts.map((a: any) => [a.deviceId, a]));
+    expect(byDevice).toEqual({
+      'web-chrome': expect.objectContaining({ provider: 'webpush', status: 'sent', providerMessageId: push.location }),
+      'web-old': expect.objectContaining({ provider: 'webpush', status: 'failed', errorCode: '410' }),
+    });
   });
-  expect(notification.status).toBe('sent');
-  const byDevice = Object.fromEntries(notification.attempts.map((a: any) => [a.deviceId, a]));
-  expect(byDevice['web-chrome']).toMatchObject({ provider: 'webpush', status: 'sent', providerMessageId: push.location });
-  expect(byDevice['web-old']).toMatchObject({ provider: 'webpush', status: 'failed', errorCode: '410' });
-  const devices = await h.api('GET', '/v1/customers/cust-web/devices');
-  expect(devices.body.items.find((d: any) => d.deviceId === 'web-old')).toMatchObject({ active: false, invalidatedReason: 'webpush: 410' });
+  // The activity retires the subscription just after it records the failed attempt.
+  await eventually(async () => {
+    const devices = await h.api('GET', '/v1/customers/cust-web/devices');
+    expect(devices.body.items.find((d: any) => d.deviceId === 'web-old')).toMatchObject({ active: false, invalidatedReason: 'webpush: 410' });
+  });
 });
 
 test('a late "packed" after "shipped" is recorded and not announced', async () => {
