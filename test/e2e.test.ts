@@ -339,7 +339,8 @@ test('an event accepted while Temporal is unreachable is kept and relayed once T
   // The running API's relay signals what is still owed once the event is a couple of seconds old.
   await eventually(async () => expect((await historyOf('ord-outage'))[0]).toMatchObject({ status: 'sent' }));
   expect(h.apns.requestsFor(ios)).toHaveLength(1);
-  expect((await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } })).signalledAt).not.toBeNull();
+  // The relay marks the event signalled after the signal returns, by when the push may already be out.
+  await eventually(async () => expect((await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } })).signalledAt).not.toBeNull());
   const connection = await Connection.connect({ address: h.stack.temporalAddress });
   try {
     expect(await createIntake({ ...options, temporal: new Client({ connection }) }).relayPending(0)).toBe(0);
@@ -391,22 +392,27 @@ test('Prometheus metrics: the API counts intake, the worker counts deliveries an
     expect((await historyOf('ord-metrics-2'))[0]?.status).toBe('suppressed');
   });
 
-  const api = await (await fetch(`${h.stack.apiUrl}/metrics`)).text();
-  expect(api).toMatch(/herald_order_events_accepted_total\{source="oms",status="shipped",duplicate="false"\} \d+/);
-  expect(api).toMatch(/herald_order_events_accepted_total\{[^}]*duplicate="true"\} \d+/);
-  expect(api).toMatch(/herald_order_events_rejected_total\{source="oms",critical="true"\} \d+/);
-  expect(api).toMatch(/herald_http_request_duration_seconds_count\{method="POST",route="\/v1\/order-events",status="202"\} \d+/);
-  expect(api).toContain('herald_process_cpu_seconds_total');
+  // Each counter moves just after what it counts is recorded (or answered): scrape until they all have.
+  await eventually(async () => {
+    const api = await (await fetch(`${h.stack.apiUrl}/metrics`)).text();
+    expect(api).toMatch(/herald_order_events_accepted_total\{source="oms",status="shipped",duplicate="false"\} \d+/);
+    expect(api).toMatch(/herald_order_events_accepted_total\{[^}]*duplicate="true"\} \d+/);
+    expect(api).toMatch(/herald_order_events_rejected_total\{source="oms",critical="true"\} \d+/);
+    expect(api).toMatch(/herald_http_request_duration_seconds_count\{method="POST",route="\/v1\/order-events",status="202"\} \d+/);
+    expect(api).toContain('herald_process_cpu_seconds_total');
+  });
 
-  const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
-  expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="fcm",outcome="sent",error_kind=""\} \d+/);
-  expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="apns",outcome="failed",error_kind="invalid_token"\} \d+/);
-  expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="critical",outcome="sent",reason=""\} \d+/);
-  expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="routine",outcome="suppressed",reason="no_device"\} \d+/);
-  expect(worker).toMatch(/herald_provider_latency_seconds_bucket\{[^}]*provider="fcm"/);
-  expect(worker).toMatch(/herald_devices_deactivated_total\{reason="apns: Unregistered"\} \d+/);
-  // The SDK's own, from Runtime telemetry.
-  expect(worker).toMatch(/temporal_workflow_task_execution_latency|temporal_activity_execution_latency|temporal_request/);
+  await eventually(async () => {
+    const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
+    expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="fcm",outcome="sent",error_kind=""\} \d+/);
+    expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="apns",outcome="failed",error_kind="invalid_token"\} \d+/);
+    expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="critical",outcome="sent",reason=""\} \d+/);
+    expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="routine",outcome="suppressed",reason="no_device"\} \d+/);
+    expect(worker).toMatch(/herald_provider_latency_seconds_bucket\{[^}]*provider="fcm"/);
+    expect(worker).toMatch(/herald_devices_deactivated_total\{reason="apns: Unregistered"\} \d+/);
+    // The SDK's own, from Runtime telemetry.
+    expect(worker).toMatch(/temporal_workflow_task_execution_latency|temporal_activity_execution_latency|temporal_request/);
+  });
 });
 
 test('a push that fails all its retries becomes a dead letter with every error, and a replay delivers it', async () => {
@@ -457,8 +463,10 @@ test('a push that fails all its retries becomes a dead letter with every error, 
   expect(requests.map((r) => r.status)).toEqual([500, 503, 500, 200]);
   expect(new Set(requests.map((r) => r.headers['apns-id'])).size).toBe(1);
 
-  const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
-  expect(worker).toMatch(/herald_dead_letters_total\{channel="push",provider="apns"\} [1-9]/);
+  await eventually(async () => {
+    const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
+    expect(worker).toMatch(/herald_dead_letters_total\{channel="push",provider="apns"\} [1-9]/);
+  });
 });
 
 test('a push the provider refuses outright is dead-lettered at once, without retries', async () => {
