@@ -6,7 +6,7 @@ import { createIntake } from '../api/intake';
 import { freePort } from '../lib/embedded';
 import { logger } from '../lib/logger';
 import { STALE_DEVICES_SCHEDULE_ID } from '../lib/schedules';
-import { androidToken, APNS_TOPIC, eventually, iosToken, orderEvent, useHarness } from './support/harness';
+import { androidToken, APNS_TOPIC, eventually, iosToken, orderEvent, untilWorkerReady, useHarness } from './support/harness';
 import { searchAttributes } from '../workflows/definitions';
 
 const h = useHarness();
@@ -303,6 +303,7 @@ test('a worker killed mid-send loses nothing: the send is retried and events acc
   expect((await h.api('POST', '/v1/order-events', otherOrder)).status).toBe(202);
 
   await h.stack.startWorker();
+  await untilWorkerReady(h.stack);
   const items = await eventually(async () => {
     const list = await historyOf('ord-crash');
     expect(list.map((n) => [n.type, n.status])).toEqual([
@@ -319,7 +320,7 @@ test('a worker killed mid-send loses nothing: the send is retried and events acc
   await eventually(async () => expect((await historyOf('ord-crash-2'))[0]?.status).toBe('sent'));
   const apnsIds = new Set(h.apns.requestsFor(ios).filter((r) => (r.body as any).status === 'shipped').map((r) => r.headers['apns-id']));
   expect(apnsIds.size).toBe(1);
-}, 120_000);
+}, 240_000);
 
 test('an event accepted while Temporal is unreachable is kept and relayed once Temporal answers', async () => {
   const ios = iosToken('outage-ios');
