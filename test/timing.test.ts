@@ -51,8 +51,10 @@ test('a routine update in quiet hours waits on a durable timer and goes out when
     return r!;
   }, 75_000);
   expect(request.receivedAt).toBeGreaterThanOrEqual(windowEnd.getTime());
-  const row = await h.db.notification.findUniqueOrThrow({ where: { id: `${event.eventId}/push` } });
-  expect(row).toMatchObject({ status: 'sent', holdReason: 'quiet_hours', heldUntil: windowEnd });
+  // APNs has it; the worker records the outcome once APNs has answered.
+  await eventually(async () =>
+    expect(await h.db.notification.findUniqueOrThrow({ where: { id: `${event.eventId}/push` } })).toMatchObject({ status: 'sent', holdReason: 'quiet_hours', heldUntil: windowEnd }),
+  );
 }, 120_000);
 
 test('a critical event overtakes a backlog of routine pushes on the rate-limited push queue', async () => {
