@@ -6,7 +6,7 @@ import { createIntake } from '../api/intake';
 import { freePort } from '../dev/embedded';
 import { logger } from './support/logger';
 import { STALE_DEVICES_SCHEDULE_ID } from '../workers/schedules';
-import { androidToken, APNS_TOPIC, eventually, iosToken, orderEvent, useHarness } from './support/harness';
+import { androidToken, APNS_TOPIC, eventually, iosToken, orderEvent, untilWorkerReady, useHarness } from './support/harness';
 import { searchAttributes } from '../workflows/definitions';
 
 const h = useHarness();
@@ -19,7 +19,11 @@ async function customerWithDevices(customerId: string, devices: Array<{ deviceId
   }
 }
 
-/** The order's push notifications (email and SMS fallbacks have their own records, tested in escalation.test.ts). */
+/**
+ * The order's push notifications (email and SMS fallbacks have their own records, tested in escalation.test.ts).
+ * The API reads each notification before its attempts, in separate statements: wait for a notification's
+ * final state in one read (its status and every attempt), never for its attempts alone.
+ */
 async function historyOf(orderId: string) {
   const res = await h.api('GET', `/v1/orders/${orderId}/notifications?channel=push`);
   expect(res.status).toBe(200);
@@ -62,9 +66,10 @@ test('a shipped event reaches the iPhone through APNs and the Android phone thro
   expect(fcmMessage.collapseKey).toBe('order-ord-ship');
   expect(fcmMessage.notification).toEqual({ title: 'Order ord-ship has shipped', body: expect.stringContaining('1Z999AA1') });
 
+  // The first device to take it makes the notification sent; the other may still be recording its outcome.
   const [notification] = await eventually(async () => {
     const items = await historyOf('ord-ship');
-    expect(items[0]?.status).toBe('sent');
+    expect(items[0]).toMatchObject({ status: 'sent', attempts: [{ status: 'sent' }, { status: 'sent' }] });
     return items;
   });
   expect(notification).toMatchObject({ eventId: event.eventId, type: 'order.shipped', priority: 'critical', channel: 'push', template: { version: 1, locale: 'en' } });
@@ -162,10 +167,13 @@ test('APNs 410 deactivates the device at once, without a retry, and later events
   expect(notification.attempts.filter((a: any) => a.deviceId === 'dead-iphone')).toEqual([
     expect.objectContaining({ status: 'failed', errorCode: 'Unregistered', attemptNumber: 1 }),
   ]);
+  // The activity retires the device just after it records the failed attempt.
+  await eventually(async () => {
+    const devices = await h.api('GET', '/v1/customers/cust-dead/devices');
+    expect(devices.body.items.find((d: any) => d.deviceId === 'dead-iphone')).toMatchObject({ active: false, invalidatedReason: 'apns: Unregistered' });
+  });
   await new Promise((r) => setTimeout(r, 1500)); // a retry, if any, would have come by now
   expect(h.apns.requestsFor(dead)).toHaveLength(1);
-  const devices = await h.api('GET', '/v1/customers/cust-dead/devices');
-  expect(devices.body.items.find((d: any) => d.deviceId === 'dead-iphone')).toMatchObject({ active: false, invalidatedReason: 'apns: Unregistered' });
 
   await h.api('POST', '/v1/order-events', orderEvent('ord-dead', 'cust-dead', 'delivered', { minute: 2 }));
   const [delivered] = await eventually(async () => {
@@ -228,18 +236,22 @@ test('a browser subscription gets an encrypted Web Push signed with our VAPID ke
   expect(push.payload).toMatchObject({ title: 'Order ord-web cancelled', body: 'Your order ord-web has been cancelled: out of stock.', data: { orderId: 'ord-web', status: 'cancelled' } });
   expect(push.urgency).toBe('high');
   expect(push.vapid?.publicKey).toBe(h.vapidPublicKey);
-  const [notification] = await eventually(async () => {
-    const items = await historyOf('ord-web');
-    expect(items[0]?.attempts).toHaveLength(2);
-    expect(items[0]?.attempts.every((a: any) => a.status !== 'sending')).toBe(true);
-    return items;
+  // The push service has it, but the worker may not have recorded the outcome yet: wait for the whole final
+  // state in one read (finished attempts alone can come with a status read a moment before the send was recorded).
+  await eventually(async () => {
+    const [notification] = await historyOf('ord-web');
+    expect(notification?.status).toBe('sent');
+    const byDevice = Object.fromEntries(notification.attempts.map((a: any) => [a.deviceId, a]));
+    expect(byDevice).toEqual({
+      'web-chrome': expect.objectContaining({ provider: 'webpush', status: 'sent', providerMessageId: push.location }),
+      'web-old': expect.objectContaining({ provider: 'webpush', status: 'failed', errorCode: '410' }),
+    });
   });
-  expect(notification.status).toBe('sent');
-  const byDevice = Object.fromEntries(notification.attempts.map((a: any) => [a.deviceId, a]));
-  expect(byDevice['web-chrome']).toMatchObject({ provider: 'webpush', status: 'sent', providerMessageId: push.location });
-  expect(byDevice['web-old']).toMatchObject({ provider: 'webpush', status: 'failed', errorCode: '410' });
-  const devices = await h.api('GET', '/v1/customers/cust-web/devices');
-  expect(devices.body.items.find((d: any) => d.deviceId === 'web-old')).toMatchObject({ active: false, invalidatedReason: 'webpush: 410' });
+  // The activity retires the subscription just after it records the failed attempt.
+  await eventually(async () => {
+    const devices = await h.api('GET', '/v1/customers/cust-web/devices');
+    expect(devices.body.items.find((d: any) => d.deviceId === 'web-old')).toMatchObject({ active: false, invalidatedReason: 'webpush: 410' });
+  });
 });
 
 test('a late "packed" after "shipped" is recorded and not announced', async () => {
@@ -291,6 +303,7 @@ test('a worker killed mid-send loses nothing: the send is retried and events acc
   expect((await h.api('POST', '/v1/order-events', otherOrder)).status).toBe(202);
 
   await h.stack.startWorker();
+  await untilWorkerReady(h.stack);
   const items = await eventually(async () => {
     const list = await historyOf('ord-crash');
     expect(list.map((n) => [n.type, n.status])).toEqual([
@@ -307,7 +320,7 @@ test('a worker killed mid-send loses nothing: the send is retried and events acc
   await eventually(async () => expect((await historyOf('ord-crash-2'))[0]?.status).toBe('sent'));
   const apnsIds = new Set(h.apns.requestsFor(ios).filter((r) => (r.body as any).status === 'shipped').map((r) => r.headers['apns-id']));
   expect(apnsIds.size).toBe(1);
-}, 120_000);
+}, 240_000);
 
 test('an event accepted while Temporal is unreachable is kept and relayed once Temporal answers', async () => {
   const ios = iosToken('outage-ios');
@@ -327,7 +340,8 @@ test('an event accepted while Temporal is unreachable is kept and relayed once T
   // The running API's relay signals what is still owed once the event is a couple of seconds old.
   await eventually(async () => expect((await historyOf('ord-outage'))[0]).toMatchObject({ status: 'sent' }));
   expect(h.apns.requestsFor(ios)).toHaveLength(1);
-  expect((await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } })).signalledAt).not.toBeNull();
+  // The relay marks the event signalled after the signal returns, by when the push may already be out.
+  await eventually(async () => expect((await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } })).signalledAt).not.toBeNull());
   const connection = await Connection.connect({ address: h.stack.temporalAddress });
   try {
     expect(await createIntake({ ...options, temporal: new Client({ connection }) }).relayPending(0)).toBe(0);
@@ -379,22 +393,27 @@ test('Prometheus metrics: the API counts intake, the worker counts deliveries an
     expect((await historyOf('ord-metrics-2'))[0]?.status).toBe('suppressed');
   });
 
-  const api = await (await fetch(`${h.stack.apiUrl}/metrics`)).text();
-  expect(api).toMatch(/herald_order_events_accepted_total\{source="oms",status="shipped",duplicate="false"\} \d+/);
-  expect(api).toMatch(/herald_order_events_accepted_total\{[^}]*duplicate="true"\} \d+/);
-  expect(api).toMatch(/herald_order_events_rejected_total\{source="oms",critical="true"\} \d+/);
-  expect(api).toMatch(/herald_http_request_duration_seconds_count\{method="POST",route="\/v1\/order-events",status="202"\} \d+/);
-  expect(api).toContain('herald_process_cpu_seconds_total');
+  // Each counter moves just after what it counts is recorded (or answered): scrape until they all have.
+  await eventually(async () => {
+    const api = await (await fetch(`${h.stack.apiUrl}/metrics`)).text();
+    expect(api).toMatch(/herald_order_events_accepted_total\{source="oms",status="shipped",duplicate="false"\} \d+/);
+    expect(api).toMatch(/herald_order_events_accepted_total\{[^}]*duplicate="true"\} \d+/);
+    expect(api).toMatch(/herald_order_events_rejected_total\{source="oms",critical="true"\} \d+/);
+    expect(api).toMatch(/herald_http_request_duration_seconds_count\{method="POST",route="\/v1\/order-events",status="202"\} \d+/);
+    expect(api).toContain('herald_process_cpu_seconds_total');
+  });
 
-  const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
-  expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="fcm",outcome="sent",error_kind=""\} \d+/);
-  expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="apns",outcome="failed",error_kind="invalid_token"\} \d+/);
-  expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="critical",outcome="sent",reason=""\} \d+/);
-  expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="routine",outcome="suppressed",reason="no_device"\} \d+/);
-  expect(worker).toMatch(/herald_provider_latency_seconds_bucket\{[^}]*provider="fcm"/);
-  expect(worker).toMatch(/herald_devices_deactivated_total\{reason="apns: Unregistered"\} \d+/);
-  // The SDK's own, from Runtime telemetry.
-  expect(worker).toMatch(/temporal_workflow_task_execution_latency|temporal_activity_execution_latency|temporal_request/);
+  await eventually(async () => {
+    const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
+    expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="fcm",outcome="sent",error_kind=""\} \d+/);
+    expect(worker).toMatch(/herald_delivery_attempts_total\{channel="push",provider="apns",outcome="failed",error_kind="invalid_token"\} \d+/);
+    expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="critical",outcome="sent",reason=""\} \d+/);
+    expect(worker).toMatch(/herald_notifications_total\{channel="push",priority="routine",outcome="suppressed",reason="no_device"\} \d+/);
+    expect(worker).toMatch(/herald_provider_latency_seconds_bucket\{[^}]*provider="fcm"/);
+    expect(worker).toMatch(/herald_devices_deactivated_total\{reason="apns: Unregistered"\} \d+/);
+    // The SDK's own, from Runtime telemetry.
+    expect(worker).toMatch(/temporal_workflow_task_execution_latency|temporal_activity_execution_latency|temporal_request/);
+  });
 });
 
 test('a push that fails all its retries becomes a dead letter with every error, and a replay delivers it', async () => {
@@ -445,8 +464,10 @@ test('a push that fails all its retries becomes a dead letter with every error, 
   expect(requests.map((r) => r.status)).toEqual([500, 503, 500, 200]);
   expect(new Set(requests.map((r) => r.headers['apns-id'])).size).toBe(1);
 
-  const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
-  expect(worker).toMatch(/herald_dead_letters_total\{channel="push",provider="apns"\} [1-9]/);
+  await eventually(async () => {
+    const worker = await (await fetch(h.stack.workerMetricsUrl)).text();
+    expect(worker).toMatch(/herald_dead_letters_total\{channel="push",provider="apns"\} [1-9]/);
+  });
 });
 
 test('a push the provider refuses outright is dead-lettered at once, without retries', async () => {

@@ -58,16 +58,23 @@ test('a routine update whose push fails arrives by email at the SMTP server, wit
   expect(email.attempts).toEqual([expect.objectContaining({ status: 'sent', providerMessageId: mail.messageId })]);
   expect((await notification(`${event.eventId}/push`)).status).toBe('failed');
 
-  // Routine: email only, and the order's state says why.
-  const state = await h.api('GET', '/v1/orders/ord-esc-email/state');
-  expect(state.body.processed[0].escalation).toMatchObject({ status: 'escalated', reason: 'all_failed', channels: ['email'] });
+  // Routine: email only, and the order's state says why (the workflow records it once the email activity has
+  // returned, a moment after the activity wrote the email's record).
+  await eventually(async () => {
+    const state = await h.api('GET', '/v1/orders/ord-esc-email/state');
+    expect(state.body.processed[0]?.escalation).toMatchObject({ status: 'escalated', reason: 'all_failed', channels: ['email'] });
+  });
   expect(h.twilio.messages.filter((m) => m.to === c.phone)).toEqual([]);
 });
 
 test('out for delivery: a push with no receipt within the deadline is followed by an SMS, and the state said what it waited for', async () => {
   const c = await customer('esc-sms');
   const event = await post(orderEvent('ord-esc-sms', 'esc-sms', 'out_for_delivery', { data: { eta: '14:00' } }));
-  await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1));
+  const [push] = await eventually(() => {
+    const requests = h.apns.requestsFor(c.token);
+    expect(requests).toHaveLength(1);
+    return requests;
+  });
 
   const waiting = await eventually(async () => {
     const res = await h.api('GET', '/v1/orders/ord-esc-sms/state');
@@ -76,7 +83,9 @@ test('out for delivery: a push with no receipt within the deadline is followed b
   });
   expect(waiting.notificationState).toBe('awaiting-receipt');
   expect(waiting.waitingFor).toMatchObject({ kind: 'receipt', notificationId: `${event.eventId}/push`, then: ['sms'] });
-  expect(Date.parse(waiting.waitingFor.until)).toBeGreaterThan(Date.now());
+  // The deadline runs from when the push was sent (not from when this test got to look): the short one configured here.
+  expect(Date.parse(waiting.waitingFor.until)).toBeGreaterThanOrEqual(push!.receivedAt + RECEIPT_DEADLINE_MS);
+  expect(Date.parse(waiting.waitingFor.until)).toBeLessThan(push!.receivedAt + RECEIPT_DEADLINE_MS + 60_000);
 
   const sms = await eventually(() => {
     const [m] = h.twilio.messages.filter((x) => x.to === c.phone);
@@ -98,9 +107,12 @@ test('out for delivery: a push with no receipt within the deadline is followed b
   expect(callback.status).toBeLessThan(300);
   await eventually(async () => expect((await notification(`${event.eventId}/sms`)).status).toBe('delivered'));
 
-  const state = await h.api('GET', '/v1/orders/ord-esc-sms/state');
-  expect(state.body.waitingFor).toBeNull();
-  expect(state.body.processed[0].escalation).toMatchObject({ status: 'escalated', reason: 'no_receipt' });
+  // The escalation is recorded once both fallback activities have returned (the SMTP server may have the email
+  // before its activity does).
+  await eventually(async () => {
+    const state = await h.api('GET', '/v1/orders/ord-esc-sms/state');
+    expect(state.body).toMatchObject({ waitingFor: null, processed: [{ escalation: { status: 'escalated', reason: 'no_receipt' } }] });
+  });
   // Nothing was sent twice on any channel.
   await sleep(1000);
   expect(h.twilio.messages.filter((x) => x.to === c.phone)).toHaveLength(1);
@@ -116,14 +128,17 @@ test('a delivery receipt from the app stops the SMS that would follow an unconfi
   const receipt = await h.api('POST', `/v1/notifications/${encodeURIComponent(`${event.eventId}/push`)}/events`, { type: 'delivered' });
   expect(receipt.status).toBe(202);
 
+  // The workflow takes the receipt as confirmation and stops waiting...
+  await eventually(async () => {
+    const state = await h.api('GET', '/v1/orders/ord-esc-receipt/state');
+    expect(state.body).toMatchObject({ waitingFor: null, notificationState: 'idle', processed: [{ escalation: { status: 'confirmed' } }] });
+  });
+  expect((await notification(`${event.eventId}/push`)).status).toBe('delivered');
+  // ...and past the deadline (which started before the confirmation, when the push was sent) nothing else goes.
   await sleep(RECEIPT_DEADLINE_MS + 2000);
   expect(h.twilio.messages.filter((x) => x.to === c.phone)).toEqual([]);
   // Delayed: push and email at once; only the SMS waited on the receipt.
   expect(h.smtp.messagesTo(c.email)).toHaveLength(1);
-  const state = await h.api('GET', '/v1/orders/ord-esc-receipt/state');
-  expect(state.body.processed[0].escalation).toMatchObject({ status: 'confirmed' });
-  expect(state.body.notificationState).toBe('idle');
-  expect((await notification(`${event.eventId}/push`)).status).toBe('delivered');
 });
 
 test('an SMTP outage is retried until the relay takes the email', async () => {
@@ -158,6 +173,7 @@ test('an SMS failing all its retries becomes a dead letter, and a replay deliver
   expect(deadLetter.errors).toHaveLength(3);
   expect((await notification(`${event.eventId}/sms`)).status).toBe('failed');
   // The email went out meanwhile: one channel's outage does not hold the other back.
+  await eventually(async () => expect((await notification(`${event.eventId}/email`)).status).toBe('sent'));
   expect(h.smtp.messagesTo(c.email)).toHaveLength(1);
 
   expect((await h.api('POST', `/v1/dead-letters/${deadLetter.deadLetterId}/replay`)).status).toBe(202);
@@ -195,10 +211,11 @@ test('device registration validates tokens per platform; a re-registered device 
   // The phone is sold: its token is registered by another customer as another installation.
   expect((await h.api('POST', '/v1/customers/dev-new/devices', { deviceId: 'dev-phone-2', platform: 'ios', token: second })).status).toBe(201);
   expect((await h.api('GET', '/v1/customers/dev-old/devices')).body.items).toEqual([]);
-  await post(orderEvent('ord-dev-old', 'dev-old', 'confirmed'));
+  const oldOwners = await post(orderEvent('ord-dev-old', 'dev-old', 'confirmed'));
   await post(orderEvent('ord-dev-new', 'dev-new', 'confirmed'));
   await eventually(() => expect(h.apns.requestsFor(second)).toHaveLength(1));
-  await sleep(1000);
+  // The old owner's order is settled without a device, so nothing more can go to the token for it.
+  await eventually(async () => expect(await notification(`${oldOwners.eventId}/push`)).toMatchObject({ status: 'suppressed', suppressionReason: 'no_device' }));
   // Only the new owner's order reached the token; the old owner had no device left.
   expect(h.apns.requestsFor(second).map((r) => (r.body as { orderId: string }).orderId)).toEqual(['ord-dev-new']);
   expect(h.apns.requestsFor(first)).toEqual([]);
@@ -219,9 +236,10 @@ test('a customer who opted out of push gets order updates by email; a critical u
   expect((await optOut(['push', 'email', 'sms'])).status).toBe(200);
   const delayed = await post(orderEvent('ord-esc-prefs', 'esc-prefs', 'delayed'));
   await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1));
-  expect((await notification(`${delayed.eventId}/push`)).status).toBe('sent');
+  // APNs has it; the worker records the outcome once APNs has answered.
+  await eventually(async () => expect((await notification(`${delayed.eventId}/push`)).status).toBe('sent'));
   expect(await notification(`${delayed.eventId}/email`)).toMatchObject({ status: 'suppressed', suppressionReason: 'preference' });
   // Its SMS backup after the receipt deadline respects the opt-outs.
-  await eventually(async () => expect(await notification(`${delayed.eventId}/sms`)).toMatchObject({ status: 'suppressed', suppressionReason: 'preference' }), 15_000);
+  await eventually(async () => expect(await notification(`${delayed.eventId}/sms`)).toMatchObject({ status: 'suppressed', suppressionReason: 'preference' }));
   expect(h.twilio.messages.filter((m) => m.to === c.phone)).toEqual([]);
 });

@@ -209,7 +209,7 @@ describe('POST /v1/notifications/:notificationId/events', () => {
     await eventually(async () => expect(await receiptSignals('rcpt-outage')).toEqual([expect.objectContaining({ notificationId: id, type: 'delivered', source: 'app' })]));
     const settled = await h.db.notificationReceipt.findFirstOrThrow({ where: { notificationId: id } });
     expect(settled.signalDue).toBe(false);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('POST /v1/webhooks/email', () => {

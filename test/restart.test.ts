@@ -6,14 +6,14 @@ import path from 'node:path';
 import { generateKey } from '../api/auth';
 import { freePort } from '../dev/embedded';
 import { startStack, type Stack } from '../dev/stack';
-import { eventually, iosToken } from './support/harness';
+import { eventually, iosToken, untilWorkerReady } from './support/harness';
 
 const adminKey = generateKey();
 let dataDir: string;
 let stack: Stack | undefined;
 
 async function start(): Promise<Stack> {
-  return startStack({
+  const started = await startStack({
     dataDir,
     persistent: true,
     temporalPort: await freePort(),
@@ -24,6 +24,13 @@ async function start(): Promise<Stack> {
     adminKey,
     env: { LOG_LEVEL: 'warn' },
   });
+  try {
+    await untilWorkerReady(started);
+  } catch (err) {
+    await started.stop();
+    throw err;
+  }
+  return started;
 }
 
 async function call(method: string, urlPath: string, body?: unknown) {
@@ -68,8 +75,11 @@ test('a restarted stack keeps its history and the running order workflow, which 
     ['email', 'suppressed'],
     ['push', 'sent'],
   ]);
-  const after = (await call('GET', '/v1/orders/ord-r/state')).body;
-  expect(after).toMatchObject({ runId: before.runId, runStatus: 'RUNNING', lastStatus: 'confirmed' });
+  // The new worker answers by replaying the run from the kept history; it starts polling just after it reports ready.
+  await eventually(async () => {
+    const after = await call('GET', '/v1/orders/ord-r/state');
+    expect(after).toMatchObject({ status: 200, body: { runId: before.runId, runStatus: 'RUNNING', lastStatus: 'confirmed' } });
+  }, 60_000);
 
   const second = { ...first, eventId: 'r-2', status: 'shipped', occurredAt: '2026-11-21T09:00:00Z' };
   expect((await call('POST', '/v1/order-events', second)).body).toMatchObject({ duplicate: false });

@@ -197,7 +197,7 @@ test('the dashboard asks for a key, keeps it out of URLs and draws the charts', 
     await page.goto(`${h.stack.apiUrl}/dashboard`);
     await page.getByLabel('API key (read scope)').fill(h.adminKey);
     await page.getByRole('button', { name: 'Show statistics' }).click();
-    await page.waitForSelector('body[data-loaded="true"]', { timeout: 15_000 });
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
 
     const summary = await page.locator('#totals-summary').innerText();
     expect(summary).toContain('6 notifications in the last 24 hours: 3 sent, 1 failed, 2 suppressed, 0 pending');

@@ -227,7 +227,7 @@ test('filters: money, dates in the customer’s time zone and locale, and plural
   const refund = await pushFor('tpl-quebec', token, 'tpl-o4', 'refunded', { amount: '1234.5', currency: 'CAD' });
   expect(refund.alert.body).toBe('Nous avons remboursé 1 234,50 $ pour votre commande tpl-o4.');
   expect(refund.notification.template).toMatchObject({ version: 1, locale: 'fr' });
-}, 60_000);
+});
 
 test('preview follows the fallback chain fr-CA → fr → en, and a missing template or customer is a 404', async () => {
   const preview = (body: Record<string, unknown>) => h.api('POST', '/v1/templates/order.packed/preview', body);

@@ -96,6 +96,14 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
+  try {
+    await untilWorkerReady(stack);
+  } catch (err) {
+    await stack.stop();
+    await closeFakes();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const db = createDb(stack.databaseUrl, { max: 3 });
   return {
     stack,
@@ -129,6 +137,25 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits until the worker polls. A stack is up once its API answers, but the worker first bundles the workflow
+ * code (seconds, many more on a busy machine) and only then serves /healthz and polls; a test's first wait
+ * should not have to cover that.
+ */
+export async function untilWorkerReady(stack: Stack, timeoutMs = 120_000): Promise<void> {
+  const url = stack.workerMetricsUrl.replace(/\/metrics$/, '/healthz');
+  const started = Date.now();
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`the worker did not answer ${url} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**
@@ -172,14 +199,21 @@ export function orderEvent(orderId: string, customerId: string, status: string, 
   };
 }
 
-/** Retries an assertion until it passes or the time is up; the last failure is thrown. */
+/**
+ * Retries an assertion until it passes or the time is up: a wait for a state, not for a time. The last
+ * failure is thrown, saying how long it was tried, so a timeout shows what was seen last.
+ */
 export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const started = Date.now();
+  for (let tries = 1; ; tries++) {
     try {
       return await check();
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      const waited = Date.now() - started;
+      if (waited > timeoutMs) {
+        if (err instanceof Error) err.message = `still failing after ${waited} ms (${tries} tries); the last try saw:\n${err.message}`;
+        throw err;
+      }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
