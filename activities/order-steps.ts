@@ -41,6 +41,8 @@ export interface PrepareStepInput {
   planChannels: Channel[];
   /** The first step settles the event: where the order stands once it is applied. */
   position: LifecyclePosition | null;
+  /** The workflow run asking: a retry of its own first step carries on; an event another run settled is not sent again. */
+  runId: string;
   /** The workflow's clock and what it knows of the order's recent messages. */
   now: string;
   digestWindowMs: number;
@@ -107,7 +109,8 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
     async prepareStep(input: PrepareStepInput): Promise<PreparedStep> {
       const { event, kind } = input;
       const row = await selectRecipient(db, event.customerId, event.eventId);
-      if (input.step === 0 && row.eventProcessed) return { outcome: 'already_processed' };
+      // A local activity may run twice (its result lost with a worker): the run that settled the event carries on.
+      if (input.step === 0 && row.eventProcessed && row.eventSettledByRun !== input.runId) return { outcome: 'already_processed' };
       const recipient = recipientOf(row);
       const decisions = planStep(
         kind,
@@ -207,7 +210,7 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
         }
       }
 
-      if (input.step === 0) await db.$transaction([...writes, settleEvent(db, event, input.position)]);
+      if (input.step === 0) await db.$transaction([...writes, settleEvent(db, event, input.position, input.runId)]);
       else if (writes.length > 0) await db.$transaction(writes);
       return { outcome: 'planned', customer, deliveries };
 

@@ -18,6 +18,8 @@ export interface RecipientRow {
   preferences: PreferenceState['preferences'];
   consents: PreferenceState['consents'];
   eventProcessed: boolean;
+  /** The workflow run that settled the event, when one recorded it. */
+  eventSettledByRun: string | null;
 }
 
 export async function selectRecipient(db: Db, customerId: string, eventId: string): Promise<RecipientRow> {
@@ -28,7 +30,8 @@ export async function selectRecipient(db: Db, customerId: string, eventId: strin
                 FROM "Device" d WHERE d."customerId" = c.id AND d.active), '[]'::json) AS devices,
       c.email, c.phone,
       ${preferenceStateColumns(Prisma.sql`c.id`)},
-      COALESCE((SELECT e."processedAt" IS NOT NULL FROM "OrderEvent" e WHERE e."eventId" = ${eventId}), false) AS "eventProcessed"
+      COALESCE((SELECT e."processedAt" IS NOT NULL FROM "OrderEvent" e WHERE e."eventId" = ${eventId}), false) AS "eventProcessed",
+      (SELECT e."settledByRun" FROM "OrderEvent" e WHERE e."eventId" = ${eventId}) AS "eventSettledByRun"
     FROM (SELECT 1) AS one LEFT JOIN "Customer" c ON c.id = ${customerId}`;
   return row!;
 }
@@ -74,7 +77,7 @@ export function insertNotification(db: Db, n: NotificationFields) {
 }
 
 /** Marks the event handled and, when it moved the order on, stores the order's new position: one statement. */
-export function settleEvent(db: Db, event: OrderEvent, position: LifecyclePosition | null) {
+export function settleEvent(db: Db, event: OrderEvent, position: LifecyclePosition | null, runId: string | null = null) {
   if (!position) {
     return db.$executeRaw`
       UPDATE "OrderEvent" SET disposition = 'out_of_order'::"EventDisposition", "processedAt" = now() WHERE "eventId" = ${event.eventId}`;
@@ -82,7 +85,8 @@ export function settleEvent(db: Db, event: OrderEvent, position: LifecyclePositi
   const occurredAt = position.occurredAt ? new Date(position.occurredAt) : null;
   return db.$executeRaw`
     WITH settled AS (
-      UPDATE "OrderEvent" SET disposition = 'announced'::"EventDisposition", "processedAt" = now() WHERE "eventId" = ${event.eventId}
+      UPDATE "OrderEvent" SET disposition = 'announced'::"EventDisposition", "processedAt" = now(), "settledByRun" = ${runId}
+      WHERE "eventId" = ${event.eventId}
     )
     INSERT INTO "Order" ("orderId", "customerId", stage, status, "occurredAt", "updatedAt")
     VALUES (${event.orderId}, ${event.customerId}, ${position.stage}, ${position.status}, ${occurredAt}::timestamptz AT TIME ZONE 'UTC', now())

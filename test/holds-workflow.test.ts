@@ -81,6 +81,8 @@ test('a device in its own time zone is not held by the customer\'s quiet hours',
     expect(state.held).toEqual([expect.objectContaining({ reason: 'quiet_hours', until: '2027-03-23T07:00:00.000Z', devices: 1 })]);
     await jumpTo('2027-03-23T07:00:05Z');
     await eventuallyInTime(async () => expect(recorded.pushes.map((p) => p.deviceId)).toEqual(['la-phone', 'home-tablet']));
+    // The release is the same notification's: its record counts both devices.
+    await eventuallyInTime(async () => expect((await handle.query(orderStateQuery)).processed[0]).toMatchObject({ notificationStatus: 'sent', sentTo: 2 }));
     await handle.terminate();
   });
 });
@@ -215,4 +217,29 @@ test('routine emails inside the digest window go as one digest email; an email c
   });
   expect(capped.recorded.messages).toEqual(['email:e-o-mail-cap-1-confirmed-1/email']);
   expect(capped.recorded.capped).toEqual(['e-o-mail-cap-2-confirmed-2/email']);
+});
+
+test('a critical update replaces only what waits on the channels it takes: the held confirmation email still goes', async () => {
+  const { activities, recorded } = fakeActivities({ phone: null, customer: { timeZone: 'Europe/Paris', quietHours: { start: '22:00', end: '07:00' } } });
+  await jumpTo('2027-04-08T21:30:00Z'); // 23:30 in Paris
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await startOrder(taskQueue, 'o-keep-receipt');
+    await handle.signal(orderEventSignal, event('o-keep-receipt', 'confirmed', 1));
+    const held = await processedAtLeast(handle, 1);
+    expect(held.held.map((h) => h.channel).sort()).toEqual(['email', 'push']);
+    // Out for delivery is push and inbox only: it replaces the waiting push, not the receipt email.
+    await handle.signal(orderEventSignal, event('o-keep-receipt', 'out_for_delivery', 2));
+    await eventuallyInTime(async () => expect(recorded.pushes.map((p) => p.title)).toEqual(['status out_for_delivery']));
+    expect((await handle.query(orderStateQuery)).held).toEqual([expect.objectContaining({ channel: 'email', eventIds: ['e-o-keep-receipt-confirmed-1'] })]);
+    await jumpTo('2027-04-09T05:00:05Z');
+    await eventuallyInTime(async () => expect(recorded.messages).toEqual(['email:e-o-keep-receipt-confirmed-1/email']));
+    const after = await handle.query(orderStateQuery);
+    expect(after.processed[0]!.deliveries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ channel: 'push', status: 'suppressed', reason: 'superseded', replacedBy: 'e-o-keep-receipt-out_for_delivery-2/push' }),
+        expect.objectContaining({ channel: 'email', status: 'sent' }),
+      ]),
+    );
+    await handle.terminate();
+  });
 });

@@ -40,7 +40,8 @@ export class Deadlines {
     const timeout = untilDue === null ? otherwise : otherwise === null ? untilDue : Math.min(untilDue, otherwise);
     const woken = timeout === null ? (await condition(wake), true) : await condition(wake, timeout);
     if (woken) return 'woken';
-    return next && this.passed().length > 0 ? 'due' : 'timed-out';
+    // With a deadline set, the timer was for it (even if it fired a hair early: the loop looks again).
+    return next ? 'due' : 'timed-out';
   }
 
   snapshot(): Record<string, string> {

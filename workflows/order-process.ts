@@ -117,6 +117,8 @@ interface PlanRun {
   messages: Message[];
   awaitingUntil?: string;
   escalation?: EscalationRecord;
+  /** Its update went in a newer message (superseded) or a digest: it ends, without backups, once nothing of it waits. */
+  replaced?: boolean;
 }
 
 export interface OrderSnapshot {
@@ -194,6 +196,8 @@ export class OrderProcess {
     this.windows = carried?.windows ?? { lastRoutineSentAt: {}, openDigests: {} };
     this.receipts = new Map(carried?.receipts ?? []);
     this.deadlines = new Deadlines(carried?.deadlines);
+    // Receipts carried over are looked at again, in case one came in just before the run continued as new.
+    this.receiptsArrived = this.receipts.size > 0;
   }
 
   // ------------------------------------------------------------------------------- what comes in
@@ -317,14 +321,6 @@ export class OrderProcess {
     upsertIndexed(searchAttributes.orderStatus, event.status);
     this.setState('sending');
 
-    // The order moved on: nobody waits for a receipt about an older status any more.
-    for (const run of this.runs.filter((r) => r.awaitingUntil)) this.closeRun(run, 'superseded');
-    if (kind.priority === 'critical') {
-      // Critical: a pending digest goes now, ahead of it; what waits for quiet hours is replaced by it.
-      for (const hold of this.holds.filter((h) => h.reason === 'digest')) await this.release(hold);
-      for (const hold of this.holds.filter((h) => h.reason === 'quiet_hours')) await this.supersede(hold, `${event.eventId}/${plan.channels.includes(hold.channel) ? hold.channel : (primaryId.split('/').pop() as string)}`);
-    }
-
     const prepared = await prepareStep({
       event,
       kind,
@@ -332,6 +328,7 @@ export class OrderProcess {
       channels: plan.channels,
       planChannels: [...plan.channels, ...plan.then.flatMap((s) => s.channels)],
       position: this.position,
+      runId: workflowInfo().runId,
       now: new Date().toISOString(),
       digestWindowMs: this.digestWindowMs,
       windows: this.windows,
@@ -340,6 +337,15 @@ export class OrderProcess {
     if (prepared.outcome === 'already_processed') {
       this.remember({ ...base, disposition: 'announced', notificationStatus: 'sent', sentTo: 0, failedTo: 0, duplicate: true });
       return;
+    }
+    // The order moved on: nobody waits for a receipt about an older status any more.
+    for (const run of this.runs.filter((r) => r.awaitingUntil)) this.closeRun(run, 'superseded');
+    if (kind.priority === 'critical') {
+      // Critical: a pending digest goes now, ahead of it; what waits for quiet hours on a channel this
+      // update takes is replaced by it (a channel it does not take keeps what waits there).
+      for (const hold of this.holds.filter((h) => h.reason === 'digest')) await this.release(hold);
+      const takes = new Set(prepared.deliveries.filter((d) => d.decision.action === 'send' || d.decision.action === 'hold').map((d) => d.channel));
+      for (const hold of this.holds.filter((h) => h.reason === 'quiet_hours' && takes.has(h.channel))) await this.supersede(hold, `${event.eventId}/${hold.channel}`);
     }
     const run: PlanRun = { event, kind, plan, step: 0, messages: [] };
     this.runs.push(run);
@@ -393,12 +399,9 @@ export class OrderProcess {
   }
 
   private settle(message: Message, result: SendResult): void {
-    if (message.status === 'sent') {
-      message.sentTo = (message.sentTo ?? 0) + result.sentTo;
-      return;
-    }
     message.sentTo = (message.sentTo ?? 0) + result.sentTo;
     message.failedTo = (message.failedTo ?? 0) + result.failedTo;
+    if (message.status === 'sent') return;
     if (result.state === 'sent') {
       message.status = 'sent';
       delete message.reason;
@@ -442,8 +445,9 @@ export class OrderProcess {
       const message = this.messageOf(run, item.notificationId, hold.channel);
       message.heldParts = Math.max(0, message.heldParts - 1);
       if (message.status !== 'sent') Object.assign(message, { status: 'skipped', reason: 'superseded', replacedBy: by });
+      run.replaced = true;
       this.refreshRecord(run);
-      this.closeRun(run, 'superseded');
+      await this.advanceRun(run);
     }
   }
 
@@ -455,7 +459,7 @@ export class OrderProcess {
     } else {
       await this.releaseDigest(hold);
     }
-    if (hold.channel !== 'sms') delete this.windows.openDigests[hold.channel];
+    if (hold.reason === 'digest') delete this.windows.openDigests[hold.channel];
   }
 
   private async releaseQuiet(hold: Hold, item: HeldMessage): Promise<void> {
@@ -499,8 +503,9 @@ export class OrderProcess {
       message.heldParts = Math.max(0, message.heldParts - 1);
       // Its words went in the digest: the digest's run follows it up.
       if (message.status !== 'sent') Object.assign(message, { status: 'skipped', reason: 'digest', replacedBy: first.notificationId });
+      run.replaced = true;
       this.refreshRecord(run);
-      this.closeRun(run, 'superseded');
+      await this.advanceRun(run);
     }
     const outbound = first.outbound;
     const carrier: HeldMessage =
@@ -520,7 +525,7 @@ export class OrderProcess {
             },
           }
         : outbound.channel === 'email'
-          ? { ...first, outbound: { ...outbound, message: { ...outbound.message, subject: digest.title, text: digest.body, ...(digest.html ? { html: digest.html } : {}) } } }
+          ? { ...first, outbound: { ...outbound, message: { ...withoutHtml(outbound.message), subject: digest.title, text: digest.body, ...(digest.html ? { html: digest.html } : {}) } } }
           : first;
     await this.sendReleased(this.runOf(first.event.eventId), carrier);
   }
@@ -550,8 +555,11 @@ export class OrderProcess {
     if (!this.runs.includes(run)) return;
     this.applyReceipts(run);
     const backup = run.plan.then[run.step];
-    const messages = run.messages.filter((m) => m.step === run.step).map((m) => ({ channel: m.channel, state: m.status, ...(m.receipt ? { receipt: m.receipt } : {}) }));
-    const verdict = stepVerdict(messages, backup?.when ?? null);
+    const verdict = this.verdictOf(run);
+    if (run.replaced) {
+      if (verdict.next !== 'wait') this.closeRun(run, 'superseded');
+      return;
+    }
     switch (verdict.next) {
       case 'wait':
         return;
@@ -572,6 +580,15 @@ export class OrderProcess {
     }
   }
 
+  /** Where the run's current step stands; a message with parts still held is still on its way. */
+  private verdictOf(run: PlanRun) {
+    const backup = run.plan.then[run.step];
+    const messages = run.messages
+      .filter((m) => m.step === run.step)
+      .map((m) => ({ channel: m.channel, state: m.heldParts > 0 ? ('pending' as const) : m.status, ...(m.receipt ? { receipt: m.receipt } : {}) }));
+    return stepVerdict(messages, backup?.when ?? null);
+  }
+
   private async goToBackup(run: PlanRun, reason: BackupReason): Promise<void> {
     const backup = run.plan.then[run.step]!;
     this.deadlines.clear(receiptKey(run.event.eventId));
@@ -585,6 +602,7 @@ export class OrderProcess {
       channels: backup.channels,
       planChannels: [...run.plan.channels, ...run.plan.then.flatMap((s) => s.channels)],
       position: null,
+      runId: workflowInfo().runId,
       now: new Date().toISOString(),
       digestWindowMs: this.digestWindowMs,
       windows: this.windows,
@@ -650,7 +668,14 @@ export class OrderProcess {
         if (hold) await this.release(hold);
       } else if (what === 'receipt') {
         const run = this.runs.find((r) => receiptKey(r.event.eventId) === name);
-        if (run) await this.goToBackup(run, 'no_receipt');
+        if (!run) continue;
+        // A receipt may be in hand that the loop has not taken yet: it decides first.
+        this.applyReceipts(run);
+        if (this.verdictOf(run).next === 'await_receipt') await this.goToBackup(run, 'no_receipt');
+        else {
+          delete run.awaitingUntil;
+          await this.advanceRun(run);
+        }
       }
     }
   }
@@ -745,6 +770,12 @@ export class OrderProcess {
     this.indexedState = state;
     upsertIndexed(searchAttributes.notificationState, state);
   }
+}
+
+/** An email without its HTML part: a digest's own HTML replaces it, or none does. */
+function withoutHtml<M extends { html?: string }>(message: M): Omit<M, 'html'> {
+  const { html: _replaced, ...rest } = message;
+  return rest;
 }
 
 function statusOf(message: Message): NotificationStatus {

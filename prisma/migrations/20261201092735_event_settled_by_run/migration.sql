@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "OrderEvent" ADD COLUMN     "settledByRun" TEXT;
