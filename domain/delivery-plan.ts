@@ -123,7 +123,12 @@ function routineDecisions(
 ): StepDecision[] {
   const now = (extra: { devices?: PushTarget[] }): StepDecision => {
     const digestUntil = digestWindowEnd(channel, ctx);
-    return digestUntil ? { channel, action: 'hold', reason: 'digest', until: digestUntil, caps, ...extra } : { channel, action: 'send', caps, ...extra, ...override };
+    if (!digestUntil) return { channel, action: 'send', caps, ...extra, ...override };
+    // A digest window that closes inside quiet hours waits for them to end too (in each device's zone, for push).
+    const zones = extra.devices ? extra.devices.map((d) => d.timeZone ?? customer.timeZone) : [customer.timeZone];
+    const quietEnds = customer.quietHours ? zones.map((zone) => quietHoursEnd(Date.parse(digestUntil), customer.quietHours!, zone)?.getTime() ?? 0) : [];
+    const until = new Date(Math.max(Date.parse(digestUntil), ...quietEnds)).toISOString();
+    return { channel, action: 'hold', reason: 'digest', until, caps, ...extra };
   };
   if (channel === 'push') {
     const { awake, asleep, until } = splitByQuietHours(devices, customer, ctx.now);

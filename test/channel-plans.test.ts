@@ -82,6 +82,13 @@ test('digests merge routine pushes and emails within the window; SMS stands alon
   expect(decisions[1]).toMatchObject({ until: '2027-04-05T12:02:00.000Z' });
 });
 
+test('a digest window that closes inside quiet hours waits for them to end', () => {
+  const sentAt = at('2027-04-05T19:59:00Z'); // 21:59 in Paris; quiet hours start at 22:00
+  const c = ctx('2027-04-05T19:59:40Z', { windows: { lastRoutineSentAt: { email: sentAt }, openDigests: {} } });
+  const [held] = planStep(kind('packed'), ['email'], recipient(), c);
+  expect(held).toMatchObject({ action: 'hold', reason: 'digest', until: '2027-04-06T05:00:00.000Z' });
+});
+
 test('caps apply per channel and category, never to critical events', () => {
   const capRules = [{ channel: 'email' as const, category: 'transactional', limit: 1, window: '1 hour' }];
   const r = recipient({ customer: { ...recipient().customer!, quietHours: null } });
