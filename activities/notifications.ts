@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import {
+  E164_NUMBER,
   decideChannels,
   type Channel,
   type FallbackChannel,
@@ -19,9 +20,7 @@ import { createInboxActivities } from './inbox';
 import type { EmailMessage, SmsMessage } from './providers/message-provider';
 import { isValidAddress } from './providers/smtp';
 import type { createRenderer } from './render';
-import { finishNotification, insertNotification, selectRecipient, settleEvent, targetsOf, type RecipientRow } from '../store/notifications';
-
-const E164 = /^\+[1-9]\d{6,14}$/;
+import { finishNotification, insertNotification, selectRecipient, settleEvent, customerOf, targetsOf, type RecipientRow } from '../store/notifications';
 
 export interface NotificationSettings {
   /** Base URL providers call back on (Twilio status callbacks); none means no callbacks are asked for. */
@@ -104,15 +103,7 @@ function recipientOf(row: RecipientRow, kind: NotificationKind): Recipient {
   const decision = decideChannels({ preferences: row.preferences, consents: row.consents }, kind, availableChannels(row, devices.length));
   const refusal = decision.refused.find((r) => r.channel === 'push');
   return {
-    customer: row.customerId
-      ? {
-          id: row.customerId,
-          name: row.name,
-          locale: row.locale ?? 'en',
-          timeZone: row.timeZone ?? 'UTC',
-          quietHours: row.quietHoursStart && row.quietHoursEnd ? { start: row.quietHoursStart, end: row.quietHoursEnd } : null,
-        }
-      : null,
+    customer: customerOf(row),
     devices,
     pushAllowed: !refusal,
     ...(refusal ? { pushRefusal: refusal.reason } : {}),
@@ -249,7 +240,7 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
       if (refusal) return suppress(refusal.reason);
       const address = channel === 'email' ? customer.email : customer.phone;
       if (!address) return suppress('no_address');
-      if (channel === 'email' ? !isValidAddress(address) : !E164.test(address)) return suppress('invalid_address', address);
+      if (channel === 'email' ? !isValidAddress(address) : !E164_NUMBER.test(address)) return suppress('invalid_address', address);
 
       const attempt = await tryRender({
         key: kind.type,

@@ -4,6 +4,7 @@
 // reason), write the inbox, and settle the event. Idempotent by notification id (`<eventId>/<channel>`).
 import { ApplicationFailure } from '@temporalio/activity';
 import {
+  E164_NUMBER,
   isFailureType,
   planStep,
   type Channel,
@@ -27,9 +28,7 @@ import { createInboxActivities } from './inbox';
 import type { EmailMessage, SmsMessage } from './providers/message-provider';
 import { isValidAddress } from './providers/smtp';
 import type { createRenderer, RenderedMessage } from './render';
-import { insertNotification, selectRecipient, settleEvent, targetsOf, type RecipientRow } from '../store/notifications';
-
-const E164 = /^\+[1-9]\d{6,14}$/;
+import { insertNotification, selectRecipient, settleEvent, customerOf, targetsOf, type RecipientRow } from '../store/notifications';
 
 export interface PrepareStepInput {
   event: OrderEvent;
@@ -78,17 +77,9 @@ const contactOf = (address: string | null, valid: (a: string) => boolean): Conta
 
 export function recipientOf(row: RecipientRow): PlanRecipient {
   return {
-    customer: row.customerId
-      ? {
-          id: row.customerId,
-          name: row.name,
-          locale: row.locale ?? 'en',
-          timeZone: row.timeZone ?? 'UTC',
-          quietHours: row.quietHoursStart && row.quietHoursEnd ? { start: row.quietHoursStart, end: row.quietHoursEnd } : null,
-        }
-      : null,
+    customer: customerOf(row),
     devices: targetsOf(row),
-    contacts: { email: contactOf(row.email, isValidAddress), sms: contactOf(row.phone, (a) => E164.test(a)) },
+    contacts: { email: contactOf(row.email, isValidAddress), sms: contactOf(row.phone, (a) => E164_NUMBER.test(a)) },
     preferences: { preferences: row.preferences, consents: row.consents },
   };
 }

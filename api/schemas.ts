@@ -1,7 +1,7 @@
 // Request schemas: the single source of truth for validation and for the OpenAPI document (api/openapi.ts),
 // whose parameters and bodies are generated from these, with their descriptions and examples.
 import { z } from 'zod';
-import { ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, type NotificationStatus } from '../domain';
+import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
 import { TEMPLATE_KEYS } from '../domain/template-variables';
 
@@ -170,7 +170,7 @@ export const customerSchema = z
   email: z.email({ pattern: EMAIL, error: 'must be an email address' }).max(254, 'must be at most 254 characters').nullish(),
   phone: z
     .string()
-    .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +14155550123')
+    .regex(E164_NUMBER, 'must be an E.164 number such as +14155550123')
     .nullish(),
   locale: localeSchema.optional(),
   timeZone: timeZoneSchema.optional(),

@@ -100,3 +100,6 @@ export interface AddressTarget {
   channel: 'email' | 'sms';
   address: string;
 }
+
+/** A phone number as SMS providers take it: E.164, `+` and up to 15 digits. */
+export const E164_NUMBER = /^\+[1-9]\d{6,14}$/;

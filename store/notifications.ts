@@ -1,6 +1,6 @@
 // The per-event hot path in plain SQL: Prisma's query compiler costs 2-4x the CPU of a raw
 // statement (measured), and these run several times for every order event.
-import type { Channel, LifecyclePosition, NotificationKind, OrderEvent, Platform, PreferenceState, PushTarget } from '../domain';
+import type { Channel, LifecyclePosition, NotificationKind, OrderEvent, Platform, PreferenceState, PushTarget, Recipient } from '../domain';
 import { Prisma, type Db } from '../lib/db';
 import { preferenceStateColumns } from './preferences';
 
@@ -35,6 +35,18 @@ export async function selectRecipient(db: Db, customerId: string, eventId: strin
     FROM (SELECT 1) AS one LEFT JOIN "Customer" c ON c.id = ${customerId}`;
   return row!;
 }
+
+/** The customer of a recipient row as decisions read it, or null when there is no such customer. */
+export const customerOf = (row: RecipientRow): Recipient['customer'] =>
+  row.customerId
+    ? {
+        id: row.customerId,
+        name: row.name,
+        locale: row.locale ?? 'en',
+        timeZone: row.timeZone ?? 'UTC',
+        quietHours: row.quietHoursStart && row.quietHoursEnd ? { start: row.quietHoursStart, end: row.quietHoursEnd } : null,
+      }
+    : null;
 
 export const targetsOf = (row: RecipientRow): PushTarget[] =>
   row.devices.map((d) => ({

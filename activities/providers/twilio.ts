@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
+import { E164_NUMBER } from '../../domain';
 import type { TwilioConfig } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import type { SmsMessage, SmsProvider } from './message-provider';
@@ -12,7 +13,6 @@ import { parseRetryAfter } from './retry-after';
 
 const NAME = 'twilio';
 const DEFAULT_TIMEOUT_MS = 10_000;
-const E164 = /^\+[1-9]\d{6,14}$/;
 const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
 /** Hosts the SDK builds for the Messages API: api.twilio.com, or api.<edge>.<region>.twilio.com with TWILIO_EDGE/REGION. */
 const TWILIO_API_HOST = /^api(\.[a-z0-9-]+)*\.twilio\.com$/i;
@@ -110,7 +110,7 @@ export function createTwilioProvider(config: TwilioConfig, logger: Logger): SmsP
 
     async send(message: SmsMessage, deliveryKey: string): Promise<ProviderReceipt> {
       if (closed) throw new ProviderError(NAME, 'transient', 'CLOSED', 'twilio provider is closed');
-      if (!E164.test(message.to)) {
+      if (!E164_NUMBER.test(message.to)) {
         // The number itself stays out of the message: it ends up in attempt records and workflow history.
         throw new ProviderError(NAME, 'invalid_token', 'INVALID_NUMBER', `recipient is not an E.164 phone number (${message.to.length} chars)`);
       }
