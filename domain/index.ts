@@ -11,3 +11,4 @@ export * from './frequency-caps';
 export * from './failures';
 export * from './channel-plans';
 export * from './delivery-plan';
+export * from './reasons';
