@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   E164_NUMBER,
+  type BackupReason,
   isFailureType,
   planStep,
   type Channel,
@@ -35,6 +36,8 @@ export interface PrepareStepInput {
   kind: NotificationKind;
   /** 0 for the plan's first channels; a backup step otherwise. */
   step: number;
+  /** Why a backup step goes (recorded on its notifications). */
+  escalationReason?: BackupReason | null;
   channels: Channel[];
   /** Every channel of the plan (preferences weigh them together). */
   planChannels: Channel[];
@@ -119,10 +122,11 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
         tryRender({ key: kind.type, channel, locale, timeZone: customer?.timeZone ?? 'UTC', variables });
 
       const writes: Array<ReturnType<typeof insertNotification>> = [];
+      const escalation = input.step > 0 ? { step: input.step, reason: input.escalationReason ?? null } : null;
       const deliveries: PreparedDelivery[] = [];
       const recordSuppressed = (channel: Channel, reason: SuppressionReason, address: string | null = null) => {
         if (channel !== 'inapp') {
-          writes.push(insertNotification(db, { id: idOf(channel), event, kind, channel, address, status: 'suppressed', suppressionReason: reason }));
+          writes.push(insertNotification(db, { id: idOf(channel), event, kind, channel, address, status: 'suppressed', suppressionReason: reason, escalation }));
           metrics.notifications.inc({ channel, priority: kind.priority, outcome: 'suppressed', reason });
         }
       };
@@ -158,7 +162,7 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
         const attempt = await renderFor(channel, customer!.locale);
         if (!attempt.ok) {
           if (channel !== 'inapp') {
-            writes.push(insertNotification(db, { id: notificationId, event, kind, channel, status: 'failed', failureReason: attempt.reason }));
+            writes.push(insertNotification(db, { id: notificationId, event, kind, channel, status: 'failed', failureReason: attempt.reason, escalation }));
             metrics.notifications.inc({ channel, priority: kind.priority, outcome: 'failed', reason: attempt.failure });
           }
           deliveries.push({ notificationId, channel, decision: { channel, action: 'failed', reason: attempt.reason, failure: attempt.failure } });
@@ -190,6 +194,7 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
             address,
             status: 'queued',
             template,
+            escalation,
             ...(hold && hold.action === 'hold' ? { held: { reason: hold.reason, until: hold.until } } : {}),
           }),
         );

@@ -1,5 +1,6 @@
 // One notification as the API shows it (delivery history, GET /v1/notifications/:id): the record,
 // its attempts and, for the detail view, its receipts.
+import { explainNotification, reasonLabel, HOLD_LABELS, type BackupReason, type HoldReason } from '../domain';
 import { Prisma } from '../lib/db';
 import type { NotificationDetailView, NotificationView } from './response-schemas';
 import { receiptView } from './receipts';
@@ -17,6 +18,7 @@ export type NotificationRow = Prisma.NotificationGetPayload<{ include: typeof wi
 export type NotificationDetailRow = Prisma.NotificationGetPayload<{ include: typeof withAttemptsAndReceipts }>;
 
 export function notificationView(n: NotificationRow): NotificationView {
+  const holdReason = n.holdReason === 'quiet_hours' || n.holdReason === 'digest' ? (n.holdReason as HoldReason) : null;
   return {
     notificationId: n.id,
     orderId: n.orderId,
@@ -29,8 +31,15 @@ export function notificationView(n: NotificationRow): NotificationView {
     address: n.address,
     status: n.status,
     suppressionReason: n.suppressionReason,
+    suppressionLabel: reasonLabel(n.suppressionReason),
     failureReason: n.failureReason,
+    failureLabel: reasonLabel(n.failureReason),
     template: n.templateId ? { id: n.templateId, version: n.templateVersion, locale: n.locale } : null,
+    holdReason,
+    holdLabel: holdReason ? HOLD_LABELS[holdReason] : null,
+    heldUntil: holdReason ? n.heldUntil : null,
+    escalation: n.planStep > 0 ? { step: n.planStep, reason: (n.escalationReason as BackupReason | null) ?? null, label: reasonLabel(n.escalationReason) } : null,
+    explanation: explainNotification(n),
     held: n.heldUntil && n.holdReason ? { reason: n.holdReason as 'quiet_hours' | 'digest', until: n.heldUntil } : null,
     replacedBy: n.replacedBy,
     title: n.title,

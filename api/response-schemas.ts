@@ -181,8 +181,25 @@ export const notificationResponse = z.strictObject({
   address: z.string().nullable().meta({ description: 'Where an email or SMS notification went; null for push.' }),
   status: z.enum(['queued', 'sent', 'delivered', 'opened', 'clicked', 'failed', 'suppressed']),
   suppressionReason: z.string().nullable(),
+  suppressionLabel: z.string().nullable().meta({ description: 'What `suppressionReason` means, in words.' }),
   failureReason: z.string().nullable(),
+  failureLabel: z.string().nullable().meta({ description: 'What `failureReason` means, in words (a provider\'s own text is shown as it is).' }),
   template: z.strictObject({ id: z.string(), version: z.int().nullable(), locale: z.string().nullable() }).nullable(),
+  holdReason: z
+    .enum(['quiet_hours', 'digest'])
+    .nullable()
+    .meta({ description: 'Why it was held back on purpose: `quiet_hours` (the customer\'s quiet hours) or `digest` (a digest window). Kept after it went.' }),
+  holdLabel: z.string().nullable().meta({ description: 'What `holdReason` means, in words.' }),
+  heldUntil: nullableDateTime.meta({ description: 'When the hold ended (or ends): the end of quiet hours or of the digest window.' }),
+  escalation: z
+    .strictObject({
+      step: z.int().min(1).meta({ description: 'The step of the channel plan: 1 for the first backup, 2 for the next.' }),
+      reason: z.enum(['nothing_sent', 'all_failed', 'no_receipt', 'undelivered']).nullable(),
+      label: z.string().nullable().meta({ description: 'What `reason` means, in words.' }),
+    })
+    .nullable()
+    .meta({ description: "A backup of the order event's channel plan, and why it went; null for the plan's first channels." }),
+  explanation: z.string().meta({ description: 'The whole story in one sentence: why it went, what held it, where it ended and why.' }),
   held: z
     .strictObject({ reason: z.enum(['quiet_hours', 'digest']), until: dateTime })
     .nullable()

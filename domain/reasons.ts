@@ -46,3 +46,45 @@ export function reasonLabel(code: string | null | undefined): string | null {
   const labels: Record<string, string> = { ...SUPPRESSION_LABELS, ...BACKUP_LABELS, ...FAILURE_LABELS };
   return labels[code] ?? (code in HOLD_LABELS ? HOLD_LABELS[code as HoldReason] : code);
 }
+
+/** What an operator needs to tell a notification's story in one sentence. */
+export interface ExplainedNotification {
+  status: string;
+  channel: string;
+  suppressionReason: string | null;
+  failureReason: string | null;
+  holdReason: string | null;
+  heldUntil: Date | string | null;
+  replacedBy: string | null;
+  escalationReason: string | null;
+}
+
+const STATUS_WORDS: Readonly<Record<string, string>> = {
+  queued: 'waiting to be handed to the provider',
+  sent: 'accepted by the provider (no delivery receipt yet)',
+  delivered: 'delivered (a receipt confirmed it)',
+  opened: 'opened by the customer',
+  clicked: 'clicked by the customer',
+};
+
+const iso = (at: Date | string) => (typeof at === 'string' ? at : at.toISOString());
+
+/** One sentence: why it went (a backup), what held it, where it ended and why. */
+export function explainNotification(n: ExplainedNotification): string {
+  const parts: string[] = [];
+  if (n.escalationReason) parts.push(`${reasonLabel(n.escalationReason)}.`);
+  if (n.holdReason && n.heldUntil) {
+    const held = HOLD_LABELS[n.holdReason as HoldReason] ?? `Held (${n.holdReason})`;
+    parts.push(`${held} (until ${iso(n.heldUntil)}).`);
+  }
+  if (n.status === 'suppressed') {
+    const why = reasonLabel(n.suppressionReason) ?? 'Not sent';
+    parts.push(n.replacedBy ? `${why}: ${n.replacedBy}.` : `${why}.`);
+  } else if (n.status === 'failed') {
+    parts.push(`Failed: ${reasonLabel(n.failureReason) ?? 'no provider took it'}.`);
+  } else {
+    const words = STATUS_WORDS[n.status] ?? n.status;
+    parts.push(n.channel === 'inapp' ? 'Written to the customer’s inbox.' : `Now ${words}.`);
+  }
+  return parts.join(' ');
+}

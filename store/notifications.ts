@@ -73,6 +73,8 @@ export interface NotificationFields {
   template?: { id: string; version: number; locale: string; title: string; body: string } | null;
   /** Held back on purpose until then (quiet hours, a digest window). */
   held?: { reason: 'quiet_hours' | 'digest'; until: string };
+  /** A backup step's notification: the plan step and why it went. */
+  escalation?: { step: number; reason: string | null } | null;
 }
 
 /** Creates the notification unless it exists (a retried activity or a re-signalled event keeps the first). */
@@ -80,11 +82,12 @@ export function insertNotification(db: Db, n: NotificationFields) {
   const t = n.template ?? null;
   return db.$executeRaw`
     INSERT INTO "Notification" (id, "orderId", "customerId", "eventId", type, priority, category, channel, status,
-      "suppressionReason", "failureReason", "templateId", "templateVersion", locale, title, body, address, "heldUntil", "holdReason", "createdAt", "updatedAt")
+      "suppressionReason", "failureReason", "templateId", "templateVersion", locale, title, body, address, "heldUntil", "holdReason", "planStep", "escalationReason", "createdAt", "updatedAt")
     VALUES (${n.id}, ${n.event.orderId}, ${n.event.customerId}, ${n.event.eventId}, ${n.kind.type},
       ${n.kind.priority}::"Priority", ${n.kind.category}::"Category", ${n.channel ?? 'push'}::"Channel", ${n.status}::"NotificationStatus",
       ${n.suppressionReason ?? null}, ${n.failureReason ?? null}, ${t?.id ?? null}, ${t?.version ?? null}, ${t?.locale ?? null},
-      ${t?.title ?? null}, ${t?.body ?? null}, ${n.address ?? null}, ${n.held ? new Date(n.held.until) : null}, ${n.held?.reason ?? null}, now(), now())
+      ${t?.title ?? null}, ${t?.body ?? null}, ${n.address ?? null}, ${n.held ? new Date(n.held.until) : null}, ${n.held?.reason ?? null},
+      ${n.escalation?.step ?? 0}, ${n.escalation?.reason ?? null}, now(), now())
     ON CONFLICT (id) DO NOTHING`;
 }
 

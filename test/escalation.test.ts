@@ -101,6 +101,9 @@ test('out for delivery: a push with no receipt within the deadline is followed b
     return n;
   });
   expect(recorded.attempts[0].providerMessageId).toBe(sms.sid);
+  // The history says why the SMS went, in words next to the code.
+  expect(recorded.escalation).toEqual({ step: 1, reason: 'no_receipt', label: 'Sent as a backup: no delivery receipt came in time for what went before it' });
+  expect(recorded.explanation).toMatch(/^Sent as a backup: no delivery receipt came in time/);
 
   // Twilio reports the SMS delivered: the same record moves on.
   const callback = await h.twilio.sendStatusCallback(sms.sid!, 'delivered');

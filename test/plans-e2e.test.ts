@@ -128,6 +128,28 @@ test('quiet hours hold a routine email until the window ends; a critical email g
   );
   // The history shows the hold while it lasts.
   expect(await notification(`${packed.eventId}/email`)).toMatchObject({ status: 'queued', held: { reason: 'quiet_hours', until: windowEnd.toISOString() } });
+  // The order's history says the same, with the reasons in words: the push had no device, so the email went as a
+  // backup (nothing_sent), and it waits for quiet hours to end.
+  const history = (await h.api('GET', '/v1/orders/ord-plan-quiet-1/notifications')).body.items;
+  expect(history.find((n: { channel: string }) => n.channel === 'push')).toMatchObject({
+    status: 'suppressed',
+    suppressionReason: 'no_device',
+    suppressionLabel: 'Not sent: the customer has no registered device for push',
+    escalation: null,
+    holdReason: null,
+  });
+  const heldEmail = history.find((n: { channel: string }) => n.channel === 'email');
+  expect(heldEmail).toMatchObject({
+    status: 'queued',
+    holdReason: 'quiet_hours',
+    heldUntil: windowEnd.toISOString(),
+    holdLabel: "Held until the customer's quiet hours end",
+    replacedBy: null,
+    escalation: { step: 1, reason: 'nothing_sent', label: 'Sent as a backup: nothing could go on the channels before it' },
+  });
+  expect(heldEmail.explanation).toBe(
+    `Sent as a backup: nothing could go on the channels before it. Held until the customer's quiet hours end (until ${windowEnd.toISOString()}). Now waiting to be handed to the provider.`,
+  );
 
   // Critical, on another order of the same customer: its email passes quiet hours.
   const delayed = await post(orderEvent('ord-plan-quiet-2', 'plan-quiet', 'delayed', { data: { delayReason: 'snow at the hub' } }));

@@ -599,6 +599,7 @@ export class OrderProcess {
       event: run.event,
       kind: run.kind,
       step: run.step,
+      escalationReason: reason,
       channels: backup.channels,
       planChannels: [...run.plan.channels, ...run.plan.then.flatMap((s) => s.channels)],
       position: null,
