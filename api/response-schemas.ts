@@ -435,32 +435,49 @@ export type ReadinessView = z.output<typeof readinessResponse>;
 const percentilesResponse = z.object({ count: z.int().min(0), p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() });
 const countsShape = {
   total: z.int().min(0),
-  sent: z.int().min(0),
-  delivered: z.int().min(0),
+  sent: z.int().min(0).meta({ description: 'Accepted by a provider (sent, or a later receipt status). Acceptance is not delivery.' }),
+  delivered: z.int().min(0).meta({ description: 'Delivered (receipt): of the sent ones, those a delivery receipt confirmed.' }),
   failed: z.int().min(0),
   suppressed: z.int().min(0),
   pending: z.int().min(0),
-  deliveryRate: z.number().nullable().meta({ description: 'sent / (sent + failed); null when both are 0.' }),
+  acceptedRate: z.number().nullable().meta({ description: 'Accepted by provider: sent / (sent + failed); null when both are 0.' }),
+  receiptRate: z.number().nullable().meta({ description: 'Delivered (receipt): delivered / sent; null when sent is 0.' }),
+  deliveryRate: z.number().nullable().meta({ description: 'Deprecated: acceptedRate under its old name (sent / (sent + failed)); it says nothing about delivery.', deprecated: true }),
   failureRate: z.number().nullable(),
-  latencyMs: z.object({ accepted: percentilesResponse, delivered: percentilesResponse }),
+  latencyMs: z
+    .object({ accepted: percentilesResponse, delivered: percentilesResponse })
+    .meta({ description: 'From when the notification was free to go (heldUntil of a hold; a backup’s createdAt; else the event’s receivedAt) to acceptance / the receipt.' }),
 };
-const reasonCount = z.object({ reason: z.string(), count: z.int().min(0) });
+const reasonCount = z.object({ reason: z.string(), label: z.string().meta({ description: 'The reason in words (domain/reasons.ts); free provider text as it is.' }), count: z.int().min(0) });
 const groupStatsShape = {
   ...countsShape,
   suppressedByReason: z.record(z.string(), z.int().min(0)),
+  suppressionReasons: z.array(reasonCount).meta({ description: 'suppressedByReason as a list, largest first, with labels.' }),
   failuresByReason: z.array(reasonCount),
   series: z.array(z.object({ bucketStart: z.string(), ...countsShape })).optional().meta({ description: 'One point per bucket, when `bucket` is given.' }),
 };
+const deliberateWait = z.object({
+  kind: z.enum(['held', 'backup']),
+  reason: z.string().meta({ description: 'held: quiet_hours or digest; backup: the escalation reason.' }),
+  label: z.string(),
+  count: z.int().min(0),
+  p50: z.number().nullable(),
+  p95: z.number().nullable(),
+  max: z.number().nullable(),
+});
 
 /** GET /v1/stats. Open objects: api/stats.ts owns the shape; statsView below fails the build if a documented field drifts. */
 export const statsResponse = z.object({
   from: z.string(),
   to: z.string(),
   groupBy: z.array(z.enum(STATS_GROUP_BY)),
-  bucket: z.enum(STATS_BUCKETS).nullable(),
+  bucket: z.enum(STATS_BUCKETS.filter((b) => b !== 'auto') as ['minute', 'hour', 'day']).nullable().meta({ description: 'The bucket of the series: the one asked for, or the one `auto` chose.' }),
+  bucketAuto: z.boolean(),
+  seriesFrom: z.string().nullable().meta({ description: 'The first bucket of the series.' }),
   totals: z.object(groupStatsShape),
   groups: z.array(z.object({ key: z.record(z.string(), z.unknown()), ...groupStatsShape })),
   attemptErrors: z.array(reasonCount),
+  deliberateWaits: z.array(deliberateWait).meta({ description: 'Waits made on purpose, left out of the latency, in milliseconds: time held by reason, and the wait before each kind of backup.' }),
 });
 export const statsView = (result: StatsResult): z.output<typeof statsResponse> => result;
 

@@ -367,7 +367,7 @@ export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 
 export const STATS_GROUP_BY = ['channel', 'provider', 'template', 'type', 'priority'] as const;
 export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
-export const STATS_BUCKETS = ['minute', 'hour', 'day'] as const;
+export const STATS_BUCKETS = ['minute', 'hour', 'day', 'auto'] as const;
 export type StatsBucket = (typeof STATS_BUCKETS)[number];
 export const STATS_MAX_RANGE_DAYS = 90;
 const DAY_MS = 86_400_000;
@@ -405,7 +405,13 @@ export const statsQuerySchema = z
     bucket: z
       .enum(STATS_BUCKETS, { error: `must be one of ${STATS_BUCKETS.join(', ')}` })
       .optional()
-      .meta({ description: 'Adds a zero-filled time series of this step to every group.', examples: ['hour'] }),
+      .meta({
+        description:
+          'Adds a zero-filled time series of this step to every group. `auto` fits the bucket to the data: minute when the ' +
+          "window's first notification is at most 3 hours before `to`, hour up to 7 days, else day, and starts the series at " +
+          'that first notification (the response says which bucket and `seriesFrom`).',
+        examples: ['hour', 'auto'],
+      }),
   })
   .transform((q, ctx) => {
     const to = q.to ? new Date(q.to) : new Date();

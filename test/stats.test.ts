@@ -76,36 +76,50 @@ test('stats count, rate and time every notification of the window, per group and
 
   const rows = await h.db.notification.findMany({ include: { event: true, attempts: true } });
   expect(rows).toHaveLength(6);
-  const acceptedMs = (n: (typeof rows)[number]) => n.sentAt!.getTime() - n.event!.receivedAt.getTime();
+  // From when each was free to go (none of these was held or a backup: the event's receivedAt).
+  const startOf = (n: (typeof rows)[number]) => (n.heldUntil ?? (n.planStep > 0 ? n.createdAt : n.event!.receivedAt)).getTime();
+  expect(rows.every((n) => !n.heldUntil && n.planStep === 0)).toBe(true);
+  const acceptedMs = (n: (typeof rows)[number]) => n.sentAt!.getTime() - startOf(n);
   const sentRows = rows.filter((n) => n.sentAt);
   const apnsSent = sentRows.filter((n) => n.attempts.some((a) => a.provider === 'apns' && a.status === 'sent'));
-  const delivered = rows.filter((n) => n.deliveredAt).map((n) => n.deliveredAt!.getTime() - n.event!.receivedAt.getTime());
+  const delivered = rows.filter((n) => n.deliveredAt).map((n) => n.deliveredAt!.getTime() - startOf(n));
   expect(delivered).toHaveLength(1);
 
   // Default: the last 24 hours by channel.
   const byChannel = await stats();
   expect(byChannel.status).toBe(200);
   expect(byChannel.body).toMatchObject({ groupBy: ['channel'], bucket: null });
-  const totals = { total: 6, sent: 3, delivered: 1, failed: 1, suppressed: 2, pending: 0, deliveryRate: 0.75, failureRate: 0.25 };
+  // Accepted by provider 3 of 4 tried; a receipt confirmed 1 of the 3 accepted. deliveryRate is the old name of acceptedRate.
+  const totals = { total: 6, sent: 3, delivered: 1, failed: 1, suppressed: 2, pending: 0, acceptedRate: 0.75, receiptRate: 0.3333, deliveryRate: 0.75, failureRate: 0.25 };
   expect(byChannel.body.totals).toMatchObject({
     ...totals,
     suppressedByReason: { no_device: 1, out_of_order: 1 },
-    failuresByReason: [{ reason: 'apns: Unregistered', count: 1 }],
+    suppressionReasons: [
+      { reason: 'no_device', label: 'Not sent: the customer has no registered device for push', count: 1 },
+      { reason: 'out_of_order', label: 'Not sent: a later status of this order had already been notified', count: 1 },
+    ],
+    failuresByReason: [{ reason: 'apns: Unregistered', label: 'apns: Unregistered', count: 1 }],
   });
+  // Nothing here was held or a backup: no deliberate waits.
+  expect(byChannel.body.deliberateWaits).toEqual([]);
   expect(byChannel.body.groups).toHaveLength(1);
   expect(byChannel.body.groups[0]).toMatchObject({ key: { channel: 'push' }, ...totals, suppressedByReason: { no_device: 1, out_of_order: 1 } });
-  expect(byChannel.body.attemptErrors).toEqual([{ reason: 'apns: Unregistered', count: 1 }]);
+  expect(byChannel.body.attemptErrors).toEqual([{ reason: 'apns: Unregistered', label: 'apns: Unregistered', count: 1 }]);
   expectPercentiles(byChannel.body.totals.latencyMs.accepted, sentRows.map(acceptedMs));
   expectPercentiles(byChannel.body.totals.latencyMs.delivered, delivered);
   expect(byChannel.body.totals.latencyMs.delivered.p50).toBeCloseTo(acceptedMs(rows.find((n) => n.orderId === 'st-b')!) + 250, 0);
 
-  // By provider: of the successful attempt, else of the last; none for suppressed ones.
+  // By provider: of the successful attempt, else of the last; none for suppressed ones, which are a row of their own.
   const byProvider = await stats('?groupBy=provider');
   const provider = Object.fromEntries(byProvider.body.groups.map((g: any) => [String(g.key.provider), g]));
   expect(Object.keys(provider).sort()).toEqual(['apns', 'fcm', 'null']);
   expect(provider.apns).toMatchObject({ total: 3, sent: 2, delivered: 0, failed: 1, suppressed: 0, deliveryRate: 0.6667, failureRate: 0.3333, failuresByReason: [{ reason: 'apns: Unregistered', count: 1 }] });
   expect(provider.fcm).toMatchObject({ total: 1, sent: 1, delivered: 1, failed: 0, deliveryRate: 1, failureRate: 0, failuresByReason: [] });
-  expect(provider.null).toMatchObject({ total: 2, sent: 0, suppressed: 2, deliveryRate: null, failureRate: null, suppressedByReason: { no_device: 1, out_of_order: 1 } });
+  expect(provider.null).toMatchObject({
+    key: { provider: null, noAttempt: 'suppressed', providerLabel: 'Not sent (suppressed): no provider was asked' },
+    total: 2, sent: 0, suppressed: 2, deliveryRate: null, failureRate: null, suppressedByReason: { no_device: 1, out_of_order: 1 },
+  });
+  expect(provider.apns.key).toEqual({ provider: 'apns', noAttempt: null, providerLabel: 'apns' });
   expect(provider.null.latencyMs.accepted).toEqual({ count: 0, p50: null, p95: null, p99: null });
   expectPercentiles(provider.apns.latencyMs.accepted, apnsSent.map(acceptedMs));
   expect(byProvider.body.groups[0].key.provider).toBe('apns'); // largest first
@@ -138,6 +152,15 @@ test('stats count, rate and time every notification of the window, per group and
     for (const count of COUNTS) expect(group.series.reduce((sum: number, p: any) => sum + p[count], 0)).toBe(group[count]);
   }
   expect(points.some((p) => p.latencyMs.accepted.p95 > 0)).toBe(true);
+
+  // bucket=auto over the last 24 hours: all of it is in the last minutes, so minute buckets from the first one.
+  const auto = await stats(`?to=${to}&bucket=auto`);
+  expect(auto.status).toBe(200);
+  expect(auto.body).toMatchObject({ bucket: 'minute', bucketAuto: true, totals });
+  const firstMinute = new Date(Math.floor(Math.min(...rows.map((n) => n.createdAt.getTime())) / 60_000) * 60_000).toISOString().replace('.000Z', 'Z');
+  expect(auto.body.seriesFrom).toBe(firstMinute);
+  expect(auto.body.totals.series[0].bucketStart).toBe(firstMinute);
+  for (const count of COUNTS) expect(auto.body.totals.series.reduce((sum: number, p: any) => sum + p[count], 0)).toBe(totals[count]);
 
   // A window with nothing in it.
   const empty = await stats('?from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z&bucket=day');

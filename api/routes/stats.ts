@@ -14,12 +14,13 @@ export const statsRoutes: Route[] = [
     summary: 'Delivery counts, rates and latency percentiles over a window',
     description:
       `The window [from, to) defaults to the last 24 hours and spans at most ${STATS_MAX_RANGE_DAYS} days; to must be later than from. ` +
-      `With \`bucket\`, every group has a time series of at most ${STATS_MAX_BUCKETS} buckets.`,
+      `With \`bucket\`, every group has a time series of at most ${STATS_MAX_BUCKETS} buckets; \`bucket=auto\` fits the bucket and the series' start to the data. ` +
+      'Latency leaves out deliberate waits (holds, the wait before a backup), which `deliberateWaits` reports on their own.',
     scope: 'read',
     query: statsQuerySchema,
     responses: { 200: { description: 'Totals, groups and their series.', body: statsResponse } },
     handler: async ({ query }, { db }) => {
-      if (query.bucket) {
+      if (query.bucket && query.bucket !== 'auto') {
         const buckets = bucketStarts(query.from, query.to, query.bucket).length;
         if (buckets > STATS_MAX_BUCKETS) {
           const reason = `makes ${buckets} buckets over this range; at most ${STATS_MAX_BUCKETS}: use a coarser bucket or a shorter range`;
