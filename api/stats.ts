@@ -43,7 +43,8 @@
 //   label (domain/reasons.ts); suppressionReasons is suppressedByReason as a list with labels.
 // - bucket=auto: the bucket fits the data: minute when the window's first notification is at most 3 hours
 //   before `to`, hour up to 7 days, else day; the series then starts at the bucket of that first
-//   notification (seriesFrom), so recent data is not squeezed against the right edge of an empty window.
+//   notification, or 15 buckets before `to` when that is earlier, never before `from` (seriesFrom): recent
+//   data is not squeezed against the right edge of an empty window, nor one lone bar.
 import { BACKUP_LABELS, HOLD_LABELS, reasonLabel } from '../domain/reasons';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
@@ -58,6 +59,9 @@ const AUTO_SPANS: Array<[Bucket, number]> = [
   ['minute', 3 * 3_600_000],
   ['hour', 7 * 86_400_000],
 ];
+
+/** bucket=auto shows at least this many buckets (of the window), so a minute of data is not one lone bar. */
+const AUTO_MIN_BUCKETS = 15;
 
 /** The columns of `base` each grouping adds: fixed SQL, never built from the request. */
 const GROUP_COLUMNS: Record<StatsGroupBy, Prisma.Sql[]> = {
@@ -330,8 +334,12 @@ async function statsIn(db: Db, query: StatsQuery): Promise<StatsResult> {
     const [first] = await db.$queryRaw<Array<{ first: Date | null }>>`
       SELECT min(n."createdAt") AS first FROM "Notification" n WHERE ${windowOf(query, Prisma.sql`n."createdAt"`)}`;
     // createdAt is a timestamp without time zone holding UTC; the driver reads it as UTC.
-    seriesFrom = first?.first ?? query.from;
-    bucket = autoBucket(seriesFrom, query.to);
+    const firstAt = first?.first ?? query.from;
+    bucket = autoBucket(firstAt, query.to);
+    const step = BUCKET_MS[bucket];
+    const floor = (t: number) => Math.floor(t / step) * step;
+    const context = floor(query.to.getTime() - 1) - (AUTO_MIN_BUCKETS - 1) * step;
+    seriesFrom = new Date(Math.max(floor(query.from.getTime()), Math.min(floor(firstAt.getTime()), context)));
   }
 
   const cols = query.groupBy.flatMap((g) => GROUP_COLUMNS[g]);

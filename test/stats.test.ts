@@ -153,13 +153,17 @@ test('stats count, rate and time every notification of the window, per group and
   }
   expect(points.some((p) => p.latencyMs.accepted.p95 > 0)).toBe(true);
 
-  // bucket=auto over the last 24 hours: all of it is in the last minutes, so minute buckets from the first one.
+  // bucket=auto over the last 24 hours: all of it is in the last minutes, so minute buckets from the first one,
+  // or from 15 minutes before `to` when that is earlier (a minute of data is not one lone bar).
   const auto = await stats(`?to=${to}&bucket=auto`);
   expect(auto.status).toBe(200);
   expect(auto.body).toMatchObject({ bucket: 'minute', bucketAuto: true, totals });
-  const firstMinute = new Date(Math.floor(Math.min(...rows.map((n) => n.createdAt.getTime())) / 60_000) * 60_000).toISOString().replace('.000Z', 'Z');
-  expect(auto.body.seriesFrom).toBe(firstMinute);
-  expect(auto.body.totals.series[0].bucketStart).toBe(firstMinute);
+  const firstMinute = Math.floor(Math.min(...rows.map((n) => n.createdAt.getTime())) / 60_000) * 60_000;
+  const lastMinute = Math.floor((Date.parse(to) - 1) / 60_000) * 60_000;
+  const seriesFrom = new Date(Math.min(firstMinute, lastMinute - 14 * 60_000)).toISOString().replace('.000Z', 'Z');
+  expect(auto.body.seriesFrom).toBe(seriesFrom);
+  expect(auto.body.totals.series[0].bucketStart).toBe(seriesFrom);
+  expect(auto.body.totals.series.at(-1).bucketStart).toBe(new Date(lastMinute).toISOString().replace('.000Z', 'Z'));
   for (const count of COUNTS) expect(auto.body.totals.series.reduce((sum: number, p: any) => sum + p[count], 0)).toBe(totals[count]);
 
   // A window with nothing in it.
