@@ -227,8 +227,40 @@ test('the dashboard asks for a key, keeps it out of URLs and draws the charts', 
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
 
     const summary = await page.locator('#totals-summary').innerText();
-    expect(summary).toContain('6 notifications in the last 24 hours: 3 sent, 1 failed, 2 suppressed, 0 pending');
-    expect(summary).toContain('Delivery rate 75.0%');
+    expect(summary).toContain('6 notifications in the last 24 hours: 3 accepted by provider, 1 failed, 2 suppressed, 0 pending');
+    expect(summary).toContain('Accepted by provider 75.0% of those tried; delivered (receipt) 1, 33.3% of those accepted.');
+    // The figures say what they are: acceptance is not delivery, and no rate is painted green.
+    const tiles = Object.fromEntries(
+      await page.locator('#totals > div').evaluateAll((divs) => divs.map((d) => [d.querySelector('dt')!.textContent, [...d.querySelectorAll('dd')].map((dd) => dd.textContent).join(' | ')])),
+    );
+    expect(tiles).toMatchObject({
+      'Accepted by provider': '3 | 75.0% of 4 tried',
+      'Delivered (receipt)': '1 | 33.3% of 3 accepted',
+      'Accepted by provider rate': '75.0%',
+      'Delivered (receipt) rate': '33.3%',
+    });
+    expect(Object.keys(tiles).some((label) => /^(Sent|Delivery rate|Latency p\d\d)$/.test(String(label)))).toBe(false);
+    expect(await page.locator('#totals .good').count()).toBe(0);
+    // Reasons read as words, their codes only as secondary text.
+    const suppressions = await page.locator('#suppressions-list li').allInnerTexts();
+    expect(suppressions).toEqual([
+      expect.stringMatching(/^1\s+Not sent: the customer has no registered device for push no_device$/),
+      expect.stringMatching(/^1\s+Not sent: a later status of this order had already been notified out_of_order$/),
+    ]);
+    expect(await page.locator('#chart-suppressions').getAttribute('aria-label')).toContain('Not sent: the customer has no registered device for push (no_device) 1');
+    // The charts say which bucket they show: the data is minutes old, so minutes, not one hourly bar.
+    expect(await page.locator('#series-note').innerText()).toMatch(/^Charts: 1-minute buckets from .*, fitted to where the last 24 hours has data\.$/);
+    // Suppressed notifications are a row of their own after the providers, not a provider called "(none)".
+    const groupRows = await page.locator('#groups table tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.className, tr.cells[1]!.textContent]));
+    expect(groupRows).toEqual([
+      ['', 'apns'],
+      ['', 'fcm'],
+      ['no-attempt', 'not sent (suppressed) suppressed'],
+    ]);
+    const groupHeaders = await page.locator('#groups table thead th').allInnerTexts();
+    expect(groupHeaders).toEqual(expect.arrayContaining(['Accepted by provider', 'Delivered (receipt)', 'Accepted rate', 'Receipt rate']));
+    expect(await page.locator('#groups').innerText()).not.toContain('(none)');
+    expect(await page.locator('#waits').innerText()).toBe('No notification was held or sent as a backup in this range.');
     // Each chart drew something: count the canvas pixels that are not transparent.
     for (const id of ['chart-volume', 'chart-rate', 'chart-latency', 'chart-failures', 'chart-suppressions']) {
       const painted = await page.evaluate((canvasId) => {
@@ -276,3 +308,79 @@ test('the dashboard asks for a key, keeps it out of URLs and draws the charts', 
     await browser.close();
   }
 });
+
+const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The dashboard's formatMs. */
+const formatMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`);
+
+test('a notification held for quiet hours: its latency starts when the hold ends, and the hold is reported as time held', async () => {
+  // Quiet hours from now to the next minute's end (UTC); start a fresh minute if this one is nearly over.
+  if (new Date().getUTCSeconds() > 45) await sleep((61 - new Date().getUTCSeconds()) * 1000);
+  const now = new Date();
+  const windowEnd = new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 60_000);
+  const token = iosToken('stats-quiet');
+  expect((await h.api('PUT', '/v1/customers/stats-quiet', { name: 'Ada', locale: 'en', timeZone: 'UTC', quietHours: { start: hhmm(now), end: hhmm(windowEnd) } })).status).toBe(201);
+  expect((await h.api('POST', '/v1/customers/stats-quiet/devices', { deviceId: 'stats-quiet-phone', platform: 'ios', token })).status).toBe(201);
+  const event = orderEvent('st-quiet', 'stats-quiet', 'confirmed', { data: shipment }); // routine: waits for quiet hours
+  await post(event);
+
+  // Held while quiet hours last, then sent when they end.
+  const held = await eventually(() => h.db.notification.findFirstOrThrow({ where: { orderId: 'st-quiet', holdReason: 'quiet_hours' } }));
+  expect(held.heldUntil!.toISOString()).toBe(windowEnd.toISOString());
+  await eventually(() => expect(h.apns.requestsFor(token)).toHaveLength(1), 120_000);
+  await settled('st-quiet', 1);
+  const row = await h.db.notification.findUniqueOrThrow({ where: { id: held.id }, include: { event: true } });
+  expect(row.status).toBe('sent');
+  const holdMs = row.heldUntil!.getTime() - row.createdAt.getTime();
+  const pipelineMs = row.sentAt!.getTime() - row.heldUntil!.getTime();
+  const sinceReceivedMs = row.sentAt!.getTime() - row.event!.receivedAt.getTime();
+  // What the tiles used to show: the hold counted as slowness.
+  expect(sinceReceivedMs).toBeGreaterThanOrEqual(holdMs + pipelineMs);
+
+  // A window holding only this notification: its latency is the time after the hold, not the hold.
+  const from = row.createdAt.toISOString();
+  const to = new Date(Date.now() + 60_000).toISOString();
+  const only = await stats(`?from=${from}&to=${to}`);
+  expect(only.status).toBe(200);
+  expect(only.body.totals).toMatchObject({ total: 1, sent: 1, delivered: 0, acceptedRate: 1, receiptRate: 0 });
+  expect(only.body.totals.latencyMs.accepted.count).toBe(1);
+  expect(only.body.totals.latencyMs.accepted.p50).toBeCloseTo(pipelineMs, 0);
+  expect(only.body.totals.latencyMs.accepted.p99).toBeLessThanOrEqual(sinceReceivedMs - holdMs + 1);
+  // The hold on its own, under time held: quiet hours.
+  expect(only.body.deliberateWaits).toEqual([
+    { kind: 'held', reason: 'quiet_hours', label: "Held until the customer's quiet hours end", count: 1, p50: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) },
+  ]);
+  const wait = only.body.deliberateWaits[0];
+  for (const v of [wait.p50, wait.p95, wait.max]) expect(v).toBeCloseTo(holdMs, 0);
+
+  // Over the whole day: every sent notification timed from when it was free to go.
+  const rows = await h.db.notification.findMany({ where: { sentAt: { not: null } }, include: { event: true } });
+  const latencies = rows.map((n) => n.sentAt!.getTime() - (n.heldUntil ?? (n.planStep > 0 ? n.createdAt : n.event!.receivedAt)).getTime());
+  const day = await stats();
+  expectPercentiles(day.body.totals.latencyMs.accepted, latencies);
+
+  // The dashboard: the latency tiles show those figures, the hold is a tile and a row of its own.
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${h.stack.apiUrl}/dashboard`);
+    await page.getByLabel('API key (read scope)').fill(h.adminKey);
+    await page.getByRole('button', { name: 'Show statistics' }).click();
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
+    const tiles = Object.fromEntries(
+      await page.locator('#totals > div').evaluateAll((divs) => divs.map((d) => [d.querySelector('dt')!.textContent, [...d.querySelectorAll('dd')].map((dd) => dd.textContent).join(' | ')])),
+    );
+    const dayLatency = day.body.totals.latencyMs.accepted;
+    expect(tiles).toMatchObject({
+      'Pipeline latency p50': formatMs(dayLatency.p50),
+      'Pipeline latency p99': formatMs(dayLatency.p99),
+      'Time held: quiet hours (p95)': `${formatMs(wait.p95)} | 1 held, max ${formatMs(wait.max)}`,
+    });
+    const waits = await page.locator('#waits table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+    expect(waits).toEqual([['Time held: quiet hours quiet_hours', '1', formatMs(wait.p50), formatMs(wait.p95), formatMs(wait.max)]]);
+    expect(await page.locator('#waits .labelled').first().getAttribute('title')).toBe('quiet_hours');
+  } finally {
+    await browser.close();
+  }
+}, 240_000);
