@@ -55,6 +55,8 @@ export interface AppDependencies {
   twilio?: TwilioWebhookSettings;
   /** Records receipts and owes them to the order workflows (one is made when not given). */
   receipts?: ReceiptRecorder;
+  /** The Temporal Web UI (HERALD_TEMPORAL_UI_URL) that order timelines link runs to; none: no link. */
+  temporalUiUrl?: string | null;
 }
 
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */

@@ -151,6 +151,9 @@ const frequencyCaps = z.array(
 // The environment: every variable of the README's configuration table that the worker and the API read.
 // ---------------------------------------------------------------------------------------------------------------
 
+/** The Web UI of the dev server npm start runs (TEMPORAL_UI_PORT's default). */
+export const DEFAULT_TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const escalationVariables = {
@@ -234,6 +237,7 @@ export const environment = z.object({
   // Read by the twilio SDK itself (it then tunnels every request through it); Herald only warns about it.
   HTTP_PROXY: text.optional(),
   HERALD_PUBLIC_URL: url(['http:', 'https:'], 'https://herald.shop.example').optional(),
+  HERALD_TEMPORAL_UI_URL: url(['http:', 'https:'], 'http://127.0.0.1:8233').default(DEFAULT_TEMPORAL_UI_URL),
 });
 
 type Variable = keyof z.output<typeof environment>;
@@ -345,6 +349,8 @@ const heraldConfig = z.object({
   twilio: twilioConfig.nullable(),
   /** Where providers reach this API (Twilio status callbacks), without a trailing slash. */
   publicUrl: z.string(),
+  /** The Temporal Web UI operators open (links to an order's run), without a trailing slash. */
+  temporalUiUrl: z.string(),
   /** Retry policy per channel of one delivery (a push to one device, one email, one SMS). */
   retry: z.object({ push: channelRetry, email: channelRetry, sms: channelRetry }),
   /** Activities per second each channel's task queue may start, across all workers (Temporal enforces it). */
@@ -432,6 +438,7 @@ const configSchema = COMPANIONS.reduce(
         }
       : null,
     publicUrl: (env.HERALD_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    temporalUiUrl: env.HERALD_TEMPORAL_UI_URL.replace(/\/+$/, ''),
     retry: {
       push: { initialInterval: env.HERALD_PUSH_RETRY_INITIAL, maximumInterval: env.HERALD_PUSH_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_PUSH_RETRY_MAX_ATTEMPTS },
       email: { initialInterval: env.HERALD_EMAIL_RETRY_INITIAL, maximumInterval: env.HERALD_EMAIL_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_EMAIL_RETRY_MAX_ATTEMPTS },
