@@ -19,6 +19,7 @@ import { docsAssets, docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { historyRoutes } from './routes/history';
 import { inboxRoutes } from './routes/inbox';
+import { lookupRoutes } from './routes/lookup';
 import { orderEventRoutes } from './routes/order-events';
 import { receiptRoutes, type TwilioWebhookSettings } from './routes/receipts';
 import { statsRoutes } from './routes/stats';
@@ -30,6 +31,7 @@ export const API_ROUTES: Route[] = [
   ...customerRoutes,
   ...consentRoutes,
   ...historyRoutes,
+  ...lookupRoutes,
   ...inboxRoutes,
   ...apiKeyRoutes,
   ...statsRoutes,

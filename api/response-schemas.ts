@@ -580,3 +580,122 @@ export const templatePreviewResponse = z.strictObject({
   variables: z.record(z.string(), z.unknown()).meta({ description: 'The variables the preview rendered with.' }),
 });
 export type TemplatePreviewView = z.output<typeof templatePreviewResponse>;
+
+// -------------------------------------------------------- order and customer lookup (api/routes/lookup.ts)
+
+/** One thing Herald did for an event, in time order: a notification (at its createdAt) or a receipt (at its occurredAt). */
+export const timelineEntryResponse = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('notification'), at: dateTime.meta({ description: 'When the notification was recorded.' }), notification: notificationResponse }),
+  z.strictObject({ kind: z.literal('receipt'), at: dateTime.meta({ description: 'When the receipt says it happened.' }), receipt: receiptResponse }),
+]);
+export type TimelineEntryView = z.output<typeof timelineEntryResponse>;
+
+export const timelineEventResponse = z.strictObject({
+  eventId: z.string(),
+  status: z.string().meta({ description: 'The order status the event announced.' }),
+  occurredAt: dateTime.meta({ description: 'When it happened, as the OMS said.' }),
+  receivedAt: dateTime.meta({ description: 'When Herald accepted it.' }),
+  source: z.string(),
+  disposition: z.enum(['received', 'announced', 'out_of_order']).meta({
+    description: '`received`: not processed yet; `announced`: the customer was told; `out_of_order`: older than the order\'s position, so not announced.',
+  }),
+  processedAt: nullableDateTime,
+  entries: z.array(timelineEntryResponse).meta({ description: 'What Herald did about it: its notifications and their receipts, oldest first.' }),
+});
+export type TimelineEventView = z.output<typeof timelineEventResponse>;
+
+const liveOrderState = orderStateResponse.pick({ notificationState: true, lastStatus: true, held: true, waitingFor: true, completesAt: true, pending: true });
+
+export const orderWorkflowResponse = z.strictObject({
+  workflowId: z.string().meta({ description: '`order:<orderId>`.' }),
+  runId: z.string().nullable().meta({ description: 'The current (latest) run; null when Temporal has none or could not be asked.' }),
+  status: z.enum(WORKFLOW_STATUS_NAMES).nullable(),
+  uiUrl: z.string().nullable().meta({ description: 'The run in the Temporal Web UI (HERALD_TEMPORAL_UI_URL): `<ui>/namespaces/<ns>/workflows/<workflowId>/<runId>/history`.' }),
+  live: liveOrderState
+    .nullable()
+    .meta({ description: "The run's `orderState` query: what waits (held, waitingFor) and until when. Null when it could not answer; `note` says why." }),
+  note: z.string().nullable().meta({ description: 'Why there is no run or no live state (no worker, Temporal unreachable...); the timeline is the database\'s either way.' }),
+});
+export type OrderWorkflowView = z.output<typeof orderWorkflowResponse>;
+
+export const orderTimelineResponse = z.strictObject({
+  orderId: z.string(),
+  customerId: z.string().nullable(),
+  position: z
+    .strictObject({ stage: z.string().nullable(), status: z.string().nullable(), occurredAt: nullableDateTime, updatedAt: dateTime })
+    .nullable()
+    .meta({ description: 'The last applied position of the order (what a new run starts from).' }),
+  events: z.array(timelineEventResponse).meta({ description: 'Every accepted event of the order, in arrival order (at most 200, the latest).' }),
+  eventsOmitted: z.int().min(0).meta({ description: 'Older events left out beyond the 200.' }),
+  otherEntries: z.array(timelineEntryResponse).meta({ description: 'Notifications of the order that belong to no listed event, with their receipts.' }),
+  workflow: orderWorkflowResponse,
+});
+export type OrderTimelineView = z.output<typeof orderTimelineResponse>;
+
+export const lookupResponse = z.strictObject({
+  q: z.string(),
+  matches: z
+    .array(
+      z.strictObject({
+        kind: z.enum(['order', 'customer', 'event']),
+        id: z.string(),
+        orderId: z.string().nullable().meta({ description: 'The order it is or belongs to (for an event, its order).' }),
+        customerId: z.string().nullable(),
+        href: z.string().meta({ description: 'Where to read it: the order or customer timeline.' }),
+      }),
+    )
+    .meta({ description: 'Every kind the string is: an order id, a customer id and an event id are checked; empty when it is none.' }),
+});
+export type LookupView = z.output<typeof lookupResponse>;
+
+export const customerTimelineResponse = z.strictObject({
+  customerId: z.string(),
+  profile: z
+    .strictObject({
+      name: z.string().nullable(),
+      email: z.string().nullable(),
+      phone: z.string().nullable(),
+      locale: z.string(),
+      timeZone: z.string(),
+      quietHours: z.strictObject({ start: z.string(), end: z.string() }).nullable(),
+    })
+    .nullable()
+    .meta({ description: 'Null when Herald has events or notifications for the customer but no profile.' }),
+  devices: z.array(
+    z.strictObject({
+      deviceId: z.string(),
+      platform: z.enum(PLATFORMS),
+      app: z.string().nullable(),
+      active: z.boolean(),
+      lastSeenAt: dateTime,
+      invalidatedReason: z.string().nullable(),
+    }),
+  ).meta({ description: 'Every device, by the app\'s deviceId; tokens are not shown.' }),
+  orders: z
+    .array(
+      z.strictObject({
+        orderId: z.string(),
+        lastActivityAt: dateTime,
+        events: z.array(timelineEventResponse),
+      }),
+    )
+    .meta({ description: 'Most recent activity first, each with its events (oldest first) and what went for them.' }),
+  nextCursor,
+});
+export type CustomerTimelineView = z.output<typeof customerTimelineResponse>;
+
+export const rejectedEventResponse = z.strictObject({
+  rejectedEventId: z.string(),
+  source: z.string().nullable(),
+  eventId: z.string().nullable(),
+  orderId: z.string().nullable(),
+  status: z.string().nullable().meta({ description: 'The status as sent (it may be the invalid field).' }),
+  critical: z.boolean().meta({ description: 'The status was a critical one (shipped, out_for_delivery, delayed, cancelled, payment_failed).' }),
+  errors: z.array(fieldErrorResponse).meta({ description: 'Every field that was wrong, and why.' }),
+  payload: z.unknown().meta({ description: 'The body as it came (U+0000 replaced by U+FFFD).' }),
+  receivedAt: dateTime,
+  replayedAt: nullableDateTime,
+});
+export type RejectedEventView = z.output<typeof rejectedEventResponse>;
+
+export const rejectedEventPageResponse = z.strictObject({ items: z.array(rejectedEventResponse), nextCursor });
