@@ -84,7 +84,7 @@
 
   function notificationItem(n, at) {
     const facts = [];
-    if (n.holdReason) facts.push(['Waited', [reason(n.holdLabel, n.holdReason), ' until ', time(n.heldUntil)]]);
+    if (n.holdReason) facts.push(['Held', [reason(n.holdLabel, n.holdReason), ' until ', time(n.heldUntil)]]);
     if (n.suppressionReason) facts.push(['Suppressed', reason(n.suppressionLabel, n.suppressionReason)]);
     if (n.failureReason) facts.push(['Failed', reason(n.failureLabel, n.failureReason)]);
     if (n.escalation) facts.push(['Escalated', [`step ${n.escalation.step}: `, n.escalation.reason ? reason(n.escalation.label, n.escalation.reason) : 'a backup of the plan']]);
