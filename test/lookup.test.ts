@@ -1,6 +1,7 @@
 // "What happened to order X, and why", on the real stack: the order timeline (each event, each notification with
 // its hold and escalation reasons, each receipt, the run and its live state), the lookup by any id, the customer
 // view and the rejected events, through the API and through the dashboard in headless Chromium.
+import Ajv2020 from 'ajv/dist/2020';
 import { chromium, type Browser } from 'playwright-core';
 import { eventually, iosToken, orderEvent, useHarness } from './support/harness';
 
@@ -173,6 +174,30 @@ test('the rejected events come critical first, with their errors', async () => {
   expect((await h.api('GET', '/v1/rejected-events?cursor=bm90LWEtY3Vyc29y')).status).toBe(400);
 });
 
+test('each answer is what the OpenAPI document says', async () => {
+  const doc = (await (await fetch(`${h.stack.apiUrl}/openapi.json`)).json()) as any;
+  const ajv = new Ajv2020({ strict: false, validateFormats: false });
+  ajv.addSchema({ $id: 'herald-openapi.json', components: doc.components });
+  const calls: Array<[string, string, string]> = [
+    ['/v1/orders/{orderId}/timeline', '/v1/orders/ord-lk-quiet/timeline', '200'],
+    ['/v1/orders/{orderId}/timeline', '/v1/orders/ord-lk-receipt/timeline', '200'],
+    ['/v1/orders/{orderId}/timeline', '/v1/orders/ord-lk-nope/timeline', '404'],
+    ['/v1/lookup', `/v1/lookup?q=${held.eventId}`, '200'],
+    ['/v1/customers/{customerId}/timeline', '/v1/customers/lk-phone/timeline', '200'],
+    ['/v1/customers/{customerId}/timeline', '/v1/customers/lk-quiet/timeline', '200'],
+    ['/v1/rejected-events', '/v1/rejected-events', '200'],
+  ];
+  for (const [template, url, status] of calls) {
+    const op = doc.paths[template].get;
+    expect(op['x-required-scope']).toBe('read');
+    const res = await h.api('GET', url);
+    expect({ url, status: String(res.status) }).toEqual({ url, status });
+    const schema = op.responses[status].content['application/json'].schema;
+    const validate = ajv.compile(schema.$ref ? { $ref: `herald-openapi.json${schema.$ref}` } : schema);
+    expect({ url, valid: validate(res.body), errors: validate.errors ?? null }).toEqual({ url, valid: true, errors: null });
+  }
+});
+
 describe('the dashboard', () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -217,6 +242,7 @@ describe('the dashboard', () => {
     expect(await link.getAttribute('target')).toBe('_blank');
     expect(await link.getAttribute('rel')).toContain('noopener');
     expect(await page.getByRole('status').filter({ hasText: 'Order ord-lk-quiet' }).count()).toBe(1);
+    await order.screenshot({ path: '/tmp/herald-lookup-order.png' });
 
     // The customer, from the order: their orders, and one click back into an order's timeline.
     await order.getByRole('button', { name: 'lk-quiet' }).click();
@@ -255,6 +281,7 @@ describe('the dashboard', () => {
     expect(first).toMatch(/occurredAt: must be an ISO-8601/);
 
     await page.screenshot({ path: '/tmp/herald-lookup.png', fullPage: true });
+    await page.locator('#lookup').screenshot({ path: '/tmp/herald-lookup-rejected.png' });
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
