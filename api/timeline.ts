@@ -7,7 +7,7 @@ import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
 import { orderStateQuery } from '../workflows/definitions';
 import { notificationView, withAttemptsAndReceipts, type NotificationDetailRow } from './notification-view';
-import { encodeTimeCursor, decodeTimeCursor } from './paging';
+import { encodeTimeCursor, decodeTimeCursor, invalidCursor } from './paging';
 import { receiptView } from './receipts';
 import type {
   CustomerTimelineView,
@@ -24,6 +24,9 @@ export const TIMELINE_EVENT_LIMIT = 200;
 const TEMPORAL_DEADLINE_MS = 3000;
 
 type EventRow = Prisma.OrderEventGetPayload<object>;
+
+/** A time in the years PostgreSQL and the API's ISO text agree on. */
+export const storableTime = (d: Date): boolean => d.getUTCFullYear() >= 1900 && d.getUTCFullYear() <= 9999;
 
 /** A notification, then its receipts, in time order (a notification before a receipt of the same instant). */
 function entriesOf(notifications: NotificationDetailRow[]): TimelineEntryView[] {
@@ -126,6 +129,8 @@ export async function orderTimeline(db: Db, temporal: Client, orderId: string, u
 /** A customer's profile (no device tokens), devices and orders, most recent activity first; null when Herald has nothing for them. */
 export async function customerTimeline(db: Db, customerId: string, page: { limit: number; cursor?: string }): Promise<CustomerTimelineView | null> {
   const after = page.cursor ? decodeTimeCursor(page.cursor) : null;
+  // A cursor this API issued holds a time PostgreSQL can read; a forged one with a year it cannot is refused here, not by SQL.
+  if (after && !storableTime(after.createdAt)) throw invalidCursor();
   const [customer, orders] = await Promise.all([
     db.customer.findUnique({ where: { id: customerId }, include: { devices: { orderBy: [{ lastSeenAt: 'desc' }, { deviceId: 'asc' }] } } }),
     // receivedAt is a UTC timestamp without zone: compared and read as ISO text, as the statistics do.

@@ -152,6 +152,9 @@ test("the customer view has the profile, the devices by the app's id and the ord
   expect(first.body.orders.map((o: any) => o.orderId)).toEqual(['ord-lk-second']);
   const second = await h.api('GET', `/v1/customers/lk-phone/timeline?limit=1&cursor=${first.body.nextCursor}`);
   expect(second.body).toMatchObject({ orders: [{ orderId: 'ord-lk-receipt' }], nextCursor: null });
+  // A forged cursor with a year PostgreSQL cannot hold is a 400, not a 500.
+  const forged = Buffer.from(JSON.stringify(['0000-01-01T00:00:00.000Z', 'ord-x'])).toString('base64url');
+  expect((await h.api('GET', `/v1/customers/lk-phone/timeline?cursor=${forged}`)).status).toBe(400);
 });
 
 test('the rejected events come critical first, with their errors', async () => {
@@ -172,6 +175,8 @@ test('the rejected events come critical first, with their errors', async () => {
   const next = await h.api('GET', `/v1/rejected-events?limit=1&cursor=${page.body.nextCursor}`);
   expect(next.body.items.map((r: any) => r.rejectedEventId)).toEqual([rejected.routine]);
   expect((await h.api('GET', '/v1/rejected-events?cursor=bm90LWEtY3Vyc29y')).status).toBe(400);
+  const forged = Buffer.from(JSON.stringify([true, '0000-01-01T00:00:00.000Z', 'x'])).toString('base64url');
+  expect((await h.api('GET', `/v1/rejected-events?cursor=${forged}`)).status).toBe(400);
 });
 
 test('each answer is what the OpenAPI document says', async () => {

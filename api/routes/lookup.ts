@@ -11,7 +11,7 @@ import {
 } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
 import { customerPath, orderPath, pageQuerySchema, pathIdSchema } from '../schemas';
-import { customerTimeline, lookup, orderTimeline, TIMELINE_EVENT_LIMIT } from '../timeline';
+import { customerTimeline, lookup, orderTimeline, storableTime, TIMELINE_EVENT_LIMIT } from '../timeline';
 
 const TAG = 'Order lookup';
 
@@ -53,7 +53,8 @@ function decodeRejectedCursor(cursor: string): { critical: boolean; receivedAt: 
   try {
     const [critical, at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
     const receivedAt = new Date(at as string);
-    if (typeof critical !== 'boolean' || typeof at !== 'string' || typeof id !== 'string' || id.includes('\u0000') || Number.isNaN(receivedAt.getTime())) throw new Error('bad cursor');
+    const bad = typeof critical !== 'boolean' || typeof at !== 'string' || typeof id !== 'string' || id.includes('\u0000') || Number.isNaN(receivedAt.getTime());
+    if (bad || !storableTime(receivedAt)) throw new Error('bad cursor');
     return { critical, receivedAt, id };
   } catch {
     throw invalidCursor();
