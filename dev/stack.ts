@@ -159,6 +159,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       HERALD_ADMIN_KEY: options.adminKey,
       PORT: String(options.apiPort),
       HERALD_WORKER_METRICS_PORT: String(options.workerMetricsPort ?? 9464),
+      // The run links on the dashboard point at the Web UI this stack runs, whatever its port.
+      ...(temporal?.uiUrl && !options.env?.HERALD_TEMPORAL_UI_URL ? { HERALD_TEMPORAL_UI_URL: temporal.uiUrl } : {}),
     };
     const startWorker = async () => {
       const worker = spawnHeraldProcess('worker', env, {
