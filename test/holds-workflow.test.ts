@@ -5,7 +5,7 @@ import { Runtime, DefaultLogger } from '@temporalio/worker';
 import type { OrderSettings } from '../activities/order-settings';
 import type { PushTarget } from '../domain';
 import { notificationReceiptSignal, orderEventSignal, orderStateQuery } from '../workflows/definitions';
-import { fakeActivities, orderEvent as event, useTimeSkipping } from './support/order-workflow-fakes';
+import { fakeActivities, orderEvent as event, useTimeSkipping, webUiView } from './support/order-workflow-fakes';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -30,6 +30,8 @@ test('quiet hours over midnight hold a routine update until 07:00 local, across 
     const after = await handle.query(orderStateQuery);
     expect(after.held).toEqual([]);
     expect(after.processed[0]).toMatchObject({ notificationStatus: 'sent', sentTo: 1 });
+    // The Web UI names the timer by what it waits for, from ids.
+    expect((await webUiView(handle)).timers).toContain('quiet hours end for c1 (push)');
     await handle.terminate();
   });
   expect(recorded.holds).toEqual([{ notificationId: 'e-o-quiet-ny-confirmed-1/push', reason: 'quiet_hours', until: '2027-03-14T11:00:00.000Z' }]);
@@ -199,6 +201,7 @@ test('routine emails inside the digest window go as one digest email; an email c
     expect(state.held).toEqual([expect.objectContaining({ channel: 'email', reason: 'digest' })]);
     await t.env.sleep('3 minutes');
     await eventuallyInTime(async () => expect(recorded.digests).toHaveLength(1));
+    expect((await webUiView(handle)).timers).toContain('digest window for order o-mail-digest (email)');
     await handle.terminate();
   });
   expect(recorded.digests).toEqual([{ notificationId: 'e-o-mail-digest-packed-2/email', statuses: ['packed', 'ready_for_pickup'] }]);

@@ -188,7 +188,7 @@ export class OrderProcess {
     this.runs = carried?.runs ?? [];
     this.windows = carried?.windows ?? { lastRoutineSentAt: {}, openDigests: {} };
     this.receipts = new Map(carried?.receipts ?? []);
-    this.deadlines = new Deadlines(carried?.deadlines);
+    this.deadlines = new Deadlines(carried?.deadlines, (name) => this.deadlineSummary(name));
     // Receipts carried over are looked at again, in case one came in just before the run continued as new.
     this.receiptsArrived = this.receipts.size > 0;
   }
@@ -240,7 +240,7 @@ export class OrderProcess {
     if (this.pending.length > 0) return 'event';
     if (this.receiptsArrived) return 'receipt';
     this.describeWait();
-    const idle = this.deadlines.next() ? null : this.quietLimitMs();
+    const idle = this.deadlines.next() ? null : this.quietLimit();
     const outcome = await this.deadlines.wait(() => this.pending.length > 0 || this.receiptsArrived, idle);
     if (outcome === 'woken') return this.pending.length > 0 ? 'event' : 'receipt';
     return outcome === 'due' ? 'due' : 'finished';
@@ -749,13 +749,29 @@ export class OrderProcess {
 
   // ------------------------------------------------------------------------------- what operators see
 
-  private quietLimitMs(): number {
+  /** How long the run still waits for news before it finishes, and the summary of that timer. */
+  private quietLimit(): { ms: number; summary: string } {
     const terminal = this.position.stage !== null && TERMINAL_STATUSES.has(this.position.stage);
     this.setState(
       terminal ? 'done' : 'idle',
       terminal ? `Order ${this.orderId} is ${this.position.status}; nothing more to send.` : `Waiting for order ${this.orderId}'s next status.`,
     );
-    return terminal && this.completesAt ? Math.max(0, Date.parse(this.completesAt) - Date.now()) : this.idleMs;
+    return terminal && this.completesAt
+      ? { ms: Math.max(0, Date.parse(this.completesAt) - Date.now()), summary: `order ${this.orderId} completes (${this.position.status})` }
+      : { ms: this.idleMs, summary: `idle timeout for order ${this.orderId}` };
+  }
+
+  /** A deadline's timer as the Web UI names it: what it is for, by ids (never an address or a message's words). */
+  private deadlineSummary(name: string): string {
+    const [what, key, reason] = name.split(':');
+    if (what === 'receipt') {
+      const run = this.runOf(name.slice('receipt:'.length));
+      const awaited = run && this.primary(run.messages.filter((m) => m.step === run.step && m.status === 'sent'));
+      return `receipt deadline for ${awaited?.notificationId ?? name.slice('receipt:'.length)}`;
+    }
+    if (what === 'hold' && reason === 'quiet_hours') return `quiet hours end for ${this.customerId} (${key})`;
+    if (what === 'hold' && reason === 'digest') return `digest window for order ${this.orderId} (${key})`;
+    return name;
   }
 
   private describeWait(): void {
