@@ -436,3 +436,34 @@ test('a plans file can chain push, then email, then SMS, each only when the one 
   });
   expect(recorded.deadLetters).toEqual([{ deviceId: 'ada@example.com', channel: 'email', lastError: expect.stringContaining('PermanentProviderError') }]);
 });
+
+// ------------------------------------------------------------------------------------------ what the Web UI shows
+
+test("a new run's input is the order alone; its timers and pushes are named by ids, the push by the app's device id", async () => {
+  const devices: PushTarget[] = [{ deviceId: '6f1c2a9e-0000-4000-8000-000000000001', appDeviceId: 'ada-iphone', platform: 'ios', token: 'a'.repeat(64), app: null }];
+  const { activities, recorded } = fakeActivities({ devices, settings: { lingerAfterTerminal: '1 hour', digestWindow: '0' } });
+  const orderId = 'o-web-ui';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await t.env.client.workflow.signalWithStart(orderNotificationWorkflow, {
+      workflowId: `order:${orderId}`,
+      taskQueue,
+      args: [{ orderId, customerId: 'c1' }],
+      signal: orderEventSignal,
+      signalArgs: [event(orderId, 'out_for_delivery', 1)],
+    });
+    const waiting = await processedAtLeast(handle, 1);
+    expect(waiting.notificationState).toBe('awaiting-receipt');
+    await t.env.sleep('6 minutes');
+    await eventuallyInTime(async () => expect(recorded.messages).toEqual(['sms:e-o-web-ui-out_for_delivery-1/sms']));
+    await handle.signal(orderEventSignal, event(orderId, 'delivered', 9));
+    await handle.result();
+    const view = await webUiView(handle);
+    expect(view.input).toEqual([{ orderId, customerId: 'c1' }]);
+    // Each wait's one timer, named for what it waits on: the receipt, then news (after the SMS), then the end of the linger.
+    expect(view.timers).toEqual(['receipt deadline for e-o-web-ui-out_for_delivery-1/push', `idle timeout for order ${orderId}`, `order ${orderId} completes (delivered)`]);
+    expect(view.activities).toContain('push e-o-web-ui-out_for_delivery-1 to ios:ada-iphone');
+    expect(view.activities.join('\n')).not.toContain(devices[0]!.deviceId);
+    await keepHistory(handle, 'plan-settings-from-worker');
+  });
+  expect(recorded.settingsLoads).toBe(1);
+});
