@@ -5,6 +5,7 @@ import { createDeviceActivities } from './devices';
 import { createFrequencyCapActivities } from './frequency-caps';
 import { createHoldActivities } from './holds';
 import { createNotificationActivities } from './notifications';
+import { createOrderSettingsActivities, type OrderSettings } from './order-settings';
 import { createOrderStepActivities } from './order-steps';
 import { createMessageDeliveryActivities } from './message-delivery';
 import type { MessageProviders } from './providers/message-provider';
@@ -23,12 +24,15 @@ export interface ActivityDependencies {
   statusCallbackBaseUrl?: string | null;
   /** How long the renderer keeps its choice of template, so a newly published version reaches new messages within it. */
   templateCacheMs: number;
+  /** The settings order runs follow, from this worker's configuration (orderSettingsFrom). */
+  orderSettings: OrderSettings;
 }
 
 /** Every side effect the workflows may ask for, built around the dependencies they need. */
-export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl, templateCacheMs }: ActivityDependencies) {
+export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl, templateCacheMs, orderSettings }: ActivityDependencies) {
   const render = createRenderer(db, 'en', templateCacheMs);
   return {
+    ...createOrderSettingsActivities(orderSettings),
     ...createRecipientActivities(db),
     ...createOrderStepActivities(db, render, { statusCallbackBaseUrl }),
     // The steps of order runs started before channel plans (workflows/legacy/).

@@ -1,12 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { TypedSearchAttributes, type Duration } from '@temporalio/common';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { orderWorkflowId, type OrderEvent } from '../domain';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { orderNotificationWorkflow } from '../workflows/order-notification';
-import type { DeliveryOptions } from '../workflows/delivery';
-import type { ChannelPlans, FrequencyCapRule } from '../domain';
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { HttpError } from './errors';
 import type { OrderEventInput } from './schemas';
@@ -16,13 +14,6 @@ export interface IntakeOptions {
   temporal: Client;
   taskQueue: string;
   logger: Logger;
-  orderLinger: string;
-  orderIdleTimeout: string;
-  /** Per-channel retry policies and task queues handed to every new run. */
-  delivery?: DeliveryOptions;
-  channelPlans?: ChannelPlans;
-  digestWindow?: string;
-  frequencyCaps?: FrequencyCapRule[];
 }
 
 export interface AcceptedEvent {
@@ -57,18 +48,8 @@ export function createIntake(options: IntakeOptions) {
     await temporal.withDeadline(Date.now() + deadlineMs, () => temporal.workflow.signalWithStart<typeof orderNotificationWorkflow, [OrderEvent]>('orderNotificationWorkflow', {
       workflowId: orderWorkflowId(event.orderId),
       taskQueue,
-      args: [
-        {
-          orderId: event.orderId,
-          customerId: event.customerId,
-          lingerAfterTerminal: options.orderLinger as Duration,
-          idleTimeout: options.orderIdleTimeout as Duration,
-          delivery: options.delivery,
-          channelPlans: options.channelPlans,
-          digestWindow: options.digestWindow as Duration | undefined,
-          frequencyCaps: options.frequencyCaps,
-        },
-      ],
+      // The order's identity only: the run loads its settings from the worker, so the Web UI's input stays readable.
+      args: [{ orderId: event.orderId, customerId: event.customerId }],
       // What the Web UI shows for the run, next to its search attributes.
       staticSummary: `Order ${event.orderId} for customer ${event.customerId}`,
       staticDetails: `Notifies customer ${event.customerId} of every status of order ${event.orderId}, on the channels of its plan, with backups.`,

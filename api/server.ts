@@ -24,18 +24,8 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   else if ((await db.apiKey.count({ where: { revokedAt: null } })) === 0) {
     logger.warn('no API key exists: set HERALD_ADMIN_KEY to create an admin key');
   }
-  const intake = createIntake({
-    db,
-    temporal,
-    taskQueue: config.taskQueue,
-    logger,
-    orderLinger: config.orderLinger,
-    orderIdleTimeout: config.orderIdleTimeout,
-    delivery: { retry: config.retry },
-    channelPlans: config.channelPlans,
-    digestWindow: config.digestWindow,
-    frequencyCaps: config.frequencyCaps,
-  });
+  // Order settings (plans, retries, holds, caps) are the worker's: each run loads them (activities/order-settings.ts).
+  const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger });
   const stopRelay = intake.startRelay();
   // Receipts recorded while Temporal was away are signalled to their orders once it answers.
   const receipts = createReceiptRecorder({ db, temporal, logger });

@@ -35,7 +35,10 @@ export type SuppressionReason =
 
 /** A device the workflow may push to, as loaded by the recipient-context activity. */
 export interface PushTarget {
+  /** Herald's own id of the device row (Device.id): delivery attempts and dead letters refer to it. */
   deviceId: string;
+  /** The id the app registered the device with (Device.deviceId), as operators know it; absent in older state. */
+  appDeviceId?: string;
   platform: Platform;
   /** APNs device token, FCM registration token, or the Web Push subscription endpoint. */
   token: string;

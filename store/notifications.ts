@@ -11,7 +11,7 @@ export interface RecipientRow {
   timeZone: string | null;
   quietHoursStart: string | null;
   quietHoursEnd: string | null;
-  devices: Array<{ deviceId: string; platform: Platform; token: string; app: string | null; keys: { p256dh: string; auth: string } | null; timeZone: string | null; locale: string | null }>;
+  devices: Array<{ deviceId: string; appDeviceId: string; platform: Platform; token: string; app: string | null; keys: { p256dh: string; auth: string } | null; timeZone: string | null; locale: string | null }>;
   email: string | null;
   phone: string | null;
   /** Preference rows and the latest consent record per channel and category (store/preferences.ts). */
@@ -25,7 +25,7 @@ export interface RecipientRow {
 export async function selectRecipient(db: Db, customerId: string, eventId: string): Promise<RecipientRow> {
   const [row] = await db.$queryRaw<RecipientRow[]>`
     SELECT c.id AS "customerId", c.name, c.locale, c."timeZone", c."quietHoursStart", c."quietHoursEnd",
-      COALESCE((SELECT json_agg(json_build_object('deviceId', d.id, 'platform', d.platform, 'token', d.token, 'app', d.app, 'keys', d."webPushKeys", 'timeZone', d."timeZone", 'locale', d.locale)
+      COALESCE((SELECT json_agg(json_build_object('deviceId', d.id, 'appDeviceId', d."deviceId", 'platform', d.platform, 'token', d.token, 'app', d.app, 'keys', d."webPushKeys", 'timeZone', d."timeZone", 'locale', d.locale)
                                 ORDER BY d."lastSeenAt" DESC)
                 FROM "Device" d WHERE d."customerId" = c.id AND d.active), '[]'::json) AS devices,
       c.email, c.phone,
@@ -51,6 +51,7 @@ export const customerOf = (row: RecipientRow): Recipient['customer'] =>
 export const targetsOf = (row: RecipientRow): PushTarget[] =>
   row.devices.map((d) => ({
     deviceId: d.deviceId,
+    appDeviceId: d.appDeviceId,
     platform: d.platform,
     token: d.token,
     app: d.app,

@@ -2,9 +2,10 @@
 // server. The tests move the server's clock to chosen instants and time only moves forward, so they run
 // in date order from a fresh server: 2027-03-14 is the night New York's clocks go forward.
 import { Runtime, DefaultLogger } from '@temporalio/worker';
+import type { OrderSettings } from '../activities/order-settings';
 import type { PushTarget } from '../domain';
 import { notificationReceiptSignal, orderEventSignal, orderStateQuery } from '../workflows/definitions';
-import { fakeActivities, orderEvent as event, useTimeSkipping } from './support/order-workflow-fakes';
+import { fakeActivities, orderEvent as event, useTimeSkipping, webUiView } from './support/order-workflow-fakes';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -29,6 +30,8 @@ test('quiet hours over midnight hold a routine update until 07:00 local, across 
     const after = await handle.query(orderStateQuery);
     expect(after.held).toEqual([]);
     expect(after.processed[0]).toMatchObject({ notificationStatus: 'sent', sentTo: 1 });
+    // The Web UI names the timer by what it waits for, from ids.
+    expect((await webUiView(handle)).timers).toContain('quiet hours end for c1 (push)');
     await handle.terminate();
   });
   expect(recorded.holds).toEqual([{ notificationId: 'e-o-quiet-ny-confirmed-1/push', reason: 'quiet_hours', until: '2027-03-14T11:00:00.000Z' }]);
@@ -132,10 +135,10 @@ test('a critical event flushes the digest before it goes', async () => {
 
 test('frequency caps count every order of the customer; critical events are never capped', async () => {
   const counters = new Map<string, number>();
-  const { activities, recorded } = fakeActivities({ email: null, phone: null,  counters });
-  const caps = { digestWindow: '0', frequencyCaps: [{ channel: 'push', category: 'transactional', limit: 2, window: '1 hour' }] };
+  const caps: OrderSettings = { digestWindow: '0', frequencyCaps: [{ channel: 'push', category: 'transactional', limit: 2, window: '1 hour' }] };
+  const { activities, recorded } = fakeActivities({ email: null, phone: null, counters, settings: caps });
   await withWorker(activities, async (taskQueue) => {
-    const handles = await Promise.all(['o-cap-1', 'o-cap-2', 'o-cap-3'].map((id) => startOrder(taskQueue, id, caps)));
+    const handles = await Promise.all(['o-cap-1', 'o-cap-2', 'o-cap-3'].map((id) => startOrder(taskQueue, id)));
     await Promise.all(handles.map((h, i) => h.signal(orderEventSignal, event(`o-cap-${i + 1}`, 'confirmed', 1))));
     // One at a time: each wait skips the server's clock, and overlapping skips are best avoided.
     const states = [];
@@ -198,18 +201,19 @@ test('routine emails inside the digest window go as one digest email; an email c
     expect(state.held).toEqual([expect.objectContaining({ channel: 'email', reason: 'digest' })]);
     await t.env.sleep('3 minutes');
     await eventuallyInTime(async () => expect(recorded.digests).toHaveLength(1));
+    expect((await webUiView(handle)).timers).toContain('digest window for order o-mail-digest (email)');
     await handle.terminate();
   });
   expect(recorded.digests).toEqual([{ notificationId: 'e-o-mail-digest-packed-2/email', statuses: ['packed', 'ready_for_pickup'] }]);
   expect(recorded.messages).toEqual(['email:e-o-mail-digest-confirmed-1/email', 'email:e-o-mail-digest-packed-2/email']);
 
-  const capped = fakeActivities({ devices: [], phone: null, counters: new Map() });
-  const caps = { digestWindow: '0', frequencyCaps: [{ channel: 'email', category: 'transactional', limit: 1, window: '1 hour' }] };
+  const caps: OrderSettings = { digestWindow: '0', frequencyCaps: [{ channel: 'email', category: 'transactional', limit: 1, window: '1 hour' }] };
+  const capped = fakeActivities({ devices: [], phone: null, counters: new Map(), settings: caps });
   await withWorker(capped.activities, async (taskQueue) => {
-    const first = await startOrder(taskQueue, 'o-mail-cap-1', caps);
+    const first = await startOrder(taskQueue, 'o-mail-cap-1');
     await first.signal(orderEventSignal, event('o-mail-cap-1', 'confirmed', 1));
     await processedAtLeast(first, 1);
-    const second = await startOrder(taskQueue, 'o-mail-cap-2', caps);
+    const second = await startOrder(taskQueue, 'o-mail-cap-2');
     await second.signal(orderEventSignal, event('o-mail-cap-2', 'confirmed', 2));
     const s = await processedAtLeast(second, 1);
     expect(s.processed[0]!.deliveries).toEqual(expect.arrayContaining([expect.objectContaining({ channel: 'email', status: 'suppressed', reason: expect.stringContaining('frequency_cap') })]));

@@ -5,7 +5,7 @@ import { Runtime, DefaultLogger } from '@temporalio/worker';
 import type { PushTarget } from '../domain';
 import { notificationReceiptSignal, orderEventSignal, orderStateQuery } from '../workflows/definitions';
 import { orderNotificationWorkflow } from '../workflows/order-notification';
-import { fakeActivities, orderEvent as event, routing, useTimeSkipping } from './support/order-workflow-fakes';
+import { fakeActivities, orderEvent as event, routing, useTimeSkipping, webUiView } from './support/order-workflow-fakes';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -13,13 +13,13 @@ const t = useTimeSkipping();
 const { processedAtLeast, eventuallyInTime, keepHistory, withWorker } = t;
 
 test('announces each status in order and completes after the linger period that follows delivery', async () => {
-  const { activities, recorded } = fakeActivities({});
+  const { activities, recorded } = fakeActivities({ settings: { lingerAfterTerminal: '1 day' } });
   const orderId = 'o-happy';
   const result = await withWorker(activities, async (taskQueue) => {
     const handle = await t.env.client.workflow.signalWithStart(orderNotificationWorkflow, {
       workflowId: `order:${orderId}`,
       taskQueue,
-      args: [{ ...routing(taskQueue), orderId, customerId: 'c1', lingerAfterTerminal: '1 day' }],
+      args: [{ orderId, customerId: 'c1' }],
       signal: orderEventSignal,
       signalArgs: [event(orderId, 'confirmed', 1)],
     });
@@ -39,7 +39,7 @@ test('a late "packed" after "shipped" is recorded as out of order and not announ
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-late';
   const state = await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 5));
     await handle.signal(orderEventSignal, event(orderId, 'packed', 4));
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 3)); // older than shipped: late too
@@ -61,7 +61,7 @@ test('the same event signalled twice notifies once; an event an earlier run hand
   const { activities, recorded } = fakeActivities({ processedEvents: new Set(['e-o-dup-packed-2']) });
   const orderId = 'o-dup';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'packed', 2));
@@ -83,7 +83,7 @@ test('a dead token fails its device only; the other devices still get the push',
   });
   const orderId = 'o-dead';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 1));
     const s = await processedAtLeast(handle, 1);
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'sent', sentTo: 1, failedTo: 1 });
@@ -100,7 +100,7 @@ test('when no device takes the push, the notification is recorded as failed with
   });
   const orderId = 'o-all-dead';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'cancelled', 1));
     const s = await processedAtLeast(handle, 1);
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'failed', sentTo: 0, failedTo: 1 });
@@ -118,7 +118,7 @@ test('transient provider errors are retried with backoff until the push goes out
   });
   const orderId = 'o-retry';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
     await processedAtLeast(handle, 1);
     await handle.terminate();
@@ -131,14 +131,11 @@ test('a push still failing after its last retry becomes a dead letter', async ()
   let calls = 0;
   const { activities, recorded } = fakeActivities({
     failDevice: () => (++calls, ApplicationFailure.create({ message: '503 ServiceUnavailable', type: 'TransientProviderError' })),
+    settings: { delivery: { retry: { push: { initialInterval: '1 second', maximumInterval: '4 seconds', maximumAttempts: 4 } } } },
   });
   const orderId = 'o-dead-letter';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, {
-      workflowId: `order:${orderId}`,
-      taskQueue,
-      args: [{ ...routing(taskQueue), orderId, customerId: 'c1', delivery: { ...routing(taskQueue).delivery, retry: { push: { initialInterval: '1 second', maximumInterval: '4 seconds', maximumAttempts: 4 } } } }],
-    });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 1));
     const s = await processedAtLeast(handle, 1);
     expect(s.processed[0]).toMatchObject({ notificationStatus: 'failed', sentTo: 0, failedTo: 1 });
@@ -150,10 +147,13 @@ test('a push still failing after its last retry becomes a dead letter', async ()
 });
 
 test('a new run after completion resumes from the stored position, so a late event stays unannounced', async () => {
-  const { activities, recorded } = fakeActivities({ position: { stage: 'delivered', status: 'delivered', occurredAt: new Date(Date.UTC(2026, 10, 21, 10, 9)).toISOString() } });
+  const { activities, recorded } = fakeActivities({
+    position: { stage: 'delivered', status: 'delivered', occurredAt: new Date(Date.UTC(2026, 10, 21, 10, 9)).toISOString() },
+    settings: { idleTimeout: '1 hour' },
+  });
   const orderId = 'o-resume';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', idleTimeout: '1 hour' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 8));
     await handle.signal(orderEventSignal, event(orderId, 'refunded', 10));
     await handle.result();
@@ -164,19 +164,40 @@ test('a new run after completion resumes from the stored position, so a late eve
 });
 
 test('a long-lived order continues as new and keeps its place and pending events', async () => {
-  const { activities, recorded } = fakeActivities({ devices: [] });
+  const { activities, recorded } = fakeActivities({ devices: [], settings: { lingerAfterTerminal: '1 minute' } });
   const orderId = 'o-long';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', lingerAfterTerminal: '1 minute' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     for (let i = 0; i < 205; i++) await handle.signal(orderEventSignal, event(orderId, 'delayed', 0, { eventId: `delay-${i}`, occurredAt: new Date(Date.UTC(2026, 10, 21, 10, 0, i)).toISOString() }));
     await handle.signal(orderEventSignal, event(orderId, 'delivered', 59));
     const result = await handle.result();
     expect(result.lastStatus).toBe('delivered');
     const first = await handle.describe();
     expect(first.runId).not.toBe(handle.firstExecutionRunId);
+    // The continued run's input is the order and its carried state: no settings, in it or in the state.
+    const [continued] = (await webUiView(handle)).input;
+    expect(Object.keys(continued!).sort()).toEqual(['carried', 'customerId', 'orderId']);
+    expect(Object.keys(continued!.carried as object)).not.toEqual(expect.arrayContaining([expect.stringMatching(/^(lingerAfterTerminal|idleTimeout|delivery|channelPlans|escalation|digestWindow|frequencyCaps)$/)]));
   });
   // 205 delays + delivered, each suppressed for lack of a device, none lost across the run boundary.
   expect(recorded.unsent.filter((u) => (u.outcome as { reason: string }).reason === 'no_device')).toHaveLength(206);
+  // Each run takes the worker's settings when it starts, the continued one too.
+  expect(recorded.settingsLoads).toBe(2);
+});
+
+test('a run started with its settings in the input (before they came from the worker) keeps using them', async () => {
+  const inputPlans = { plans: {}, default: { channels: ['email' as const], then: [] }, receiptDeadline: '5 minutes' };
+  const { activities, recorded } = fakeActivities({ devices: [] });
+  const orderId = 'o-old-input';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', channelPlans: inputPlans }] });
+    await handle.signal(orderEventSignal, event(orderId, 'shipped', 1));
+    const state = await processedAtLeast(handle, 1);
+    expect(state.processed[0]!.deliveries!.map((d) => [d.channel, d.status])).toEqual([['email', 'sent']]);
+    await handle.terminate();
+  });
+  expect(recorded.settingsLoads).toBe(0);
+  expect(recorded.messages).toEqual(['email:e-o-old-input-shipped-1/email']);
 });
 
 // ------------------------------------------------------------------------------------------ escalation
@@ -185,7 +206,7 @@ test('out for delivery: a push with no receipt within the deadline is followed b
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-no-receipt';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
     const waiting = await processedAtLeast(handle, 1);
     // Right after the push: waiting for its receipt, and saying until when and what follows.
@@ -209,7 +230,7 @@ test('a delivery receipt before the deadline cancels the escalation', async () =
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-receipt';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 1));
     await processedAtLeast(handle, 1);
     await handle.signal(notificationReceiptSignal, { notificationId: 'e-o-receipt-delayed-1/push', type: 'delivered', occurredAt: new Date().toISOString(), source: 'app' });
@@ -228,7 +249,7 @@ test('a newer status supersedes a pending escalation: "delivered" cancels the "o
   const { activities, recorded } = fakeActivities({});
   const orderId = 'o-superseded';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'out_for_delivery', 1));
     await processedAtLeast(handle, 1);
     await t.env.sleep('2 minutes');
@@ -249,7 +270,7 @@ test('a routine update whose push fails goes by email; a critical one is pushed 
   });
   const orderId = 'o-push-fails';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'packed', 1));
     const packed = await processedAtLeast(handle, 1);
     expect(packed.processed[0]).toMatchObject({ notificationStatus: 'failed', escalation: { status: 'escalated', reason: 'all_failed', channels: ['email'] } });
@@ -266,7 +287,7 @@ test('a customer with no device is emailed at once; the SMS backup that an earli
   const { activities, recorded } = fakeActivities({ devices: [], sentFallbacks: new Set(['e-o-no-device-delayed-2/sms']) });
   const orderId = 'o-no-device';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'delayed', 2));
     const state = await processedAtLeast(handle, 1);
     expect(state.processed[0]!.deliveries).toEqual(
@@ -292,7 +313,7 @@ test('an email that fails for good becomes a dead letter; an SMS to a refused nu
   });
   const orderId = 'o-fallback-fails';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'payment_failed', 1));
     await processedAtLeast(handle, 1);
     await eventuallyInTime(async () => expect(recorded.messageFailures).toHaveLength(2));
@@ -310,7 +331,7 @@ test('two or more Android devices go to FCM in one batch', async () => {
   const { activities, recorded } = fakeActivities({ devices });
   const orderId = 'o-batch';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     const state = await processedAtLeast(handle, 1);
     expect(state.processed[0]).toMatchObject({ sentTo: 3, failedTo: 0 });
@@ -330,7 +351,7 @@ test('a device that reports its own locale gets the push in it; FCM batches grou
   const { activities, recorded } = fakeActivities({ devices });
   const orderId = 'o-locales';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'packed', 1));
     const state = await processedAtLeast(handle, 1);
     expect(state.processed[0]).toMatchObject({ sentTo: 4 });
@@ -346,10 +367,11 @@ test('each default plan: confirmed and shipped go by push and email at once; del
   const failing = new Set<string>();
   const { activities, recorded } = fakeActivities({
     failDevice: () => (failing.size > 0 ? ApplicationFailure.create({ message: 'BadDeviceToken', type: 'InvalidDeviceToken', nonRetryable: true }) : null),
+    settings: { digestWindow: '0' },
   });
   const orderId = 'o-plans';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', digestWindow: '0' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'confirmed', 1));
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 2));
     const both = await processedAtLeast(handle, 2);
@@ -374,7 +396,7 @@ test('critical: push fails, the email fails for good, then the SMS goes at once'
   });
   const orderId = 'o-chain';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1' }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     const started = await t.env.currentTimeMs();
     await handle.signal(orderEventSignal, event(orderId, 'payment_failed', 1));
     await eventuallyInTime(async () => expect(recorded.messages).toEqual(['sms:e-o-chain-payment_failed-1/sms']));
@@ -393,18 +415,19 @@ test('critical: push fails, the email fails for good, then the SMS goes at once'
 });
 
 test('a plans file can chain push, then email, then SMS, each only when the one before failed', async () => {
-  const { activities, recorded } = fakeActivities({
-    failDevice: () => ApplicationFailure.create({ message: 'BadDeviceToken', type: 'InvalidDeviceToken', nonRetryable: true }),
-    failMessage: (channel) => (channel === 'email' ? ApplicationFailure.create({ message: '554 rejected', type: 'PermanentProviderError', nonRetryable: true }) : null),
-  });
   const channelPlans = {
     plans: { 'order.shipped': { channels: ['push' as const], then: [{ channels: ['email' as const], when: 'failed' as const }, { channels: ['sms' as const], when: 'failed' as const }] } },
     default: { channels: ['push' as const], then: [] },
     receiptDeadline: '5 minutes',
   };
+  const { activities, recorded } = fakeActivities({
+    failDevice: () => ApplicationFailure.create({ message: 'BadDeviceToken', type: 'InvalidDeviceToken', nonRetryable: true }),
+    failMessage: (channel) => (channel === 'email' ? ApplicationFailure.create({ message: '554 rejected', type: 'PermanentProviderError', nonRetryable: true }) : null),
+    settings: { channelPlans },
+  });
   const orderId = 'o-custom-chain';
   await withWorker(activities, async (taskQueue) => {
-    const handle = await t.env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', channelPlans }] });
+    const handle = await t.startOrder(taskQueue, orderId);
     await handle.signal(orderEventSignal, event(orderId, 'shipped', 1));
     await eventuallyInTime(async () => expect(recorded.messages).toEqual(['sms:e-o-custom-chain-shipped-1/sms']));
     const state = await handle.query(orderStateQuery);
@@ -412,4 +435,35 @@ test('a plans file can chain push, then email, then SMS, each only when the one 
     await handle.terminate();
   });
   expect(recorded.deadLetters).toEqual([{ deviceId: 'ada@example.com', channel: 'email', lastError: expect.stringContaining('PermanentProviderError') }]);
+});
+
+// ------------------------------------------------------------------------------------------ what the Web UI shows
+
+test("a new run's input is the order alone; its timers and pushes are named by ids, the push by the app's device id", async () => {
+  const devices: PushTarget[] = [{ deviceId: '6f1c2a9e-0000-4000-8000-000000000001', appDeviceId: 'ada-iphone', platform: 'ios', token: 'a'.repeat(64), app: null }];
+  const { activities, recorded } = fakeActivities({ devices, settings: { lingerAfterTerminal: '1 hour', digestWindow: '0' } });
+  const orderId = 'o-web-ui';
+  await withWorker(activities, async (taskQueue) => {
+    const handle = await t.env.client.workflow.signalWithStart(orderNotificationWorkflow, {
+      workflowId: `order:${orderId}`,
+      taskQueue,
+      args: [{ orderId, customerId: 'c1' }],
+      signal: orderEventSignal,
+      signalArgs: [event(orderId, 'out_for_delivery', 1)],
+    });
+    const waiting = await processedAtLeast(handle, 1);
+    expect(waiting.notificationState).toBe('awaiting-receipt');
+    await t.env.sleep('6 minutes');
+    await eventuallyInTime(async () => expect(recorded.messages).toEqual(['sms:e-o-web-ui-out_for_delivery-1/sms']));
+    await handle.signal(orderEventSignal, event(orderId, 'delivered', 9));
+    await handle.result();
+    const view = await webUiView(handle);
+    expect(view.input).toEqual([{ orderId, customerId: 'c1' }]);
+    // Each wait's one timer, named for what it waits on: the receipt, then news (after the SMS), then the end of the linger.
+    expect(view.timers).toEqual(['receipt deadline for e-o-web-ui-out_for_delivery-1/push', `idle timeout for order ${orderId}`, `order ${orderId} completes (delivered)`]);
+    expect(view.activities).toContain('push e-o-web-ui-out_for_delivery-1 to ios:ada-iphone');
+    expect(view.activities.join('\n')).not.toContain(devices[0]!.deviceId);
+    await keepHistory(handle, 'plan-settings-from-worker');
+  });
+  expect(recorded.settingsLoads).toBe(1);
 });

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../lib/free-port';
 import { ensureSchedules } from './schedules';
 import { startWorkerMetricsServer } from './metrics-server';
+import { orderSettingsFrom } from '../activities/order-settings';
 import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes } from '../activities/providers';
 import { loadConfigOrExit, requireDatabaseUrl, type HeraldConfig } from '../lib/config';
 import { createDb } from '../lib/db';
@@ -46,6 +47,7 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
     logger,
     rateLimits: config.rateLimits,
     templateCacheMs: config.templateCacheMs,
+    orderSettings: orderSettingsFrom(config),
     workflowCacheSize: config.worker.workflowCacheSize,
     workflows,
     // Twilio status callbacks only make sense when Twilio is live and can reach us.

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { OrderSettings } from '../activities/order-settings';
 import type { MessageProviders } from '../activities/providers/message-provider';
 import type { PushProviders } from '../activities/providers/push-provider';
 import type { DeliveryChannel } from '../domain';
@@ -22,6 +23,8 @@ export interface HeraldWorkerOptions {
   statusCallbackBaseUrl?: string | null;
   /** How long the renderer keeps its choice of template (HERALD_TEMPLATE_CACHE_MS). */
   templateCacheMs: number;
+  /** The settings each new order run loads (orderSettingsFrom(config)); no longer put in the run's input by the API. */
+  orderSettings: OrderSettings;
   /** Workflows the order worker keeps in memory (HERALD_WORKFLOW_CACHE_SIZE). */
   workflowCacheSize: number;
   /** The order worker's workflow code: a prebuilt bundle or workflows/ (see workflowSource). */
@@ -43,6 +46,7 @@ export async function createHeraldWorkers(options: HeraldWorkerOptions): Promise
     logger: options.logger,
     statusCallbackBaseUrl: options.statusCallbackBaseUrl,
     templateCacheMs: options.templateCacheMs,
+    orderSettings: options.orderSettings,
   });
   const orders = await Worker.create({
     connection: options.connection,

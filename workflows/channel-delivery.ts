@@ -14,7 +14,6 @@ import {
   type FrequencyCapRule,
   type NotificationKind,
   type OrderEvent,
-  type Platform,
   type PushMessage,
   type PushOutcome,
   type PushTarget,
@@ -126,7 +125,7 @@ export function createChannelSender(options: DeliveryOptions = {}) {
       .map((target) => {
         const message = messageFor(localeOf(target));
         return delivery.sendPush
-          .executeWithOptions(delivery.optionsOf('push', message.priority, `${label(target.platform)} push to device ${target.deviceId}: ${message.title}`), [{ notificationId, target, message }])
+          .executeWithOptions(delivery.optionsOf('push', message.priority, `push ${event.eventId} to ${deviceName(target)}`), [{ notificationId, target, message }])
           .catch(async (err): Promise<PushOutcome> => {
             const error = describeFailure(err);
             const type = failureType(err);
@@ -137,7 +136,7 @@ export function createChannelSender(options: DeliveryOptions = {}) {
     const groups = [...batches].map(([locale, targets]) => {
       const message = messageFor(locale);
       return delivery.sendPushBatch
-        .executeWithOptions(delivery.optionsOf('push', message.priority, `FCM batch push to ${targets.length} devices: ${message.title}`), [{ notificationId, targets, message }])
+        .executeWithOptions(delivery.optionsOf('push', message.priority, `push ${event.eventId} to ${deviceNames(targets)} (FCM batch)`), [{ notificationId, targets, message }])
         .catch(async (err): Promise<PushOutcome[]> => {
           // The last attempt's outcomes ride on the failure: devices it could not reach become dead letters.
           const details = failureDetails(err);
@@ -159,8 +158,15 @@ export function createChannelSender(options: DeliveryOptions = {}) {
   return { send };
 }
 
-function label(platform: Platform): string {
-  return platform === 'ios' ? 'APNs' : platform === 'android' ? 'FCM' : 'Web';
+/** A device as operators know it: its platform and the id the app registered it with (Herald's row id in older state). */
+function deviceName(target: PushTarget): string {
+  return `${target.platform}:${target.appDeviceId ?? target.deviceId}`;
+}
+
+/** The first few devices of a batch by name, then how many more. */
+function deviceNames(targets: PushTarget[], shown = 3): string {
+  const names = targets.slice(0, shown).map(deviceName).join(', ');
+  return targets.length > shown ? `${names} and ${targets.length - shown} more` : names;
 }
 
 /** The per-device outcomes an FCM batch attaches to its final failure. */

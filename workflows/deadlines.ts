@@ -3,10 +3,16 @@
 // waits on the earliest of them (samples-typescript timer-examples/updatable-timer, generalised).
 import { condition } from '@temporalio/workflow';
 
+/** What the Web UI shows for the timer of a deadline: its summary, from ids only. */
+export type DeadlineSummary = (name: string) => string;
+
 export class Deadlines {
   private readonly due: Map<string, number>;
 
-  constructor(carried: Record<string, string> = {}) {
+  constructor(
+    carried: Record<string, string> = {},
+    private readonly summaryOf: DeadlineSummary = (name) => name,
+  ) {
     this.due = new Map(Object.entries(carried).map(([name, at]) => [name, Date.parse(at)]));
   }
 
@@ -31,14 +37,15 @@ export class Deadlines {
   }
 
   /**
-   * Waits until `wake()` holds, the earliest deadline passes, or `otherwise` ms go by with neither
-   * (null: no such limit). Says which came first.
+   * Waits until `wake()` holds, the earliest deadline passes, or `otherwise.ms` go by with neither
+   * (null: no such limit). Says which came first. The one timer stands for the earliest of them, and
+   * its summary names that one.
    */
-  async wait(wake: () => boolean, otherwise: number | null): Promise<'woken' | 'due' | 'timed-out'> {
+  async wait(wake: () => boolean, otherwise: { ms: number; summary: string } | null): Promise<'woken' | 'due' | 'timed-out'> {
     const next = this.next();
-    const untilDue = next ? Math.max(1, next.at - Date.now()) : null;
-    const timeout = untilDue === null ? otherwise : otherwise === null ? untilDue : Math.min(untilDue, otherwise);
-    const woken = timeout === null ? (await condition(wake), true) : await condition(wake, timeout);
+    const untilDue = next ? { ms: Math.max(1, next.at - Date.now()), summary: this.summaryOf(next.name) } : null;
+    const timer = untilDue && (!otherwise || untilDue.ms <= otherwise.ms) ? untilDue : otherwise;
+    const woken = timer === null ? (await condition(wake), true) : await condition(wake, timer.ms, { summary: timer.summary });
     if (woken) return 'woken';
     // With a deadline set, the timer was for it (even if it fired a hair early: the loop looks again).
     return next ? 'due' : 'timed-out';

@@ -2,10 +2,11 @@
 // channel plan, hold what must wait, release what is due, and go to the backup channels when what
 // went did not reach the customer. The workflow (order-notification.ts) only feeds it events,
 // receipts and deadlines; every decision comes from domain/ (planStep, stepVerdict, dispositionOf).
-import { proxyLocalActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
+import type { OrderSettings } from '../activities/order-settings';
 import type { PreparedDelivery } from '../activities/order-steps';
 import {
   advance,
@@ -26,7 +27,6 @@ import {
   type ChannelPlans,
   type ChannelWindows,
   type DeliveryChannel,
-  type EscalationPolicy,
   type FrequencyCapRule,
   type HoldReason,
   type LifecyclePosition,
@@ -49,35 +49,33 @@ import {
   type ProcessedEvent,
   type ReceiptType,
 } from './definitions';
-import type { DeliveryOptions } from './delivery';
 
 // Database steps are short and local to the worker: a local activity saves a server round trip each.
 // Keep trying through a database outage rather than lose the event.
-const { loadOrderPosition, prepareStep, recordUnsent, recordReplaced, prepareDigest } = proxyLocalActivities<Activities>({
+const { loadOrderSettings, loadOrderPosition, prepareStep, recordUnsent, recordReplaced, prepareDigest } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['TemplateMissing'] },
 });
 
-export interface OrderWorkflowInput {
+/**
+ * What identifies the order, and on continue-as-new the state carried over. New runs load their
+ * settings from the worker (loadOrderSettings); runs started before that carry them here (the
+ * OrderSettings fields) and keep using them.
+ */
+export interface OrderWorkflowInput extends OrderSettings {
   orderId: string;
   customerId: string;
-  /** How long a finished order (delivered, picked up, cancelled, refunded) still listens for a return or refund. */
-  lingerAfterTerminal?: Duration;
-  /** How long an order with no news keeps its run open; a later event starts a new run. */
-  idleTimeout?: Duration;
-  /** Retry policies and task queues per channel (HERALD_<CHANNEL>_RETRY_*). */
-  delivery?: DeliveryOptions;
-  /** Which channels carry each notification type, and which back them up (HERALD_CHANNEL_PLANS_FILE). */
-  channelPlans?: ChannelPlans;
-  /** Before channel plans, the fallback policy; used (as plans) only when no channelPlans are given. */
-  escalation?: EscalationPolicy;
-  /** Routine pushes and emails within this time of the last one sent go out together as one digest; '0' turns digests off. */
-  digestWindow?: Duration;
-  /** Per-customer caps per channel and category (HERALD_FREQUENCY_CAPS); critical events are never capped. */
-  frequencyCaps?: FrequencyCapRule[];
   /** State carried across continue-as-new. */
   carried?: OrderSnapshot;
 }
+
+const SETTINGS_KEYS = ['lingerAfterTerminal', 'idleTimeout', 'delivery', 'channelPlans', 'escalation', 'digestWindow', 'frequencyCaps'] as const satisfies ReadonlyArray<keyof OrderSettings>;
+
+/**
+ * Versioning: a run whose input carries no settings loads them in a local activity; a history that
+ * an older worker made from such an input (defaults, no activity) replays without it.
+ */
+const SETTINGS_ACTIVITY_PATCH = 'order-settings-activity';
 
 /** A message that waits (quiet hours, a digest window), ready to go as it is. */
 interface HeldMessage extends Sendable {
@@ -150,12 +148,13 @@ export type Work = 'event' | 'receipt' | 'due' | 'finished';
 export class OrderProcess {
   private readonly orderId: string;
   private customerId: string;
-  private readonly plans: ChannelPlans;
-  private readonly digestWindowMs: number;
-  private readonly capRules: FrequencyCapRule[];
-  private readonly lingerMs: number;
-  private readonly idleMs: number;
-  private readonly sender: ReturnType<typeof createChannelSender>;
+  // The settings, from the input or the worker once the run has begun.
+  private plans: ChannelPlans = DEFAULT_CHANNEL_PLANS;
+  private digestWindowMs = 0;
+  private capRules: FrequencyCapRule[] = [];
+  private lingerMs = 0;
+  private idleMs = 0;
+  private sender!: ReturnType<typeof createChannelSender>;
   private readonly fresh: boolean;
 
   private position: LifecyclePosition;
@@ -178,12 +177,6 @@ export class OrderProcess {
     const carried = input.carried;
     this.orderId = input.orderId;
     this.customerId = input.customerId;
-    this.plans = input.channelPlans ?? (input.escalation ? plansFromEscalationPolicy(input.escalation) : DEFAULT_CHANNEL_PLANS);
-    this.digestWindowMs = msToNumber(input.digestWindow ?? '2 minutes');
-    this.capRules = input.frequencyCaps ?? DEFAULT_FREQUENCY_CAPS;
-    this.lingerMs = msToNumber(input.lingerAfterTerminal ?? '7 days');
-    this.idleMs = msToNumber(input.idleTimeout ?? '30 days');
-    this.sender = createChannelSender(input.delivery);
     this.fresh = !carried;
     this.position = carried?.position ?? START_POSITION;
     this.pending = [...(carried?.pending ?? [])];
@@ -195,7 +188,7 @@ export class OrderProcess {
     this.runs = carried?.runs ?? [];
     this.windows = carried?.windows ?? { lastRoutineSentAt: {}, openDigests: {} };
     this.receipts = new Map(carried?.receipts ?? []);
-    this.deadlines = new Deadlines(carried?.deadlines);
+    this.deadlines = new Deadlines(carried?.deadlines, (name) => this.deadlineSummary(name));
     // Receipts carried over are looked at again, in case one came in just before the run continued as new.
     this.receiptsArrived = this.receipts.size > 0;
   }
@@ -223,9 +216,23 @@ export class OrderProcess {
 
   // ------------------------------------------------------------------------------- the loop's steps
 
-  /** A new order's run starts where an earlier run of the same order left it, so late events are still spotted. */
+  /**
+   * Takes the run's settings, then (a new order's run) starts where an earlier run of the same order
+   * left it, so late events are still spotted.
+   */
   async begin(): Promise<void> {
+    const fromInput = SETTINGS_KEYS.some((key) => this.input[key] !== undefined) || !patched(SETTINGS_ACTIVITY_PATCH);
+    this.use(fromInput ? this.input : await loadOrderSettings());
     if (this.fresh) this.position = await loadOrderPosition(this.orderId);
+  }
+
+  private use(settings: OrderSettings): void {
+    this.plans = settings.channelPlans ?? (settings.escalation ? plansFromEscalationPolicy(settings.escalation) : DEFAULT_CHANNEL_PLANS);
+    this.digestWindowMs = msToNumber(settings.digestWindow ?? '2 minutes');
+    this.capRules = settings.frequencyCaps ?? DEFAULT_FREQUENCY_CAPS;
+    this.lingerMs = msToNumber(settings.lingerAfterTerminal ?? '7 days');
+    this.idleMs = msToNumber(settings.idleTimeout ?? '30 days');
+    this.sender = createChannelSender(settings.delivery);
   }
 
   /** Waits for the next thing to do: an event, a receipt, a deadline, or long enough without news to finish. */
@@ -233,7 +240,7 @@ export class OrderProcess {
     if (this.pending.length > 0) return 'event';
     if (this.receiptsArrived) return 'receipt';
     this.describeWait();
-    const idle = this.deadlines.next() ? null : this.quietLimitMs();
+    const idle = this.deadlines.next() ? null : this.quietLimit();
     const outcome = await this.deadlines.wait(() => this.pending.length > 0 || this.receiptsArrived, idle);
     if (outcome === 'woken') return this.pending.length > 0 ? 'event' : 'receipt';
     return outcome === 'due' ? 'due' : 'finished';
@@ -265,8 +272,9 @@ export class OrderProcess {
     };
   }
 
+  /** The next run's input: the order and its state, never the settings (the next run loads the worker's). */
   continuation(): OrderWorkflowInput {
-    return { ...this.input, customerId: this.customerId, carried: this.snapshot() };
+    return { orderId: this.orderId, customerId: this.customerId, carried: this.snapshot() };
   }
 
   view(): OrderState {
@@ -741,13 +749,29 @@ export class OrderProcess {
 
   // ------------------------------------------------------------------------------- what operators see
 
-  private quietLimitMs(): number {
+  /** How long the run still waits for news before it finishes, and the summary of that timer. */
+  private quietLimit(): { ms: number; summary: string } {
     const terminal = this.position.stage !== null && TERMINAL_STATUSES.has(this.position.stage);
     this.setState(
       terminal ? 'done' : 'idle',
       terminal ? `Order ${this.orderId} is ${this.position.status}; nothing more to send.` : `Waiting for order ${this.orderId}'s next status.`,
     );
-    return terminal && this.completesAt ? Math.max(0, Date.parse(this.completesAt) - Date.now()) : this.idleMs;
+    return terminal && this.completesAt
+      ? { ms: Math.max(0, Date.parse(this.completesAt) - Date.now()), summary: `order ${this.orderId} completes (${this.position.status})` }
+      : { ms: this.idleMs, summary: `idle timeout for order ${this.orderId}` };
+  }
+
+  /** A deadline's timer as the Web UI names it: what it is for, by ids (never an address or a message's words). */
+  private deadlineSummary(name: string): string {
+    const [what, key, reason] = name.split(':');
+    if (what === 'receipt') {
+      const run = this.runOf(name.slice('receipt:'.length));
+      const awaited = run && this.primary(run.messages.filter((m) => m.step === run.step && m.status === 'sent'));
+      return `receipt deadline for ${awaited?.notificationId ?? name.slice('receipt:'.length)}`;
+    }
+    if (what === 'hold' && reason === 'quiet_hours') return `quiet hours end for ${this.customerId} (${key})`;
+    if (what === 'hold' && reason === 'digest') return `digest window for order ${this.orderId} (${key})`;
+    return name;
   }
 
   private describeWait(): void {

@@ -3,10 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
+import type { OrderSettings } from '../../activities/order-settings';
 import { planStep, pushSuppression, type PushTarget, type OrderEvent, type PushOutcome, type LifecyclePosition, type PreferenceState } from '../../domain';
 import type { PreparedDelivery } from '../../activities/order-steps';
 import { orderStateQuery } from '../../workflows/definitions';
@@ -28,6 +30,8 @@ export interface Recorded {
   digests: Array<{ notificationId: string; statuses: string[] }>;
   /** Inbox messages written, by notification id. */
   inbox: string[];
+  /** How many runs loaded the worker's settings. */
+  settingsLoads: number;
 }
 
 export function fakeActivities(options: {
@@ -47,6 +51,8 @@ export function fakeActivities(options: {
   preferences?: PreferenceState;
   /** Channels whose template is missing. */
   missingTemplates?: string[];
+  /** The worker's order settings (withWorker routes every channel to the test's task queue). */
+  settings?: OrderSettings;
 }) {
   const recorded: Recorded = {
     pushes: [],
@@ -61,6 +67,7 @@ export function fakeActivities(options: {
     capped: [],
     digests: [],
     inbox: [],
+    settingsLoads: 0,
   };
   const sendMessage = (channel: 'email' | 'sms', notificationId: string) => {
     const failure = options.failMessage?.(channel);
@@ -69,6 +76,10 @@ export function fakeActivities(options: {
     return { status: 'sent' as const, provider: `fake-${channel}`, providerMessageId: 'm' };
   };
   const activities: Partial<Activities> = {
+    async loadOrderSettings() {
+      recorded.settingsLoads++;
+      return options.settings ?? {};
+    },
     async loadOrderPosition() {
       return options.position ?? { stage: null, status: null, occurredAt: null };
     },
@@ -219,6 +230,19 @@ export function fakeActivities(options: {
 /** Sends every channel's activities to the test's one task queue, served by the fake activities. */
 export const routing = (taskQueue: string) => ({ delivery: { taskQueues: { push: taskQueue, email: taskQueue, sms: taskQueue } } });
 
+/** A run's history as the Web UI reads it: the run's input, and the summaries of its timers and activities. */
+export async function webUiView(handle: WorkflowHandle) {
+  const { events } = await handle.fetchHistory();
+  const summary = (e: temporal.api.history.v1.IHistoryEvent) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary as never) : undefined);
+  const Type = temporal.api.enums.v1.EventType;
+  const started = events!.find((e) => e.eventType === Type.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)!;
+  return {
+    input: (started.workflowExecutionStartedEventAttributes!.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload<Record<string, unknown>>(p as never)),
+    timers: events!.filter((e) => e.eventType === Type.EVENT_TYPE_TIMER_STARTED).map(summary),
+    activities: events!.filter((e) => e.eventType === Type.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).map(summary),
+  };
+}
+
 export function orderEvent(orderId: string, status: OrderEvent['status'], minute: number, extra: Partial<OrderEvent> = {}): OrderEvent {
   return {
     eventId: `e-${orderId}-${status}-${minute}`,
@@ -285,16 +309,27 @@ export function useTimeSkipping() {
     },
     async withWorker<T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>): Promise<T> {
       const taskQueue = `wf-test-${++seq}`;
+      const loadSettings = activities.loadOrderSettings;
       const worker = await Worker.create({
         connection: env.nativeConnection,
         taskQueue,
         workflowsPath: require.resolve('../../workflows'),
-        activities,
+        activities: {
+          ...activities,
+          // The worker's settings, with every channel's activities on the test's task queue.
+          ...(loadSettings && {
+            async loadOrderSettings() {
+              const settings = await loadSettings();
+              return { ...settings, delivery: { ...routing(taskQueue).delivery, ...settings.delivery } };
+            },
+          }),
+        },
       });
       return worker.runUntil(fn(taskQueue));
     },
-    async startOrder(taskQueue: string, orderId: string, extra: Record<string, unknown> = {}) {
-      return env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ ...routing(taskQueue), orderId, customerId: 'c1', ...extra }] });
+    /** Starts an order's run as the API does: its input is the order's identity, its settings the worker's. */
+    async startOrder(taskQueue: string, orderId: string) {
+      return env.client.workflow.start(orderNotificationWorkflow, { workflowId: `order:${orderId}`, taskQueue, args: [{ orderId, customerId: 'c1' }] });
     },
   };
   return helpers;
