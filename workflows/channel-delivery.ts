@@ -86,9 +86,9 @@ export function createChannelSender(options: DeliveryOptions = {}) {
     const common = { notificationId, orderId: event.orderId, priority: kind.priority };
     try {
       if (outbound.channel === 'email') {
-        await delivery.sendEmail.executeWithOptions(delivery.optionsOf('email', kind.priority, `Email to ${outbound.address}: ${outbound.message.subject}`), [{ ...common, message: outbound.message }]);
+        await delivery.sendEmail.executeWithOptions(delivery.optionsOf('email', kind.priority, `email ${event.eventId} to customer ${event.customerId}`), [{ ...common, message: outbound.message }]);
       } else {
-        await delivery.sendSms.executeWithOptions(delivery.optionsOf('sms', kind.priority, `SMS to ${outbound.address}`), [{ ...common, message: outbound.message }]);
+        await delivery.sendSms.executeWithOptions(delivery.optionsOf('sms', kind.priority, `sms ${event.eventId} to customer ${event.customerId}`), [{ ...common, message: outbound.message }]);
       }
       return { state: 'sent', sentTo: 1, failedTo: 0 };
     } catch (err) {
