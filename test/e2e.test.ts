@@ -325,7 +325,7 @@ test('a worker killed mid-send loses nothing: the send is retried and events acc
 test('an event accepted while Temporal is unreachable is kept and relayed once Temporal answers', async () => {
   const ios = iosToken('outage-ios');
   await customerWithDevices('cust-outage', [{ deviceId: 'outage-iphone', platform: 'ios', token: ios }]);
-  const options = { db: h.db, taskQueue: 'herald-orders', logger, orderLinger: '7 days', orderIdleTimeout: '30 days' };
+  const options = { db: h.db, taskQueue: 'herald-orders', logger };
   // An API whose Temporal is down: the event is stored, the signal fails, the caller still gets its answer.
   const down = createIntake({ ...options, temporal: new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 }) }) });
   const event = orderEvent('ord-outage', 'cust-outage', 'shipped', { minute: 1 });
