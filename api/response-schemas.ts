@@ -6,7 +6,7 @@
 // views a Date (what Prisma returns and JSON.stringify turns into that string).
 import { z } from 'zod';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { CATEGORIES, CATEGORY_CLASSES, CHANNELS, ORDER_STATUSES, PLATFORMS, PREFERENCE_CATEGORIES } from '../domain';
+import { CATEGORIES, CATEGORY_CLASSES, CHANNELS, HOLD_LABELS, ORDER_STATUSES, PLATFORMS, PREFERENCE_CATEGORIES } from '../domain';
 import { RECEIPT_TYPES, type OrderState } from '../workflows/definitions';
 import { SCOPES } from './auth';
 import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
@@ -383,6 +383,7 @@ export const orderStateResponse = z.object({
       z.object({
         channel: deliveryChannel.optional(),
         reason: z.enum(['quiet_hours', 'digest']),
+        label: z.string().meta({ description: 'What `reason` means, in words.' }),
         until: z.string(),
         notificationIds: z.array(z.string()),
         eventIds: z.array(z.string()),
@@ -393,7 +394,10 @@ export const orderStateResponse = z.object({
 });
 export type OrderStateView = z.output<typeof orderStateResponse>;
 /** The route's view; also a compile-time guard that the query's type fits the documented schema. */
-export const orderStateView = (state: OrderState & { workflowId: string; runId: string; runStatus: WorkflowExecutionStatusName }): OrderStateView => state;
+export const orderStateView = (state: OrderState & { workflowId: string; runId: string; runStatus: WorkflowExecutionStatusName }): OrderStateView => ({
+  ...state,
+  held: state.held.map((h) => ({ ...h, label: HOLD_LABELS[h.reason] })),
+});
 
 // ------------------------------------------------------------------------------------------- API keys
 

@@ -2,7 +2,7 @@
 // each notification and receipt, in time order), with its workflow run and, when the run answers, its live
 // state; a customer's orders the same way; and which of order, customer or event a string the operator has is.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { orderWorkflowId } from '../domain';
+import { HOLD_LABELS, orderWorkflowId } from '../domain';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
 import { orderStateQuery } from '../workflows/definitions';
@@ -94,7 +94,7 @@ export async function orderWorkflow(temporal: Client, orderId: string, uiUrl: st
     view.live = {
       notificationState: state.notificationState,
       lastStatus: state.lastStatus,
-      held: state.held,
+      held: state.held.map((h) => ({ ...h, label: HOLD_LABELS[h.reason] })),
       waitingFor: state.waitingFor,
       completesAt: state.completesAt,
       pending: state.pending,

@@ -152,7 +152,7 @@
     if (w.live) {
       facts.push(['Now', LIVE_STATES[w.live.notificationState] || w.live.notificationState]);
       for (const h of w.live.held) {
-        facts.push(['Held', [h.channel ? `${h.channel}: ` : '', reason(h.reason === 'quiet_hours' ? "Held until the customer's quiet hours end" : 'Held for a digest window', h.reason), ' until ', time(h.until)]]);
+        facts.push(['Held', [h.channel ? `${h.channel}: ` : '', reason(h.label || h.reason, h.reason), ' until ', time(h.until)]]);
       }
       if (w.live.waitingFor) {
         const wf = w.live.waitingFor;
