@@ -79,55 +79,27 @@ export const isoDateTime = (reason = OCCURRED_AT_REASON) =>
     .regex(OCCURRED_AT, reason)
     .meta({ format: 'date-time' });
 
-/**
- * The values the documented examples use, one customer's story: the order it placed, the event that shipped
- * it, the push that announced it, the device it went to. Requests built from the examples fit together.
- */
-const EXAMPLE = {
-  eventId: 'evt_01JDQ7K4M8ZP3V6X9TB2C5N0RW',
-  orderId: 'ORD-2026-104233',
-  customerId: 'CUS-58213',
-  deviceId: 'ios-4F7C2A9E-1B3D',
-  occurredAt: '2026-11-21T14:32:08Z',
-  messageId: '6e2a9f4c-1b7d-4c3e-8a5f-2d9b0e7c4a13',
-  apiKeyId: 'a4c8e2f1-6b3d-4e9a-8f2c-1d5b7e9a3c60',
-  deadLetterId: '0b7e4d2a-9c1f-4a6e-b3d8-5f2a7c9e1b40',
-  apnsToken: '5f2b9c1e8d4a7b3c6e0f9a2d4b8c1e7f3a6d9b2c5e8f1a4d7b0c3e6f9a2b5c8d',
-  emailMessageId: '<3f9a1c7e5b2d4f8a9c0e1b3d5f7a9c2e@shop.example>',
-  twilioMessageSid: 'SM3f9a1c7e5b2d4f8a9c0e1b3d5f7a9c2e',
-  shipping: {
-    carrier: 'UPS',
-    trackingNumber: '1Z999AA10123456784',
-    trackingUrl: 'https://www.ups.com/track?tracknum=1Z999AA10123456784',
-    eta: '2026-11-24T18:00:00Z',
-  },
-} as const;
-
 export const orderEventSchema = z
   .object({
     eventId: id().meta({
       description: "The OMS's id of this event, unique across events: the same eventId again is a duplicate and sends nothing twice.",
-      examples: [EXAMPLE.eventId],
     }),
-    orderId: id().meta({ description: "The OMS's order id. Each order has one workflow, `order:<orderId>`.", examples: [EXAMPLE.orderId] }),
+    orderId: id().meta({ description: "The OMS's order id. Each order has one workflow, `order:<orderId>`." }),
     customerId: id().meta({
       description: "The OMS's id of the customer who placed the order: the profile of `PUT /v1/customers/{customerId}`.",
-      examples: [EXAMPLE.customerId],
     }),
     status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }).meta({
       description: 'The status the order moved to. shipped, out_for_delivery, delayed, cancelled and payment_failed are critical: they go at once.',
-      examples: ['shipped'],
     }),
     occurredAt: isoDateTime().meta({
       description: 'When the order changed status in the OMS, with its time zone. An event older than the order\'s current status is recorded but not announced.',
-      examples: [EXAMPLE.occurredAt],
     }),
     source: z
       .string({ error: 'is required' })
       .min(1, 'must not be empty')
       .max(100, 'must be at most 100 characters')
       .regex(NO_NUL, NO_NUL_REASON)
-      .meta({ description: 'The system that sent the event, such as `oms` or `shopify`; the metrics count events by it.', examples: ['oms'] }),
+      .meta({ description: 'The system that sent the event, such as `oms` or `shopify`; the metrics count events by it.' }),
     data: z
       .record(nulFreeString, jsonValueSchema, {
         error: (issue) => (issue.code === 'invalid_key' ? 'keys must not contain the character U+0000 (NUL)' : 'must be an object'),
@@ -138,21 +110,7 @@ export const orderEventSchema = z
         description:
           "The status's details, which its templates show (`GET /v1/templates/order.<status>` lists them): carrier, trackingNumber, " +
           'trackingUrl and eta for shipped; total, currency and items for confirmed; reason and amount for cancelled. At most 16 KiB.',
-        examples: [EXAMPLE.shipping],
       }),
-  })
-  .meta({
-    examples: [
-      {
-        eventId: EXAMPLE.eventId,
-        orderId: EXAMPLE.orderId,
-        customerId: EXAMPLE.customerId,
-        status: 'shipped',
-        occurredAt: EXAMPLE.occurredAt,
-        source: 'oms',
-        data: EXAMPLE.shipping,
-      },
-    ],
   });
 export type OrderEventInput = z.infer<typeof orderEventSchema>;
 
@@ -179,11 +137,6 @@ export const customerSchema = z
     .refine((q) => q.start !== q.end, 'start and end must differ')
     .nullish()
     .meta({ description: "Local times (in the device's or the customer's zone) when routine pushes wait; the window may span midnight." }),
-  })
-  .meta({
-    examples: [
-      { name: 'Ada Lovelace', email: 'ada@example.com', phone: '+447700900123', locale: 'en-GB', timeZone: 'Europe/London', quietHours: { start: '22:00', end: '07:00' } },
-    ],
   });
 
 const CATEGORY_REASON = `must be one of ${PREFERENCE_CATEGORIES.join(', ')}`;
@@ -221,17 +174,6 @@ export const preferencesSchema = z
         'The consent that goes with the marketing opt-ins of this request: a granted consent record is kept for each of them on push, ' +
         'email and SMS. Without it, an email or SMS marketing opt-in needs a granted consent on record already (409 otherwise).',
     }),
-  })
-  .meta({
-    examples: [
-      {
-        preferences: [
-          { channel: 'email', category: 'promotions', optedIn: true },
-          { channel: 'sms', category: 'marketing', optedIn: false },
-        ],
-        consent: { source: 'checkout-form', recordedAt: '2026-11-21T14:30:00Z' },
-      },
-    ],
   });
 export type PreferencesInput = z.infer<typeof preferencesSchema>;
 
@@ -245,8 +187,7 @@ export const consentSchema = z
     granted: z.boolean({ error: 'must be true (consent given) or false (withdrawn)' }),
     source: consentSource(),
     recordedAt: consentRecordedAt(),
-  })
-  .meta({ examples: [{ channel: 'email', category: 'promotions', granted: true, source: 'checkout-form', recordedAt: '2026-11-21T14:30:00Z' }] });
+  });
 export type ConsentInput = z.infer<typeof consentSchema>;
 
 const base64url = /^[A-Za-z0-9_-]+={0,2}$/;
@@ -306,11 +247,7 @@ export const deviceSchema = z.discriminatedUnion(
     }),
   ],
   { error: `must be one of ${PLATFORMS.join(', ')}` },
-).meta({
-  examples: [
-    { deviceId: EXAMPLE.deviceId, platform: 'ios', token: EXAMPLE.apnsToken, app: 'com.example.shop', locale: 'en-GB', timeZone: 'Europe/London' },
-  ],
-});
+);
 
 export const apiKeySchema = z
   .object({
@@ -319,8 +256,7 @@ export const apiKeySchema = z
       .array(z.enum(['ingest', 'read', 'admin']))
       .min(1, 'must list at least one scope')
       .meta({ description: '`ingest` posts events and writes customers and devices, `read` reads history and state, `admin` does everything.' }),
-  })
-  .meta({ examples: [{ name: 'oms-production', scopes: ['ingest'] }] });
+  });
 
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
@@ -353,10 +289,9 @@ export const historyQuerySchema = pageQuerySchema.extend({
       type: 'string',
       description: `Only notifications in one of these statuses: a comma-separated list of ${NOTIFICATION_STATUSES.join(', ')}.`,
       pattern: NOTIFICATION_STATUS_LIST_PATTERN,
-      examples: ['sent,delivered'],
     }),
-  from: isoDateTime().optional().meta({ description: 'Only notifications created at or after this instant (inclusive).', examples: ['2026-11-21T00:00:00Z'] }),
-  to: isoDateTime().optional().meta({ description: 'Only notifications created before this instant (exclusive).', examples: ['2026-11-22T00:00:00Z'] }),
+  from: isoDateTime().optional().meta({ description: 'Only notifications created at or after this instant (inclusive).' }),
+  to: isoDateTime().optional().meta({ description: 'Only notifications created before this instant (exclusive).' }),
   template: z
     .string({ error: TEMPLATE_KEY_REASON })
     .regex(/^[A-Za-z0-9._-]{1,100}$/, TEMPLATE_KEY_REASON)
@@ -380,8 +315,8 @@ const statsDateTime = isoDateTime(STATS_DATE_REASON);
 /** GET /v1/stats: the window [from, to) defaults to the last 24 hours; either end may be given alone. */
 export const statsQuerySchema = z
   .object({
-    from: statsDateTime.optional().meta({ description: 'The start of the window (inclusive); 24 hours before `to` when not given.', examples: ['2026-11-20T00:00:00Z'] }),
-    to: statsDateTime.optional().meta({ description: 'The end of the window (exclusive); now when not given.', examples: ['2026-11-21T00:00:00Z'] }),
+    from: statsDateTime.optional().meta({ description: 'The start of the window (inclusive); 24 hours before `to` when not given.' }),
+    to: statsDateTime.optional().meta({ description: 'The end of the window (exclusive); now when not given.' }),
     groupBy: z
       .preprocess(
         (v) => (Array.isArray(v) ? v.join(',') : v),
@@ -391,7 +326,6 @@ export const statsQuerySchema = z
         type: 'string',
         description: `A comma-separated list of ${STATS_GROUP_BY.join(', ')}; channel when not given.`,
         pattern: `^(${STATS_GROUP_BY.join('|')})(,(${STATS_GROUP_BY.join('|')}))*$`,
-        examples: ['channel,provider'],
       })
       .transform((v, ctx) => {
         const items = (v ?? 'channel').split(',').map((s) => s.trim());
@@ -405,7 +339,7 @@ export const statsQuerySchema = z
     bucket: z
       .enum(STATS_BUCKETS, { error: `must be one of ${STATS_BUCKETS.join(', ')}` })
       .optional()
-      .meta({ description: 'Adds a zero-filled time series of this step to every group.', examples: ['hour'] }),
+      .meta({ description: 'Adds a zero-filled time series of this step to every group.' }),
   })
   .transform((q, ctx) => {
     const to = q.to ? new Date(q.to) : new Date();
@@ -450,7 +384,7 @@ export const notificationEventSchema = z.object({
   eventId: reportId()
     .optional()
     .meta({ description: "The client's idempotency key: the same eventId for the same notification again records nothing new." }),
-}).meta({ examples: [{ type: 'opened', occurredAt: '2026-11-21T14:35:12Z', source: 'app', eventId: 'open-7d3f9a2c' }] });
+});
 export type NotificationEventInput = z.infer<typeof notificationEventSchema>;
 
 /** An email Message-ID, with or without its angle brackets. */
@@ -477,11 +411,7 @@ export const emailWebhookSchema = z.discriminatedUnion(
     z.object({ ...emailWebhookBase, type: z.enum(['delivered', 'complained', 'opened', 'clicked']) }),
   ],
   { error: 'must be one of delivered, bounced, complained, opened, clicked' },
-).meta({
-  examples: [
-    { type: 'bounced', bounceType: 'hard', messageId: EXAMPLE.emailMessageId, occurredAt: '2026-11-21T14:33:40Z', reason: '550 5.1.1 mailbox unavailable', id: 'ses-0101019353a7c1f2' },
-  ],
-});
+);
 export type EmailWebhookInput = z.infer<typeof emailWebhookSchema>;
 
 /**
@@ -494,8 +424,7 @@ export const twilioStatusCallbackSchema = z
     MessageStatus: z.enum(TWILIO_MESSAGE_STATUSES),
     ErrorCode: z.string().optional().meta({ description: "Twilio's error code on failed and undelivered messages, e.g. 30003." }),
     AccountSid: z.string().optional(),
-  })
-  .meta({ examples: [{ MessageSid: EXAMPLE.twilioMessageSid, MessageStatus: 'delivered', AccountSid: 'AC8f2d4b6a1c3e5f7a9b0d2c4e6f8a1b3c' }] });
+  });
 
 // -------------------------------------------------------------------------------- templates (api/routes/templates.ts)
 
@@ -504,7 +433,7 @@ const TEMPLATE_KEY_PATTERN = `^(${TEMPLATE_KEYS.map((k) => k.replace(/\./g, '\\.
 export const templateKeySchema = z
   .string()
   .regex(new RegExp(TEMPLATE_KEY_PATTERN), `must be a template key: ${TEMPLATE_KEYS.join(', ')}`)
-  .meta({ description: 'A template key: `order.<status>` for each order status, or `order.digest`.', examples: ['order.shipped'] });
+  .meta({ description: 'A template key: `order.<status>` for each order status, or `order.digest`.' });
 
 /** A version number in a path: 1 and up. */
 export const templateVersionParamSchema = z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a version number (1 or more)');
@@ -546,16 +475,7 @@ export const templateVersionInputSchema = z.discriminatedUnion(
     }),
   ],
   { error: CHANNEL_REASON },
-).meta({
-  examples: [
-    {
-      channel: 'push',
-      locale: 'en',
-      subject: 'Order {{ orderId }} is on its way',
-      body: 'Your parcel is with {{ carrier }}{% if eta %}, arriving {{ eta | local_date }}{% endif %}. Tracking: {{ trackingNumber }}',
-    },
-  ],
-});
+);
 export type TemplateVersionInput = z.infer<typeof templateVersionInputSchema>;
 
 /** A draft's new content (PUT): the channel and locale are in the path, and only email has `bodyHtml`. */
@@ -564,9 +484,6 @@ export const templateContentSchema = z
     subject: templateTexts.subject,
     body: templateTexts.body,
     bodyHtml: templateText(100_000, 'Liquid: the HTML email part (email only), rendered with every output HTML-escaped.').optional(),
-  })
-  .meta({
-    examples: [{ subject: 'On its way: {{ orderId }}', body: 'With {{ carrier }}{% if eta %}, arriving {{ eta | local_date: "long" }}{% endif %}.' }],
   });
 export type TemplateContentInput = z.infer<typeof templateContentSchema>;
 
@@ -611,45 +528,35 @@ export const templatePreviewSchema = z.object({
     .optional()
     .meta({ description: 'A sample customer; its fields override those of `customerId`.' }),
   customerId: id().optional().meta({ description: 'A stored customer whose name, locale and time zone to use (404 when unknown).' }),
-}).meta({
-  examples: [
-    {
-      channel: 'push',
-      locale: 'fr-CA',
-      event: { status: 'shipped', data: { carrier: 'Purolator', trackingNumber: '335712345678', eta: '2026-11-24T18:00:00Z' } },
-      customer: { name: 'Ada Lovelace', timeZone: 'America/Toronto' },
-    },
-  ],
 });
 export type TemplatePreviewInput = z.infer<typeof templatePreviewSchema>;
 
 // ------------------------------------------------------------------------------------------ path parameters
 // One object per resource path; a route's `params` must name exactly the parameters of its path.
 
-const pathId = (description: string, example: string) => pathIdSchema.meta({ description, examples: [example] });
+const pathId = (description: string) => pathIdSchema.meta({ description });
 
-export const customerPath = z.object({ customerId: pathId("The OMS's customer id.", EXAMPLE.customerId) });
-export const orderPath = z.object({ orderId: pathId("The OMS's order id.", EXAMPLE.orderId) });
-export const devicePath = customerPath.extend({ deviceId: pathId('The id the app gave the device when it registered it.', EXAMPLE.deviceId) });
-export const inboxMessagePath = customerPath.extend({ messageId: pathId('An inbox message id.', EXAMPLE.messageId) });
-export const apiKeyPath = z.object({ id: pathId('The id of the API key (as listed; not the key itself).', EXAMPLE.apiKeyId) });
-export const deadLetterPath = z.object({ id: pathId('The id of the dead letter.', EXAMPLE.deadLetterId) });
+export const customerPath = z.object({ customerId: pathId("The OMS's customer id.") });
+export const orderPath = z.object({ orderId: pathId("The OMS's order id.") });
+export const devicePath = customerPath.extend({ deviceId: pathId('The id the app gave the device when it registered it.') });
+export const inboxMessagePath = customerPath.extend({ messageId: pathId('An inbox message id.') });
+export const apiKeyPath = z.object({ id: pathId('The id of the API key (as listed; not the key itself).') });
+export const deadLetterPath = z.object({ id: pathId('The id of the dead letter.') });
 export const notificationPath = z.object({
   notificationId: notificationIdSchema.meta({
     description: "A notification id as the history shows it, such as `ev-1/push`: percent-encode its '/' (`ev-1%2Fpush`).",
-    examples: [`${EXAMPLE.eventId}/push`],
   }),
 });
 
 export const templateKeyPath = z.object({ key: templateKeySchema });
 /** One sequence of versions: a key, a channel and a locale. */
 export const templateSequencePath = templateKeyPath.extend({
-  channel: templateChannelParamSchema.meta({ description: 'The channel of the template: push, email, sms or inapp.', examples: ['push'] }),
-  locale: localeSchema.meta({ description: 'The locale of the template, exactly (BCP 47, such as `fr-CA`); each locale has its own versions.', examples: ['en'] }),
+  channel: templateChannelParamSchema.meta({ description: 'The channel of the template: push, email, sms or inapp.' }),
+  locale: localeSchema.meta({ description: 'The locale of the template, exactly (BCP 47, such as `fr-CA`); each locale has its own versions.' }),
 });
 /** A version counts within its sequence, so it is checked once the key, channel and locale are valid (a bad one of those is named alone). */
 export const templateVersionPath = templateSequencePath.loose().pipe(
   templateSequencePath.extend({
-    version: templateVersionParamSchema.meta({ description: 'A version number, counted per key, channel and locale.', examples: ['2'] }).transform(Number),
+    version: templateVersionParamSchema.meta({ description: 'A version number, counted per key, channel and locale.' }).transform(Number),
   }),
 );
