@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
-import { TEMPLATE_KEYS } from '../domain/template-variables';
+import { EVENT_DATA_VARIABLES, TEMPLATE_KEYS } from '../domain/template-variables';
 
 const id = () =>
   z
@@ -79,6 +79,12 @@ export const isoDateTime = (reason = OCCURRED_AT_REASON) =>
     .regex(OCCURRED_AT, reason)
     .meta({ format: 'date-time' });
 
+/** The data keys each status's templates read (domain/template-variables.ts, which strict variables hold templates to). */
+const EVENT_DATA_DESCRIPTION =
+  "The status's details, which its templates show. The keys the templates of each status read (`GET /v1/templates/order.<status>` " +
+  'describes each one; other keys are kept with the event, and no template shows them). At most 16 KiB.\n\n' +
+  ORDER_STATUSES.map((status) => `- \`${status}\`: ${EVENT_DATA_VARIABLES[status].map((v) => `\`${v.name}\``).join(', ')}`).join('\n');
+
 export const orderEventSchema = z
   .object({
     eventId: id().meta({
@@ -107,9 +113,7 @@ export const orderEventSchema = z
       .default({})
       .refine((d) => JSON.stringify(d).length <= 16_384, 'must serialise to at most 16 KiB')
       .meta({
-        description:
-          "The status's details, which its templates show (`GET /v1/templates/order.<status>` lists them): carrier, trackingNumber, " +
-          'trackingUrl and eta for shipped; total, currency and items for confirmed; reason and amount for cancelled. At most 16 KiB.',
+        description: EVENT_DATA_DESCRIPTION,
       }),
   });
 export type OrderEventInput = z.infer<typeof orderEventSchema>;
@@ -124,14 +128,19 @@ const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local tim
 
 export const customerSchema = z
   .object({
-  name: text(200).nullish(),
-  email: z.email({ pattern: EMAIL, error: 'must be an email address' }).max(254, 'must be at most 254 characters').nullish(),
+  name: text(200).nullish().meta({ description: "The customer's name, as templates greet them (`customerName`). Left as it is when not given; null clears it." }),
+  email: z
+    .email({ pattern: EMAIL, error: 'must be an email address' })
+    .max(254, 'must be at most 254 characters')
+    .nullish()
+    .meta({ description: 'Where email notifications go. Left as it is when not given; null clears it (and email stops).' }),
   phone: z
     .string()
     .regex(E164_NUMBER, 'must be an E.164 number such as +14155550123')
-    .nullish(),
-  locale: localeSchema.optional(),
-  timeZone: timeZoneSchema.optional(),
+    .nullish()
+    .meta({ description: 'Where SMS notifications go: an E.164 number. Left as it is when not given; null clears it (and SMS stops).' }),
+  locale: localeSchema.optional().meta({ description: 'The language of the messages (BCP 47, such as `fr-CA`): templates fall back from it to its language, then `en`. `en` for a new customer.' }),
+  timeZone: timeZoneSchema.optional().meta({ description: 'The IANA zone dates are shown in and quiet hours count in (a device\'s own zone wins for push). `UTC` for a new customer.' }),
   quietHours: z
     .object({ start: clock, end: clock })
     .refine((q) => q.start !== q.end, 'start and end must differ')
@@ -157,15 +166,16 @@ export const preferencesSchema = z
   preferences: z
     .array(
       z.object({
-        channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }),
+        channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }).meta({ description: 'The channel the row is about.' }),
         category: z
           .enum(PREFERENCE_CATEGORIES, { error: CATEGORY_REASON })
           .meta({ description: 'A class (`transactional`, `marketing`) or one of its topics; a topic row overrides its class row.' }),
-        optedIn: z.boolean(),
+        optedIn: z.boolean().meta({ description: 'Whether notifications of this category may go on this channel (marketing also needs consent).' }),
       }),
     )
     .min(1, 'must list at least one preference')
-    .max(CHANNELS.length * PREFERENCE_CATEGORIES.length),
+    .max(CHANNELS.length * PREFERENCE_CATEGORIES.length)
+    .meta({ description: 'The rows to set; the rows not listed stay as they are.' }),
   consent: z
     .object({ source: consentSource(), recordedAt: consentRecordedAt() })
     .optional()
@@ -180,11 +190,13 @@ export type PreferencesInput = z.infer<typeof preferencesSchema>;
 /** POST /v1/customers/:customerId/consents: one entry of the append-only consent history. */
 export const consentSchema = z
   .object({
-    channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }),
+    channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }).meta({ description: 'The channel the consent covers.' }),
     category: z
       .enum(MARKETING_CATEGORIES, { error: `must be one of ${MARKETING_CATEGORIES.join(', ')} (transactional messages need no consent)` })
       .meta({ description: '`marketing` (every marketing topic) or one topic.' }),
-    granted: z.boolean({ error: 'must be true (consent given) or false (withdrawn)' }),
+    granted: z
+      .boolean({ error: 'must be true (consent given) or false (withdrawn)' })
+      .meta({ description: 'true: the customer gave consent; false: they withdrew it (marketing on this channel stops at once).' }),
     source: consentSource(),
     recordedAt: consentRecordedAt(),
   });
@@ -206,8 +218,8 @@ const PUSH_ENDPOINT = new RegExp(
 const deviceBase = {
   deviceId: id().meta({ description: 'The id the app gives this installation; registering it again refreshes it.' }),
   app: text(200).optional().meta({ description: 'The app, such as its bundle id; kept with the device.' }),
-  locale: localeSchema.optional(),
-  timeZone: timeZoneSchema.optional(),
+  locale: localeSchema.optional().meta({ description: "The language the app runs in: pushes to this device are written in it (the customer's locale when not given)." }),
+  timeZone: timeZoneSchema.optional().meta({ description: "The device's zone, which its quiet hours count in (the customer's zone when not given)." }),
 };
 const tokenFor = (platform: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? `is required for ${platform} devices` : 'must be a string') });
@@ -218,26 +230,32 @@ export const deviceSchema = z.discriminatedUnion(
   [
     z.object({
       ...deviceBase,
-      platform: z.literal('ios'),
-      /** APNs device token. */
-      token: tokenFor('ios').regex(/^[0-9a-fA-F]{64,200}$/, 'must be an APNs device token: at least 64 hexadecimal characters'),
+      platform: z.literal('ios').meta({ description: 'An iOS app, reached through APNs.' }),
+      token: tokenFor('ios')
+        .regex(/^[0-9a-fA-F]{64,200}$/, 'must be an APNs device token: at least 64 hexadecimal characters')
+        .meta({ description: 'The APNs device token, in hexadecimal. A new token for the same deviceId replaces the old one.' }),
     }),
     z.object({
       ...deviceBase,
-      platform: z.literal('android'),
-      /** FCM registration token. */
+      platform: z.literal('android').meta({ description: 'An Android app, reached through FCM.' }),
       token: tokenFor('android')
         .regex(/^[A-Za-z0-9_\-]+(:[A-Za-z0-9_\-]+)?$/, { error: 'must be an FCM registration token (letters, digits, -, _ and one :)', abort: true })
         .min(100, 'must be an FCM registration token of 100 to 4096 characters')
-        .max(4096, 'must be an FCM registration token of 100 to 4096 characters'),
+        .max(4096, 'must be an FCM registration token of 100 to 4096 characters')
+        .meta({ description: 'The FCM registration token. A new token for the same deviceId replaces the old one.' }),
     }),
     z.object({
       ...deviceBase,
-      platform: z.literal('web'),
+      platform: z.literal('web').meta({ description: 'A browser, reached through its Web Push service.' }),
       subscription: z.object(
         {
-          endpoint: z.url({ protocol: /^https$/, error: 'must be an https URL' }).max(2048).regex(PUSH_ENDPOINT, 'must be an https URL with a DNS host name'),
+          endpoint: z
+            .url({ protocol: /^https$/, error: 'must be an https URL' })
+            .max(2048)
+            .regex(PUSH_ENDPOINT, 'must be an https URL with a DNS host name')
+            .meta({ description: "The PushSubscription's endpoint: the push service URL of this browser." }),
           keys: z.object({
+            /** The subscription's keys, as PushSubscription.toJSON() gives them. */
             p256dh: z.string().regex(base64url, 'must be base64url').min(80, 'must be an uncompressed P-256 public key (base64url, 87 chars)').max(100),
             auth: z.string().regex(base64url, 'must be base64url').min(16, 'must be a 16-byte secret (base64url, 22 chars)').max(32),
           }),
@@ -259,14 +277,28 @@ export const apiKeySchema = z
   });
 
 export const pageQuerySchema = z.object({
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
-  cursor: z.string().max(500).regex(/^[A-Za-z0-9_-]*$/, 'is not a cursor this API issued').optional(),
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(20)
+    .meta({ description: 'How many items a page holds: 1 to 100, 20 when not given.' }),
+  cursor: z
+    .string()
+    .max(500)
+    .regex(/^[A-Za-z0-9_-]*$/, 'is not a cursor this API issued')
+    .optional()
+    .meta({ description: "The previous page's `nextCursor`, for the page after it; the first page when not given." }),
 });
 
 export const pathIdSchema = id();
 
 export const inboxQuerySchema = pageQuerySchema.extend({
-  unread: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  unread: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .meta({ description: '`true`: only unread messages; `false`: only read ones; every message when not given.' }),
 });
 
 // A record, so that the compiler flags a status added to (or removed from) NotificationStatus.
@@ -375,7 +407,9 @@ const reportId = () => z.string().min(1, 'must not be empty').max(200, 'must be 
 
 /** POST /v1/notifications/:notificationId/events */
 export const notificationEventSchema = z.object({
-  type: z.enum(APP_RECEIPT_TYPES, { error: `must be one of ${APP_RECEIPT_TYPES.join(', ')}` }),
+  type: z
+    .enum(APP_RECEIPT_TYPES, { error: `must be one of ${APP_RECEIPT_TYPES.join(', ')}` })
+    .meta({ description: 'What happened: the push or message was `delivered` (shown), `opened`, or a link in it `clicked`. The notification only moves forward.' }),
   occurredAt: isoDateTime().optional().meta({ description: 'When it happened; now when not given.' }),
   source: z
     .enum(APP_RECEIPT_SOURCES, { error: `must be one of ${APP_RECEIPT_SOURCES.join(', ')}` })
@@ -420,10 +454,15 @@ export type EmailWebhookInput = z.infer<typeof emailWebhookSchema>;
  */
 export const twilioStatusCallbackSchema = z
   .looseObject({
-    MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message SID (SM or MM and 32 hex digits)'),
-    MessageStatus: z.enum(TWILIO_MESSAGE_STATUSES),
+    MessageSid: z
+      .string()
+      .regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message SID (SM or MM and 32 hex digits)')
+      .meta({ description: 'The SID Twilio gave the SMS when Herald sent it.' }),
+    MessageStatus: z.enum(TWILIO_MESSAGE_STATUSES).meta({
+      description: '`delivered` records a delivered receipt, `read` an opened one, `failed` and `undelivered` a failed one; the others are acknowledged only.',
+    }),
     ErrorCode: z.string().optional().meta({ description: "Twilio's error code on failed and undelivered messages, e.g. 30003." }),
-    AccountSid: z.string().optional(),
+    AccountSid: z.string().optional().meta({ description: 'The Twilio account that sent it.' }),
   });
 
 // -------------------------------------------------------------------------------- templates (api/routes/templates.ts)
@@ -501,7 +540,7 @@ export const templateKeyQuerySchema = templateListQuerySchema.omit({ key: true }
 
 /** POST /v1/templates/:key/preview */
 export const templatePreviewSchema = z.object({
-  channel: templateChannel(),
+  channel: templateChannel().meta({ description: 'The channel whose template to render.' }),
   locale: localeSchema
     .optional()
     .meta({ description: "The reader's locale, whose fallback chain picks the template; the customer's when not given, else `en`." }),
@@ -513,9 +552,12 @@ export const templatePreviewSchema = z.object({
     .meta({ description: 'A version to preview (a draft, say), in the first locale of the fallback chain that has it; the published version when not given.' }),
   event: z
     .object({
-      status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }).optional(),
-      orderId: id().optional(),
-      occurredAt: isoDateTime().optional(),
+      status: z
+        .enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` })
+        .optional()
+        .meta({ description: "The event's status; the key's own status when not given (`packed` for the digest)." }),
+      orderId: id().optional().meta({ description: 'The order id the message shows; an example one when not given.' }),
+      occurredAt: isoDateTime().optional().meta({ description: "The event's time (`occurredAt` in templates); an example one when not given." }),
       data: z
         .record(nulFreeString, jsonValueSchema)
         .optional()
