@@ -310,8 +310,8 @@ const DEAD_LETTER = {
   target: { deviceId: DEVICE_ID, platform: 'ios', app: 'com.example.shop', tokenPrefix: '5f2b9c1e', address: null },
   message: { title: 'Order 1001 has shipped', body: 'Your order 1001 is on its way with UPS.', priority: 'critical', category: 'transactional', data: { orderId: ORDER_ID } },
   errors: [
-    { attempt: 1, error: 'apns 500 InternalServerError' },
-    { attempt: 5, error: 'apns 500 InternalServerError' },
+    { attemptId: 'b2d4f6a8-0c2e-4a6c-8e0a-2c4e6a8c0f91', attemptNumber: 1, code: 'InternalServerError', message: 'apns 500 InternalServerError', at: '2026-12-01T09:30:01.391Z' },
+    { attemptId: 'c3e5a7c9-1d3f-4b7d-9f1b-3d5f7b9d1a02', attemptNumber: 5, code: 'InternalServerError', message: 'apns 500 InternalServerError', at: '2026-12-01T09:34:04.870Z' },
   ],
   lastError: 'apns 500 InternalServerError',
   createdAt: '2026-12-01T09:34:05.000Z',
