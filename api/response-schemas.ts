@@ -387,7 +387,7 @@ export const orderStateView = (state: OrderState & { workflowId: string; runId: 
 
 // ------------------------------------------------------------------------------------------- API keys
 
-const scopes = z.array(z.enum(SCOPES)).meta({ description: 'What the key may do: ,  or  (everything).' });
+const scopes = z.array(z.enum(SCOPES)).meta({ description: 'What the key may do: `ingest`, `read` or `admin` (everything).' });
 
 export const apiKeyCreatedResponse = z.strictObject({
   id: z.string().meta({ description: "The key's id, to revoke it with." }),
