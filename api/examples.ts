@@ -8,6 +8,7 @@
 // Every example is typed against the zod schema it illustrates (`z.input`: the wire format), so an example
 // that drifts from its schema fails `tsc`; the test also parses each one with the route's own schemas.
 import type { z } from 'zod';
+import { TEMPLATE_KEYS, templateVariables } from '../domain/template-variables';
 import type { Scope } from './auth';
 import * as req from './schemas';
 import * as res from './response-schemas';
@@ -49,6 +50,9 @@ const error = (summary: string, code: string, message: string, fields?: ErrorInp
 /** A 400 naming one bad field, as the API words it: `invalid <part>: <field>: <reason>`. */
 const invalid = (part: 'path' | 'query' | 'body', field: string, reason: string, summary = `An invalid ${part === 'body' ? 'body' : `${part} parameter`}`): Example =>
   error(summary, 'validation_failed', `invalid ${part}: ${field}: ${reason}`, [{ field, reason }]);
+/** A 400 of the strict-variable check of a template's text. */
+const invalidTemplate = (field: string, reason: string, summary: string): Example =>
+  error(summary, 'validation_failed', `invalid template: ${field}: ${reason}`, [{ field, reason }]);
 const notFound = (message: string, summary = 'Not found'): Example => error(summary, 'not_found', message);
 
 // ------------------------------------------------------------------------------------------------ the story
@@ -393,7 +397,7 @@ export function commonErrorExamples(scope: Scope | null): Record<number, Record<
 const INVALID_CUSTOMER_PATH = invalid('path', 'customerId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_ORDER_PATH = invalid('path', 'orderId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_LIMIT = invalid('query', 'limit', 'must be at most 100');
-const INVALID_TEMPLATE_KEY = invalid('path', 'key', `must be a template key: ${['order.confirmed', '...', 'order.digest'].join(', ')}`);
+const INVALID_TEMPLATE_KEY = invalid('path', 'key', `must be a template key: ${TEMPLATE_KEYS.join(', ')}`);
 const NO_CUSTOMER = notFound(`no customer ${CUSTOMER_ID}`, 'No such customer');
 const INVALID_NOTIFICATION_PATH = invalid(
   'path',
@@ -874,7 +878,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     responses: {
       201: { draft: answer(res.templateVersionResponse, 'Version 2, a draft', PUSH_TEMPLATE_V2) },
       400: {
-        unknownVariable: invalid('body', 'body', "unknown variable 'parcelId' (order.shipped provides: orderId, status, customerName, ...)", 'A variable the key does not provide'),
+        unknownVariable: invalidTemplate('body', `unknown variable 'parcelId' for order.shipped; known: ${templateVariables('order.shipped')!.map((v) => v.name).join(', ')}`, 'A variable the key does not provide'),
       },
     },
   },
@@ -887,7 +891,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     body: TEMPLATE_CONTENT,
     responses: {
       200: { draft: answer(res.templateVersionResponse, 'The draft, edited', { ...PUSH_TEMPLATE_V2, subject: TEMPLATE_CONTENT.subject, body: TEMPLATE_CONTENT.body }) },
-      400: { htmlOnPush: invalid('body', 'bodyHtml', 'only email templates have an HTML part', 'An HTML part on a push template') },
+      400: { htmlOnPush: invalidTemplate('bodyHtml', 'only email templates have an HTML part', 'An HTML part on a push template') },
       404: { noVersion: NO_TEMPLATE_VERSION },
       409: {
         notDraft: error('A published version', 'template_not_draft', 'version 1 of order.shipped (push, en) is published; only drafts can be edited (create a new version)'),
