@@ -3,7 +3,8 @@
 // them), this sends the operation's own documented example request, with a key of the scope the operation
 // declares, and checks that it answers one of its documented successes with a body its zod response
 // schema (and the document's JSON Schema) accepts. An operation without examples fails the first test, so
-// a route added later brings its examples with it.
+// a route added later brings its examples with it. The error examples are then checked word for word.
+// The tests are one story and run in order: the later ones need what the earlier ones created.
 import Ajv2020 from 'ajv/dist/2020';
 import { z } from 'zod';
 import { API_ROUTES } from '../api/app';
@@ -214,4 +215,52 @@ test('POST /v1/order-events answers the documented 400 to the documented invalid
   const shipped = doc.paths['/v1/order-events']!.post.requestBody.content['application/json'].example;
   expect((await h.api('POST', '/v1/order-events', shipped)).status).toBe(202);
   expect(await h.api('POST', '/v1/order-events', shipped)).toEqual({ status: 202, body: documented['202'].content['application/json'].examples.duplicate.value });
+});
+
+/**
+ * The error examples are what the API answers, word for word: each request here makes the error one
+ * example documents (in the state the story left; the customer, the event and the templates exist).
+ */
+test('the documented error examples are the answers the API gives', async () => {
+  const doc = await served();
+  const read = (await h.api('POST', '/v1/api-keys', { name: 'examples-errors-read', scopes: ['read'] })).body.key as string;
+  const send = async (method: string, urlPath: string, options: { body?: string; type?: string; key?: string | null } = {}) => {
+    const headers: Record<string, string> = {};
+    if (options.key !== null) headers.authorization = `Bearer ${options.key ?? h.adminKey}`;
+    if (options.body !== undefined) headers['content-type'] = options.type ?? 'application/json';
+    const res = await fetch(`${h.stack.apiUrl}${urlPath}`, { method, headers, body: options.body });
+    return { status: res.status, body: await res.json() };
+  };
+  const json = (value: unknown) => ({ body: JSON.stringify(value) });
+  const shipped = OPERATION_EXAMPLES.postOrderEvent!.body as Record<string, unknown>;
+  const cases: Array<[operationId: string, status: number, example: string, request: () => ReturnType<typeof send>]> = [
+    ['postOrderEvent', 401, 'missingKey', () => send('POST', '/v1/order-events', { ...json(shipped), key: null })],
+    ['postOrderEvent', 403, 'missingScope', () => send('POST', '/v1/order-events', { ...json(shipped), key: read })],
+    ['postOrderEvent', 409, 'conflict', () => send('POST', '/v1/order-events', json({ ...shipped, status: 'delivered' }))],
+    ['putCustomer', 400, 'invalidPhone', () => send('PUT', '/v1/customers/c-42', json({ phone: '07700 900123' }))],
+    ['putCustomer', 413, 'tooLarge', () => send('PUT', '/v1/customers/c-42', json({ name: 'x'.repeat(300_000) }))],
+    ['putCustomer', 415, 'unsupported', () => send('PUT', '/v1/customers/c-42', { body: '{}', type: 'application/json; charset=iso-8859-1' })],
+    ['getCustomer', 400, 'invalidPath', () => send('GET', '/v1/customers/c%2042')],
+    ['postDevice', 400, 'invalidToken', () => send('POST', '/v1/customers/c-42/devices', json({ deviceId: 'iphone-ada', platform: 'ios', token: 'abc' }))],
+    ['putPreferences', 409, 'consentRequired', () => send('PUT', '/v1/customers/c-42/preferences', json({ preferences: [{ channel: 'sms', category: 'marketing', optedIn: true }] }))],
+    ['listOrderNotifications', 400, 'invalidStatus', () => send('GET', '/v1/orders/1001/notifications?status=posted')],
+    ['listInbox', 400, 'invalidUnread', () => send('GET', '/v1/customers/c-42/inbox?unread=yes')],
+    ['listDeadLetters', 400, 'invalidLimit', () => send('GET', '/v1/dead-letters?limit=101')],
+    ['getStats', 400, 'invalidRange', () => send('GET', '/v1/stats?from=2026-12-01T00:00:00Z&to=2026-11-30T00:00:00Z')],
+    ['createApiKey', 400, 'noScopes', () => send('POST', '/v1/api-keys', json({ name: 'oms-production', scopes: [] }))],
+    ['postNotificationEvent', 400, 'invalidType', () => send('POST', `/v1/notifications/${encodeURIComponent(PUSH_ID)}/events`, json({ type: 'read' }))],
+    ['postEmailWebhook', 400, 'noBounceType', () => send('POST', '/v1/webhooks/email', json({ type: 'bounced', messageId: EMAIL_MESSAGE_ID }))],
+    ['getTemplate', 400, 'invalidKey', () => send('GET', '/v1/templates/order.posted')],
+    ['createTemplateVersion', 400, 'unknownVariable', () => send('POST', '/v1/templates/order.shipped/versions', json({ channel: 'push', locale: 'en', subject: 'Order {{ orderId }}', body: 'Parcel {{ parcelId }} is on its way' }))],
+    ['updateTemplateVersion', 409, 'notDraft', () => send('PUT', '/v1/templates/order.shipped/push/en/versions/1', json({ subject: 'Shipped', body: 'On its way' }))],
+    ['rollbackTemplate', 400, 'invalidChannel', () => send('POST', '/v1/templates/order.shipped/fax/en/rollback')],
+    ['rollbackTemplate', 409, 'nothingOlder', () => send('POST', '/v1/templates/order.shipped/push/en/rollback')],
+    ['previewTemplate', 400, 'invalidChannel', () => send('POST', '/v1/templates/order.shipped/preview', json({ channel: 'fax' }))],
+  ];
+  const byId = new Map(operationsOf(doc).map((o) => [o.op.operationId, o.op]));
+  for (const [operationId, status, name, request] of cases) {
+    const documented = byId.get(operationId)!.responses[String(status)].content['application/json'].examples[name].value;
+    const answer = await request();
+    expect({ operationId, name, ...answer }).toEqual({ operationId, name, status, body: documented });
+  }
 });
