@@ -372,7 +372,7 @@ const STATS_GROUP = {
   deliveryRate: 0.974,
   failureRate: 0.026,
   latencyMs: { accepted: { count: 115, p50: 180, p95: 420, p99: 910 }, delivered: { count: 97, p50: 2300, p95: 9100, p99: 31000 } },
-  suppressedByReason: { quiet_hours: 3, opted_out: 2 },
+  suppressedByReason: { preference: 3, no_device: 2 },
   failuresByReason: [{ reason: 'apns: BadDeviceToken', count: 2 }, { reason: 'bounced: 550 5.1.1 mailbox unavailable', count: 1 }],
 };
 
@@ -642,7 +642,11 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       400: { invalidPath: INVALID_ORDER_PATH },
       404: { noWorkflow: notFound(`no workflow for order ${ORDER_ID}`, 'No event of this order was accepted') },
       503: {
-        unavailable: error('No worker answers the query', 'workflow_unavailable', `the workflow of order ${ORDER_ID} could not answer its state query: no worker polls the task queue`),
+        unavailable: error(
+          'No worker answers the query (after the colon: what Temporal said)',
+          'workflow_unavailable',
+          `the workflow of order ${ORDER_ID} could not answer its state query: 4 DEADLINE_EXCEEDED: context deadline exceeded`,
+        ),
       },
     },
   },
