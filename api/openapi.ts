@@ -3,6 +3,7 @@
 // (api/schemas.ts) and type responses (api/response-schemas.ts). Served at GET /openapi.json, and
 // browsable at GET /docs (api/routes/docs.ts).
 import { z } from 'zod';
+import { commonErrorExamples, OPERATION_EXAMPLES, ORDER_EVENT_EXAMPLES, type Example } from './examples';
 import { isRawBody, paramsShape, type JsonSchema, type Method, type Route } from './route';
 import * as responses from './response-schemas';
 import * as requests from './schemas';
@@ -111,41 +112,58 @@ const schemaOf = (schema: z.ZodType): JsonSchema => {
 
 const jsonContent = (schema: z.ZodType) => ({ 'application/json': { schema: schemaOf(schema) } });
 
-/** A parameter from one property of a parameter object: its description and first example are the parameter's too. */
-function parameter(name: string, where: 'path' | 'query', schema: JsonSchema, required: boolean): JsonSchema {
+/** The operation's examples (api/examples.ts); an operation without them is documented without examples. */
+const examplesOf = (route: Route) => OPERATION_EXAMPLES[route.operationId];
+
+/**
+ * A parameter from one property of a parameter object: its description is the parameter's too, and its
+ * example is the operation's (api/examples.ts), else the property's first.
+ */
+function parameter(name: string, where: 'path' | 'query', schema: JsonSchema, required: boolean, example: unknown): JsonSchema {
   const examples = schema.examples as unknown[] | undefined;
+  const chosen = example ?? examples?.[0];
   return {
     name,
     in: where,
     required,
     ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
     schema,
-    ...(examples?.length ? { example: examples[0] } : {}),
+    ...(chosen !== undefined ? { example: chosen } : {}),
   };
 }
 
 function pathParameters(route: Route): JsonSchema[] {
   const shape = paramsShape(route.params);
+  const examples = examplesOf(route)?.params ?? {};
   // In the order the path names them.
-  return [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => parameter(name!, 'path', inlineSchema(shape[name!]!), true));
+  return [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => parameter(name!, 'path', inlineSchema(shape[name!]!), true, examples[name!]));
 }
 
 function queryParameters(route: Route): JsonSchema[] {
   if (!route.query) return [];
   const schema = inlineSchema(route.query) as { properties: Record<string, JsonSchema>; required?: string[] };
-  return Object.entries(schema.properties).map(([name, property]) => parameter(name, 'query', property, schema.required?.includes(name) ?? false));
+  const examples = examplesOf(route)?.query ?? {};
+  return Object.entries(schema.properties).map(([name, property]) => parameter(name, 'query', property, schema.required?.includes(name) ?? false, examples[name]));
 }
+
+function headerParameters(route: Route): JsonSchema[] {
+  const examples = examplesOf(route)?.headers ?? {};
+  return (route.headers ?? []).map((h) => ({ ...h, in: 'header', ...(examples[h.name] !== undefined ? { example: examples[h.name] } : {}) }));
+}
+
+/** The named examples of one answer, as Swagger UI offers them in a drop-down. */
+const namedExamples = (examples: Record<string, Example> | undefined) => (examples && Object.keys(examples).length ? { examples } : {});
 
 function requestBody(route: Route): JsonSchema | undefined {
   if (!route.body) return undefined;
   const [mediaType, schema] = isRawBody(route.body) ? [route.body.mediaType, route.body.schema] : ['application/json', route.body as z.ZodType];
-  const examples = (schema.meta() as { examples?: unknown[] } | undefined)?.examples;
+  const example = examplesOf(route)?.body;
   // The media type's example is what Swagger UI puts in the request it offers to send.
-  return { required: true, content: { [mediaType]: { schema: schemaOf(schema), ...(examples?.length ? { example: examples[0] } : {}) } } };
+  return { required: true, content: { [mediaType]: { schema: schemaOf(schema), ...(example !== undefined ? { example } : {}) } } };
 }
 
 function operationObject(route: Route): JsonSchema {
-  const parameters = [...pathParameters(route), ...queryParameters(route), ...(route.headers ?? []).map((h) => ({ ...h, in: 'header' }))];
+  const parameters = [...pathParameters(route), ...queryParameters(route), ...headerParameters(route)];
   const errors: Record<number, string> = Object.fromEntries(Object.entries(route.errors ?? {}).filter(([, description]) => description !== undefined));
   if (route.scope) {
     errors[401] ??= ERROR_DESCRIPTIONS[401]!;
@@ -156,17 +174,25 @@ function operationObject(route: Route): JsonSchema {
     errors[413] ??= ERROR_DESCRIPTIONS[413]!;
     errors[415] ??= ERROR_DESCRIPTIONS[415]!;
   }
+  const answerExamples = examplesOf(route)?.responses ?? {};
+  const common = commonErrorExamples(route.scope);
   const answers: Record<string, JsonSchema> = {};
   for (const [status, answer] of Object.entries(route.responses)) {
+    const examples = namedExamples(answerExamples[Number(status)]);
     answers[status] = {
       description: answer.description,
       ...(answer.headers ? { headers: answer.headers } : {}),
-      ...(answer.body ? { content: jsonContent(answer.body) } : answer.content ? { content: { [answer.content.mediaType]: { schema: answer.content.schema } } } : {}),
+      ...(answer.body
+        ? { content: { 'application/json': { ...jsonContent(answer.body)['application/json'], ...examples } } }
+        : answer.content
+          ? { content: { [answer.content.mediaType]: { schema: answer.content.schema, ...examples } } }
+          : {}),
     };
   }
   for (const status of Object.keys(errors).map(Number).sort()) {
     const body = status === 400 && route.invalidBody ? route.invalidBody.body : responses.errorResponse;
-    answers[String(status)] = { description: errors[status], content: jsonContent(body) };
+    const examples = namedExamples(answerExamples[status] ?? common[status]);
+    answers[String(status)] = { description: errors[status], content: { 'application/json': { ...jsonContent(body)['application/json'], ...examples } } };
   }
   const scopeNote = route.scope
     ? `Needs an API key with the \`${route.scope}\` scope${route.scope === 'admin' ? '' : ' (or `admin`)'}.`
@@ -210,10 +236,15 @@ function buildDocument(routes: Route[]): OpenApiDocument {
     tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name })),
     paths,
     components: {
-      schemas: componentSchemas(),
+      schemas: withOrderEventExamples(componentSchemas()),
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Herald API key: `Authorization: Bearer hk_...`.' } },
     },
   };
+}
+
+/** The order event component shows one event per kind of status, with the data keys its templates read. */
+function withOrderEventExamples(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  return { ...schemas, OrderEvent: { ...schemas.OrderEvent, examples: Object.values(ORDER_EVENT_EXAMPLES).map((e) => e.value) } };
 }
 
 const built = new WeakMap<Route[], OpenApiDocument>();

@@ -23,7 +23,7 @@ const orderStatus = z.enum(ORDER_STATUSES);
 
 export const fieldErrorResponse = z.strictObject({
   field: z.string().meta({ description: "The offending field: a dotted path into the body, a parameter's name, or `(body)`." }),
-  reason: z.string(),
+  reason: z.string().meta({ description: 'Why it is refused, in words.' }),
 });
 
 export const errorResponse = z
@@ -35,8 +35,8 @@ export const errorResponse = z
           'method_not_allowed, event_id_conflict, key_in_use, workflow_unavailable, unavailable, unsupported_media_type, invalid_signature, ' +
           'not_configured, consent_required, internal.',
       }),
-      message: z.string(),
-      fields: z.array(fieldErrorResponse).optional(),
+      message: z.string().meta({ description: 'What went wrong, in words; names each bad field for a 400.' }),
+      fields: z.array(fieldErrorResponse).optional().meta({ description: 'Every bad field or parameter, with why (400), or the rows a 409 is about.' }),
     }),
   })
   .meta({ description: 'The one error shape of every endpoint.' });
@@ -52,7 +52,7 @@ export const orderEventErrorResponse = z
 // ------------------------------------------------------------------------------------------ order events
 
 export const acceptedEventResponse = z.strictObject({
-  eventId: z.string(),
+  eventId: z.string().meta({ description: "The event's id, as posted." }),
   workflowId: z.string().meta({ description: 'The order workflow, `order:<orderId>`.' }),
   duplicate: z.boolean().meta({ description: 'True when this eventId was accepted before; nothing is sent again.' }),
 });
@@ -60,31 +60,31 @@ export const acceptedEventResponse = z.strictObject({
 // -------------------------------------------------------------------------------- customers and devices
 
 export const customerResponse = z.strictObject({
-  customerId: z.string(),
-  name: z.string().nullable(),
-  email: z.string().nullable(),
-  phone: z.string().nullable(),
-  locale: z.string(),
-  timeZone: z.string(),
-  quietHours: z.strictObject({ start: z.string(), end: z.string() }).nullable(),
+  customerId: z.string().meta({ description: "The OMS's customer id." }),
+  name: z.string().nullable().meta({ description: 'The name templates greet the customer by.' }),
+  email: z.string().nullable().meta({ description: 'Where email notifications go; null: none are sent.' }),
+  phone: z.string().nullable().meta({ description: 'Where SMS notifications go (E.164); null: none are sent.' }),
+  locale: z.string().meta({ description: 'The language of the messages (BCP 47), canonicalised (`fr-ca` is `fr-CA`).' }),
+  timeZone: z.string().meta({ description: 'The IANA zone dates are shown in and quiet hours count in.' }),
+  quietHours: z.strictObject({ start: z.string(), end: z.string() }).nullable().meta({ description: 'Local times when routine notifications wait; null: none.' }),
   preferences: z
     .array(z.strictObject({ channel: z.enum(CHANNELS), category: z.enum(PREFERENCE_CATEGORIES), optedIn: z.boolean() }))
     .meta({ description: 'The preference rows as set; GET /v1/customers/{customerId}/preferences shows them with the defaults.' }),
-  createdAt: dateTime,
-  updatedAt: dateTime,
+  createdAt: dateTime.meta({ description: 'When the profile was created (by this call, or by a device registered before it).' }),
+  updatedAt: dateTime.meta({ description: 'When the profile last changed.' }),
 });
 export type CustomerView = z.output<typeof customerResponse>;
 
 export const deviceResponse = z.strictObject({
-  deviceId: z.string(),
-  customerId: z.string(),
-  platform: z.enum(PLATFORMS),
-  app: z.string().nullable(),
-  locale: z.string().nullable(),
-  timeZone: z.string().nullable(),
-  active: z.boolean(),
-  lastSeenAt: dateTime,
-  invalidatedAt: nullableDateTime,
+  deviceId: z.string().meta({ description: 'The id the app gave the installation.' }),
+  customerId: z.string().meta({ description: 'The customer the device belongs to.' }),
+  platform: z.enum(PLATFORMS).meta({ description: '`ios` (APNs), `android` (FCM) or `web` (Web Push).' }),
+  app: z.string().nullable().meta({ description: 'The app, such as its bundle id.' }),
+  locale: z.string().nullable().meta({ description: "The language pushes to this device are written in; null: the customer's." }),
+  timeZone: z.string().nullable().meta({ description: "The zone this device's quiet hours count in; null: the customer's." }),
+  active: z.boolean().meta({ description: 'Whether pushes go to it: false once the provider says the token is dead, or after DELETE.' }),
+  lastSeenAt: dateTime.meta({ description: 'When it last registered.' }),
+  invalidatedAt: nullableDateTime.meta({ description: 'When it stopped receiving pushes; null while active.' }),
   invalidatedReason: z.string().nullable().meta({ description: "Why the device stopped receiving pushes, e.g. 'apns: Unregistered'." }),
 });
 export type DeviceView = z.output<typeof deviceResponse>;
@@ -94,12 +94,12 @@ export const deviceListResponse = z.strictObject({ items: z.array(deviceResponse
 // ---------------------------------------------------------------------------- preferences and consent
 
 export const consentResponse = z.strictObject({
-  consentId: z.string(),
-  customerId: z.string(),
-  channel: z.enum(CHANNELS),
-  category: z.enum(PREFERENCE_CATEGORIES),
+  consentId: z.string().meta({ description: "The record's id." }),
+  customerId: z.string().meta({ description: 'The customer it is about.' }),
+  channel: z.enum(CHANNELS).meta({ description: 'The channel it covers.' }),
+  category: z.enum(PREFERENCE_CATEGORIES).meta({ description: '`marketing` (every marketing topic) or one topic.' }),
   granted: z.boolean().meta({ description: 'True: consent given; false: withdrawn.' }),
-  source: z.string(),
+  source: z.string().meta({ description: 'Where it was given or withdrawn, such as `checkout-form` or `sms-keyword:STOP`; `complaint` for a spam complaint.' }),
   recordedAt: dateTime.meta({ description: 'When the customer gave or withdrew it, as the client said.' }),
   receivedAt: dateTime.meta({ description: 'When Herald recorded it. The latest record covering a category decides.' }),
 });
@@ -110,10 +110,10 @@ export const consentListResponse = z.strictObject({
 });
 
 export const effectivePreferenceResponse = z.strictObject({
-  channel: z.enum(CHANNELS),
-  category: z.enum(PREFERENCE_CATEGORIES),
-  class: z.enum(CATEGORY_CLASSES),
-  optedIn: z.boolean(),
+  channel: z.enum(CHANNELS).meta({ description: 'The channel.' }),
+  category: z.enum(PREFERENCE_CATEGORIES).meta({ description: 'The category: a class or one of its topics.' }),
+  class: z.enum(CATEGORY_CLASSES).meta({ description: 'The class of the category.' }),
+  optedIn: z.boolean().meta({ description: "The customer's choice for this channel and category (from `source`)." }),
   source: z.enum(['category', 'class', 'default']).meta({
     description: "Where optedIn came from: the customer's row for this category, their row for its class, or the default.",
   }),
@@ -128,7 +128,7 @@ export const effectivePreferenceResponse = z.strictObject({
           'all an opt-in row (email, push); `none` nothing is needed (in-app). A withdrawal record always stops marketing.',
       }),
       status: z.enum(['granted', 'withdrawn', 'none']).meta({ description: 'The latest record covering the category (its own or its class).' }),
-      satisfied: z.boolean(),
+      satisfied: z.boolean().meta({ description: 'Whether what counts as consent on this channel is there.' }),
       record: z
         .strictObject({
           category: z.enum(PREFERENCE_CATEGORIES),
@@ -137,16 +137,17 @@ export const effectivePreferenceResponse = z.strictObject({
           recordedAt: z.iso.datetime(),
           receivedAt: z.iso.datetime(),
         })
-        .nullable(),
+        .nullable()
+        .meta({ description: 'The record that decides (its category may be the class); null when none.' }),
     })
     .nullable()
     .meta({ description: 'Marketing only; null for transactional categories, which need no consent.' }),
   permitted: z.boolean().meta({ description: 'Whether a routine notification of this category may go on this channel.' }),
-  reason: z.enum(['preference', 'no_consent']).nullable(),
+  reason: z.enum(['preference', 'no_consent']).nullable().meta({ description: 'Why a routine notification may not go: `preference` (opted out) or `no_consent`; null when permitted.' }),
 });
 
 export const effectivePreferencesResponse = z.strictObject({
-  customerId: z.string(),
+  customerId: z.string().meta({ description: "The OMS's customer id." }),
   items: z.array(effectivePreferenceResponse).meta({ description: 'Every channel and category: rows, then class rows, then defaults.' }),
 });
 export type EffectivePreferencesView = z.output<typeof effectivePreferencesResponse>;
@@ -154,37 +155,37 @@ export type EffectivePreferencesView = z.output<typeof effectivePreferencesRespo
 // ------------------------------------------------------------------------------------ delivery history
 
 export const attemptResponse = z.strictObject({
-  attemptId: z.string(),
-  deviceId: z.string().nullable(),
-  platform: z.enum(PLATFORMS).nullable(),
-  channel: z.enum(CHANNELS),
+  attemptId: z.string().meta({ description: "The attempt's id." }),
+  deviceId: z.string().nullable().meta({ description: 'The device a push attempt went to; null for email and SMS.' }),
+  platform: z.enum(PLATFORMS).nullable().meta({ description: 'The platform of that device; null for email and SMS.' }),
+  channel: z.enum(CHANNELS).meta({ description: 'The channel of the attempt.' }),
   address: z.string().nullable().meta({ description: 'The email address or phone number of an email or SMS attempt.' }),
-  provider: z.string(),
-  status: z.enum(['sending', 'sent', 'failed']),
-  attemptNumber: z.int(),
-  providerMessageId: z.string().nullable(),
-  errorCode: z.string().nullable(),
-  errorMessage: z.string().nullable(),
-  startedAt: dateTime,
-  finishedAt: nullableDateTime,
+  provider: z.string().meta({ description: "Who was asked to deliver it: `apns`, `fcm`, `webpush`, `smtp` or `twilio` (a sandbox's name when no provider is configured)." }),
+  status: z.enum(['sending', 'sent', 'failed']).meta({ description: '`sending` (under way), `sent` (the provider took it) or `failed`.' }),
+  attemptNumber: z.int().meta({ description: '1 for the first try; each retry counts up.' }),
+  providerMessageId: z.string().nullable().meta({ description: "The provider's id of the message (apns-id, FCM message name, email Message-ID, Twilio SID): what its receipts name." }),
+  errorCode: z.string().nullable().meta({ description: "The provider's error code of a failed attempt, such as `BadDeviceToken`; null otherwise." }),
+  errorMessage: z.string().nullable().meta({ description: "The provider's error message of a failed attempt; null otherwise." }),
+  startedAt: dateTime.meta({ description: 'When the attempt started.' }),
+  finishedAt: nullableDateTime.meta({ description: 'When the provider answered; null while it is under way.' }),
 });
 
 export const notificationResponse = z.strictObject({
-  notificationId: z.string(),
-  orderId: z.string().nullable(),
-  customerId: z.string(),
-  eventId: z.string().nullable(),
+  notificationId: z.string().meta({ description: 'The id, `<eventId>/<channel>` for an event\'s notification: what receipts and dead letters name.' }),
+  orderId: z.string().nullable().meta({ description: 'The order it is about.' }),
+  customerId: z.string().meta({ description: 'The customer it is for.' }),
+  eventId: z.string().nullable().meta({ description: 'The order event that caused it; null for a digest, which merges several.' }),
   type: z.string().meta({ description: 'e.g. `order.shipped`' }),
-  priority: z.enum(['critical', 'routine']),
-  category: z.enum(CATEGORIES),
-  channel: z.enum(CHANNELS),
+  priority: z.enum(['critical', 'routine']).meta({ description: '`critical` goes at once, high priority (shipped, out_for_delivery, delayed, cancelled, payment_failed); `routine` waits for quiet hours and may be merged into a digest.' }),
+  category: z.enum(CATEGORIES).meta({ description: '`transactional` (order updates) or `marketing` (needs consent).' }),
+  channel: z.enum(CHANNELS).meta({ description: '`push`, `email`, `sms` or `inapp`.' }),
   address: z.string().nullable().meta({ description: 'Where an email or SMS notification went; null for push.' }),
-  status: z.enum(['queued', 'sent', 'delivered', 'opened', 'clicked', 'failed', 'suppressed']),
-  suppressionReason: z.string().nullable(),
+  status: z.enum(['queued', 'sent', 'delivered', 'opened', 'clicked', 'failed', 'suppressed']).meta({ description: '`queued` (waiting or being sent), `sent` (a provider took it), `delivered`, `opened`, `clicked` (receipts), `failed` (see failureReason) or `suppressed` (not sent on purpose: see suppressionReason).' }),
+  suppressionReason: z.string().nullable().meta({ description: 'Why it was not sent, when suppressed: `out_of_order`, `unknown_customer`, `preference`, `no_device`, `no_address`, `invalid_address`, `quiet_hours`, `no_consent`, `frequency_cap`, `superseded` or `digest`; null otherwise.' }),
   suppressionLabel: z.string().nullable().meta({ description: 'What `suppressionReason` means, in words.' }),
-  failureReason: z.string().nullable(),
+  failureReason: z.string().nullable().meta({ description: "Why it failed, when failed: the provider's error (such as `BadDeviceToken` on every device), a hard bounce (`bounced: <reason>`) or Twilio's ErrorCode; null otherwise." }),
   failureLabel: z.string().nullable().meta({ description: 'What `failureReason` means, in words (a provider\'s own text is shown as it is).' }),
-  template: z.strictObject({ id: z.string(), version: z.int().nullable(), locale: z.string().nullable() }).nullable(),
+  template: z.strictObject({ id: z.string(), version: z.int().nullable(), locale: z.string().nullable() }).nullable().meta({ description: 'The template version it was rendered with (id, version, locale after the fallback chain); null when none was rendered.' }),
   holdReason: z
     .enum(['quiet_hours', 'digest'])
     .nullable()
@@ -205,12 +206,12 @@ export const notificationResponse = z.strictObject({
     .nullable()
     .meta({ description: 'Held back on purpose (quiet hours, a digest window) until this time; kept after it went.' }),
   replacedBy: z.string().nullable().meta({ description: 'The notification that went instead: a newer status, or the digest this one went in.' }),
-  title: z.string().nullable(),
-  body: z.string().nullable(),
-  createdAt: dateTime,
-  sentAt: nullableDateTime,
-  deliveredAt: nullableDateTime,
-  attempts: z.array(attemptResponse),
+  title: z.string().nullable().meta({ description: 'The push title, email subject or SMS label, as rendered.' }),
+  body: z.string().nullable().meta({ description: 'The text as rendered.' }),
+  createdAt: dateTime.meta({ description: 'When it was recorded.' }),
+  sentAt: nullableDateTime.meta({ description: 'When a provider first took it; null until then.' }),
+  deliveredAt: nullableDateTime.meta({ description: 'When a receipt said it was delivered (an open or a click implies it); null until then.' }),
+  attempts: z.array(attemptResponse).meta({ description: 'Every delivery attempt, oldest first: one per device and try for push, one per try for email and SMS.' }),
 });
 export type NotificationView = z.output<typeof notificationResponse>;
 
@@ -221,12 +222,12 @@ export const notificationPageResponse = z.strictObject({ items: z.array(notifica
 // ------------------------------------------------------------------------------ receipts (api/receipts.ts)
 
 export const receiptResponse = z.strictObject({
-  receiptId: z.string(),
-  notificationId: z.string(),
-  type: z.enum(RECEIPT_TYPES),
+  receiptId: z.string().meta({ description: "The receipt's id." }),
+  notificationId: z.string().meta({ description: 'The notification it is about.' }),
+  type: z.enum(RECEIPT_TYPES).meta({ description: 'What it reports: `delivered`, `opened`, `clicked`, `bounced`, `complained` or `failed`.' }),
   source: z.string().meta({ description: '`app`, `email-tracking`, `email-webhook` or `twilio`.' }),
-  occurredAt: dateTime,
-  receivedAt: dateTime,
+  occurredAt: dateTime.meta({ description: 'When it happened, as reported.' }),
+  receivedAt: dateTime.meta({ description: 'When Herald recorded it.' }),
   detail: z.unknown().meta({ description: "What the report said besides its type: the provider's message id, bounce type and reason, Twilio's ErrorCode..." }),
   dedupeKey: z.string().nullable().meta({ description: 'The client or provider event id it was recorded under; a second report with it records nothing.' }),
 });
@@ -245,31 +246,31 @@ export type ReceiptAcceptedView = z.output<typeof receiptAcceptedResponse>;
 
 /** GET /v1/notifications/:notificationId: a notification as in the history, with its receipts, oldest first. */
 export const notificationDetailResponse = notificationResponse.extend({
-  openedAt: nullableDateTime,
-  clickedAt: nullableDateTime,
-  receipts: z.array(receiptResponse),
+  openedAt: nullableDateTime.meta({ description: 'When a receipt said it was opened (a click implies it); null until then.' }),
+  clickedAt: nullableDateTime.meta({ description: 'When a receipt said a link in it was clicked; null until then.' }),
+  receipts: z.array(receiptResponse).meta({ description: 'Every receipt recorded for it, oldest first.' }),
 });
 export type NotificationDetailView = z.output<typeof notificationDetailResponse>;
 
 // ---------------------------------------------------------------------------------------------- inbox
 
 export const inboxItemResponse = z.strictObject({
-  messageId: z.string(),
-  notificationId: z.string().nullable(),
-  orderId: z.string().nullable(),
-  category: z.string(),
-  title: z.string(),
-  body: z.string(),
+  messageId: z.string().meta({ description: "The message's id: the `id` of its stream event, and what `Last-Event-ID` takes." }),
+  notificationId: z.string().nullable().meta({ description: 'The notification it came with; null when none.' }),
+  orderId: z.string().nullable().meta({ description: 'The order it is about; null when none.' }),
+  category: z.string().meta({ description: 'Its category, such as `transactional`.' }),
+  title: z.string().meta({ description: 'The title the app shows.' }),
+  body: z.string().meta({ description: 'The text the app shows.' }),
   data: z.unknown().meta({ description: 'Free-form JSON the message carries for the app.' }),
-  createdAt: dateTime,
-  readAt: nullableDateTime,
+  createdAt: dateTime.meta({ description: 'When it arrived.' }),
+  readAt: nullableDateTime.meta({ description: 'When it was read; null while unread.' }),
 });
 export type InboxItemView = z.output<typeof inboxItemResponse>;
 
 export const inboxPageResponse = z.strictObject({
   items: z.array(inboxItemResponse),
   nextCursor,
-  unreadCount: z.int().min(0),
+  unreadCount: z.int().min(0).meta({ description: "How many of the customer's messages are unread (all of them, not only this page)." }),
 });
 
 export const inboxReadAllResponse = z.strictObject({ updated: z.int().min(0).meta({ description: 'Messages marked read by this call.' }) });
@@ -297,13 +298,19 @@ const deliveryChannel = z.enum(['push', 'email', 'sms']);
  * shape; the type check below fails the build if a documented field disappears or changes type.
  */
 export const orderStateResponse = z.object({
-  workflowId: z.string(),
-  runId: z.string(),
-  runStatus: z.enum(WORKFLOW_STATUS_NAMES),
-  orderId: z.string(),
-  customerId: z.string(),
-  lastStatus: orderStatus.nullable(),
-  position: z.object({ stage: orderStatus.nullable(), status: orderStatus.nullable(), occurredAt: occurredAt.nullable() }),
+  workflowId: z.string().meta({ description: "The order's workflow, `order:<orderId>`." }),
+  runId: z.string().meta({ description: 'The run that answered (a long-lived order continues as new runs).' }),
+  runStatus: z.enum(WORKFLOW_STATUS_NAMES).meta({ description: "The run's Temporal status: `RUNNING` while the order may get events." }),
+  orderId: z.string().meta({ description: "The OMS's order id." }),
+  customerId: z.string().meta({ description: 'The customer of the order.' }),
+  lastStatus: orderStatus.nullable().meta({ description: 'The status of the last event applied; null before any.' }),
+  position: z
+    .object({
+      stage: orderStatus.nullable().meta({ description: 'The furthest status on the fulfilment path applied so far.' }),
+      status: orderStatus.nullable().meta({ description: 'The last status applied, on the path or off it.' }),
+      occurredAt: occurredAt.nullable().meta({ description: 'The time of the newest event applied so far.' }),
+    })
+    .meta({ description: 'Where the order is: an event behind it is recorded as `out_of_order` and not announced.' }),
   notificationState: z
     .enum(['idle', 'sending', 'waiting-for-events', 'waiting-quiet-hours', 'waiting-digest', 'awaiting-receipt', 'escalating', 'done'])
     .meta({ description: 'Also the NotificationState search attribute (except the millisecond-long sending).' }),
@@ -314,13 +321,13 @@ export const orderStateResponse = z.object({
         eventId: z.string(),
         status: orderStatus,
         occurredAt,
-        disposition: z.enum(['announced', 'out_of_order']),
-        notificationId: z.string(),
+        disposition: z.enum(['announced', 'out_of_order']).meta({ description: '`announced`: it moved the order on; `out_of_order`: it arrived behind the order\'s position, recorded only.' }),
+        notificationId: z.string().meta({ description: "The event's main notification: on its plan's first channel other than in-app (`deliveries` has every channel)." }),
         notificationStatus: notificationResponse.shape.status,
-        suppressionReason: z.string().optional(),
-        sentTo: z.int().min(0),
-        failedTo: z.int().min(0),
-        duplicate: z.boolean().optional(),
+        suppressionReason: z.string().optional().meta({ description: 'Why that notification was not sent, when suppressed.' }),
+        sentTo: z.int().min(0).meta({ description: 'How many devices or addresses took it.' }),
+        failedTo: z.int().min(0).meta({ description: 'How many refused it.' }),
+        duplicate: z.boolean().optional().meta({ description: 'Already handled by an earlier run of this order: nothing was sent again.' }),
         escalation: z
           .object({
             status: z.enum(['awaiting-receipt', 'confirmed', 'superseded', 'escalated']),
@@ -401,23 +408,23 @@ export const orderStateView = (state: OrderState & { workflowId: string; runId: 
 
 // ------------------------------------------------------------------------------------------- API keys
 
-const scopes = z.array(z.enum(SCOPES));
+const scopes = z.array(z.enum(SCOPES)).meta({ description: 'What the key may do: `ingest`, `read` or `admin` (everything).' });
 
 export const apiKeyCreatedResponse = z.strictObject({
-  id: z.string(),
-  name: z.string(),
+  id: z.string().meta({ description: "The key's id, to revoke it with." }),
+  name: z.string().meta({ description: 'Who or what holds it.' }),
   scopes,
   key: z.string().meta({ description: 'The key itself: shown this once, only its hash is stored.' }),
 });
 export type ApiKeyCreatedView = z.output<typeof apiKeyCreatedResponse>;
 
 export const apiKeyResponse = z.strictObject({
-  id: z.string(),
-  name: z.string(),
+  id: z.string().meta({ description: "The key's id, to revoke it with." }),
+  name: z.string().meta({ description: 'Who or what holds it.' }),
   prefix: z.string().meta({ description: 'The first 8 characters of the key, to recognise it.' }),
   scopes,
-  createdAt: dateTime,
-  revokedAt: nullableDateTime,
+  createdAt: dateTime.meta({ description: 'When it was created.' }),
+  revokedAt: nullableDateTime.meta({ description: 'When it was revoked; null while it works.' }),
 });
 export type ApiKeyView = z.output<typeof apiKeyResponse>;
 
@@ -425,12 +432,12 @@ export const apiKeyListResponse = z.strictObject({ items: z.array(apiKeyResponse
 
 // -------------------------------------------------------------------------------------------- health
 
-export const healthResponse = z.strictObject({ status: z.literal('ok') });
+export const healthResponse = z.strictObject({ status: z.literal('ok').meta({ description: 'Always `ok`: the process answers.' }) });
 
 const check = z.strictObject({ ok: z.boolean(), error: z.string().optional() });
 export const readinessResponse = z.strictObject({
-  status: z.enum(['ready', 'not_ready']),
-  checks: z.strictObject({ database: check, temporal: check }),
+  status: z.enum(['ready', 'not_ready']).meta({ description: '`ready` when PostgreSQL and Temporal both answer.' }),
+  checks: z.strictObject({ database: check, temporal: check }).meta({ description: 'Each dependency: whether it answered, and its error if not.' }),
 });
 export type ReadinessView = z.output<typeof readinessResponse>;
 
@@ -472,15 +479,15 @@ const deliberateWait = z.object({
 
 /** GET /v1/stats. Open objects: api/stats.ts owns the shape; statsView below fails the build if a documented field drifts. */
 export const statsResponse = z.object({
-  from: z.string(),
-  to: z.string(),
-  groupBy: z.array(z.enum(STATS_GROUP_BY)),
+  from: z.string().meta({ description: 'The start of the window (inclusive).' }),
+  to: z.string().meta({ description: 'The end of the window (exclusive).' }),
+  groupBy: z.array(z.enum(STATS_GROUP_BY)).meta({ description: 'What the groups are keyed by.' }),
   bucket: z.enum(STATS_BUCKETS.filter((b) => b !== 'auto') as ['minute', 'hour', 'day']).nullable().meta({ description: 'The bucket of the series: the one asked for, or the one `auto` chose.' }),
   bucketAuto: z.boolean(),
   seriesFrom: z.string().nullable().meta({ description: 'The first bucket of the series.' }),
-  totals: z.object(groupStatsShape),
-  groups: z.array(z.object({ key: z.record(z.string(), z.unknown()), ...groupStatsShape })),
-  attemptErrors: z.array(reasonCount),
+  totals: z.object(groupStatsShape).meta({ description: 'Every notification of the window.' }),
+  groups: z.array(z.object({ key: z.record(z.string(), z.unknown()), ...groupStatsShape })).meta({ description: 'One per value of the groupBy fields, with its key.' }),
+  attemptErrors: z.array(reasonCount).meta({ description: 'The 10 most frequent attempt errors, as `<provider>: <errorCode>`.' }),
   deliberateWaits: z.array(deliberateWait).meta({ description: 'Waits made on purpose, left out of the latency, in milliseconds: time held by reason, and the wait before each kind of backup.' }),
 });
 export const statsView = (result: StatsResult): z.output<typeof statsResponse> => result;
@@ -488,31 +495,34 @@ export const statsView = (result: StatsResult): z.output<typeof statsResponse> =
 // ----------------------------------------------------------------------- dead letters (api/routes/dead-letters.ts)
 
 export const deadLetterResponse = z.object({
-  deadLetterId: z.string(),
-  notificationId: z.string(),
-  orderId: z.string().nullable(),
-  customerId: z.string(),
-  channel: z.enum(CHANNELS),
-  provider: z.string(),
+  deadLetterId: z.string().meta({ description: "The dead letter's id, to replay it with." }),
+  notificationId: z.string().meta({ description: 'The notification that failed.' }),
+  orderId: z.string().nullable().meta({ description: 'The order it was about.' }),
+  customerId: z.string().meta({ description: 'The customer it was for.' }),
+  channel: z.enum(CHANNELS).meta({ description: 'The channel it failed on.' }),
+  provider: z.string().meta({ description: 'The provider that refused it.' }),
   target: z.object({
     deviceId: z.string().nullable(),
     platform: z.string().nullable(),
     app: z.string().nullable(),
     tokenPrefix: z.string().nullable(),
     address: z.string().nullable().meta({ description: 'The email address or phone number of an email or SMS.' }),
-  }),
+  }).meta({ description: 'Where it was going: the device (its token shortened to a prefix) or the address.' }),
   message: z.unknown().meta({ description: 'The rendered message as it was sent.' }),
   errors: z.unknown().meta({ description: "Every attempt's error, oldest first." }),
-  lastError: z.string(),
-  createdAt: dateTime,
-  replayCount: z.int().min(0),
-  replayedAt: nullableDateTime,
-  replayStatus: z.string().nullable(),
+  lastError: z.string().meta({ description: 'The error that ended it.' }),
+  createdAt: dateTime.meta({ description: 'When it was given up on.' }),
+  replayCount: z.int().min(0).meta({ description: 'How many times it was replayed.' }),
+  replayedAt: nullableDateTime.meta({ description: 'When it was last replayed; null: never.' }),
+  replayStatus: z.string().nullable().meta({ description: '`replaying` while a replay runs, then how it ended: `sent` or `failed`; null: never replayed.' }),
 });
 
 export const deadLetterPageResponse = z.object({ items: z.array(deadLetterResponse), nextCursor });
 
-export const replayAcceptedResponse = z.object({ deadLetterId: z.string(), workflowId: z.string() });
+export const replayAcceptedResponse = z.object({
+  deadLetterId: z.string().meta({ description: 'The dead letter replayed.' }),
+  workflowId: z.string().meta({ description: "The replay's workflow, `dead-letter-replay:<id>`." }),
+});
 
 // ---------------------------------------------------------------------------- templates (api/routes/templates.ts)
 
@@ -522,31 +532,31 @@ const templateState = z.enum(['draft', 'published', 'archived']).meta({
 
 export const templateVersionResponse = z.strictObject({
   templateId: z.string().meta({ description: 'The id notifications record as their template.' }),
-  key: z.string(),
-  channel: z.enum(CHANNELS),
-  locale: z.string(),
-  version: z.int().min(1),
+  key: z.string().meta({ description: 'The template key, such as `order.shipped`.' }),
+  channel: z.enum(CHANNELS).meta({ description: 'The channel it renders for.' }),
+  locale: z.string().meta({ description: "Its locale (exactly; a reader's locale falls back to it)." }),
+  version: z.int().min(1).meta({ description: 'Its number, counted per key, channel and locale.' }),
   state: templateState,
-  subject: z.string(),
-  body: z.string(),
-  bodyHtml: z.string().nullable(),
-  createdAt: dateTime,
+  subject: z.string().meta({ description: 'Liquid: the push title, email subject or SMS label.' }),
+  body: z.string().meta({ description: 'Liquid: the push text, plain-text email or SMS.' }),
+  bodyHtml: z.string().nullable().meta({ description: 'Liquid: the HTML email part; null for other channels or none.' }),
+  createdAt: dateTime.meta({ description: 'When the version was created.' }),
 });
 export type TemplateVersionView = z.output<typeof templateVersionResponse>;
 
 export const templateSummaryResponse = z.strictObject({
-  key: z.string(),
-  channel: z.enum(CHANNELS),
-  locale: z.string(),
+  key: z.string().meta({ description: 'The template key.' }),
+  channel: z.enum(CHANNELS).meta({ description: 'The channel.' }),
+  locale: z.string().meta({ description: 'The locale.' }),
   publishedVersion: z.int().nullable().meta({ description: 'The version in use; null when none is published.' }),
-  latestVersion: z.int(),
-  versionCount: z.int().min(1),
+  latestVersion: z.int().meta({ description: 'The newest version (a draft, maybe).' }),
+  versionCount: z.int().min(1).meta({ description: 'How many versions there are.' }),
 });
 
 export const templateListResponse = z.strictObject({ items: z.array(templateSummaryResponse) });
 
 export const templateKeyResponse = z.strictObject({
-  key: z.string(),
+  key: z.string().meta({ description: 'The template key, such as `order.shipped`.' }),
   variables: z
     .array(z.strictObject({ name: z.string(), description: z.string() }))
     .meta({ description: 'What templates of this key may use (strict variables).' }),
@@ -571,14 +581,14 @@ export const templatePublishedResponse = z.strictObject({
 export type TemplatePublishedView = z.output<typeof templatePublishedResponse>;
 
 export const templatePreviewResponse = z.strictObject({
-  templateId: z.string(),
-  key: z.string(),
-  channel: z.enum(CHANNELS),
+  templateId: z.string().meta({ description: 'The version that rendered.' }),
+  key: z.string().meta({ description: 'The template key.' }),
+  channel: z.enum(CHANNELS).meta({ description: 'The channel.' }),
   locale: z.string().meta({ description: "The template's locale (after the fallback chain)." }),
-  version: z.int(),
+  version: z.int().meta({ description: 'Its version number.' }),
   state: templateState,
-  subject: z.string(),
-  body: z.string(),
+  subject: z.string().meta({ description: 'The rendered push title, email subject or SMS label.' }),
+  body: z.string().meta({ description: 'The rendered text.' }),
   html: z.string().nullable().meta({ description: 'The HTML part; null when the template has none.' }),
   formatting: z.strictObject({ locale: z.string(), timeZone: z.string() }).meta({ description: 'The locale and time zone numbers and dates were shown in.' }),
   variables: z.record(z.string(), z.unknown()).meta({ description: 'The variables the preview rendered with.' }),

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
-import { TEMPLATE_KEYS } from '../domain/template-variables';
+import { EVENT_DATA_VARIABLES, TEMPLATE_KEYS } from '../domain/template-variables';
 
 const id = () =>
   z
@@ -79,55 +79,33 @@ export const isoDateTime = (reason = OCCURRED_AT_REASON) =>
     .regex(OCCURRED_AT, reason)
     .meta({ format: 'date-time' });
 
-/**
- * The values the documented examples use, one customer's story: the order it placed, the event that shipped
- * it, the push that announced it, the device it went to. Requests built from the examples fit together.
- */
-const EXAMPLE = {
-  eventId: 'evt_01JDQ7K4M8ZP3V6X9TB2C5N0RW',
-  orderId: 'ORD-2026-104233',
-  customerId: 'CUS-58213',
-  deviceId: 'ios-4F7C2A9E-1B3D',
-  occurredAt: '2026-11-21T14:32:08Z',
-  messageId: '6e2a9f4c-1b7d-4c3e-8a5f-2d9b0e7c4a13',
-  apiKeyId: 'a4c8e2f1-6b3d-4e9a-8f2c-1d5b7e9a3c60',
-  deadLetterId: '0b7e4d2a-9c1f-4a6e-b3d8-5f2a7c9e1b40',
-  apnsToken: '5f2b9c1e8d4a7b3c6e0f9a2d4b8c1e7f3a6d9b2c5e8f1a4d7b0c3e6f9a2b5c8d',
-  emailMessageId: '<3f9a1c7e5b2d4f8a9c0e1b3d5f7a9c2e@shop.example>',
-  twilioMessageSid: 'SM3f9a1c7e5b2d4f8a9c0e1b3d5f7a9c2e',
-  shipping: {
-    carrier: 'UPS',
-    trackingNumber: '1Z999AA10123456784',
-    trackingUrl: 'https://www.ups.com/track?tracknum=1Z999AA10123456784',
-    eta: '2026-11-24T18:00:00Z',
-  },
-} as const;
+/** The data keys each status's templates read (domain/template-variables.ts, which strict variables hold templates to). */
+const EVENT_DATA_DESCRIPTION =
+  "The status's details, which its templates show. The keys the templates of each status read (`GET /v1/templates/order.<status>` " +
+  'describes each one; other keys are kept with the event, and no template shows them). At most 16 KiB.\n\n' +
+  ORDER_STATUSES.map((status) => `- \`${status}\`: ${EVENT_DATA_VARIABLES[status].map((v) => `\`${v.name}\``).join(', ')}`).join('\n');
 
 export const orderEventSchema = z
   .object({
     eventId: id().meta({
       description: "The OMS's id of this event, unique across events: the same eventId again is a duplicate and sends nothing twice.",
-      examples: [EXAMPLE.eventId],
     }),
-    orderId: id().meta({ description: "The OMS's order id. Each order has one workflow, `order:<orderId>`.", examples: [EXAMPLE.orderId] }),
+    orderId: id().meta({ description: "The OMS's order id. Each order has one workflow, `order:<orderId>`." }),
     customerId: id().meta({
       description: "The OMS's id of the customer who placed the order: the profile of `PUT /v1/customers/{customerId}`.",
-      examples: [EXAMPLE.customerId],
     }),
     status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }).meta({
       description: 'The status the order moved to. shipped, out_for_delivery, delayed, cancelled and payment_failed are critical: they go at once.',
-      examples: ['shipped'],
     }),
     occurredAt: isoDateTime().meta({
       description: 'When the order changed status in the OMS, with its time zone. An event older than the order\'s current status is recorded but not announced.',
-      examples: [EXAMPLE.occurredAt],
     }),
     source: z
       .string({ error: 'is required' })
       .min(1, 'must not be empty')
       .max(100, 'must be at most 100 characters')
       .regex(NO_NUL, NO_NUL_REASON)
-      .meta({ description: 'The system that sent the event, such as `oms` or `shopify`; the metrics count events by it.', examples: ['oms'] }),
+      .meta({ description: 'The system that sent the event, such as `oms` or `shopify`; the metrics count events by it.' }),
     data: z
       .record(nulFreeString, jsonValueSchema, {
         error: (issue) => (issue.code === 'invalid_key' ? 'keys must not contain the character U+0000 (NUL)' : 'must be an object'),
@@ -135,24 +113,8 @@ export const orderEventSchema = z
       .default({})
       .refine((d) => JSON.stringify(d).length <= 16_384, 'must serialise to at most 16 KiB')
       .meta({
-        description:
-          "The status's details, which its templates show (`GET /v1/templates/order.<status>` lists them): carrier, trackingNumber, " +
-          'trackingUrl and eta for shipped; total, currency and items for confirmed; reason and amount for cancelled. At most 16 KiB.',
-        examples: [EXAMPLE.shipping],
+        description: EVENT_DATA_DESCRIPTION,
       }),
-  })
-  .meta({
-    examples: [
-      {
-        eventId: EXAMPLE.eventId,
-        orderId: EXAMPLE.orderId,
-        customerId: EXAMPLE.customerId,
-        status: 'shipped',
-        occurredAt: EXAMPLE.occurredAt,
-        source: 'oms',
-        data: EXAMPLE.shipping,
-      },
-    ],
   });
 export type OrderEventInput = z.infer<typeof orderEventSchema>;
 
@@ -166,24 +128,24 @@ const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local tim
 
 export const customerSchema = z
   .object({
-  name: text(200).nullish(),
-  email: z.email({ pattern: EMAIL, error: 'must be an email address' }).max(254, 'must be at most 254 characters').nullish(),
+  name: text(200).nullish().meta({ description: "The customer's name, as templates greet them (`customerName`). Left as it is when not given; null clears it." }),
+  email: z
+    .email({ pattern: EMAIL, error: 'must be an email address' })
+    .max(254, 'must be at most 254 characters')
+    .nullish()
+    .meta({ description: 'Where email notifications go. Left as it is when not given; null clears it (and email stops).' }),
   phone: z
     .string()
     .regex(E164_NUMBER, 'must be an E.164 number such as +14155550123')
-    .nullish(),
-  locale: localeSchema.optional(),
-  timeZone: timeZoneSchema.optional(),
+    .nullish()
+    .meta({ description: 'Where SMS notifications go: an E.164 number. Left as it is when not given; null clears it (and SMS stops).' }),
+  locale: localeSchema.optional().meta({ description: 'The language of the messages (BCP 47, such as `fr-CA`): templates fall back from it to its language, then `en`. `en` for a new customer.' }),
+  timeZone: timeZoneSchema.optional().meta({ description: 'The IANA zone dates are shown in and quiet hours count in (a device\'s own zone wins for push). `UTC` for a new customer.' }),
   quietHours: z
     .object({ start: clock, end: clock })
     .refine((q) => q.start !== q.end, 'start and end must differ')
     .nullish()
     .meta({ description: "Local times (in the device's or the customer's zone) when routine pushes wait; the window may span midnight." }),
-  })
-  .meta({
-    examples: [
-      { name: 'Ada Lovelace', email: 'ada@example.com', phone: '+447700900123', locale: 'en-GB', timeZone: 'Europe/London', quietHours: { start: '22:00', end: '07:00' } },
-    ],
   });
 
 const CATEGORY_REASON = `must be one of ${PREFERENCE_CATEGORIES.join(', ')}`;
@@ -204,15 +166,16 @@ export const preferencesSchema = z
   preferences: z
     .array(
       z.object({
-        channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }),
+        channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }).meta({ description: 'The channel the row is about.' }),
         category: z
           .enum(PREFERENCE_CATEGORIES, { error: CATEGORY_REASON })
           .meta({ description: 'A class (`transactional`, `marketing`) or one of its topics; a topic row overrides its class row.' }),
-        optedIn: z.boolean(),
+        optedIn: z.boolean().meta({ description: 'Whether notifications of this category may go on this channel (marketing also needs consent).' }),
       }),
     )
     .min(1, 'must list at least one preference')
-    .max(CHANNELS.length * PREFERENCE_CATEGORIES.length),
+    .max(CHANNELS.length * PREFERENCE_CATEGORIES.length)
+    .meta({ description: 'The rows to set; the rows not listed stay as they are.' }),
   consent: z
     .object({ source: consentSource(), recordedAt: consentRecordedAt() })
     .optional()
@@ -221,32 +184,22 @@ export const preferencesSchema = z
         'The consent that goes with the marketing opt-ins of this request: a granted consent record is kept for each of them on push, ' +
         'email and SMS. Without it, an email or SMS marketing opt-in needs a granted consent on record already (409 otherwise).',
     }),
-  })
-  .meta({
-    examples: [
-      {
-        preferences: [
-          { channel: 'email', category: 'promotions', optedIn: true },
-          { channel: 'sms', category: 'marketing', optedIn: false },
-        ],
-        consent: { source: 'checkout-form', recordedAt: '2026-11-21T14:30:00Z' },
-      },
-    ],
   });
 export type PreferencesInput = z.infer<typeof preferencesSchema>;
 
 /** POST /v1/customers/:customerId/consents: one entry of the append-only consent history. */
 export const consentSchema = z
   .object({
-    channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }),
+    channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }).meta({ description: 'The channel the consent covers.' }),
     category: z
       .enum(MARKETING_CATEGORIES, { error: `must be one of ${MARKETING_CATEGORIES.join(', ')} (transactional messages need no consent)` })
       .meta({ description: '`marketing` (every marketing topic) or one topic.' }),
-    granted: z.boolean({ error: 'must be true (consent given) or false (withdrawn)' }),
+    granted: z
+      .boolean({ error: 'must be true (consent given) or false (withdrawn)' })
+      .meta({ description: 'true: the customer gave consent; false: they withdrew it (marketing on this channel stops at once).' }),
     source: consentSource(),
     recordedAt: consentRecordedAt(),
-  })
-  .meta({ examples: [{ channel: 'email', category: 'promotions', granted: true, source: 'checkout-form', recordedAt: '2026-11-21T14:30:00Z' }] });
+  });
 export type ConsentInput = z.infer<typeof consentSchema>;
 
 const base64url = /^[A-Za-z0-9_-]+={0,2}$/;
@@ -265,8 +218,8 @@ const PUSH_ENDPOINT = new RegExp(
 const deviceBase = {
   deviceId: id().meta({ description: 'The id the app gives this installation; registering it again refreshes it.' }),
   app: text(200).optional().meta({ description: 'The app, such as its bundle id; kept with the device.' }),
-  locale: localeSchema.optional(),
-  timeZone: timeZoneSchema.optional(),
+  locale: localeSchema.optional().meta({ description: "The language the app runs in: pushes to this device are written in it (the customer's locale when not given)." }),
+  timeZone: timeZoneSchema.optional().meta({ description: "The device's zone, which its quiet hours count in (the customer's zone when not given)." }),
 };
 const tokenFor = (platform: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? `is required for ${platform} devices` : 'must be a string') });
@@ -277,26 +230,32 @@ export const deviceSchema = z.discriminatedUnion(
   [
     z.object({
       ...deviceBase,
-      platform: z.literal('ios'),
-      /** APNs device token. */
-      token: tokenFor('ios').regex(/^[0-9a-fA-F]{64,200}$/, 'must be an APNs device token: at least 64 hexadecimal characters'),
+      platform: z.literal('ios').meta({ description: 'An iOS app, reached through APNs.' }),
+      token: tokenFor('ios')
+        .regex(/^[0-9a-fA-F]{64,200}$/, 'must be an APNs device token: at least 64 hexadecimal characters')
+        .meta({ description: 'The APNs device token, in hexadecimal. A new token for the same deviceId replaces the old one.' }),
     }),
     z.object({
       ...deviceBase,
-      platform: z.literal('android'),
-      /** FCM registration token. */
+      platform: z.literal('android').meta({ description: 'An Android app, reached through FCM.' }),
       token: tokenFor('android')
         .regex(/^[A-Za-z0-9_\-]+(:[A-Za-z0-9_\-]+)?$/, { error: 'must be an FCM registration token (letters, digits, -, _ and one :)', abort: true })
         .min(100, 'must be an FCM registration token of 100 to 4096 characters')
-        .max(4096, 'must be an FCM registration token of 100 to 4096 characters'),
+        .max(4096, 'must be an FCM registration token of 100 to 4096 characters')
+        .meta({ description: 'The FCM registration token. A new token for the same deviceId replaces the old one.' }),
     }),
     z.object({
       ...deviceBase,
-      platform: z.literal('web'),
+      platform: z.literal('web').meta({ description: 'A browser, reached through its Web Push service.' }),
       subscription: z.object(
         {
-          endpoint: z.url({ protocol: /^https$/, error: 'must be an https URL' }).max(2048).regex(PUSH_ENDPOINT, 'must be an https URL with a DNS host name'),
+          endpoint: z
+            .url({ protocol: /^https$/, error: 'must be an https URL' })
+            .max(2048)
+            .regex(PUSH_ENDPOINT, 'must be an https URL with a DNS host name')
+            .meta({ description: "The PushSubscription's endpoint: the push service URL of this browser." }),
           keys: z.object({
+            /** The subscription's keys, as PushSubscription.toJSON() gives them. */
             p256dh: z.string().regex(base64url, 'must be base64url').min(80, 'must be an uncompressed P-256 public key (base64url, 87 chars)').max(100),
             auth: z.string().regex(base64url, 'must be base64url').min(16, 'must be a 16-byte secret (base64url, 22 chars)').max(32),
           }),
@@ -306,11 +265,7 @@ export const deviceSchema = z.discriminatedUnion(
     }),
   ],
   { error: `must be one of ${PLATFORMS.join(', ')}` },
-).meta({
-  examples: [
-    { deviceId: EXAMPLE.deviceId, platform: 'ios', token: EXAMPLE.apnsToken, app: 'com.example.shop', locale: 'en-GB', timeZone: 'Europe/London' },
-  ],
-});
+);
 
 export const apiKeySchema = z
   .object({
@@ -319,18 +274,31 @@ export const apiKeySchema = z
       .array(z.enum(['ingest', 'read', 'admin']))
       .min(1, 'must list at least one scope')
       .meta({ description: '`ingest` posts events and writes customers and devices, `read` reads history and state, `admin` does everything.' }),
-  })
-  .meta({ examples: [{ name: 'oms-production', scopes: ['ingest'] }] });
+  });
 
 export const pageQuerySchema = z.object({
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
-  cursor: z.string().max(500).regex(/^[A-Za-z0-9_-]*$/, 'is not a cursor this API issued').optional(),
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(20)
+    .meta({ description: 'How many items a page holds: 1 to 100, 20 when not given.' }),
+  cursor: z
+    .string()
+    .max(500)
+    .regex(/^[A-Za-z0-9_-]*$/, 'is not a cursor this API issued')
+    .optional()
+    .meta({ description: "The previous page's `nextCursor`, for the page after it; the first page when not given." }),
 });
 
 export const pathIdSchema = id();
 
 export const inboxQuerySchema = pageQuerySchema.extend({
-  unread: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  unread: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .meta({ description: '`true`: only unread messages; `false`: only read ones; every message when not given.' }),
 });
 
 // A record, so that the compiler flags a status added to (or removed from) NotificationStatus.
@@ -353,10 +321,9 @@ export const historyQuerySchema = pageQuerySchema.extend({
       type: 'string',
       description: `Only notifications in one of these statuses: a comma-separated list of ${NOTIFICATION_STATUSES.join(', ')}.`,
       pattern: NOTIFICATION_STATUS_LIST_PATTERN,
-      examples: ['sent,delivered'],
     }),
-  from: isoDateTime().optional().meta({ description: 'Only notifications created at or after this instant (inclusive).', examples: ['2026-11-21T00:00:00Z'] }),
-  to: isoDateTime().optional().meta({ description: 'Only notifications created before this instant (exclusive).', examples: ['2026-11-22T00:00:00Z'] }),
+  from: isoDateTime().optional().meta({ description: 'Only notifications created at or after this instant (inclusive).' }),
+  to: isoDateTime().optional().meta({ description: 'Only notifications created before this instant (exclusive).' }),
   template: z
     .string({ error: TEMPLATE_KEY_REASON })
     .regex(/^[A-Za-z0-9._-]{1,100}$/, TEMPLATE_KEY_REASON)
@@ -380,8 +347,8 @@ const statsDateTime = isoDateTime(STATS_DATE_REASON);
 /** GET /v1/stats: the window [from, to) defaults to the last 24 hours; either end may be given alone. */
 export const statsQuerySchema = z
   .object({
-    from: statsDateTime.optional().meta({ description: 'The start of the window (inclusive); 24 hours before `to` when not given.', examples: ['2026-11-20T00:00:00Z'] }),
-    to: statsDateTime.optional().meta({ description: 'The end of the window (exclusive); now when not given.', examples: ['2026-11-21T00:00:00Z'] }),
+    from: statsDateTime.optional().meta({ description: 'The start of the window (inclusive); 24 hours before `to` when not given.' }),
+    to: statsDateTime.optional().meta({ description: 'The end of the window (exclusive); now when not given.' }),
     groupBy: z
       .preprocess(
         (v) => (Array.isArray(v) ? v.join(',') : v),
@@ -391,7 +358,6 @@ export const statsQuerySchema = z
         type: 'string',
         description: `A comma-separated list of ${STATS_GROUP_BY.join(', ')}; channel when not given.`,
         pattern: `^(${STATS_GROUP_BY.join('|')})(,(${STATS_GROUP_BY.join('|')}))*$`,
-        examples: ['channel,provider'],
       })
       .transform((v, ctx) => {
         const items = (v ?? 'channel').split(',').map((s) => s.trim());
@@ -410,7 +376,6 @@ export const statsQuerySchema = z
           'Adds a zero-filled time series of this step to every group. `auto` fits the bucket to the data: minute when the ' +
           "window's first notification is at most 3 hours before `to`, hour up to 7 days, else day, and starts the series at " +
           'that first notification (the response says which bucket and `seriesFrom`).',
-        examples: ['hour', 'auto'],
       }),
   })
   .transform((q, ctx) => {
@@ -447,7 +412,9 @@ const reportId = () => z.string().min(1, 'must not be empty').max(200, 'must be 
 
 /** POST /v1/notifications/:notificationId/events */
 export const notificationEventSchema = z.object({
-  type: z.enum(APP_RECEIPT_TYPES, { error: `must be one of ${APP_RECEIPT_TYPES.join(', ')}` }),
+  type: z
+    .enum(APP_RECEIPT_TYPES, { error: `must be one of ${APP_RECEIPT_TYPES.join(', ')}` })
+    .meta({ description: 'What happened: the push or message was `delivered` (shown), `opened`, or a link in it `clicked`. The notification only moves forward.' }),
   occurredAt: isoDateTime().optional().meta({ description: 'When it happened; now when not given.' }),
   source: z
     .enum(APP_RECEIPT_SOURCES, { error: `must be one of ${APP_RECEIPT_SOURCES.join(', ')}` })
@@ -456,7 +423,7 @@ export const notificationEventSchema = z.object({
   eventId: reportId()
     .optional()
     .meta({ description: "The client's idempotency key: the same eventId for the same notification again records nothing new." }),
-}).meta({ examples: [{ type: 'opened', occurredAt: '2026-11-21T14:35:12Z', source: 'app', eventId: 'open-7d3f9a2c' }] });
+});
 export type NotificationEventInput = z.infer<typeof notificationEventSchema>;
 
 /** An email Message-ID, with or without its angle brackets. */
@@ -483,11 +450,7 @@ export const emailWebhookSchema = z.discriminatedUnion(
     z.object({ ...emailWebhookBase, type: z.enum(['delivered', 'complained', 'opened', 'clicked']) }),
   ],
   { error: 'must be one of delivered, bounced, complained, opened, clicked' },
-).meta({
-  examples: [
-    { type: 'bounced', bounceType: 'hard', messageId: EXAMPLE.emailMessageId, occurredAt: '2026-11-21T14:33:40Z', reason: '550 5.1.1 mailbox unavailable', id: 'ses-0101019353a7c1f2' },
-  ],
-});
+);
 export type EmailWebhookInput = z.infer<typeof emailWebhookSchema>;
 
 /**
@@ -496,12 +459,16 @@ export type EmailWebhookInput = z.infer<typeof emailWebhookSchema>;
  */
 export const twilioStatusCallbackSchema = z
   .looseObject({
-    MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message SID (SM or MM and 32 hex digits)'),
-    MessageStatus: z.enum(TWILIO_MESSAGE_STATUSES),
+    MessageSid: z
+      .string()
+      .regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'must be a Twilio message SID (SM or MM and 32 hex digits)')
+      .meta({ description: 'The SID Twilio gave the SMS when Herald sent it.' }),
+    MessageStatus: z.enum(TWILIO_MESSAGE_STATUSES).meta({
+      description: '`delivered` records a delivered receipt, `read` an opened one, `failed` and `undelivered` a failed one; the others are acknowledged only.',
+    }),
     ErrorCode: z.string().optional().meta({ description: "Twilio's error code on failed and undelivered messages, e.g. 30003." }),
-    AccountSid: z.string().optional(),
-  })
-  .meta({ examples: [{ MessageSid: EXAMPLE.twilioMessageSid, MessageStatus: 'delivered', AccountSid: 'AC8f2d4b6a1c3e5f7a9b0d2c4e6f8a1b3c' }] });
+    AccountSid: z.string().optional().meta({ description: 'The Twilio account that sent it.' }),
+  });
 
 // -------------------------------------------------------------------------------- templates (api/routes/templates.ts)
 
@@ -510,7 +477,7 @@ const TEMPLATE_KEY_PATTERN = `^(${TEMPLATE_KEYS.map((k) => k.replace(/\./g, '\\.
 export const templateKeySchema = z
   .string()
   .regex(new RegExp(TEMPLATE_KEY_PATTERN), `must be a template key: ${TEMPLATE_KEYS.join(', ')}`)
-  .meta({ description: 'A template key: `order.<status>` for each order status, or `order.digest`.', examples: ['order.shipped'] });
+  .meta({ description: 'A template key: `order.<status>` for each order status, or `order.digest`.' });
 
 /** A version number in a path: 1 and up. */
 export const templateVersionParamSchema = z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a version number (1 or more)');
@@ -552,16 +519,7 @@ export const templateVersionInputSchema = z.discriminatedUnion(
     }),
   ],
   { error: CHANNEL_REASON },
-).meta({
-  examples: [
-    {
-      channel: 'push',
-      locale: 'en',
-      subject: 'Order {{ orderId }} is on its way',
-      body: 'Your parcel is with {{ carrier }}{% if eta %}, arriving {{ eta | local_date }}{% endif %}. Tracking: {{ trackingNumber }}',
-    },
-  ],
-});
+);
 export type TemplateVersionInput = z.infer<typeof templateVersionInputSchema>;
 
 /** A draft's new content (PUT): the channel and locale are in the path, and only email has `bodyHtml`. */
@@ -570,9 +528,6 @@ export const templateContentSchema = z
     subject: templateTexts.subject,
     body: templateTexts.body,
     bodyHtml: templateText(100_000, 'Liquid: the HTML email part (email only), rendered with every output HTML-escaped.').optional(),
-  })
-  .meta({
-    examples: [{ subject: 'On its way: {{ orderId }}', body: 'With {{ carrier }}{% if eta %}, arriving {{ eta | local_date: "long" }}{% endif %}.' }],
   });
 export type TemplateContentInput = z.infer<typeof templateContentSchema>;
 
@@ -590,7 +545,7 @@ export const templateKeyQuerySchema = templateListQuerySchema.omit({ key: true }
 
 /** POST /v1/templates/:key/preview */
 export const templatePreviewSchema = z.object({
-  channel: templateChannel(),
+  channel: templateChannel().meta({ description: 'The channel whose template to render.' }),
   locale: localeSchema
     .optional()
     .meta({ description: "The reader's locale, whose fallback chain picks the template; the customer's when not given, else `en`." }),
@@ -602,9 +557,12 @@ export const templatePreviewSchema = z.object({
     .meta({ description: 'A version to preview (a draft, say), in the first locale of the fallback chain that has it; the published version when not given.' }),
   event: z
     .object({
-      status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }).optional(),
-      orderId: id().optional(),
-      occurredAt: isoDateTime().optional(),
+      status: z
+        .enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` })
+        .optional()
+        .meta({ description: "The event's status; the key's own status when not given (`packed` for the digest)." }),
+      orderId: id().optional().meta({ description: 'The order id the message shows; an example one when not given.' }),
+      occurredAt: isoDateTime().optional().meta({ description: "The event's time (`occurredAt` in templates); an example one when not given." }),
       data: z
         .record(nulFreeString, jsonValueSchema)
         .optional()
@@ -617,45 +575,35 @@ export const templatePreviewSchema = z.object({
     .optional()
     .meta({ description: 'A sample customer; its fields override those of `customerId`.' }),
   customerId: id().optional().meta({ description: 'A stored customer whose name, locale and time zone to use (404 when unknown).' }),
-}).meta({
-  examples: [
-    {
-      channel: 'push',
-      locale: 'fr-CA',
-      event: { status: 'shipped', data: { carrier: 'Purolator', trackingNumber: '335712345678', eta: '2026-11-24T18:00:00Z' } },
-      customer: { name: 'Ada Lovelace', timeZone: 'America/Toronto' },
-    },
-  ],
 });
 export type TemplatePreviewInput = z.infer<typeof templatePreviewSchema>;
 
 // ------------------------------------------------------------------------------------------ path parameters
 // One object per resource path; a route's `params` must name exactly the parameters of its path.
 
-const pathId = (description: string, example: string) => pathIdSchema.meta({ description, examples: [example] });
+const pathId = (description: string) => pathIdSchema.meta({ description });
 
-export const customerPath = z.object({ customerId: pathId("The OMS's customer id.", EXAMPLE.customerId) });
-export const orderPath = z.object({ orderId: pathId("The OMS's order id.", EXAMPLE.orderId) });
-export const devicePath = customerPath.extend({ deviceId: pathId('The id the app gave the device when it registered it.', EXAMPLE.deviceId) });
-export const inboxMessagePath = customerPath.extend({ messageId: pathId('An inbox message id.', EXAMPLE.messageId) });
-export const apiKeyPath = z.object({ id: pathId('The id of the API key (as listed; not the key itself).', EXAMPLE.apiKeyId) });
-export const deadLetterPath = z.object({ id: pathId('The id of the dead letter.', EXAMPLE.deadLetterId) });
+export const customerPath = z.object({ customerId: pathId("The OMS's customer id.") });
+export const orderPath = z.object({ orderId: pathId("The OMS's order id.") });
+export const devicePath = customerPath.extend({ deviceId: pathId('The id the app gave the device when it registered it.') });
+export const inboxMessagePath = customerPath.extend({ messageId: pathId('An inbox message id.') });
+export const apiKeyPath = z.object({ id: pathId('The id of the API key (as listed; not the key itself).') });
+export const deadLetterPath = z.object({ id: pathId('The id of the dead letter.') });
 export const notificationPath = z.object({
   notificationId: notificationIdSchema.meta({
     description: "A notification id as the history shows it, such as `ev-1/push`: percent-encode its '/' (`ev-1%2Fpush`).",
-    examples: [`${EXAMPLE.eventId}/push`],
   }),
 });
 
 export const templateKeyPath = z.object({ key: templateKeySchema });
 /** One sequence of versions: a key, a channel and a locale. */
 export const templateSequencePath = templateKeyPath.extend({
-  channel: templateChannelParamSchema.meta({ description: 'The channel of the template: push, email, sms or inapp.', examples: ['push'] }),
-  locale: localeSchema.meta({ description: 'The locale of the template, exactly (BCP 47, such as `fr-CA`); each locale has its own versions.', examples: ['en'] }),
+  channel: templateChannelParamSchema.meta({ description: 'The channel of the template: push, email, sms or inapp.' }),
+  locale: localeSchema.meta({ description: 'The locale of the template, exactly (BCP 47, such as `fr-CA`); each locale has its own versions.' }),
 });
 /** A version counts within its sequence, so it is checked once the key, channel and locale are valid (a bad one of those is named alone). */
 export const templateVersionPath = templateSequencePath.loose().pipe(
   templateSequencePath.extend({
-    version: templateVersionParamSchema.meta({ description: 'A version number, counted per key, channel and locale.', examples: ['2'] }).transform(Number),
+    version: templateVersionParamSchema.meta({ description: 'A version number, counted per key, channel and locale.' }).transform(Number),
   }),
 );

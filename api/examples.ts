@@ -1,0 +1,1028 @@
+// The examples of the OpenAPI document (api/openapi.ts), by operationId: for each operation, the request it
+// documents (path and query parameters, body) and an example of every answer it documents, successes and
+// errors. They tell one customer's story, the README's: Ada (customer c-42) orders 1001, it ships with UPS,
+// the push about it reaches her iPhone. So the requests fit together: sent in order (customer, device,
+// event, then what refers to them), each example request gets its documented success
+// (test/openapi-examples.test.ts does exactly that against the real stack).
+//
+// Every example is typed against the zod schema it illustrates (`z.input`: the wire format), so an example
+// that drifts from its schema fails `tsc`; the test also parses each one with the route's own schemas.
+import type { z } from 'zod';
+import { TEMPLATE_KEYS, templateVariables } from '../domain/template-variables';
+import { BACKUP_LABELS, HOLD_LABELS, reasonLabel } from '../domain/reasons';
+import type { Scope } from './auth';
+import * as req from './schemas';
+import * as res from './response-schemas';
+
+/** One named example of an answer, as the document's Example Object. */
+export interface Example {
+  summary: string;
+  description?: string;
+  value: unknown;
+}
+
+/** What the document shows for one operation. */
+export interface OperationExamples {
+  /** Path parameters, by name: the path the example requests. */
+  params?: Record<string, string>;
+  /** Query parameters the example sends. */
+  query?: Record<string, string>;
+  /** The request body (JSON, or the fields of a form-encoded one). */
+  body?: unknown;
+  /** Header parameters the example sends (other than Authorization). */
+  headers?: Record<string, string>;
+  /** Examples of the answers, by status, each by name: the successes, and the errors the operation documents. */
+  responses: Record<number, Record<string, Example>>;
+}
+
+// ------------------------------------------------------------------------------------------ typed helpers
+
+const params = <S extends z.ZodType>(_schema: S, value: z.input<S> & Record<string, string>): z.input<S> & Record<string, string> => value;
+const query = <S extends z.ZodType>(_schema: S, value: z.input<S> & Record<string, string>): Record<string, string> => value;
+const body = <S extends z.ZodType>(_schema: S, value: z.input<S>): z.input<S> => value;
+const answer = <S extends z.ZodType>(_schema: S, summary: string, value: z.input<S>, description?: string): Example => ({
+  summary,
+  ...(description ? { description } : {}),
+  value,
+});
+type ErrorInput = z.input<typeof res.errorResponse>['error'];
+const error = (summary: string, code: string, message: string, fields?: ErrorInput['fields']): Example =>
+  answer(res.errorResponse, summary, { error: { code, message, ...(fields ? { fields } : {}) } });
+/** A 400 naming one bad field, as the API words it: `invalid <part>: <field>: <reason>`. */
+const invalid = (part: 'path' | 'query' | 'body', field: string, reason: string, summary = `An invalid ${part === 'body' ? 'body' : `${part} parameter`}`): Example =>
+  error(summary, 'validation_failed', `invalid ${part}: ${field}: ${reason}`, [{ field, reason }]);
+/** A 400 of the strict-variable check of a template's text. */
+const invalidTemplate = (field: string, reason: string, summary: string): Example =>
+  error(summary, 'validation_failed', `invalid template: ${field}: ${reason}`, [{ field, reason }]);
+const notFound = (message: string, summary = 'Not found'): Example => error(summary, 'not_found', message);
+
+// ------------------------------------------------------------------------------------------------ the story
+
+export const CUSTOMER_ID = 'c-42';
+export const ORDER_ID = '1001';
+export const EVENT_ID = 'evt-1001-shipped';
+export const OCCURRED_AT = '2026-12-01T09:30:00Z';
+const SOURCE = 'shop';
+export const DEVICE_ID = 'iphone-ada';
+const APNS_TOKEN = '5f2b9c1e8d4a7b3c6e0f9a2d4b8c1e7f3a6d9b2c5e8f1a4d7b0c3e6f9a2b5c8d';
+export const PUSH_ID = `${EVENT_ID}/push`;
+export const EMAIL_ID = `${EVENT_ID}/email`;
+export const SMS_ID = `${EVENT_ID}/sms`;
+export const EMAIL = 'ada@example.com';
+export const PHONE = '+447700900123';
+/** The Message-ID Herald sent the shipment's email with, and the SID of the SMS: what provider reports name. */
+export const EMAIL_MESSAGE_ID = '<3f9a1c7e5b2d4f8a9c0e1b3d5f7a9c2e@shop.example>';
+export const TWILIO_MESSAGE_SID = 'SM3f9a1c7e5b2d4f8a9c0e1b3d5f7a9c2e';
+export const INBOX_MESSAGE_ID = '6e2a9f4c-1b7d-4c3e-8a5f-2d9b0e7c4a13';
+/** A key retired from the OMS, and a push that APNs refused after its retries. */
+export const RETIRED_API_KEY_ID = 'a4c8e2f1-6b3d-4e9a-8f2c-1d5b7e9a3c60';
+export const DEAD_LETTER_ID = '0b7e4d2a-9c1f-4a6e-b3d8-5f2a7c9e1b40';
+const TEMPLATE_ID = '9d3f6b2a-4c8e-4f1a-b7d5-2e9c0a6f3b18';
+const DRAFT_TEMPLATE_ID = '1c7e5a3f-8b2d-4e6a-9f0c-3d5b7a9e1c24';
+
+const SHIPPING_DATA = {
+  carrier: 'UPS',
+  trackingNumber: '1Z999AA10123456784',
+  trackingUrl: 'https://www.ups.com/track?tracknum=1Z999AA10123456784',
+};
+
+/** The event the OMS posts when order 1001 ships. */
+export const SHIPPED_EVENT = body(req.orderEventSchema, {
+  eventId: EVENT_ID,
+  orderId: ORDER_ID,
+  customerId: CUSTOMER_ID,
+  status: 'shipped',
+  occurredAt: OCCURRED_AT,
+  source: SOURCE,
+  data: SHIPPING_DATA,
+});
+
+/** The same order's other updates: the data keys their templates read (see `GET /v1/templates/order.<status>`). */
+export const ORDER_EVENT_EXAMPLES: Record<string, Example> = {
+  shipped: answer(req.orderEventSchema, 'Shipped: carrier, trackingNumber, trackingUrl (and eta)', SHIPPED_EVENT),
+  confirmed: answer(req.orderEventSchema, 'Confirmed: the receipt (items, subtotal, shipping, tax, total, currency)', {
+    eventId: 'evt-1001-confirmed',
+    orderId: ORDER_ID,
+    customerId: CUSTOMER_ID,
+    status: 'confirmed',
+    occurredAt: '2026-11-30T18:02:00Z',
+    source: SOURCE,
+    data: {
+      items: [
+        { name: 'Notebook', quantity: 2, unitPrice: '12.50', sku: 'NB-A5-DOT' },
+        { name: 'Fountain pen', quantity: 1, unitPrice: '24.90', sku: 'FP-M-BLK' },
+      ],
+      itemCount: 3,
+      subtotal: '49.90',
+      shipping: '4.90',
+      tax: '9.98',
+      total: '64.78',
+      currency: 'GBP',
+      paymentMethod: 'Visa ending in 4242',
+      eta: '2026-12-03',
+    },
+  }),
+  delayed: answer(req.orderEventSchema, 'Delayed: delayReason, newEta', {
+    eventId: 'evt-1001-delayed',
+    orderId: ORDER_ID,
+    customerId: CUSTOMER_ID,
+    status: 'delayed',
+    occurredAt: '2026-12-02T07:15:00Z',
+    source: SOURCE,
+    data: { delayReason: 'severe weather at the hub', newEta: '2026-12-04', carrier: 'UPS', trackingNumber: '1Z999AA10123456784' },
+  }),
+  cancelled: answer(req.orderEventSchema, 'Cancelled: reason, amount (refunded), currency', {
+    eventId: 'evt-1002-cancelled',
+    orderId: '1002',
+    customerId: CUSTOMER_ID,
+    status: 'cancelled',
+    occurredAt: '2026-12-01T11:00:00Z',
+    source: SOURCE,
+    data: { reason: 'item out of stock', amount: '24.90', currency: 'GBP' },
+  }),
+};
+
+/** An event with a status the API does not know and a time without a zone: what the documented 400 answers. */
+export const INVALID_ORDER_EVENT = { ...SHIPPED_EVENT, eventId: 'evt-1001-posted', status: 'posted', occurredAt: '2026-12-01 09:30' };
+const STATUS_REASON = `must be one of ${req.orderEventSchema.shape.status.options.join(', ')}`;
+const OCCURRED_AT_REASON = 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-21T10:00:00Z (years 1900 to 9999)';
+
+const CUSTOMER_INPUT = body(req.customerSchema, {
+  name: 'Ada Lovelace',
+  email: EMAIL,
+  phone: PHONE,
+  locale: 'en-GB',
+  timeZone: 'Europe/London',
+  quietHours: { start: '22:00', end: '07:00' },
+});
+const CUSTOMER = {
+  customerId: CUSTOMER_ID,
+  name: 'Ada Lovelace',
+  email: EMAIL,
+  phone: PHONE,
+  locale: 'en-GB',
+  timeZone: 'Europe/London',
+  quietHours: { start: '22:00', end: '07:00' },
+  preferences: [],
+  createdAt: '2026-11-30T18:00:00.000Z',
+  updatedAt: '2026-11-30T18:00:00.000Z',
+} satisfies z.input<typeof res.customerResponse>;
+const CUSTOMER_WITH_PREFERENCES = {
+  ...CUSTOMER,
+  preferences: [
+    { channel: 'email', category: 'promotions', optedIn: true },
+    { channel: 'sms', category: 'marketing', optedIn: false },
+  ],
+  updatedAt: '2026-12-01T08:00:00.000Z',
+} satisfies z.input<typeof res.customerResponse>;
+
+const DEVICE = {
+  deviceId: DEVICE_ID,
+  customerId: CUSTOMER_ID,
+  platform: 'ios',
+  app: 'com.example.shop',
+  locale: 'en-GB',
+  timeZone: 'Europe/London',
+  active: true,
+  lastSeenAt: '2026-12-01T08:10:00.000Z',
+  invalidatedAt: null,
+  invalidatedReason: null,
+} satisfies z.input<typeof res.deviceResponse>;
+
+const CONSENT = {
+  consentId: '7b1d3f5a-9c2e-4a6b-8d0f-1e3a5c7b9d20',
+  customerId: CUSTOMER_ID,
+  channel: 'email',
+  category: 'promotions',
+  granted: true,
+  source: 'checkout-form',
+  recordedAt: '2026-11-30T17:58:00.000Z',
+  receivedAt: '2026-11-30T18:00:01.000Z',
+} satisfies z.input<typeof res.consentResponse>;
+
+const PUSH_ATTEMPT = {
+  attemptId: 'e4b6d8f0-2a4c-4e6a-8c0e-2f4a6c8e0b13',
+  deviceId: DEVICE_ID,
+  platform: 'ios',
+  channel: 'push',
+  address: null,
+  provider: 'apns',
+  status: 'sent',
+  attemptNumber: 1,
+  providerMessageId: '5a7c9e1b-3d5f-4b7d-9f1a-3c5e7a9b1d35',
+  errorCode: null,
+  errorMessage: null,
+  startedAt: '2026-12-01T09:30:01.204Z',
+  finishedAt: '2026-12-01T09:30:01.391Z',
+} satisfies z.input<typeof res.attemptResponse>;
+
+const PUSH_NOTIFICATION = {
+  notificationId: PUSH_ID,
+  orderId: ORDER_ID,
+  customerId: CUSTOMER_ID,
+  eventId: EVENT_ID,
+  type: 'order.shipped',
+  priority: 'critical',
+  category: 'transactional',
+  channel: 'push',
+  address: null,
+  status: 'delivered',
+  suppressionReason: null,
+  suppressionLabel: null,
+  failureReason: null,
+  failureLabel: null,
+  template: { id: TEMPLATE_ID, version: 1, locale: 'en' },
+  holdReason: null,
+  holdLabel: null,
+  heldUntil: null,
+  escalation: null,
+  explanation: 'Now delivered (a receipt confirmed it).',
+  held: null,
+  replacedBy: null,
+  title: 'Order 1001 has shipped',
+  body: 'Your order 1001 is on its way with UPS. Tracking number: 1Z999AA10123456784.',
+  createdAt: '2026-12-01T09:30:01.102Z',
+  sentAt: '2026-12-01T09:30:01.391Z',
+  deliveredAt: '2026-12-01T09:31:12.000Z',
+  attempts: [PUSH_ATTEMPT],
+} satisfies z.input<typeof res.notificationResponse>;
+
+const EMAIL_NOTIFICATION = {
+  ...PUSH_NOTIFICATION,
+  notificationId: EMAIL_ID,
+  channel: 'email',
+  address: EMAIL,
+  status: 'failed',
+  failureReason: 'bounced: 550 5.1.1 mailbox unavailable',
+  failureLabel: 'bounced: 550 5.1.1 mailbox unavailable',
+  explanation: 'Failed: bounced: 550 5.1.1 mailbox unavailable.',
+  deliveredAt: null,
+  attempts: [
+    {
+      ...PUSH_ATTEMPT,
+      attemptId: 'f5c7e9a1-3b5d-4f7b-9d1f-3a5c7e9b1d46',
+      deviceId: null,
+      platform: null,
+      channel: 'email',
+      address: EMAIL,
+      provider: 'smtp',
+      providerMessageId: EMAIL_MESSAGE_ID,
+    },
+  ],
+} satisfies z.input<typeof res.notificationResponse>;
+
+const OPENED_RECEIPT = {
+  receiptId: '2d4f6a8c-0e2a-4c6e-8a0c-4e6a8c0e2b57',
+  notificationId: PUSH_ID,
+  type: 'opened',
+  source: 'app',
+  occurredAt: '2026-12-01T09:31:12.000Z',
+  receivedAt: '2026-12-01T09:31:12.480Z',
+  detail: {},
+  dedupeKey: 'open-7d3f9a2c',
+} satisfies z.input<typeof res.receiptResponse>;
+
+const BOUNCE_RECEIPT = {
+  receiptId: '3e5a7c9e-1f3b-4d7f-9b1d-5f7b9d1f3c68',
+  notificationId: EMAIL_ID,
+  type: 'bounced',
+  source: 'email-webhook',
+  occurredAt: '2026-12-01T09:31:40.000Z',
+  receivedAt: '2026-12-01T09:31:41.020Z',
+  detail: { messageId: EMAIL_MESSAGE_ID, bounceType: 'hard', reason: '550 5.1.1 mailbox unavailable' },
+  dedupeKey: 'ses-0101019353a7c1f2',
+} satisfies z.input<typeof res.receiptResponse>;
+
+const INBOX_ITEM = {
+  messageId: INBOX_MESSAGE_ID,
+  notificationId: null,
+  orderId: ORDER_ID,
+  category: 'transactional',
+  title: 'Order 1001 has shipped',
+  body: 'Your order 1001 is on its way with UPS.',
+  data: { trackingUrl: SHIPPING_DATA.trackingUrl },
+  createdAt: '2026-12-01T09:30:01.500Z',
+  readAt: null,
+} satisfies z.input<typeof res.inboxItemResponse>;
+
+const API_KEY = {
+  id: '8f0b2d4e-6a8c-4e0a-b2d4-6f8a0c2e4b79',
+  name: 'oms-production',
+  prefix: 'hk_Q3vR8',
+  scopes: ['ingest'],
+  createdAt: '2026-12-01T08:00:00.000Z',
+  revokedAt: null,
+} satisfies z.input<typeof res.apiKeyResponse>;
+
+const DEAD_LETTER = {
+  deadLetterId: DEAD_LETTER_ID,
+  notificationId: PUSH_ID,
+  orderId: ORDER_ID,
+  customerId: CUSTOMER_ID,
+  channel: 'push',
+  provider: 'apns',
+  target: { deviceId: DEVICE_ID, platform: 'ios', app: 'com.example.shop', tokenPrefix: '5f2b9c1e', address: null },
+  message: { title: 'Order 1001 has shipped', body: 'Your order 1001 is on its way with UPS.', priority: 'critical', category: 'transactional', data: { orderId: ORDER_ID } },
+  errors: [
+    { attemptId: 'b2d4f6a8-0c2e-4a6c-8e0a-2c4e6a8c0f91', attemptNumber: 1, code: 'InternalServerError', message: 'apns 500 InternalServerError', at: '2026-12-01T09:30:01.391Z' },
+    { attemptId: 'c3e5a7c9-1d3f-4b7d-9f1b-3d5f7b9d1a02', attemptNumber: 5, code: 'InternalServerError', message: 'apns 500 InternalServerError', at: '2026-12-01T09:34:04.870Z' },
+  ],
+  lastError: 'apns 500 InternalServerError',
+  createdAt: '2026-12-01T09:34:05.000Z',
+  replayCount: 0,
+  replayedAt: null,
+  replayStatus: null,
+} satisfies z.input<typeof res.deadLetterResponse>;
+
+const PUSH_TEMPLATE_V1 = {
+  templateId: TEMPLATE_ID,
+  key: 'order.shipped',
+  channel: 'push',
+  locale: 'en',
+  version: 1,
+  state: 'published',
+  subject: 'Order {{ orderId }} has shipped',
+  body: 'Your order {{ orderId }} is on its way{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking number: {{ trackingNumber }}.{% endif %}',
+  bodyHtml: null,
+  createdAt: '2026-11-01T00:00:00.000Z',
+} satisfies z.input<typeof res.templateVersionResponse>;
+
+const NEW_TEMPLATE_VERSION = body(req.templateVersionInputSchema, {
+  channel: 'push',
+  locale: 'en',
+  subject: 'Order {{ orderId }} is on its way',
+  body: 'Your parcel is with {{ carrier }}{% if eta %}, arriving {{ eta | local_date }}{% endif %}. Tracking: {{ trackingNumber }}',
+});
+const PUSH_TEMPLATE_V2 = {
+  ...PUSH_TEMPLATE_V1,
+  templateId: DRAFT_TEMPLATE_ID,
+  version: 2,
+  state: 'draft',
+  subject: NEW_TEMPLATE_VERSION.subject,
+  body: NEW_TEMPLATE_VERSION.body,
+  createdAt: '2026-12-01T10:00:00.000Z',
+} satisfies z.input<typeof res.templateVersionResponse>;
+const TEMPLATE_CONTENT = body(req.templateContentSchema, {
+  subject: 'On its way: order {{ orderId }}',
+  body: 'With {{ carrier }}{% if eta %}, arriving {{ eta | local_date: "long" }}{% endif %}. Tracking: {{ trackingNumber }}',
+});
+const TEMPLATE_SEQUENCE = params(req.templateSequencePath, { key: 'order.shipped', channel: 'push', locale: 'en' });
+const TEMPLATE_VERSION = params(req.templateVersionPath.out, { ...TEMPLATE_SEQUENCE, version: '2' });
+
+const NO_TEMPLATE_VERSION = notFound('no version 2 of template order.shipped (push, en)', 'No such version');
+
+/** The statistics of one group (and of the totals). */
+const STATS_COUNTS = {
+  total: 120,
+  sent: 112,
+  delivered: 97,
+  failed: 3,
+  suppressed: 5,
+  pending: 0,
+  acceptedRate: 0.974,
+  receiptRate: 0.866,
+  deliveryRate: 0.974,
+  failureRate: 0.026,
+  latencyMs: { accepted: { count: 115, p50: 180, p95: 420, p99: 910 }, delivered: { count: 97, p50: 2300, p95: 9100, p99: 31000 } },
+};
+
+const STATS_GROUP = {
+  ...STATS_COUNTS,
+  suppressedByReason: { preference: 3, no_device: 2 },
+  suppressionReasons: [
+    { reason: 'preference', label: reasonLabel('preference')!, count: 3 },
+    { reason: 'no_device', label: reasonLabel('no_device')!, count: 2 },
+  ],
+  failuresByReason: [
+    { reason: 'apns: BadDeviceToken', label: 'apns: BadDeviceToken', count: 2 },
+    { reason: 'bounced: 550 5.1.1 mailbox unavailable', label: 'bounced: 550 5.1.1 mailbox unavailable', count: 1 },
+  ],
+};
+
+// --------------------------------------------------------------------------- errors every operation may have
+
+/** The errors the document adds to every operation that has them (a key, a body). */
+export function commonErrorExamples(scope: Scope | null): Record<number, Record<string, Example>> {
+  return {
+    401: { missingKey: error('No API key', 'unauthenticated', 'missing Authorization: Bearer <key> header') },
+    403: { missingScope: error(`A key without the ${scope ?? 'needed'} scope`, 'forbidden', `this API key lacks the '${scope ?? 'admin'}' scope`) },
+    413: {
+      tooLarge: error('A body over 256 KiB', 'payload_too_large', 'request entity too large', [{ field: '(body)', reason: 'request entity too large' }]),
+    },
+    415: {
+      unsupported: error('A body in another charset', 'bad_request', 'unsupported charset "ISO-8859-1"', [
+        { field: '(body)', reason: 'unsupported charset "ISO-8859-1"' },
+      ]),
+    },
+  };
+}
+
+const INVALID_CUSTOMER_PATH = invalid('path', 'customerId', "may contain only letters, digits, '.', '_', ':' and '-'");
+const INVALID_ORDER_PATH = invalid('path', 'orderId', "may contain only letters, digits, '.', '_', ':' and '-'");
+const INVALID_LIMIT = invalid('query', 'limit', 'must be at most 100');
+const INVALID_TEMPLATE_KEY = invalid('path', 'key', `must be a template key: ${TEMPLATE_KEYS.join(', ')}`);
+const NO_CUSTOMER = notFound(`no customer ${CUSTOMER_ID}`, 'No such customer');
+const INVALID_NOTIFICATION_PATH = invalid(
+  'path',
+  'notificationId',
+  "must be an id (letters, digits, '.', '_', ':' and '-'), optionally followed by '/' and another, such as ev-1/push",
+);
+
+// ------------------------------------------------------------------------------------------------ operations
+
+export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
+  postOrderEvent: {
+    body: SHIPPED_EVENT,
+    responses: {
+      202: {
+        accepted: answer(res.acceptedEventResponse, 'Accepted', { eventId: EVENT_ID, workflowId: `order:${ORDER_ID}`, duplicate: false }),
+        duplicate: answer(res.acceptedEventResponse, 'The same event again: nothing is sent twice', { eventId: EVENT_ID, workflowId: `order:${ORDER_ID}`, duplicate: true }),
+      },
+      400: {
+        invalidEvent: answer(
+          res.orderEventErrorResponse,
+          'An invalid event: every bad field, and the id its payload is kept under',
+          {
+            error: {
+              code: 'validation_failed',
+              message: `invalid body: status: ${STATUS_REASON}; occurredAt: ${OCCURRED_AT_REASON}`,
+              fields: [
+                { field: 'status', reason: STATUS_REASON },
+                { field: 'occurredAt', reason: OCCURRED_AT_REASON },
+              ],
+            },
+            rejectedEventId: 'c1e3a5c7-9b1d-4f3b-8d5f-7b9d1f3a5c80',
+          },
+          `The answer to ${JSON.stringify(INVALID_ORDER_EVENT)}.`,
+        ),
+        invalidJson: answer(res.orderEventErrorResponse, 'A body that is not JSON', {
+          error: {
+            code: 'invalid_json',
+            message: 'body is not valid JSON: Unexpected token } in JSON at position 52',
+            fields: [{ field: '(body)', reason: 'body is not valid JSON: Unexpected token } in JSON at position 52' }],
+          },
+        }),
+      },
+      409: {
+        conflict: error(
+          'The same eventId for another status',
+          'event_id_conflict',
+          `eventId ${EVENT_ID} was already used for a different event (order ${ORDER_ID}, status shipped)`,
+          [{ field: 'eventId', reason: 'already used for a different event' }],
+        ),
+      },
+    },
+  },
+
+  putCustomer: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    body: CUSTOMER_INPUT,
+    responses: {
+      200: { updated: answer(res.customerResponse, 'Updated', { ...CUSTOMER, updatedAt: '2026-12-01T08:00:00.000Z' }) },
+      201: { created: answer(res.customerResponse, 'Created', CUSTOMER) },
+      400: { invalidPhone: invalid('body', 'phone', 'must be an E.164 number such as +14155550123', 'A phone number not in E.164') },
+    },
+  },
+  getCustomer: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    responses: { 200: { customer: answer(res.customerResponse, 'The profile', CUSTOMER_WITH_PREFERENCES) }, 400: { invalidPath: INVALID_CUSTOMER_PATH }, 404: { noCustomer: NO_CUSTOMER } },
+  },
+  postDevice: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    body: body(req.deviceSchema, { deviceId: DEVICE_ID, platform: 'ios', token: APNS_TOKEN, app: 'com.example.shop', locale: 'en-GB', timeZone: 'Europe/London' }),
+    responses: {
+      200: { refreshed: answer(res.deviceResponse, 'Refreshed', { ...DEVICE, lastSeenAt: '2026-12-01T09:00:00.000Z' }) },
+      201: { registered: answer(res.deviceResponse, 'Registered', DEVICE) },
+      400: { invalidToken: invalid('body', 'token', 'must be an APNs device token: at least 64 hexadecimal characters', 'A token that is not an APNs token') },
+    },
+  },
+  listDevices: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    responses: {
+      200: {
+        devices: answer(res.deviceListResponse, 'An active iPhone and a retired Android phone', {
+          items: [
+            DEVICE,
+            {
+              ...DEVICE,
+              deviceId: 'pixel-ada',
+              platform: 'android',
+              app: 'com.example.shop',
+              active: false,
+              lastSeenAt: '2026-10-02T19:20:00.000Z',
+              invalidatedAt: '2026-10-12T08:00:00.000Z',
+              invalidatedReason: 'fcm: UNREGISTERED',
+            },
+          ],
+        }),
+      },
+      400: { invalidPath: INVALID_CUSTOMER_PATH },
+    },
+  },
+  deleteDevice: {
+    params: params(req.devicePath, { customerId: CUSTOMER_ID, deviceId: DEVICE_ID }),
+    responses: {
+      400: { invalidPath: invalid('path', 'deviceId', "may contain only letters, digits, '.', '_', ':' and '-'") },
+      404: { noDevice: notFound(`customer ${CUSTOMER_ID} has no device ${DEVICE_ID}`, 'No such device') },
+    },
+  },
+
+  putPreferences: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    body: body(req.preferencesSchema, {
+      preferences: [
+        { channel: 'email', category: 'promotions', optedIn: true },
+        { channel: 'sms', category: 'marketing', optedIn: false },
+      ],
+      consent: { source: 'checkout-form', recordedAt: '2026-11-30T17:58:00Z' },
+    }),
+    responses: {
+      200: { saved: answer(res.customerResponse, 'The profile with its rows', CUSTOMER_WITH_PREFERENCES) },
+      400: { invalidCategory: invalid('body', 'preferences.0.category', `must be one of ${req.preferencesSchema.shape.preferences.element.shape.category.options.join(', ')}`, 'An unknown category') },
+      404: { noCustomer: notFound(`no customer ${CUSTOMER_ID}; create it with PUT /v1/customers/${CUSTOMER_ID}`, 'No such customer') },
+      409: {
+        consentRequired: error('An SMS marketing opt-in without consent', 'consent_required', 'marketing opt-in without consent: preferences.0.optedIn', [
+          {
+            field: 'preferences.0.optedIn',
+            reason: `an sms opt-in to marketing needs the customer's recorded consent: send consent { source, recordedAt? } with it, or record it with POST /v1/customers/${CUSTOMER_ID}/consents`,
+          },
+        ]),
+      },
+    },
+  },
+  getPreferences: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    responses: {
+      200: {
+        preferences: answer(res.effectivePreferencesResponse, 'Two of the rows: a transactional default, a marketing opt-in with consent', {
+          customerId: CUSTOMER_ID,
+          items: [
+            { channel: 'push', category: 'order-updates', class: 'transactional', optedIn: true, source: 'default', default: 'opted-in', consent: null, permitted: true, reason: null },
+            {
+              channel: 'email',
+              category: 'promotions',
+              class: 'marketing',
+              optedIn: true,
+              source: 'category',
+              default: 'with-consent',
+              consent: {
+                rule: 'record-or-opt-in',
+                status: 'granted',
+                satisfied: true,
+                record: { category: 'promotions', granted: true, source: 'checkout-form', recordedAt: '2026-11-30T17:58:00.000Z', receivedAt: '2026-11-30T18:00:01.000Z' },
+              },
+              permitted: true,
+              reason: null,
+            },
+          ],
+        }),
+      },
+      400: { invalidPath: INVALID_CUSTOMER_PATH },
+      404: { noCustomer: notFound(`no customer ${CUSTOMER_ID}; create it with PUT /v1/customers/${CUSTOMER_ID}`, 'No such customer') },
+    },
+  },
+  postConsent: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    body: body(req.consentSchema, { channel: 'email', category: 'promotions', granted: true, source: 'checkout-form', recordedAt: '2026-11-30T17:58:00Z' }),
+    responses: {
+      201: { recorded: answer(res.consentResponse, 'Recorded', CONSENT) },
+      400: {
+        transactional: invalid('body', 'category', 'must be one of marketing, promotions, cart-reminders, restock (transactional messages need no consent)', 'Consent for a transactional category'),
+      },
+      404: { noCustomer: notFound(`no customer ${CUSTOMER_ID}; create it with PUT /v1/customers/${CUSTOMER_ID}`, 'No such customer') },
+    },
+  },
+  listConsents: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    responses: {
+      200: {
+        history: answer(res.consentListResponse, 'A withdrawal by SMS keyword, then the consent given at checkout', {
+          items: [
+            { ...CONSENT, consentId: '8c2e4a6c-0d3f-4b7c-9e1a-2f4b6d8f0a31', channel: 'sms', category: 'marketing', granted: false, source: 'sms-keyword:STOP', recordedAt: '2026-12-01T07:45:00.000Z', receivedAt: '2026-12-01T07:45:02.000Z' },
+            CONSENT,
+          ],
+        }),
+      },
+      400: { invalidPath: INVALID_CUSTOMER_PATH },
+      404: { noCustomer: notFound(`no customer ${CUSTOMER_ID}; create it with PUT /v1/customers/${CUSTOMER_ID}`, 'No such customer') },
+    },
+  },
+
+  listOrderNotifications: {
+    params: params(req.orderPath, { orderId: ORDER_ID }),
+    query: query(req.historyQuerySchema, { status: 'sent,delivered', from: '2026-12-01T00:00:00Z', to: '2026-12-02T00:00:00Z' }),
+    responses: {
+      200: { page: answer(res.notificationPageResponse, 'The shipment push, delivered', { items: [PUSH_NOTIFICATION], nextCursor: null }) },
+      400: {
+        invalidStatus: invalid('query', 'status', `must be a comma-separated list of ${req.NOTIFICATION_STATUSES.join(', ')}`, 'An unknown status'),
+        invalidPath: INVALID_ORDER_PATH,
+      },
+    },
+  },
+  listCustomerNotifications: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    query: query(req.historyQuerySchema, { channel: 'email', limit: '20' }),
+    responses: {
+      200: { page: answer(res.notificationPageResponse, "The shipment's email, which bounced", { items: [EMAIL_NOTIFICATION], nextCursor: null }) },
+      400: { invalidLimit: INVALID_LIMIT, invalidPath: INVALID_CUSTOMER_PATH },
+    },
+  },
+  getOrderState: {
+    params: params(req.orderPath, { orderId: ORDER_ID }),
+    responses: {
+      200: {
+        state: answer(res.orderStateResponse, 'Shipped and announced; the push is delivered', {
+          workflowId: `order:${ORDER_ID}`,
+          runId: '0193a1f2-7c4e-7b8d-9a0f-3e5c7b9d1f42',
+          runStatus: 'RUNNING',
+          orderId: ORDER_ID,
+          customerId: CUSTOMER_ID,
+          lastStatus: 'shipped',
+          position: { stage: 'shipped', status: 'shipped', occurredAt: OCCURRED_AT },
+          notificationState: 'idle',
+          pending: [],
+          processed: [
+            {
+              eventId: EVENT_ID,
+              status: 'shipped',
+              occurredAt: OCCURRED_AT,
+              disposition: 'announced',
+              notificationId: PUSH_ID,
+              notificationStatus: 'delivered',
+              sentTo: 1,
+              failedTo: 0,
+              deliveries: [
+                { channel: 'push', notificationId: PUSH_ID, step: 0, status: 'delivered', sentTo: 1, failedTo: 0 },
+                { channel: 'email', notificationId: EMAIL_ID, step: 0, status: 'sent', sentTo: 1, failedTo: 0 },
+              ],
+            },
+          ],
+          completesAt: null,
+          waitingFor: null,
+          held: [],
+        }),
+      },
+      400: { invalidPath: INVALID_ORDER_PATH },
+      404: { noWorkflow: notFound(`no workflow for order ${ORDER_ID}`, 'No event of this order was accepted') },
+      503: {
+        unavailable: error(
+          'No worker answers the query (after the colon: what Temporal said)',
+          'workflow_unavailable',
+          `the workflow of order ${ORDER_ID} could not answer its state query: 4 DEADLINE_EXCEEDED: context deadline exceeded`,
+        ),
+      },
+    },
+  },
+
+  listInbox: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    query: query(req.inboxQuerySchema, { unread: 'true', limit: '20' }),
+    responses: {
+      200: { page: answer(res.inboxPageResponse, 'One unread message', { items: [INBOX_ITEM], nextCursor: null, unreadCount: 1 }) },
+      400: { invalidUnread: invalid('query', 'unread', 'must be true or false'), invalidPath: INVALID_CUSTOMER_PATH },
+    },
+  },
+  readAllInbox: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    responses: { 200: { updated: answer(res.inboxReadAllResponse, 'Three messages marked read', { updated: 3 }) }, 400: { invalidPath: INVALID_CUSTOMER_PATH } },
+  },
+  readInboxMessage: {
+    params: params(req.inboxMessagePath, { customerId: CUSTOMER_ID, messageId: INBOX_MESSAGE_ID }),
+    responses: {
+      200: { read: answer(res.inboxItemResponse, 'The message, read', { ...INBOX_ITEM, readAt: '2026-12-01T09:40:00.000Z' }) },
+      400: { invalidPath: invalid('path', 'messageId', "may contain only letters, digits, '.', '_', ':' and '-'") },
+      404: { noMessage: notFound(`no inbox message ${INBOX_MESSAGE_ID} for customer ${CUSTOMER_ID}`, 'No such message') },
+    },
+  },
+  streamInbox: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    responses: {
+      200: {
+        stream: {
+          summary: 'A message arrives, then it is read',
+          value:
+            `retry: 3000\n\nid: ${INBOX_MESSAGE_ID}\nevent: message\ndata: ${JSON.stringify(INBOX_ITEM)}\n\n` +
+            `event: read\ndata: ${JSON.stringify({ messageId: INBOX_MESSAGE_ID })}\n\n: keep-alive\n\n`,
+        },
+      },
+      400: { invalidPath: INVALID_CUSTOMER_PATH },
+      503: { stopping: error('The server is stopping', 'unavailable', 'the server is stopping; reconnect in a moment') },
+    },
+  },
+
+  createApiKey: {
+    body: body(req.apiKeySchema, { name: 'oms-production', scopes: ['ingest'] }),
+    responses: {
+      201: {
+        created: answer(res.apiKeyCreatedResponse, 'The key, shown this once', {
+          id: API_KEY.id,
+          name: 'oms-production',
+          scopes: ['ingest'],
+          key: 'hk_Q3vR8tLm2ZxN5pWc7YbK9dFh4JsA6eGq',
+        }),
+      },
+      400: { noScopes: invalid('body', 'scopes', 'must list at least one scope', 'No scopes') },
+    },
+  },
+  listApiKeys: {
+    responses: {
+      200: {
+        keys: answer(res.apiKeyListResponse, 'The OMS key, and a revoked one', {
+          items: [API_KEY, { ...API_KEY, id: RETIRED_API_KEY_ID, name: 'oms-staging', prefix: 'hk_7nWq2', createdAt: '2026-09-14T10:00:00.000Z', revokedAt: '2026-11-30T16:00:00.000Z' }],
+        }),
+      },
+    },
+  },
+  revokeApiKey: {
+    params: params(req.apiKeyPath, { id: RETIRED_API_KEY_ID }),
+    responses: {
+      400: { invalidPath: invalid('path', 'id', "may contain only letters, digits, '.', '_', ':' and '-'") },
+      404: { noKey: notFound(`no active API key ${RETIRED_API_KEY_ID}`, 'No such active key') },
+      409: {
+        ownKey: error('The key making the request', 'key_in_use', 'an API key cannot revoke itself; revoke it with another admin key', [
+          { field: 'id', reason: 'is the key making this request' },
+        ]),
+      },
+    },
+  },
+
+  getStats: {
+    query: query(req.statsQuerySchema, { from: '2026-11-30T00:00:00Z', to: '2026-12-01T00:00:00Z', groupBy: 'channel', bucket: 'day' }),
+    responses: {
+      200: {
+        stats: answer(res.statsResponse, 'One day by channel: push', {
+          from: '2026-11-30T00:00:00.000Z',
+          to: '2026-12-01T00:00:00.000Z',
+          groupBy: ['channel'],
+          bucket: 'day',
+          bucketAuto: false,
+          seriesFrom: '2026-11-30T00:00:00.000Z',
+          totals: STATS_GROUP,
+          groups: [
+            { key: { channel: 'push' }, ...STATS_GROUP, series: [{ bucketStart: '2026-11-30T00:00:00.000Z', ...STATS_COUNTS }] },
+          ],
+          attemptErrors: [{ reason: 'apns: BadDeviceToken', label: 'apns: BadDeviceToken', count: 2 }],
+          deliberateWaits: [
+            { kind: 'held', reason: 'quiet_hours', label: HOLD_LABELS.quiet_hours, count: 4, p50: 21_600_000, p95: 30_600_000, max: 32_400_000 },
+            { kind: 'backup', reason: 'no_receipt', label: BACKUP_LABELS.no_receipt, count: 2, p50: 300_400, p95: 300_900, max: 301_000 },
+          ],
+        }),
+      },
+      400: { invalidRange: invalid('query', 'to', 'must be later than from', 'A window that ends before it starts') },
+    },
+  },
+
+  listDeadLetters: {
+    query: query(req.pageQuerySchema, { limit: '20' }),
+    responses: {
+      200: { page: answer(res.deadLetterPageResponse, 'A push APNs kept refusing', { items: [DEAD_LETTER], nextCursor: null }) },
+      400: { invalidLimit: INVALID_LIMIT },
+    },
+  },
+  replayDeadLetter: {
+    params: params(req.deadLetterPath, { id: DEAD_LETTER_ID }),
+    responses: {
+      202: { started: answer(res.replayAcceptedResponse, 'The replay started', { deadLetterId: DEAD_LETTER_ID, workflowId: `dead-letter-replay:${DEAD_LETTER_ID}` }) },
+      400: { invalidPath: invalid('path', 'id', "may contain only letters, digits, '.', '_', ':' and '-'") },
+      404: { noDeadLetter: notFound(`no dead letter ${DEAD_LETTER_ID}`, 'No such dead letter') },
+      409: { running: error('A replay is running', 'replay_in_progress', `dead letter ${DEAD_LETTER_ID} is being replayed already`) },
+    },
+  },
+
+  postNotificationEvent: {
+    params: params(req.notificationPath, { notificationId: PUSH_ID }),
+    body: body(req.notificationEventSchema, { type: 'opened', occurredAt: '2026-12-01T09:31:12Z', source: 'app', eventId: 'open-7d3f9a2c' }),
+    responses: {
+      202: { recorded: answer(res.receiptAcceptedResponse, 'The app reports the push opened', { receipt: OPENED_RECEIPT, duplicate: false, notificationStatus: 'opened', signalled: true }) },
+      400: { invalidType: invalid('body', 'type', 'must be one of delivered, opened, clicked', 'An unknown receipt type'), invalidPath: INVALID_NOTIFICATION_PATH },
+      404: { noNotification: notFound(`no notification ${PUSH_ID}`, 'No such notification') },
+      409: {
+        conflict: error('The same eventId for another type', 'event_id_conflict', `this event id was already recorded as a 'delivered' receipt for notification ${PUSH_ID}`, [
+          { field: 'eventId', reason: 'was already used for a different receipt' },
+        ]),
+      },
+    },
+  },
+  getNotification: {
+    params: params(req.notificationPath, { notificationId: PUSH_ID }),
+    responses: {
+      200: {
+        notification: answer(res.notificationDetailResponse, 'The shipment push, opened', {
+          ...PUSH_NOTIFICATION,
+          status: 'opened',
+          openedAt: '2026-12-01T09:31:12.000Z',
+          clickedAt: null,
+          receipts: [OPENED_RECEIPT],
+        }),
+      },
+      400: { invalidPath: INVALID_NOTIFICATION_PATH },
+      404: { noNotification: notFound(`no notification ${PUSH_ID}`, 'No such notification') },
+    },
+  },
+  postEmailWebhook: {
+    body: body(req.emailWebhookSchema, {
+      type: 'bounced',
+      bounceType: 'hard',
+      messageId: EMAIL_MESSAGE_ID,
+      occurredAt: '2026-12-01T09:31:40Z',
+      reason: '550 5.1.1 mailbox unavailable',
+      id: 'ses-0101019353a7c1f2',
+    }),
+    responses: {
+      202: {
+        recorded: answer(res.receiptAcceptedResponse, 'A hard bounce fails the email', { receipt: BOUNCE_RECEIPT, duplicate: false, notificationStatus: 'failed', signalled: true }),
+      },
+      400: { noBounceType: invalid('body', 'bounceType', 'must be hard or soft', 'A bounce without its type') },
+      404: {
+        unknownMessage: error('A Message-ID Herald did not send', 'not_found', `no email was sent with Message-ID ${EMAIL_MESSAGE_ID}`, [
+          { field: 'messageId', reason: 'is not the Message-ID of an email Herald sent' },
+        ]),
+      },
+      409: {
+        conflict: error('The same provider event id for another type', 'event_id_conflict', `this event id was already recorded as a 'delivered' receipt for notification ${EMAIL_ID}`, [
+          { field: 'id', reason: 'was already used for a different receipt' },
+        ]),
+      },
+    },
+  },
+  postTwilioStatusCallback: {
+    body: body(req.twilioStatusCallbackSchema, { MessageSid: TWILIO_MESSAGE_SID, MessageStatus: 'delivered', AccountSid: 'AC8f2d4b6a1c3e5f7a9b0d2c4e6f8a1b3c' }),
+    headers: { 'X-Twilio-Signature': 'c2lnbmVkIG92ZXIgdGhlIFVSTCBhbmQgZm9ybSE=' },
+    responses: {
+      400: { invalidSid: invalid('body', 'MessageSid', 'must be a Twilio message SID (SM or MM and 32 hex digits)', 'Not a message SID') },
+      403: {
+        badSignature: error(
+          'A signature that does not match',
+          'invalid_signature',
+          'X-Twilio-Signature is missing or does not match this request (is HERALD_PUBLIC_URL the address Twilio calls?)',
+        ),
+      },
+      404: {
+        unknownMessage: error('A MessageSid Herald did not send', 'not_found', `no SMS was sent with MessageSid ${TWILIO_MESSAGE_SID}`, [
+          { field: 'MessageSid', reason: 'is not a message Herald sent' },
+        ]),
+        notConfigured: error(
+          'Twilio is not configured',
+          'not_configured',
+          'Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): no status callbacks are taken',
+        ),
+      },
+    },
+  },
+
+  listTemplates: {
+    query: query(req.templateListQuerySchema, { key: 'order.shipped' }),
+    responses: {
+      200: {
+        templates: answer(res.templateListResponse, 'The shipment templates', {
+          items: [
+            { key: 'order.shipped', channel: 'email', locale: 'en', publishedVersion: 1, latestVersion: 1, versionCount: 1 },
+            { key: 'order.shipped', channel: 'push', locale: 'en', publishedVersion: 1, latestVersion: 2, versionCount: 2 },
+            { key: 'order.shipped', channel: 'push', locale: 'fr', publishedVersion: 1, latestVersion: 1, versionCount: 1 },
+          ],
+        }),
+      },
+      400: { invalidChannel: invalid('query', 'channel', 'must be one of push, email, sms, inapp') },
+    },
+  },
+  getTemplate: {
+    params: params(req.templateKeyPath, { key: 'order.shipped' }),
+    query: query(req.templateKeyQuerySchema, { channel: 'push', locale: 'en' }),
+    responses: {
+      200: {
+        template: answer(res.templateKeyResponse, 'The shipment push in English: a draft over the published version', {
+          key: 'order.shipped',
+          variables: [
+            { name: 'orderId', description: "The OMS's order id." },
+            { name: 'carrier', description: 'The carrier, such as `UPS`.' },
+            { name: 'trackingNumber', description: "The carrier's tracking number." },
+            { name: 'trackingUrl', description: "A link to the carrier's tracking page." },
+            { name: 'eta', description: 'Estimated delivery: an ISO date or date-time (use `local_date`), or free text shown as given.' },
+          ],
+          templates: [{ channel: 'push', locale: 'en', publishedVersion: 1, latestVersion: 2, versions: [PUSH_TEMPLATE_V2, PUSH_TEMPLATE_V1] }],
+        }),
+      },
+      400: { invalidKey: INVALID_TEMPLATE_KEY },
+    },
+  },
+  createTemplateVersion: {
+    params: params(req.templateKeyPath, { key: 'order.shipped' }),
+    body: NEW_TEMPLATE_VERSION,
+    responses: {
+      201: { draft: answer(res.templateVersionResponse, 'Version 2, a draft', PUSH_TEMPLATE_V2) },
+      400: {
+        unknownVariable: invalidTemplate('body', `unknown variable 'parcelId' for order.shipped; known: ${templateVariables('order.shipped')!.map((v) => v.name).join(', ')}`, 'A variable the key does not provide'),
+      },
+    },
+  },
+  getTemplateVersion: {
+    params: TEMPLATE_VERSION,
+    responses: { 200: { version: answer(res.templateVersionResponse, 'Version 2', PUSH_TEMPLATE_V2) }, 400: { invalidVersion: invalid('path', 'version', 'must be a version number (1 or more)') }, 404: { noVersion: NO_TEMPLATE_VERSION } },
+  },
+  updateTemplateVersion: {
+    params: TEMPLATE_VERSION,
+    body: TEMPLATE_CONTENT,
+    responses: {
+      200: { draft: answer(res.templateVersionResponse, 'The draft, edited', { ...PUSH_TEMPLATE_V2, subject: TEMPLATE_CONTENT.subject, body: TEMPLATE_CONTENT.body }) },
+      400: { htmlOnPush: invalidTemplate('bodyHtml', 'only email templates have an HTML part', 'An HTML part on a push template') },
+      404: { noVersion: NO_TEMPLATE_VERSION },
+      409: {
+        notDraft: error('A published version', 'template_not_draft', 'version 1 of order.shipped (push, en) is published; only drafts can be edited (create a new version)'),
+      },
+    },
+  },
+  publishTemplateVersion: {
+    params: TEMPLATE_VERSION,
+    responses: {
+      200: {
+        published: answer(res.templatePublishedResponse, 'Version 2 replaces version 1', {
+          published: { ...PUSH_TEMPLATE_V2, state: 'published', subject: TEMPLATE_CONTENT.subject, body: TEMPLATE_CONTENT.body },
+          archived: { ...PUSH_TEMPLATE_V1, state: 'archived' },
+        }),
+      },
+      400: { invalidVersion: invalid('path', 'version', 'must be a version number (1 or more)') },
+      404: { noVersion: NO_TEMPLATE_VERSION },
+    },
+  },
+  rollbackTemplate: {
+    params: TEMPLATE_SEQUENCE,
+    responses: {
+      200: {
+        rolledBack: answer(res.templatePublishedResponse, 'Version 1 is back; version 2 is archived', {
+          published: PUSH_TEMPLATE_V1,
+          archived: { ...PUSH_TEMPLATE_V2, state: 'archived', subject: TEMPLATE_CONTENT.subject, body: TEMPLATE_CONTENT.body },
+        }),
+      },
+      400: { invalidChannel: invalid('path', 'channel', 'must be one of push, email, sms, inapp') },
+      409: { nothingOlder: error('No older version was published', 'no_previous_version', 'order.shipped (push, en) has no archived version older than version 1') },
+    },
+  },
+  previewTemplate: {
+    params: params(req.templateKeyPath, { key: 'order.shipped' }),
+    body: body(req.templatePreviewSchema, {
+      channel: 'push',
+      locale: 'fr-CA',
+      event: { status: 'shipped', orderId: ORDER_ID, data: { carrier: 'Purolator', trackingNumber: '335712345678', eta: '2026-12-03T18:00:00Z' } },
+      customer: { name: 'Ada Lovelace', timeZone: 'America/Toronto' },
+    }),
+    responses: {
+      200: {
+        preview: answer(res.templatePreviewResponse, 'The French push, as a Toronto customer reads it', {
+          templateId: '4a6c8e0a-2b4d-4f6a-8c0e-6a8c0e2a4d93',
+          key: 'order.shipped',
+          channel: 'push',
+          locale: 'fr',
+          version: 1,
+          state: 'published',
+          subject: 'Commande 1001 expédiée',
+          body: 'Votre commande 1001 est en route avec Purolator. Numéro de suivi : 335712345678.',
+          html: null,
+          formatting: { locale: 'fr-CA', timeZone: 'America/Toronto' },
+          variables: {
+            orderId: ORDER_ID,
+            status: 'shipped',
+            customerName: 'Ada Lovelace',
+            customerLocale: 'fr-CA',
+            customerTimeZone: 'America/Toronto',
+            occurredAt: '2026-11-21T10:00:00Z',
+            carrier: 'Purolator',
+            trackingNumber: '335712345678',
+            eta: '2026-12-03T18:00:00Z',
+          },
+        }),
+      },
+      400: { invalidChannel: invalid('body', 'channel', 'must be one of push, email, sms, inapp', 'An unknown channel') },
+      404: { noTemplate: notFound("no published sms template 'order.shipped' for locales fr-CA, fr, en", 'No template along the fallback chain') },
+    },
+  },
+
+  health: { responses: { 200: { up: answer(res.healthResponse, 'Up', { status: 'ok' }) } } },
+  readiness: {
+    responses: {
+      200: { ready: answer(res.readinessResponse, 'Ready', { status: 'ready', checks: { database: { ok: true }, temporal: { ok: true } } }) },
+      503: {
+        notReady: answer(res.readinessResponse, 'Temporal does not answer', {
+          status: 'not_ready',
+          checks: { database: { ok: true }, temporal: { ok: false, error: '14 UNAVAILABLE: No connection established' } },
+        }),
+      },
+    },
+  },
+  metrics: {
+    responses: {
+      200: {
+        metrics: {
+          summary: 'Prometheus text',
+          value:
+            '# HELP herald_order_events_accepted_total Order events accepted by intake\n# TYPE herald_order_events_accepted_total counter\n' +
+            'herald_order_events_accepted_total{source="shop",status="shipped",duplicate="false"} 1\n',
+        },
+      },
+    },
+  },
+  openApiDocument: {
+    responses: { 200: { document: { summary: 'This document (abridged)', value: { openapi: '3.1.0', info: { title: 'Herald', version: '0.1.0' }, paths: {}, components: {} } } } },
+  },
+  docs: { responses: { 200: { page: { summary: 'The Swagger UI page', value: '<!doctype html>\n<html lang="en">\n<head><title>Herald API</title>...' } } } },
+  dashboard: { responses: { 200: { page: { summary: 'The dashboard page', value: '<!doctype html>\n<html lang="en">\n<head><title>Herald dashboard</title>...' } } } },
+};
