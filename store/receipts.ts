@@ -2,11 +2,10 @@
 // notification forward, and telling its order's workflow. Shared by the app receipt endpoint, the provider webhooks
 // (api/receipts.ts puts them in HTTP terms) and the worker's sandbox providers, which report their receipts here.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { orderWorkflowId, type NotificationStatus } from '../domain';
+import { CONFIRMING_RECEIPTS, NOTIFICATION_RECEIPT_SIGNAL, orderWorkflowId, type NotificationReceiptSignal, type NotificationStatus, type ReceiptType } from '../domain';
 import { Prisma, type Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
-import { notificationReceiptSignal, CONFIRMING_RECEIPTS, type NotificationReceiptSignal, type ReceiptType } from '../workflows/definitions';
 
 /** Where a receipt came from. */
 export const RECEIPT_SOURCES = ['app', 'email-tracking', 'email-webhook', 'twilio', 'sandbox'] as const;
@@ -212,7 +211,7 @@ export function createReceiptRecorder({ db, temporal, logger, signalDeadlineMs =
     const workflowId = orderWorkflowId(orderId);
     let outcome: 'signalled' | 'no_workflow' | 'failed';
     try {
-      await temporal.withDeadline(Date.now() + signalDeadlineMs, () => temporal.workflow.getHandle(workflowId).signal(notificationReceiptSignal, payload));
+      await temporal.withDeadline(Date.now() + signalDeadlineMs, () => temporal.workflow.getHandle(workflowId).signal<[NotificationReceiptSignal]>(NOTIFICATION_RECEIPT_SIGNAL, payload));
       outcome = 'signalled';
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
