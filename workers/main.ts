@@ -6,7 +6,9 @@ import { freePort } from '../lib/free-port';
 import { ensureSchedules } from './schedules';
 import { startWorkerMetricsServer } from './metrics-server';
 import { orderSettingsFrom } from '../activities/order-settings';
-import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes } from '../activities/providers';
+import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes, usesSandbox } from '../activities/providers';
+import { createSandboxReceipts } from '../activities/providers/sandbox';
+import { createReceiptRecorder } from '../store/receipts';
 import { loadConfigOrExit, requireDatabaseUrl, type HeraldConfig } from '../lib/config';
 import { createDb } from '../lib/db';
 import { createLogger, type Logger } from '../lib/logger';
@@ -30,10 +32,17 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   });
   const db = createDb(requireDatabaseUrl(config), { max: 20 });
   await ensureDefaultTemplates(db);
-  const push = createPushProviders(config, logger);
-  const messages = createMessageProviders(config, logger);
-  for (const line of describeProviderModes(push, messages)) logger.info(line);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  // Sandbox providers report their receipts as the API's receipt endpoint does: a row, then a signal to the order.
+  const receiptsConnection = usesSandbox(config) && config.sandboxReceipts !== 'none' ? await Connection.connect({ address: config.temporalAddress }) : null;
+  const sandboxReceipts = createSandboxReceipts({
+    mode: config.sandboxReceipts,
+    recorder: receiptsConnection && createReceiptRecorder({ db, temporal: new Client({ connection: receiptsConnection, namespace: config.temporalNamespace }), logger }),
+    logger,
+  });
+  const push = createPushProviders(config, logger, sandboxReceipts);
+  const messages = createMessageProviders(config, logger, sandboxReceipts);
+  for (const line of describeProviderModes(push, messages, sandboxReceipts)) logger.info(line);
   const scheduler = await Connection.connect({ address: config.temporalAddress });
   await ensureSchedules(new Client({ connection: scheduler, namespace: config.temporalNamespace }), config.taskQueue, logger);
   await scheduler.close();
@@ -66,6 +75,8 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
     await connection.close();
     await closePushProviders(push);
     await closeMessageProviders(messages);
+    await sandboxReceipts.close();
+    await receiptsConnection?.close();
     await db.$disconnect();
     logger.info('worker stopped');
   }
