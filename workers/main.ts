@@ -36,7 +36,8 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   // Sandbox providers report their receipts as the API's receipt endpoint does: a row, then a signal to the order.
   const receiptsConnection = usesSandbox(config) && config.sandboxReceipts !== 'none' ? await Connection.connect({ address: config.temporalAddress }) : null;
   const sandboxReceipts = createSandboxReceipts({
-    mode: config.sandboxReceipts,
+    // Every channel live: no sandbox provider to report anything.
+    mode: receiptsConnection ? config.sandboxReceipts : 'none',
     recorder: receiptsConnection && createReceiptRecorder({ db, temporal: new Client({ connection: receiptsConnection, namespace: config.temporalNamespace }), logger }),
     logger,
   });
