@@ -1,6 +1,6 @@
 // Worker process entry point: `npm run worker`. Reads the configuration once, connects to Temporal and PostgreSQL and
 // runs until SIGINT/SIGTERM.
-import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../lib/free-port';
 import { ensureSchedules } from './schedules';
@@ -13,17 +13,17 @@ import { loadConfigOrExit, requireDatabaseUrl, type HeraldConfig } from '../lib/
 import { createDb } from '../lib/db';
 import { createLogger, type Logger } from '../lib/logger';
 import { ensureDefaultTemplates } from '../lib/seed';
+import { forwardSdkLog } from './sdk-log';
 import { createHeraldWorkers, runWorkers } from './worker';
 import { workflowSource } from './workflow-source';
 
 async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   // A bundle that is not there stops the worker before it connects anywhere.
   const workflows = workflowSource(config.worker.workflowBundle);
-  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
   const sdkMetricsPort = config.worker.sdkMetricsPort ?? (await freePort());
   Runtime.install({
-    // The SDK's own logs go through the same structured logger as ours.
-    logger: new DefaultLogger('INFO', ({ level, message, meta }) => logger[levels[level]]({ ...meta, sdk: true }, message)),
+    // The SDK's own logs go through the same structured logger as ours (expected warnings and webpack's report at debug).
+    logger: new DefaultLogger('INFO', (entry) => forwardSdkLog(logger, entry)),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
       metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}`, countersTotalSuffix: true } },
