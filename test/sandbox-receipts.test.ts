@@ -2,7 +2,10 @@
 // reports a delivery receipt a moment later, through the same recorder as the API's receipt endpoint, so a critical
 // update's plan is confirmed and does not escalate to SMS; HERALD_SANDBOX_RECEIPTS=none reports nothing and shows
 // the escalation path.
+import { createSandboxPushProvider, createSandboxReceipts } from '../activities/providers/sandbox';
+import type { ReceiptReport } from '../store/receipts';
 import { eventually, iosToken, orderEvent, untilWorkerReady, useHarness } from './support/harness';
+import { logger } from './support/logger';
 
 // Long enough for a receipt a second after the push on a busy machine, short enough to see an escalation.
 const RECEIPT_DEADLINE = '8 seconds';
@@ -67,4 +70,31 @@ test('HERALD_SANDBOX_RECEIPTS=none: no receipt, and the critical plan escalates 
   expect(await channels('ord-sbx-none')).toEqual(['push:sent', 'sms:sent']);
   const push = await h.api('GET', `/v1/notifications/${encodeURIComponent(`${event.eventId}/push`)}`);
   expect(push.body).toMatchObject({ status: 'sent', receipts: [] });
+});
+
+describe('sandbox receipts without the stack', () => {
+  const target = { deviceId: 'd-1', platform: 'ios', token: 'ab'.repeat(32) } as never;
+  const message = { notificationId: 'ev-9/push', orderId: 'o-9', title: 't', body: 'b', priority: 'high' as const, collapseKey: 'o-9', data: {} };
+
+  test('opened reports a delivery, then an open, once per delivery key; a stopping worker reports what is due at once', async () => {
+    const reports: ReceiptReport[] = [];
+    const recorder = { record: async (r: ReceiptReport) => (reports.push(r), { receipt: {} as never, duplicate: false, notificationStatus: 'delivered' as const, signalled: true }) };
+    const receipts = createSandboxReceipts({ mode: 'opened', recorder, logger, delayMs: 60_000 });
+    const provider = createSandboxPushProvider('apns', logger, receipts);
+    await provider.send(target, message as never, 'ev-9/push:d-1');
+    expect(reports).toEqual([]);
+    await receipts.close();
+    expect(reports.map((r) => [r.type, r.source, r.notificationId, r.dedupeKey])).toEqual([
+      ['delivered', 'sandbox', 'ev-9/push', 'sandbox:ev-9/push:d-1:delivered'],
+      ['opened', 'sandbox', 'ev-9/push', 'sandbox:ev-9/push:d-1:opened'],
+    ]);
+  });
+
+  test('a receipt the recorder refuses is logged, never thrown into the send', async () => {
+    const recorder = { record: async () => Promise.reject(new Error('database away')) };
+    const receipts = createSandboxReceipts({ mode: 'delivered', recorder, logger, delayMs: 1 });
+    const provider = createSandboxPushProvider('apns', logger, receipts);
+    await expect(provider.send(target, message as never, 'ev-9/push:d-1')).resolves.toMatchObject({ provider: 'sandbox-apns' });
+    await receipts.close();
+  });
 });

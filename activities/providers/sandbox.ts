@@ -43,7 +43,7 @@ export function createSandboxReceipts({
 }): SandboxReceipts {
   const types: ReceiptType[] = mode === 'none' ? [] : mode === 'opened' ? ['delivered', 'opened'] : ['delivered'];
   if (types.length > 0 && !recorder) throw new Error(`HERALD_SANDBOX_RECEIPTS=${mode} needs a receipt recorder`);
-  const scheduled = new Map<NodeJS.Timeout, () => Promise<void>>();
+  const scheduled = new Map<NodeJS.Timeout, (now: boolean) => Promise<void>>();
   const running = new Set<Promise<void>>();
 
   async function report(message: Parameters<SandboxReceipts['schedule']>[0], type: ReceiptType): Promise<void> {
@@ -67,10 +67,11 @@ export function createSandboxReceipts({
     }
   }
 
-  function later(ms: number, run: () => Promise<void>): void {
+  /** Runs `run` after `ms`; `now` tells it to skip any further waits (the worker is stopping). */
+  function later(ms: number, run: (now: boolean) => Promise<void>): void {
     const go = () => {
       scheduled.delete(timer);
-      const done = run().finally(() => running.delete(done));
+      const done = run(false).finally(() => running.delete(done));
       running.add(done);
     };
     const timer = setTimeout(go, ms);
@@ -83,9 +84,9 @@ export function createSandboxReceipts({
     promise: types.length === 0 ? 'no receipt will follow (HERALD_SANDBOX_RECEIPTS=none)' : `a ${types.join(', then an ')} receipt will follow (HERALD_SANDBOX_RECEIPTS=${mode})`,
     schedule(message) {
       if (types.length === 0) return;
-      later(delayMs, async () => {
+      later(delayMs, async (now) => {
         for (const [i, type] of types.entries()) {
-          if (i > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+          if (i > 0 && !now) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
           await report(message, type);
         }
       });
@@ -94,7 +95,7 @@ export function createSandboxReceipts({
       const due = [...scheduled];
       scheduled.clear();
       for (const [timer] of due) clearTimeout(timer);
-      await Promise.all([...running, ...due.map(([, run]) => run())]);
+      await Promise.all([...running, ...due.map(([, run]) => run(true))]);
     },
   };
 }
