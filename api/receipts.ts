@@ -1,17 +1,13 @@
-// Recording a receipt (delivered, opened, clicked, bounced, complained, failed) for a notification, moving the
-// notification forward, and telling its order's workflow. Shared by the app receipt endpoint and the provider webhooks.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { orderWorkflowId, type NotificationStatus } from '../domain';
-import { Prisma, type Db } from '../lib/db';
+// The receipt recorder in HTTP terms. Recording and signalling live in store/receipts.ts, shared with the worker's
+// sandbox providers; here a rejected report becomes the API's 404 or 409.
+import type { Client } from '@temporalio/client';
+import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import { metrics } from '../lib/metrics';
-import { notificationReceiptSignal, CONFIRMING_RECEIPTS, type NotificationReceiptSignal, type ReceiptType } from '../workflows/definitions';
+import { createReceiptRecorder as createStoreRecorder, ReceiptRejected, type ReceiptRecorder } from '../store/receipts';
 import { HttpError } from './errors';
-import type { ReceiptAcceptedView, ReceiptView } from './response-schemas';
 
-/** Where a receipt came from. */
-export const RECEIPT_SOURCES = ['app', 'email-tracking', 'email-webhook', 'twilio'] as const;
-export type ReceiptSource = (typeof RECEIPT_SOURCES)[number];
+export { receiptProgress, receiptView, RECEIPT_SOURCES } from '../store/receipts';
+export type { NotificationProgress, ProgressChange, ReceiptRecorder, ReceiptReport, ReceiptSource } from '../store/receipts';
 
 /** The path Twilio posts message status callbacks to (HERALD_PUBLIC_URL + this is the StatusCallback URL to give Twilio). */
 export const TWILIO_STATUS_CALLBACK_PATH = '/v1/webhooks/twilio/status';
@@ -19,249 +15,24 @@ export const TWILIO_STATUS_CALLBACK_PATH = '/v1/webhooks/twilio/status';
 /** The StatusCallback URL for messages sent through Twilio. */
 export const twilioStatusCallbackUrl = (publicUrl: string): string => `${publicUrl.replace(/\/+$/, '')}${TWILIO_STATUS_CALLBACK_PATH}`;
 
-export interface ReceiptReport {
-  notificationId: string;
-  type: ReceiptType;
-  source: ReceiptSource;
-  occurredAt: Date;
-  /** The client's or provider's event id (namespaced by the caller): the same key again records nothing. */
-  dedupeKey?: string | null;
-  detail?: Prisma.InputJsonObject;
-  /** A report that fails the notification (a hard bounce, an undelivered SMS) gives the failureReason to record. */
-  failureReason?: string;
-  /** Recorded, but neither the notification nor the workflow hears of it (a soft bounce: the provider still retries). */
-  recordOnly?: boolean;
-}
-
-/** Where a notification stands on its way to the customer. */
-export interface NotificationProgress {
-  status: NotificationStatus;
-  deliveredAt: Date | null;
-  openedAt: Date | null;
-  clickedAt: Date | null;
-}
-
-export interface ProgressChange {
-  status?: NotificationStatus;
-  failureReason?: string;
-  deliveredAt?: Date;
-  openedAt?: Date;
-  clickedAt?: Date;
-}
-
-/** queued/sent → delivered → opened → clicked; a receipt never moves a notification back. */
-const PROGRESS: Partial<Record<NotificationStatus, number>> = { queued: 0, sent: 1, delivered: 2, opened: 3, clicked: 4 };
-
 /**
- * What a receipt changes on its notification:
- * - delivered, opened and clicked move the status forward only, and fill deliveredAt/openedAt/clickedAt where empty
- *   (an open implies delivery, a click implies both). On a failed notification they win: the provider was wrong.
- * - a failing receipt (hard bounce, undelivered SMS) fails a queued or sent notification; one already confirmed keeps
- *   its status (the receipt is still recorded).
- * - a suppressed notification was never sent: nothing changes.
+ * store/receipts.ts's recorder, whose `record` throws HttpError 404 for an unknown notification and 409 when the
+ * dedupe key belongs to a different report.
  */
-export function receiptProgress(current: NotificationProgress, receipt: Pick<ReceiptReport, 'type' | 'occurredAt' | 'failureReason'>): ProgressChange {
-  if (current.status === 'suppressed') return {};
-  const change: ProgressChange = {};
-  const level = PROGRESS[receipt.type as NotificationStatus];
-  if (CONFIRMING_RECEIPTS.has(receipt.type) && level !== undefined) {
-    const at = receipt.occurredAt;
-    if (!current.deliveredAt) change.deliveredAt = at;
-    if (level >= PROGRESS.opened! && !current.openedAt) change.openedAt = at;
-    if (level >= PROGRESS.clicked! && !current.clickedAt) change.clickedAt = at;
-    const now = PROGRESS[current.status];
-    if (current.status === 'failed' || (now !== undefined && now < level)) change.status = receipt.type as NotificationStatus;
-    return change;
-  }
-  if (receipt.failureReason !== undefined && (current.status === 'queued' || current.status === 'sent')) {
-    change.status = 'failed';
-    change.failureReason = receipt.failureReason;
-  }
-  return change;
-}
-
-type ReceiptRow = Prisma.NotificationReceiptGetPayload<object>;
-
-export function receiptView(r: ReceiptRow): ReceiptView {
+export function createReceiptRecorder(options: { db: Db; temporal: Client; logger: Logger; signalDeadlineMs?: number }): ReceiptRecorder {
+  const recorder = createStoreRecorder(options);
   return {
-    receiptId: r.id,
-    notificationId: r.notificationId,
-    type: r.type as ReceiptType,
-    source: r.source,
-    occurredAt: r.occurredAt,
-    receivedAt: r.receivedAt,
-    detail: r.detail,
-    dedupeKey: r.dedupeKey,
-  };
-}
-
-export interface ReceiptRecorder {
-  /**
-   * Records the receipt and its effect on the notification in one transaction, then signals the order's workflow.
-   * Throws HttpError 404 for an unknown notification and 409 when the dedupe key belongs to a different report.
-   */
-  record(report: ReceiptReport): Promise<ReceiptAcceptedView>;
-  /** Signals the receipts an order workflow is still owed (Temporal was unreachable when they came); returns how many. */
-  relayPending(olderThanMs?: number, batch?: number): Promise<number>;
-  /** Runs relayPending every `intervalMs`; the returned function stops it. */
-  startRelay(intervalMs?: number): () => Promise<void>;
-}
-
-interface LockedNotification extends NotificationProgress {
-  id: string;
-  orderId: string | null;
-  customerId: string;
-}
-
-export function createReceiptRecorder({ db, temporal, logger, signalDeadlineMs = 3000 }: {
-  db: Db;
-  temporal: Client;
-  logger: Logger;
-  /** How long a signal may take before the receipt is answered as recorded but not signalled. */
-  signalDeadlineMs?: number;
-}): ReceiptRecorder {
-  /** An earlier copy of the same report, or a 409 when the key was used for another one. */
-  function duplicateOf(existing: ReceiptRow, report: ReceiptReport, status: NotificationStatus): ReceiptAcceptedView {
-    if (existing.notificationId !== report.notificationId || existing.type !== report.type) {
-      throw new HttpError(
-        409,
-        'event_id_conflict',
-        `this event id was already recorded as a '${existing.type}' receipt for notification ${existing.notificationId}`,
-        [{ field: report.source === 'app' || report.source === 'email-tracking' ? 'eventId' : 'id', reason: 'was already used for a different receipt' }],
-      );
-    }
-    return { receipt: receiptView(existing), duplicate: true, notificationStatus: status, signalled: false };
-  }
-
-  async function store(report: ReceiptReport): Promise<{ view: ReceiptAcceptedView; notification: LockedNotification }> {
-    return db.$transaction(async (tx) => {
-      // The row lock orders concurrent receipts of one notification, so the status only ever moves forward.
-      const [notification] = await tx.$queryRaw<LockedNotification[]>`
-        SELECT id, "orderId", "customerId", status::text AS status, "deliveredAt", "openedAt", "clickedAt"
-        FROM "Notification" WHERE id = ${report.notificationId} FOR UPDATE`;
-      if (!notification) throw new HttpError(404, 'not_found', `no notification ${report.notificationId}`);
-      if (report.dedupeKey) {
-        const existing = await tx.notificationReceipt.findUnique({ where: { dedupeKey: report.dedupeKey } });
-        if (existing) return { view: duplicateOf(existing, report, notification.status), notification };
-      }
-      const detail = report.type === 'complained' ? { ...report.detail, optedOut: 'email/marketing' } : report.detail;
-      const receipt = await tx.notificationReceipt.create({
-        data: {
-          notificationId: report.notificationId,
-          type: report.type,
-          source: report.source,
-          occurredAt: report.occurredAt,
-          dedupeKey: report.dedupeKey ?? null,
-          // Owed to the order's workflow until it has it: the outbox the relay reads.
-          signalDue: !report.recordOnly && notification.orderId !== null,
-          ...(detail ? { detail } : {}),
-        },
-      });
-      const change = report.recordOnly ? {} : receiptProgress(notification, report);
-      if (Object.keys(change).length) await tx.notification.update({ where: { id: notification.id }, data: change });
-      if (report.type === 'complained') {
-        // A spam complaint ends marketing email at once; transactional mail (order updates) still goes.
-        const customerId = notification.customerId;
-        await tx.customer.upsert({ where: { id: customerId }, create: { id: customerId }, update: {} });
-        await tx.preference.upsert({
-          where: { customerId_channel_category: { customerId, channel: 'email', category: 'marketing' } },
-          create: { customerId, channel: 'email', category: 'marketing', optedIn: false },
-          update: { optedIn: false },
-        });
-        await tx.consentRecord.create({ data: { customerId, channel: 'email', category: 'marketing', granted: false, source: 'complaint' } });
-      }
-      return {
-        view: { receipt: receiptView(receipt), duplicate: false, notificationStatus: change.status ?? notification.status, signalled: false },
-        notification,
-      };
-    });
-  }
-
-  /**
-   * Signals the order's workflow and settles the receipt's outbox entry: signalled, or no workflow to
-   * tell (a finished order), both settle it; Temporal unreachable leaves it for the relay.
-   */
-  async function signal(receiptId: string, orderId: string, payload: NotificationReceiptSignal): Promise<'signalled' | 'no_workflow' | 'failed'> {
-    const workflowId = orderWorkflowId(orderId);
-    let outcome: 'signalled' | 'no_workflow' | 'failed';
-    try {
-      await temporal.withDeadline(Date.now() + signalDeadlineMs, () => temporal.workflow.getHandle(workflowId).signal(notificationReceiptSignal, payload));
-      outcome = 'signalled';
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        logger.info({ workflowId, notificationId: payload.notificationId, type: payload.type }, 'order workflow is not running; receipt recorded only');
-        outcome = 'no_workflow';
-      } else {
-        logger.warn({ err, workflowId, notificationId: payload.notificationId, type: payload.type }, 'could not signal the receipt to the order workflow; the relay will retry');
-        return 'failed';
-      }
-    }
-    await db.$executeRaw`UPDATE "NotificationReceipt" SET "signalDue" = false WHERE id = ${receiptId}`;
-    return outcome;
-  }
-
-  async function relayPending(olderThanMs = 2000, batch = 100): Promise<number> {
-    const due = await db.$queryRaw<Array<{ id: string; notificationId: string; type: string; source: string; occurredAt: Date; orderId: string | null }>>`
-      SELECT r.id, r."notificationId", r.type, r.source, r."occurredAt", n."orderId"
-      FROM "NotificationReceipt" r JOIN "Notification" n ON n.id = r."notificationId"
-      WHERE r."signalDue" AND r."receivedAt" < ${new Date(Date.now() - olderThanMs)}
-      ORDER BY r."receivedAt" LIMIT ${batch}`;
-    let relayed = 0;
-    for (const r of due) {
-      if (!r.orderId) {
-        await db.$executeRaw`UPDATE "NotificationReceipt" SET "signalDue" = false WHERE id = ${r.id}`;
-        continue;
-      }
-      const outcome = await signal(r.id, r.orderId, {
-        notificationId: r.notificationId,
-        type: r.type as NotificationReceiptSignal['type'],
-        occurredAt: r.occurredAt.toISOString(),
-        source: r.source,
-      });
-      if (outcome === 'failed') break; // Temporal is still away: try again next pass
-      relayed++;
-    }
-    if (relayed) logger.info({ relayed }, 'relayed receipts to their order workflows');
-    return relayed;
-  }
-
-  return {
+    ...recorder,
     async record(report) {
-      let stored: Awaited<ReturnType<typeof store>>;
       try {
-        stored = await store(report);
+        return await recorder.record(report);
       } catch (err) {
-        // Two copies of one report for different notifications raced past the lookup: the unique key decides.
-        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') || !report.dedupeKey) throw err;
-        const existing = await db.notificationReceipt.findUniqueOrThrow({ where: { dedupeKey: report.dedupeKey } });
-        const notification = await db.notification.findUniqueOrThrow({ where: { id: existing.notificationId }, select: { status: true } });
-        return duplicateOf(existing, report, notification.status);
+        if (!(err instanceof ReceiptRejected)) throw err;
+        if (err.reason === 'unknown_notification') throw new HttpError(404, 'not_found', err.message);
+        throw new HttpError(409, 'event_id_conflict', err.message, [
+          { field: report.source === 'app' || report.source === 'email-tracking' ? 'eventId' : 'id', reason: 'was already used for a different receipt' },
+        ]);
       }
-      const { view, notification } = stored;
-      if (view.duplicate) return view;
-      metrics.receipts.inc({ type: report.type, source: report.source });
-      if (report.recordOnly || !notification.orderId) return view;
-      const outcome = await signal(view.receipt.receiptId, notification.orderId, {
-        notificationId: report.notificationId,
-        type: report.type,
-        occurredAt: report.occurredAt.toISOString(),
-        source: report.source,
-      });
-      return { ...view, signalled: outcome === 'signalled' };
-    },
-
-    relayPending,
-
-    startRelay(intervalMs = 2000) {
-      let running: Promise<unknown> = Promise.resolve();
-      const timer = setInterval(() => {
-        running = running.then(() => relayPending().catch((err: unknown) => logger.warn({ err }, 'receipt relay pass failed')));
-      }, intervalMs);
-      timer.unref();
-      return async () => {
-        clearInterval(timer);
-        await running;
-      };
     },
   };
 }

@@ -12,3 +12,4 @@ export * from './failures';
 export * from './channel-plans';
 export * from './delivery-plan';
 export * from './reasons';
+export * from './receipts';

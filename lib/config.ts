@@ -156,6 +156,9 @@ export const DEFAULT_TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** What a sandbox provider reports a moment after it accepts a message (HERALD_SANDBOX_RECEIPTS). */
+export const SANDBOX_RECEIPTS = ['delivered', 'opened', 'none'] as const;
+
 const escalationVariables = {
   HERALD_RECEIPT_DEADLINE: duration.optional(),
   HERALD_ESCALATION_POLICY_FILE: file(parseJson, escalationPolicyFile).optional(),
@@ -238,6 +241,9 @@ export const environment = z.object({
   HTTP_PROXY: text.optional(),
   HERALD_PUBLIC_URL: url(['http:', 'https:'], 'https://herald.shop.example').optional(),
   HERALD_TEMPORAL_UI_URL: url(['http:', 'https:'], 'http://127.0.0.1:8233').default(DEFAULT_TEMPORAL_UI_URL),
+  HERALD_SANDBOX_RECEIPTS: z
+    .enum(SANDBOX_RECEIPTS, { error: (issue) => `must be one of ${SANDBOX_RECEIPTS.join(', ')}, got '${String(issue.input)}'` })
+    .default('delivered'),
 });
 
 type Variable = keyof z.output<typeof environment>;
@@ -351,6 +357,8 @@ const heraldConfig = z.object({
   publicUrl: z.string(),
   /** The Temporal Web UI operators open (links to an order's run), without a trailing slash. */
   temporalUiUrl: z.string(),
+  /** What sandbox providers report after accepting a message: a delivery receipt, a delivery and an open, or nothing. */
+  sandboxReceipts: z.enum(SANDBOX_RECEIPTS),
   /** Retry policy per channel of one delivery (a push to one device, one email, one SMS). */
   retry: z.object({ push: channelRetry, email: channelRetry, sms: channelRetry }),
   /** Activities per second each channel's task queue may start, across all workers (Temporal enforces it). */
@@ -439,6 +447,7 @@ const configSchema = COMPANIONS.reduce(
       : null,
     publicUrl: (env.HERALD_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     temporalUiUrl: env.HERALD_TEMPORAL_UI_URL.replace(/\/+$/, ''),
+    sandboxReceipts: env.HERALD_SANDBOX_RECEIPTS,
     retry: {
       push: { initialInterval: env.HERALD_PUSH_RETRY_INITIAL, maximumInterval: env.HERALD_PUSH_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_PUSH_RETRY_MAX_ATTEMPTS },
       email: { initialInterval: env.HERALD_EMAIL_RETRY_INITIAL, maximumInterval: env.HERALD_EMAIL_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_EMAIL_RETRY_MAX_ATTEMPTS },

@@ -2,23 +2,15 @@
 // with its Web UI, embedded PostgreSQL), then the worker and the API; Ctrl-C stops all of it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateKey } from '../api/auth';
 import { notificationKindFor, planFor, receiptDeadlineOf, type ChannelPlan, type ChannelPlans } from '../domain';
 import { loadConfig } from '../lib/config';
 import { processIdentity, removePidFile, runningFromPidFile, sameProcess, stopFromPidFile, writePidFile, type ProcessIdentity } from '../dev/embedded';
+import { ensureAdminKey } from '../dev/admin-key';
+import { quickstartCommands, quickstartLooks } from '../dev/quickstart';
 import { pidFilePath, startStack, type Stack } from '../dev/stack';
 import { ensureTools } from '../dev/tools';
 
 const say = (line: string) => process.stdout.write(`[herald] ${line}\n`);
-
-function adminKey(dataDir: string): { key: string; origin: string } {
-  if (process.env.HERALD_ADMIN_KEY) return { key: process.env.HERALD_ADMIN_KEY, origin: 'HERALD_ADMIN_KEY' };
-  const file = path.join(dataDir, 'admin-key');
-  if (fs.existsSync(file)) return { key: fs.readFileSync(file, 'utf8').trim(), origin: file };
-  const key = generateKey();
-  fs.writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return { key, origin: `${file} (generated now)` };
-}
 
 /**
  * The processes this `npm start` runs under (npm, its shell, tsx), on Linux: each but npm itself has npm's
@@ -74,7 +66,7 @@ async function main(): Promise<void> {
   const embeddedTemporal = !process.env.TEMPORAL_ADDRESS;
   if (embeddedTemporal) await ensureTools({ log: say });
 
-  const { key, origin } = adminKey(dataDir);
+  const { key, origin } = ensureAdminKey({ adminKey: config.adminKey, dataDir });
   let stack: Stack | undefined;
   let stopping = false;
   const shutdown = async (reason: string, code: number) => {
@@ -117,11 +109,14 @@ async function main(): Promise<void> {
     void proc.managed.exited.then((exit) => shutdown(`${proc.role} exited (${exit.signal ?? exit.code})`, 1));
   }
 
+  await workerSettled(stack);
   say('');
-  say(`API:           ${stack.apiUrl}   (try: curl -H "Authorization: Bearer $KEY" ${stack.apiUrl}/readyz)`);
-  say(`Temporal UI:   ${stack.uiUrl ?? `not embedded; Temporal at ${stack.temporalAddress}`}`);
+  say(`API:           ${stack.apiUrl}`);
+  say(`Dashboard:     ${stack.apiUrl}/dashboard   (paste the admin key)`);
+  say(`API docs:      ${stack.apiUrl}/docs   (OpenAPI: ${stack.apiUrl}/openapi.json)`);
+  say(`Temporal UI:   ${stack.uiUrl ? `${stack.uiUrl}/namespaces/${config.temporalNamespace}/workflows` : `not embedded; Temporal at ${stack.temporalAddress}`}`);
   say(`Metrics:       ${stack.apiUrl}/metrics (API), ${stack.workerMetricsUrl} (worker, with Temporal SDK metrics)`);
-  say(`Admin API key: ${key}   (from ${origin})`);
+  say(`Admin API key: ${key}   (from ${origin}; \`npm run -s admin-key\` prints it)`);
   const pgData = stack.postgresData;
   say(`PostgreSQL:    ${!pgData ? 'DATABASE_URL' : `embedded, data in ${pgData.dir}${pgData.relocatedBecause ? ` (${path.join(dataDir, 'pg')} links there: the postgres OS user cannot enter ${pgData.relocatedBecause})` : ''}`}`);
   say(`APNs:          ${config.apns ? `live (${config.apns.production ? 'production' : 'sandbox'} host${config.apns.endpoint ? `, endpoint ${config.apns.endpoint}` : ''})` : 'sandbox mode (no APNS_KEY_FILE): pushes are logged, not sent'}`);
@@ -129,10 +124,48 @@ async function main(): Promise<void> {
   say(`Web Push:      ${config.webPush ? 'live (VAPID)' : 'sandbox mode (no VAPID_PUBLIC_KEY): pushes are logged, not sent'}`);
   say(`Email:         ${config.smtp ? `live (SMTP ${new URL(config.smtp.url).host}${config.smtp.fallbackUrl ? `, fallback ${new URL(config.smtp.fallbackUrl).host}` : ''})` : 'sandbox mode (no SMTP_URL): emails are logged, not sent'}`);
   say(`SMS:           ${config.twilio ? `live (Twilio${config.twilio.endpoint ? `, endpoint ${config.twilio.endpoint}` : ''})` : 'sandbox mode (no TWILIO_ACCOUNT_SID): SMS are logged, not sent'}`);
+  if (!config.apns || !config.fcm || !config.webPush || !config.smtp || !config.twilio) {
+    const receipts = {
+      delivered: 'report a delivered receipt a second after each message, as a real provider or app would',
+      opened: 'report a delivered, then an opened receipt, a second apart, after each message',
+      none: 'report no receipts: plans escalate when their receipt deadline passes',
+    }[config.sandboxReceipts];
+    say(`Sandbox:       sandbox providers ${receipts} (HERALD_SANDBOX_RECEIPTS=${config.sandboxReceipts})`);
+  }
   const plan = (status: Parameters<typeof notificationKindFor>[0]) => describePlan(planFor(config.channelPlans, notificationKindFor(status)), config.channelPlans);
   say(`Channel plans: ${process.env.HERALD_CHANNEL_PLANS_FILE ? `the defaults with ${process.env.HERALD_CHANNEL_PLANS_FILE} over them` : 'the defaults (HERALD_CHANNEL_PLANS_FILE overrides them)'}, e.g.`);
   for (const status of ['confirmed', 'out_for_delivery', 'delayed', 'delivered'] as const) say(`                 ${status}: ${plan(status)}`);
   say(`Logs:          ${path.join(dataDir, 'logs')}   Ctrl-C stops everything.`);
+  say('');
+  say('First steps: paste these lines into a shell (a customer with an iPhone, then an order out for delivery):');
+  // Unprefixed, so they paste as they are.
+  for (const line of quickstartCommands({ key, api: stack.apiUrl })) process.stdout.write(`  ${line}\n`);
+  say('Then look at (the first two in the same shell):');
+  for (const line of quickstartLooks({ apiUrl: stack.apiUrl, uiUrl: stack.uiUrl, namespace: config.temporalNamespace })) process.stdout.write(`  ${line}\n`);
+}
+
+/**
+ * Waits until the worker serves /healthz and its start-up logs have gone quiet for a moment, so the banner is not
+ * buried under them (they are mirrored on this output). Gives up quietly after `timeoutMs`.
+ */
+async function workerSettled(stack: Stack, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastOutput = Date.now();
+  const touch = () => (lastOutput = Date.now());
+  const out = stack.worker.managed.child.stdout;
+  out?.on('data', touch);
+  try {
+    const healthz = stack.workerMetricsUrl.replace(/\/metrics$/, '/healthz');
+    for (;;) {
+      if (Date.now() > deadline || stack.worker.managed.hasExited()) return;
+      const ok = await fetch(healthz).then((r) => r.ok, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    while (Date.now() - lastOutput < 750 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    out?.off('data', touch);
+  }
 }
 
 /** A plan in a line: `push + email + inapp, then sms if unconfirmed within 5 minutes`. */

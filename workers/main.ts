@@ -1,27 +1,29 @@
 // Worker process entry point: `npm run worker`. Reads the configuration once, connects to Temporal and PostgreSQL and
 // runs until SIGINT/SIGTERM.
-import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../lib/free-port';
 import { ensureSchedules } from './schedules';
 import { startWorkerMetricsServer } from './metrics-server';
 import { orderSettingsFrom } from '../activities/order-settings';
-import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes } from '../activities/providers';
+import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes, usesSandbox } from '../activities/providers';
+import { createSandboxReceipts } from '../activities/providers/sandbox';
+import { createReceiptRecorder } from '../store/receipts';
 import { loadConfigOrExit, requireDatabaseUrl, type HeraldConfig } from '../lib/config';
 import { createDb } from '../lib/db';
 import { createLogger, type Logger } from '../lib/logger';
 import { ensureDefaultTemplates } from '../lib/seed';
+import { forwardSdkLog } from './sdk-log';
 import { createHeraldWorkers, runWorkers } from './worker';
 import { workflowSource } from './workflow-source';
 
 async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   // A bundle that is not there stops the worker before it connects anywhere.
   const workflows = workflowSource(config.worker.workflowBundle);
-  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
   const sdkMetricsPort = config.worker.sdkMetricsPort ?? (await freePort());
   Runtime.install({
-    // The SDK's own logs go through the same structured logger as ours.
-    logger: new DefaultLogger('INFO', ({ level, message, meta }) => logger[levels[level]]({ ...meta, sdk: true }, message)),
+    // The SDK's own logs go through the same structured logger as ours (expected warnings and webpack's report at debug).
+    logger: new DefaultLogger('INFO', (entry) => forwardSdkLog(logger, entry)),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
       metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}`, countersTotalSuffix: true } },
@@ -30,10 +32,18 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   });
   const db = createDb(requireDatabaseUrl(config), { max: 20 });
   await ensureDefaultTemplates(db);
-  const push = createPushProviders(config, logger);
-  const messages = createMessageProviders(config, logger);
-  for (const line of describeProviderModes(push, messages)) logger.info(line);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  // Sandbox providers report their receipts as the API's receipt endpoint does: a row, then a signal to the order.
+  const receiptsConnection = usesSandbox(config) && config.sandboxReceipts !== 'none' ? await Connection.connect({ address: config.temporalAddress }) : null;
+  const sandboxReceipts = createSandboxReceipts({
+    // Every channel live: no sandbox provider to report anything.
+    mode: receiptsConnection ? config.sandboxReceipts : 'none',
+    recorder: receiptsConnection && createReceiptRecorder({ db, temporal: new Client({ connection: receiptsConnection, namespace: config.temporalNamespace }), logger }),
+    logger,
+  });
+  const push = createPushProviders(config, logger, sandboxReceipts);
+  const messages = createMessageProviders(config, logger, sandboxReceipts);
+  for (const line of describeProviderModes(push, messages, sandboxReceipts)) logger.info(line);
   const scheduler = await Connection.connect({ address: config.temporalAddress });
   await ensureSchedules(new Client({ connection: scheduler, namespace: config.temporalNamespace }), config.taskQueue, logger);
   await scheduler.close();
@@ -66,6 +76,8 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
     await connection.close();
     await closePushProviders(push);
     await closeMessageProviders(messages);
+    await sandboxReceipts.close();
+    await receiptsConnection?.close();
     await db.$disconnect();
     logger.info('worker stopped');
   }

@@ -14,6 +14,7 @@ import type {
   OrderStatus,
   SuppressionReason,
 } from '../domain';
+import { NOTIFICATION_RECEIPT_SIGNAL, type NotificationReceiptSignal } from '../domain/receipts';
 
 export const TASK_QUEUE = 'herald-orders';
 
@@ -29,25 +30,10 @@ export const CHANNEL_TASK_QUEUES: Record<DeliveryChannel, string> = {
 
 export const orderEventSignal = defineSignal<[OrderEvent]>('orderEvent');
 
-/** What became of a notification after the provider took it. */
-export const RECEIPT_TYPES = ['delivered', 'opened', 'clicked', 'bounced', 'complained', 'failed'] as const;
-export type ReceiptType = (typeof RECEIPT_TYPES)[number];
+// The receipt vocabulary lives in domain/receipts.ts, where the receipt recorder (store/) can read it too.
+export { CONFIRMING_RECEIPTS, RECEIPT_TYPES, type NotificationReceiptSignal, type ReceiptType } from '../domain/receipts';
 
-/** Receipts that prove the customer got the message: they cancel a pending escalation. */
-export const CONFIRMING_RECEIPTS: ReadonlySet<ReceiptType> = new Set<ReceiptType>(['delivered', 'opened', 'clicked']);
-
-/**
- * A receipt for one of the order's notifications, signalled by the API after it has recorded it
- * (app receipts, email tracking and bounce webhooks, Twilio status callbacks).
- */
-export interface NotificationReceiptSignal {
-  notificationId: string;
-  type: ReceiptType;
-  occurredAt: string;
-  source: string;
-}
-
-export const notificationReceiptSignal = defineSignal<[NotificationReceiptSignal]>('notificationReceipt');
+export const notificationReceiptSignal = defineSignal<[NotificationReceiptSignal]>(NOTIFICATION_RECEIPT_SIGNAL);
 
 export interface ProcessedEvent {
   eventId: string;
