@@ -225,7 +225,7 @@ export const receiptResponse = z.strictObject({
   receiptId: z.string().meta({ description: "The receipt's id." }),
   notificationId: z.string().meta({ description: 'The notification it is about.' }),
   type: z.enum(RECEIPT_TYPES).meta({ description: 'What it reports: `delivered`, `opened`, `clicked`, `bounced`, `complained` or `failed`.' }),
-  source: z.string().meta({ description: '`app`, `email-tracking`, `email-webhook` or `twilio`.' }),
+  source: z.string().meta({ description: '`app`, `email-tracking`, `email-webhook`, `twilio` or `sandbox` (a sandbox provider standing in for the app or provider, HERALD_SANDBOX_RECEIPTS).' }),
   occurredAt: dateTime.meta({ description: 'When it happened, as reported.' }),
   receivedAt: dateTime.meta({ description: 'When Herald recorded it.' }),
   detail: z.unknown().meta({ description: "What the report said besides its type: the provider's message id, bounce type and reason, Twilio's ErrorCode..." }),
