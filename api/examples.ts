@@ -1,15 +1,16 @@
 // The examples of the OpenAPI document (api/openapi.ts), by operationId: for each operation, the request it
 // documents (path and query parameters, body) and an example of every answer it documents, successes and
 // errors. They tell one customer's story, the README's: Ada (customer c-42) orders 1001, it ships with UPS,
-// the push about it reaches her iPhone. So the requests fit together: sent in order (customer, device,
-// event, then what refers to them), each example request gets its documented success
-// (test/openapi-examples.test.ts does exactly that against the real stack).
+// the push about it reaches her iPhone. (The night before, it was packed before she had the app: the email
+// about it waited for her quiet hours to end, the order timeline's second example.) So the requests fit
+// together: sent in order (customer, device, event, then what refers to them), each example request gets its
+// documented success (test/openapi-examples.test.ts does exactly that against the real stack).
 //
 // Every example is typed against the zod schema it illustrates (`z.input`: the wire format), so an example
 // that drifts from its schema fails `tsc`; the test also parses each one with the route's own schemas.
 import type { z } from 'zod';
 import { TEMPLATE_KEYS, templateVariables } from '../domain/template-variables';
-import { BACKUP_LABELS, HOLD_LABELS, reasonLabel } from '../domain/reasons';
+import { BACKUP_LABELS, explainNotification, HOLD_LABELS, reasonLabel, SUPPRESSION_LABELS } from '../domain/reasons';
 import type { Scope } from './auth';
 import * as req from './schemas';
 import * as res from './response-schemas';
@@ -77,6 +78,11 @@ export const INBOX_MESSAGE_ID = '6e2a9f4c-1b7d-4c3e-8a5f-2d9b0e7c4a13';
 /** A key retired from the OMS, and a push that APNs refused after its retries. */
 export const RETIRED_API_KEY_ID = 'a4c8e2f1-6b3d-4e9a-8f2c-1d5b7e9a3c60';
 export const DEAD_LETTER_ID = '0b7e4d2a-9c1f-4a6e-b3d8-5f2a7c9e1b40';
+/** The order workflow's current run, and the Temporal Web UI the order timeline links it in. */
+const RUN_ID = '0193a1f2-7c4e-7b8d-9a0f-3e5c7b9d1f42';
+const TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
+/** The first try at the documented invalid event: the id its payload is kept under. */
+const REJECTED_EVENT_ID = 'c1e3a5c7-9b1d-4f3b-8d5f-7b9d1f3a5c80';
 const TEMPLATE_ID = '9d3f6b2a-4c8e-4f1a-b7d5-2e9c0a6f3b18';
 const DRAFT_TEMPLATE_ID = '1c7e5a3f-8b2d-4e6a-9f0c-3d5b7a9e1c24';
 
@@ -399,6 +405,158 @@ const STATS_GROUP = {
   ],
 };
 
+// --------------------------------------------------------------- the lookup: what happened to order 1001
+
+/**
+ * The night before it shipped: order 1001 was packed at 23:10 London time, inside Ada's quiet hours and before
+ * she had registered her iPhone. The push could not go (no device), so the email went as the plan's backup
+ * (packed: push, then email if nothing reached her), held until her quiet hours ended at 07:00.
+ */
+const PACKED_EVENT_ID = 'evt-1001-packed';
+const PACKED_AT = '2026-11-30T23:10:00.000Z';
+const QUIET_HOURS_END = '2026-12-01T07:00:00.000Z';
+
+const PACKED_PUSH = {
+  ...PUSH_NOTIFICATION,
+  notificationId: `${PACKED_EVENT_ID}/push`,
+  eventId: PACKED_EVENT_ID,
+  type: 'order.packed',
+  priority: 'routine',
+  status: 'suppressed',
+  suppressionReason: 'no_device',
+  suppressionLabel: SUPPRESSION_LABELS.no_device,
+  template: null,
+  explanation: explainNotification({
+    status: 'suppressed', channel: 'push', suppressionReason: 'no_device', failureReason: null, holdReason: null, heldUntil: null, replacedBy: null, escalationReason: null,
+  }),
+  title: null,
+  body: null,
+  createdAt: '2026-11-30T23:10:01.214Z',
+  sentAt: null,
+  deliveredAt: null,
+  attempts: [],
+} satisfies z.input<typeof res.notificationResponse>;
+
+/** The backup email, as it waited for quiet hours to end. */
+const PACKED_EMAIL_HELD = {
+  ...PACKED_PUSH,
+  notificationId: `${PACKED_EVENT_ID}/email`,
+  channel: 'email',
+  address: EMAIL,
+  status: 'queued',
+  suppressionReason: null,
+  suppressionLabel: null,
+  template: { id: '2b4d6f8a-0c2e-4a6c-9e0a-4c6e8a0c2d15', version: 1, locale: 'en' },
+  holdReason: 'quiet_hours',
+  holdLabel: HOLD_LABELS.quiet_hours,
+  heldUntil: QUIET_HOURS_END,
+  escalation: { step: 1, reason: 'nothing_sent', label: BACKUP_LABELS.nothing_sent },
+  explanation: explainNotification({
+    status: 'queued', channel: 'email', suppressionReason: null, failureReason: null, holdReason: 'quiet_hours', heldUntil: QUIET_HOURS_END, replacedBy: null, escalationReason: 'nothing_sent',
+  }),
+  held: { reason: 'quiet_hours', until: QUIET_HOURS_END },
+  title: 'Your order 1001 is packed',
+  body: 'Hello Ada, your order 1001 is packed and will ship tomorrow.',
+  createdAt: '2026-11-30T23:10:01.388Z',
+} satisfies z.input<typeof res.notificationResponse>;
+
+/** The same email once quiet hours ended: sent at 07:00, its hold and its reason kept. */
+const PACKED_EMAIL_SENT = {
+  ...PACKED_EMAIL_HELD,
+  status: 'sent',
+  explanation: explainNotification({
+    status: 'sent', channel: 'email', suppressionReason: null, failureReason: null, holdReason: 'quiet_hours', heldUntil: QUIET_HOURS_END, replacedBy: null, escalationReason: 'nothing_sent',
+  }),
+  sentAt: '2026-12-01T07:00:02.310Z',
+  attempts: [
+    {
+      ...EMAIL_NOTIFICATION.attempts[0]!,
+      attemptId: 'a1c3e5a7-9b1d-4f3b-8d5f-7b9d1f3a5e26',
+      providerMessageId: '<8b2d4f6a1c3e4a5b9d7f0e2c4a6b8d1f@shop.example>',
+      startedAt: '2026-12-01T07:00:02.104Z',
+      finishedAt: '2026-12-01T07:00:02.310Z',
+    },
+  ],
+} satisfies z.input<typeof res.notificationResponse>;
+
+type TimelineEvent = z.input<typeof res.timelineEventResponse>;
+type TimelineEntry = z.input<typeof res.timelineEntryResponse>;
+const notified = (n: z.input<typeof res.notificationResponse>): TimelineEntry => ({ kind: 'notification', at: n.createdAt as string, notification: n });
+const receipted = (r: z.input<typeof res.receiptResponse>): TimelineEntry => ({ kind: 'receipt', at: r.occurredAt as string, receipt: r });
+
+const packedEvent = (email: z.input<typeof res.notificationResponse>): TimelineEvent => ({
+  eventId: PACKED_EVENT_ID,
+  status: 'packed',
+  occurredAt: PACKED_AT,
+  receivedAt: '2026-11-30T23:10:00.912Z',
+  source: SOURCE,
+  disposition: 'announced',
+  processedAt: '2026-11-30T23:10:01.402Z',
+  entries: [notified(PACKED_PUSH), notified(email)],
+});
+
+/** The shipment, after its receipts: the push delivered and opened, the email bounced (same instant: by id). */
+const SHIPPED_TIMELINE_EVENT = {
+  eventId: EVENT_ID,
+  status: 'shipped',
+  occurredAt: '2026-12-01T09:30:00.000Z',
+  receivedAt: '2026-12-01T09:30:00.874Z',
+  source: SOURCE,
+  disposition: 'announced',
+  processedAt: '2026-12-01T09:30:01.460Z',
+  entries: [
+    notified(EMAIL_NOTIFICATION),
+    notified({ ...PUSH_NOTIFICATION, status: 'opened', explanation: 'Now opened by the customer.' }),
+    receipted(OPENED_RECEIPT),
+    receipted(BOUNCE_RECEIPT),
+  ],
+} satisfies TimelineEvent;
+
+const orderWorkflowView = (live: z.input<typeof res.orderWorkflowResponse>['live']): z.input<typeof res.orderWorkflowResponse> => ({
+  workflowId: `order:${ORDER_ID}`,
+  runId: RUN_ID,
+  status: 'RUNNING',
+  uiUrl: `${TEMPORAL_UI_URL}/namespaces/default/workflows/order:${ORDER_ID}/${RUN_ID}/history`,
+  live,
+  note: null,
+});
+
+const ORDER_TIMELINE = {
+  orderId: ORDER_ID,
+  customerId: CUSTOMER_ID,
+  position: { stage: 'shipped', status: 'shipped', occurredAt: '2026-12-01T09:30:00.000Z', updatedAt: '2026-12-01T09:30:01.460Z' },
+  events: [packedEvent(PACKED_EMAIL_SENT), SHIPPED_TIMELINE_EVENT],
+  eventsOmitted: 0,
+  otherEntries: [],
+  workflow: orderWorkflowView({ notificationState: 'idle', lastStatus: 'shipped', held: [], waitingFor: null, completesAt: null, pending: [] }),
+} satisfies z.input<typeof res.orderTimelineResponse>;
+
+/** The same order at 23:11 the night before: the email waits, and the run says until when. */
+const ORDER_TIMELINE_HELD = {
+  ...ORDER_TIMELINE,
+  position: { stage: 'packed', status: 'packed', occurredAt: PACKED_AT, updatedAt: '2026-11-30T23:10:01.402Z' },
+  events: [packedEvent(PACKED_EMAIL_HELD)],
+  workflow: orderWorkflowView({
+    notificationState: 'waiting-quiet-hours',
+    lastStatus: 'packed',
+    held: [
+      { channel: 'email', reason: 'quiet_hours', label: HOLD_LABELS.quiet_hours, until: QUIET_HOURS_END, notificationIds: [PACKED_EMAIL_HELD.notificationId], eventIds: [PACKED_EVENT_ID], devices: 0 },
+    ],
+    waitingFor: null,
+    completesAt: null,
+    pending: [],
+  }),
+} satisfies z.input<typeof res.orderTimelineResponse>;
+
+/** A mistyped order id and customer id: Herald has nothing under them. */
+const UNKNOWN_ORDER_ID = '10001';
+const UNKNOWN_CUSTOMER_ID = 'c-24';
+
+/** What POST /v1/order-events refused, as the list shows it. */
+const rejectedEvent = (value: z.input<typeof res.rejectedEventResponse>) => value;
+/** The OMS's first try at the shipment, with the time in its own format: critical, so listed before newer ones. */
+const SHIPPED_WITHOUT_ZONE = { ...SHIPPED_EVENT, occurredAt: '01/12/2026 09:30' };
+
 // --------------------------------------------------------------------------- errors every operation may have
 
 /** The errors the document adds to every operation that has them (a key, a body). */
@@ -451,7 +609,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
                 { field: 'occurredAt', reason: OCCURRED_AT_REASON },
               ],
             },
-            rejectedEventId: 'c1e3a5c7-9b1d-4f3b-8d5f-7b9d1f3a5c80',
+            rejectedEventId: REJECTED_EVENT_ID,
           },
           `The answer to ${JSON.stringify(INVALID_ORDER_EVENT)}.`,
         ),
@@ -633,7 +791,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       200: {
         state: answer(res.orderStateResponse, 'Shipped and announced; the push is delivered', {
           workflowId: `order:${ORDER_ID}`,
-          runId: '0193a1f2-7c4e-7b8d-9a0f-3e5c7b9d1f42',
+          runId: RUN_ID,
           runStatus: 'RUNNING',
           orderId: ORDER_ID,
           customerId: CUSTOMER_ID,
@@ -671,6 +829,97 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           `the workflow of order ${ORDER_ID} could not answer its state query: 4 DEADLINE_EXCEEDED: context deadline exceeded`,
         ),
       },
+    },
+  },
+
+  getOrderTimeline: {
+    params: params(req.orderPath, { orderId: ORDER_ID }),
+    responses: {
+      200: {
+        timeline: answer(res.orderTimelineResponse, 'Packed, then shipped: the push opened, the email bounced', ORDER_TIMELINE),
+        held: answer(
+          res.orderTimelineResponse,
+          'The night before: no device for the push, so the email went as the backup, held for quiet hours',
+          ORDER_TIMELINE_HELD,
+          "Read at 23:11 on 30 November, when order 1001 was packed: Ada had not registered her iPhone yet, and her quiet hours run from 22:00 to 07:00. The run's live state names what it holds and until when.",
+        ),
+      },
+      400: { invalidPath: INVALID_ORDER_PATH },
+      404: { noOrder: notFound(`no order ${UNKNOWN_ORDER_ID}: no event for it was accepted`, 'An order Herald has nothing for (a mistyped id)') },
+    },
+  },
+  lookup: {
+    query: query(req.lookupQuerySchema, { q: EVENT_ID }),
+    responses: {
+      200: {
+        event: answer(res.lookupResponse, "An event id: its order's timeline", {
+          q: EVENT_ID,
+          matches: [{ kind: 'event', id: EVENT_ID, orderId: ORDER_ID, customerId: CUSTOMER_ID, href: `/v1/orders/${ORDER_ID}/timeline` }],
+        }),
+        order: answer(res.lookupResponse, 'An order id', {
+          q: ORDER_ID,
+          matches: [{ kind: 'order', id: ORDER_ID, orderId: ORDER_ID, customerId: CUSTOMER_ID, href: `/v1/orders/${ORDER_ID}/timeline` }],
+        }),
+        none: answer(res.lookupResponse, 'Nothing has this id', { q: UNKNOWN_ORDER_ID, matches: [] }),
+      },
+      400: { invalidQuery: invalid('query', 'q', "may contain only letters, digits, '.', '_', ':' and '-'", 'A string no id can be') },
+    },
+  },
+  getCustomerTimeline: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    query: query(req.customerTimelineQuerySchema, { limit: '10' }),
+    responses: {
+      200: {
+        timeline: answer(res.customerTimelineResponse, 'Ada, her iPhone, and order 1001', {
+          customerId: CUSTOMER_ID,
+          profile: { name: CUSTOMER.name, email: EMAIL, phone: PHONE, locale: CUSTOMER.locale, timeZone: CUSTOMER.timeZone, quietHours: CUSTOMER.quietHours },
+          devices: [{ deviceId: DEVICE_ID, platform: 'ios', app: DEVICE.app, active: true, lastSeenAt: DEVICE.lastSeenAt, invalidatedReason: null }],
+          orders: [{ orderId: ORDER_ID, lastActivityAt: SHIPPED_TIMELINE_EVENT.receivedAt, events: ORDER_TIMELINE.events }],
+          nextCursor: null,
+        }),
+      },
+      400: { invalidLimit: invalid('query', 'limit', 'must be at most 50'), invalidPath: INVALID_CUSTOMER_PATH },
+      404: { noCustomer: notFound(`no customer ${UNKNOWN_CUSTOMER_ID}: no profile, event or notification`, 'A customer Herald has nothing for (a mistyped id)') },
+    },
+  },
+  listRejectedEvents: {
+    query: query(req.pageQuerySchema, { limit: '20' }),
+    responses: {
+      200: {
+        page: answer(res.rejectedEventPageResponse, 'A shipment refused for its time (critical, so first), then the documented invalid event', {
+          items: [
+            rejectedEvent({
+              rejectedEventId: 'd2f4a6c8-0e2a-4c6e-9a0c-6e8a0c2e4f37',
+              source: SOURCE,
+              eventId: EVENT_ID,
+              orderId: ORDER_ID,
+              status: 'shipped',
+              critical: true,
+              errors: [{ field: 'occurredAt', reason: OCCURRED_AT_REASON }],
+              payload: SHIPPED_WITHOUT_ZONE,
+              receivedAt: '2026-12-01T09:30:00.311Z',
+              replayedAt: null,
+            }),
+            rejectedEvent({
+              rejectedEventId: REJECTED_EVENT_ID,
+              source: SOURCE,
+              eventId: INVALID_ORDER_EVENT.eventId,
+              orderId: ORDER_ID,
+              status: INVALID_ORDER_EVENT.status,
+              critical: false,
+              errors: [
+                { field: 'status', reason: STATUS_REASON },
+                { field: 'occurredAt', reason: OCCURRED_AT_REASON },
+              ],
+              payload: INVALID_ORDER_EVENT,
+              receivedAt: '2026-12-01T09:41:27.530Z',
+              replayedAt: null,
+            }),
+          ],
+          nextCursor: null,
+        }),
+      },
+      400: { invalidLimit: INVALID_LIMIT },
     },
   },
 

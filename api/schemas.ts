@@ -301,6 +301,22 @@ export const inboxQuerySchema = pageQuerySchema.extend({
     .meta({ description: '`true`: only unread messages; `false`: only read ones; every message when not given.' }),
 });
 
+/** GET /v1/lookup: the one string the operator has. */
+export const lookupQuerySchema = z.object({
+  q: pathIdSchema.meta({ description: 'What the operator has: an order id, a customer id or an event id.', examples: ['1001', 'c-42', 'evt-1001-shipped'] }),
+});
+
+/** GET /v1/customers/{customerId}/timeline: a page of orders, fewer than other pages (each carries its events). */
+export const customerTimelineQuerySchema = pageQuerySchema.extend({
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(50, 'must be at most 50')
+    .default(10)
+    .meta({ description: 'How many orders a page holds: 1 to 50, 10 when not given.' }),
+});
+
 // A record, so that the compiler flags a status added to (or removed from) NotificationStatus.
 const NOTIFICATION_STATUS_SET: Record<NotificationStatus, true> = { queued: true, sent: true, delivered: true, opened: true, clicked: true, failed: true, suppressed: true };
 export const NOTIFICATION_STATUSES = Object.keys(NOTIFICATION_STATUS_SET) as NotificationStatus[];

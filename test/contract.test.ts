@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { chromium } from 'playwright-core';
+import { SHIPPED_EVENT } from '../api/examples';
 import { PROJECT_ROOT, schemathesisCommand } from '../dev/tools';
 import { signTwilioRequest } from './fakes/twilio-server';
 import { eventually, useHarness } from './support/harness';
@@ -131,14 +132,11 @@ test('GET /openapi.json is valid OpenAPI 3.1, and every schema in it valid JSON 
   expect(doc.paths['/readyz']!.get.responses['503']).toBeDefined();
   expect(doc.paths['/v1/webhooks/twilio/status']!.post).toMatchObject({ security: [], responses: { 204: expect.anything(), 403: expect.anything() } });
   expect(doc.components.schemas.Error).toMatchObject({ type: 'object', required: ['error'], additionalProperties: false });
-  // The example of POST /v1/order-events reads like a real event.
-  expect(doc.paths['/v1/order-events']!.post.requestBody.content['application/json'].example).toEqual({
-    eventId: expect.stringMatching(/^evt_[0-9A-Z]{26}$/),
-    orderId: expect.any(String),
-    customerId: expect.any(String),
+  // The example of POST /v1/order-events is the story's shipped event (api/examples.ts), and reads like a real one.
+  expect(doc.paths['/v1/order-events']!.post.requestBody.content['application/json'].example).toEqual(SHIPPED_EVENT);
+  expect(SHIPPED_EVENT).toMatchObject({
     status: 'shipped',
     occurredAt: expect.stringMatching(/^2026-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
-    source: 'oms',
     data: expect.objectContaining({ carrier: 'UPS', trackingNumber: expect.stringMatching(/^1Z/) }),
   });
   expect(doc.components.schemas.OrderEvent.properties.eventId.description).toEqual(expect.any(String));

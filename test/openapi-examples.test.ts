@@ -99,6 +99,7 @@ const STORY = [
   'postOrderEvent',
   'listOrderNotifications', 'listCustomerNotifications', 'getOrderState', 'postNotificationEvent', 'getNotification',
   'postEmailWebhook', 'postTwilioStatusCallback',
+  'getOrderTimeline', 'lookup', 'getCustomerTimeline', 'listRejectedEvents',
   'listInbox', 'readInboxMessage', 'readAllInbox', 'streamInbox',
   'getStats', 'listDeadLetters', 'replayDeadLetter',
   'listTemplates', 'getTemplate', 'createTemplateVersion', 'getTemplateVersion', 'updateTemplateVersion', 'publishTemplateVersion', 'rollbackTemplate', 'previewTemplate',
@@ -109,7 +110,9 @@ const rank = (operationId: string) => (STORY.includes(operationId) ? STORY.index
 /**
  * What an example refers to and no documented request can make under the example's id, set up before the
  * operation that needs it: the provider message ids of the shipment's email and SMS, an inbox message (the
- * workflow does not write the inbox yet), a dead letter and a retired key.
+ * workflow does not write the inbox yet), a dead letter and a retired key. The lookup operations come after
+ * the event and its receipts, so the order's timeline has them; the rejected events list the documented
+ * invalid event, posted as the 400 example of POST /v1/order-events shows.
  */
 const SETUP: Record<string, () => Promise<void>> = {
   // The workflow announces the event: the push the receipts and the history examples name.
@@ -118,6 +121,9 @@ const SETUP: Record<string, () => Promise<void>> = {
   },
   postEmailWebhook: () => sentWith(EMAIL_ID, 'email', 'smtp', EMAIL, EMAIL_MESSAGE_ID),
   postTwilioStatusCallback: () => sentWith(SMS_ID, 'sms', 'twilio', PHONE, TWILIO_MESSAGE_SID),
+  listRejectedEvents: async () => {
+    expect((await h.api('POST', '/v1/order-events', INVALID_ORDER_EVENT)).status).toBe(400);
+  },
   listInbox: async () => {
     await h.db.inboxMessage.create({
       data: { id: INBOX_MESSAGE_ID, customerId: SHIPPED_EVENT.customerId, orderId: SHIPPED_EVENT.orderId, category: 'transactional', title: 'Order 1001 has shipped', body: 'Your order 1001 is on its way with UPS.', data: {} },
@@ -246,6 +252,12 @@ test('the documented error examples are the answers the API gives', async () => 
     ['listOrderNotifications', 400, 'invalidStatus', () => send('GET', '/v1/orders/1001/notifications?status=posted')],
     ['listInbox', 400, 'invalidUnread', () => send('GET', '/v1/customers/c-42/inbox?unread=yes')],
     ['listDeadLetters', 400, 'invalidLimit', () => send('GET', '/v1/dead-letters?limit=101')],
+    ['getOrderTimeline', 404, 'noOrder', () => send('GET', '/v1/orders/10001/timeline', { key: read })],
+    ['getOrderTimeline', 400, 'invalidPath', () => send('GET', '/v1/orders/1001%20/timeline', { key: read })],
+    ['lookup', 400, 'invalidQuery', () => send('GET', '/v1/lookup?q=order%201001', { key: read })],
+    ['getCustomerTimeline', 400, 'invalidLimit', () => send('GET', '/v1/customers/c-42/timeline?limit=51', { key: read })],
+    ['getCustomerTimeline', 404, 'noCustomer', () => send('GET', '/v1/customers/c-24/timeline', { key: read })],
+    ['listRejectedEvents', 400, 'invalidLimit', () => send('GET', '/v1/rejected-events?limit=101', { key: read })],
     ['getStats', 400, 'invalidRange', () => send('GET', '/v1/stats?from=2026-12-01T00:00:00Z&to=2026-11-30T00:00:00Z')],
     ['createApiKey', 400, 'noScopes', () => send('POST', '/v1/api-keys', json({ name: 'oms-production', scopes: [] }))],
     ['postNotificationEvent', 400, 'invalidType', () => send('POST', `/v1/notifications/${encodeURIComponent(PUSH_ID)}/events`, json({ type: 'read' }))],

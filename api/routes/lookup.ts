@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { Prisma } from '../../lib/db';
 import { HttpError } from '../errors';
 import { invalidCursor } from '../paging';
@@ -10,18 +9,10 @@ import {
   type RejectedEventView,
 } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
-import { customerPath, orderPath, pageQuerySchema, pathIdSchema } from '../schemas';
+import { customerPath, customerTimelineQuerySchema, lookupQuerySchema, orderPath, pageQuerySchema } from '../schemas';
 import { customerTimeline, lookup, orderTimeline, storableTime, TIMELINE_EVENT_LIMIT } from '../timeline';
 
 const TAG = 'Order lookup';
-
-const lookupQuery = z.object({
-  q: pathIdSchema.meta({ description: 'What the operator has: an order id, a customer id or an event id.', examples: ['ORD-2026-104233'] }),
-});
-
-const customerTimelineQuery = pageQuerySchema.extend({
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(50, 'must be at most 50').default(10),
-});
 
 // ------------------------------------------------------------------------------------- rejected events
 
@@ -104,7 +95,7 @@ export const lookupRoutes: Route[] = [
       'Checks all three, so one search box takes whatever the operator has. Each match links to the timeline to read (an event: its ' +
       "order's). No match is a 200 with no matches; a string that cannot be an id is a 400.",
     scope: 'read',
-    query: lookupQuery,
+    query: lookupQuerySchema,
     responses: { 200: { description: 'What the string is.', body: lookupResponse } },
     handler: async ({ query: { q } }, { db }) => ({ status: 200, body: await lookup(db, q) }),
   }),
@@ -120,7 +111,7 @@ export const lookupRoutes: Route[] = [
       'the order timeline. The order timeline adds the workflow run and its live state.',
     scope: 'read',
     params: customerPath,
-    query: customerTimelineQuery,
+    query: customerTimelineQuerySchema,
     responses: { 200: { description: "The customer's timeline.", body: customerTimelineResponse } },
     errors: { 404: 'Herald has no profile, event or notification for this customer.' },
     handler: async ({ params: { customerId }, query }, { db }) => {
