@@ -22,7 +22,8 @@ async function start(): Promise<Stack> {
     apiPort: await freePort(),
     workerMetricsPort: await freePort(),
     adminKey,
-    env: { LOG_LEVEL: 'warn' },
+    // No sandbox receipts: the test reads each notification's status as the send left it.
+    env: { LOG_LEVEL: 'warn', HERALD_SANDBOX_RECEIPTS: 'none' },
   });
   try {
     await untilWorkerReady(started);
