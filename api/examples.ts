@@ -1059,6 +1059,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
         notification: answer(res.notificationDetailResponse, 'The shipment push, opened', {
           ...PUSH_NOTIFICATION,
           status: 'opened',
+          explanation: 'Now opened by the customer.',
           openedAt: '2026-12-01T09:31:12.000Z',
           clickedAt: null,
           receipts: [OPENED_RECEIPT],

@@ -6,7 +6,7 @@
 // views a Date (what Prisma returns and JSON.stringify turns into that string).
 import { z } from 'zod';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { CATEGORIES, CATEGORY_CLASSES, CHANNELS, HOLD_LABELS, ORDER_STATUSES, PLATFORMS, PREFERENCE_CATEGORIES } from '../domain';
+import { CATEGORIES, CATEGORY_CLASSES, CHANNELS, CRITICAL_STATUSES, HOLD_LABELS, ORDER_STATUSES, PLATFORMS, PREFERENCE_CATEGORIES } from '../domain';
 import { RECEIPT_TYPES, type OrderState } from '../workflows/definitions';
 import { SCOPES } from './auth';
 import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
@@ -176,7 +176,7 @@ export const notificationResponse = z.strictObject({
   customerId: z.string().meta({ description: 'The customer it is for.' }),
   eventId: z.string().nullable().meta({ description: 'The order event that caused it; null for a digest, which merges several.' }),
   type: z.string().meta({ description: 'e.g. `order.shipped`' }),
-  priority: z.enum(['critical', 'routine']).meta({ description: '`critical` goes at once, high priority (shipped, out_for_delivery, delayed, cancelled, payment_failed); `routine` waits for quiet hours and may be merged into a digest.' }),
+  priority: z.enum(['critical', 'routine']).meta({ description: `\`critical\` goes at once, high priority (${[...CRITICAL_STATUSES].join(', ')}); \`routine\` waits for quiet hours and may be merged into a digest.` }),
   category: z.enum(CATEGORIES).meta({ description: '`transactional` (order updates) or `marketing` (needs consent).' }),
   channel: z.enum(CHANNELS).meta({ description: '`push`, `email`, `sms` or `inapp`.' }),
   address: z.string().nullable().meta({ description: 'Where an email or SMS notification went; null for push.' }),
@@ -704,7 +704,7 @@ export const rejectedEventResponse = z.strictObject({
   eventId: z.string().nullable(),
   orderId: z.string().nullable(),
   status: z.string().nullable().meta({ description: 'The status as sent (it may be the invalid field).' }),
-  critical: z.boolean().meta({ description: 'The status was a critical one (shipped, out_for_delivery, delayed, cancelled, payment_failed).' }),
+  critical: z.boolean().meta({ description: `The status was a critical one (${[...CRITICAL_STATUSES].join(', ')}).` }),
   errors: z.array(fieldErrorResponse).meta({ description: 'Every field that was wrong, and why.' }),
   payload: z.unknown().meta({ description: 'The body as it came (U+0000 replaced by U+FFFD).' }),
   receivedAt: dateTime,

@@ -39,7 +39,7 @@ export interface NotificationKind {
  * What the customer must hear at once: the parcel is moving or needs them, or something went wrong.
  * These bypass quiet hours, digests and frequency caps (never consent).
  */
-const CRITICAL: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
+export const CRITICAL_STATUSES: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
   'payment_failed',
   'backordered',
   'partially_shipped',
@@ -82,7 +82,7 @@ export function isOrderStatus(value: unknown): value is OrderStatus {
 export function notificationKindFor(status: OrderStatus): NotificationKind {
   return {
     type: `order.${status}`,
-    priority: CRITICAL.has(status) ? 'critical' : 'routine',
+    priority: CRITICAL_STATUSES.has(status) ? 'critical' : 'routine',
     category: 'transactional',
     topic: 'order-updates',
   };

@@ -1,3 +1,4 @@
+import { CRITICAL_STATUSES } from '../../domain';
 import { Prisma } from '../../lib/db';
 import { HttpError } from '../errors';
 import { invalidCursor } from '../paging';
@@ -128,7 +129,7 @@ export const lookupRoutes: Route[] = [
     summary: 'Order events that failed validation: critical first, then newest',
     description:
       'What POST /v1/order-events refused (400), kept with every field error and the payload as it came. Those whose status is a critical ' +
-      'one (shipped, out_for_delivery, delayed, cancelled, payment_failed) come first: a customer is waiting to hear. Cursor-paginated.',
+      `one (${[...CRITICAL_STATUSES].join(', ')}) come first: a customer is waiting to hear. Cursor-paginated.`,
     scope: 'read',
     query: pageQuerySchema,
     responses: { 200: { description: 'A page of rejected events.', body: rejectedEventPageResponse } },
