@@ -243,7 +243,7 @@ export const environment = z.object({
   HERALD_TEMPORAL_UI_URL: url(['http:', 'https:'], 'http://127.0.0.1:8233').default(DEFAULT_TEMPORAL_UI_URL),
   HERALD_SANDBOX_RECEIPTS: z
     .enum(SANDBOX_RECEIPTS, { error: (issue) => `must be one of ${SANDBOX_RECEIPTS.join(', ')}, got '${String(issue.input)}'` })
-    .default('delivered'),
+    .optional(),
 });
 
 type Variable = keyof z.output<typeof environment>;
@@ -447,7 +447,11 @@ const configSchema = COMPANIONS.reduce(
       : null,
     publicUrl: (env.HERALD_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     temporalUiUrl: env.HERALD_TEMPORAL_UI_URL.replace(/\/+$/, ''),
-    sandboxReceipts: env.HERALD_SANDBOX_RECEIPTS,
+    // Unset: a stack on sandbox providers only (a newcomer's, a demo) sees the normal path; once any channel is
+    // live, a sandbox channel beside it reports nothing, so a fake receipt never confirms a plan step in production.
+    sandboxReceipts:
+      env.HERALD_SANDBOX_RECEIPTS ??
+      (env.APNS_KEY_FILE || env.FCM_CREDENTIALS_FILE || env.VAPID_PUBLIC_KEY || env.SMTP_URL || env.TWILIO_ACCOUNT_SID ? 'none' : 'delivered'),
     retry: {
       push: { initialInterval: env.HERALD_PUSH_RETRY_INITIAL, maximumInterval: env.HERALD_PUSH_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_PUSH_RETRY_MAX_ATTEMPTS },
       email: { initialInterval: env.HERALD_EMAIL_RETRY_INITIAL, maximumInterval: env.HERALD_EMAIL_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_EMAIL_RETRY_MAX_ATTEMPTS },

@@ -111,6 +111,15 @@ describe('the configuration schema', () => {
     });
   });
 
+  test('sandbox receipts: delivered when every channel is a sandbox, none beside a live channel, and as set when set', () => {
+    const smtp = { SMTP_URL: 'smtp://relay.example:587', EMAIL_FROM: 'Shop <orders@shop.example>' };
+    expect(loadConfig({}).sandboxReceipts).toBe('delivered');
+    expect(loadConfig(smtp).sandboxReceipts).toBe('none');
+    expect(loadConfig({ VAPID_PUBLIC_KEY: 'BPub', VAPID_PRIVATE_KEY: 'priv', VAPID_SUBJECT: 'mailto:ops@shop.example' }).sandboxReceipts).toBe('none');
+    expect(loadConfig({ ...smtp, HERALD_SANDBOX_RECEIPTS: 'opened' }).sandboxReceipts).toBe('opened');
+    expect(loadConfig({ HERALD_SANDBOX_RECEIPTS: 'none' }).sandboxReceipts).toBe('none');
+  });
+
   test('refuses bad values, every one at once, naming the variable and the reason', () => {
     expect(
       problems({
