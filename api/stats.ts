@@ -33,7 +33,7 @@
 //     - held (quiet_hours, digest): heldUntil - createdAt, of notifications with a hold;
 //     - backup (by escalationReason): a backup's createdAt - the createdAt of the earliest step-0
 //       notification of its order event (else the event's receivedAt): the receipt deadline or the wait for
-//       the step before to fail.
+//       the step before to fail. Cumulative: a second backup's wait includes the first's.
 // - provider (groupBy): the provider of the notification's first successful attempt, else of its last
 //   attempt; null when it had no attempt, and then `noAttempt` says why: suppressed (never meant to go),
 //   failed_before_attempt (such as a missing template), pending (not tried yet) or direct (written without

@@ -107,16 +107,24 @@ export async function orderWorkflow(temporal: Client, orderId: string, uiUrl: st
 
 /** The order's story, or null when Herald has nothing for it. */
 export async function orderTimeline(db: Db, temporal: Client, orderId: string, uiUrl: string | null | undefined): Promise<OrderTimelineView | null> {
-  const [latest, total, notifications, position] = await Promise.all([
+  const [latest, total, position] = await Promise.all([
     db.orderEvent.findMany({ where: { orderId }, orderBy: [{ receivedAt: 'desc' }, { eventId: 'desc' }], take: TIMELINE_EVENT_LIMIT }),
     db.orderEvent.count({ where: { orderId } }),
-    db.notification.findMany({ where: { orderId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], include: withAttemptsAndReceipts }),
     db.order.findUnique({ where: { orderId } }),
   ]);
+  // The notifications of the events shown, and those of no event (digests), as many as events are shown: never the
+  // whole history of an order with thousands of events, and never an omitted event's under "other".
+  const order = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
+  const [ofEvents, ofNoEvent] = await Promise.all([
+    latest.length ? db.notification.findMany({ where: { eventId: { in: latest.map((e) => e.eventId) } }, orderBy: order, include: withAttemptsAndReceipts }) : [],
+    db.notification.findMany({ where: { orderId, eventId: null }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: TIMELINE_EVENT_LIMIT, include: withAttemptsAndReceipts }),
+  ]);
+  const notifications = [...ofEvents, ...ofNoEvent.reverse()];
   if (latest.length === 0 && notifications.length === 0 && !position) return null;
-  const { events, other } = eventsWithEntries(latest.reverse(), notifications);
+  const { events, other } = eventsWithEntries([...latest].reverse(), notifications);
   return {
     orderId,
+    // The newest event's customer when no position says otherwise.
     customerId: position?.customerId ?? latest[0]?.customerId ?? notifications[0]?.customerId ?? null,
     position: position ? { stage: position.stage, status: position.status, occurredAt: position.occurredAt, updatedAt: position.updatedAt } : null,
     events,
@@ -149,7 +157,7 @@ export async function customerTimeline(db: Db, customerId: string, page: { limit
   const [events, notifications] = ids.length
     ? await Promise.all([
         db.orderEvent.findMany({ where: { orderId: { in: ids }, customerId }, orderBy: [{ receivedAt: 'asc' }, { eventId: 'asc' }] }),
-        db.notification.findMany({ where: { orderId: { in: ids } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], include: withAttemptsAndReceipts }),
+        db.notification.findMany({ where: { orderId: { in: ids }, customerId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], include: withAttemptsAndReceipts }),
       ])
     : [[], []];
   const last = shown[shown.length - 1];
@@ -187,18 +195,19 @@ export async function customerTimeline(db: Db, customerId: string, page: { limit
 
 /** Which of an order id, a customer id and an event id `q` is (it may be more than one). */
 export async function lookup(db: Db, q: string): Promise<LookupView> {
-  const [orderEvent, order, orderNotification, customer, customerEvent, event] = await Promise.all([
+  const [orderEvent, order, orderNotification, customer, customerEvent, customerNotification, event] = await Promise.all([
     db.orderEvent.findFirst({ where: { orderId: q }, select: { customerId: true } }),
     db.order.findUnique({ where: { orderId: q }, select: { customerId: true } }),
     db.notification.findFirst({ where: { orderId: q }, select: { customerId: true } }),
     db.customer.findUnique({ where: { id: q }, select: { id: true } }),
     db.orderEvent.findFirst({ where: { customerId: q }, select: { customerId: true } }),
+    db.notification.findFirst({ where: { customerId: q }, select: { customerId: true } }),
     db.orderEvent.findUnique({ where: { eventId: q }, select: { orderId: true, customerId: true } }),
   ]);
   const matches: LookupView['matches'] = [];
   const orderOwner = orderEvent ?? order ?? orderNotification;
   if (orderOwner) matches.push({ kind: 'order', id: q, orderId: q, customerId: orderOwner.customerId, href: `/v1/orders/${q}/timeline` });
-  if (customer || customerEvent) matches.push({ kind: 'customer', id: q, orderId: null, customerId: q, href: `/v1/customers/${q}/timeline` });
+  if (customer || customerEvent || customerNotification) matches.push({ kind: 'customer', id: q, orderId: null, customerId: q, href: `/v1/customers/${q}/timeline` });
   if (event) matches.push({ kind: 'event', id: q, orderId: event.orderId, customerId: event.customerId, href: `/v1/orders/${event.orderId}/timeline` });
   return { q, matches };
 }

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   say(`API:           ${stack.apiUrl}`);
   say(`Dashboard:     ${stack.apiUrl}/dashboard   (paste the admin key)`);
   say(`API docs:      ${stack.apiUrl}/docs   (OpenAPI: ${stack.apiUrl}/openapi.json)`);
-  say(`Temporal UI:   ${stack.uiUrl ? `${stack.uiUrl}/namespaces/${config.temporalNamespace}/workflows` : `not embedded; Temporal at ${stack.temporalAddress}`}`);
+  say(`Temporal UI:   ${stack.uiUrl ? `${stack.uiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows` : `not embedded; Temporal at ${stack.temporalAddress}`}`);
   say(`Metrics:       ${stack.apiUrl}/metrics (API), ${stack.workerMetricsUrl} (worker, with Temporal SDK metrics)`);
   say(`Admin API key: ${key}   (from ${origin}; \`npm run -s admin-key\` prints it)`);
   const pgData = stack.postgresData;

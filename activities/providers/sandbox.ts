@@ -45,6 +45,21 @@ export function createSandboxReceipts({
   if (types.length > 0 && !recorder) throw new Error(`HERALD_SANDBOX_RECEIPTS=${mode} needs a receipt recorder`);
   const scheduled = new Map<NodeJS.Timeout, (now: boolean) => Promise<void>>();
   const running = new Set<Promise<void>>();
+  /** Waits between one receipt and the next (delivered, then opened); closing ends them at once. */
+  const pauses = new Set<() => void>();
+  let closing = false;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (closing) return resolve();
+      const end = () => {
+        clearTimeout(timer);
+        pauses.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      timer.unref();
+      pauses.add(end);
+    });
 
   async function report(message: Parameters<SandboxReceipts['schedule']>[0], type: ReceiptType): Promise<void> {
     const log = logger.child({ provider: message.provider, notificationId: message.notificationId, receipt: type });
@@ -86,7 +101,7 @@ export function createSandboxReceipts({
       if (types.length === 0) return;
       later(delayMs, async (now) => {
         for (const [i, type] of types.entries()) {
-          if (i > 0 && !now) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+          if (i > 0 && !now) await pause(delayMs);
           await report(message, type);
         }
       });
@@ -95,6 +110,9 @@ export function createSandboxReceipts({
       const due = [...scheduled];
       scheduled.clear();
       for (const [timer] of due) clearTimeout(timer);
+      // A report already running reports its next receipt now, before the worker exits.
+      closing = true;
+      for (const end of [...pauses]) end();
       await Promise.all([...running, ...due.map(([, run]) => run(true))]);
     },
   };

@@ -53,6 +53,11 @@
     return el('span', { className: 'reason' }, label || code, code && label && code !== label ? el('code', { className: 'code' }, code) : null);
   }
 
+  /** A lookup that could not finish (the network, the API) says so instead of staying on "Loading...". */
+  function failed(err) {
+    setStatus(`The lookup failed: ${err && err.message ? err.message : err}`, true);
+  }
+
   function setStatus(text, isError) {
     const status = $('lookup-status');
     status.textContent = text;
@@ -172,7 +177,7 @@
 
   function renderOrder(t) {
     const customer = t.customerId
-      ? el('button', { type: 'button', className: 'link', onclick: () => void showCustomer(t.customerId) }, t.customerId)
+      ? el('button', { type: 'button', className: 'link', onclick: () => void showCustomer(t.customerId).catch(failed) }, t.customerId)
       : 'unknown';
     $('lookup-result').replaceChildren(
       el(
@@ -232,7 +237,7 @@
             el(
               'li',
               { 'data-order-id': o.orderId },
-              el('button', { type: 'button', className: 'link', onclick: () => void showOrder(o.orderId) }, `Order ${o.orderId}`),
+              el('button', { type: 'button', className: 'link', onclick: () => void showOrder(o.orderId).catch(failed) }, `Order ${o.orderId}`),
               ' · last activity ',
               time(o.lastActivityAt),
               eventsList(o.events, 5),
@@ -279,7 +284,7 @@
     if (matches.length > 1) {
       $('lookup-matches').replaceChildren(
         el('p', {}, `${q} is more than one thing:`),
-        el('ul', {}, matches.map((m) => el('li', {}, el('button', { type: 'button', className: 'link', onclick: () => void open(m) }, m.kind === 'event' ? `event of order ${m.orderId}` : `${m.kind} ${m.id}`)))),
+        el('ul', {}, matches.map((m) => el('li', {}, el('button', { type: 'button', className: 'link', onclick: () => void open(m).catch(failed) }, m.kind === 'event' ? `event of order ${m.orderId}` : `${m.kind} ${m.id}`)))),
       );
     }
     await open(matches[0]);
@@ -328,9 +333,9 @@
   $('lookup-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const q = $('lookup-q').value.trim();
-    if (q) void search(q).catch((err) => setStatus(`The lookup failed: ${err && err.message ? err.message : err}`, true));
+    if (q) void search(q).catch(failed);
   });
-  $('rejected-refresh').addEventListener('click', () => void loadRejected());
+  $('rejected-refresh').addEventListener('click', () => void loadRejected().catch(failed));
 
   // The section shows once the page has a key (dashboard.js reveals the page); load the rejected events then.
   let loadedFor = null;
@@ -339,7 +344,7 @@
     const key = sessionStorage.getItem(KEY_STORAGE);
     if (!main.hidden && key && key !== loadedFor) {
       loadedFor = key;
-      void loadRejected();
+      void loadRejected().catch(failed);
     }
     if (!key) {
       loadedFor = null;
