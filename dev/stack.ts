@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -159,6 +160,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       HERALD_ADMIN_KEY: options.adminKey,
       PORT: String(options.apiPort),
       HERALD_WORKER_METRICS_PORT: String(options.workerMetricsPort ?? 9464),
+      // The local stack tracks email opens and clicks with a secret of its own, stable with its admin key (so the links
+      // of mail sent before a restart still work); a deployment sets HERALD_TRACKING_SECRET itself.
+      HERALD_TRACKING_SECRET:
+        options.env?.HERALD_TRACKING_SECRET ?? `local:${crypto.createHmac('sha256', options.adminKey).update('herald email tracking').digest('base64url')}`,
       // The run links on the dashboard point at the Web UI this stack runs, whatever its port.
       ...(temporal?.uiUrl && !options.env?.HERALD_TEMPORAL_UI_URL ? { HERALD_TEMPORAL_UI_URL: temporal.uiUrl } : {}),
     };

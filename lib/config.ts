@@ -10,6 +10,7 @@ import { DEFAULT_FREQUENCY_CAPS, type FrequencyCapRule } from '../domain/frequen
 import { DEFAULT_CHANNEL_PLANS, plansFromEscalationPolicy, type ChannelPlans } from '../domain/channel-plans';
 import { channelPlansWith, readChannelPlansFile } from './channel-plans-file';
 import { isPostgresUrl, POSTGRES_URL_REASON } from './database-url';
+import { parseTrackingKeys, type TrackingKey } from './tracking';
 
 export type Env = Record<string, string | undefined>;
 
@@ -241,6 +242,18 @@ export const environment = z.object({
   HTTP_PROXY: text.optional(),
   HERALD_PUBLIC_URL: url(['http:', 'https:'], 'https://herald.shop.example').optional(),
   HERALD_TEMPORAL_UI_URL: url(['http:', 'https:'], 'http://127.0.0.1:8233').default(DEFAULT_TEMPORAL_UI_URL),
+  HERALD_EMAIL_TRACKING: z.enum(['on', 'off'], { error: (issue) => `must be on or off, got '${String(issue.input)}'` }).default('on'),
+  // Not echoed: it is a secret.
+  HERALD_TRACKING_SECRET: z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return parseTrackingKeys(raw);
+      } catch (err) {
+        return refuse(ctx, `must be a secret, or <keyId>:<secret> pairs separated by commas (the first signs): ${(err as Error).message}`);
+      }
+    })
+    .optional(),
   HERALD_SANDBOX_RECEIPTS: z
     .enum(SANDBOX_RECEIPTS, { error: (issue) => `must be one of ${SANDBOX_RECEIPTS.join(', ')}, got '${String(issue.input)}'` })
     .optional(),
@@ -355,6 +368,11 @@ const heraldConfig = z.object({
   twilio: twilioConfig.nullable(),
   /** Where providers reach this API (Twilio status callbacks), without a trailing slash. */
   publicUrl: z.string(),
+  /**
+   * Email open and click tracking (lib/tracking.ts): on when HERALD_EMAIL_TRACKING is not off and HERALD_TRACKING_SECRET
+   * gives a key; the keys verify the links the API answers even while tracking is off (mail already sent).
+   */
+  tracking: z.object({ enabled: z.boolean(), keys: z.custom<TrackingKey[]>(), publicUrl: z.string() }),
   /** The Temporal Web UI operators open (links to an order's run), without a trailing slash. */
   temporalUiUrl: z.string(),
   /** What sandbox providers report after accepting a message: a delivery receipt, a delivery and an open, or nothing. */
@@ -447,6 +465,11 @@ const configSchema = COMPANIONS.reduce(
       : null,
     publicUrl: (env.HERALD_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     temporalUiUrl: env.HERALD_TEMPORAL_UI_URL.replace(/\/+$/, ''),
+    tracking: {
+      enabled: env.HERALD_EMAIL_TRACKING === 'on' && (env.HERALD_TRACKING_SECRET?.length ?? 0) > 0,
+      keys: env.HERALD_TRACKING_SECRET ?? [],
+      publicUrl: (env.HERALD_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    },
     // Unset: a stack on sandbox providers only (a newcomer's, a demo) sees the normal path; once any channel is
     // live, a sandbox channel beside it reports nothing, so a fake receipt never confirms a plan step in production.
     sandboxReceipts:
