@@ -4,7 +4,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { NotificationKind, OrderEvent } from '../domain';
 import type { Db } from '../lib/db';
 import { metrics } from '../lib/metrics';
-import type { createRenderer } from './render';
+import { emailHtml, type createRenderer } from './render';
+import type { TrackingSettings } from '../lib/tracking';
 
 export interface HoldInput {
   notificationId: string;
@@ -44,7 +45,7 @@ export interface PrepareDigestInput {
   channel?: 'push' | 'email';
 }
 
-export function createHoldActivities(db: Db, render: ReturnType<typeof createRenderer>) {
+export function createHoldActivities(db: Db, render: ReturnType<typeof createRenderer>, tracking: TrackingSettings | null = null) {
   return {
     async recordHold(input: HoldInput): Promise<void> {
       await db.$executeRaw`
@@ -95,7 +96,8 @@ export function createHoldActivities(db: Db, render: ReturnType<typeof createRen
         });
         title = rendered.subject;
         body = rendered.body;
-        html = rendered.html;
+        // An email digest is tracked as the notification it goes out as.
+        html = emailHtml(tracking, input.notificationId, rendered);
         template = { id: rendered.templateId, version: rendered.templateVersion, locale: rendered.locale };
       } catch (err) {
         // No digest template, or one that cannot render: the updates' own titles still make a digest.

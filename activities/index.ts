@@ -1,5 +1,6 @@
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import type { TrackingSettings } from '../lib/tracking';
 import { createDeadLetterActivities } from './dead-letters';
 import { createDeviceActivities } from './devices';
 import { createFrequencyCapActivities } from './frequency-caps';
@@ -22,6 +23,8 @@ export interface ActivityDependencies {
   logger: Logger;
   /** Base URL providers call back on (Twilio status callbacks); null when they cannot reach this deployment. */
   statusCallbackBaseUrl?: string | null;
+  /** Email open and click tracking (config.tracking); none: emails go untracked. */
+  tracking?: TrackingSettings | null;
   /** How long the renderer keeps its choice of template, so a newly published version reaches new messages within it. */
   templateCacheMs: number;
   /** The settings order runs follow, from this worker's configuration (orderSettingsFrom). */
@@ -29,15 +32,15 @@ export interface ActivityDependencies {
 }
 
 /** Every side effect the workflows may ask for, built around the dependencies they need. */
-export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl, templateCacheMs, orderSettings }: ActivityDependencies) {
+export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl, tracking = null, templateCacheMs, orderSettings }: ActivityDependencies) {
   const render = createRenderer(db, 'en', templateCacheMs);
   return {
     ...createOrderSettingsActivities(orderSettings),
     ...createRecipientActivities(db),
-    ...createOrderStepActivities(db, render, { statusCallbackBaseUrl }),
+    ...createOrderStepActivities(db, render, { statusCallbackBaseUrl, tracking }),
     // The steps of order runs started before channel plans (workflows/legacy/).
-    ...createNotificationActivities(db, render, { statusCallbackBaseUrl }),
-    ...createHoldActivities(db, render),
+    ...createNotificationActivities(db, render, { statusCallbackBaseUrl, tracking }),
+    ...createHoldActivities(db, render, tracking),
     ...createFrequencyCapActivities(db),
     ...createPushDeliveryActivities(db, push, logger),
     ...createPushBatchActivities(db, push, logger),

@@ -19,12 +19,15 @@ import { metrics } from '../lib/metrics';
 import { createInboxActivities } from './inbox';
 import type { EmailMessage, SmsMessage } from './providers/message-provider';
 import { isValidAddress } from './providers/smtp';
-import type { createRenderer } from './render';
+import { emailHtml, type createRenderer } from './render';
+import type { TrackingSettings } from '../lib/tracking';
 import { finishNotification, insertNotification, selectRecipient, settleEvent, customerOf, targetsOf, type RecipientRow } from '../store/notifications';
 
 export interface NotificationSettings {
   /** Base URL providers call back on (Twilio status callbacks); none means no callbacks are asked for. */
   statusCallbackBaseUrl?: string | null;
+  /** Email open and click tracking; none: emails go untracked. */
+  tracking?: TrackingSettings | null;
 }
 
 export interface PrepareFallbackInput {
@@ -270,7 +273,7 @@ export function createNotificationActivities(db: Db, render: ReturnType<typeof c
           outcome: 'ready',
           channel,
           address,
-          message: { to: address, subject: rendered.subject, text: rendered.body, ...(rendered.html ? { html: rendered.html } : {}), metadata },
+          message: { to: address, subject: rendered.subject, text: rendered.body, ...(rendered.html ? { html: emailHtml(settings.tracking, notificationId, rendered)! } : {}), metadata },
         };
       }
       const callbackBase = settings.statusCallbackBaseUrl;

@@ -28,7 +28,8 @@ import { metrics } from '../lib/metrics';
 import { createInboxActivities } from './inbox';
 import type { EmailMessage, SmsMessage } from './providers/message-provider';
 import { isValidAddress } from './providers/smtp';
-import type { createRenderer, RenderedMessage } from './render';
+import { emailHtml, type createRenderer, type RenderedMessage } from './render';
+import type { TrackingSettings } from '../lib/tracking';
 import { insertNotification, selectRecipient, settleEvent, customerOf, targetsOf, type RecipientRow } from '../store/notifications';
 
 export interface PrepareStepInput {
@@ -74,6 +75,8 @@ export type PreparedStep =
 export interface StepSettings {
   /** Base URL providers call back on (Twilio status callbacks); none means no callbacks are asked for. */
   statusCallbackBaseUrl?: string | null;
+  /** Email open and click tracking (HERALD_EMAIL_TRACKING, HERALD_TRACKING_SECRET); none: emails go untracked. */
+  tracking?: TrackingSettings | null;
 }
 
 const contactOf = (address: string | null, valid: (a: string) => boolean): ContactState => (!address ? 'no_address' : valid(address) ? 'ok' : 'invalid_address');
@@ -213,7 +216,8 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
       async function outboundFor(channel: Channel, notificationId: string, rendered: RenderedMessage, address: string | null, ds: StepDecision[]): Promise<OutboundMessage> {
         const metadata = { notificationId, orderId: event.orderId, eventId: event.eventId, type: kind.type };
         if (channel === 'email') {
-          return { channel, address: address!, message: { to: address!, subject: rendered.subject, text: rendered.body, ...(rendered.html ? { html: rendered.html } : {}), metadata } };
+          const html = emailHtml(settings.tracking, notificationId, rendered);
+          return { channel, address: address!, message: { to: address!, subject: rendered.subject, text: rendered.body, ...(html ? { html } : {}), metadata } };
         }
         if (channel === 'sms') {
           const callbackBase = settings.statusCallbackBaseUrl;

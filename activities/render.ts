@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { localeChain } from '../domain';
 import type { Db } from '../lib/db';
+import { trackHtml, type TrackingSettings } from '../lib/tracking';
 import { createTemplateEngines, parseTemplate, renderSettings, renderTemplate, type ParsedTemplate } from '../lib/liquid';
 import { publishedTemplateFor, templateChannels, type RenderChannel, type TemplateRow } from '../store/templates';
 
@@ -21,6 +22,17 @@ export interface RenderedMessage {
   body: string;
   /** The HTML part, rendered with output escaping; only when the template has `bodyHtml` (email). */
   html?: string;
+  /** False when the template version turned email tracking off (`tracking: false`); otherwise the global setting applies. */
+  tracking: boolean;
+}
+
+/**
+ * The HTML part as it is sent: with the open pixel and click redirects (lib/tracking.ts) unless tracking is off
+ * globally (HERALD_EMAIL_TRACKING, no HERALD_TRACKING_SECRET) or for the template. The plain-text part is never changed.
+ */
+export function emailHtml(tracking: TrackingSettings | null | undefined, notificationId: string, rendered: Pick<RenderedMessage, 'html' | 'tracking'>): string | undefined {
+  if (!rendered.html) return undefined;
+  return tracking?.enabled && rendered.tracking ? trackHtml(tracking, notificationId, rendered.html) : rendered.html;
 }
 
 /**
@@ -68,7 +80,7 @@ export function createRenderer(db: Db, defaultLocale: string, cacheMs: number) {
       // The same template and variables fail the same way on every retry (a render limit, say).
       throw ApplicationFailure.nonRetryable(`template ${template.key} v${template.version} (${template.channel}, ${template.locale}) failed to render: ${(err as Error).message}`, 'TemplateRenderFailed');
     }
-    return { templateId: template.id, templateVersion: template.version, locale: template.locale, ...rendered };
+    return { templateId: template.id, templateVersion: template.version, locale: template.locale, ...rendered, tracking: template.tracking !== false };
   };
 }
 

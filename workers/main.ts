@@ -44,6 +44,9 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   const push = createPushProviders(config, logger, sandboxReceipts);
   const messages = createMessageProviders(config, logger, sandboxReceipts);
   for (const line of describeProviderModes(push, messages, sandboxReceipts)) logger.info(line);
+  if (!config.tracking.enabled) {
+    logger.info(config.tracking.keys.length ? 'email tracking is off (HERALD_EMAIL_TRACKING=off)' : 'email tracking is off: HERALD_TRACKING_SECRET is not set');
+  }
   const scheduler = await Connection.connect({ address: config.temporalAddress });
   await ensureSchedules(new Client({ connection: scheduler, namespace: config.temporalNamespace }), config.taskQueue, logger);
   await scheduler.close();
@@ -62,6 +65,7 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
     workflows,
     // Twilio status callbacks only make sense when Twilio is live and can reach us.
     statusCallbackBaseUrl: config.twilio ? config.publicUrl : null,
+    tracking: config.tracking,
   });
   const metricsPort = config.worker.metricsPort;
   const metricsServer = await startWorkerMetricsServer(metricsPort, `http://127.0.0.1:${sdkMetricsPort}/metrics`);

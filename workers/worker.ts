@@ -6,6 +6,7 @@ import type { PushProviders } from '../activities/providers/push-provider';
 import type { DeliveryChannel } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import type { TrackingSettings } from '../lib/tracking';
 import { CHANNEL_TASK_QUEUES } from '../workflows/definitions';
 import type { WorkflowSource } from './workflow-source';
 
@@ -21,6 +22,8 @@ export interface HeraldWorkerOptions {
   rateLimits?: Partial<Record<DeliveryChannel, number>>;
   /** Base URL Twilio posts status callbacks to; null when it cannot reach this deployment. */
   statusCallbackBaseUrl?: string | null;
+  /** Email open and click tracking (config.tracking); none: emails go untracked. */
+  tracking?: TrackingSettings | null;
   /** How long the renderer keeps its choice of template (HERALD_TEMPLATE_CACHE_MS). */
   templateCacheMs: number;
   /** The settings each new order run loads (orderSettingsFrom(config)); no longer put in the run's input by the API. */
@@ -45,6 +48,7 @@ export async function createHeraldWorkers(options: HeraldWorkerOptions): Promise
     messages: options.messages,
     logger: options.logger,
     statusCallbackBaseUrl: options.statusCallbackBaseUrl,
+    tracking: options.tracking,
     templateCacheMs: options.templateCacheMs,
     orderSettings: options.orderSettings,
   });
