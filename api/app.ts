@@ -2,6 +2,7 @@ import express from 'express';
 import type { Client, Connection } from '@temporalio/client';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import type { TrackingSettings } from '../lib/tracking';
 import { authenticate } from './auth';
 import { requestMetrics } from './request-metrics';
 import { errorHandler, notFoundHandler } from './errors';
@@ -24,6 +25,7 @@ import { orderEventRoutes } from './routes/order-events';
 import { receiptRoutes, type TwilioWebhookSettings } from './routes/receipts';
 import { statsRoutes } from './routes/stats';
 import { templateRoutes } from './routes/templates';
+import { trackingRoutes } from './routes/tracking';
 
 /** Every operation of the API, by area: the one list that both the router and the OpenAPI document are built from. */
 export const API_ROUTES: Route[] = [
@@ -37,6 +39,7 @@ export const API_ROUTES: Route[] = [
   ...statsRoutes,
   ...deadLetterRoutes,
   ...receiptRoutes,
+  ...trackingRoutes,
   ...templateRoutes,
   ...healthRoutes,
   ...dashboardRoutes,
@@ -59,6 +62,8 @@ export interface AppDependencies {
   receipts?: ReceiptRecorder;
   /** The Temporal Web UI (HERALD_TEMPORAL_UI_URL) that order timelines link runs to; none: no link. */
   temporalUiUrl?: string | null;
+  /** The keys that verify email tracking links (config.tracking); none: every tracking link is a 404. */
+  tracking?: Pick<TrackingSettings, 'keys'> | null;
 }
 
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
