@@ -350,6 +350,7 @@ const PUSH_TEMPLATE_V1 = {
   subject: 'Order {{ orderId }} has shipped',
   body: 'Your order {{ orderId }} is on its way{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking number: {{ trackingNumber }}.{% endif %}',
   bodyHtml: null,
+  tracking: null,
   createdAt: '2026-11-01T00:00:00.000Z',
 } satisfies z.input<typeof res.templateVersionResponse>;
 

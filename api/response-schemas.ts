@@ -540,6 +540,10 @@ export const templateVersionResponse = z.strictObject({
   subject: z.string().meta({ description: 'Liquid: the push title, email subject or SMS label.' }),
   body: z.string().meta({ description: 'Liquid: the push text, plain-text email or SMS.' }),
   bodyHtml: z.string().nullable().meta({ description: 'Liquid: the HTML email part; null for other channels or none.' }),
+  tracking: z
+    .boolean()
+    .nullable()
+    .meta({ description: 'Email: `false` when this version goes without the open pixel and click redirects; null follows HERALD_EMAIL_TRACKING (always null on other channels).' }),
   createdAt: dateTime.meta({ description: 'When the version was created.' }),
 });
 export type TemplateVersionView = z.output<typeof templateVersionResponse>;

@@ -515,6 +515,17 @@ const templateTexts = {
   body: templateText(20_000, 'Liquid: the push text, the plain-text email part, or the SMS.'),
 };
 
+/** An email version's tracking switch; unset or null follows HERALD_EMAIL_TRACKING. */
+const emailTracking = z
+  .boolean({ error: 'must be true, false or null' })
+  .nullable()
+  .optional()
+  .meta({
+    description:
+      'Email only: `false` sends this version without the open pixel and click redirects; `true`, or null/unset, tracks it when ' +
+      'email tracking is on (HERALD_EMAIL_TRACKING, HERALD_TRACKING_SECRET).',
+  });
+
 /**
  * A new draft: its channel and locale (which sequence of versions it joins) and its content. Only email
  * has an HTML part, so the shape depends on the channel (and unknown fields are refused rather than ignored).
@@ -526,12 +537,14 @@ export const templateVersionInputSchema = z.discriminatedUnion(
       channel: z.literal('email'),
       ...templateTexts,
       bodyHtml: templateText(100_000, 'Liquid: the HTML email part, rendered with every output HTML-escaped.').optional(),
+      tracking: emailTracking,
     }),
     z.strictObject({
       channel: z.enum(['push', 'sms', 'inapp']),
       ...templateTexts,
       // Named, rather than refused as an unknown field: an HTML part on another channel would never be sent.
       bodyHtml: z.never({ error: 'only email templates have an HTML part' }).optional(),
+      tracking: z.never({ error: 'only email templates are tracked' }).optional(),
     }),
   ],
   { error: CHANNEL_REASON },
@@ -544,6 +557,7 @@ export const templateContentSchema = z
     subject: templateTexts.subject,
     body: templateTexts.body,
     bodyHtml: templateText(100_000, 'Liquid: the HTML email part (email only), rendered with every output HTML-escaped.').optional(),
+    tracking: emailTracking,
   });
 export type TemplateContentInput = z.infer<typeof templateContentSchema>;
 

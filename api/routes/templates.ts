@@ -41,6 +41,7 @@ function versionView(t: TemplateRow): TemplateVersionView {
     subject: t.subject,
     body: t.body,
     bodyHtml: t.bodyHtml,
+    tracking: t.tracking,
     createdAt: t.createdAt,
   };
 }
@@ -195,6 +196,7 @@ export const templateRoutes: Route[] = [
             subject: input.subject,
             body: input.body,
             bodyHtml: input.channel === 'email' ? (input.bodyHtml ?? null) : null,
+            tracking: input.channel === 'email' ? (input.tracking ?? null) : null,
           },
         });
       });
@@ -220,7 +222,7 @@ export const templateRoutes: Route[] = [
     tag: 'Templates',
     summary: 'Edit a draft',
     description:
-      'Replaces the subject, body and HTML part (email only) of a draft, with the same checks as creating one. Published and ' +
+      'Replaces the subject, body, HTML part and `tracking` switch (both email only) of a draft, with the same checks as creating one. Published and ' +
       'archived versions never change (409).',
     scope: 'admin',
     params: templateVersionPath,
@@ -231,6 +233,9 @@ export const templateRoutes: Route[] = [
       const selector = path as Selector;
       const existing = await findVersion(db, selector, version);
       if (selector.channel !== 'email' && input.bodyHtml !== undefined) throw htmlOnlyForEmail();
+      if (selector.channel !== 'email' && input.tracking !== undefined) {
+        throw new HttpError(400, 'validation_failed', 'invalid template: tracking: only email templates are tracked', [{ field: 'tracking', reason: 'only email templates are tracked' }]);
+      }
       if (existing.state !== 'draft') {
         throw new HttpError(409, 'template_not_draft', `version ${version} of ${describe(selector)} is ${existing.state}; only drafts can be edited (create a new version)`);
       }
@@ -240,7 +245,7 @@ export const templateRoutes: Route[] = [
         // Published between the read and the lock: refuse rather than change a version in use.
         const result = await tx.template.updateMany({
           where: { id: existing.id, state: 'draft' },
-          data: { subject: input.subject, body: input.body, bodyHtml: input.bodyHtml ?? null },
+          data: { subject: input.subject, body: input.body, bodyHtml: input.bodyHtml ?? null, tracking: input.tracking ?? null },
         });
         if (result.count === 0) throw new HttpError(409, 'template_not_draft', `version ${version} of ${describe(selector)} is no longer a draft`);
         return tx.template.findUniqueOrThrow({ where: { id: existing.id } });
