@@ -455,6 +455,14 @@ const countsShape = {
   receiptRate: z.number().nullable().meta({ description: 'Delivered (receipt): delivered / sent; null when sent is 0.' }),
   deliveryRate: z.number().nullable().meta({ description: 'Deprecated: acceptedRate under its old name (sent / (sent + failed)); it says nothing about delivery.', deprecated: true }),
   failureRate: z.number().nullable(),
+  opened: z.int().min(0).meta({ description: 'Of the sent ones, those with an `opened` or `clicked` receipt (email pixel or click, app receipt, provider event).' }),
+  clicked: z.int().min(0).meta({ description: 'Of the sent ones, those with a `clicked` receipt.' }),
+  bounced: z.int().min(0).meta({ description: 'Those with a hard bounce (a `bounced` receipt not marked soft).' }),
+  complained: z.int().min(0).meta({ description: 'Those with a spam complaint (`complained` receipt).' }),
+  openRate: z.number().nullable().meta({ description: 'opened / sent; null when sent is 0.' }),
+  clickRate: z.number().nullable().meta({ description: 'clicked / sent; null when sent is 0.' }),
+  bounceRate: z.number().nullable().meta({ description: 'bounced / (sent + bounced): a hard bounce fails its notification; null when both are 0.' }),
+  complaintRate: z.number().nullable().meta({ description: 'complained / (sent + bounced); null when both are 0. Unsubscribes are not a receipt type and are not counted.' }),
   latencyMs: z
     .object({ accepted: percentilesResponse, delivered: percentilesResponse })
     .meta({ description: 'From when the notification was free to go (heldUntil of a hold; a backup’s createdAt; else the event’s receivedAt) to acceptance / the receipt.' }),
@@ -477,6 +485,21 @@ const deliberateWait = z.object({
   max: z.number().nullable(),
 });
 
+const templateEngagement = z.object({
+  template: z.object({
+    id: z.string(),
+    key: z.string().nullable(),
+    channel: z.string().nullable(),
+    locale: z.string().nullable(),
+    version: z.int().nullable(),
+  }),
+  sent: z.int().min(0),
+  opened: z.int().min(0),
+  clicked: z.int().min(0),
+  openRate: z.number().nullable(),
+  clickRate: z.number().nullable(),
+});
+
 /** GET /v1/stats. Open objects: api/stats.ts owns the shape; statsView below fails the build if a documented field drifts. */
 export const statsResponse = z.object({
   from: z.string().meta({ description: 'The start of the window (inclusive).' }),
@@ -489,6 +512,9 @@ export const statsResponse = z.object({
   groups: z.array(z.object({ key: z.record(z.string(), z.unknown()), ...groupStatsShape })).meta({ description: 'One per value of the groupBy fields, with its key.' }),
   attemptErrors: z.array(reasonCount).meta({ description: 'The 10 most frequent attempt errors, as `<provider>: <errorCode>`.' }),
   deliberateWaits: z.array(deliberateWait).meta({ description: 'Waits made on purpose, left out of the latency, in milliseconds: time held by reason, and the wait before each kind of backup.' }),
+  topTemplatesByClickRate: z
+    .array(templateEngagement)
+    .meta({ description: 'The 10 templates (version and locale) with the highest click rate among those with a sent notification in the window; then by clicks, then sent.' }),
 });
 export const statsView = (result: StatsResult): z.output<typeof statsResponse> => result;
 

@@ -18,6 +18,20 @@
 // - receiptRate = delivered / sent: of what a provider accepted, the share a delivery receipt confirmed.
 //   null when sent = 0. Channels without receipts (push today) read low here, not as delivered.
 // - failureRate  = failed / (sent + failed) = 1 - acceptedRate; null likewise.
+// - Engagement, from the notification's receipts (NotificationReceipt; RECEIPT_TYPES in domain/receipts.ts), each
+//   notification counted once however many receipts of a kind it has:
+//     - opened:     of the sent ones, those with an `opened` or a `clicked` receipt (a click is an open whose pixel
+//                   the mail client did not load). openRate = opened / sent.
+//     - clicked:    of the sent ones, those with a `clicked` receipt. clickRate = clicked / sent.
+//     - bounced:    those with a hard bounce (a `bounced` receipt not marked `bounceType: soft`; a soft bounce is the
+//                   provider still trying). A hard bounce fails its notification, so the denominator of bounceRate and
+//                   complaintRate is `reached`: the sent ones plus the bounced ones. bounceRate = bounced / reached.
+//     - complained: those with a `complained` receipt (a spam report). complaintRate = complained / reached.
+//   All null when their denominator is 0. Sent, not delivered, is the denominator: email has no delivery receipt
+//   over SMTP, so most email would otherwise have none. There is no unsubscribe receipt type: unsubscribes are not
+//   counted (complaints opt the customer out of marketing email and are counted).
+// - topTemplatesByClickRate: templates (a version in a locale) with at least one sent notification in the window,
+//   by clickRate, then clicks, then sent; top 10.
 // - latencyMs.accepted: pipeline latency, from when the notification was free to go to provider
 //   acceptance (Notification.sentAt, or else the finishedAt of its first sent DeliveryAttempt). Free to go:
 //     - a notification held on purpose (holdReason/heldUntil: quiet hours, a digest window): heldUntil;
@@ -107,6 +121,9 @@ function base(query: StatsQuery, bucket: Bucket | null): Prisma.Sql {
         END AS "noAttempt",
         n."templateId", n."templateVersion", t.key AS "templateKey", t.locale AS "templateLocale",
         n."suppressionReason", n."deliveredAt",
+        (COALESCE(rc.opened, false) OR n."openedAt" IS NOT NULL) AS opened,
+        (COALESCE(rc.clicked, false) OR n."clickedAt" IS NOT NULL) AS clicked,
+        COALESCE(rc.bounced, false) AS bounced, COALESCE(rc.complained, false) AS complained,
         CASE WHEN n.status = 'failed' THEN COALESCE(att.provider || ': ' || att."errorCode", n."failureReason", 'unknown') END AS "failureReason",
         ${elapsedMs(start, Prisma.sql`COALESCE(n."sentAt", att."acceptedAt")`)} AS "acceptedMs",
         ${elapsedMs(start, Prisma.sql`n."deliveredAt"`)} AS "deliveredMs",
@@ -123,6 +140,12 @@ function base(query: StatsQuery, bucket: Bucket | null): Prisma.Sql {
           a."startedAt" DESC, a."attemptNumber" DESC, a.id DESC
         LIMIT 1
       ) att ON true
+      LEFT JOIN LATERAL (
+        SELECT bool_or(r.type IN ('opened', 'clicked')) AS opened, bool_or(r.type = 'clicked') AS clicked,
+          bool_or(r.type = 'bounced' AND COALESCE(r.detail->>'bounceType', 'hard') <> 'soft') AS bounced,
+          bool_or(r.type = 'complained') AS complained
+        FROM "NotificationReceipt" r WHERE r."notificationId" = n.id
+      ) rc ON true
       WHERE ${windowOf(query, Prisma.sql`n."createdAt"`)}
     )`;
 }
@@ -134,6 +157,11 @@ interface CountsRow {
   failed: number;
   suppressed: number;
   pending: number;
+  opened: number;
+  clicked: number;
+  bounced: number;
+  complained: number;
+  reached: number;
   acceptedCount: number;
   accepted: number[] | null;
   deliveredCount: number;
@@ -179,7 +207,33 @@ export interface Counts {
   /** Kept for compatibility: acceptedRate under its old, misleading name. */
   deliveryRate: number | null;
   failureRate: number | null;
+  /** Of the sent ones: with an opened or clicked receipt. */
+  opened: number;
+  /** Of the sent ones: with a clicked receipt. */
+  clicked: number;
+  /** Hard-bounced. */
+  bounced: number;
+  /** With a spam complaint. */
+  complained: number;
+  /** opened / sent. */
+  openRate: number | null;
+  /** clicked / sent. */
+  clickRate: number | null;
+  /** bounced / (sent + bounced). */
+  bounceRate: number | null;
+  /** complained / (sent + bounced). */
+  complaintRate: number | null;
   latencyMs: { accepted: Percentiles; delivered: Percentiles };
+}
+
+/** One template's engagement (topTemplatesByClickRate). */
+export interface TemplateEngagement {
+  template: { id: string; key: string | null; channel: string | null; locale: string | null; version: number | null };
+  sent: number;
+  opened: number;
+  clicked: number;
+  openRate: number | null;
+  clickRate: number | null;
 }
 
 export interface LabelledCount {
@@ -223,9 +277,13 @@ export interface StatsResult {
   attemptErrors: LabelledCount[];
   /** Waits made on purpose, left out of the latency: by kind and reason, in milliseconds. */
   deliberateWaits: DeliberateWait[];
+  /** The 10 templates with the highest click rate among those with a sent notification in the window. */
+  topTemplatesByClickRate: TemplateEngagement[];
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+const rate = (part: number, whole: number) => (whole ? round(part / whole, 4) : null);
 
 function percentiles(count: number, values: number[] | null): Percentiles {
   const [p50, p95, p99] = count > 0 && values ? values.map((v) => round(v, 1)) : [null, null, null];
@@ -233,7 +291,10 @@ function percentiles(count: number, values: number[] | null): Percentiles {
 }
 
 function countsOf(row: CountsRow | undefined): Counts {
-  const r = row ?? { total: 0, sent: 0, delivered: 0, failed: 0, suppressed: 0, pending: 0, acceptedCount: 0, accepted: null, deliveredCount: 0, deliveredPct: null };
+  const r = row ?? {
+    total: 0, sent: 0, delivered: 0, failed: 0, suppressed: 0, pending: 0, opened: 0, clicked: 0, bounced: 0, complained: 0, reached: 0,
+    acceptedCount: 0, accepted: null, deliveredCount: 0, deliveredPct: null,
+  };
   const attempted = r.sent + r.failed;
   const acceptedRate = attempted ? round(r.sent / attempted, 4) : null;
   return {
@@ -247,6 +308,14 @@ function countsOf(row: CountsRow | undefined): Counts {
     receiptRate: r.sent ? round(r.delivered / r.sent, 4) : null,
     deliveryRate: acceptedRate,
     failureRate: attempted ? round(r.failed / attempted, 4) : null,
+    opened: r.opened,
+    clicked: r.clicked,
+    bounced: r.bounced,
+    complained: r.complained,
+    openRate: rate(r.opened, r.sent),
+    clickRate: rate(r.clicked, r.sent),
+    bounceRate: rate(r.bounced, r.reached),
+    complaintRate: rate(r.complained, r.reached),
     latencyMs: { accepted: percentiles(r.acceptedCount, r.accepted), delivered: percentiles(r.deliveredCount, r.deliveredPct) },
   };
 }
@@ -363,6 +432,11 @@ async function statsIn(db: Db, query: StatsQuery): Promise<StatsResult> {
       (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
       (count(*) FILTER (WHERE status = 'suppressed'))::int AS suppressed,
       (count(*) FILTER (WHERE status = 'queued'))::int AS pending,
+      (count(*) FILTER (WHERE ${SENT} AND opened))::int AS opened,
+      (count(*) FILTER (WHERE ${SENT} AND clicked))::int AS clicked,
+      (count(*) FILTER (WHERE bounced))::int AS bounced,
+      (count(*) FILTER (WHERE complained AND (${SENT} OR bounced)))::int AS complained,
+      (count(*) FILTER (WHERE ${SENT} OR bounced))::int AS reached,
       count("acceptedMs")::int AS "acceptedCount",
       percentile_cont(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY "acceptedMs") AS accepted,
       count("deliveredMs")::int AS "deliveredCount",
@@ -392,10 +466,27 @@ async function statsIn(db: Db, query: StatsQuery): Promise<StatsResult> {
     WHERE a.status = 'failed' AND ${windowOf(query, Prisma.sql`n."createdAt"`)}
     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10`;
 
+  // Over the plain window (no bucket): the same notifications whatever the grouping.
+  const topTemplatesSql = Prisma.sql`
+    WITH ${base(query, null)}, per AS (
+      SELECT "templateId", "templateVersion", "templateKey", "templateLocale", min(channel) AS channel,
+        (count(*) FILTER (WHERE ${SENT}))::int AS sent,
+        (count(*) FILTER (WHERE ${SENT} AND opened))::int AS opened,
+        (count(*) FILTER (WHERE ${SENT} AND clicked))::int AS clicked
+      FROM base WHERE "templateId" IS NOT NULL
+      GROUP BY 1, 2, 3, 4
+    )
+    SELECT * FROM per WHERE sent > 0
+    ORDER BY clicked::float8 / sent DESC, clicked DESC, sent DESC, "templateKey", "templateLocale", "templateVersion" DESC, "templateId"
+    LIMIT 10`;
+
   const counts = await db.$queryRaw<Array<GroupColumns & SetFlags & CountsRow>>(countsSql);
   const suppressed = await db.$queryRaw<Array<GroupColumns & SetFlags & { reason: string | null; count: number }>>(suppressedSql);
   const failures = await db.$queryRaw<Array<GroupColumns & SetFlags & { reason: string; count: number }>>(failuresSql);
   const attemptErrors = await db.$queryRaw<Array<{ reason: string; count: number }>>(attemptErrorsSql);
+  const topTemplates = await db.$queryRaw<
+    Array<{ templateId: string; templateVersion: number | null; templateKey: string | null; templateLocale: string | null; channel: string | null; sent: number; opened: number; clicked: number }>
+  >(topTemplatesSql);
   const waits = await db.$queryRaw<Array<{ kind: 'held' | 'backup'; reason: string; count: number; pct: number[] | null; max: number | null }>>(waitsSql(query));
 
   const groupId = (row: GroupColumns & SetFlags) => (row.isTotal ? '' : JSON.stringify(keyOf(query.groupBy, row)));
@@ -461,6 +552,14 @@ async function statsIn(db: Db, query: StatsQuery): Promise<StatsResult> {
       p50: w.pct ? round(w.pct[0]!, 1) : null,
       p95: w.pct ? round(w.pct[1]!, 1) : null,
       max: w.max == null ? null : round(w.max, 1),
+    })),
+    topTemplatesByClickRate: topTemplates.map((t) => ({
+      template: { id: t.templateId, key: t.templateKey, channel: t.channel, locale: t.templateLocale, version: t.templateVersion },
+      sent: t.sent,
+      opened: t.opened,
+      clicked: t.clicked,
+      openRate: rate(t.opened, t.sent),
+      clickRate: rate(t.clicked, t.sent),
     })),
   };
 }
