@@ -14,6 +14,7 @@ import { BACKUP_LABELS, explainNotification, HOLD_LABELS, reasonLabel, SUPPRESSI
 import type { Scope } from './auth';
 import * as req from './schemas';
 import * as res from './response-schemas';
+import { clickUrl, openUrl } from '../lib/tracking';
 
 /** One named example of an answer, as the document's Example Object. */
 export interface Example {
@@ -68,6 +69,11 @@ export const DEVICE_ID = 'iphone-ada';
 const APNS_TOKEN = '5f2b9c1e8d4a7b3c6e0f9a2d4b8c1e7f3a6d9b2c5e8f1a4d7b0c3e6f9a2b5c8d';
 export const PUSH_ID = `${EVENT_ID}/push`;
 export const EMAIL_ID = `${EVENT_ID}/email`;
+/** The tracking links of the shipment's email, signed with an example key (test/openapi-examples.test.ts signs them with the stack's). */
+const EXAMPLE_TRACKING = { keys: [{ id: 'k1', secret: 'example-tracking-secret' }], publicUrl: 'https://herald.shop.example' };
+export const EXAMPLE_CLICK_TARGET = 'https://shop.example/orders/1001';
+const EXAMPLE_OPEN_TOKEN = decodeURIComponent(openUrl(EXAMPLE_TRACKING, EMAIL_ID).split('/').pop()!);
+const EXAMPLE_CLICK_TOKEN = decodeURIComponent(clickUrl(EXAMPLE_TRACKING, EMAIL_ID, EXAMPLE_CLICK_TARGET).split('/').pop()!.split('?')[0]!);
 export const SMS_ID = `${EVENT_ID}/sms`;
 export const EMAIL = 'ada@example.com';
 export const PHONE = '+447700900123';
@@ -390,6 +396,14 @@ const STATS_COUNTS = {
   receiptRate: 0.866,
   deliveryRate: 0.974,
   failureRate: 0.026,
+  opened: 41,
+  clicked: 9,
+  bounced: 0,
+  complained: 0,
+  openRate: 0.3661,
+  clickRate: 0.0804,
+  bounceRate: 0,
+  complaintRate: 0,
   latencyMs: { accepted: { count: 115, p50: 180, p95: 420, p99: 910 }, delivered: { count: 97, p50: 2300, p95: 9100, p99: 31000 } },
 };
 
@@ -1016,6 +1030,9 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
             { kind: 'held', reason: 'quiet_hours', label: HOLD_LABELS.quiet_hours, count: 4, p50: 21_600_000, p95: 30_600_000, max: 32_400_000 },
             { kind: 'backup', reason: 'no_receipt', label: BACKUP_LABELS.no_receipt, count: 2, p50: 300_400, p95: 300_900, max: 301_000 },
           ],
+          topTemplatesByClickRate: [
+            { template: { id: TEMPLATE_ID, key: 'order.shipped', channel: 'push', locale: 'en', version: 1 }, sent: 112, opened: 41, clicked: 9, openRate: 0.3661, clickRate: 0.0804 },
+          ],
         }),
       },
       400: { invalidRange: invalid('query', 'to', 'must be later than from', 'A window that ends before it starts') },
@@ -1094,6 +1111,22 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           { field: 'id', reason: 'was already used for a different receipt' },
         ]),
       },
+    },
+  },
+  trackEmailOpen: {
+    params: params(req.trackingTokenPath, { token: EXAMPLE_OPEN_TOKEN }),
+    responses: {
+      200: { pixel: { summary: 'A transparent 1x1 GIF', value: 'GIF89a…' } },
+      400: { tooLong: invalid('path', 'token', 'must be at most 1000 characters', 'A token longer than any Herald makes') },
+      404: { altered: notFound('no such tracking link', 'A token Herald did not sign (or an altered one)') },
+    },
+  },
+  trackEmailClick: {
+    params: params(req.trackingTokenPath, { token: EXAMPLE_CLICK_TOKEN }),
+    query: query(req.trackingClickQuerySchema, { url: EXAMPLE_CLICK_TARGET }),
+    responses: {
+      400: { noUrl: invalid('query', 'url', 'is required', 'No target URL') },
+      404: { altered: notFound('no such tracking link', 'A target URL or token other than the one signed') },
     },
   },
   postTwilioStatusCallback: {

@@ -515,6 +515,19 @@ const templateTexts = {
   body: templateText(20_000, 'Liquid: the push text, the plain-text email part, or the SMS.'),
 };
 
+/** An email tracking link's path (api/routes/tracking.ts). */
+export const trackingTokenPath = z.object({
+  token: z
+    .string()
+    .max(1_000, 'must be at most 1000 characters')
+    .meta({ description: 'The signed token of the link: `<keyId>.<notification id, base64url>.<signature>` (the pixel adds `.gif`).' }),
+});
+
+/** A tracked link's target: the URL its token signs. */
+export const trackingClickQuerySchema = z.object({
+  url: z.string({ error: 'is required' }).max(8_000, 'must be at most 8000 characters').meta({ description: 'The target URL the token signs.' }),
+});
+
 /** An email version's tracking switch; unset or null follows HERALD_EMAIL_TRACKING. */
 const emailTracking = z
   .boolean({ error: 'must be true, false or null' })

@@ -12,6 +12,7 @@ import {
   DEAD_LETTER_ID,
   EMAIL,
   EMAIL_ID,
+  EXAMPLE_CLICK_TARGET,
   EMAIL_MESSAGE_ID,
   INBOX_MESSAGE_ID,
   INVALID_ORDER_EVENT,
@@ -25,6 +26,7 @@ import {
 } from '../api/examples';
 import { errorResponse } from '../api/response-schemas';
 import { isRawBody, type Route } from '../api/route';
+import { clickUrl, openUrl, parseTrackingKeys } from '../lib/tracking';
 import { signTwilioRequest } from './fakes/twilio-server';
 import { eventually, useHarness } from './support/harness';
 
@@ -98,7 +100,7 @@ const STORY = [
   'postDevice', 'listDevices',
   'postOrderEvent',
   'listOrderNotifications', 'listCustomerNotifications', 'getOrderState', 'postNotificationEvent', 'getNotification',
-  'postEmailWebhook', 'postTwilioStatusCallback',
+  'postEmailWebhook', 'postTwilioStatusCallback', 'trackEmailOpen', 'trackEmailClick',
   'getOrderTimeline', 'lookup', 'getCustomerTimeline', 'listRejectedEvents',
   'listInbox', 'readInboxMessage', 'readAllInbox', 'streamInbox',
   'getStats', 'listDeadLetters', 'replayDeadLetter',
@@ -172,7 +174,11 @@ test("every operation, sent its own documented example with a key of its scope, 
     const parameters: any[] = op.parameters ?? [];
     const urlPath = template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(parameters.find((p) => p.in === 'path' && p.name === name).example));
     const query = new URLSearchParams(parameters.filter((p) => p.in === 'query' && p.example !== undefined).map((p): [string, string] => [p.name, String(p.example)]));
-    const url = `${h.stack.apiUrl}${urlPath}${query.size ? `?${query}` : ''}`;
+    let url = `${h.stack.apiUrl}${urlPath}${query.size ? `?${query}` : ''}`;
+    // The documented tracking links are signed with an example key: the real ones with the stack's secret.
+    const tracking = { keys: parseTrackingKeys(h.stack.env.HERALD_TRACKING_SECRET!), publicUrl: h.stack.apiUrl };
+    if (op.operationId === 'trackEmailOpen') url = openUrl(tracking, EMAIL_ID);
+    if (op.operationId === 'trackEmailClick') url = clickUrl(tracking, EMAIL_ID, EXAMPLE_CLICK_TARGET);
     const headers: Record<string, string> = {};
     if (op['x-required-scope']) headers.authorization = `Bearer ${keys[op['x-required-scope']]}`;
     const [type, media] = Object.entries<any>(op.requestBody?.content ?? {})[0] ?? [];
@@ -185,11 +191,12 @@ test("every operation, sent its own documented example with a key of its scope, 
     if (parameters.some((p) => p.in === 'header' && p.name === 'X-Twilio-Signature')) headers['x-twilio-signature'] = signTwilioRequest(h.twilio.authToken, url, media.example);
 
     const abort = new AbortController();
-    const res = await fetch(url, { method: method.toUpperCase(), headers, body, signal: abort.signal });
+    // A redirect is the answer (the click's), not followed.
+    const res = await fetch(url, { method: method.toUpperCase(), headers, body, signal: abort.signal, redirect: 'manual' });
     const answerType = (res.headers.get('content-type') ?? '').split(';')[0]!;
     // An event stream stays open: its status and type are the answer.
     const text = answerType === 'text/event-stream' ? (abort.abort(), '') : await res.text();
-    const success = Object.keys(route.responses).filter((s) => s.startsWith('2'));
+    const success = Object.keys(route.responses).filter((s) => /^[23]/.test(s));
     expect({ label, status: res.status, text: success.includes(String(res.status)) ? '' : text }).toEqual({ label, status: expect.any(Number), text: '' });
     const answer = route.responses[res.status]!;
     if (answer.content) expect({ label, type: answerType }).toEqual({ label, type: answer.content.mediaType });
@@ -238,6 +245,7 @@ test('the documented error examples are the answers the API gives', async () => 
     return { status: res.status, body: await res.json() };
   };
   const json = (value: unknown) => ({ body: JSON.stringify(value) });
+  const tracking = { keys: parseTrackingKeys(h.stack.env.HERALD_TRACKING_SECRET!), publicUrl: h.stack.apiUrl };
   const shipped = OPERATION_EXAMPLES.postOrderEvent!.body as Record<string, unknown>;
   const cases: Array<[operationId: string, status: number, example: string, request: () => ReturnType<typeof send>]> = [
     ['postOrderEvent', 401, 'missingKey', () => send('POST', '/v1/order-events', { ...json(shipped), key: null })],
@@ -267,6 +275,9 @@ test('the documented error examples are the answers the API gives', async () => 
     ['updateTemplateVersion', 409, 'notDraft', () => send('PUT', '/v1/templates/order.shipped/push/en/versions/1', json({ subject: 'Shipped', body: 'On its way' }))],
     ['rollbackTemplate', 400, 'invalidChannel', () => send('POST', '/v1/templates/order.shipped/fax/en/rollback')],
     ['rollbackTemplate', 409, 'nothingOlder', () => send('POST', '/v1/templates/order.shipped/push/en/rollback')],
+    ['trackEmailOpen', 404, 'altered', () => send('GET', new URL(openUrl(tracking, EMAIL_ID)).pathname.replace(/(.)\.gif$/, (_m, last: string) => `${last === 'A' ? 'B' : 'A'}.gif`), { key: null })],
+    ['trackEmailClick', 404, 'altered', () => send('GET', `${new URL(clickUrl(tracking, EMAIL_ID, EXAMPLE_CLICK_TARGET)).pathname}?url=${encodeURIComponent('https://evil.example/')}`, { key: null })],
+    ['trackEmailClick', 400, 'noUrl', () => send('GET', new URL(clickUrl(tracking, EMAIL_ID, EXAMPLE_CLICK_TARGET)).pathname, { key: null })],
     ['previewTemplate', 400, 'invalidChannel', () => send('POST', '/v1/templates/order.shipped/preview', json({ channel: 'fax' }))],
   ];
   const byId = new Map(operationsOf(doc).map((o) => [o.op.operationId, o.op]));

@@ -8,19 +8,12 @@
 // client reloading images) record nothing; a click is recorded once per notification and target URL, so each
 // distinct link clicked shows once. HEAD requests (link scanners) are answered without recording.
 import crypto from 'node:crypto';
-import { z } from 'zod';
 import { CLICK_PATH, OPEN_PATH, PIXEL_GIF, verifyToken } from '../../lib/tracking';
 import type { ApiServices } from '../app';
 import { HttpError } from '../errors';
 import type { ReceiptReport } from '../receipts';
 import { defineRoute, type Route } from '../route';
-
-const tokenPath = z.object({
-  token: z
-    .string()
-    .max(1_000, 'must be at most 1000 characters')
-    .meta({ description: 'The signed token of the link: `<keyId>.<notification id, base64url>.<signature>` (the pixel adds `.gif`).' }),
-});
+import { trackingClickQuerySchema, trackingTokenPath } from '../schemas';
 
 const NOT_A_LINK = 'Not a link Herald signed: an unknown key, or an altered notification, signature or target URL. Nothing is recorded.';
 
@@ -53,7 +46,7 @@ export const trackingRoutes: Route[] = [
       "`email-tracking`) and signals the order's workflow; later ones record nothing. No API key: the token is signed for the " +
       'notification (HERALD_TRACKING_SECRET).',
     scope: null,
-    params: tokenPath,
+    params: trackingTokenPath,
     responses: {
       200: {
         description: 'A transparent 1x1 GIF.',
@@ -88,10 +81,8 @@ export const trackingRoutes: Route[] = [
       "so the redirect goes only to the URL Herald signed. Records a `clicked` receipt (source `email-tracking`; once per " +
       "notification and URL) and signals the order's workflow. No API key.",
     scope: null,
-    params: tokenPath,
-    query: z.object({
-      url: z.string({ error: 'is required' }).max(8_000, 'must be at most 8000 characters').meta({ description: 'The target URL the token signs.' }),
-    }),
+    params: trackingTokenPath,
+    query: trackingClickQuerySchema,
     responses: {
       302: {
         description: 'To the signed URL.',
