@@ -133,6 +133,10 @@
       ['Accepted by provider rate', formatRate(t.acceptedRate)],
       ['Delivered (receipt) rate', formatRate(t.receiptRate), t.sent && !t.delivered ? 'warn' : '', t.sent && !t.delivered ? 'no delivery receipt came back' : ''],
       ['Failure rate', formatRate(t.failureRate), t.failed ? 'bad' : ''],
+      ['Open rate', formatRate(t.openRate), '', t.sent ? `${number.format(t.opened)} of ${number.format(t.sent)} accepted` : 'none accepted'],
+      ['Click rate', formatRate(t.clickRate), '', t.sent ? `${number.format(t.clicked)} of ${number.format(t.sent)} accepted` : 'none accepted'],
+      ['Bounce rate', formatRate(t.bounceRate), t.bounced ? 'bad' : '', `${number.format(t.bounced)} hard bounces`],
+      ['Complaint rate', formatRate(t.complaintRate), t.complained ? 'bad' : '', `${number.format(t.complained)} spam complaints`],
       ['Pipeline latency p50', formatMs(acc.p50)],
       ['Pipeline latency p95', formatMs(acc.p95)],
       ['Pipeline latency p99', formatMs(acc.p99)],
@@ -328,6 +332,8 @@
         number.format(g.suppressed),
         formatRate(g.acceptedRate),
         formatRate(g.receiptRate),
+        formatRate(g.openRate),
+        formatRate(g.clickRate),
         formatMs(g.latencyMs.accepted.p95),
       ];
       if (g.key.provider == null) row.className = 'no-attempt';
@@ -350,9 +356,58 @@
           ['Suppressed', 'num'],
           ['Accepted rate', 'num'],
           ['Receipt rate', 'num'],
+          ['Open rate', 'num'],
+          ['Click rate', 'num'],
           ['p95 pipeline latency', 'num'],
         ],
         rows,
+      ),
+    );
+  }
+
+  /** Sums the engagement counts of the groups that share `keyOf` (each notification is in exactly one group). */
+  function engagementBy(groups, keyOf) {
+    const by = new Map();
+    for (const g of groups) {
+      const key = keyOf(g);
+      const e = by.get(key) || { key, sent: 0, opened: 0, clicked: 0, bounced: 0, complained: 0, reached: 0 };
+      e.sent += g.sent;
+      e.opened += g.opened;
+      e.clicked += g.clicked;
+      e.bounced += g.bounced;
+      e.complained += g.complained;
+      // The bounce and complaint rates' denominator, as api/stats.ts defines it: sent + bounced.
+      e.reached += g.sent + g.bounced;
+      by.set(key, e);
+    }
+    const rate = (part, whole) => (whole ? part / whole : null);
+    return [...by.values()]
+      .sort((a, b) => b.sent - a.sent || String(a.key).localeCompare(String(b.key)))
+      .map((e) => [e.key, number.format(e.sent), formatRate(rate(e.opened, e.sent)), formatRate(rate(e.clicked, e.sent)), formatRate(rate(e.bounced, e.reached)), formatRate(rate(e.complained, e.reached))]);
+  }
+
+  const ENGAGEMENT_HEADERS = [['Accepted by provider', 'num'], ['Open rate', 'num'], ['Click rate', 'num'], ['Bounce rate', 'num'], ['Complaint rate', 'num']];
+
+  /** Engagement per channel and per notification type (from a channel,type grouping), and the top templates by click rate. */
+  function renderEngagement(stats, byChannelType) {
+    const groups = byChannelType.groups;
+    const fill = (id, rows, first) => {
+      const el = $(id);
+      if (!rows.length) el.textContent = 'No notifications in this range.';
+      else el.replaceChildren(table([[first], ...ENGAGEMENT_HEADERS], rows));
+    };
+    fill('engagement-channels', engagementBy(groups, (g) => g.key.channel), 'Channel');
+    fill('engagement-types', engagementBy(groups, (g) => g.key.type), 'Notification type');
+    const top = stats.topTemplatesByClickRate || [];
+    const el = $('top-templates');
+    if (!top.length) {
+      el.textContent = 'No template had an accepted notification in this range.';
+      return;
+    }
+    el.replaceChildren(
+      table(
+        [['Template'], ['Channel'], ['Locale'], ['Version', 'num'], ['Accepted by provider', 'num'], ['Open rate', 'num'], ['Click rate', 'num']],
+        top.map((t) => [t.template.key, t.template.channel, t.template.locale, t.template.version, number.format(t.sent), formatRate(t.openRate), formatRate(t.clickRate)]),
       ),
     );
   }
@@ -438,6 +493,9 @@
       renderReasons('chart-failures', 'failures-empty', 'failures-list', stats.totals.failuresByReason, 'Failures');
       renderReasons('chart-suppressions', 'suppressions-empty', 'suppressions-list', stats.totals.suppressionReasons, 'Suppressions');
       renderGroups(stats);
+      const engagement = await api(`/v1/stats?${new URLSearchParams({ from: query.get('from'), to: query.get('to'), groupBy: 'channel,type' })}`);
+      if (engagement.status !== 200) throw new Error(engagement.body?.error?.message ?? `HTTP ${engagement.status}`);
+      renderEngagement(stats, engagement.body);
       await loadDeadLetters();
       $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}; times are in your time zone (${Intl.DateTimeFormat().resolvedOptions().timeZone}).`;
       setStatus('');
