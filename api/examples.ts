@@ -1117,7 +1117,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     params: params(req.trackingTokenPath, { token: EXAMPLE_OPEN_TOKEN }),
     responses: {
       200: { pixel: { summary: 'A transparent 1x1 GIF', value: 'GIF89a…' } },
-      400: { tooLong: invalid('path', 'token', 'must be at most 1000 characters', 'A token longer than any Herald makes') },
+      400: { notAToken: invalid('path', 'token', 'must be a tracking token: <keyId>.<notification id, base64url>.<signature>', 'Not the shape of a tracking token') },
       404: { altered: notFound('no such tracking link', 'A token Herald did not sign (or an altered one)') },
     },
   },

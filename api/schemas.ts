@@ -515,11 +515,14 @@ const templateTexts = {
   body: templateText(20_000, 'Liquid: the push text, the plain-text email part, or the SMS.'),
 };
 
+const TRACKING_TOKEN_REASON = 'must be a tracking token: <keyId>.<notification id, base64url>.<signature>';
+
 /** An email tracking link's path (api/routes/tracking.ts). */
 export const trackingTokenPath = z.object({
   token: z
     .string()
     .max(1_000, 'must be at most 1000 characters')
+    .regex(/^[A-Za-z0-9_-]{1,16}\.[A-Za-z0-9_-]{1,900}\.[A-Za-z0-9_-]{1,64}(\.gif)?$/, TRACKING_TOKEN_REASON)
     .meta({ description: 'The signed token of the link: `<keyId>.<notification id, base64url>.<signature>` (the pixel adds `.gif`).' }),
 });
 

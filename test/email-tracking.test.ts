@@ -3,6 +3,8 @@
 // altered token or target is a 404 that records nothing; a template version with `tracking: false` goes untracked;
 // the stats API and the dashboard report the rates from those receipts.
 import { chromium } from 'playwright-core';
+import { emailHtml } from '../activities/render';
+import { ConfigError, loadConfig } from '../lib/config';
 import { clickUrl, decodeAttribute, openUrl, parseTrackingKeys, trackHtml, verifyToken } from '../lib/tracking';
 import { eventually, orderEvent, useHarness } from './support/harness';
 
@@ -84,6 +86,29 @@ describe('signing and rewriting (lib/tracking.ts)', () => {
   });
 });
 
+test('HERALD_EMAIL_TRACKING=off, or no secret, sends the HTML as rendered; a bad secret stops start-up without echoing it', () => {
+  const html = '<body><a href="https://x.example/">x</a></body>';
+  const rendered = { html, tracking: true };
+  const on = loadConfig({ HERALD_TRACKING_SECRET: 'k1:0123456789abcdef' }).tracking;
+  expect(on).toMatchObject({ enabled: true, keys: [{ id: 'k1' }] });
+  expect(emailHtml(on, 'n-1', rendered)).toContain('/t/c/k1.');
+  expect(emailHtml(on, 'n-1', { html, tracking: false })).toBe(html);
+  const off = loadConfig({ HERALD_TRACKING_SECRET: 'k1:0123456789abcdef', HERALD_EMAIL_TRACKING: 'off' }).tracking;
+  expect(off).toMatchObject({ enabled: false, keys: [{ id: 'k1' }] }); // links already sent still verify
+  expect(emailHtml(off, 'n-1', rendered)).toBe(html);
+  expect(loadConfig({}).tracking).toMatchObject({ enabled: false, keys: [] });
+  expect(() => loadConfig({ HERALD_EMAIL_TRACKING: 'maybe' })).toThrow(ConfigError);
+  let problem = '';
+  try {
+    loadConfig({ HERALD_TRACKING_SECRET: 'k1:tooshortsecret' });
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  expect(problem).toContain('HERALD_TRACKING_SECRET: ');
+  expect(problem).toContain('at least 16 characters');
+  expect(problem).not.toContain('tooshortsecret');
+});
+
 describe('the real stack', () => {
   beforeAll(async () => {
     await publishEmailTemplate('en', undefined);
@@ -137,9 +162,10 @@ describe('the real stack', () => {
       await altered(`${kid}.${id}.${sig!.slice(0, -1)}${sig!.endsWith('A') ? 'B' : 'A'}`, target),
       await altered(`${kid}.${Buffer.from(untracked.notificationId).toString('base64url')}.${sig}`, target),
       await altered(`k9.${id}.${sig}`, target),
-      await altered('not-a-token', target),
     ];
     expect(refusals.map((r) => [r.status, r.headers.get('location')])).toEqual(refusals.map(() => [404, null]));
+    // Not even the shape of a token: the path is invalid.
+    expect((await altered('not-a-token', target)).status).toBe(400);
     expect((await get(`${h.stack.apiUrl}/t/o/${kid}.${id}.${sig}.gif`)).status).toBe(404); // a click's signature is no open's
     expect((await receiptsOf(tracked.notificationId)).map((r) => r.type)).toEqual(['opened']);
     expect(await receiptsOf(untracked.notificationId)).toEqual([]);

@@ -277,6 +277,7 @@ test('the documented error examples are the answers the API gives', async () => 
     ['rollbackTemplate', 409, 'nothingOlder', () => send('POST', '/v1/templates/order.shipped/push/en/rollback')],
     ['trackEmailOpen', 404, 'altered', () => send('GET', new URL(openUrl(tracking, EMAIL_ID)).pathname.replace(/(.)\.gif$/, (_m, last: string) => `${last === 'A' ? 'B' : 'A'}.gif`), { key: null })],
     ['trackEmailClick', 404, 'altered', () => send('GET', `${new URL(clickUrl(tracking, EMAIL_ID, EXAMPLE_CLICK_TARGET)).pathname}?url=${encodeURIComponent('https://evil.example/')}`, { key: null })],
+    ['trackEmailOpen', 400, 'notAToken', () => send('GET', '/t/o/not-a-token', { key: null })],
     ['trackEmailClick', 400, 'noUrl', () => send('GET', new URL(clickUrl(tracking, EMAIL_ID, EXAMPLE_CLICK_TARGET)).pathname, { key: null })],
     ['previewTemplate', 400, 'invalidChannel', () => send('POST', '/v1/templates/order.shipped/preview', json({ channel: 'fax' }))],
   ];
