@@ -350,6 +350,10 @@ const PUSH_TEMPLATE_V1 = {
   subject: 'Order {{ orderId }} has shipped',
   body: 'Your order {{ orderId }} is on its way{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking number: {{ trackingNumber }}.{% endif %}',
   bodyHtml: null,
+  imageUrl: null,
+  deepLink: '{{ trackingUrl }}',
+  actions: [],
+  actionCategory: null,
   createdAt: '2026-11-01T00:00:00.000Z',
 } satisfies z.input<typeof res.templateVersionResponse>;
 
@@ -358,6 +362,10 @@ const NEW_TEMPLATE_VERSION = body(req.templateVersionInputSchema, {
   locale: 'en',
   subject: 'Order {{ orderId }} is on its way',
   body: 'Your parcel is with {{ carrier }}{% if eta %}, arriving {{ eta | local_date }}{% endif %}. Tracking: {{ trackingNumber }}',
+  imageUrl: 'https://cdn.example/parcel.png',
+  deepLink: 'myshop://orders/{{ orderId }}',
+  actions: [{ id: 'track', title: 'Track parcel', deepLink: '{{ trackingUrl }}' }],
+  actionCategory: 'ORDER_SHIPPED',
 });
 const PUSH_TEMPLATE_V2 = {
   ...PUSH_TEMPLATE_V1,
@@ -366,11 +374,16 @@ const PUSH_TEMPLATE_V2 = {
   state: 'draft',
   subject: NEW_TEMPLATE_VERSION.subject,
   body: NEW_TEMPLATE_VERSION.body,
+  imageUrl: 'https://cdn.example/parcel.png',
+  deepLink: 'myshop://orders/{{ orderId }}',
+  actions: [{ id: 'track', title: 'Track parcel', deepLink: '{{ trackingUrl }}' }],
+  actionCategory: 'ORDER_SHIPPED',
   createdAt: '2026-12-01T10:00:00.000Z',
 } satisfies z.input<typeof res.templateVersionResponse>;
 const TEMPLATE_CONTENT = body(req.templateContentSchema, {
   subject: 'On its way: order {{ orderId }}',
   body: 'With {{ carrier }}{% if eta %}, arriving {{ eta | local_date: "long" }}{% endif %}. Tracking: {{ trackingNumber }}',
+  deepLink: '{{ trackingUrl }}',
 });
 const TEMPLATE_SEQUENCE = params(req.templateSequencePath, { key: 'order.shipped', channel: 'push', locale: 'en' });
 const TEMPLATE_VERSION = params(req.templateVersionPath.out, { ...TEMPLATE_SEQUENCE, version: '2' });
@@ -1162,6 +1175,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       201: { draft: answer(res.templateVersionResponse, 'Version 2, a draft', PUSH_TEMPLATE_V2) },
       400: {
         unknownVariable: invalidTemplate('body', `unknown variable 'parcelId' for order.shipped; known: ${templateVariables('order.shipped')!.map((v) => v.name).join(', ')}`, 'A variable the key does not provide'),
+        badDeepLink: invalidTemplate('deepLink', "must not use the javascript: scheme (with the example values it renders to 'javascript:alert(1)')", 'A deep link that is no URL an app may open'),
       },
     },
   },
@@ -1173,7 +1187,16 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     params: TEMPLATE_VERSION,
     body: TEMPLATE_CONTENT,
     responses: {
-      200: { draft: answer(res.templateVersionResponse, 'The draft, edited', { ...PUSH_TEMPLATE_V2, subject: TEMPLATE_CONTENT.subject, body: TEMPLATE_CONTENT.body }) },
+      200: { draft: answer(res.templateVersionResponse, 'The draft, edited', {
+        ...PUSH_TEMPLATE_V2,
+        subject: TEMPLATE_CONTENT.subject,
+        body: TEMPLATE_CONTENT.body,
+        // A PUT replaces every field: the image and buttons it does not give are gone.
+        imageUrl: null,
+        deepLink: '{{ trackingUrl }}',
+        actions: [],
+        actionCategory: null,
+      }) },
       400: { htmlOnPush: invalidTemplate('bodyHtml', 'only email templates have an HTML part', 'An HTML part on a push template') },
       404: { noVersion: NO_TEMPLATE_VERSION },
       409: {
@@ -1227,6 +1250,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           subject: 'Commande 1001 expédiée',
           body: 'Votre commande 1001 est en route avec Purolator. Numéro de suivi : 335712345678.',
           html: null,
+          rich: null,
           formatting: { locale: 'fr-CA', timeZone: 'America/Toronto' },
           variables: {
             orderId: ORDER_ID,

@@ -540,6 +540,12 @@ export const templateVersionResponse = z.strictObject({
   subject: z.string().meta({ description: 'Liquid: the push title, email subject or SMS label.' }),
   body: z.string().meta({ description: 'Liquid: the push text, plain-text email or SMS.' }),
   bodyHtml: z.string().nullable().meta({ description: 'Liquid: the HTML email part; null for other channels or none.' }),
+  imageUrl: z.string().nullable().meta({ description: 'Liquid, push: the image URL; null when none.' }),
+  deepLink: z.string().nullable().meta({ description: 'Liquid, push: where a tap leads; null when none.' }),
+  actions: z
+    .array(z.strictObject({ id: z.string(), title: z.string(), deepLink: z.string().nullable() }))
+    .meta({ description: 'Push: the buttons (title and deepLink Liquid); empty when none.' }),
+  actionCategory: z.string().nullable().meta({ description: 'Push: the APNs category / Android click_action; null when none.' }),
   createdAt: dateTime.meta({ description: 'When the version was created.' }),
 });
 export type TemplateVersionView = z.output<typeof templateVersionResponse>;
@@ -590,6 +596,18 @@ export const templatePreviewResponse = z.strictObject({
   subject: z.string().meta({ description: 'The rendered push title, email subject or SMS label.' }),
   body: z.string().meta({ description: 'The rendered text.' }),
   html: z.string().nullable().meta({ description: 'The HTML part; null when the template has none.' }),
+  rich: z
+    .strictObject({
+      imageUrl: z.string().optional(),
+      deepLink: z.string().optional(),
+      actions: z.array(z.strictObject({ id: z.string(), title: z.string(), deepLink: z.string().optional() })).optional(),
+      category: z.string().optional(),
+    })
+    .nullable()
+    .meta({
+      description:
+        'Push: the image, deep link and buttons as they would be sent (a URL that renders empty or invalid is left out); null when the template has none or none rendered.',
+    }),
   formatting: z.strictObject({ locale: z.string(), timeZone: z.string() }).meta({ description: 'The locale and time zone numbers and dates were shown in.' }),
   variables: z.record(z.string(), z.unknown()).meta({ description: 'The variables the preview rendered with.' }),
 });

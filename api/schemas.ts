@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
 import { EVENT_DATA_VARIABLES, TEMPLATE_KEYS } from '../domain/template-variables';
+import { PUSH_ACTION_LIMIT, PUSH_ACTION_TITLE_LIMIT, PUSH_IDENTIFIER, PUSH_URL_SOURCE_LIMIT } from '../lib/push-content';
 
 const id = () =>
   z
@@ -515,6 +516,38 @@ const templateTexts = {
   body: templateText(20_000, 'Liquid: the push text, the plain-text email part, or the SMS.'),
 };
 
+const richUrl = (description: string) => templateText(PUSH_URL_SOURCE_LIMIT, description).nullable().optional();
+/** The rich push fields (lib/push-content.ts); their URLs are checked once rendered, in the route. */
+const pushRichFields = {
+  imageUrl: richUrl('Liquid, push only: an image shown with the push; must render to an http(s) URL (or to nothing: no image).'),
+  deepLink: richUrl(
+    'Liquid, push only: where a tap leads; must render to an http(s) URL or an app link such as `myshop://orders/1` (or to nothing: the app opens as usual).',
+  ),
+  actions: z
+    .array(
+      z.strictObject({
+        id: z.string({ error: 'must be a string' }).regex(PUSH_IDENTIFIER, 'must be 1 to 64 letters, digits, `.`, `_` or `-`').meta({ description: 'The action identifier the app declared.' }),
+        title: templateText(PUSH_ACTION_TITLE_LIMIT, 'Liquid: the button label.'),
+        deepLink: richUrl('Liquid: where the button leads, like `deepLink`.'),
+      }),
+      { error: 'must be an array of buttons' },
+    )
+    .max(PUSH_ACTION_LIMIT, `at most ${PUSH_ACTION_LIMIT} buttons (what Android and iOS show)`)
+    .refine((actions) => new Set(actions.map((a) => a.id)).size === actions.length, 'button ids must be distinct')
+    .nullable()
+    .optional()
+    .meta({ description: `Push only: up to ${PUSH_ACTION_LIMIT} buttons. APNs and Android show the ones the app declared under \`actionCategory\`; Web Push shows these.` }),
+  actionCategory: z
+    .string({ error: 'must be a string' })
+    .regex(PUSH_IDENTIFIER, 'must be 1 to 64 letters, digits, `.`, `_` or `-`')
+    .nullable()
+    .optional()
+    .meta({ description: 'Push only: the APNs category (and Android `click_action` intent action) the app declared the buttons under.' }),
+};
+// Named, rather than refused as unknown fields: an image or button on another channel would never be shown.
+const onlyPush = z.never({ error: 'only push templates have an image, a deep link and buttons' }).optional();
+const notPush = { imageUrl: onlyPush, deepLink: onlyPush, actions: onlyPush, actionCategory: onlyPush };
+
 /**
  * A new draft: its channel and locale (which sequence of versions it joins) and its content. Only email
  * has an HTML part, so the shape depends on the channel (and unknown fields are refused rather than ignored).
@@ -526,12 +559,20 @@ export const templateVersionInputSchema = z.discriminatedUnion(
       channel: z.literal('email'),
       ...templateTexts,
       bodyHtml: templateText(100_000, 'Liquid: the HTML email part, rendered with every output HTML-escaped.').optional(),
+      ...notPush,
     }),
     z.strictObject({
-      channel: z.enum(['push', 'sms', 'inapp']),
+      channel: z.literal('push'),
+      ...templateTexts,
+      bodyHtml: z.never({ error: 'only email templates have an HTML part' }).optional(),
+      ...pushRichFields,
+    }),
+    z.strictObject({
+      channel: z.enum(['sms', 'inapp']),
       ...templateTexts,
       // Named, rather than refused as an unknown field: an HTML part on another channel would never be sent.
       bodyHtml: z.never({ error: 'only email templates have an HTML part' }).optional(),
+      ...notPush,
     }),
   ],
   { error: CHANNEL_REASON },
@@ -544,6 +585,7 @@ export const templateContentSchema = z
     subject: templateTexts.subject,
     body: templateTexts.body,
     bodyHtml: templateText(100_000, 'Liquid: the HTML email part (email only), rendered with every output HTML-escaped.').optional(),
+    ...pushRichFields,
   });
 export type TemplateContentInput = z.infer<typeof templateContentSchema>;
 

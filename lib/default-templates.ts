@@ -13,7 +13,21 @@ export interface DefaultTemplate {
   body: string;
   /** HTML email part; email only. */
   bodyHtml?: string;
+  /** Push only, Liquid: where a tap leads (lib/push-content.ts); a link that renders empty is left out. */
+  deepLink?: string;
+  /** Push only, Liquid: the image shown with the push. */
+  imageUrl?: string;
+  /** Push only: the buttons (title and deepLink Liquid), shown by Web Push; APNs and Android show the ones the app declared under `actionCategory`. */
+  actions?: Array<{ id: string; title: string; deepLink?: string }>;
+  actionCategory?: string;
 }
+
+/**
+ * The order statuses whose push opens the carrier's tracking page when the event gives `data.trackingUrl`
+ * (every status whose variables include it: domain/template-variables.ts).
+ */
+export const TRACKING_LINK_STATUSES: readonly OrderStatus[] = ['partially_shipped', 'shipped', 'out_for_delivery', 'delivery_attempted'];
+const TRACKING_LINK = '{{ trackingUrl }}';
 
 interface TitledCopy {
   subject: string;
@@ -768,6 +782,8 @@ interface DigestCopy {
   inapp: TitledCopy;
   email: EmailCopy;
   sms: string;
+  /** The push's deep link (Liquid). */
+  pushLink?: string;
 }
 
 /** Liquid that names an update's status in words (an unknown status shows as it is). */
@@ -855,13 +871,15 @@ interface KeyCopy {
   inapp: TitledCopy;
   email: EmailCopy;
   sms: string;
+  /** The push's deep link (Liquid). */
+  pushLink?: string;
 }
 
 /** One template per channel for a key: push, in-app, email (text and HTML) and SMS. */
 function channelTemplates(key: string, locale: string, chrome: EmailChrome, copy: KeyCopy): DefaultTemplate[] {
   const subject = copy.push.subject;
   return [
-    { key, channel: 'push', locale, ...copy.push },
+    { key, channel: 'push', locale, ...copy.push, ...(copy.pushLink ? { deepLink: copy.pushLink } : {}) },
     { key, channel: 'inapp', locale, ...copy.inapp },
     { key, channel: 'email', locale, subject, body: emailText(chrome, copy.email), bodyHtml: emailHtml(chrome, subject, copy.email) },
     // The subject is never sent by SMS; it labels the message in the delivery history.
@@ -871,7 +889,13 @@ function channelTemplates(key: string, locale: string, chrome: EmailChrome, copy
 
 export const DEFAULT_TEMPLATES: DefaultTemplate[] = LOCALES.flatMap(({ locale, push, inapp, email, emailChrome, sms, digest }) => [
   ...ORDER_STATUSES.flatMap((status) =>
-    channelTemplates(`order.${status}`, locale, emailChrome, { push: push[status], inapp: inapp[status], email: email[status], sms: sms[status] }),
+    channelTemplates(`order.${status}`, locale, emailChrome, {
+      push: push[status],
+      inapp: inapp[status],
+      email: email[status],
+      sms: sms[status],
+      ...(TRACKING_LINK_STATUSES.includes(status) ? { pushLink: TRACKING_LINK } : {}),
+    }),
   ),
   ...channelTemplates(DIGEST_TEMPLATE_KEY, locale, emailChrome, digest),
 ]);
