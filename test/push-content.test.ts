@@ -1,6 +1,8 @@
 // Rich push fields through Herald's Liquid setup, without a database: what renders, what is left out.
 import { createTemplateEngines, parseTemplate, renderSettings, renderTemplate, templateProblems } from '../lib/liquid';
-import { deepLinkProblem, imageUrlProblem } from '../lib/push-content';
+import { exampleVariables } from '../domain/template-variables';
+import { DEFAULT_TEMPLATES, TRACKING_LINK_STATUSES } from '../lib/default-templates';
+import { deepLinkProblem, imageUrlProblem, PUSH_ACTION_LIMIT } from '../lib/push-content';
 
 const engines = createTemplateEngines();
 const settings = renderSettings('en', 'en', 'UTC');
@@ -55,5 +57,21 @@ test('URL checks: images are http(s); deep links are http(s) or an app scheme, n
   expect(deepLinkProblem('https://shop.example/orders/1')).toBeNull();
   for (const bad of ['javascript:alert(1)', 'JavaScript:alert(1)', 'data:text/html,x', 'file:///etc/passwd', 'orders/1', 'myshop://a b']) {
     expect([bad, deepLinkProblem(bad)]).toEqual([bad, expect.any(String)]);
+  }
+});
+
+test('every seeded push template with rich fields renders them, valid, with its key’s example values', async () => {
+  const rich = DEFAULT_TEMPLATES.filter((t) => t.imageUrl || t.deepLink || t.actions?.length || t.actionCategory);
+  expect(rich.filter((t) => t.channel !== 'push')).toEqual([]);
+  // The shipping statuses link to the tracking page (in both locales).
+  expect(rich.filter((t) => t.deepLink === '{{ trackingUrl }}').map((t) => `${t.key}/${t.locale}`).sort()).toEqual(
+    TRACKING_LINK_STATUSES.flatMap((s) => [`order.${s}/en`, `order.${s}/fr`]).sort(),
+  );
+  for (const t of rich) {
+    const out = await render(t, exampleVariables(t.key));
+    expect([t.key, t.locale, Boolean(out.rich)]).toEqual([t.key, t.locale, true]);
+    if (t.deepLink) expect([t.key, out.rich!.deepLink && deepLinkProblem(out.rich!.deepLink)]).toEqual([t.key, null]);
+    if (t.imageUrl) expect([t.key, out.rich!.imageUrl && imageUrlProblem(out.rich!.imageUrl)]).toEqual([t.key, null]);
+    expect(t.actions?.length ?? 0).toBeLessThanOrEqual(PUSH_ACTION_LIMIT);
   }
 });
