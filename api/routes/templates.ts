@@ -223,7 +223,9 @@ export const templateRoutes: Route[] = [
     description:
       'The new version is the next number for the key, channel and locale, as a draft: nothing renders it for customers until it is ' +
       'published; it lives at `/v1/templates/{key}/{channel}/{locale}/versions/{version}` (the Location header). Strict variables: a template that uses a variable the key does not provide (see `GET /v1/templates/{key}`), an ' +
-      'unknown filter, or invalid Liquid is a 400 naming the field (`subject`, `body`, `bodyHtml`) and the variable. Only email has `bodyHtml`.',
+      'unknown filter, or invalid Liquid is a 400 naming the field (`subject`, `body`, `bodyHtml`, `imageUrl`, `deepLink`, `actions[0].title`...) and the variable. ' +
+      'Only email has `bodyHtml`; only push has `imageUrl`, `deepLink`, `actions` and `actionCategory` (README, "Rich push"), whose URLs are rendered with the ' +
+      "key's example values and must then be http(s) (a deep link may also be an app link such as `myshop://orders/1`), or empty.",
     scope: 'admin',
     params: templateKeyPath,
     body: templateVersionInputSchema,
@@ -275,7 +277,7 @@ export const templateRoutes: Route[] = [
     tag: 'Templates',
     summary: 'Edit a draft',
     description:
-      'Replaces the subject, body and HTML part (email only) of a draft, with the same checks as creating one. Published and ' +
+      'Replaces the subject, body, HTML part (email only) and rich push fields (push only: what is not given is removed) of a draft, with the same checks as creating one. Published and ' +
       'archived versions never change (409).',
     scope: 'admin',
     params: templateVersionPath,
