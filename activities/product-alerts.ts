@@ -355,8 +355,10 @@ export function createProductAlertActivities(db: Db, providers: PushProviders, r
         // Recorded above; the retry pushes only to the devices still pending.
         throw ApplicationFailure.create({ message: `push providers unavailable for ${transient} of ${sends.length} devices`, type: 'TransientProviderError' });
       }
-      const suppressed = records.filter((r) => r.status === 'suppressed').length;
-      return { sent: sentIds.size, suppressed, failed: failedIds.length, skipped };
+      // What the batch's alerts came to, over every attempt of it (an earlier one may have settled most).
+      const outcome = await db.notification.groupBy({ by: ['status'], where: { id: { in: ids } }, _count: true });
+      const countOf = (...statuses: string[]) => outcome.filter((o) => statuses.includes(o.status)).reduce((n, o) => n + o._count, 0);
+      return { sent: countOf('sent', 'delivered', 'opened', 'clicked'), suppressed: countOf('suppressed'), failed: countOf('failed'), skipped };
     },
   };
 

@@ -160,3 +160,30 @@ test('bad watches and product events are a 400 naming each bad field', async () 
   await productEvent('X1', { available: true }, 'pe-conflict');
   expect((await h.api('POST', '/v1/product-events', { eventId: 'pe-conflict', sku: 'X2', name: 'Other' })).status).toBe(409);
 });
+
+test('a batch retried after a transient FCM failure pushes only to the devices still pending: nobody is told twice', async () => {
+  const sku = 'LAMP-RETRY';
+  await productEvent(sku, { available: false });
+  const [a, b, c] = [await watcher('rt-a', 'android', 'restock'), await watcher('rt-b', 'android', 'restock'), await watcher('rt-c', 'android', 'restock')];
+  const ios = await watcher('rt-ios', 'ios', 'restock');
+  const dead = await watcher('rt-dead', 'android', 'restock');
+  for (const customer of ['rt-a', 'rt-b', 'rt-c', 'rt-ios', 'rt-dead']) expect((await h.api('POST', `/v1/customers/${customer}/watches`, { sku, kind: 'restock' })).status).toBe(201);
+  h.fcm.failNext('UNAVAILABLE', { token: b });
+  h.fcm.failNext('UNREGISTERED', { token: dead });
+
+  const restock = await productEvent(sku, { available: true });
+  expect(await alertsDone(restock.workflowId!)).toMatchObject({ batches: 1, sent: 4, failed: 1 });
+  const accepted = (token: string) => h.fcm.requests.filter((r) => r.token === token && r.status === 200).length;
+  expect([accepted(a), accepted(b), accepted(c)]).toEqual([1, 1, 1]);
+  expect(h.fcm.requests.filter((r) => r.token === b)).toHaveLength(2);
+  expect(h.fcm.requests.filter((r) => r.token === a)).toHaveLength(1);
+  expect(h.apns.requestsFor(ios)).toHaveLength(1);
+  // A dead token is not retried: its alert failed and its device is retired.
+  expect(h.fcm.requests.filter((r) => r.token === dead)).toHaveLength(1);
+  expect((await h.api('GET', '/v1/customers/rt-dead/devices')).body.items[0]).toMatchObject({ active: false });
+  const attemptsOfB = await h.db.deliveryAttempt.findMany({ where: { notification: { productEventId: restock.eventId, customerId: 'rt-b' } }, orderBy: { attemptNumber: 'asc' }, select: { status: true, attemptNumber: true } });
+  expect(attemptsOfB).toEqual([
+    { status: 'failed', attemptNumber: 1 },
+    { status: 'sent', attemptNumber: 2 },
+  ]);
+}, 120_000);
