@@ -22,6 +22,12 @@ export const WATCH_NOTIFICATION_KINDS: Readonly<Record<WatchKind, NotificationKi
   price_drop: { type: PRODUCT_TEMPLATE_KEYS.price_drop, priority: 'routine', category: 'marketing', topic: 'price-drops' },
 };
 
+/** The notice to a backordered order's customer that an item of the order is back in stock. */
+export const ITEM_RESTOCKED_KIND: NotificationKind = { type: 'order.item_restocked', priority: 'routine', category: 'transactional', topic: 'order-updates' };
+
+/** The notice of one backordered order for one restock: its id is the record that it was handled. */
+export const itemRestockedNotificationId = (eventId: string, orderId: string): string => `item-restocked:${eventId}:${orderId}`;
+
 /** What the API worked out when it stored a product event, against the product's last known state. */
 export interface ProductChange {
   eventId: string;

@@ -2,7 +2,7 @@
 // batches of WATCH_BATCH_SIZE (never a workflow per watcher). The workflow id is the event's
 // (`product-alert:<sku>:<eventId>`), so an event posted twice is alerted once.
 import { allHandlersFinished, condition, continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { WatcherPage } from '../activities/product-alerts';
+import type { BackorderPage, WatcherPage } from '../activities/product-alerts';
 import type { Activities } from '../activities';
 import { WATCH_BATCH_SIZE, type WatchKind } from '../domain/product-alerts';
 import { CHANNEL_TASK_QUEUES } from './definitions';
@@ -13,7 +13,7 @@ const { loadProductAlert, pageWatchers } = proxyActivities<Activities>({
 });
 
 // On the push queue, so the push rate limit covers alerts too; the activity skips what an earlier attempt settled.
-const { sendWatchBatch } = proxyActivities<Activities>({
+const { sendWatchBatch, notifyBackorderedOrders } = proxyActivities<Activities>({
   taskQueue: CHANNEL_TASK_QUEUES.push,
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: ['UnknownProductEvent', 'TemplateMissing', 'TemplateRenderFailed'] },
@@ -30,6 +30,8 @@ export interface ProductAlertSummary {
   fires: WatchKind[];
   batches: number;
   sent: number;
+  /** Backordered orders told their item is back (restocks only). */
+  orders?: number;
   suppressed: number;
   failed: number;
 }
@@ -57,5 +59,17 @@ export async function productAlertWorkflow({ eventId, resume }: ProductAlertInpu
       after = page.next;
     } while (after !== null);
   }
+  if (alert.fires.includes('restock')) await tellBackorderedOrders(eventId, summary);
   return summary;
+}
+
+/** A restock also tells each open backordered order holding the item, a page of orders per activity. */
+async function tellBackorderedOrders(eventId: string, summary: ProductAlertSummary): Promise<void> {
+  let after: string | null = null;
+  summary.orders ??= 0;
+  do {
+    const page: BackorderPage = await notifyBackorderedOrders({ eventId, after, limit: WATCH_BATCH_SIZE });
+    summary.orders += page.sent;
+    after = page.next;
+  } while (after !== null);
 }
