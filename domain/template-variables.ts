@@ -187,8 +187,22 @@ function productVariables(priceDrop: boolean): TemplateVariable[] {
   ];
 }
 
-/** Every template key Herald renders: `order.<status>` for each status, the digest, and the product alerts. */
-export const TEMPLATE_KEYS: readonly string[] = [...ORDER_STATUSES.map((s) => `order.${s}`), DIGEST_TEMPLATE_KEY, ...Object.keys(PRODUCT_TEMPLATE_VARIABLES)];
+/** A backordered order's item back in stock: told to the order's customer when a product event restocks it. */
+export const ITEM_RESTOCKED_TEMPLATE_KEY = 'order.item_restocked';
+
+export const ITEM_RESTOCKED_VARIABLES: readonly TemplateVariable[] = [
+  { name: 'sku', description: 'The SKU of the item back in stock.', example: 'FP-M-BLK' },
+  { name: 'name', description: 'The name of the item back in stock.', example: 'Fountain pen' },
+  { name: 'url', description: "A link to the product's page; may be empty.", example: 'https://shop.example/p/FP-M-BLK' },
+];
+
+/** Every template key Herald renders: `order.<status>` for each status, the digest, the order's item back in stock, and the product alerts. */
+export const TEMPLATE_KEYS: readonly string[] = [
+  ...ORDER_STATUSES.map((s) => `order.${s}`),
+  DIGEST_TEMPLATE_KEY,
+  ITEM_RESTOCKED_TEMPLATE_KEY,
+  ...Object.keys(PRODUCT_TEMPLATE_VARIABLES),
+];
 
 export function isTemplateKey(key: string): boolean {
   return TEMPLATE_KEYS.includes(key);
@@ -203,6 +217,7 @@ export function statusOfTemplateKey(key: string): OrderStatus | null {
 /** The variables a key provides, common ones first; undefined for a key Herald does not know. */
 export function templateVariables(key: string): readonly TemplateVariable[] | undefined {
   if (key === DIGEST_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...DIGEST_VARIABLES];
+  if (key === ITEM_RESTOCKED_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...ITEM_RESTOCKED_VARIABLES];
   if (PRODUCT_TEMPLATE_VARIABLES[key]) return PRODUCT_TEMPLATE_VARIABLES[key];
   const status = statusOfTemplateKey(key);
   return status ? [...COMMON_TEMPLATE_VARIABLES, ...EVENT_DATA_VARIABLES[status]] : undefined;

@@ -1,5 +1,5 @@
 import { ORDER_STATUSES, type OrderStatus } from '../domain';
-import { DIGEST_TEMPLATE_KEY } from '../domain/template-variables';
+import { DIGEST_TEMPLATE_KEY, ITEM_RESTOCKED_TEMPLATE_KEY } from '../domain/template-variables';
 
 export type TemplateChannel = 'push' | 'email' | 'sms' | 'inapp';
 
@@ -958,10 +958,27 @@ function productTemplates(key: string, locale: string, chrome: EmailChrome, copy
   ];
 }
 
+/** A backordered order's item back in stock (`order.item_restocked`): the order's own chrome, by locale. */
+const ITEM_RESTOCKED_COPY: Record<string, KeyCopy> = {
+  en: {
+    push: { subject: 'Back in stock for order {{ orderId }}', body: '{{ name }}, backordered in your order {{ orderId }}, is back in stock. We will let you know when it ships.' },
+    inapp: { subject: 'Back in stock for order {{ orderId }}', body: '{{ name }}, backordered in your order {{ orderId }}, is back in stock. We will let you know when it ships.' },
+    email: { lead: 'Good news: {{ name }}, which was backordered in your order {{ orderId }}, is back in stock. We will let you know when it ships.', details: [{ label: 'Item', when: 'name' }] },
+    sms: '{{ name }} from order {{ orderId }} is back in stock. We will let you know when it ships.',
+  },
+  fr: {
+    push: { subject: 'De retour en stock pour la commande {{ orderId }}', body: '{{ name }}, en rupture dans votre commande {{ orderId }}, est de retour en stock. Nous vous préviendrons dès son expédition.' },
+    inapp: { subject: 'De retour en stock pour la commande {{ orderId }}', body: '{{ name }}, en rupture dans votre commande {{ orderId }}, est de retour en stock. Nous vous préviendrons dès son expédition.' },
+    email: { lead: 'Bonne nouvelle : {{ name }}, en rupture dans votre commande {{ orderId }}, est de retour en stock. Nous vous préviendrons dès son expédition.', details: [{ label: 'Article', when: 'name' }] },
+    sms: '{{ name }} de la commande {{ orderId }} est de retour en stock. Nous vous previendrons des son expedition.',
+  },
+};
+
 export const DEFAULT_TEMPLATES: DefaultTemplate[] = LOCALES.flatMap(({ locale, push, inapp, email, emailChrome, sms, digest }) => [
   ...ORDER_STATUSES.flatMap((status) =>
     channelTemplates(`order.${status}`, locale, emailChrome, { push: push[status], inapp: inapp[status], email: email[status], sms: sms[status] }),
   ),
   ...channelTemplates(DIGEST_TEMPLATE_KEY, locale, emailChrome, digest),
   ...Object.entries(PRODUCT_COPY[locale]!).flatMap(([key, copy]) => productTemplates(key, locale, emailChrome, copy)),
+  ...channelTemplates(ITEM_RESTOCKED_TEMPLATE_KEY, locale, emailChrome, ITEM_RESTOCKED_COPY[locale]!),
 ]);
