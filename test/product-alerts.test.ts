@@ -187,3 +187,34 @@ test('a batch retried after a transient FCM failure pushes only to the devices s
     { status: 'sent', attemptNumber: 2 },
   ]);
 }, 120_000);
+
+test("a restock tells a backordered order's customer that the item is back; an order without the item hears nothing", async () => {
+  const sku = 'BOOK-BO';
+  await productEvent(sku, { available: false });
+  const token = iosToken('bo-cust');
+  expect((await h.api('POST', '/v1/customers/bo-cust/devices', { deviceId: 'app-bo-cust', platform: 'ios', token })).status).toBe(201);
+  const otherToken = iosToken('bo-other');
+  expect((await h.api('POST', '/v1/customers/bo-other/devices', { deviceId: 'app-bo-other', platform: 'ios', token: otherToken })).status).toBe(201);
+  const backordered = (orderId: string, customerId: string, items: Array<Record<string, unknown>>, minute: number) => ({
+    eventId: `evt-${orderId}-backordered`,
+    orderId,
+    customerId,
+    status: 'backordered',
+    occurredAt: new Date(Date.UTC(2026, 10, 21, 9, minute)).toISOString(),
+    source: 'oms',
+    data: { items, restockDate: '2026-12-20' },
+  });
+  expect((await h.api('POST', '/v1/order-events', backordered('bo-1', 'bo-cust', [{ sku, name: 'Atlas', quantity: 1 }], 1))).status).toBe(202);
+  expect((await h.api('POST', '/v1/order-events', backordered('bo-2', 'bo-other', [{ sku: 'OTHER', name: 'Globe', quantity: 1 }], 2))).status).toBe(202);
+  await eventually(async () => expect(await h.db.order.count({ where: { orderId: { in: ['bo-1', 'bo-2'] }, status: 'backordered' } })).toBe(2));
+  await eventually(() => expect(h.apns.requestsFor(token)).toHaveLength(1));
+
+  const restock = await productEvent(sku, { available: true, name: 'Atlas' });
+  expect(await alertsDone(restock.workflowId!)).toMatchObject({ orders: 1 });
+  await eventually(() => expect(h.apns.requestsFor(token)).toHaveLength(2));
+  expect(JSON.stringify(h.apns.requestsFor(token)[1])).toContain('Atlas, backordered in your order bo-1, is back in stock.');
+  const history = (await h.api('GET', '/v1/orders/bo-1/notifications')).body.items;
+  expect(history.find((n: { type: string }) => n.type === 'order.item_restocked')).toMatchObject({ status: 'sent', channel: 'push' });
+  expect(await h.db.notification.count({ where: { orderId: 'bo-2', type: 'order.item_restocked' } })).toBe(0);
+  await eventually(() => expect(h.apns.requestsFor(otherToken)).toHaveLength(1));
+}, 120_000);
