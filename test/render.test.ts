@@ -150,7 +150,8 @@ describe('seeding', () => {
 
     const rows = await db.template.groupBy({ by: ['channel'], where: { key: { startsWith: 'order.' } }, _count: { _all: true } });
     const counts = Object.fromEntries(rows.map((r) => [r.channel, r._count._all]));
-    expect(counts).toEqual({ push: perChannel + 1, email: perChannel, sms: perChannel, inapp: perChannel });
+    const orderKeys = TEMPLATE_KEYS.filter((k) => k.startsWith('order.')).length * LOCALES.length;
+    expect(counts).toEqual({ push: orderKeys + 1, email: orderKeys, sms: orderKeys, inapp: orderKeys });
 
     const duplicates = await db.template.groupBy({
       by: ['key', 'channel', 'locale', 'version'],
