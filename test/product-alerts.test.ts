@@ -145,6 +145,10 @@ test('a deleted watch gets nothing; a watcher without consent is recorded as sup
     { customerId: 'dw-kept', status: 'sent', suppressionReason: null },
     { customerId: 'dw-silent', status: 'suppressed', suppressionReason: 'no_consent' },
   ]);
+  // The customer's delivery history shows the alert and why it did not go.
+  const history = await h.api('GET', '/v1/customers/dw-silent/notifications');
+  expect(history.status).toBe(200);
+  expect(history.body.items).toEqual([expect.objectContaining({ type: 'product.restock', status: 'suppressed', suppressionReason: 'no_consent', orderId: null })]);
 }, 120_000);
 
 test('bad watches and product events are a 400 naming each bad field', async () => {
