@@ -205,12 +205,21 @@ export function createProductAlertActivities(db: Db, providers: PushProviders, r
         );
       }
       if (records.length > 0) {
-        await db.$transaction([
-          db.notification.createMany({ data: records, skipDuplicates: true }),
-          // A restock watch is spent when it fires; a price_drop watch measures the next drop from this price.
-          db.watch.updateMany({ where: { id: { in: spent } }, data: { firedAt: new Date(now) } }),
-          db.watch.updateMany({ where: { id: { in: rebased } }, data: { baselinePrice: event.price } }),
-        ]);
+        await db.$transaction(async (tx) => {
+          // A restock watch is spent when it fires, once: another restock's batch racing this one may have spent it first.
+          const claimed = new Set(
+            spent.length === 0
+              ? []
+              : (
+                  await tx.$queryRaw<Array<{ id: string }>>`
+                    UPDATE "Watch" SET "firedAt" = ${new Date(now)} WHERE id IN (${Prisma.join(spent)}) AND "firedAt" IS NULL RETURNING id`
+                ).map((r) => watchNotificationId(event.eventId, r.id)),
+          );
+          const spentIds = new Set(spent.map((w) => watchNotificationId(event.eventId, w)));
+          await tx.notification.createMany({ data: records.filter((r) => !spentIds.has(r.id) || claimed.has(r.id)), skipDuplicates: true });
+          // A price_drop watch measures the next drop from this price.
+          await tx.watch.updateMany({ where: { id: { in: rebased } }, data: { baselinePrice: event.price } });
+        });
       }
 
       // 2. Push every queued alert of the batch to the devices no earlier attempt settled.
