@@ -1,7 +1,7 @@
 // Request schemas: the single source of truth for validation and for the OpenAPI document (api/openapi.ts),
 // whose parameters and bodies are generated from these, with their descriptions and examples.
 import { z } from 'zod';
-import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, type NotificationStatus } from '../domain';
+import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, WATCH_KINDS, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
 import { EVENT_DATA_VARIABLES, TEMPLATE_KEYS } from '../domain/template-variables';
 import { PUSH_ACTION_LIMIT, PUSH_ACTION_TITLE_LIMIT, PUSH_IDENTIFIER, PUSH_URL_SOURCE_LIMIT } from '../lib/push-content';
@@ -665,3 +665,60 @@ export const templateVersionPath = templateSequencePath.loose().pipe(
     version: templateVersionParamSchema.meta({ description: 'A version number, counted per key, channel and locale.' }).transform(Number),
   }),
 );
+
+// ------------------------------------------------------------------------- back in stock and price drops
+
+/** A price in major units, as a JSON number or a decimal string (`49.90`); kept as decimal text. */
+const price = () =>
+  z
+    .union([z.number(), z.string()], { error: 'must be a price: a number or a decimal string such as 49.90' })
+    .transform((v, ctx) => {
+      const value = typeof v === 'number' ? String(v) : v;
+      if (!/^\d{1,10}(\.\d{1,4})?$/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a price: at least 0, at most 4 decimals, such as 49.90' });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const httpUrl = (description: string) =>
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .max(2048, 'must be at most 2048 characters')
+    .meta({ description });
+
+export const watchSchema = z
+  .strictObject({
+    sku: id().meta({ description: "The product's SKU, as product events name it." }),
+    kind: z.enum(WATCH_KINDS, { error: `must be one of ${WATCH_KINDS.join(', ')}` }).meta({
+      description: '`restock`: one alert when the product is back in stock (the watch is then spent). `price_drop`: an alert each time the price drops.',
+    }),
+    below: price()
+      .optional()
+      .meta({
+        description:
+          "price_drop only: alert only below this price. Either way a drop is measured from the product's price when watched, then from the last price the customer was told.",
+      }),
+  })
+  .superRefine((w, ctx) => {
+    if (w.kind !== 'price_drop' && w.below !== undefined) ctx.addIssue({ code: 'custom', path: ['below'], message: 'is only for a price_drop watch' });
+  });
+export type WatchInput = z.output<typeof watchSchema>;
+
+export const watchPath = customerPath.extend({ watchId: pathIdSchema.meta({ description: 'The watch id, as POST answered it.' }) });
+
+export const productEventSchema = z.strictObject({
+  eventId: id().meta({ description: 'The id of this event, unique across product events: the same eventId again is a duplicate and alerts nobody twice.' }),
+  sku: id().meta({ description: "The product's SKU." }),
+  name: z.string({ error: 'is required' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(NO_NUL, NO_NUL_REASON).meta({ description: "The product's name, as alerts show it." }),
+  url: httpUrl("The product's page, linked from alerts.").optional(),
+  imageUrl: httpUrl('A picture of the product, shown in emails.').optional(),
+  available: z.boolean({ error: 'must be true or false' }).optional().meta({ description: 'Whether it can be bought now. false then true is a restock: its restock watchers are alerted.' }),
+  price: price().optional().meta({ description: 'Its price now, in major units. Below a price_drop watch\'s baseline (and threshold), that watcher is alerted.' }),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
+    .optional()
+    .meta({ description: 'ISO 4217 code of the price.' }),
+});
+export type ProductEventInput = z.output<typeof productEventSchema>;
