@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { localeChain } from '../domain';
+import { localeChain, type PushRichContent } from '../domain';
 import type { Db } from '../lib/db';
 import { trackHtml, type TrackingSettings } from '../lib/tracking';
 import { createTemplateEngines, parseTemplate, renderSettings, renderTemplate, type ParsedTemplate } from '../lib/liquid';
@@ -22,6 +22,8 @@ export interface RenderedMessage {
   body: string;
   /** The HTML part, rendered with output escaping; only when the template has `bodyHtml` (email). */
   html?: string;
+  /** Push: the template's image, deep link and buttons, rendered (lib/push-content.ts); absent when it has none. */
+  rich?: PushRichContent;
   /** False when the template version turned email tracking off (`tracking: false`); otherwise the global setting applies. */
   tracking: boolean;
 }
