@@ -700,7 +700,9 @@ export const templateVersionPath = templateSequencePath.loose().pipe(
 /** A price in major units, as a JSON number or a decimal string (`49.90`); kept as decimal text. */
 const price = () =>
   z
-    .union([z.number(), z.string()], { error: 'must be a price: a number or a decimal string such as 49.90' })
+    .union([z.number().min(0).max(9_999_999_999.9999), z.string().regex(/^\d{1,10}(\.\d{1,4})?$/)], {
+      error: 'must be a price: a number or a decimal string such as 49.90',
+    })
     .transform((v, ctx) => {
       const value = typeof v === 'number' ? String(v) : v;
       if (!/^\d{1,10}(\.\d{1,4})?$/.test(value)) {
