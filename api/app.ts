@@ -11,6 +11,7 @@ import type { Intake } from './intake';
 import { createReceiptRecorder, type ReceiptRecorder } from './receipts';
 import { routeRouter, type Route } from './route';
 import { apiKeyRoutes } from './routes/api-keys';
+import { cartRoutes } from './routes/carts';
 import { consentRoutes } from './routes/consents';
 import { customerRoutes } from './routes/customers';
 import { dashboardAssets, dashboardRoutes } from './routes/dashboard';
@@ -28,6 +29,7 @@ import { templateRoutes } from './routes/templates';
 /** Every operation of the API, by area: the one list that both the router and the OpenAPI document are built from. */
 export const API_ROUTES: Route[] = [
   ...orderEventRoutes,
+  ...cartRoutes,
   ...customerRoutes,
   ...consentRoutes,
   ...historyRoutes,

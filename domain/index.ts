@@ -13,3 +13,4 @@ export * from './channel-plans';
 export * from './delivery-plan';
 export * from './reasons';
 export * from './receipts';
+export * from './cart';

@@ -2,3 +2,4 @@
 export { orderNotificationWorkflow } from './order-notification';
 export { staleDevicesWorkflow } from './stale-devices';
 export { deadLetterReplayWorkflow } from './dead-letter-replay';
+export { cartRemindersWorkflow } from './cart-reminders';
