@@ -143,9 +143,9 @@ afterAll(async () => {
 
 describe('seeding', () => {
   test('adds the email, SMS and in-app templates next to existing push ones, and nothing the second time', async () => {
-    // Every status, and the digest.
+    // Every status and the digest (order.*), and the cart reminder.
     const perChannel = (ORDER_STATUSES.length + 1) * LOCALES.length;
-    expect(seededOnPushOnly).toBe(3 * perChannel);
+    expect(seededOnPushOnly).toBe(3 * (perChannel + LOCALES.length));
     expect(await ensureDefaultTemplates(db)).toBe(0);
 
     const rows = await db.template.groupBy({ by: ['channel'], where: { key: { startsWith: 'order.' } }, _count: { _all: true } });
@@ -172,7 +172,7 @@ describe('seeding', () => {
 
   test('seeds every channel on an empty database in one go', async () => {
     const total = DEFAULT_TEMPLATES.length;
-    expect(total).toBe((ORDER_STATUSES.length + 1) * LOCALES.length * 4);
+    expect(total).toBe((ORDER_STATUSES.length + 2) * LOCALES.length * 4);
     await db.$transaction(async (tx) => {
       await tx.template.deleteMany({});
       expect(await ensureDefaultTemplates(tx as unknown as Db)).toBe(total);
