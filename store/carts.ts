@@ -66,6 +66,8 @@ export async function storeCartEvent(db: Db, e: CartEventFields): Promise<{ row:
     const [row] = await tx.$queryRaw<StoredCartEvent[]>`
       SELECT "eventId", "cartId", "customerId", type, "occurredAt", items, currency, total::text AS total, "recoveryUrl", "receivedAt", "signalledAt"
       FROM "CartEvent" WHERE "eventId" = ${e.eventId}`;
+    // The eventId belongs to another cart (a 409): the cart row made for it above holds no event and goes.
+    if (row!.cartId !== e.cartId) await tx.$executeRaw`DELETE FROM "Cart" WHERE "cartId" = ${e.cartId} AND NOT EXISTS (SELECT 1 FROM "CartEvent" WHERE "cartId" = ${e.cartId})`;
     return { row: row!, created: false };
   });
 }

@@ -119,6 +119,10 @@ test('a cart updated then left gets a push after the first delay and an email wi
   expect(history.status).toBe(200);
   expect(JSON.stringify(history.body)).toContain(notifications[0]!.id);
 
+  // The same eventId for another cart is a 409, and leaves no cart behind.
+  const conflict = await h.api('POST', '/v1/cart-events', cartEvent('cart-1b', c.id, 'updated', { eventId: posted.body.eventId }));
+  expect(conflict).toMatchObject({ status: 409, body: { error: { code: 'event_id_conflict', fields: [{ field: 'eventId' }] } } });
+  expect((await h.api('GET', '/v1/carts/cart-1b')).status).toBe(404);
   // The same event again is a duplicate and changes nothing.
   expect(await h.api('POST', '/v1/cart-events', cartEvent('cart-1', c.id, 'updated', { eventId: posted.body.eventId }))).toMatchObject({ status: 202, body: { duplicate: true } });
 });
