@@ -618,7 +618,7 @@ const CART_EXAMPLES: Record<string, OperationExamples> = {
       },
       400: { invalidType: invalid('body', 'type', 'must be one of updated, checked_out, emptied') },
       409: {
-        conflict: error('The same eventId for another cart event', 'event_id_conflict', `eventId ${CART_EVENT_ID} was already used for a different cart event (cart ${CART_ID}, type checked_out)`, [
+        conflict: error('The same eventId for another type', 'event_id_conflict', `eventId ${CART_EVENT_ID} was already used for a different cart event (cart ${CART_ID}, type updated)`, [
           { field: 'eventId', reason: 'already used for a different event' },
         ]),
       },
@@ -649,7 +649,8 @@ const CART_EXAMPLES: Record<string, OperationExamples> = {
           workflowId: `cart:${CART_ID}`,
         }),
       },
-      404: { unknown: notFound(`no cart ${CART_ID}`) },
+      400: { invalidCartId: invalid('path', 'cartId', "may contain only letters, digits, '.', '_', ':' and '-'") },
+      404: { unknown: notFound('no cart cart-0000', 'A cart Herald never heard of') },
     },
   },
 };

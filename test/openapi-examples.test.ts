@@ -239,6 +239,7 @@ test('the documented error examples are the answers the API gives', async () => 
   };
   const json = (value: unknown) => ({ body: JSON.stringify(value) });
   const shipped = OPERATION_EXAMPLES.postOrderEvent!.body as Record<string, unknown>;
+  const cartEvent = OPERATION_EXAMPLES.postCartEvent!.body as Record<string, unknown>;
   const cases: Array<[operationId: string, status: number, example: string, request: () => ReturnType<typeof send>]> = [
     ['postOrderEvent', 401, 'missingKey', () => send('POST', '/v1/order-events', { ...json(shipped), key: null })],
     ['postOrderEvent', 403, 'missingScope', () => send('POST', '/v1/order-events', { ...json(shipped), key: read })],
@@ -268,6 +269,10 @@ test('the documented error examples are the answers the API gives', async () => 
     ['rollbackTemplate', 400, 'invalidChannel', () => send('POST', '/v1/templates/order.shipped/fax/en/rollback')],
     ['rollbackTemplate', 409, 'nothingOlder', () => send('POST', '/v1/templates/order.shipped/push/en/rollback')],
     ['previewTemplate', 400, 'invalidChannel', () => send('POST', '/v1/templates/order.shipped/preview', json({ channel: 'fax' }))],
+    ['postCartEvent', 400, 'invalidType', () => send('POST', '/v1/cart-events', json({ ...cartEvent, type: 'abandoned' }))],
+    ['postCartEvent', 409, 'conflict', () => send('POST', '/v1/cart-events', json({ ...cartEvent, type: 'checked_out' }))],
+    ['getCart', 400, 'invalidCartId', () => send('GET', '/v1/carts/cart%208841', { key: read })],
+    ['getCart', 404, 'unknown', () => send('GET', '/v1/carts/cart-0000', { key: read })],
   ];
   const byId = new Map(operationsOf(doc).map((o) => [o.op.operationId, o.op]));
   for (const [operationId, status, name, request] of cases) {
