@@ -85,18 +85,21 @@ export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntake
    * Tells the open carts an order may end (the cart it names, or every open cart of its customer), then
    * clears the order event's debt. A cart whose run is gone has nothing left to end.
    */
-  async function signalCartsOf(order: StoredOrderForCarts): Promise<void> {
+  async function signalCartsOf(order: StoredOrderForCarts): Promise<number> {
     const data = (order.data ?? {}) as Record<string, unknown>;
     const cartId = typeof data.cartId === 'string' && data.cartId ? data.cartId : null;
     const message: CartOrder = { eventId: order.eventId, orderId: order.orderId, customerId: order.customerId, occurredAt: order.occurredAt.toISOString(), cartId };
+    let signalled = 0;
     for (const id of await openCartsFor(db, order.customerId, cartId)) {
       try {
         await temporal.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => temporal.workflow.getHandle(cartWorkflowId(id)).signal(cartOrderSignal, message));
+        signalled++;
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
     }
     await db.$executeRaw`UPDATE "OrderEvent" SET "cartSignalDue" = false WHERE "eventId" = ${order.eventId}`;
+    return signalled;
   }
 
   /** After an order event is stored: its carts are told now, or by the relay when Temporal is away. */
@@ -108,7 +111,7 @@ export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntake
     }
   }
 
-  /** Signals what is still owed: cart events never signalled, and order events their carts never heard of. */
+  /** Signals what is still owed: cart events never signalled, and order events their carts never heard of. Answers the signals sent. */
   async function relayPending(olderThanMs = 2000, batch = 100): Promise<number> {
     const olderThan = new Date(Date.now() - olderThanMs);
     let relayed = 0;
@@ -123,10 +126,7 @@ export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntake
         take: batch,
         select: { eventId: true, orderId: true, customerId: true, occurredAt: true, data: true },
       });
-      for (const order of orders) {
-        await signalCartsOf(order);
-        relayed++;
-      }
+      for (const order of orders) relayed += await signalCartsOf(order);
     } catch (err) {
       logger.warn({ err }, 'cart relay could not signal; will retry');
     }

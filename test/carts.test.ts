@@ -1,6 +1,9 @@
 // Abandoned-cart reminders on the real stack (Temporal, PostgreSQL, the worker and the API as processes),
 // with APNs and SMTP faked at the wire. The reminders come after 2 s (push) and 4 s (email) here.
 import { Client, Connection } from '@temporalio/client';
+import { createIntake } from '../api/intake';
+import { freePort } from '../dev/embedded';
+import { logger } from './support/logger';
 import { eventually, iosToken, orderEvent, useHarness } from './support/harness';
 
 const h = useHarness({ env: { HERALD_CART_REMINDERS: JSON.stringify([{ after: '2 seconds', channel: 'push' }, { after: '4 seconds', channel: 'email' }]) } });
@@ -159,6 +162,23 @@ test('an order of the customer after a reminder went marks the cart converted', 
   expect(h.smtp.messagesTo(c.email).filter((m) => m.subject === 'You left something in your cart')).toEqual([]);
   expect((await h.db.orderEvent.findUnique({ where: { eventId: order.eventId } }))?.cartSignalDue).toBe(false);
 });
+
+test('an order that names the cart, accepted while Temporal is unreachable, still ends it: the relay owes the cart its signal', async () => {
+  const c = await customer('cart-c6');
+  expect((await h.api('POST', '/v1/cart-events', cartEvent('cart-6', c.id, 'updated'))).status).toBe(202);
+  await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1), 60_000);
+
+  // An API whose Temporal is down: the order is stored with its debt to the cart, the caller still gets its answer.
+  const down = createIntake({ db: h.db, taskQueue: 'herald-orders', logger, temporal: new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 }) }) });
+  // Placed an hour before the cart's update (another customer's clock, say): only data.cartId ties it to the cart.
+  const order = { ...orderEvent('o-cart-6', c.id, 'confirmed', { data: { cartId: 'cart-6' } }), occurredAt: '2026-12-01T09:00:00.000Z' };
+  expect(await down.accept({ ...order, status: 'confirmed', data: { cartId: 'cart-6' } })).toMatchObject({ signalled: false });
+
+  // The running API's relay signals the cart once the event is a couple of seconds old.
+  await eventually(() => runEnded('cart-6'), 60_000);
+  expect(await cartOf('cart-6')).toMatchObject({ status: 'ordered', converted: true, convertedOrderId: 'o-cart-6' });
+  expect((await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: order.eventId } })).cartSignalDue).toBe(false);
+}, 90_000);
 
 test('a customer who opted out of cart reminders gets none: each is recorded as suppressed', async () => {
   const c = await customer('cart-c4', { optedOut: true });
