@@ -12,6 +12,7 @@ import { createOrderStepActivities } from './order-steps';
 import { createMessageDeliveryActivities } from './message-delivery';
 import type { MessageProviders } from './providers/message-provider';
 import type { PushProviders } from './providers/push-provider';
+import { createProductAlertActivities } from './product-alerts';
 import { createPushBatchActivities } from './push-batch';
 import { createPushDeliveryActivities } from './push-delivery';
 import { createRecipientActivities } from './recipient';
@@ -49,6 +50,7 @@ export function createActivities({ db, push, messages, logger, statusCallbackBas
     ...createMessageDeliveryActivities(db, messages, logger),
     ...createDeviceActivities(db),
     ...createDeadLetterActivities(db),
+    ...createProductAlertActivities(db, push, render, logger, orderSettings.frequencyCaps),
   };
 }
 

@@ -19,6 +19,7 @@ import {
   type OrderEvent,
   type PlanRecipient,
   type PushMessage,
+  type PushRichContent,
   type PushTarget,
   type StepDecision,
   type SuppressionReason,
@@ -54,9 +55,12 @@ export interface PrepareStepInput {
 
 /** A message ready to go (now or when its hold ends). */
 export type OutboundMessage =
-  | { channel: 'push'; message: PushMessage; devices: PushTarget[]; localized: Record<string, { title: string; body: string }> }
+  | { channel: 'push'; message: PushMessage; devices: PushTarget[]; localized: Record<string, LocalizedPush> }
   | { channel: 'email'; address: string; message: EmailMessage }
   | { channel: 'sms'; address: string; message: SmsMessage };
+
+/** A push in another locale's template: its words, and its own rich fields (null: none, not the base locale's). */
+export type LocalizedPush = Pick<PushMessage, 'title' | 'body'> & { rich?: PushRichContent | null };
 
 export type PreparedDelivery =
   | { notificationId: string; channel: DeliveryChannel; decision: Extract<StepDecision, { action: 'send' | 'hold' }>; outbound: OutboundMessage }
@@ -225,10 +229,10 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
         }
         const devices = ds.flatMap((d) => (d.action === 'send' || d.action === 'hold' ? (d.devices ?? []) : []));
         // A device that reports its own locale reads the push in it (with the usual fallback chain).
-        const localized: Record<string, { title: string; body: string }> = {};
+        const localized: Record<string, LocalizedPush> = {};
         for (const locale of new Set(devices.map((d) => d.locale).filter((l): l is string => !!l && l !== customer!.locale))) {
           const other = await renderFor('push', locale);
-          if (other.ok && other.rendered.locale !== rendered.locale) localized[locale] = { title: other.rendered.subject, body: other.rendered.body };
+          if (other.ok && other.rendered.locale !== rendered.locale) localized[locale] = { title: other.rendered.subject, body: other.rendered.body, rich: other.rendered.rich ?? null };
         }
         return {
           channel: 'push',
@@ -242,6 +246,7 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
             priority: kind.priority,
             collapseKey: `order-${event.orderId}`,
             data: { notificationId, orderId: event.orderId, status: event.status, type: kind.type },
+            ...(rendered.rich ? { rich: rendered.rich } : {}),
           },
         };
       }

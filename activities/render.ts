@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { localeChain } from '../domain';
+import { localeChain, type PushRichContent } from '../domain';
 import type { Db } from '../lib/db';
 import { createTemplateEngines, parseTemplate, renderSettings, renderTemplate, type ParsedTemplate } from '../lib/liquid';
 import { publishedTemplateFor, templateChannels, type RenderChannel, type TemplateRow } from '../store/templates';
@@ -21,6 +21,8 @@ export interface RenderedMessage {
   body: string;
   /** The HTML part, rendered with output escaping; only when the template has `bodyHtml` (email). */
   html?: string;
+  /** Push: the template's image, deep link and buttons, rendered (lib/push-content.ts); absent when it has none. */
+  rich?: PushRichContent;
 }
 
 /**

@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { openApiDocument, type OpenApiDocument } from './openapi';
 import type { InboxHub } from './inbox-hub';
 import type { Intake } from './intake';
+import { createProductIntake, type ProductIntake } from './product-intake';
 import { createReceiptRecorder, type ReceiptRecorder } from './receipts';
 import { routeRouter, type Route } from './route';
 import { apiKeyRoutes } from './routes/api-keys';
@@ -25,12 +26,15 @@ import { orderEventRoutes } from './routes/order-events';
 import { receiptRoutes, type TwilioWebhookSettings } from './routes/receipts';
 import { statsRoutes } from './routes/stats';
 import { templateRoutes } from './routes/templates';
+import { productEventRoutes, watchRoutes } from './routes/watches';
 
 /** Every operation of the API, by area: the one list that both the router and the OpenAPI document are built from. */
 export const API_ROUTES: Route[] = [
   ...orderEventRoutes,
   ...cartRoutes,
   ...customerRoutes,
+  ...watchRoutes,
+  ...productEventRoutes,
   ...consentRoutes,
   ...historyRoutes,
   ...lookupRoutes,
@@ -57,6 +61,8 @@ export interface AppDependencies {
   replay: ReplaySettings;
   /** Twilio's status callbacks: the auth token that signs them and the public URL they are signed over. */
   twilio?: TwilioWebhookSettings;
+  /** Stores product events and starts their alert workflows (one is made when not given). */
+  productIntake?: ProductIntake;
   /** Records receipts and owes them to the order workflows (one is made when not given). */
   receipts?: ReceiptRecorder;
   /** The Temporal Web UI (HERALD_TEMPORAL_UI_URL) that order timelines link runs to; none: no link. */
@@ -66,6 +72,7 @@ export interface AppDependencies {
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
 export interface ApiServices extends AppDependencies {
   receipts: ReceiptRecorder;
+  productIntake: ProductIntake;
   openApi(): OpenApiDocument;
 }
 
@@ -73,6 +80,9 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
   const services: ApiServices = {
     ...dependencies,
     receipts: dependencies.receipts ?? createReceiptRecorder({ db: dependencies.db, temporal: dependencies.temporal, logger: dependencies.logger }),
+    productIntake:
+      dependencies.productIntake ??
+      createProductIntake({ db: dependencies.db, temporal: dependencies.temporal, taskQueue: dependencies.replay.taskQueue, logger: dependencies.logger }),
     openApi: () => openApiDocument(routes),
   };
   const app = express();

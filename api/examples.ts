@@ -351,6 +351,10 @@ const PUSH_TEMPLATE_V1 = {
   subject: 'Order {{ orderId }} has shipped',
   body: 'Your order {{ orderId }} is on its way{% if carrier %} with {{ carrier }}{% endif %}.{% if trackingNumber %} Tracking number: {{ trackingNumber }}.{% endif %}',
   bodyHtml: null,
+  imageUrl: null,
+  deepLink: '{{ trackingUrl }}',
+  actions: [],
+  actionCategory: null,
   createdAt: '2026-11-01T00:00:00.000Z',
 } satisfies z.input<typeof res.templateVersionResponse>;
 
@@ -359,6 +363,10 @@ const NEW_TEMPLATE_VERSION = body(req.templateVersionInputSchema, {
   locale: 'en',
   subject: 'Order {{ orderId }} is on its way',
   body: 'Your parcel is with {{ carrier }}{% if eta %}, arriving {{ eta | local_date }}{% endif %}. Tracking: {{ trackingNumber }}',
+  imageUrl: 'https://cdn.example/parcel.png',
+  deepLink: 'myshop://orders/{{ orderId }}',
+  actions: [{ id: 'track', title: 'Track parcel', deepLink: '{{ trackingUrl }}' }],
+  actionCategory: 'ORDER_SHIPPED',
 });
 const PUSH_TEMPLATE_V2 = {
   ...PUSH_TEMPLATE_V1,
@@ -367,11 +375,16 @@ const PUSH_TEMPLATE_V2 = {
   state: 'draft',
   subject: NEW_TEMPLATE_VERSION.subject,
   body: NEW_TEMPLATE_VERSION.body,
+  imageUrl: 'https://cdn.example/parcel.png',
+  deepLink: 'myshop://orders/{{ orderId }}',
+  actions: [{ id: 'track', title: 'Track parcel', deepLink: '{{ trackingUrl }}' }],
+  actionCategory: 'ORDER_SHIPPED',
   createdAt: '2026-12-01T10:00:00.000Z',
 } satisfies z.input<typeof res.templateVersionResponse>;
 const TEMPLATE_CONTENT = body(req.templateContentSchema, {
   subject: 'On its way: order {{ orderId }}',
   body: 'With {{ carrier }}{% if eta %}, arriving {{ eta | local_date: "long" }}{% endif %}. Tracking: {{ trackingNumber }}',
+  deepLink: '{{ trackingUrl }}',
 });
 const TEMPLATE_SEQUENCE = params(req.templateSequencePath, { key: 'order.shipped', channel: 'push', locale: 'en' });
 const TEMPLATE_VERSION = params(req.templateVersionPath.out, { ...TEMPLATE_SEQUENCE, version: '2' });
@@ -557,6 +570,20 @@ const UNKNOWN_CUSTOMER_ID = 'c-24';
 const rejectedEvent = (value: z.input<typeof res.rejectedEventResponse>) => value;
 /** The OMS's first try at the shipment, with the time in its own format: critical, so listed before newer ones. */
 const SHIPPED_WITHOUT_ZONE = { ...SHIPPED_EVENT, occurredAt: '01/12/2026 09:30' };
+
+/** A customer watching a fountain pen for a price drop. */
+const WATCHED_SKU = 'FP-M-BLK';
+const RESTOCK_WATCH_ID = '5b1f0c1e-8d1a-4f7e-9a55-3c2d6e7f8a90';
+const PRICE_WATCH = {
+  watchId: '0d8f4a2b-6c3e-4b1a-8f9d-2e7c5a1b3d4f',
+  customerId: CUSTOMER_ID,
+  sku: WATCHED_SKU,
+  kind: 'price_drop',
+  below: '40',
+  baselinePrice: '49.9',
+  createdAt: '2026-11-28T18:04:11.530Z',
+  firedAt: null,
+} satisfies z.input<typeof res.watchResponse>;
 
 // --------------------------------------------------------------------------- errors every operation may have
 
@@ -753,6 +780,68 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     },
   },
 
+  postWatch: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    body: body(req.watchSchema, { sku: WATCHED_SKU, kind: 'price_drop', below: '40.00' }),
+    responses: {
+      200: { updated: answer(res.watchResponse, 'The same product and kind again: the threshold is updated', PRICE_WATCH) },
+      201: { created: answer(res.watchResponse, 'Watching for a price under 40.00', PRICE_WATCH) },
+      400: { belowOnRestock: invalid('body', 'below', 'is only for a price_drop watch', 'A threshold on a restock watch') },
+    },
+  },
+  listWatches: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    responses: {
+      200: {
+        watches: answer(res.watchListResponse, 'A price watch, and a restock watch that has fired', {
+          items: [PRICE_WATCH, { ...PRICE_WATCH, watchId: RESTOCK_WATCH_ID, kind: 'restock', below: null, baselinePrice: null, firedAt: '2026-12-01T09:00:02.118Z' }],
+        }),
+      },
+      400: { invalidPath: INVALID_CUSTOMER_PATH },
+    },
+  },
+  deleteWatch: {
+    params: params(req.watchPath, { customerId: CUSTOMER_ID, watchId: PRICE_WATCH.watchId }),
+    responses: {
+      400: { invalidPath: invalid('path', 'watchId', "may contain only letters, digits, '.', '_', ':' and '-'") },
+      404: { noWatch: notFound(`customer ${CUSTOMER_ID} has no watch ${PRICE_WATCH.watchId}`, 'No such watch') },
+    },
+  },
+  postProductEvent: {
+    body: body(req.productEventSchema, {
+      eventId: 'prod-FP-M-BLK-0042',
+      sku: WATCHED_SKU,
+      name: 'Fountain pen, medium nib, black',
+      url: 'https://shop.example/p/FP-M-BLK',
+      imageUrl: 'https://shop.example/img/FP-M-BLK.jpg',
+      available: true,
+      price: '39.90',
+      currency: 'EUR',
+    }),
+    responses: {
+      202: {
+        restocked: answer(res.acceptedProductEventResponse, 'Back in stock: its watchers are being alerted', {
+          eventId: 'prod-FP-M-BLK-0042',
+          workflowId: `product-alert:${WATCHED_SKU}:prod-FP-M-BLK-0042`,
+          duplicate: false,
+          restocked: true,
+        }),
+        duplicate: answer(res.acceptedProductEventResponse, 'The same event again: nobody is alerted twice', {
+          eventId: 'prod-FP-M-BLK-0042',
+          workflowId: `product-alert:${WATCHED_SKU}:prod-FP-M-BLK-0042`,
+          duplicate: true,
+          restocked: true,
+        }),
+      },
+      400: { invalidPrice: invalid('body', 'price', 'must be a price: at least 0, at most 4 decimals, such as 49.90', 'A price that is not one') },
+      409: {
+        conflict: error('The same eventId for another product', 'event_id_conflict', `eventId prod-FP-M-BLK-0042 was already used for product NB-A5-DOT`, [
+          { field: 'eventId', reason: 'already used for a different product' },
+        ]),
+      },
+    },
+  },
+
   putPreferences: {
     params: params(req.customerPath, { customerId: CUSTOMER_ID }),
     body: body(req.preferencesSchema, {
@@ -813,7 +902,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     responses: {
       201: { recorded: answer(res.consentResponse, 'Recorded', CONSENT) },
       400: {
-        transactional: invalid('body', 'category', 'must be one of marketing, promotions, cart-reminders, restock (transactional messages need no consent)', 'Consent for a transactional category'),
+        transactional: invalid('body', 'category', 'must be one of marketing, promotions, cart-reminders, restock, price-drops (transactional messages need no consent)', 'Consent for a transactional category'),
       },
       404: { noCustomer: notFound(`no customer ${CUSTOMER_ID}; create it with PUT /v1/customers/${CUSTOMER_ID}`, 'No such customer') },
     },
@@ -1230,6 +1319,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       201: { draft: answer(res.templateVersionResponse, 'Version 2, a draft', PUSH_TEMPLATE_V2) },
       400: {
         unknownVariable: invalidTemplate('body', `unknown variable 'parcelId' for order.shipped; known: ${templateVariables('order.shipped')!.map((v) => v.name).join(', ')}`, 'A variable the key does not provide'),
+        badDeepLink: invalidTemplate('deepLink', "must not use the javascript: scheme (with the example values it renders to 'javascript:alert(1)')", 'A deep link that is no URL an app may open'),
       },
     },
   },
@@ -1241,7 +1331,16 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     params: TEMPLATE_VERSION,
     body: TEMPLATE_CONTENT,
     responses: {
-      200: { draft: answer(res.templateVersionResponse, 'The draft, edited', { ...PUSH_TEMPLATE_V2, subject: TEMPLATE_CONTENT.subject, body: TEMPLATE_CONTENT.body }) },
+      200: { draft: answer(res.templateVersionResponse, 'The draft, edited', {
+        ...PUSH_TEMPLATE_V2,
+        subject: TEMPLATE_CONTENT.subject,
+        body: TEMPLATE_CONTENT.body,
+        // A PUT replaces every field: the image and buttons it does not give are gone.
+        imageUrl: null,
+        deepLink: '{{ trackingUrl }}',
+        actions: [],
+        actionCategory: null,
+      }) },
       400: { htmlOnPush: invalidTemplate('bodyHtml', 'only email templates have an HTML part', 'An HTML part on a push template') },
       404: { noVersion: NO_TEMPLATE_VERSION },
       409: {
@@ -1295,6 +1394,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           subject: 'Commande 1001 expédiée',
           body: 'Votre commande 1001 est en route avec Purolator. Numéro de suivi : 335712345678.',
           html: null,
+          rich: null,
           formatting: { locale: 'fr-CA', timeZone: 'America/Toronto' },
           variables: {
             orderId: ORDER_ID,

@@ -6,7 +6,7 @@
 // views a Date (what Prisma returns and JSON.stringify turns into that string).
 import { z } from 'zod';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { CATEGORIES, CATEGORY_CLASSES, CHANNELS, CRITICAL_STATUSES, HOLD_LABELS, ORDER_STATUSES, PLATFORMS, PREFERENCE_CATEGORIES } from '../domain';
+import { CATEGORIES, CATEGORY_CLASSES, CHANNELS, CRITICAL_STATUSES, HOLD_LABELS, ORDER_STATUSES, PLATFORMS, PREFERENCE_CATEGORIES, WATCH_KINDS } from '../domain';
 import { RECEIPT_TYPES, type OrderState } from '../workflows/definitions';
 import { SCOPES } from './auth';
 import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
@@ -540,6 +540,12 @@ export const templateVersionResponse = z.strictObject({
   subject: z.string().meta({ description: 'Liquid: the push title, email subject or SMS label.' }),
   body: z.string().meta({ description: 'Liquid: the push text, plain-text email or SMS.' }),
   bodyHtml: z.string().nullable().meta({ description: 'Liquid: the HTML email part; null for other channels or none.' }),
+  imageUrl: z.string().nullable().meta({ description: 'Liquid, push: the image URL; null when none.' }),
+  deepLink: z.string().nullable().meta({ description: 'Liquid, push: where a tap leads; null when none.' }),
+  actions: z
+    .array(z.strictObject({ id: z.string(), title: z.string(), deepLink: z.string().nullable() }))
+    .meta({ description: 'Push: the buttons (title and deepLink Liquid); empty when none.' }),
+  actionCategory: z.string().nullable().meta({ description: 'Push: the APNs category / Android click_action; null when none.' }),
   createdAt: dateTime.meta({ description: 'When the version was created.' }),
 });
 export type TemplateVersionView = z.output<typeof templateVersionResponse>;
@@ -590,6 +596,18 @@ export const templatePreviewResponse = z.strictObject({
   subject: z.string().meta({ description: 'The rendered push title, email subject or SMS label.' }),
   body: z.string().meta({ description: 'The rendered text.' }),
   html: z.string().nullable().meta({ description: 'The HTML part; null when the template has none.' }),
+  rich: z
+    .strictObject({
+      imageUrl: z.string().optional(),
+      deepLink: z.string().optional(),
+      actions: z.array(z.strictObject({ id: z.string(), title: z.string(), deepLink: z.string().optional() })).optional(),
+      category: z.string().optional(),
+    })
+    .nullable()
+    .meta({
+      description:
+        'Push: the image, deep link and buttons as they would be sent (a URL that renders empty or invalid is left out); null when the template has none or none rendered.',
+    }),
   formatting: z.strictObject({ locale: z.string(), timeZone: z.string() }).meta({ description: 'The locale and time zone numbers and dates were shown in.' }),
   variables: z.record(z.string(), z.unknown()).meta({ description: 'The variables the preview rendered with.' }),
 });
@@ -713,3 +731,26 @@ export const rejectedEventResponse = z.strictObject({
 export type RejectedEventView = z.output<typeof rejectedEventResponse>;
 
 export const rejectedEventPageResponse = z.strictObject({ items: z.array(rejectedEventResponse), nextCursor });
+
+// ------------------------------------------------------------------------- back in stock and price drops
+
+export const watchResponse = z.strictObject({
+  watchId: z.string().meta({ description: "The watch's id." }),
+  customerId: z.string().meta({ description: 'The customer watching.' }),
+  sku: z.string().meta({ description: 'The product watched.' }),
+  kind: z.enum(WATCH_KINDS).meta({ description: '`restock` or `price_drop`.' }),
+  below: z.string().nullable().meta({ description: 'price_drop: the threshold, as decimal text; null when none.' }),
+  baselinePrice: z.string().nullable().meta({ description: 'price_drop: the price the next drop is measured from (when watched, then the last one told); null when unknown.' }),
+  createdAt: dateTime.meta({ description: 'When the customer started watching.' }),
+  firedAt: nullableDateTime.meta({ description: 'restock: when it fired (it is then spent); null until then.' }),
+});
+export type WatchView = z.output<typeof watchResponse>;
+
+export const watchListResponse = z.strictObject({ items: z.array(watchResponse) });
+
+export const acceptedProductEventResponse = z.strictObject({
+  eventId: z.string().meta({ description: "The event's id, as posted." }),
+  workflowId: z.string().nullable().meta({ description: 'The alert workflow, `product-alert:<sku>:<eventId>`; null when the event alerts nobody (no restock, no price).' }),
+  duplicate: z.boolean().meta({ description: 'True when this eventId was accepted before; nobody is alerted again.' }),
+  restocked: z.boolean().meta({ description: 'True when the product was known unavailable and this event makes it available.' }),
+});

@@ -1,9 +1,10 @@
 // Request schemas: the single source of truth for validation and for the OpenAPI document (api/openapi.ts),
 // whose parameters and bodies are generated from these, with their descriptions and examples.
 import { z } from 'zod';
-import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, type NotificationStatus } from '../domain';
+import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, WATCH_KINDS, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
 import { EVENT_DATA_VARIABLES, TEMPLATE_KEYS } from '../domain/template-variables';
+import { PUSH_ACTION_LIMIT, PUSH_ACTION_TITLE_LIMIT, PUSH_IDENTIFIER, PUSH_URL_SOURCE_LIMIT } from '../lib/push-content';
 
 const id = () =>
   z
@@ -515,6 +516,38 @@ const templateTexts = {
   body: templateText(20_000, 'Liquid: the push text, the plain-text email part, or the SMS.'),
 };
 
+const richUrl = (description: string) => templateText(PUSH_URL_SOURCE_LIMIT, description).nullable().optional();
+/** The rich push fields (lib/push-content.ts); their URLs are checked once rendered, in the route. */
+const pushRichFields = {
+  imageUrl: richUrl('Liquid, push only: an image shown with the push; must render to an http(s) URL (or to nothing: no image).'),
+  deepLink: richUrl(
+    'Liquid, push only: where a tap leads; must render to an http(s) URL or an app link such as `myshop://orders/1` (or to nothing: the app opens as usual).',
+  ),
+  actions: z
+    .array(
+      z.strictObject({
+        id: z.string({ error: 'must be a string' }).regex(PUSH_IDENTIFIER, 'must be 1 to 64 letters, digits, `.`, `_` or `-`').meta({ description: 'The action identifier the app declared.' }),
+        title: templateText(PUSH_ACTION_TITLE_LIMIT, 'Liquid: the button label.'),
+        deepLink: richUrl('Liquid: where the button leads, like `deepLink`.'),
+      }),
+      { error: 'must be an array of buttons' },
+    )
+    .max(PUSH_ACTION_LIMIT, `at most ${PUSH_ACTION_LIMIT} buttons (what Android and iOS show)`)
+    .refine((actions) => new Set(actions.map((a) => a.id)).size === actions.length, 'button ids must be distinct')
+    .nullable()
+    .optional()
+    .meta({ description: `Push only: up to ${PUSH_ACTION_LIMIT} buttons. APNs and Android show the ones the app declared under \`actionCategory\`; Web Push shows these.` }),
+  actionCategory: z
+    .string({ error: 'must be a string' })
+    .regex(PUSH_IDENTIFIER, 'must be 1 to 64 letters, digits, `.`, `_` or `-`')
+    .nullable()
+    .optional()
+    .meta({ description: 'Push only: the APNs category (and Android `click_action` intent action) the app declared the buttons under.' }),
+};
+// Named, rather than refused as unknown fields: an image or button on another channel would never be shown.
+const onlyPush = z.never({ error: 'only push templates have an image, a deep link and buttons' }).optional();
+const notPush = { imageUrl: onlyPush, deepLink: onlyPush, actions: onlyPush, actionCategory: onlyPush };
+
 /**
  * A new draft: its channel and locale (which sequence of versions it joins) and its content. Only email
  * has an HTML part, so the shape depends on the channel (and unknown fields are refused rather than ignored).
@@ -526,12 +559,20 @@ export const templateVersionInputSchema = z.discriminatedUnion(
       channel: z.literal('email'),
       ...templateTexts,
       bodyHtml: templateText(100_000, 'Liquid: the HTML email part, rendered with every output HTML-escaped.').optional(),
+      ...notPush,
     }),
     z.strictObject({
-      channel: z.enum(['push', 'sms', 'inapp']),
+      channel: z.literal('push'),
+      ...templateTexts,
+      bodyHtml: z.never({ error: 'only email templates have an HTML part' }).optional(),
+      ...pushRichFields,
+    }),
+    z.strictObject({
+      channel: z.enum(['sms', 'inapp']),
       ...templateTexts,
       // Named, rather than refused as an unknown field: an HTML part on another channel would never be sent.
       bodyHtml: z.never({ error: 'only email templates have an HTML part' }).optional(),
+      ...notPush,
     }),
   ],
   { error: CHANNEL_REASON },
@@ -544,6 +585,7 @@ export const templateContentSchema = z
     subject: templateTexts.subject,
     body: templateTexts.body,
     bodyHtml: templateText(100_000, 'Liquid: the HTML email part (email only), rendered with every output HTML-escaped.').optional(),
+    ...pushRichFields,
   });
 export type TemplateContentInput = z.infer<typeof templateContentSchema>;
 
@@ -623,3 +665,60 @@ export const templateVersionPath = templateSequencePath.loose().pipe(
     version: templateVersionParamSchema.meta({ description: 'A version number, counted per key, channel and locale.' }).transform(Number),
   }),
 );
+
+// ------------------------------------------------------------------------- back in stock and price drops
+
+/** A price in major units, as a JSON number or a decimal string (`49.90`); kept as decimal text. */
+const price = () =>
+  z
+    .union([z.number(), z.string()], { error: 'must be a price: a number or a decimal string such as 49.90' })
+    .transform((v, ctx) => {
+      const value = typeof v === 'number' ? String(v) : v;
+      if (!/^\d{1,10}(\.\d{1,4})?$/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a price: at least 0, at most 4 decimals, such as 49.90' });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const httpUrl = (description: string) =>
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .max(2048, 'must be at most 2048 characters')
+    .meta({ description });
+
+export const watchSchema = z
+  .strictObject({
+    sku: id().meta({ description: "The product's SKU, as product events name it." }),
+    kind: z.enum(WATCH_KINDS, { error: `must be one of ${WATCH_KINDS.join(', ')}` }).meta({
+      description: '`restock`: one alert when the product is back in stock (the watch is then spent). `price_drop`: an alert each time the price drops.',
+    }),
+    below: price()
+      .optional()
+      .meta({
+        description:
+          "price_drop only: alert only below this price. Either way a drop is measured from the product's price when watched, then from the last price the customer was told.",
+      }),
+  })
+  .superRefine((w, ctx) => {
+    if (w.kind !== 'price_drop' && w.below !== undefined) ctx.addIssue({ code: 'custom', path: ['below'], message: 'is only for a price_drop watch' });
+  });
+export type WatchInput = z.output<typeof watchSchema>;
+
+export const watchPath = customerPath.extend({ watchId: pathIdSchema.meta({ description: 'The watch id, as POST answered it.' }) });
+
+export const productEventSchema = z.strictObject({
+  eventId: id().meta({ description: 'The id of this event, unique across product events: the same eventId again is a duplicate and alerts nobody twice.' }),
+  sku: id().meta({ description: "The product's SKU." }),
+  name: z.string({ error: 'is required' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(NO_NUL, NO_NUL_REASON).meta({ description: "The product's name, as alerts show it." }),
+  url: httpUrl("The product's page, linked from alerts.").optional(),
+  imageUrl: httpUrl('A picture of the product, shown in emails.').optional(),
+  available: z.boolean({ error: 'must be true or false' }).optional().meta({ description: 'Whether it can be bought now. false then true is a restock: its restock watchers are alerted.' }),
+  price: price().optional().meta({ description: 'Its price now, in major units. Below a price_drop watch\'s baseline (and threshold), that watcher is alerted.' }),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
+    .optional()
+    .meta({ description: 'ISO 4217 code of the price.' }),
+});
+export type ProductEventInput = z.output<typeof productEventSchema>;

@@ -8,6 +8,7 @@ import { createApp } from './app';
 import { ensureApiKey } from './auth';
 import { createInboxHub } from './inbox-hub';
 import { createIntake } from './intake';
+import { createProductIntake } from './product-intake';
 import { createReceiptRecorder } from './receipts';
 
 export interface RunningApi {
@@ -27,12 +28,15 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   // Order settings (plans, retries, holds, caps) are the worker's: each run loads them (activities/order-settings.ts).
   const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger });
   const stopRelay = intake.startRelay();
+  // Product events stored while Temporal was away get their alert workflows once it answers.
+  const productIntake = createProductIntake({ db, temporal, taskQueue: config.taskQueue, logger });
+  const stopProductRelay = productIntake.startRelay();
   // Receipts recorded while Temporal was away are signalled to their orders once it answers.
   const receipts = createReceiptRecorder({ db, temporal, logger });
   const stopReceiptRelay = receipts.startRelay();
   const inbox = createInboxHub({ databaseUrl: requireDatabaseUrl(config), logger });
   const twilio = { authToken: config.twilio?.authToken ?? null, publicUrl: config.publicUrl };
-  const app = createApp({ db, temporal, connection, intake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio, receipts, temporalUiUrl: config.temporalUiUrl });
+  const app = createApp({ db, temporal, connection, intake, productIntake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio, receipts, temporalUiUrl: config.temporalUiUrl });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -51,6 +55,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
       await inbox.close(); // ends the open inbox streams, which would otherwise keep the server open
       await serverClosed;
       await stopRelay();
+      await stopProductRelay();
       await stopReceiptRelay();
       await connection.close();
       await db.$disconnect();

@@ -74,6 +74,23 @@ export interface PushMessage {
   /** Later messages for the same order replace earlier ones on the device. */
   collapseKey: string;
   data: Record<string, string>;
+  /** The template's image, deep link and buttons, rendered (lib/push-content.ts); absent or null for a plain push. */
+  rich?: PushRichContent | null;
+}
+
+/**
+ * What a push template adds to the title and body, rendered and checked: each provider maps it onto its own
+ * payload (README, "Rich push").
+ */
+export interface PushRichContent {
+  /** An http(s) image URL. */
+  imageUrl?: string;
+  /** Where a tap leads: an http(s) URL or an app link (myshop://orders/1). */
+  deepLink?: string;
+  /** Up to PUSH_ACTION_LIMIT buttons; `id` is the action identifier the app declared. */
+  actions?: Array<{ id: string; title: string; deepLink?: string }>;
+  /** The APNs category (Android: the click_action intent action) the app declared the buttons under. */
+  category?: string;
 }
 
 /** Outcome of one push to one device, as the workflow sees it. */

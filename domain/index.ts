@@ -13,4 +13,5 @@ export * from './channel-plans';
 export * from './delivery-plan';
 export * from './reasons';
 export * from './receipts';
+export * from './product-alerts';
 export * from './cart';

@@ -12,7 +12,7 @@ export const CATEGORY_CLASSES = ['transactional', 'marketing'] as const satisfie
 /** The finer categories (topics) under each class. A topic added here is valid everywhere: API, storage, decisions. */
 export const CATEGORY_TREE = {
   transactional: ['order-updates'],
-  marketing: ['promotions', 'cart-reminders', 'restock'],
+  marketing: ['promotions', 'cart-reminders', 'restock', 'price-drops'],
 } as const satisfies Record<CategoryClass, readonly string[]>;
 
 export type Topic = (typeof CATEGORY_TREE)[CategoryClass][number];

@@ -190,8 +190,44 @@ export const CART_REMINDER_VARIABLES: readonly TemplateVariable[] = [
   { name: 'recoveryUrl', description: 'Where the customer picks the cart up again; may be empty.', example: 'https://shop.example/cart/recover/cart-8841' },
 ];
 
-/** Every template key Herald renders: `order.<status>` for each status, the digest, and the cart reminder. */
-export const TEMPLATE_KEYS: readonly string[] = [...ORDER_STATUSES.map((s) => `order.${s}`), DIGEST_TEMPLATE_KEY, CART_REMINDER_TEMPLATE_KEY];
+/** Back-in-stock and price-drop alerts to a product's watchers (domain/product-alerts.ts names the keys). */
+export const PRODUCT_TEMPLATE_VARIABLES: Readonly<Record<string, readonly TemplateVariable[]>> = {
+  'product.restock': productVariables(false),
+  'product.price_drop': productVariables(true),
+};
+
+function productVariables(priceDrop: boolean): TemplateVariable[] {
+  return [
+    { name: 'customerName', description: "The customer's name; may be empty.", example: 'Ada Lovelace' },
+    { name: 'customerLocale', description: "The customer's locale (BCP 47), such as `fr-CA`.", example: 'en' },
+    { name: 'customerTimeZone', description: "The customer's IANA time zone, such as `Europe/Paris`.", example: 'Europe/London' },
+    { name: 'sku', description: "The product's SKU.", example: 'FP-M-BLK' },
+    { name: 'name', description: "The product's name.", example: 'Fountain pen' },
+    { name: 'url', description: "A link to the product's page; may be empty.", example: 'https://shop.example/p/FP-M-BLK' },
+    { name: 'imageUrl', description: "A picture of the product; may be empty.", example: 'https://shop.example/img/FP-M-BLK.jpg' },
+    { name: 'price', description: 'The current price in major units; use `money`. May be empty.', example: priceDrop ? '39.90' : '49.90' },
+    currency,
+    { name: 'previousPrice', description: priceDrop ? 'The price the customer last knew (when they started watching, or the last drop they were told).' : 'The price before this event; may be empty.', example: '49.90' },
+  ];
+}
+
+/** A backordered order's item back in stock: told to the order's customer when a product event restocks it. */
+export const ITEM_RESTOCKED_TEMPLATE_KEY = 'order.item_restocked';
+
+export const ITEM_RESTOCKED_VARIABLES: readonly TemplateVariable[] = [
+  { name: 'sku', description: 'The SKU of the item back in stock.', example: 'FP-M-BLK' },
+  { name: 'name', description: 'The name of the item back in stock.', example: 'Fountain pen' },
+  { name: 'url', description: "A link to the product's page; may be empty.", example: 'https://shop.example/p/FP-M-BLK' },
+];
+
+/** Every template key Herald renders: `order.<status>` for each status, the digest, the order's item back in stock, the product alerts and the cart reminder. */
+export const TEMPLATE_KEYS: readonly string[] = [
+  ...ORDER_STATUSES.map((s) => `order.${s}`),
+  DIGEST_TEMPLATE_KEY,
+  ITEM_RESTOCKED_TEMPLATE_KEY,
+  ...Object.keys(PRODUCT_TEMPLATE_VARIABLES),
+  CART_REMINDER_TEMPLATE_KEY,
+];
 
 export function isTemplateKey(key: string): boolean {
   return TEMPLATE_KEYS.includes(key);
@@ -206,6 +242,8 @@ export function statusOfTemplateKey(key: string): OrderStatus | null {
 /** The variables a key provides, common ones first; undefined for a key Herald does not know. */
 export function templateVariables(key: string): readonly TemplateVariable[] | undefined {
   if (key === DIGEST_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...DIGEST_VARIABLES];
+  if (key === ITEM_RESTOCKED_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...ITEM_RESTOCKED_VARIABLES];
+  if (PRODUCT_TEMPLATE_VARIABLES[key]) return PRODUCT_TEMPLATE_VARIABLES[key];
   if (key === CART_REMINDER_TEMPLATE_KEY) return CART_REMINDER_VARIABLES;
   const status = statusOfTemplateKey(key);
   return status ? [...COMMON_TEMPLATE_VARIABLES, ...EVENT_DATA_VARIABLES[status]] : undefined;

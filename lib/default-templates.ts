@@ -1,5 +1,5 @@
 import { ORDER_STATUSES, type OrderStatus } from '../domain';
-import { CART_REMINDER_TEMPLATE_KEY, DIGEST_TEMPLATE_KEY } from '../domain/template-variables';
+import { CART_REMINDER_TEMPLATE_KEY, DIGEST_TEMPLATE_KEY, ITEM_RESTOCKED_TEMPLATE_KEY } from '../domain/template-variables';
 
 export type TemplateChannel = 'push' | 'email' | 'sms' | 'inapp';
 
@@ -13,7 +13,21 @@ export interface DefaultTemplate {
   body: string;
   /** HTML email part; email only. */
   bodyHtml?: string;
+  /** Push only, Liquid: where a tap leads (lib/push-content.ts); a link that renders empty is left out. */
+  deepLink?: string;
+  /** Push only, Liquid: the image shown with the push. */
+  imageUrl?: string;
+  /** Push only: the buttons (title and deepLink Liquid), shown by Web Push; APNs and Android show the ones the app declared under `actionCategory`. */
+  actions?: Array<{ id: string; title: string; deepLink?: string }>;
+  actionCategory?: string;
 }
+
+/**
+ * The order statuses whose push opens the carrier's tracking page when the event gives `data.trackingUrl`
+ * (every status whose variables include it: domain/template-variables.ts).
+ */
+export const TRACKING_LINK_STATUSES: readonly OrderStatus[] = ['partially_shipped', 'shipped', 'out_for_delivery', 'delivery_attempted'];
+const TRACKING_LINK = '{{ trackingUrl }}';
 
 interface TitledCopy {
   subject: string;
@@ -768,6 +782,8 @@ interface DigestCopy {
   inapp: TitledCopy;
   email: EmailCopy;
   sms: string;
+  /** The push's deep link (Liquid). */
+  pushLink?: string;
 }
 
 /** Liquid that names an update's status in words (an unknown status shows as it is). */
@@ -975,13 +991,15 @@ interface KeyCopy {
   inapp: TitledCopy;
   email: EmailCopy;
   sms: string;
+  /** The push's deep link (Liquid). */
+  pushLink?: string;
 }
 
 /** One template per channel for a key: push, in-app, email (text and HTML) and SMS. */
 function channelTemplates(key: string, locale: string, chrome: EmailChrome, copy: KeyCopy): DefaultTemplate[] {
   const subject = copy.push.subject;
   return [
-    { key, channel: 'push', locale, ...copy.push },
+    { key, channel: 'push', locale, ...copy.push, ...(copy.pushLink ? { deepLink: copy.pushLink } : {}) },
     { key, channel: 'inapp', locale, ...copy.inapp },
     { key, channel: 'email', locale, subject, body: emailText(chrome, copy.email), bodyHtml: emailHtml(chrome, subject, copy.email) },
     // The subject is never sent by SMS; it labels the message in the delivery history.
@@ -989,10 +1007,123 @@ function channelTemplates(key: string, locale: string, chrome: EmailChrome, copy
   ];
 }
 
+// ------------------------------------------------------------------------- back in stock and price drops
+
+/** One alert's copy: the push (and in-app) title and text, the email's lead and call to action, the SMS. */
+interface ProductCopy {
+  title: string;
+  body: string;
+  lead: string;
+  action: string;
+  footer: string;
+  sms: string;
+}
+
+const productPrice = '{% if price %}{{ price | money: currency }}{% endif %}';
+
+const PRODUCT_COPY: Record<string, Record<string, ProductCopy>> = {
+  en: {
+    'product.restock': {
+      title: '{{ name }} is back in stock',
+      body: `{{ name }} is available again{% if price %} at ${productPrice}{% endif %}.`,
+      lead: `Good news: {{ name }}, which you asked us to watch, is back in stock{% if price %} at ${productPrice}{% endif %}.`,
+      action: 'See it in the shop',
+      footer: 'You are receiving this email because you asked us to watch this product.',
+      sms: `{{ name }} is back in stock{% if price %} at ${productPrice}{% endif %}.{% if url %} {{ url }}{% endif %}`,
+    },
+    'product.price_drop': {
+      title: 'Price drop: {{ name }}',
+      body: `{{ name }} is now ${productPrice}{% if previousPrice %} (was {{ previousPrice | money: currency }}){% endif %}.`,
+      lead: `The price of {{ name }}, which you are watching, has dropped to ${productPrice}{% if previousPrice %} (it was {{ previousPrice | money: currency }}){% endif %}.`,
+      action: 'See it in the shop',
+      footer: 'You are receiving this email because you asked us to watch this product.',
+      sms: `{{ name }} is now ${productPrice}{% if previousPrice %} (was {{ previousPrice | money: currency }}){% endif %}.{% if url %} {{ url }}{% endif %}`,
+    },
+  },
+  fr: {
+    'product.restock': {
+      title: '{{ name }} est de retour en stock',
+      body: `{{ name }} est de nouveau disponible{% if price %} à ${productPrice}{% endif %}.`,
+      lead: `Bonne nouvelle : {{ name }}, que vous suivez, est de retour en stock{% if price %} à ${productPrice}{% endif %}.`,
+      action: 'Voir le produit',
+      footer: 'Vous recevez cet e-mail car vous avez demandé à suivre ce produit.',
+      sms: `{{ name }} est de retour en stock{% if price %} à ${productPrice}{% endif %}.{% if url %} {{ url }}{% endif %}`,
+    },
+    'product.price_drop': {
+      title: 'Baisse de prix : {{ name }}',
+      body: `{{ name }} est maintenant à ${productPrice}{% if previousPrice %} (au lieu de {{ previousPrice | money: currency }}){% endif %}.`,
+      lead: `Le prix de {{ name }}, que vous suivez, est passé à ${productPrice}{% if previousPrice %} (au lieu de {{ previousPrice | money: currency }}){% endif %}.`,
+      action: 'Voir le produit',
+      footer: 'Vous recevez cet e-mail car vous avez demandé à suivre ce produit.',
+      sms: `{{ name }} est maintenant à ${productPrice}{% if previousPrice %} (au lieu de {{ previousPrice | money: currency }}){% endif %}.{% if url %} {{ url }}{% endif %}`,
+    },
+  },
+};
+
+/** A product alert's templates on every channel; the email links the product page only when it is an http(s) URL. */
+function productTemplates(key: string, locale: string, chrome: EmailChrome, copy: ProductCopy): DefaultTemplate[] {
+  const link =
+    "{% assign linkScheme = url | slice: 0, 4 | downcase %}{% if linkScheme == 'http' %}" +
+    `<p style="margin:0 0 16px;"><a href="{{ url }}" style="${LINK}">${copy.action}</a></p>{% endif %}`;
+  const image =
+    "{% assign imageScheme = imageUrl | slice: 0, 4 | downcase %}{% if imageScheme == 'http' %}" +
+    '<p style="margin:0 0 16px;"><img src="{{ imageUrl }}" alt="{{ name }}" style="max-width:100%;border-radius:6px;"></p>{% endif %}';
+  const text = [chrome.greeting, '', copy.lead, `{% if url %}\n${copy.action}${chrome.colon}{{ url }}{% endif %}`, '', '--', copy.footer].join('\n');
+  const html = [
+    '<!DOCTYPE html>',
+    `<html lang="${chrome.lang}">`,
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${copy.title}</title></head>`,
+    '<body style="margin:0;padding:0;background-color:#f4f4f5;">',
+    `<div style="max-width:560px;margin:0 auto;padding:24px 16px;${FONT};font-size:16px;line-height:1.5;color:#18181b;">`,
+    '<div style="background-color:#ffffff;border:1px solid #e4e4e7;border-radius:8px;padding:24px;">',
+    `<h1 style="margin:0 0 16px;font-size:20px;line-height:1.3;">${copy.title}</h1>`,
+    `<p style="margin:0 0 16px;">${chrome.greeting}</p>`,
+    image,
+    `<p style="margin:0 0 16px;">${copy.lead}</p>`,
+    link,
+    '</div>',
+    `<p style="margin:16px 0 0;font-size:12px;${MUTED}text-align:center;">${copy.footer}</p>`,
+    '</div>',
+    '</body>',
+    '</html>',
+  ].join('\n');
+  return [
+    { key, channel: 'push', locale, subject: copy.title, body: copy.body },
+    { key, channel: 'inapp', locale, subject: copy.title, body: copy.body },
+    { key, channel: 'email', locale, subject: copy.title, body: text, bodyHtml: html },
+    { key, channel: 'sms', locale, subject: copy.title, body: copy.sms },
+  ];
+}
+
+/** A backordered order's item back in stock (`order.item_restocked`): the order's own chrome, by locale. */
+const ITEM_RESTOCKED_COPY: Record<string, KeyCopy> = {
+  en: {
+    push: { subject: 'Back in stock for order {{ orderId }}', body: '{{ name }}, backordered in your order {{ orderId }}, is back in stock. We will let you know when it ships.' },
+    inapp: { subject: 'Back in stock for order {{ orderId }}', body: '{{ name }}, backordered in your order {{ orderId }}, is back in stock. We will let you know when it ships.' },
+    email: { lead: 'Good news: {{ name }}, which was backordered in your order {{ orderId }}, is back in stock. We will let you know when it ships.', details: [{ label: 'Item', when: 'name' }] },
+    sms: '{{ name }} from order {{ orderId }} is back in stock. We will let you know when it ships.',
+  },
+  fr: {
+    push: { subject: 'De retour en stock pour la commande {{ orderId }}', body: '{{ name }}, en rupture dans votre commande {{ orderId }}, est de retour en stock. Nous vous préviendrons dès son expédition.' },
+    inapp: { subject: 'De retour en stock pour la commande {{ orderId }}', body: '{{ name }}, en rupture dans votre commande {{ orderId }}, est de retour en stock. Nous vous préviendrons dès son expédition.' },
+    email: { lead: 'Bonne nouvelle : {{ name }}, en rupture dans votre commande {{ orderId }}, est de retour en stock. Nous vous préviendrons dès son expédition.', details: [{ label: 'Article', when: 'name' }] },
+    sms: '{{ name }} de la commande {{ orderId }} est de retour en stock. Nous vous previendrons des son expedition.',
+  },
+};
+
 export const DEFAULT_TEMPLATES: DefaultTemplate[] = LOCALES.flatMap(({ locale, push, inapp, email, emailChrome, sms, digest, cart }) => [
   ...ORDER_STATUSES.flatMap((status) =>
-    channelTemplates(`order.${status}`, locale, emailChrome, { push: push[status], inapp: inapp[status], email: email[status], sms: sms[status] }),
+    channelTemplates(`order.${status}`, locale, emailChrome, {
+      push: push[status],
+      inapp: inapp[status],
+      email: email[status],
+      sms: sms[status],
+      ...(TRACKING_LINK_STATUSES.includes(status) ? { pushLink: TRACKING_LINK } : {}),
+    }),
   ),
   ...channelTemplates(DIGEST_TEMPLATE_KEY, locale, emailChrome, digest),
+  ...Object.entries(PRODUCT_COPY[locale]!).flatMap(([key, copy]) => productTemplates(key, locale, emailChrome, copy)),
+  ...channelTemplates(ITEM_RESTOCKED_TEMPLATE_KEY, locale, emailChrome, ITEM_RESTOCKED_COPY[locale]!),
   ...cartTemplates(locale, cart),
 ]);

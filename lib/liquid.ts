@@ -2,6 +2,8 @@
 // (api/routes/templates.ts): the same filters, the same limits, and the strict-variable check that runs
 // when a template is saved.
 import { Liquid, type Context, type Template as LiquidTemplate } from 'liquidjs';
+import type { PushRichContent } from '../domain';
+import { actionsOf, hasRichContent, richContentOf, type PushRichSource } from './push-content';
 
 // What a filter's `this` holds (liquidjs does not export its FilterImpl type).
 interface FilterImpl {
@@ -207,24 +209,41 @@ export async function renderLiquid(liquid: Liquid, template: LiquidTemplate[], v
   return String(await liquid.render(template, scope));
 }
 
-/** A template version's text, as stored. */
-export interface TemplateText {
+/** A template version's text, as stored; the rich push fields (lib/push-content.ts) only on push templates. */
+export interface TemplateText extends Omit<PushRichSource, 'actions'> {
   subject: string;
   body: string;
   bodyHtml?: string | null;
+  /** The stored JSON column, read with `actionsOf`. */
+  actions?: unknown;
+}
+
+interface ParsedRich {
+  source: PushRichSource;
+  imageUrl: LiquidTemplate[];
+  deepLink: LiquidTemplate[];
+  actions: Array<{ id: string; title: LiquidTemplate[]; deepLink: LiquidTemplate[] }>;
 }
 
 export interface ParsedTemplate {
   subject: LiquidTemplate[];
   body: LiquidTemplate[];
   html: LiquidTemplate[] | null;
+  /** The image, deep link and buttons; null when the template has none. */
+  rich: ParsedRich | null;
 }
 
 export function parseTemplate(engines: TemplateEngines, text: TemplateText): ParsedTemplate {
+  const actions = actionsOf(text.actions);
+  const source: PushRichSource = { imageUrl: text.imageUrl ?? null, deepLink: text.deepLink ?? null, actions, actionCategory: text.actionCategory ?? null };
+  const parse = (value: string | null | undefined) => engines.text.parse(value ?? '');
   return {
     subject: engines.text.parse(text.subject),
     body: engines.text.parse(text.body),
     html: text.bodyHtml ? engines.html.parse(text.bodyHtml) : null,
+    rich: hasRichContent(source)
+      ? { source, imageUrl: parse(text.imageUrl), deepLink: parse(text.deepLink), actions: actions.map((a) => ({ id: a.id, title: parse(a.title), deepLink: parse(a.deepLink) })) }
+      : null,
   };
 }
 
@@ -232,20 +251,34 @@ export interface RenderedText {
   subject: string;
   body: string;
   html?: string;
+  /** The rendered image, deep link and buttons; only when the template has some that rendered to something. */
+  rich?: PushRichContent;
 }
 
 /** Renders a parsed template's parts, trimmed; the HTML part only when the template has one. */
 export async function renderTemplate(engines: TemplateEngines, parsed: ParsedTemplate, variables: Record<string, unknown>, settings: RenderSettings): Promise<RenderedText> {
-  const [subject, body, html] = await Promise.all([
-    renderLiquid(engines.text, parsed.subject, variables, settings),
-    renderLiquid(engines.text, parsed.body, variables, settings),
+  const text = (template: LiquidTemplate[]) => renderLiquid(engines.text, template, variables, settings);
+  const [subject, body, html, rich] = await Promise.all([
+    text(parsed.subject),
+    text(parsed.body),
     parsed.html ? renderLiquid(engines.html, parsed.html, variables, settings) : undefined,
+    parsed.rich ? renderRich(parsed.rich, text) : null,
   ]);
-  return { subject: subject.trim(), body: body.trim(), ...(typeof html === 'string' ? { html: html.trim() } : {}) };
+  return { subject: subject.trim(), body: body.trim(), ...(typeof html === 'string' ? { html: html.trim() } : {}), ...(rich ? { rich } : {}) };
+}
+
+async function renderRich(parsed: ParsedRich, text: (template: LiquidTemplate[]) => Promise<string>): Promise<PushRichContent | null> {
+  const [imageUrl, deepLink, actions] = await Promise.all([
+    text(parsed.imageUrl),
+    text(parsed.deepLink),
+    Promise.all(parsed.actions.map(async (a) => ({ id: a.id, title: await text(a.title), deepLink: await text(a.deepLink) }))),
+  ]);
+  return richContentOf(parsed.source, { imageUrl, deepLink, actions });
 }
 
 export interface TemplateProblem {
-  field: 'subject' | 'body' | 'bodyHtml';
+  /** `subject`, `body`, `bodyHtml`, `imageUrl`, `deepLink`, `actions[0].title`, `actions[0].deepLink`... */
+  field: string;
   reason: string;
 }
 
@@ -264,6 +297,12 @@ export function templateProblems(engines: TemplateEngines, key: string, known: r
     ['subject', text.subject, 'text'],
     ['body', text.body, 'text'],
     ['bodyHtml', text.bodyHtml, 'html'],
+    ['imageUrl', text.imageUrl, 'text'],
+    ['deepLink', text.deepLink, 'text'],
+    ...actionsOf(text.actions).flatMap((a, i): Array<[string, string | null | undefined, 'text']> => [
+      [`actions[${i}].title`, a.title, 'text'],
+      [`actions[${i}].deepLink`, a.deepLink, 'text'],
+    ]),
   ];
   for (const [field, source, engine] of parts) {
     if (source === null || source === undefined) continue;

@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import { Prisma, type Db } from './db';
 import { DEFAULT_TEMPLATES } from './default-templates';
 
 /**
@@ -19,6 +19,10 @@ export async function ensureDefaultTemplates(db: Db): Promise<number> {
       subject: t.subject,
       body: t.body,
       bodyHtml: t.bodyHtml ?? null,
+      imageUrl: t.imageUrl ?? null,
+      deepLink: t.deepLink ?? null,
+      actions: t.actions?.length ? t.actions : Prisma.DbNull,
+      actionCategory: t.actionCategory ?? null,
       version: 1,
       state: 'published' as const,
     })),

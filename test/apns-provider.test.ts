@@ -102,6 +102,40 @@ describe('createApnsProvider against a fake APNs', () => {
     expect(Math.abs(Date.now() / 1000 - iat)).toBeLessThan(120);
   });
 
+  test('a rich push: mutable-content for the image, the category, and the image, link and buttons as custom keys', async () => {
+    const rich = {
+      imageUrl: 'https://cdn.example/parcel.png',
+      deepLink: 'https://track.example/1Z999',
+      actions: [
+        { id: 'track', title: 'Track parcel', deepLink: 'myshop://orders/42/track' },
+        { id: 'help', title: 'Get help' },
+      ],
+      category: 'ORDER_SHIPPED',
+    };
+    await apns.send(target('aabbcc0a'), message({ rich }), 'attempt-rich');
+    expect(fake.requestsFor('aabbcc0a')[0].body).toEqual({
+      aps: { alert: { title: 'Your order shipped', body: 'Order #42 is on its way.' }, sound: 'default', 'mutable-content': 1, category: 'ORDER_SHIPPED' },
+      notificationId: 'notif-1',
+      orderId: 'order-42',
+      status: 'shipped',
+      deepLink: 'shop://orders/42',
+      imageUrl: 'https://cdn.example/parcel.png',
+      url: 'https://track.example/1Z999',
+      actions: [
+        { id: 'track', title: 'Track parcel', url: 'myshop://orders/42/track' },
+        { id: 'help', title: 'Get help' },
+      ],
+    });
+
+    // A link alone: no mutable-content (nothing to download) and no category.
+    await apns.send(target('aabbcc0b'), message({ rich: { deepLink: 'myshop://orders/42' } }), 'attempt-link');
+    const linkOnly = fake.requestsFor('aabbcc0b')[0].body as Record<string, any>;
+    expect(linkOnly.aps).toEqual({ alert: { title: 'Your order shipped', body: 'Order #42 is on its way.' }, sound: 'default' });
+    expect(linkOnly.url).toBe('myshop://orders/42');
+    expect(linkOnly).not.toHaveProperty('imageUrl');
+    expect(linkOnly).not.toHaveProperty('actions');
+  });
+
   test('critical messages go out at priority 10, routine ones at 5', async () => {
     await apns.send(target('aabbcc02'), message({ priority: 'critical' }), 'attempt-critical');
     await apns.send(target('aabbcc03'), message({ priority: 'routine' }), 'attempt-routine');

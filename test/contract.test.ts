@@ -192,6 +192,9 @@ async function seedExampleResources(doc: Doc): Promise<void> {
       customerId, orderId: event.orderId, category: 'transactional', title: 'Your order has shipped', body: 'With UPS, arriving Monday.', data: {},
     },
   });
+  // The example watch, under the example's id: POST watches then updates it (200) and DELETE removes it.
+  const watch = bodyExample('/v1/customers/{customerId}/watches', 'post');
+  await h.db.watch.create({ data: { id: pathExample('/v1/customers/{customerId}/watches/{watchId}', 'delete', 'watchId'), customerId, sku: watch.sku, kind: watch.kind } });
   await h.db.apiKey.create({ data: { id: pathExample('/v1/api-keys/{id}', 'delete', 'id'), name: 'retired OMS key', keyHash: `example-${Date.now()}`, prefix: 'hk_examp', scopes: ['ingest'] } });
   await h.db.deadLetter.create({
     data: {

@@ -100,6 +100,47 @@ describe('FCM provider over the wire (fake FCM v1 + OAuth token endpoint)', () =
     expect(sent.data).toEqual({ orderId: 'order-42', status: 'shipped' });
   });
 
+  const RICH = {
+    imageUrl: 'https://cdn.example/parcel.png',
+    deepLink: 'https://track.example/1Z999',
+    actions: [{ id: 'track', title: 'Track parcel', deepLink: 'myshop://orders/42/track' }, { id: 'help', title: 'Get help' }],
+    category: 'OPEN_ORDER',
+  };
+  /** The v1 message a rich push becomes, exactly as it reaches FCM. */
+  const richWire = (token: string) => ({
+    token,
+    notification: { title: 'Your order shipped', body: 'Order 42 is on its way', image: 'https://cdn.example/parcel.png' },
+    data: {
+      orderId: 'order-42',
+      status: 'shipped',
+      url: 'https://track.example/1Z999',
+      imageUrl: 'https://cdn.example/parcel.png',
+      actions: JSON.stringify([{ id: 'track', title: 'Track parcel', url: 'myshop://orders/42/track' }, { id: 'help', title: 'Get help' }]),
+    },
+    android: {
+      priority: 'normal',
+      collapse_key: 'order-42',
+      notification: { tag: 'order-42', image: 'https://cdn.example/parcel.png', click_action: 'OPEN_ORDER' },
+    },
+    // firebase-admin sends webpush fields as given: `fcmOptions`, which FCM's proto3 JSON reads as `fcm_options`.
+    webpush: { fcmOptions: { link: 'https://track.example/1Z999' } },
+  });
+
+  it('maps a rich push onto the v1 message: image, click_action, data.url and data.actions, webpush link', async () => {
+    await provider.send(target('tok-rich'), message({ rich: RICH }), 'attempt-rich');
+    expect(fcm.messages[0]!.message).toEqual(richWire('tok-rich'));
+  });
+
+  it('an app link is data.url only: webpush.fcm_options.link must be https', async () => {
+    await provider.send(target('tok-applink'), message({ rich: { deepLink: 'myshop://orders/42' } }), 'attempt-applink');
+    expect(fcm.messages[0]!.message).toEqual({
+      token: 'tok-applink',
+      notification: { title: 'Your order shipped', body: 'Order 42 is on its way' },
+      data: { orderId: 'order-42', status: 'shipped', url: 'myshop://orders/42' },
+      android: { priority: 'normal', collapse_key: 'order-42', notification: { tag: 'order-42' } },
+    });
+  });
+
   it('gets its OAuth token from the credentials token_uri with a signed JWT-bearer grant, once', async () => {
     const p = newProvider();
     await p.send(target('tok-a'), message(), 'attempt-3');
@@ -248,6 +289,12 @@ describe('FCM provider over the wire (fake FCM v1 + OAuth token endpoint)', () =
         expect(r.priority).toBe('normal');
         expect(r.collapseKey).toBe('order-42');
       }
+    });
+
+    it('carries the rich fields in every message of the batch', async () => {
+      const results = await sendBatch(provider, ['tok-r1', 'tok-r2'], message({ rich: RICH }));
+      expect(results.map((r) => r.ok)).toEqual([true, true]);
+      for (const token of ['tok-r1', 'tok-r2']) expect(fcm.messages.find((m) => m.token === token)!.message).toEqual(richWire(token));
     });
 
     it("attributes each message's own status and Retry-After, and refuses an empty token without a request", async () => {

@@ -139,6 +139,12 @@ const SETUP: Record<string, () => Promise<void>> = {
       },
     });
   },
+  // The example watch under the example's id: POST watches then updates it (its documented 200) and DELETE removes it.
+  postWatch: async () => {
+    const watch = OPERATION_EXAMPLES.postWatch!.body as { sku: string; kind: 'restock' | 'price_drop' };
+    const watchId = OPERATION_EXAMPLES.deleteWatch!.params!.watchId!;
+    await h.db.watch.create({ data: { id: watchId, customerId: SHIPPED_EVENT.customerId, sku: watch.sku, kind: watch.kind } });
+  },
   revokeApiKey: async () => {
     await h.db.apiKey.create({ data: { id: RETIRED_API_KEY_ID, name: 'oms-staging', keyHash: `example-${Date.now()}`, prefix: 'hk_7nWq2', scopes: ['ingest'] } });
   },

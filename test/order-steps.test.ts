@@ -80,3 +80,27 @@ test('a confirmation step prepares the email receipt, the push and the inbox in 
   // Another run (the event re-signalled after this one ended): handled already, nothing is sent again.
   expect(await prepareStep(input(event, 'run-2'))).toEqual({ outcome: 'already_processed' });
 });
+
+test("a shipped push carries the template's rendered deep link; a device in another locale gets that locale's own rich fields", async () => {
+  await db.customer.create({ data: { id: 'c-rich', name: 'Ada', locale: 'en' } });
+  await db.device.create({ data: { deviceId: 'c-rich-en', customerId: 'c-rich', platform: 'ios', token: 'b'.repeat(64) } });
+  await db.device.create({ data: { deviceId: 'c-rich-fr', customerId: 'c-rich', platform: 'ios', token: 'c'.repeat(64), locale: 'fr' } });
+  // The French template's newest version has an image and no link: the French device must not get the English link.
+  await db.template.updateMany({ where: { key: 'order.shipped', channel: 'push', locale: 'fr' }, data: { state: 'archived' } });
+  await db.template.create({
+    data: { key: 'order.shipped', channel: 'push', locale: 'fr', version: 2, state: 'published', subject: 'Expédiée : {{ orderId }}', body: 'En route.', imageUrl: 'https://cdn.example/fr.png' },
+  });
+  const trackingUrl = 'https://track.example/1Z-rich';
+  const event: OrderEvent = { eventId: 'e-rich-1', orderId: 'o-rich', customerId: 'c-rich', status: 'shipped', occurredAt: '2026-12-01T09:00:00.000Z', source: 'test', data: { trackingUrl }, receivedAt: new Date().toISOString() };
+  await db.orderEvent.create({ data: { eventId: event.eventId, orderId: event.orderId, customerId: event.customerId, status: 'shipped', occurredAt: new Date(event.occurredAt), source: 'test', data: { trackingUrl } } });
+
+  const { prepareStep } = createOrderStepActivities(db, createRenderer(db, 'en', 0));
+  const prepared = await prepareStep(input(event, 'run-rich'));
+  if (prepared.outcome !== 'planned') throw new Error(prepared.outcome);
+  const push = prepared.deliveries.find((d) => d.channel === 'push');
+  if (!push || !('outbound' in push) || push.outbound.channel !== 'push') throw new Error('no push prepared');
+  expect(push.outbound.message.rich).toEqual({ deepLink: trackingUrl });
+  expect(push.outbound.localized).toEqual({ fr: { title: 'Expédiée : o-rich', body: 'En route.', rich: { imageUrl: 'https://cdn.example/fr.png' } } });
+  await db.template.deleteMany({ where: { key: 'order.shipped', channel: 'push', locale: 'fr', version: 2 } });
+  await db.template.updateMany({ where: { key: 'order.shipped', channel: 'push', locale: 'fr' }, data: { state: 'published' } });
+});

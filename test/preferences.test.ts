@@ -35,8 +35,8 @@ const promotion = (priority: 'critical' | 'routine' = 'routine'): ChannelDecisio
 
 describe('categories', () => {
   test('two classes with their topics; a class belongs to itself', () => {
-    expect(PREFERENCE_CATEGORIES).toEqual(['transactional', 'order-updates', 'marketing', 'promotions', 'cart-reminders', 'restock']);
-    expect(MARKETING_CATEGORIES).toEqual(['marketing', 'promotions', 'cart-reminders', 'restock']);
+    expect(PREFERENCE_CATEGORIES).toEqual(['transactional', 'order-updates', 'marketing', 'promotions', 'cart-reminders', 'restock', 'price-drops']);
+    expect(MARKETING_CATEGORIES).toEqual(['marketing', 'promotions', 'cart-reminders', 'restock', 'price-drops']);
     expect(CATEGORY_TREE.transactional).toEqual(['order-updates']);
     expect(classOf('order-updates')).toBe('transactional');
     expect(classOf('restock')).toBe('marketing');
@@ -97,6 +97,7 @@ describe('defaults', () => {
       'inapp/promotions',
       'inapp/cart-reminders',
       'inapp/restock',
+      'inapp/price-drops',
     ]);
   });
 });

@@ -143,14 +143,15 @@ afterAll(async () => {
 
 describe('seeding', () => {
   test('adds the email, SMS and in-app templates next to existing push ones, and nothing the second time', async () => {
-    // Every status and the digest (order.*), and the cart reminder.
-    const perChannel = (ORDER_STATUSES.length + 1) * LOCALES.length;
-    expect(seededOnPushOnly).toBe(3 * (perChannel + LOCALES.length));
+    // Every status, the digest and the product alerts.
+    const perChannel = TEMPLATE_KEYS.length * LOCALES.length;
+    expect(seededOnPushOnly).toBe(3 * perChannel);
     expect(await ensureDefaultTemplates(db)).toBe(0);
 
     const rows = await db.template.groupBy({ by: ['channel'], where: { key: { startsWith: 'order.' } }, _count: { _all: true } });
     const counts = Object.fromEntries(rows.map((r) => [r.channel, r._count._all]));
-    expect(counts).toEqual({ push: perChannel + 1, email: perChannel, sms: perChannel, inapp: perChannel });
+    const orderKeys = TEMPLATE_KEYS.filter((k) => k.startsWith('order.')).length * LOCALES.length;
+    expect(counts).toEqual({ push: orderKeys + 1, email: orderKeys, sms: orderKeys, inapp: orderKeys });
 
     const duplicates = await db.template.groupBy({
       by: ['key', 'channel', 'locale', 'version'],
@@ -172,7 +173,7 @@ describe('seeding', () => {
 
   test('seeds every channel on an empty database in one go', async () => {
     const total = DEFAULT_TEMPLATES.length;
-    expect(total).toBe((ORDER_STATUSES.length + 2) * LOCALES.length * 4);
+    expect(total).toBe(TEMPLATE_KEYS.length * LOCALES.length * 4);
     await db.$transaction(async (tx) => {
       await tx.template.deleteMany({});
       expect(await ensureDefaultTemplates(tx as unknown as Db)).toBe(total);

@@ -280,3 +280,96 @@ test('every template endpoint needs the admin scope', async () => {
   }
   expect((await h.api('GET', '/v1/templates', undefined, 'hk_unknown')).status).toBe(401);
 });
+
+test('rich push fields: created and versioned with the draft, checked once rendered, previewed, and sent to APNs', async () => {
+  const key = 'order.out_for_delivery';
+  const rich = {
+    imageUrl: 'https://cdn.example/{{ orderId }}.png',
+    deepLink: '{% if trackingUrl %}{{ trackingUrl }}{% else %}myshop://orders/{{ orderId }}{% endif %}',
+    actions: [
+      { id: 'track', title: '{% if carrier %}Track with {{ carrier }}{% else %}Track{% endif %}', deepLink: '{{ trackingUrl }}' },
+      { id: 'help', title: 'Get help', deepLink: 'myshop://help' },
+    ],
+    actionCategory: 'OUT_FOR_DELIVERY',
+  };
+  const draft = await h.api('POST', `/v1/templates/${key}/versions`, { channel: 'push', locale: 'en', subject: 'Today: {{ orderId }}', body: 'Your parcel arrives today.', ...rich });
+  expect(draft.status).toBe(201);
+  expect(draft.body).toMatchObject({
+    version: 2,
+    state: 'draft',
+    ...rich,
+    actions: rich.actions.map((a) => ({ ...a, deepLink: a.deepLink })),
+  });
+  expect((await h.api('GET', `/v1/templates/${key}/push/en/versions/2`)).body).toEqual(draft.body);
+  // Version 1 (the default) links to the tracking page and has no buttons.
+  expect((await h.api('GET', `/v1/templates/${key}/push/en/versions/1`)).body).toMatchObject({ deepLink: '{{ trackingUrl }}', imageUrl: null, actions: [], actionCategory: null });
+
+  // A URL that is no http(s) URL (or app link, for deep links) once rendered with the example values: a 400 naming the field.
+  const bad = async (field: Record<string, unknown>) => h.api('POST', `/v1/templates/${key}/versions`, { channel: 'push', locale: 'en', subject: 's', body: 'b', ...field });
+  const image = await bad({ imageUrl: 'ftp://cdn.example/x.png' });
+  expect(image.status).toBe(400);
+  expect(image.body.error.fields).toEqual([{ field: 'imageUrl', reason: expect.stringContaining('http or https') }]);
+  expect((await bad({ deepLink: 'javascript:alert(1)' })).body.error.fields).toEqual([{ field: 'deepLink', reason: expect.stringContaining('javascript') }]);
+  expect((await bad({ deepLink: '{{ carrier }}' })).body.error.fields).toEqual([{ field: 'deepLink', reason: expect.stringContaining("renders to 'UPS'") }]);
+  expect((await bad({ actions: [{ id: 'a', title: 'A', deepLink: 'not a url' }] })).body.error.fields).toEqual([{ field: 'actions[0].deepLink', reason: expect.any(String) }]);
+  expect((await bad({ imageUrl: '{{ parcelPhoto }}' })).body.error.fields).toEqual([{ field: 'imageUrl', reason: expect.stringContaining("unknown variable 'parcelPhoto'") }]);
+  const tooMany = await bad({ actions: ['a', 'b', 'c', 'd'].map((id) => ({ id, title: id })) });
+  expect(tooMany.status).toBe(400);
+  expect(tooMany.body.error.fields).toEqual([{ field: 'actions', reason: expect.stringContaining('at most 3') }]);
+  expect((await bad({ actions: [{ id: 'a b', title: 'A' }] })).body.error.fields).toEqual([{ field: 'actions.0.id', reason: expect.any(String) }]);
+  const onSms = await h.api('POST', `/v1/templates/${key}/versions`, { channel: 'sms', locale: 'en', subject: 's', body: 'b', deepLink: 'https://x.example' });
+  expect(onSms.body.error.fields).toEqual([{ field: 'deepLink', reason: 'only push templates have an image, a deep link and buttons' }]);
+  expect((await h.api('PUT', `/v1/templates/${key}/sms/en/versions/1`, { subject: 's', body: 'b', imageUrl: 'https://x.example/a.png' })).body.error.fields).toEqual([
+    { field: 'imageUrl', reason: 'only push templates have an image, a deep link and buttons' },
+  ]);
+
+  // The preview shows them rendered; a link to a variable the event lacks is left out.
+  const preview = await h.api('POST', `/v1/templates/${key}/preview`, { channel: 'push', locale: 'en', version: 2, event: { orderId: 'tpl-rich-p', data: { carrier: 'DHL' } } });
+  expect(preview.status).toBe(200);
+  expect(preview.body.rich).toEqual({
+    imageUrl: 'https://cdn.example/tpl-rich-p.png',
+    deepLink: 'myshop://orders/tpl-rich-p',
+    // No trackingUrl in the event: the first button has no link.
+    actions: [
+      { id: 'track', title: 'Track with DHL' },
+      { id: 'help', title: 'Get help', deepLink: 'myshop://help' },
+    ],
+    category: 'OUT_FOR_DELIVERY',
+  });
+  expect((await h.api('POST', `/v1/templates/${key}/preview`, { channel: 'push', locale: 'en', event: { data: {} } })).body.rich).toBeNull();
+
+  // Published, it reaches the APNs wire.
+  expect((await h.api('POST', `/v1/templates/${key}/push/en/versions/2/publish`)).status).toBe(200);
+  await pastCache();
+  const token = await customerWithIphone('tpl-rich', { locale: 'en' });
+  const event = { eventId: `tpl-${++seq}`, orderId: 'tpl-rich-o1', customerId: 'tpl-rich', status: 'out_for_delivery', occurredAt: new Date(Date.UTC(2026, 10, 21, 11, seq)).toISOString(), source: 'oms', data: { trackingUrl: 'https://track.example/T1' } };
+  expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
+  const sent = await eventually(() => {
+    const found = h.apns.requestsFor(token).find((r) => (r.body as any).orderId === 'tpl-rich-o1');
+    expect(found).toBeDefined();
+    return found!.body as any;
+  });
+  expect(sent.aps).toMatchObject({ 'mutable-content': 1, category: 'OUT_FOR_DELIVERY', alert: { title: 'Today: tpl-rich-o1' } });
+  expect(sent).toMatchObject({
+    imageUrl: 'https://cdn.example/tpl-rich-o1.png',
+    url: 'https://track.example/T1',
+    actions: [{ id: 'track', title: 'Track', url: 'https://track.example/T1' }, { id: 'help', title: 'Get help', url: 'myshop://help' }],
+  });
+  expect((await h.api('POST', `/v1/templates/${key}/push/en/rollback`)).status).toBe(200);
+});
+
+test('end to end: a shipped event with data.trackingUrl reaches APNs with the tracking page as its deep link', async () => {
+  const token = await customerWithIphone('tpl-track', { locale: 'en' });
+  const trackingUrl = 'https://track.example/1Z999AA10123456784';
+  const { alert } = await pushFor('tpl-track', token, 'tpl-track-o1', 'shipped', { carrier: 'UPS', trackingUrl });
+  expect(alert.title).toBe('Order tpl-track-o1 has shipped');
+  const body = h.apns.requestsFor(token).find((r) => (r.body as any).orderId === 'tpl-track-o1')!.body as any;
+  expect(body.url).toBe(trackingUrl);
+  // A link only: nothing for a notification service extension to fetch, no buttons.
+  expect(body.aps).not.toHaveProperty('mutable-content');
+  expect(body.aps).not.toHaveProperty('category');
+
+  // Without a tracking URL the push opens the app as before.
+  await pushFor('tpl-track', token, 'tpl-track-o2', 'shipped', { carrier: 'UPS' });
+  expect(h.apns.requestsFor(token).find((r) => (r.body as any).orderId === 'tpl-track-o2')!.body).not.toHaveProperty('url');
+});

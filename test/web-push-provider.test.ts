@@ -109,6 +109,30 @@ describe('Web Push provider over the wire (fake RFC 8030 push service)', () => {
     expect(received!.vapid!.exp).toBeGreaterThan(Date.now() / 1000);
   });
 
+  it('a rich push decrypts to what showNotification takes: image, actions, data.url and each button link', async () => {
+    const sub = push.createSubscription({ applicationServerKey: vapid.publicKey });
+    const rich = {
+      imageUrl: 'https://cdn.example/parcel.png',
+      deepLink: 'https://shop.example/orders/42',
+      actions: [{ id: 'track', title: 'Track parcel', deepLink: 'https://track.example/1Z999' }, { id: 'help', title: 'Get help' }],
+      category: 'ORDER_SHIPPED',
+    };
+    await provider.send(target(sub), message({ rich }), 'ntf-1:dev-web-1');
+
+    expect(push.messages[0]!.payload).toEqual({
+      title: 'Your order shipped',
+      body: 'Order 42 is on its way',
+      // The template's link replaces a data.url of the event's.
+      data: { orderId: 'order-42', status: 'shipped', url: 'https://shop.example/orders/42', notificationId: 'ntf-1', actionUrls: { track: 'https://track.example/1Z999' } },
+      tag: 'order-42',
+      image: 'https://cdn.example/parcel.png',
+      actions: [
+        { action: 'track', title: 'Track parcel' },
+        { action: 'help', title: 'Get help' },
+      ],
+    });
+  });
+
   it('sends Urgency high and the long TTL for critical pushes, normal and the short TTL for routine ones', async () => {
     const sub = push.createSubscription();
 

@@ -15,6 +15,7 @@ import {
   type NotificationKind,
   type OrderEvent,
   type PushMessage,
+  type PushRichContent,
   type PushOutcome,
   type PushTarget,
 } from '../domain';
@@ -111,7 +112,7 @@ export function createChannelSender(options: DeliveryOptions = {}) {
   }
 
   /** Pushes to every device: Android devices reading the same words together in FCM batches, the others one activity each. */
-  async function pushToDevices(item: Sendable<MessageSubject>, devices: PushTarget[], baseMessage: PushMessage, localized: Record<string, { title: string; body: string }>): Promise<PushOutcome[]> {
+  async function pushToDevices(item: Sendable<MessageSubject>, devices: PushTarget[], baseMessage: PushMessage, localized: Record<string, { title: string; body: string; rich?: PushRichContent | null }>): Promise<PushOutcome[]> {
     const { notificationId, event } = item;
     const localeOf = (target: PushTarget) => (target.locale && localized[target.locale] ? target.locale : '');
     const messageFor = (locale: string): PushMessage => (locale ? { ...baseMessage, ...localized[locale] } : baseMessage);

@@ -114,8 +114,21 @@ function buildNotification(topic: string, message: PushMessage, apnsId: string):
   if (message.collapseKey) note.collapseId = message.collapseKey;
   note.alert = { title: message.title, body: message.body };
   note.sound = 'default';
+  const rich = message.rich;
+  // A notification service extension may change the push only with mutable-content: it downloads the image.
+  if (rich?.imageUrl) note.mutableContent = true;
+  // The buttons are the ones the app declared under this category (UNNotificationCategory).
+  if (rich?.category) note.aps.category = rich.category;
   // Custom keys sit beside `aps`; node-apn always writes its own `aps` last, so data cannot clobber it.
-  note.payload = { ...message.data, notificationId: message.notificationId, orderId: message.orderId };
+  note.payload = {
+    ...message.data,
+    ...(rich?.imageUrl ? { imageUrl: rich.imageUrl } : {}),
+    ...(rich?.deepLink ? { url: rich.deepLink } : {}),
+    // Each button's id (the action identifier the app declared), title and link, for the app to route a tap.
+    ...(rich?.actions?.length ? { actions: rich.actions.map((a) => ({ id: a.id, title: a.title, ...(a.deepLink ? { url: a.deepLink } : {}) })) } : {}),
+    notificationId: message.notificationId,
+    orderId: message.orderId,
+  };
   return note;
 }
 

@@ -297,15 +297,36 @@ function classifyFcmError(err: unknown, call: SendCall, tokenFailure: TokenFailu
   return fail('transient', sdkCode || 'UNKNOWN');
 }
 
+/**
+ * The FCM v1 message. Rich fields: the image as `notification.image` and `android.notification.image`, the deep
+ * link as `data.url` (and `webpush.fcm_options.link` when it is https, which FCM requires there), the buttons as
+ * `data.actions` (JSON: Android has no buttons in a notification message; the app builds them), and the category
+ * as `android.notification.click_action`, the intent action of the activity a tap opens (only when the template
+ * names one: an action no activity declares would make the notification do nothing when tapped).
+ */
 export function toFcmMessage(target: PushTarget, message: PushMessage): Message {
+  const rich = message.rich;
+  const androidNotification = {
+    ...(message.collapseKey ? { tag: message.collapseKey } : {}),
+    ...(rich?.imageUrl ? { imageUrl: rich.imageUrl } : {}),
+    ...(rich?.category ? { clickAction: rich.category } : {}),
+  };
+  const data: Record<string, string> = {
+    ...message.data,
+    ...(rich?.deepLink ? { url: rich.deepLink } : {}),
+    ...(rich?.imageUrl ? { imageUrl: rich.imageUrl } : {}),
+    ...(rich?.actions?.length ? { actions: JSON.stringify(rich.actions.map((a) => ({ id: a.id, title: a.title, ...(a.deepLink ? { url: a.deepLink } : {}) }))) } : {}),
+  };
   return {
     token: target.token,
-    notification: { title: message.title, body: message.body },
-    data: message.data,
+    notification: { title: message.title, body: message.body, ...(rich?.imageUrl ? { imageUrl: rich.imageUrl } : {}) },
+    data,
     android: {
       priority: message.priority === 'critical' ? 'high' : 'normal',
-      ...(message.collapseKey ? { collapseKey: message.collapseKey, notification: { tag: message.collapseKey } } : {}),
+      ...(message.collapseKey ? { collapseKey: message.collapseKey } : {}),
+      ...(Object.keys(androidNotification).length > 0 ? { notification: androidNotification } : {}),
     },
+    ...(rich?.deepLink?.startsWith('https://') ? { webpush: { fcmOptions: { link: rich.deepLink } } } : {}),
   };
 }
 

@@ -38,13 +38,21 @@ export const WEB_PUSH_MAX_PLAINTEXT_BYTES = 4096 - 86 - 17;
 
 const TOPIC_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
-/** The JSON our service worker receives (the `push` event's `event.data.json()`). */
+/**
+ * The JSON our service worker receives (the `push` event's `event.data.json()`), shaped for
+ * `registration.showNotification(title, { body, tag, image, actions, data })` (api/public/herald-sw.js).
+ */
 export interface WebPushPayload {
   title: string;
   body: string;
-  data: Record<string, string>;
+  /** The ids, plus `url` (where a tap leads) and `actionUrls` (each button's link, by its `action`) when the template has them. */
+  data: Record<string, string | Record<string, string>>;
   /** Notification tag: showNotification() with the same tag replaces the one on screen. */
   tag: string;
+  /** An http(s) image shown in the notification. */
+  image?: string;
+  /** The buttons, as the Notifications API takes them. */
+  actions?: Array<{ action: string; title: string }>;
 }
 
 /** Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291), via web-push. */
@@ -120,12 +128,22 @@ export function isWebPushTarget(target: PushTarget): target is WebPushTarget {
 }
 
 export function toWebPushPayload(message: PushMessage): WebPushPayload {
+  const rich = message.rich;
+  const actionUrls = Object.fromEntries((rich?.actions ?? []).flatMap((a) => (a.deepLink ? [[a.id, a.deepLink]] : [])));
   return {
     title: message.title,
     body: message.body,
     // Like the APNs payload: the ids ride along so the service worker can report opens and clicks.
-    data: { ...message.data, notificationId: message.notificationId, orderId: message.orderId },
+    data: {
+      ...message.data,
+      ...(rich?.deepLink ? { url: rich.deepLink } : {}),
+      notificationId: message.notificationId,
+      orderId: message.orderId,
+      ...(Object.keys(actionUrls).length > 0 ? { actionUrls } : {}),
+    },
     tag: message.collapseKey,
+    ...(rich?.imageUrl ? { image: rich.imageUrl } : {}),
+    ...(rich?.actions?.length ? { actions: rich.actions.map((a) => ({ action: a.id, title: a.title })) } : {}),
   };
 }
 

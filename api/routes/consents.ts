@@ -62,7 +62,7 @@ export const consentRoutes: Route[] = [
     summary: "Set a customer's channel and category preferences",
     description:
       'Each row is a channel and a category: a class (`transactional`, `marketing`) or one of its topics (`order-updates`; ' +
-      '`promotions`, `cart-reminders`, `restock`). A topic row overrides its class row, which overrides the default. ' +
+      '`promotions`, `cart-reminders`, `restock`, `price-drops`). A topic row overrides its class row, which overrides the default. ' +
       'A marketing opt-in on push, email or SMS records a granted consent when the request carries `consent { source, recordedAt? }`. ' +
       'Without it, an email or SMS marketing opt-in needs a granted consent on record already: otherwise 409 `consent_required`, ' +
       'naming each such row, and nothing is saved. A marketing opt-out where consent stands records its withdrawal ' +

@@ -1,7 +1,8 @@
 import { localeChain } from '../../domain';
 import { exampleVariables, templateVariables } from '../../domain/template-variables';
-import type { Db } from '../../lib/db';
-import { createTemplateEngines, parseTemplate, renderSettings, renderTemplate, templateProblems } from '../../lib/liquid';
+import { Prisma, type Db } from '../../lib/db';
+import { createTemplateEngines, parseTemplate, renderLiquid, renderSettings, renderTemplate, templateProblems, type TemplateProblem, type TemplateText } from '../../lib/liquid';
+import { actionsOf, deepLinkProblem, imageUrlProblem, type PushActionSource } from '../../lib/push-content';
 import { publishedTemplateFor, type RenderChannel, type TemplateRow } from '../../store/templates';
 import { HttpError } from '../errors';
 import {
@@ -41,7 +42,24 @@ function versionView(t: TemplateRow): TemplateVersionView {
     subject: t.subject,
     body: t.body,
     bodyHtml: t.bodyHtml,
+    imageUrl: t.imageUrl,
+    deepLink: t.deepLink,
+    actions: actionsOf(t.actions).map((a) => ({ id: a.id, title: a.title, deepLink: a.deepLink ?? null })),
+    actionCategory: t.actionCategory,
     createdAt: t.createdAt,
+  };
+}
+
+type TemplateInput = TemplateText & { actions?: PushActionSource[] | null };
+
+/** The rich push columns of a draft: what was given, null for the rest (a PUT replaces them all). */
+function richColumns(input: TemplateInput) {
+  const actions = input.actions?.map((a) => ({ id: a.id, title: a.title, ...(a.deepLink ? { deepLink: a.deepLink } : {}) })) ?? [];
+  return {
+    imageUrl: input.imageUrl ?? null,
+    deepLink: input.deepLink ?? null,
+    actions: actions.length > 0 ? actions : Prisma.DbNull,
+    actionCategory: input.actionCategory ?? null,
   };
 }
 
@@ -57,18 +75,53 @@ async function lockSequence(tx: Tx, s: Selector): Promise<void> {
 // One set of Liquid engines for the checks and previews of every request (they hold no request state).
 const engines = createTemplateEngines();
 
-/** The strict-variable check: syntax, filters, and variables the key provides. */
-function checkTemplate(key: string, input: { subject: string; body: string; bodyHtml?: string | null }): void {
+/**
+ * The strict-variable check: syntax, filters, and variables the key provides; then the URLs of a push
+ * template, rendered with the key's example values: each must be an http(s) URL (a deep link may also be an
+ * app link), or render to nothing.
+ */
+async function checkTemplate(key: string, input: TemplateInput): Promise<void> {
   const known = templateVariables(key)!.map((v) => v.name);
-  const problems = templateProblems(engines, key, known, input);
+  const problems: TemplateProblem[] = templateProblems(engines, key, known, input);
+  if (!problems.length) problems.push(...(await urlProblems(key, input)));
   if (problems.length) {
     throw new HttpError(400, 'validation_failed', `invalid template: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`, problems);
   }
 }
 
+async function urlProblems(key: string, input: TemplateInput): Promise<TemplateProblem[]> {
+  const variables = { ...exampleVariables(key), customerLocale: 'en', customerTimeZone: 'UTC' };
+  const settings = renderSettings('en', 'en', 'UTC');
+  const fields: Array<[string, string | null | undefined, (value: string) => string | null]> = [
+    ['imageUrl', input.imageUrl, imageUrlProblem],
+    ['deepLink', input.deepLink, deepLinkProblem],
+    ...(input.actions ?? []).map((a, i): [string, string | null | undefined, (value: string) => string | null] => [`actions[${i}].deepLink`, a.deepLink, deepLinkProblem]),
+  ];
+  const problems: TemplateProblem[] = [];
+  for (const [field, source, problemOf] of fields) {
+    if (!source) continue;
+    let value: string;
+    try {
+      value = (await renderLiquid(engines.text, engines.text.parse(source), variables, settings)).trim();
+    } catch (err) {
+      problems.push({ field, reason: `failed to render with the example values: ${(err as Error).message.split('\n')[0]}` });
+      continue;
+    }
+    const problem = value ? problemOf(value) : null;
+    if (problem) problems.push({ field, reason: `${problem} (with the example values it renders to '${value.slice(0, 200)}')` });
+  }
+  return problems;
+}
+
 // An HTML part on another channel would never be sent: named, rather than refused as an unknown field.
 const htmlOnlyForEmail = () =>
   new HttpError(400, 'validation_failed', 'invalid template: bodyHtml: only email templates have an HTML part', [{ field: 'bodyHtml', reason: 'only email templates have an HTML part' }]);
+
+const RICH_FIELDS = ['imageUrl', 'deepLink', 'actions', 'actionCategory'] as const;
+const richOnlyForPush = (field: string) =>
+  new HttpError(400, 'validation_failed', `invalid template: ${field}: only push templates have an image, a deep link and buttons`, [
+    { field, reason: 'only push templates have an image, a deep link and buttons' },
+  ]);
 
 async function findVersion(db: Db, selector: Selector, version: number): Promise<TemplateRow> {
   const row = await db.template.findUnique({ where: { key_channel_locale_version: { ...selector, version } } });
@@ -170,7 +223,9 @@ export const templateRoutes: Route[] = [
     description:
       'The new version is the next number for the key, channel and locale, as a draft: nothing renders it for customers until it is ' +
       'published; it lives at `/v1/templates/{key}/{channel}/{locale}/versions/{version}` (the Location header). Strict variables: a template that uses a variable the key does not provide (see `GET /v1/templates/{key}`), an ' +
-      'unknown filter, or invalid Liquid is a 400 naming the field (`subject`, `body`, `bodyHtml`) and the variable. Only email has `bodyHtml`.',
+      'unknown filter, or invalid Liquid is a 400 naming the field (`subject`, `body`, `bodyHtml`, `imageUrl`, `deepLink`, `actions[0].title`...) and the variable. ' +
+      'Only email has `bodyHtml`; only push has `imageUrl`, `deepLink`, `actions` and `actionCategory` (README, "Rich push"), whose URLs are rendered with the ' +
+      "key's example values and must then be http(s) (a deep link may also be an app link such as `myshop://orders/1`), or empty.",
     scope: 'admin',
     params: templateKeyPath,
     body: templateVersionInputSchema,
@@ -182,7 +237,8 @@ export const templateRoutes: Route[] = [
       },
     },
     handler: async ({ params: { key }, body: input }, { db }) => {
-      checkTemplate(key, { subject: input.subject, body: input.body, bodyHtml: input.channel === 'email' ? input.bodyHtml : null });
+      const content: TemplateInput = input.channel === 'push' ? input : { subject: input.subject, body: input.body, bodyHtml: input.channel === 'email' ? input.bodyHtml : null };
+      await checkTemplate(key, content);
       const selector: Selector = { key, channel: input.channel, locale: input.locale };
       const created = await db.$transaction(async (tx) => {
         await lockSequence(tx, selector);
@@ -195,6 +251,7 @@ export const templateRoutes: Route[] = [
             subject: input.subject,
             body: input.body,
             bodyHtml: input.channel === 'email' ? (input.bodyHtml ?? null) : null,
+            ...richColumns(content),
           },
         });
       });
@@ -220,7 +277,7 @@ export const templateRoutes: Route[] = [
     tag: 'Templates',
     summary: 'Edit a draft',
     description:
-      'Replaces the subject, body and HTML part (email only) of a draft, with the same checks as creating one. Published and ' +
+      'Replaces the subject, body, HTML part (email only) and rich push fields (push only: what is not given is removed) of a draft, with the same checks as creating one. Published and ' +
       'archived versions never change (409).',
     scope: 'admin',
     params: templateVersionPath,
@@ -231,16 +288,18 @@ export const templateRoutes: Route[] = [
       const selector = path as Selector;
       const existing = await findVersion(db, selector, version);
       if (selector.channel !== 'email' && input.bodyHtml !== undefined) throw htmlOnlyForEmail();
+      const notForThisChannel = selector.channel === 'push' ? undefined : RICH_FIELDS.find((f) => input[f] !== undefined && input[f] !== null);
+      if (notForThisChannel) throw richOnlyForPush(notForThisChannel);
       if (existing.state !== 'draft') {
         throw new HttpError(409, 'template_not_draft', `version ${version} of ${describe(selector)} is ${existing.state}; only drafts can be edited (create a new version)`);
       }
-      checkTemplate(selector.key, input);
+      await checkTemplate(selector.key, input);
       const updated = await db.$transaction(async (tx) => {
         await lockSequence(tx, selector);
         // Published between the read and the lock: refuse rather than change a version in use.
         const result = await tx.template.updateMany({
           where: { id: existing.id, state: 'draft' },
-          data: { subject: input.subject, body: input.body, bodyHtml: input.bodyHtml ?? null },
+          data: { subject: input.subject, body: input.body, bodyHtml: input.bodyHtml ?? null, ...richColumns(input) },
         });
         if (result.count === 0) throw new HttpError(409, 'template_not_draft', `version ${version} of ${describe(selector)} is no longer a draft`);
         return tx.template.findUniqueOrThrow({ where: { id: existing.id } });
@@ -368,6 +427,7 @@ export const templateRoutes: Route[] = [
         subject: rendered.subject,
         body: rendered.body,
         html: rendered.html ?? null,
+        rich: rendered.rich ?? null,
         formatting: settings,
         variables,
       };
