@@ -12,7 +12,8 @@ export type DeadLetterDelivery =
 
 export type DeadLetterInput = DeadLetterDelivery & {
   notificationId: string;
-  orderId: string;
+  /** Null for a message about no order (a cart reminder). */
+  orderId: string | null;
   customerId: string;
   /** The final error as the workflow saw it. */
   lastError: string;

@@ -1,6 +1,8 @@
+import { DEFAULT_CART_REMINDERS } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { TrackingSettings } from '../lib/tracking';
+import { createCartReminderActivities, type CartSettings } from './cart-reminders';
 import { createDeadLetterActivities } from './dead-letters';
 import { createDeviceActivities } from './devices';
 import { createFrequencyCapActivities } from './frequency-caps';
@@ -30,15 +32,18 @@ export interface ActivityDependencies {
   templateCacheMs: number;
   /** The settings order runs follow, from this worker's configuration (orderSettingsFrom). */
   orderSettings: OrderSettings;
+  /** The settings cart runs follow (cartSettingsFrom); the built-in reminders and no caps when not given. */
+  cartSettings?: CartSettings;
 }
 
 /** Every side effect the workflows may ask for, built around the dependencies they need. */
-export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl, tracking = null, templateCacheMs, orderSettings }: ActivityDependencies) {
+export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl, tracking = null, templateCacheMs, orderSettings, cartSettings }: ActivityDependencies) {
   const render = createRenderer(db, 'en', templateCacheMs);
   return {
     ...createOrderSettingsActivities(orderSettings),
     ...createRecipientActivities(db),
     ...createOrderStepActivities(db, render, { statusCallbackBaseUrl, tracking }),
+    ...createCartReminderActivities(db, render, cartSettings ?? { reminders: [...DEFAULT_CART_REMINDERS], frequencyCaps: [] }, { statusCallbackBaseUrl, tracking }),
     // The steps of order runs started before channel plans (workflows/legacy/).
     ...createNotificationActivities(db, render, { statusCallbackBaseUrl, tracking }),
     ...createHoldActivities(db, render, tracking),

@@ -13,6 +13,7 @@ import { createProductIntake, type ProductIntake } from './product-intake';
 import { createReceiptRecorder, type ReceiptRecorder } from './receipts';
 import { routeRouter, type Route } from './route';
 import { apiKeyRoutes } from './routes/api-keys';
+import { cartRoutes } from './routes/carts';
 import { consentRoutes } from './routes/consents';
 import { customerRoutes } from './routes/customers';
 import { dashboardAssets, dashboardRoutes } from './routes/dashboard';
@@ -32,6 +33,7 @@ import { productEventRoutes, watchRoutes } from './routes/watches';
 /** Every operation of the API, by area: the one list that both the router and the OpenAPI document are built from. */
 export const API_ROUTES: Route[] = [
   ...orderEventRoutes,
+  ...cartRoutes,
   ...customerRoutes,
   ...watchRoutes,
   ...productEventRoutes,

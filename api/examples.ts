@@ -15,6 +15,7 @@ import type { Scope } from './auth';
 import * as req from './schemas';
 import * as res from './response-schemas';
 import { clickUrl, openUrl } from '../lib/tracking';
+import * as carts from './cart-schemas';
 
 /** One named example of an answer, as the document's Example Object. */
 export interface Example {
@@ -630,7 +631,74 @@ const INVALID_NOTIFICATION_PATH = invalid(
 
 // ------------------------------------------------------------------------------------------------ operations
 
+// ------------------------------------------------------------------------------------------------ carts
+const CART_ID = 'cart-8841';
+const CART_EVENT_ID = 'cart-8841-updated-3';
+const CART_ITEMS = [
+  { sku: 'NB-A5-DOT', name: 'Dotted notebook', quantity: 2, unitPrice: '12.50', imageUrl: 'https://shop.example/img/nb-a5-dot.jpg', url: 'https://shop.example/p/nb-a5-dot' },
+  { sku: 'FP-M-BLK', name: 'Fountain pen', quantity: 1, unitPrice: '24.90' },
+];
+const CART_EVENT = body(carts.cartEventSchema, {
+  eventId: CART_EVENT_ID,
+  cartId: CART_ID,
+  customerId: CUSTOMER_ID,
+  type: 'updated',
+  occurredAt: '2026-12-01T09:30:00Z',
+  items: CART_ITEMS,
+  currency: 'EUR',
+  total: '49.90',
+  recoveryUrl: `https://shop.example/cart/recover/${CART_ID}`,
+});
+
+const CART_EXAMPLES: Record<string, OperationExamples> = {
+  postCartEvent: {
+    body: CART_EVENT,
+    responses: {
+      202: {
+        accepted: answer(carts.acceptedCartEventResponse, 'Accepted', { eventId: CART_EVENT_ID, workflowId: `cart:${CART_ID}`, duplicate: false }),
+        duplicate: answer(carts.acceptedCartEventResponse, 'The same event again: nothing changes', { eventId: CART_EVENT_ID, workflowId: `cart:${CART_ID}`, duplicate: true }),
+      },
+      400: { invalidType: invalid('body', 'type', 'must be one of updated, checked_out, emptied') },
+      409: {
+        conflict: error('The same eventId for another type', 'event_id_conflict', `eventId ${CART_EVENT_ID} was already used for a different cart event (cart ${CART_ID}, type updated)`, [
+          { field: 'eventId', reason: 'already used for a different event' },
+        ]),
+      },
+    },
+  },
+  getCart: {
+    params: params(carts.cartPath, { cartId: CART_ID }),
+    responses: {
+      200: {
+        remindersGoing: answer(carts.cartResponse, 'Left an hour ago: the push went, the email is due', {
+          cartId: CART_ID,
+          customerId: CUSTOMER_ID,
+          status: 'open',
+          items: CART_ITEMS,
+          currency: 'EUR',
+          total: '49.9',
+          recoveryUrl: `https://shop.example/cart/recover/${CART_ID}`,
+          lastUpdatedAt: '2026-12-01T09:30:00.000Z',
+          closedAt: null,
+          converted: false,
+          convertedAt: null,
+          convertedOrderId: null,
+          events: [{ eventId: CART_EVENT_ID, type: 'updated', occurredAt: '2026-12-01T09:30:00.000Z', receivedAt: '2026-12-01T09:30:00.412Z', total: '49.9', itemCount: 3 }],
+          reminders: [
+            { notificationId: `${CART_EVENT_ID}/cart-reminder-1`, step: 1, channel: 'push', cartEventId: CART_EVENT_ID, state: 'sent', reason: null, dueAt: null, heldUntil: null, createdAt: '2026-12-01T10:30:00.530Z', sentAt: '2026-12-01T10:30:00.702Z' },
+            { notificationId: `${CART_EVENT_ID}/cart-reminder-2`, step: 2, channel: 'email', cartEventId: CART_EVENT_ID, state: 'pending', reason: null, dueAt: '2026-12-02T09:30:00.412Z', heldUntil: null, createdAt: null, sentAt: null },
+          ],
+          workflowId: `cart:${CART_ID}`,
+        }),
+      },
+      400: { invalidCartId: invalid('path', 'cartId', "may contain only letters, digits, '.', '_', ':' and '-'") },
+      404: { unknown: notFound('no cart cart-0000', 'A cart Herald never heard of') },
+    },
+  },
+};
+
 export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
+  ...CART_EXAMPLES,
   postOrderEvent: {
     body: SHIPPED_EVENT,
     responses: {

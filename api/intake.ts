@@ -6,6 +6,7 @@ import { Prisma } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { orderNotificationWorkflow } from '../workflows/order-notification';
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
+import { createCartIntake } from './cart-intake';
 import { HttpError } from './errors';
 import type { OrderEventInput } from './schemas';
 
@@ -32,6 +33,8 @@ type StoredEvent = Prisma.OrderEventGetPayload<object>;
  */
 export function createIntake(options: IntakeOptions) {
   const { db, temporal, taskQueue, logger } = options;
+  // An order may end the customer's open carts: each stored event owes them a signal (cartSignalDue) until it is sent.
+  const carts = createCartIntake(options);
 
   async function signal(row: StoredEvent, deadlineMs = 3000): Promise<void> {
     const event: OrderEvent = {
@@ -69,9 +72,9 @@ export function createIntake(options: IntakeOptions) {
     const workflowId = orderWorkflowId(input.orderId);
     // Raw SQL: this runs for every event, and a plain statement costs a fraction of Prisma's compiled query.
     const created = await db.$queryRaw<StoredEvent[]>`
-      INSERT INTO "OrderEvent" ("eventId", "orderId", "customerId", status, "occurredAt", source, data, "receivedAt")
+      INSERT INTO "OrderEvent" ("eventId", "orderId", "customerId", status, "occurredAt", source, data, "receivedAt", "cartSignalDue")
       VALUES (${input.eventId}, ${input.orderId}, ${input.customerId}, ${input.status},
-        ${input.occurredAt}::timestamptz AT TIME ZONE 'UTC', ${input.source}, ${JSON.stringify(input.data)}::jsonb, now())
+        ${input.occurredAt}::timestamptz AT TIME ZONE 'UTC', ${input.source}, ${JSON.stringify(input.data)}::jsonb, now(), true)
       ON CONFLICT ("eventId") DO NOTHING
       RETURNING *`;
     let row = created[0];
@@ -85,13 +88,15 @@ export function createIntake(options: IntakeOptions) {
       }
       if (row.signalledAt) return { eventId: row.eventId, workflowId, duplicate, signalled: true };
     }
+    let signalled = true;
     try {
       await signal(row);
-      return { eventId: row.eventId, workflowId, duplicate, signalled: true };
     } catch (err) {
       logger.warn({ err, eventId: row.eventId, orderId: row.orderId, workflowId }, 'signal failed; the relay will retry');
-      return { eventId: row.eventId, workflowId, duplicate, signalled: false };
+      signalled = false;
     }
+    if (row.cartSignalDue) await carts.afterOrderEvent(row);
+    return { eventId: row.eventId, workflowId, duplicate, signalled };
   }
 
   /** Signals stored events that were never signalled (Temporal was down, or the API died in between). */
@@ -113,7 +118,7 @@ export function createIntake(options: IntakeOptions) {
       }
     }
     if (relayed) logger.info({ relayed }, 'relayed stored events to their workflows');
-    return relayed;
+    return relayed + (await carts.relayPending(olderThanMs, batch));
   }
 
   function startRelay(intervalMs = 2000): () => Promise<void> {
@@ -128,7 +133,7 @@ export function createIntake(options: IntakeOptions) {
     };
   }
 
-  return { accept, relayPending, startRelay };
+  return { accept, relayPending, startRelay, carts };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

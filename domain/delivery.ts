@@ -31,7 +31,11 @@ export type SuppressionReason =
   /** A newer status went instead (quiet hours kept this one waiting). */
   | 'superseded'
   /** Merged into a digest with the order's other updates of the window. */
-  | 'digest';
+  | 'digest'
+  /** A cart reminder that waited (quiet hours) when the cart changed again: its sequence started over. */
+  | 'cart_updated'
+  /** A cart reminder that waited when the cart was checked out, emptied or ordered. */
+  | 'cart_closed';
 
 /** A device the workflow may push to, as loaded by the recipient-context activity. */
 export interface PushTarget {
@@ -62,6 +66,7 @@ export interface RenderedPush {
 
 export interface PushMessage {
   notificationId: string;
+  /** Empty for a message about no order (a cart reminder). */
   orderId: string;
   title: string;
   body: string;

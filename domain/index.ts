@@ -14,3 +14,4 @@ export * from './delivery-plan';
 export * from './reasons';
 export * from './receipts';
 export * from './product-alerts';
+export * from './cart';

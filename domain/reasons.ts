@@ -18,6 +18,8 @@ export const SUPPRESSION_LABELS: Readonly<Record<SuppressionReason, string>> = {
   frequency_cap: 'Not sent: the customer reached a frequency cap',
   superseded: 'Not sent: a newer status of the order went instead while this one waited',
   digest: "Merged into a digest with the order's other updates of the window",
+  cart_updated: 'Not sent: the cart changed while this reminder waited, so its reminders started over',
+  cart_closed: 'Not sent: the cart was checked out, emptied or ordered while this reminder waited',
 };
 
 export const HOLD_LABELS: Readonly<Record<HoldReason, string>> = {

@@ -166,6 +166,30 @@ export const DIGEST_VARIABLES: readonly TemplateVariable[] = [
   },
 ];
 
+/** The reminder of a cart left without an order (domain/cart.ts): marketing, topic `cart-reminders`. */
+export const CART_REMINDER_TEMPLATE_KEY = 'cart.reminder';
+
+/** What a cart reminder gets: the cart as its last update left it, and who it is for (no order variables). */
+export const CART_REMINDER_VARIABLES: readonly TemplateVariable[] = [
+  { name: 'cartId', description: "The shop's cart id.", example: 'cart-8841' },
+  { name: 'customerName', description: "The customer's name; may be empty.", example: 'Ada Lovelace' },
+  { name: 'customerLocale', description: "The customer's locale (BCP 47), such as `fr-CA`.", example: 'en' },
+  { name: 'customerTimeZone', description: "The customer's IANA time zone, such as `Europe/Paris`.", example: 'Europe/London' },
+  {
+    name: 'items',
+    description:
+      'The cart lines: a list of `{ sku, name, quantity, unitPrice }` with an optional `imageUrl` and `url` (the product page); `unitPrice` is in major units (use `money`).',
+    example: [
+      { sku: 'NB-A5-DOT', name: 'Notebook', quantity: 2, unitPrice: '12.50', imageUrl: 'https://shop.example/img/nb-a5-dot.jpg', url: 'https://shop.example/p/nb-a5-dot' },
+      { sku: 'FP-M-BLK', name: 'Fountain pen', quantity: 1, unitPrice: '24.90', imageUrl: 'https://shop.example/img/fp-m-blk.jpg', url: 'https://shop.example/p/fp-m-blk' },
+    ],
+  },
+  { name: 'itemCount', description: 'How many items the cart holds (the sum of the quantities); use `pluralize`.', example: 3 },
+  { name: 'total', description: 'The cart total in major units (`49.90`); use `money`.', example: '49.90' },
+  currency,
+  { name: 'recoveryUrl', description: 'Where the customer picks the cart up again; may be empty.', example: 'https://shop.example/cart/recover/cart-8841' },
+];
+
 /** Back-in-stock and price-drop alerts to a product's watchers (domain/product-alerts.ts names the keys). */
 export const PRODUCT_TEMPLATE_VARIABLES: Readonly<Record<string, readonly TemplateVariable[]>> = {
   'product.restock': productVariables(false),
@@ -196,12 +220,13 @@ export const ITEM_RESTOCKED_VARIABLES: readonly TemplateVariable[] = [
   { name: 'url', description: "A link to the product's page; may be empty.", example: 'https://shop.example/p/FP-M-BLK' },
 ];
 
-/** Every template key Herald renders: `order.<status>` for each status, the digest, the order's item back in stock, and the product alerts. */
+/** Every template key Herald renders: `order.<status>` for each status, the digest, the order's item back in stock, the product alerts and the cart reminder. */
 export const TEMPLATE_KEYS: readonly string[] = [
   ...ORDER_STATUSES.map((s) => `order.${s}`),
   DIGEST_TEMPLATE_KEY,
   ITEM_RESTOCKED_TEMPLATE_KEY,
   ...Object.keys(PRODUCT_TEMPLATE_VARIABLES),
+  CART_REMINDER_TEMPLATE_KEY,
 ];
 
 export function isTemplateKey(key: string): boolean {
@@ -219,6 +244,7 @@ export function templateVariables(key: string): readonly TemplateVariable[] | un
   if (key === DIGEST_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...DIGEST_VARIABLES];
   if (key === ITEM_RESTOCKED_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...ITEM_RESTOCKED_VARIABLES];
   if (PRODUCT_TEMPLATE_VARIABLES[key]) return PRODUCT_TEMPLATE_VARIABLES[key];
+  if (key === CART_REMINDER_TEMPLATE_KEY) return CART_REMINDER_VARIABLES;
   const status = statusOfTemplateKey(key);
   return status ? [...COMMON_TEMPLATE_VARIABLES, ...EVENT_DATA_VARIABLES[status]] : undefined;
 }
@@ -227,6 +253,6 @@ export function templateVariables(key: string): readonly TemplateVariable[] | un
 export function exampleVariables(key: string): Record<string, TemplateExample> {
   const variables = templateVariables(key) ?? COMMON_TEMPLATE_VARIABLES;
   const examples: Record<string, TemplateExample> = Object.fromEntries(variables.map((v) => [v.name, v.example]));
-  examples.status = statusOfTemplateKey(key) ?? 'packed';
+  if (key !== CART_REMINDER_TEMPLATE_KEY) examples.status = statusOfTemplateKey(key) ?? 'packed';
   return examples;
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_CHANNEL_RETRY, type DeliveryChannel } from '../domain/delivery';
 import { DEFAULT_ESCALATION_POLICY, FALLBACK_CHANNELS, type EscalationPolicy, type EscalationRule } from '../domain/escalation';
 import { DEFAULT_FREQUENCY_CAPS, type FrequencyCapRule } from '../domain/frequency-caps';
+import { DEFAULT_CART_REMINDERS, type CartReminderRule } from '../domain/cart';
 import { DEFAULT_CHANNEL_PLANS, plansFromEscalationPolicy, type ChannelPlans } from '../domain/channel-plans';
 import { channelPlansWith, readChannelPlansFile } from './channel-plans-file';
 import { isPostgresUrl, POSTGRES_URL_REASON } from './database-url';
@@ -148,6 +149,22 @@ const frequencyCaps = z.array(
   { error: 'must be a JSON list of rules' },
 );
 
+/** HERALD_CART_REMINDERS: a JSON list of `{ "after": "1 hour", "channel": "push" }`, each after the cart's last update. */
+const cartReminders = z
+  .array(
+    z.strictObject(
+      {
+        after: z.string({ error: "must be a duration such as '1 hour'" }).pipe(duration),
+        channel: z.enum(DELIVERY_CHANNELS, { error: 'must be push, email or sms' }),
+      },
+      { error: 'must be a reminder such as {"after": "1 hour", "channel": "push"}' },
+    ),
+    { error: 'must be a JSON list of reminders' },
+  )
+  .refine((rules) => rules.every((rule, i) => i === 0 || durationMs(rule.after)! > durationMs(rules[i - 1]!.after)!), {
+    error: 'each reminder must come later than the one before it',
+  });
+
 // ---------------------------------------------------------------------------------------------------------------
 // The environment: every variable of the README's configuration table that the worker and the API read.
 // ---------------------------------------------------------------------------------------------------------------
@@ -197,6 +214,7 @@ export const environment = z.object({
     .transform((raw, ctx) => (/^0+(\s*[a-z]+)?$/i.test(raw) ? '0' : (durationMs(raw) ?? 0) > 0 ? raw : refuse(ctx, `must be ${DURATION_EXAMPLE}, or 0 to turn digests off, got '${raw}'`)))
     .default('2 minutes'),
   HERALD_FREQUENCY_CAPS: json(frequencyCaps).default(DEFAULT_FREQUENCY_CAPS),
+  HERALD_CART_REMINDERS: json(cartReminders).default(DEFAULT_CART_REMINDERS.map((rule) => ({ ...rule }))),
   HERALD_CHANNEL_PLANS_FILE: z
     .string()
     .transform((path, ctx) => {
@@ -389,6 +407,8 @@ const heraldConfig = z.object({
   digestWindow: z.string(),
   /** Per-customer frequency caps per channel and category. */
   frequencyCaps: z.custom<FrequencyCapRule[]>(),
+  /** The reminders of a cart left without an order, each after the cart's last update. */
+  cartReminders: z.custom<CartReminderRule[]>(),
   /** How long a finished order's workflow still listens for a late refund. */
   orderLinger: z.string(),
   /** How long a quiet order's workflow stays open before completing (a later event starts a new run). */
@@ -490,6 +510,7 @@ const configSchema = COMPANIONS.reduce(
     ),
     digestWindow: env.HERALD_DIGEST_WINDOW,
     frequencyCaps: env.HERALD_FREQUENCY_CAPS,
+    cartReminders: env.HERALD_CART_REMINDERS,
     orderLinger: env.HERALD_ORDER_LINGER,
     orderIdleTimeout: env.HERALD_ORDER_IDLE_TIMEOUT,
     templateCacheMs: env.HERALD_TEMPLATE_CACHE_MS,

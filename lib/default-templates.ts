@@ -1,5 +1,5 @@
 import { ORDER_STATUSES, type OrderStatus } from '../domain';
-import { DIGEST_TEMPLATE_KEY, ITEM_RESTOCKED_TEMPLATE_KEY } from '../domain/template-variables';
+import { CART_REMINDER_TEMPLATE_KEY, DIGEST_TEMPLATE_KEY, ITEM_RESTOCKED_TEMPLATE_KEY } from '../domain/template-variables';
 
 export type TemplateChannel = 'push' | 'email' | 'sms' | 'inapp';
 
@@ -858,12 +858,132 @@ const frDigest: DigestCopy = {
 };
 
 // ---------------------------------------------------------------------------
+// The cart reminder (marketing, topic cart-reminders): the items as the cart's last update left them,
+// their pictures and links in the HTML part (http(s) only, as for the order emails), and the recovery link.
+
+interface CartCopy {
+  push: TitledCopy;
+  inapp: TitledCopy;
+  email: { subject: string; lead: string; each: string; total: string; cta: string; footer: string; greeting: string; lang: string };
+  sms: string;
+}
+
+const cartItemLine = '{{ item.quantity }} × {{ item.name }}';
+const cartLinePrice = '{{ item.unitPrice | times: item.quantity | money: currency }}';
+const httpOnly = (variable: string, link: string, otherwise = '') =>
+  `{% assign linkScheme = ${variable} | slice: 0, 4 | downcase %}{% if linkScheme == 'http' %}${link}{% else %}${otherwise}{% endif %}`;
+
+function cartEmailText(c: CartCopy['email']): string {
+  return [
+    c.greeting,
+    '',
+    c.lead,
+    `{% for item in items %}\n- ${cartItemLine}{% if item.unitPrice %}: ${cartLinePrice}{% endif %}{% if item.url %}\n  {{ item.url }}{% endif %}{% endfor %}`,
+    '',
+    `{% if total %}${c.total}: {{ total | money: currency }}{% endif %}`,
+    `{% if recoveryUrl %}\n${c.cta}: {{ recoveryUrl }}{% endif %}`,
+    '',
+    '--',
+    c.footer,
+  ].join('\n');
+}
+
+function cartEmailHtml(c: CartCopy['email']): string {
+  const image = httpOnly('item.imageUrl', `<img src="{{ item.imageUrl }}" alt="{{ item.name }}" width="64" height="64" style="display:block;width:64px;height:64px;object-fit:cover;border-radius:4px;">`);
+  const name = httpOnly('item.url', `<a href="{{ item.url }}" style="${LINK}">{{ item.name }}</a>`, '{{ item.name }}');
+  const rows =
+    '{% for item in items %}' +
+    `<tr><td style="${CELL}width:72px;">{% if item.imageUrl %}${image}{% endif %}</td>` +
+    `<td style="${CELL}">{{ item.quantity }} × {% if item.url %}${name}{% else %}{{ item.name }}{% endif %}</td>` +
+    `<td style="${AMOUNT_CELL}">{% if item.unitPrice %}${cartLinePrice}{% if item.quantity > 1 %}<br><span style="font-size:13px;${MUTED}">{{ item.unitPrice | money: currency }} ${c.each}</span>{% endif %}{% endif %}</td></tr>` +
+    '{% endfor %}' +
+    `{% if total %}<tr><td></td><td style="${TOTAL_CELL}font-weight:bold;">${c.total}</td><td style="${TOTAL_AMOUNT_CELL}font-weight:bold;">{{ total | money: currency }}</td></tr>{% endif %}`;
+  const button = httpOnly(
+    'recoveryUrl',
+    `<p style="margin:0 0 16px;"><a href="{{ recoveryUrl }}" style="display:inline-block;padding:10px 18px;background-color:#2563eb;color:#ffffff;border-radius:6px;text-decoration:none;font-weight:bold;">${c.cta}</a></p>`,
+  );
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="${c.lang}">`,
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${c.subject}</title></head>`,
+    '<body style="margin:0;padding:0;background-color:#f4f4f5;">',
+    `<div style="max-width:560px;margin:0 auto;padding:24px 16px;${FONT};font-size:16px;line-height:1.5;color:#18181b;">`,
+    '<div style="background-color:#ffffff;border:1px solid #e4e4e7;border-radius:8px;padding:24px;">',
+    `<h1 style="margin:0 0 16px;font-size:20px;line-height:1.3;">${c.subject}</h1>`,
+    `<p style="margin:0 0 16px;">${c.greeting}</p>`,
+    `<p style="margin:0 0 16px;">${c.lead}</p>`,
+    `{% if items.size > 0 %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;margin:0 0 16px;">${rows}</table>{% endif %}`,
+    `{% if recoveryUrl %}${button}{% endif %}`,
+    '</div>',
+    `<p style="margin:16px 0 0;font-size:12px;${MUTED}text-align:center;">${c.footer}</p>`,
+    '</div>',
+    '</body>',
+    '</html>',
+  ].join('\n');
+}
+
+const enCart: CartCopy = {
+  push: {
+    subject: 'Still thinking it over?',
+    body: "Your cart is waiting: {% for item in items limit: 2 %}{{ item.name }}{% unless forloop.last %}, {% endunless %}{% endfor %}{% if items.size > 2 %} and more{% endif %}.{% if total %} {{ total | money: currency }}.{% endif %}",
+  },
+  inapp: {
+    subject: 'Still thinking it over?',
+    body: "{{ itemCount | pluralize: 'item is', 'items are' }} waiting in your cart{% if total %} ({{ total | money: currency }}){% endif %}.",
+  },
+  email: {
+    lang: 'en',
+    subject: 'You left something in your cart',
+    greeting: 'Hello{% if customerName %} {{ customerName }}{% endif %},',
+    lead: 'You left these in your cart. They are still there for you:',
+    each: 'each',
+    total: 'Total',
+    cta: 'Return to your cart',
+    footer: 'You are receiving this email because you asked for cart reminders. You can turn them off in your preferences.',
+  },
+  sms: "Your cart is waiting{% if total %} ({{ total | money: currency }}){% endif %}.{% if recoveryUrl %} {{ recoveryUrl }}{% endif %}",
+};
+
+const frCart: CartCopy = {
+  push: {
+    subject: 'Vous hésitez encore ?',
+    body: "Votre panier vous attend : {% for item in items limit: 2 %}{{ item.name }}{% unless forloop.last %}, {% endunless %}{% endfor %}{% if items.size > 2 %} et plus{% endif %}.{% if total %} {{ total | money: currency }}.{% endif %}",
+  },
+  inapp: {
+    subject: 'Vous hésitez encore ?',
+    body: "{{ itemCount | pluralize: 'article vous attend', 'articles vous attendent' }} dans votre panier{% if total %} ({{ total | money: currency }}){% endif %}.",
+  },
+  email: {
+    lang: 'fr',
+    subject: 'Vous avez oublié quelque chose dans votre panier',
+    greeting: 'Bonjour{% if customerName %} {{ customerName }}{% endif %},',
+    lead: 'Ces articles sont restés dans votre panier. Ils vous attendent toujours :',
+    each: "l'unité",
+    total: 'Total',
+    cta: 'Retrouver mon panier',
+    footer: 'Vous recevez cet e-mail parce que vous avez demandé des rappels de panier. Vous pouvez les désactiver dans vos préférences.',
+  },
+  sms: 'Votre panier vous attend{% if total %} ({{ total | money: currency }}){% endif %}.{% if recoveryUrl %} {{ recoveryUrl }}{% endif %}',
+};
+
+function cartTemplates(locale: string, copy: CartCopy): DefaultTemplate[] {
+  const key = CART_REMINDER_TEMPLATE_KEY;
+  return [
+    { key, channel: 'push', locale, ...copy.push },
+    { key, channel: 'inapp', locale, ...copy.inapp },
+    { key, channel: 'email', locale, subject: copy.email.subject, body: cartEmailText(copy.email), bodyHtml: cartEmailHtml(copy.email) },
+    { key, channel: 'sms', locale, subject: copy.push.subject, body: copy.sms },
+  ];
+}
+
+// ---------------------------------------------------------------------------
 
 export const DEFAULT_LOCALE = 'en';
 
 const LOCALES = [
-  { locale: 'en', push: en, inapp: enInapp, email: enEmail, emailChrome: enEmailChrome, sms: enSms, digest: enDigest },
-  { locale: 'fr', push: fr, inapp: frInapp, email: frEmail, emailChrome: frEmailChrome, sms: frSms, digest: frDigest },
+  { locale: 'en', push: en, inapp: enInapp, email: enEmail, emailChrome: enEmailChrome, sms: enSms, digest: enDigest, cart: enCart },
+  { locale: 'fr', push: fr, inapp: frInapp, email: frEmail, emailChrome: frEmailChrome, sms: frSms, digest: frDigest, cart: frCart },
 ];
 
 interface KeyCopy {
@@ -992,7 +1112,7 @@ const ITEM_RESTOCKED_COPY: Record<string, KeyCopy> = {
   },
 };
 
-export const DEFAULT_TEMPLATES: DefaultTemplate[] = LOCALES.flatMap(({ locale, push, inapp, email, emailChrome, sms, digest }) => [
+export const DEFAULT_TEMPLATES: DefaultTemplate[] = LOCALES.flatMap(({ locale, push, inapp, email, emailChrome, sms, digest, cart }) => [
   ...ORDER_STATUSES.flatMap((status) =>
     channelTemplates(`order.${status}`, locale, emailChrome, {
       push: push[status],
@@ -1005,4 +1125,5 @@ export const DEFAULT_TEMPLATES: DefaultTemplate[] = LOCALES.flatMap(({ locale, p
   ...channelTemplates(DIGEST_TEMPLATE_KEY, locale, emailChrome, digest),
   ...Object.entries(PRODUCT_COPY[locale]!).flatMap(([key, copy]) => productTemplates(key, locale, emailChrome, copy)),
   ...channelTemplates(ITEM_RESTOCKED_TEMPLATE_KEY, locale, emailChrome, ITEM_RESTOCKED_COPY[locale]!),
+  ...cartTemplates(locale, cart),
 ]);

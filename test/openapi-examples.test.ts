@@ -253,6 +253,7 @@ test('the documented error examples are the answers the API gives', async () => 
   const json = (value: unknown) => ({ body: JSON.stringify(value) });
   const tracking = { keys: parseTrackingKeys(h.stack.env.HERALD_TRACKING_SECRET!), publicUrl: h.stack.apiUrl };
   const shipped = OPERATION_EXAMPLES.postOrderEvent!.body as Record<string, unknown>;
+  const cartEvent = OPERATION_EXAMPLES.postCartEvent!.body as Record<string, unknown>;
   const cases: Array<[operationId: string, status: number, example: string, request: () => ReturnType<typeof send>]> = [
     ['postOrderEvent', 401, 'missingKey', () => send('POST', '/v1/order-events', { ...json(shipped), key: null })],
     ['postOrderEvent', 403, 'missingScope', () => send('POST', '/v1/order-events', { ...json(shipped), key: read })],
@@ -286,6 +287,10 @@ test('the documented error examples are the answers the API gives', async () => 
     ['trackEmailOpen', 400, 'notAToken', () => send('GET', '/t/o/not-a-token', { key: null })],
     ['trackEmailClick', 400, 'noUrl', () => send('GET', new URL(clickUrl(tracking, EMAIL_ID, EXAMPLE_CLICK_TARGET)).pathname, { key: null })],
     ['previewTemplate', 400, 'invalidChannel', () => send('POST', '/v1/templates/order.shipped/preview', json({ channel: 'fax' }))],
+    ['postCartEvent', 400, 'invalidType', () => send('POST', '/v1/cart-events', json({ ...cartEvent, type: 'abandoned' }))],
+    ['postCartEvent', 409, 'conflict', () => send('POST', '/v1/cart-events', json({ ...cartEvent, type: 'checked_out' }))],
+    ['getCart', 400, 'invalidCartId', () => send('GET', '/v1/carts/cart%208841', { key: read })],
+    ['getCart', 404, 'unknown', () => send('GET', '/v1/carts/cart-0000', { key: read })],
   ];
   const byId = new Map(operationsOf(doc).map((o) => [o.op.operationId, o.op]));
   for (const [operationId, status, name, request] of cases) {

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../lib/free-port';
 import { ensureSchedules } from './schedules';
 import { startWorkerMetricsServer } from './metrics-server';
+import { cartSettingsFrom } from '../activities/cart-reminders';
 import { orderSettingsFrom } from '../activities/order-settings';
 import { closeMessageProviders, closePushProviders, createMessageProviders, createPushProviders, describeProviderModes, usesSandbox } from '../activities/providers';
 import { createSandboxReceipts } from '../activities/providers/sandbox';
@@ -61,6 +62,7 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
     rateLimits: config.rateLimits,
     templateCacheMs: config.templateCacheMs,
     orderSettings: orderSettingsFrom(config),
+    cartSettings: cartSettingsFrom(config),
     workflowCacheSize: config.worker.workflowCacheSize,
     workflows,
     // Twilio status callbacks only make sense when Twilio is live and can reach us.

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { CartSettings } from '../activities/cart-reminders';
 import type { OrderSettings } from '../activities/order-settings';
 import type { MessageProviders } from '../activities/providers/message-provider';
 import type { PushProviders } from '../activities/providers/push-provider';
@@ -28,6 +29,8 @@ export interface HeraldWorkerOptions {
   templateCacheMs: number;
   /** The settings each new order run loads (orderSettingsFrom(config)); no longer put in the run's input by the API. */
   orderSettings: OrderSettings;
+  /** The settings each new cart run loads (cartSettingsFrom(config)). */
+  cartSettings?: CartSettings;
   /** Workflows the order worker keeps in memory (HERALD_WORKFLOW_CACHE_SIZE). */
   workflowCacheSize: number;
   /** The order worker's workflow code: a prebuilt bundle or workflows/ (see workflowSource). */
@@ -51,6 +54,7 @@ export async function createHeraldWorkers(options: HeraldWorkerOptions): Promise
     tracking: options.tracking,
     templateCacheMs: options.templateCacheMs,
     orderSettings: options.orderSettings,
+    cartSettings: options.cartSettings,
   });
   const orders = await Worker.create({
     connection: options.connection,

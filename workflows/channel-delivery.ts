@@ -39,9 +39,12 @@ export interface SendResult {
   failure?: FailureType;
 }
 
-export interface Sendable {
+/** What a message is about: an order event, or a cart update (no order). */
+export type MessageSubject = Pick<OrderEvent, 'eventId' | 'customerId'> & { orderId: string | null };
+
+export interface Sendable<E extends MessageSubject = OrderEvent> {
   notificationId: string;
-  event: OrderEvent;
+  event: E;
   kind: NotificationKind;
   outbound: OutboundMessage;
   caps: FrequencyCapRule[];
@@ -51,7 +54,7 @@ export function createChannelSender(options: DeliveryOptions = {}) {
   const delivery = deliveryActivities(options);
 
   /** Takes a slot under every cap that applies, or says which one refused. */
-  async function withinCaps(item: Sendable): Promise<string | null> {
+  async function withinCaps(item: Sendable<MessageSubject>): Promise<string | null> {
     if (item.caps.length === 0) return null;
     const slot = await claimFrequencySlot({
       notificationId: item.notificationId,
@@ -65,7 +68,7 @@ export function createChannelSender(options: DeliveryOptions = {}) {
     return rule;
   }
 
-  async function send(item: Sendable): Promise<SendResult> {
+  async function send(item: Sendable<MessageSubject>): Promise<SendResult> {
     const capped = await withinCaps(item);
     if (capped) return { state: 'capped', sentTo: 0, failedTo: 0, detail: capped };
     const { outbound } = item;
@@ -73,7 +76,7 @@ export function createChannelSender(options: DeliveryOptions = {}) {
     return sendMessage(item, outbound);
   }
 
-  async function sendPush(item: Sendable, outbound: Extract<OutboundMessage, { channel: 'push' }>): Promise<SendResult> {
+  async function sendPush(item: Sendable<MessageSubject>, outbound: Extract<OutboundMessage, { channel: 'push' }>): Promise<SendResult> {
     const outcomes = await pushToDevices(item, outbound.devices, outbound.message, outbound.localized);
     const sentTo = outcomes.filter((o) => o.status === 'sent').length;
     if (sentTo > 0) return { state: 'sent', sentTo, failedTo: outcomes.length - sentTo };
@@ -82,7 +85,7 @@ export function createChannelSender(options: DeliveryOptions = {}) {
     return { state: 'failed', sentTo: 0, failedTo: outcomes.length, detail: outcomes.map((o) => `${o.deviceId}: ${o.error ?? 'failed'}`).join('; '), ...(failure ? { failure } : {}) };
   }
 
-  async function sendMessage(item: Sendable, outbound: Exclude<OutboundMessage, { channel: 'push' }>): Promise<SendResult> {
+  async function sendMessage(item: Sendable<MessageSubject>, outbound: Exclude<OutboundMessage, { channel: 'push' }>): Promise<SendResult> {
     const { notificationId, event, kind } = item;
     const common = { notificationId, orderId: event.orderId, priority: kind.priority };
     try {
@@ -109,7 +112,7 @@ export function createChannelSender(options: DeliveryOptions = {}) {
   }
 
   /** Pushes to every device: Android devices reading the same words together in FCM batches, the others one activity each. */
-  async function pushToDevices(item: Sendable, devices: PushTarget[], baseMessage: PushMessage, localized: Record<string, { title: string; body: string; rich?: PushRichContent | null }>): Promise<PushOutcome[]> {
+  async function pushToDevices(item: Sendable<MessageSubject>, devices: PushTarget[], baseMessage: PushMessage, localized: Record<string, { title: string; body: string; rich?: PushRichContent | null }>): Promise<PushOutcome[]> {
     const { notificationId, event } = item;
     const localeOf = (target: PushTarget) => (target.locale && localized[target.locale] ? target.locale : '');
     const messageFor = (locale: string): PushMessage => (locale ? { ...baseMessage, ...localized[locale] } : baseMessage);

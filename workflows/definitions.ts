@@ -154,3 +154,6 @@ export const searchAttributes = {
 };
 
 export { SEARCH_ATTRIBUTE_TYPES } from '../domain/search-attributes';
+
+// The cart reminder workflow's signals and query (workflows/cart-definitions.ts), for the API.
+export { cartEventSignal, cartOrderSignal, cartStateQuery, type CartReminderRecord, type CartState } from './cart-definitions';

@@ -3,3 +3,4 @@ export { orderNotificationWorkflow } from './order-notification';
 export { staleDevicesWorkflow } from './stale-devices';
 export { deadLetterReplayWorkflow } from './dead-letter-replay';
 export { productAlertWorkflow } from './product-alert';
+export { cartRemindersWorkflow } from './cart-reminders';

@@ -1,0 +1,140 @@
+// Cart intake: every accepted cart event is stored first (the outbox), then its cart's workflow is
+// signalled (signal-with-start). An order event owes the customer's open carts a signal too; both are
+// relayed again until Temporal has taken them.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { cartWorkflowId, type CartEvent, type CartEventType, type CartOrder } from '../domain';
+import type { Db } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import { markCartEventSignalled, openCartsFor, storeCartEvent, unsignalledCartEvents, type StoredCartEvent } from '../store/carts';
+import type { cartRemindersWorkflow } from '../workflows/cart-reminders';
+import { cartEventSignal, cartOrderSignal } from '../workflows/definitions';
+import type { CartEventInput } from './cart-schemas';
+import { HttpError } from './errors';
+
+export interface CartIntakeOptions {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  logger: Logger;
+}
+
+export interface AcceptedCartEvent {
+  eventId: string;
+  workflowId: string;
+  duplicate: boolean;
+  signalled: boolean;
+}
+
+/** The order event fields a cart needs: stored as OrderEvent rows. */
+export interface StoredOrderForCarts {
+  eventId: string;
+  orderId: string;
+  customerId: string;
+  occurredAt: Date;
+  data: unknown;
+}
+
+const SIGNAL_DEADLINE_MS = 3000;
+
+export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntakeOptions) {
+  async function signal(row: StoredCartEvent): Promise<void> {
+    const event: CartEvent = { eventId: row.eventId, cartId: row.cartId, customerId: row.customerId, type: row.type as CartEventType, occurredAt: row.occurredAt.toISOString() };
+    await temporal.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+      temporal.workflow.signalWithStart<typeof cartRemindersWorkflow, [CartEvent]>('cartRemindersWorkflow', {
+        workflowId: cartWorkflowId(row.cartId),
+        taskQueue,
+        args: [{ cartId: row.cartId, customerId: row.customerId }],
+        staticSummary: `Cart ${row.cartId} of customer ${row.customerId}`,
+        staticDetails: `Reminds customer ${row.customerId} of cart ${row.cartId} when it is left without an order (HERALD_CART_REMINDERS).`,
+        signal: cartEventSignal,
+        signalArgs: [event],
+      }),
+    );
+    await markCartEventSignalled(db, row.eventId);
+  }
+
+  async function accept(input: CartEventInput): Promise<AcceptedCartEvent> {
+    const workflowId = cartWorkflowId(input.cartId);
+    const { row, created } = await storeCartEvent(db, {
+      eventId: input.eventId,
+      cartId: input.cartId,
+      customerId: input.customerId,
+      type: input.type,
+      occurredAt: input.occurredAt,
+      items: input.items,
+      currency: input.currency,
+      total: input.total,
+      recoveryUrl: input.recoveryUrl ?? null,
+    });
+    if (!created && (row.cartId !== input.cartId || row.customerId !== input.customerId || row.type !== input.type)) {
+      throw new HttpError(409, 'event_id_conflict', `eventId ${input.eventId} was already used for a different cart event (cart ${row.cartId}, type ${row.type})`, [
+        { field: 'eventId', reason: 'already used for a different event' },
+      ]);
+    }
+    if (!created && row.signalledAt) return { eventId: row.eventId, workflowId, duplicate: true, signalled: true };
+    try {
+      await signal(row);
+      return { eventId: row.eventId, workflowId, duplicate: !created, signalled: true };
+    } catch (err) {
+      logger.warn({ err, eventId: row.eventId, cartId: row.cartId, workflowId }, 'cart signal failed; the relay will retry');
+      return { eventId: row.eventId, workflowId, duplicate: !created, signalled: false };
+    }
+  }
+
+  /**
+   * Tells the open carts an order may end (the cart it names, or every open cart of its customer), then
+   * clears the order event's debt. A cart whose run is gone has nothing left to end.
+   */
+  async function signalCartsOf(order: StoredOrderForCarts): Promise<number> {
+    const data = (order.data ?? {}) as Record<string, unknown>;
+    const cartId = typeof data.cartId === 'string' && data.cartId ? data.cartId : null;
+    const message: CartOrder = { eventId: order.eventId, orderId: order.orderId, customerId: order.customerId, occurredAt: order.occurredAt.toISOString(), cartId };
+    let signalled = 0;
+    for (const id of await openCartsFor(db, order.customerId, cartId)) {
+      try {
+        await temporal.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => temporal.workflow.getHandle(cartWorkflowId(id)).signal(cartOrderSignal, message));
+        signalled++;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    await db.$executeRaw`UPDATE "OrderEvent" SET "cartSignalDue" = false WHERE "eventId" = ${order.eventId}`;
+    return signalled;
+  }
+
+  /** After an order event is stored: its carts are told now, or by the relay when Temporal is away. */
+  async function afterOrderEvent(order: StoredOrderForCarts): Promise<void> {
+    try {
+      await signalCartsOf(order);
+    } catch (err) {
+      logger.warn({ err, eventId: order.eventId, customerId: order.customerId }, 'cart signal for an order failed; the relay will retry');
+    }
+  }
+
+  /** Signals what is still owed: cart events never signalled, and order events their carts never heard of. Answers the signals sent. */
+  async function relayPending(olderThanMs = 2000, batch = 100): Promise<number> {
+    const olderThan = new Date(Date.now() - olderThanMs);
+    let relayed = 0;
+    try {
+      for (const row of await unsignalledCartEvents(db, olderThan, batch)) {
+        await signal(row);
+        relayed++;
+      }
+      const orders = await db.orderEvent.findMany({
+        where: { cartSignalDue: true, receivedAt: { lt: olderThan } },
+        orderBy: { receivedAt: 'asc' },
+        take: batch,
+        select: { eventId: true, orderId: true, customerId: true, occurredAt: true, data: true },
+      });
+      for (const order of orders) relayed += await signalCartsOf(order);
+    } catch (err) {
+      logger.warn({ err }, 'cart relay could not signal; will retry');
+    }
+    if (relayed) logger.info({ relayed }, 'relayed cart signals');
+    return relayed;
+  }
+
+  return { accept, afterOrderEvent, relayPending };
+}
+
+export type CartIntake = ReturnType<typeof createCartIntake>;
