@@ -146,6 +146,8 @@ export function createCartReminderActivities(db: Db, render: ReturnType<typeof c
             priority: CART_REMINDER_KIND.priority,
             collapseKey: `cart-${input.cartId}`,
             data: { notificationId, cartId: input.cartId, type: CART_REMINDER_KIND.type, ...(cart.recoveryUrl ? { url: cart.recoveryUrl } : {}) },
+            // The template's image, deep link and buttons (the default: the first item's picture, the recovery link).
+            ...(rendered.rich ? { rich: rendered.rich } : {}),
           },
         };
       }

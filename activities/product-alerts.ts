@@ -379,6 +379,8 @@ export function createProductAlertActivities(db: Db, providers: PushProviders, r
       priority: n.priority,
       collapseKey: n.orderId ? `order-${n.orderId}` : `product-${event.sku}`,
       data: { productEventId: event.eventId, sku: event.sku, ...(n.orderId ? { orderId: n.orderId } : {}), ...(event.url ? { url: event.url } : {}) },
+      // Rich push: the product's picture, and a tap opens its page.
+      ...(event.url || event.imageUrl ? { rich: { ...(event.imageUrl ? { imageUrl: event.imageUrl } : {}), ...(event.url ? { deepLink: event.url } : {}) } } : {}),
     });
     for (const n of queued) {
       const message = messageOf(n);

@@ -970,7 +970,8 @@ const frCart: CartCopy = {
 function cartTemplates(locale: string, copy: CartCopy): DefaultTemplate[] {
   const key = CART_REMINDER_TEMPLATE_KEY;
   return [
-    { key, channel: 'push', locale, ...copy.push },
+    // Rich push: the first item's picture, and a tap picks the cart up again (both dropped when empty).
+    { key, channel: 'push', locale, ...copy.push, imageUrl: '{{ items.first.imageUrl }}', deepLink: '{{ recoveryUrl }}' },
     { key, channel: 'inapp', locale, ...copy.inapp },
     { key, channel: 'email', locale, subject: copy.email.subject, body: cartEmailText(copy.email), bodyHtml: cartEmailHtml(copy.email) },
     { key, channel: 'sms', locale, subject: copy.push.subject, body: copy.sms },
@@ -1089,7 +1090,8 @@ function productTemplates(key: string, locale: string, chrome: EmailChrome, copy
     '</html>',
   ].join('\n');
   return [
-    { key, channel: 'push', locale, subject: copy.title, body: copy.body },
+    // Rich push: the product's picture and page (the alert sends the product event's own; the template says the same).
+    { key, channel: 'push', locale, subject: copy.title, body: copy.body, imageUrl: '{{ imageUrl }}', deepLink: '{{ url }}' },
     { key, channel: 'inapp', locale, subject: copy.title, body: copy.body },
     { key, channel: 'email', locale, subject: copy.title, body: text, bodyHtml: html },
     { key, channel: 'sms', locale, subject: copy.title, body: copy.sms },

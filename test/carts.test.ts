@@ -87,6 +87,8 @@ test('a cart updated then left gets a push after the first delay and an email wi
   }, 60_000);
   expect(push!.receivedAt - acceptedAt).toBeGreaterThanOrEqual(2000);
   expect(JSON.stringify(push!.body)).toContain('Dotted notebook');
+  // Rich push: the first item's picture (mutable-content lets the app's extension fetch it), the recovery link.
+  expect(push!.body).toMatchObject({ aps: { 'mutable-content': 1 }, imageUrl: 'https://shop.example/img/nb.jpg', url: 'https://shop.example/cart/recover/cart-1' });
 
   const [mail] = await eventually(() => {
     const messages = h.smtp.messagesTo(c.email);

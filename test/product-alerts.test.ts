@@ -77,6 +77,8 @@ test('a restock notifies its 1,200 watchers once each, in batches through FCM an
   for (const token of iosTokens) expect(h.apns.requestsFor(token)).toHaveLength(1);
   const iosPush = h.apns.requestsFor(iosTokens[0]!)[0]!;
   expect(JSON.stringify(iosPush)).toContain(`Product ${sku} is back in stock`);
+  // Rich push: a tap opens the product's page.
+  expect(iosPush.body).toMatchObject({ url: `https://shop.example/p/${sku}` });
 
   // Each alert is a sent notification of the product event, with its attempt; the watches are spent.
   expect(await h.db.notification.count({ where: { productEventId: restock.eventId, status: 'sent', type: 'product.restock' } })).toBe(count);
