@@ -8,6 +8,7 @@ import type { orderNotificationWorkflow } from '../workflows/order-notification'
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { createCartIntake } from './cart-intake';
 import { HttpError } from './errors';
+import { relayInOrder } from './outbox';
 import type { OrderEventInput } from './schemas';
 
 export interface IntakeOptions {
@@ -107,17 +108,7 @@ export function createIntake(options: IntakeOptions) {
       orderBy: { receivedAt: 'asc' },
       take: batch,
     });
-    let relayed = 0;
-    for (const row of rows) {
-      try {
-        await signal(row);
-        relayed++;
-      } catch (err) {
-        logger.warn({ err, eventId: row.eventId }, 'relay could not signal; will retry');
-        break;
-      }
-    }
-    if (relayed) logger.info({ relayed }, 'relayed stored events to their workflows');
+    const relayed = await relayInOrder(rows, (row) => signal(row), logger, { failed: 'relay could not signal; will retry', done: 'relayed stored events to their workflows' });
     return relayed + (await carts.relayPending(olderThanMs, batch));
   }
 

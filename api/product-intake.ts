@@ -5,6 +5,7 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { productAlertWorkflow } from '../workflows/product-alert';
 import { HttpError } from './errors';
+import { relayInOrder } from './outbox';
 import type { ProductEventInput } from './schemas';
 
 export interface AcceptedProductEvent {
@@ -113,18 +114,10 @@ export function createProductIntake(options: { db: Db; temporal: Client; taskQue
       orderBy: { receivedAt: 'asc' },
       take: batch,
     });
-    let started = 0;
-    for (const row of rows) {
-      try {
-        await start(row);
-        started++;
-      } catch (err) {
-        logger.warn({ err, eventId: row.eventId }, 'relay could not start the alert workflow; will retry');
-        break;
-      }
-    }
-    if (started) logger.info({ started }, 'started alert workflows of stored product events');
-    return started;
+    return relayInOrder(rows, (row) => start(row), logger, {
+      failed: 'relay could not start the alert workflow; will retry',
+      done: 'started alert workflows of stored product events',
+    });
   }
 
   function startRelay(intervalMs = 2000): () => Promise<void> {
