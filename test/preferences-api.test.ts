@@ -2,7 +2,7 @@
 // marketing opt-in needs, the append-only consent history, effective preferences with their sources, and the
 // loader the per-event path reads them with.
 import { loadPreferenceState } from '../store/preferences';
-import { decideChannels } from '../domain';
+import { CHANNELS, decideChannels, PREFERENCE_CATEGORIES } from '../domain';
 import { startHarness, type Harness } from './support/harness';
 
 let h: Harness;
@@ -38,7 +38,8 @@ test('effective preferences: every channel and category, with the defaults and w
   const res = await h.api('GET', `/v1/customers/${id}/preferences`, undefined, readKey);
   expect(res.status).toBe(200);
   expect(res.body.customerId).toBe(id);
-  expect(res.body.items).toHaveLength(4 * 6);
+  // Every channel by every category and topic.
+  expect(res.body.items).toHaveLength(CHANNELS.length * PREFERENCE_CATEGORIES.length);
   expect(res.body.items.find((i: any) => i.channel === 'push' && i.category === 'order-updates')).toEqual({
     channel: 'push', category: 'order-updates', class: 'transactional', optedIn: true, source: 'default', default: 'opted-in',
     consent: null, permitted: true, reason: null,
