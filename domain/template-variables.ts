@@ -15,13 +15,18 @@ export interface TemplateVariable {
 /** The digest of routine updates merged within a short window; its updates list each status. */
 export const DIGEST_TEMPLATE_KEY = 'order.digest';
 
+/** What every template gets about its customer. */
+const CUSTOMER_VARIABLES: readonly TemplateVariable[] = [
+  { name: 'customerName', description: "The customer's name; may be empty.", example: 'Ada Lovelace' },
+  { name: 'customerLocale', description: "The customer's locale (BCP 47), such as `fr-CA`.", example: 'en' },
+  { name: 'customerTimeZone', description: "The customer's IANA time zone, such as `Europe/Paris`.", example: 'Europe/London' },
+];
+
 /** What every order template gets, whatever the status. */
 export const COMMON_TEMPLATE_VARIABLES: readonly TemplateVariable[] = [
   { name: 'orderId', description: "The OMS's order id.", example: 'ORD-2026-000123' },
   { name: 'status', description: 'The order status, such as `shipped`.', example: 'shipped' },
-  { name: 'customerName', description: "The customer's name; may be empty.", example: 'Ada Lovelace' },
-  { name: 'customerLocale', description: "The customer's locale (BCP 47), such as `fr-CA`.", example: 'en' },
-  { name: 'customerTimeZone', description: "The customer's IANA time zone, such as `Europe/Paris`.", example: 'Europe/London' },
+  ...CUSTOMER_VARIABLES,
   { name: 'occurredAt', description: 'When the event happened (ISO 8601); format it with `local_date` or `datetime`.', example: '2026-11-21T10:00:00Z' },
 ];
 
@@ -172,9 +177,7 @@ export const CART_REMINDER_TEMPLATE_KEY = 'cart.reminder';
 /** What a cart reminder gets: the cart as its last update left it, and who it is for (no order variables). */
 export const CART_REMINDER_VARIABLES: readonly TemplateVariable[] = [
   { name: 'cartId', description: "The shop's cart id.", example: 'cart-8841' },
-  { name: 'customerName', description: "The customer's name; may be empty.", example: 'Ada Lovelace' },
-  { name: 'customerLocale', description: "The customer's locale (BCP 47), such as `fr-CA`.", example: 'en' },
-  { name: 'customerTimeZone', description: "The customer's IANA time zone, such as `Europe/Paris`.", example: 'Europe/London' },
+  ...CUSTOMER_VARIABLES,
   {
     name: 'items',
     description:
@@ -198,9 +201,7 @@ export const PRODUCT_TEMPLATE_VARIABLES: Readonly<Record<string, readonly Templa
 
 function productVariables(priceDrop: boolean): TemplateVariable[] {
   return [
-    { name: 'customerName', description: "The customer's name; may be empty.", example: 'Ada Lovelace' },
-    { name: 'customerLocale', description: "The customer's locale (BCP 47), such as `fr-CA`.", example: 'en' },
-    { name: 'customerTimeZone', description: "The customer's IANA time zone, such as `Europe/Paris`.", example: 'Europe/London' },
+    ...CUSTOMER_VARIABLES,
     { name: 'sku', description: "The product's SKU.", example: 'FP-M-BLK' },
     { name: 'name', description: "The product's name.", example: 'Fountain pen' },
     { name: 'url', description: "A link to the product's page; may be empty.", example: 'https://shop.example/p/FP-M-BLK' },
