@@ -15,3 +15,6 @@ export * from './reasons';
 export * from './receipts';
 export * from './product-alerts';
 export * from './cart';
+export * from './segments';
+export * from './experiments';
+export * from './campaigns';
