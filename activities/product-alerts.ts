@@ -20,7 +20,6 @@ import {
   type Platform,
   type PreferenceState,
   type PushMessage,
-  type PushTarget,
   type SuppressionReason,
   type WatchKind,
 } from '../domain';
@@ -28,7 +27,8 @@ import { Prisma, type Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { createFrequencyCapActivities } from './frequency-caps';
-import { ProviderError, type PushBatchResult, type PushProviders } from './providers/push-provider';
+import { createBulkPusher } from './bulk-push';
+import type { PushProviders } from './providers/push-provider';
 import type { createRenderer } from './render';
 import { preferenceStateColumns } from '../store/preferences';
 
@@ -58,9 +58,6 @@ export interface WatchBatchResult {
   /** Watches already handled by an earlier attempt, or that no longer fire (deleted, spent, re-based). */
   skipped: number;
 }
-
-/** Concurrent APNs requests of one batch: HTTP/2 streams on the provider's connection. */
-const APNS_CONCURRENCY = 64;
 
 interface WatchRow {
   watchId: string;
@@ -115,6 +112,7 @@ function fires(event: EventRow, w: Pick<WatchRow, 'kind' | 'below' | 'baselinePr
 
 export function createProductAlertActivities(db: Db, providers: PushProviders, render: Render, logger: Logger, frequencyCaps: FrequencyCapRule[] = DEFAULT_FREQUENCY_CAPS) {
   const { claimFrequencySlot } = createFrequencyCapActivities(db);
+  const pusher = createBulkPusher(db, providers);
 
   async function loadEvent(eventId: string): Promise<EventRow> {
     const event = await db.productEvent.findUnique({ where: { eventId } });
@@ -344,158 +342,24 @@ export function createProductAlertActivities(db: Db, providers: PushProviders, r
     return { sent: countOf('sent', 'delivered', 'opened', 'clicked'), suppressed: countOf('suppressed'), failed: countOf('failed') };
   }
 
-  /**
-   * Pushes the queued notifications among `ids` to their customers' devices that no earlier attempt settled, each
-   * with its attempt row; a notification is sent once one device took it, failed once none can.
-   */
-  async function pushQueued(event: EventRow, ids: string[], customers: Map<string, CustomerRow>, attempt: number): Promise<{ pushes: number; transient: number }> {
-    const queued = await db.notification.findMany({ where: { id: { in: ids }, status: 'queued' }, select: { id: true, customerId: true, orderId: true, priority: true, title: true, body: true } });
-    const settled = new Set(
-      (
-        await db.deliveryAttempt.findMany({
-          where: { notificationId: { in: queued.map((n) => n.id) }, OR: [{ status: 'sent' }, { status: 'failed', retryable: false }] },
-          select: { notificationId: true, deviceId: true },
-        })
-      ).map((a) => `${a.notificationId}:${a.deviceId}`),
-    );
-    if (attempt > 1 && queued.length > 0) {
-      await db.deliveryAttempt.updateMany({
-        where: { notificationId: { in: queued.map((n) => n.id) }, status: 'sending', attemptNumber: { lt: attempt } },
-        data: { status: 'failed', errorCode: 'abandoned', errorMessage: 'the worker stopped before the provider answered', retryable: true, finishedAt: new Date() },
-      });
-    }
-    interface Send {
-      notificationId: string;
-      target: PushTarget;
-      message: PushMessage;
-      attemptId: string;
-    }
-    const sends: Send[] = [];
-    const messageOf = (n: (typeof queued)[number]): PushMessage => ({
-      notificationId: n.id,
-      orderId: n.orderId ?? '',
-      title: n.title ?? '',
-      body: n.body ?? '',
-      priority: n.priority,
-      collapseKey: n.orderId ? `order-${n.orderId}` : `product-${event.sku}`,
-      data: { productEventId: event.eventId, sku: event.sku, ...(n.orderId ? { orderId: n.orderId } : {}), ...(event.url ? { url: event.url } : {}) },
-      // Rich push: the product's picture, and a tap opens its page.
-      ...(event.url || event.imageUrl ? { rich: { ...(event.imageUrl ? { imageUrl: event.imageUrl } : {}), ...(event.url ? { deepLink: event.url } : {}) } } : {}),
+  /** Pushes the queued alerts among `ids` (shared with campaigns: activities/bulk-push.ts); Android devices sharing a text go as one message naming the alert workflow. */
+  async function pushQueued(event: EventRow, ids: string[], customers: Map<string, CustomerRow>, attempt: number) {
+    return pusher.pushQueued({
+      ids,
+      attempt,
+      devicesOf: (customerId) => customers.get(customerId)?.devices ?? [],
+      messageOf: (n): PushMessage => ({
+        notificationId: n.id,
+        orderId: n.orderId ?? '',
+        title: n.title ?? '',
+        body: n.body ?? '',
+        priority: n.priority,
+        collapseKey: n.orderId ? `order-${n.orderId}` : `product-${event.sku}`,
+        data: { productEventId: event.eventId, sku: event.sku, ...(n.orderId ? { orderId: n.orderId } : {}), ...(event.url ? { url: event.url } : {}) },
+        // Rich push: the product's picture, and a tap opens its page.
+        ...(event.url || event.imageUrl ? { rich: { ...(event.imageUrl ? { imageUrl: event.imageUrl } : {}), ...(event.url ? { deepLink: event.url } : {}) } } : {}),
+      }),
+      groupMessageId: () => productAlertWorkflowId(event.sku, event.eventId),
     });
-    for (const n of queued) {
-      const message = messageOf(n);
-      for (const d of customers.get(n.customerId)?.devices ?? []) {
-        if (settled.has(`${n.id}:${d.deviceId}`)) continue;
-        sends.push({
-          notificationId: n.id,
-          target: { deviceId: d.deviceId, platform: d.platform, token: d.token, app: d.app },
-          message,
-          attemptId: `${n.id}:${d.deviceId}:${attempt}`,
-        });
-      }
-    }
-    if (sends.length > 0) {
-      await db.deliveryAttempt.createMany({
-        data: sends.map((s) => ({
-          id: s.attemptId,
-          notificationId: s.notificationId,
-          deviceId: s.target.deviceId,
-          channel: 'push' as const,
-          provider: providers[s.target.platform].name,
-          status: 'sending' as const,
-          attemptNumber: attempt,
-        })),
-        skipDuplicates: true,
-      });
-    }
-    const results = new Map<Send, PushBatchResult>();
-    await Promise.all([sendAndroid(sends.filter((s) => s.target.platform === 'android'), results), sendIos(sends.filter((s) => s.target.platform === 'ios'), results)]);
-
-    // Close the attempts; a notification is sent once one device took it, failed once none can.
-    const writes: Prisma.PrismaPromise<unknown>[] = [];
-    const deadTokens: string[] = [];
-    let transient = 0;
-    for (const [s, r] of results) {
-      const provider = providers[s.target.platform].name;
-      if (r.ok) {
-        metrics.deliveryAttempts.inc({ channel: 'push', provider, outcome: 'sent', error_kind: '' });
-        writes.push(db.deliveryAttempt.update({ where: { id: s.attemptId }, data: { status: 'sent', providerMessageId: r.receipt.providerMessageId, finishedAt: new Date() } }));
-        continue;
-      }
-      metrics.deliveryAttempts.inc({ channel: 'push', provider, outcome: 'failed', error_kind: r.error.kind });
-      writes.push(
-        db.deliveryAttempt.update({
-          where: { id: s.attemptId },
-          data: { status: 'failed', errorCode: r.error.code, errorMessage: r.error.message.slice(0, 1000), retryable: r.error.kind === 'transient', finishedAt: new Date() },
-        }),
-      );
-      if (r.error.kind === 'invalid_token') deadTokens.push(s.target.deviceId);
-      if (r.error.kind === 'transient') transient++;
-    }
-    if (writes.length > 0) await db.$transaction(writes);
-    if (deadTokens.length > 0) {
-      await db.device.updateMany({ where: { id: { in: deadTokens }, active: true }, data: { active: false, invalidatedAt: new Date(), invalidatedReason: 'push provider: invalid token' } });
-    }
-    // Settle the notifications from what every attempt so far left.
-    const attempts = await db.deliveryAttempt.groupBy({
-      by: ['notificationId', 'status', 'retryable'],
-      where: { notificationId: { in: queued.map((n) => n.id) } },
-      _count: true,
-    });
-    const sentIds = new Set(attempts.filter((a) => a.status === 'sent').map((a) => a.notificationId));
-    const open = new Set(attempts.filter((a) => a.status === 'sending' || (a.status === 'failed' && a.retryable)).map((a) => a.notificationId));
-    const failedIds = queued.map((n) => n.id).filter((id) => !sentIds.has(id) && (!open.has(id) || transient === 0));
-    await db.$transaction([
-      db.notification.updateMany({ where: { id: { in: [...sentIds] }, status: 'queued' }, data: { status: 'sent', sentAt: new Date() } }),
-      db.notification.updateMany({ where: { id: { in: failedIds }, status: 'queued' }, data: { status: 'failed', failureReason: 'no device took the push' } }),
-    ]);
-    for (const n of queued) if (sentIds.has(n.id)) metrics.notifications.inc({ channel: 'push', priority: 'routine', outcome: 'sent', reason: '' });
-
-    return { pushes: sends.length, transient };
-  }
-
-  /** Android devices in FCM sendEach batches (the provider cuts them into calls of 500), one per distinct message text. */
-  async function sendAndroid(sends: Array<{ target: PushTarget; message: PushMessage; attemptId: string; notificationId: string }>, results: Map<(typeof sends)[number], PushBatchResult>) {
-    const provider = providers.android;
-    const groups = new Map<string, typeof sends>();
-    for (const s of sends) {
-      const key = `${s.message.title}\u0000${s.message.body}`;
-      groups.set(key, [...(groups.get(key) ?? []), s]);
-    }
-    for (const group of groups.values()) {
-      // One message for the group: it names the product event (unless the group is one alert); each device's own alert is its attempt row.
-      const one = group.every((s) => s.notificationId === group[0]!.notificationId);
-      const message: PushMessage = one ? group[0]!.message : { ...group[0]!.message, notificationId: productAlertWorkflowId(group[0]!.message.data.sku!, group[0]!.message.data.productEventId!) };
-      const keys = group.map((s) => `${s.notificationId}:${s.target.deviceId}`);
-      let batch: PushBatchResult[];
-      try {
-        batch = provider.sendBatch
-          ? await provider.sendBatch(group.map((s) => s.target), message, keys)
-          : await Promise.all(group.map((s, i) => provider.send(s.target, s.message, keys[i]!).then((receipt) => ({ ok: true as const, receipt }), (err: unknown) => ({ ok: false as const, error: asProviderError(provider.name, err) }))));
-      } catch (err) {
-        batch = group.map(() => ({ ok: false, error: asProviderError(provider.name, err) }));
-      }
-      group.forEach((s, i) => results.set(s, batch[i] ?? { ok: false, error: new ProviderError(provider.name, 'transient', 'NO_RESULT', 'the provider returned no result') }));
-    }
-  }
-
-  /** iOS devices one request each, many at once on APNs's HTTP/2 connection; each carries its own alert's id. */
-  async function sendIos(sends: Array<{ target: PushTarget; message: PushMessage; attemptId: string; notificationId: string }>, results: Map<(typeof sends)[number], PushBatchResult>) {
-    const provider = providers.ios;
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < sends.length; i = next++) {
-        const s = sends[i]!;
-        try {
-          results.set(s, { ok: true, receipt: await provider.send(s.target, s.message, `${s.notificationId}:${s.target.deviceId}`) });
-        } catch (err) {
-          results.set(s, { ok: false, error: asProviderError(provider.name, err) });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(APNS_CONCURRENCY, sends.length) }, worker));
   }
 }
-
-const asProviderError = (provider: string, err: unknown): ProviderError =>
-  err instanceof ProviderError ? err : new ProviderError(provider, 'transient', 'error', String(err));

@@ -410,48 +410,10 @@ export function createFcmProvider(config: FcmConfig, logger: Logger): PushProvid
     },
     async sendBatch(targets, message, deliveryKeys) {
       if (deliveryKeys.length !== targets.length) throw new Error(`sendBatch: ${targets.length} targets but ${deliveryKeys.length} delivery keys`);
-      const results: PushBatchResult[] = new Array<PushBatchResult>(targets.length);
-      const sendable: number[] = [];
-      targets.forEach((target, i) => {
-        if (closed) results[i] = { ok: false, error: new ProviderError(PROVIDER, 'transient', 'CLOSED', 'fcm provider is closed') };
-        else if (!target.token) results[i] = { ok: false, error: new ProviderError(PROVIDER, 'invalid_token', 'EMPTY_TOKEN', 'device has no FCM registration token') };
-        else sendable.push(i);
-      });
-
-      // One chunk at a time: each already runs up to FCM_BATCH_LIMIT requests at once.
-      for (let start = 0; start < sendable.length; start += FCM_BATCH_LIMIT) {
-        const chunk = sendable.slice(start, start + FCM_BATCH_LIMIT);
-        const chunkCalls = chunk.map((): SendCall => ({}));
-        const byToken: BatchCalls = new Map();
-        chunk.forEach((i, k) => {
-          const token = targets[i]!.token;
-          byToken.set(token, [...(byToken.get(token) ?? []), chunkCalls[k]!]);
-        });
-        let batch: BatchResponse | undefined;
-        let chunkError: unknown;
-        try {
-          batch = await batches.run(byToken, () => messaging.sendEach(chunk.map((i) => toFcmMessage(targets[i]!, message))));
-        } catch (err) {
-          // The whole call failed (no project id, a session error...): every message of the chunk shares it.
-          chunkError = err;
-        }
-        chunk.forEach((i, k) => {
-          const target = targets[i]!;
-          const response = batch?.responses[k];
-          if (response?.success) {
-            results[i] = { ok: true, receipt: { provider: PROVIDER, providerMessageId: response.messageId ?? null } };
-            return;
-          }
-          const error = classifyFcmError(response ? response.error : chunkError, chunkCalls[k]!, credential.lastFailure);
-          logger.debug(
-            { provider: PROVIDER, deliveryKey: deliveryKeys[i], deviceId: target.deviceId, kind: error.kind, code: error.code, status: chunkCalls[k]!.status },
-            'fcm rejected push',
-          );
-          results[i] = { ok: false, error };
-        });
-        logger.debug({ provider: PROVIDER, messages: chunk.length, accepted: batch?.successCount ?? 0 }, 'fcm sendEach chunk done');
-      }
-      return results;
+      return sendMany(targets.map((target, i) => ({ target, message, deliveryKey: deliveryKeys[i]! })));
+    },
+    async sendEach(items) {
+      return sendMany(items);
     },
     async close() {
       if (closed) return;
@@ -463,4 +425,52 @@ export function createFcmProvider(config: FcmConfig, logger: Logger): PushProvid
       tokenAgent?.destroy();
     },
   };
+
+  /** sendEach() in chunks of FCM_BATCH_LIMIT, each device with its own message; one result per item, in order. */
+  async function sendMany(items: Array<{ target: PushTarget; message: PushMessage; deliveryKey: string }>): Promise<PushBatchResult[]> {
+    const targets = items.map((i) => i.target);
+    const deliveryKeys = items.map((i) => i.deliveryKey);
+    const results: PushBatchResult[] = new Array<PushBatchResult>(targets.length);
+    const sendable: number[] = [];
+    targets.forEach((target, i) => {
+      if (closed) results[i] = { ok: false, error: new ProviderError(PROVIDER, 'transient', 'CLOSED', 'fcm provider is closed') };
+      else if (!target.token) results[i] = { ok: false, error: new ProviderError(PROVIDER, 'invalid_token', 'EMPTY_TOKEN', 'device has no FCM registration token') };
+      else sendable.push(i);
+    });
+
+    // One chunk at a time: each already runs up to FCM_BATCH_LIMIT requests at once.
+    for (let start = 0; start < sendable.length; start += FCM_BATCH_LIMIT) {
+      const chunk = sendable.slice(start, start + FCM_BATCH_LIMIT);
+      const chunkCalls = chunk.map((): SendCall => ({}));
+      const byToken: BatchCalls = new Map();
+      chunk.forEach((i, k) => {
+        const token = targets[i]!.token;
+        byToken.set(token, [...(byToken.get(token) ?? []), chunkCalls[k]!]);
+      });
+      let batch: BatchResponse | undefined;
+      let chunkError: unknown;
+      try {
+        batch = await batches.run(byToken, () => messaging.sendEach(chunk.map((i) => toFcmMessage(targets[i]!, items[i]!.message))));
+      } catch (err) {
+        // The whole call failed (no project id, a session error...): every message of the chunk shares it.
+        chunkError = err;
+      }
+      chunk.forEach((i, k) => {
+        const target = targets[i]!;
+        const response = batch?.responses[k];
+        if (response?.success) {
+          results[i] = { ok: true, receipt: { provider: PROVIDER, providerMessageId: response.messageId ?? null } };
+          return;
+        }
+        const error = classifyFcmError(response ? response.error : chunkError, chunkCalls[k]!, credential.lastFailure);
+        logger.debug(
+          { provider: PROVIDER, deliveryKey: deliveryKeys[i], deviceId: target.deviceId, kind: error.kind, code: error.code, status: chunkCalls[k]!.status },
+          'fcm rejected push',
+        );
+        results[i] = { ok: false, error };
+      });
+      logger.debug({ provider: PROVIDER, messages: chunk.length, accepted: batch?.successCount ?? 0 }, 'fcm sendEach chunk done');
+    }
+    return results;
+  }
 }

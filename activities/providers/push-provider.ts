@@ -48,6 +48,11 @@ export interface PushProvider {
    * result, not a rejection.
    */
   sendBatch?(targets: PushTarget[], message: PushMessage, deliveryKeys: string[]): Promise<PushBatchResult[]>;
+  /**
+   * Optional: sends each device its own message (FCM sendEach), in as few calls as it can. Resolves with one result
+   * per item, in order; a refused device is a result, not a rejection.
+   */
+  sendEach?(items: Array<{ target: PushTarget; message: PushMessage; deliveryKey: string }>): Promise<PushBatchResult[]>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,238 @@
+// Pushing many recorded notifications at once: the part product alerts and campaigns share. Each device gets an
+// attempt row before the provider is called (so a retried batch sends only to the devices no earlier attempt
+// settled); Android devices go through FCM sendEach (500 a call), iOS devices over concurrent HTTP/2 streams to
+// APNs; then the attempts and the notifications are settled in a few bulk statements, not one per device.
+import type { Platform, Priority, PushMessage, PushTarget } from '../domain';
+import type { Db } from '../lib/db';
+import { metrics } from '../lib/metrics';
+import { ProviderError, type PushBatchResult, type PushProviders } from './providers/push-provider';
+
+/** Concurrent APNs requests of one batch: HTTP/2 streams on the provider's connection. */
+export const APNS_CONCURRENCY = 64;
+/** Android groups (one message text each) sent at once when devices share a text. */
+const ANDROID_GROUP_CONCURRENCY = 8;
+
+export interface BulkPushDevice {
+  deviceId: string;
+  platform: Platform;
+  token: string;
+  app: string | null;
+  locale?: string | null;
+}
+
+/** A queued notification as the pusher reads it. */
+export interface QueuedPush {
+  id: string;
+  customerId: string;
+  orderId: string | null;
+  priority: Priority;
+  title: string | null;
+  body: string | null;
+}
+
+export interface PushQueuedInput {
+  /** The notifications of the batch; only those still queued are pushed. */
+  ids: string[];
+  /** The active devices of a customer. */
+  devicesOf(customerId: string): BulkPushDevice[];
+  messageOf(notification: QueuedPush): PushMessage;
+  /** The activity attempt: attempt rows are `<notificationId>:<deviceId>:<attempt>`. */
+  attempt: number;
+  /**
+   * Android devices whose messages share a text go out as one sendBatch of one message carrying this id (product
+   * alerts: the alert workflow's). Without it every device gets its own message (its own notification id) through
+   * the provider's sendEach.
+   */
+  groupMessageId?(message: PushMessage): string;
+}
+
+export interface PushQueuedResult {
+  /** Device sends made by this attempt. */
+  pushes: number;
+  /** Of them, failures worth retrying (the notification stays queued for the retry unless another device took it). */
+  transient: number;
+}
+
+interface Send {
+  notificationId: string;
+  target: PushTarget;
+  message: PushMessage;
+  attemptId: string;
+}
+
+const asProviderError = (provider: string, err: unknown): ProviderError =>
+  err instanceof ProviderError ? err : new ProviderError(provider, 'transient', 'error', String(err));
+
+export function createBulkPusher(db: Db, providers: PushProviders) {
+  /**
+   * Pushes the queued notifications among `ids` to their customers' devices that no earlier attempt settled, each
+   * with its attempt row; a notification is sent once one device took it, failed once none can.
+   */
+  async function pushQueued(input: PushQueuedInput): Promise<PushQueuedResult> {
+    const { ids, attempt } = input;
+    if (ids.length === 0) return { pushes: 0, transient: 0 };
+    const queued = await db.notification.findMany({ where: { id: { in: ids }, status: 'queued' }, select: { id: true, customerId: true, orderId: true, priority: true, title: true, body: true } });
+    if (queued.length === 0) return { pushes: 0, transient: 0 };
+    const queuedIds = queued.map((n) => n.id);
+    const settled = new Set(
+      (
+        await db.deliveryAttempt.findMany({
+          where: { notificationId: { in: queuedIds }, OR: [{ status: 'sent' }, { status: 'failed', retryable: false }] },
+          select: { notificationId: true, deviceId: true },
+        })
+      ).map((a) => `${a.notificationId}:${a.deviceId}`),
+    );
+    if (attempt > 1) {
+      await db.deliveryAttempt.updateMany({
+        where: { notificationId: { in: queuedIds }, status: 'sending', attemptNumber: { lt: attempt } },
+        data: { status: 'failed', errorCode: 'abandoned', errorMessage: 'the worker stopped before the provider answered', retryable: true, finishedAt: new Date() },
+      });
+    }
+    const sends: Send[] = [];
+    for (const n of queued) {
+      const message = input.messageOf(n);
+      for (const d of input.devicesOf(n.customerId)) {
+        if (settled.has(`${n.id}:${d.deviceId}`)) continue;
+        sends.push({ notificationId: n.id, target: { deviceId: d.deviceId, platform: d.platform, token: d.token, app: d.app }, message, attemptId: `${n.id}:${d.deviceId}:${attempt}` });
+      }
+    }
+    if (sends.length > 0) {
+      await db.deliveryAttempt.createMany({
+        data: sends.map((s) => ({
+          id: s.attemptId,
+          notificationId: s.notificationId,
+          deviceId: s.target.deviceId,
+          channel: 'push' as const,
+          provider: providers[s.target.platform].name,
+          status: 'sending' as const,
+          attemptNumber: attempt,
+        })),
+        skipDuplicates: true,
+      });
+    }
+    const results = new Map<Send, PushBatchResult>();
+    const android = sends.filter((s) => s.target.platform === 'android');
+    await Promise.all([
+      input.groupMessageId ? sendAndroidGrouped(android, results, input.groupMessageId) : sendAndroidEach(android, results),
+      sendOneByOne(sends.filter((s) => s.target.platform !== 'android'), results),
+    ]);
+
+    // Close the attempts in one statement; a notification is sent once one device took it, failed once none can.
+    const closed = { id: [] as string[], status: [] as string[], messageId: [] as Array<string | null>, code: [] as Array<string | null>, text: [] as Array<string | null>, retryable: [] as Array<boolean | null> };
+    const deadTokens: string[] = [];
+    let transient = 0;
+    for (const [s, r] of results) {
+      const provider = providers[s.target.platform].name;
+      closed.id.push(s.attemptId);
+      if (r.ok) {
+        metrics.deliveryAttempts.inc({ channel: 'push', provider, outcome: 'sent', error_kind: '' });
+        closed.status.push('sent');
+        closed.messageId.push(r.receipt.providerMessageId);
+        closed.code.push(null);
+        closed.text.push(null);
+        closed.retryable.push(null);
+        continue;
+      }
+      metrics.deliveryAttempts.inc({ channel: 'push', provider, outcome: 'failed', error_kind: r.error.kind });
+      closed.status.push('failed');
+      closed.messageId.push(null);
+      closed.code.push(r.error.code);
+      closed.text.push(r.error.message.slice(0, 1000));
+      closed.retryable.push(r.error.kind === 'transient');
+      if (r.error.kind === 'invalid_token') deadTokens.push(s.target.deviceId);
+      if (r.error.kind === 'transient') transient++;
+    }
+    if (closed.id.length > 0) {
+      await db.$executeRaw`
+        UPDATE "DeliveryAttempt" a SET status = v.status::"AttemptStatus", "providerMessageId" = v.message_id, "errorCode" = v.code,
+          "errorMessage" = v.text, retryable = v.retryable, "finishedAt" = ${new Date()}
+        FROM unnest(${closed.id}::text[], ${closed.status}::text[], ${closed.messageId}::text[], ${closed.code}::text[], ${closed.text}::text[], ${closed.retryable}::boolean[])
+          AS v(id, status, message_id, code, text, retryable)
+        WHERE a.id = v.id`;
+    }
+    if (deadTokens.length > 0) {
+      await db.device.updateMany({ where: { id: { in: deadTokens }, active: true }, data: { active: false, invalidatedAt: new Date(), invalidatedReason: 'push provider: invalid token' } });
+    }
+    // Settle the notifications from what every attempt so far left.
+    const attempts = await db.deliveryAttempt.groupBy({ by: ['notificationId', 'status', 'retryable'], where: { notificationId: { in: queuedIds } }, _count: true });
+    const sentIds = new Set(attempts.filter((a) => a.status === 'sent').map((a) => a.notificationId));
+    const open = new Set(attempts.filter((a) => a.status === 'sending' || (a.status === 'failed' && a.retryable)).map((a) => a.notificationId));
+    const failedIds = queuedIds.filter((id) => !sentIds.has(id) && (!open.has(id) || transient === 0));
+    await db.$transaction([
+      db.notification.updateMany({ where: { id: { in: [...sentIds] }, status: 'queued' }, data: { status: 'sent', sentAt: new Date() } }),
+      db.notification.updateMany({ where: { id: { in: failedIds }, status: 'queued' }, data: { status: 'failed', failureReason: 'no device took the push' } }),
+    ]);
+    for (const n of queued) if (sentIds.has(n.id)) metrics.notifications.inc({ channel: 'push', priority: 'routine', outcome: 'sent', reason: '' });
+    return { pushes: sends.length, transient };
+  }
+
+  /** Android devices in FCM sendBatch calls (the provider cuts them into sendEach calls of 500), one per distinct message text. */
+  async function sendAndroidGrouped(sends: Send[], results: Map<Send, PushBatchResult>, groupMessageId: (message: PushMessage) => string): Promise<void> {
+    const provider = providers.android;
+    const groups = new Map<string, Send[]>();
+    for (const s of sends) {
+      const key = `${s.message.title}\u0000${s.message.body}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = []));
+      group.push(s);
+    }
+    const list = [...groups.values()];
+    let next = 0;
+    const worker = async () => {
+      for (let g = next++; g < list.length; g = next++) {
+        const group = list[g]!;
+        // One message for the group: it names the batch's subject (unless the group is one notification); each device's own notification is its attempt row.
+        const one = group.every((s) => s.notificationId === group[0]!.notificationId);
+        const message: PushMessage = one ? group[0]!.message : { ...group[0]!.message, notificationId: groupMessageId(group[0]!.message) };
+        const keys = group.map((s) => `${s.notificationId}:${s.target.deviceId}`);
+        let batch: PushBatchResult[];
+        try {
+          batch = provider.sendBatch ? await provider.sendBatch(group.map((s) => s.target), message, keys) : await sendEachByOne(group);
+        } catch (err) {
+          batch = group.map(() => ({ ok: false, error: asProviderError(provider.name, err) }));
+        }
+        group.forEach((s, i) => results.set(s, batch[i] ?? { ok: false, error: new ProviderError(provider.name, 'transient', 'NO_RESULT', 'the provider returned no result') }));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(ANDROID_GROUP_CONCURRENCY, list.length) }, worker));
+  }
+
+  /** Android devices each with its own message, through the provider's sendEach (500 a call) when it has one. */
+  async function sendAndroidEach(sends: Send[], results: Map<Send, PushBatchResult>): Promise<void> {
+    if (sends.length === 0) return;
+    const provider = providers.android;
+    if (!provider.sendEach) return sendOneByOne(sends, results);
+    let batch: PushBatchResult[];
+    try {
+      batch = await provider.sendEach(sends.map((s) => ({ target: s.target, message: s.message, deliveryKey: `${s.notificationId}:${s.target.deviceId}` })));
+    } catch (err) {
+      batch = sends.map(() => ({ ok: false, error: asProviderError(provider.name, err) }));
+    }
+    sends.forEach((s, i) => results.set(s, batch[i] ?? { ok: false, error: new ProviderError(provider.name, 'transient', 'NO_RESULT', 'the provider returned no result') }));
+  }
+
+  async function sendEachByOne(group: Send[]): Promise<PushBatchResult[]> {
+    const results = new Map<Send, PushBatchResult>();
+    await sendOneByOne(group, results);
+    return group.map((s) => results.get(s)!);
+  }
+
+  /** One request per device, many at once (on APNs, streams of its HTTP/2 connection); each carries its own notification's id. */
+  async function sendOneByOne(sends: Send[], results: Map<Send, PushBatchResult>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < sends.length; i = next++) {
+        const s = sends[i]!;
+        const provider = providers[s.target.platform];
+        try {
+          results.set(s, { ok: true, receipt: await provider.send(s.target, s.message, `${s.notificationId}:${s.target.deviceId}`) });
+        } catch (err) {
+          results.set(s, { ok: false, error: asProviderError(provider.name, err) });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(APNS_CONCURRENCY, sends.length) }, worker));
+  }
+
+  return { pushQueued };
+}
