@@ -1,7 +1,8 @@
-import { DEFAULT_CART_REMINDERS } from '../domain';
+import { DEFAULT_CART_REMINDERS, DEFAULT_FREQUENCY_CAPS } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { TrackingSettings } from '../lib/tracking';
+import { createCampaignActivities } from './campaigns';
 import { createCartReminderActivities, type CartSettings } from './cart-reminders';
 import { createDeadLetterActivities } from './dead-letters';
 import { createDeviceActivities } from './devices';
@@ -54,6 +55,7 @@ export function createActivities({ db, push, messages, logger, statusCallbackBas
     ...createDeviceActivities(db),
     ...createDeadLetterActivities(db),
     ...createProductAlertActivities(db, push, render, logger, orderSettings.frequencyCaps),
+    ...createCampaignActivities(db, push, messages, render, logger, { frequencyCaps: orderSettings.frequencyCaps ?? DEFAULT_FREQUENCY_CAPS, statusCallbackBaseUrl, tracking }),
   };
 }
 

@@ -621,7 +621,7 @@ export function commonErrorExamples(scope: Scope | null): Record<number, Record<
 const INVALID_CUSTOMER_PATH = invalid('path', 'customerId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_ORDER_PATH = invalid('path', 'orderId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_LIMIT = invalid('query', 'limit', 'must be at most 100');
-const INVALID_TEMPLATE_KEY = invalid('path', 'key', `must be a template key: ${TEMPLATE_KEYS.join(', ')}`);
+const INVALID_TEMPLATE_KEY = invalid('path', 'key', `must be a template key: ${TEMPLATE_KEYS.join(', ')}, or campaign.<name>`);
 const NO_CUSTOMER = notFound(`no customer ${CUSTOMER_ID}`, 'No such customer');
 const INVALID_NOTIFICATION_PATH = invalid(
   'path',

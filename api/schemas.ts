@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, WATCH_KINDS, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
-import { EVENT_DATA_VARIABLES, TEMPLATE_KEYS } from '../domain/template-variables';
+import { CAMPAIGN_TEMPLATE_KEY_PATTERN, EVENT_DATA_VARIABLES, TEMPLATE_KEYS } from '../domain/template-variables';
 import { PUSH_ACTION_LIMIT, PUSH_ACTION_TITLE_LIMIT, PUSH_IDENTIFIER, PUSH_URL_SOURCE_LIMIT } from '../lib/push-content';
 
 const id = () =>
@@ -489,12 +489,12 @@ export const twilioStatusCallbackSchema = z
 
 // -------------------------------------------------------------------------------- templates (api/routes/templates.ts)
 
-const TEMPLATE_KEY_PATTERN = `^(${TEMPLATE_KEYS.map((k) => k.replace(/\./g, '\\.')).join('|')})$`;
-/** A template key Herald renders (`order.<status>` or `order.digest`): the keys whose variables are known. */
+const TEMPLATE_KEY_PATTERN = `^(${TEMPLATE_KEYS.map((k) => k.replace(/\./g, '\\.')).join('|')}|${CAMPAIGN_TEMPLATE_KEY_PATTERN})$`;
+/** A template key Herald renders (`order.<status>`, `order.digest`...) or a campaign's own (`campaign.<name>`): the keys whose variables are known. */
 export const templateKeySchema = z
   .string()
-  .regex(new RegExp(TEMPLATE_KEY_PATTERN), `must be a template key: ${TEMPLATE_KEYS.join(', ')}`)
-  .meta({ description: 'A template key: `order.<status>` for each order status, or `order.digest`.' });
+  .regex(new RegExp(TEMPLATE_KEY_PATTERN), `must be a template key: ${TEMPLATE_KEYS.join(', ')}, or campaign.<name>`)
+  .meta({ description: "A template key: `order.<status>` for each order status, `order.digest`, the cart and product keys, or a campaign's own `campaign.<name>` (lower-case letters, digits, `.`, `_`, `-`)." });
 
 /** A version number in a path: 1 and up. */
 export const templateVersionParamSchema = z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a version number (1 or more)');

@@ -49,3 +49,69 @@ export function recipientDueAt(schedule: CampaignSchedule, startedAt: number, ti
   if (sendAt.type === 'delay') return due + sendAt.minutes * 60_000;
   return nextLocalTime(due, sendAt.localTime, timeZone);
 }
+
+/** The notification type of every campaign message (the campaign itself is Notification.campaignId). */
+export const CAMPAIGN_NOTIFICATION_TYPE = 'campaign';
+
+/** Recipients one batch activity decides, records and sends. */
+export const CAMPAIGN_BATCH_SIZE = 500;
+/** Batch activities of one campaign in flight at once. */
+export const CAMPAIGN_BATCHES_IN_FLIGHT = 4;
+/** Customers one enrolment activity pages out of the segment. */
+export const CAMPAIGN_ENROL_PAGE = 5000;
+
+export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/** Where a campaign's recipients stand: what GET /v1/campaigns/:id shows and the workflow's `progress` query answers. */
+export interface CampaignCounts {
+  /** Customers enrolled from the segment (holdout included); null before enrolment finished. */
+  targeted: number | null;
+  /** Waiting for their due time (their schedule, their quiet hours) or in a batch now. */
+  pending: number;
+  sent: number;
+  /** Not sent, by reason (domain/reasons.ts): preference, no_consent, no_device, frequency_cap... */
+  suppressed: Record<string, number>;
+  failed: number;
+  /** In the experiment's holdout group: enrolled, never sent. */
+  holdout: number;
+  /** Still pending when the campaign was cancelled. */
+  cancelled: number;
+  /** The earliest due time of a pending recipient (ISO), null when none. */
+  nextDueAt: string | null;
+}
+
+export interface CampaignProgress extends CampaignCounts {
+  campaignId: string;
+  status: CampaignStatus;
+  /** Pending recipients, the ones the campaign may still send to. */
+  remaining: number;
+  /** Batches being sent now. */
+  inFlight: number;
+}
+
+/**
+ * A token bucket over the workflow's clock for a campaign's send-rate ceiling: `perMinute` recipients a minute,
+ * in bursts of at most `capacity` (a few seconds' worth, at most a batch), so the ceiling holds over any minute.
+ */
+export interface RateBucket {
+  tokens: number;
+  /** When `tokens` was last topped up (ms, workflow clock). */
+  at: number;
+}
+
+export function bucketCapacity(perMinute: number, batchSize: number): number {
+  return Math.max(1, Math.min(batchSize, Math.floor(perMinute / 12)));
+}
+
+/** The bucket topped up to `now`. */
+export function refill(bucket: RateBucket, perMinute: number, capacity: number, now: number): RateBucket {
+  const tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) * perMinute) / 60_000);
+  return { tokens, at: now };
+}
+
+/** How long until the bucket holds `wanted` whole tokens (0 when it already does). */
+export function waitForTokens(bucket: RateBucket, perMinute: number, wanted: number): number {
+  if (bucket.tokens >= wanted) return 0;
+  return Math.ceil(((wanted - bucket.tokens) * 60_000) / perMinute);
+}

@@ -35,7 +35,9 @@ export type SuppressionReason =
   /** A cart reminder that waited (quiet hours) when the cart changed again: its sequence started over. */
   | 'cart_updated'
   /** A cart reminder that waited when the cart was checked out, emptied or ordered. */
-  | 'cart_closed';
+  | 'cart_closed'
+  /** A campaign's recipient still waiting (their schedule, their quiet hours) when the campaign was cancelled. */
+  | 'campaign_cancelled';
 
 /** A device the workflow may push to, as loaded by the recipient-context activity. */
 export interface PushTarget {

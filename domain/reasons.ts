@@ -20,6 +20,7 @@ export const SUPPRESSION_LABELS: Readonly<Record<SuppressionReason, string>> = {
   digest: "Merged into a digest with the order's other updates of the window",
   cart_updated: 'Not sent: the cart changed while this reminder waited, so its reminders started over',
   cart_closed: 'Not sent: the cart was checked out, emptied or ordered while this reminder waited',
+  campaign_cancelled: 'Not sent: the campaign was cancelled before this customer was due',
 };
 
 export const HOLD_LABELS: Readonly<Record<HoldReason, string>> = {

@@ -230,8 +230,27 @@ export const TEMPLATE_KEYS: readonly string[] = [
   CART_REMINDER_TEMPLATE_KEY,
 ];
 
+/**
+ * A campaign's own templates: `campaign.<name>` (lower-case letters, digits, `-`, `_`, `.`), one key per message a
+ * campaign (or a content variant of one) sends; any number of them, unlike the fixed keys above.
+ */
+export const CAMPAIGN_TEMPLATE_KEY_PATTERN = 'campaign\\.[a-z0-9][a-z0-9._-]{0,79}';
+const CAMPAIGN_TEMPLATE_KEY = new RegExp(`^${CAMPAIGN_TEMPLATE_KEY_PATTERN}$`);
+
+export function isCampaignTemplateKey(key: string): boolean {
+  return CAMPAIGN_TEMPLATE_KEY.test(key);
+}
+
+/** What a campaign's message gets: who it is for and which campaign it belongs to (no order variables). */
+export const CAMPAIGN_VARIABLES: readonly TemplateVariable[] = [
+  ...CUSTOMER_VARIABLES,
+  { name: 'campaignId', description: "The campaign's id.", example: 'black-friday-2026' },
+  { name: 'campaignName', description: "The campaign's name.", example: 'Black Friday 2026' },
+  { name: 'variant', description: 'The experiment variant the customer is in (control, b...); empty without an experiment.', example: 'control' },
+];
+
 export function isTemplateKey(key: string): boolean {
-  return TEMPLATE_KEYS.includes(key);
+  return TEMPLATE_KEYS.includes(key) || isCampaignTemplateKey(key);
 }
 
 /** The status a key announces (`order.shipped` → shipped); null for the digest. */
@@ -246,6 +265,7 @@ export function templateVariables(key: string): readonly TemplateVariable[] | un
   if (key === ITEM_RESTOCKED_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...ITEM_RESTOCKED_VARIABLES];
   if (PRODUCT_TEMPLATE_VARIABLES[key]) return PRODUCT_TEMPLATE_VARIABLES[key];
   if (key === CART_REMINDER_TEMPLATE_KEY) return CART_REMINDER_VARIABLES;
+  if (isCampaignTemplateKey(key)) return CAMPAIGN_VARIABLES;
   const status = statusOfTemplateKey(key);
   return status ? [...COMMON_TEMPLATE_VARIABLES, ...EVENT_DATA_VARIABLES[status]] : undefined;
 }
@@ -254,6 +274,6 @@ export function templateVariables(key: string): readonly TemplateVariable[] | un
 export function exampleVariables(key: string): Record<string, TemplateExample> {
   const variables = templateVariables(key) ?? COMMON_TEMPLATE_VARIABLES;
   const examples: Record<string, TemplateExample> = Object.fromEntries(variables.map((v) => [v.name, v.example]));
-  if (key !== CART_REMINDER_TEMPLATE_KEY) examples.status = statusOfTemplateKey(key) ?? 'packed';
+  if (key !== CART_REMINDER_TEMPLATE_KEY && !isCampaignTemplateKey(key)) examples.status = statusOfTemplateKey(key) ?? 'packed';
   return examples;
 }

@@ -4,3 +4,4 @@ export { staleDevicesWorkflow } from './stale-devices';
 export { deadLetterReplayWorkflow } from './dead-letter-replay';
 export { productAlertWorkflow } from './product-alert';
 export { cartRemindersWorkflow } from './cart-reminders';
+export { campaignWorkflow } from './campaign';
