@@ -13,6 +13,7 @@ import { createProductIntake, type ProductIntake } from './product-intake';
 import { createReceiptRecorder, type ReceiptRecorder } from './receipts';
 import { routeRouter, type Route } from './route';
 import { apiKeyRoutes } from './routes/api-keys';
+import { campaignRoutes } from './routes/campaigns';
 import { cartRoutes } from './routes/carts';
 import { consentRoutes } from './routes/consents';
 import { customerRoutes } from './routes/customers';
@@ -47,6 +48,7 @@ export const API_ROUTES: Route[] = [
   ...receiptRoutes,
   ...trackingRoutes,
   ...templateRoutes,
+  ...campaignRoutes,
   ...healthRoutes,
   ...dashboardRoutes,
   ...docsRoutes,

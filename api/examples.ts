@@ -15,6 +15,7 @@ import type { Scope } from './auth';
 import * as req from './schemas';
 import * as res from './response-schemas';
 import { clickUrl, openUrl } from '../lib/tracking';
+import * as campaigns from './campaign-schemas';
 import * as carts from './cart-schemas';
 
 /** One named example of an answer, as the document's Example Object. */
@@ -697,7 +698,125 @@ const CART_EXAMPLES: Record<string, OperationExamples> = {
   },
 };
 
+// ------------------------------------------------------------------------------------------------ campaigns
+
+export const CAMPAIGN_ID = 'black-friday-2027';
+export const CAMPAIGN_SEGMENT_ID = 'eu-customers';
+export const CAMPAIGN_TEMPLATE = 'campaign.black-friday';
+const CAMPAIGN_BODY = body(campaigns.campaignSchema, {
+  name: 'Black Friday 2027',
+  segmentId: CAMPAIGN_SEGMENT_ID,
+  category: 'promotions',
+  channels: ['push', 'email'],
+  templates: { push: CAMPAIGN_TEMPLATE, email: CAMPAIGN_TEMPLATE },
+  schedule: { type: 'local', localTime: '10:00', date: '2027-11-26' },
+  maxPerMinute: 50000,
+});
+const CAMPAIGN_DRAFT = {
+  campaignId: CAMPAIGN_ID,
+  name: 'Black Friday 2027',
+  segmentId: CAMPAIGN_SEGMENT_ID,
+  category: 'promotions',
+  channels: ['push', 'email'] as Array<'push' | 'email'>,
+  templates: { push: CAMPAIGN_TEMPLATE, email: CAMPAIGN_TEMPLATE },
+  schedule: { type: 'local', localTime: '10:00', date: '2027-11-26' },
+  maxPerMinute: 50000,
+  experimentId: null,
+  status: 'draft' as const,
+  targeted: null,
+  workflowId: `campaign:${CAMPAIGN_ID}`,
+  startedAt: null,
+  finishedAt: null,
+  createdAt: '2026-12-01T09:00:00.000Z',
+  updatedAt: '2026-12-01T09:00:00.000Z',
+};
+const CAMPAIGN_RUNNING = {
+  ...CAMPAIGN_DRAFT,
+  status: 'running' as const,
+  targeted: 120000,
+  startedAt: '2027-11-25T12:00:00.000Z',
+  updatedAt: '2027-11-26T09:00:00.214Z',
+};
+const CAMPAIGN_PROGRESS = {
+  targeted: 120000,
+  pending: 48210,
+  sent: 61877,
+  suppressed: { no_consent: 6120, preference: 2311, no_device: 1402, frequency_cap: 80 },
+  failed: 0,
+  holdout: 0,
+  cancelled: 0,
+  remaining: 48210,
+  nextDueAt: '2027-11-26T15:00:00.000Z',
+};
+const CAMPAIGN_NOT_DRAFT = error('Started already', 'campaign_started', `campaign ${CAMPAIGN_ID} is running: only a draft campaign is edited`);
+const NO_CAMPAIGN = notFound('no campaign spring-sale', 'No such campaign');
+const campaignAction = (requested: 'start' | 'pause' | 'resume' | 'cancel', status: 'scheduled' | 'running' | 'paused', summary: string) =>
+  answer(campaigns.campaignActionResponse, summary, { campaignId: CAMPAIGN_ID, workflowId: `campaign:${CAMPAIGN_ID}`, status, requested });
+const CAMPAIGN_PATH = params(campaigns.campaignPath, { campaignId: CAMPAIGN_ID });
+
+const CAMPAIGN_EXAMPLES: Record<string, OperationExamples> = {
+  putCampaign: {
+    params: CAMPAIGN_PATH,
+    body: CAMPAIGN_BODY,
+    responses: {
+      200: { updated: answer(campaigns.campaignResponse, 'The draft, edited', { ...CAMPAIGN_DRAFT, updatedAt: '2026-12-01T09:05:00.000Z', progress: null, progressSource: null }) },
+      201: { created: answer(campaigns.campaignResponse, 'A draft: 10:00 on Black Friday in each customer\u2019s zone', { ...CAMPAIGN_DRAFT, progress: null, progressSource: null }) },
+      400: {
+        transactional: invalid('body', 'category', 'must be a marketing category: a campaign is marketing, and transactional messages go with order events', 'A transactional category'),
+        noSegment: invalid('body', 'segmentId', 'no segment lapsed-buyers', 'A segment that does not exist'),
+      },
+      409: { started: CAMPAIGN_NOT_DRAFT },
+    },
+  },
+  getCampaign: {
+    params: CAMPAIGN_PATH,
+    responses: {
+      200: {
+        running: answer(campaigns.campaignResponse, 'Half way: Europe has had it, the Americas are due', { ...CAMPAIGN_RUNNING, progress: CAMPAIGN_PROGRESS, progressSource: 'workflow' }),
+        draft: answer(campaigns.campaignResponse, 'A draft', { ...CAMPAIGN_DRAFT, progress: null, progressSource: null }),
+      },
+      404: { unknown: NO_CAMPAIGN },
+    },
+  },
+  listCampaigns: {
+    query: query(campaigns.campaignListQuerySchema, { limit: '20' }),
+    responses: {
+      200: { campaigns: answer(campaigns.campaignListResponse, 'The newest campaigns', { items: [CAMPAIGN_DRAFT], nextCursor: null }) },
+      400: { invalidLimit: INVALID_LIMIT },
+    },
+  },
+  startCampaign: {
+    params: CAMPAIGN_PATH,
+    responses: { 202: { started: campaignAction('start', 'scheduled', 'Started: it waits for 10:00 in the first zone') }, 404: { unknown: NO_CAMPAIGN } },
+  },
+  pauseCampaign: {
+    params: CAMPAIGN_PATH,
+    responses: {
+      202: { pausing: campaignAction('pause', 'scheduled', 'Taken: no new batches; the campaign is paused once those in flight finish') },
+      404: { unknown: NO_CAMPAIGN },
+      409: { finished: error('A finished campaign', 'campaign_status_conflict', `campaign ${CAMPAIGN_ID} is completed: it cannot be paused`) },
+    },
+  },
+  resumeCampaign: {
+    params: CAMPAIGN_PATH,
+    responses: {
+      202: { resuming: campaignAction('resume', 'paused', 'Taken: it carries on where it stopped') },
+      404: { unknown: NO_CAMPAIGN },
+      409: { draft: error('A draft', 'campaign_status_conflict', `campaign ${CAMPAIGN_ID} is draft: it cannot be resumed`) },
+    },
+  },
+  cancelCampaign: {
+    params: CAMPAIGN_PATH,
+    responses: {
+      202: { cancelling: campaignAction('cancel', 'scheduled', 'Taken: whoever is still pending is cancelled') },
+      404: { unknown: NO_CAMPAIGN },
+      409: { finished: error('A finished campaign', 'campaign_status_conflict', `campaign ${CAMPAIGN_ID} is completed: it cannot be cancelled`) },
+    },
+  },
+};
+
 export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
+  ...CAMPAIGN_EXAMPLES,
   ...CART_EXAMPLES,
   postOrderEvent: {
     body: SHIPPED_EVENT,

@@ -197,6 +197,12 @@ async function seedExampleResources(doc: Doc): Promise<void> {
   // The example watch, under the example's id: POST watches then updates it (200) and DELETE removes it.
   const watch = bodyExample('/v1/customers/{customerId}/watches', 'post');
   await h.db.watch.create({ data: { id: pathExample('/v1/customers/{customerId}/watches/{watchId}', 'delete', 'watchId'), customerId, sku: watch.sku, kind: watch.kind } });
+  // The example campaign's segment and a draft of its template per channel: PUT campaigns then makes the draft.
+  const campaign = bodyExample('/v1/campaigns/{campaignId}', 'put');
+  await h.db.segment.upsert({ where: { id: campaign.segmentId }, create: { id: campaign.segmentId, name: 'EU customers', rule: { customerIds: [customerId] } }, update: {} });
+  for (const [channel, key] of Object.entries<string>(campaign.templates)) {
+    expect((await h.api('POST', `/v1/templates/${key}/versions`, { channel, locale: 'en', subject: 'Black Friday', body: 'Everything is 30% off today.' })).status).toBe(201);
+  }
   await h.db.apiKey.create({ data: { id: pathExample('/v1/api-keys/{id}', 'delete', 'id'), name: 'retired OMS key', keyHash: `example-${Date.now()}`, prefix: 'hk_examp', scopes: ['ingest'] } });
   await h.db.deadLetter.create({
     data: {

@@ -9,6 +9,8 @@ import Ajv2020 from 'ajv/dist/2020';
 import { z } from 'zod';
 import { API_ROUTES } from '../api/app';
 import {
+  CAMPAIGN_SEGMENT_ID,
+  CAMPAIGN_TEMPLATE,
   DEAD_LETTER_ID,
   EMAIL,
   EMAIL_ID,
@@ -146,6 +148,14 @@ const SETUP: Record<string, () => Promise<void>> = {
     const watch = OPERATION_EXAMPLES.postWatch!.body as { sku: string; kind: 'restock' | 'price_drop' };
     const watchId = OPERATION_EXAMPLES.deleteWatch!.params!.watchId!;
     await h.db.watch.create({ data: { id: watchId, customerId: SHIPPED_EVENT.customerId, sku: watch.sku, kind: watch.kind } });
+  },
+  // What the example campaign names: its segment (the story's customer) and a draft of its template on each channel.
+  putCampaign: async () => {
+    await h.db.segment.upsert({ where: { id: CAMPAIGN_SEGMENT_ID }, create: { id: CAMPAIGN_SEGMENT_ID, name: 'EU customers', rule: { customerIds: [SHIPPED_EVENT.customerId] } }, update: {} });
+    for (const channel of ['push', 'email']) {
+      const created = await h.api('POST', `/v1/templates/${CAMPAIGN_TEMPLATE}/versions`, { channel, locale: 'en', subject: 'Black Friday: 30% off', body: 'Hello {{ customerName }}, everything is 30% off today.' });
+      expect({ channel, status: created.status, body: created.status === 201 ? null : created.body }).toEqual({ channel, status: 201, body: null });
+    }
   },
   revokeApiKey: async () => {
     await h.db.apiKey.create({ data: { id: RETIRED_API_KEY_ID, name: 'oms-staging', keyHash: `example-${Date.now()}`, prefix: 'hk_7nWq2', scopes: ['ingest'] } });
@@ -291,6 +301,10 @@ test('the documented error examples are the answers the API gives', async () => 
     ['postCartEvent', 409, 'conflict', () => send('POST', '/v1/cart-events', json({ ...cartEvent, type: 'checked_out' }))],
     ['getCart', 400, 'invalidCartId', () => send('GET', '/v1/carts/cart%208841', { key: read })],
     ['getCart', 404, 'unknown', () => send('GET', '/v1/carts/cart-0000', { key: read })],
+    ['putCampaign', 400, 'transactional', () => send('PUT', '/v1/campaigns/spring-sale', json({ ...(OPERATION_EXAMPLES.putCampaign!.body as object), category: 'transactional' }))],
+    ['putCampaign', 400, 'noSegment', () => send('PUT', '/v1/campaigns/spring-sale', json({ ...(OPERATION_EXAMPLES.putCampaign!.body as object), segmentId: 'lapsed-buyers' }))],
+    ['getCampaign', 404, 'unknown', () => send('GET', '/v1/campaigns/spring-sale', { key: read })],
+    ['startCampaign', 404, 'unknown', () => send('POST', '/v1/campaigns/spring-sale/start')],
   ];
   const byId = new Map(operationsOf(doc).map((o) => [o.op.operationId, o.op]));
   for (const [operationId, status, name, request] of cases) {

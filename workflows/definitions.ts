@@ -157,3 +157,6 @@ export { SEARCH_ATTRIBUTE_TYPES } from '../domain/search-attributes';
 
 // The cart reminder workflow's signals and query (workflows/cart-definitions.ts), for the API.
 export { cartEventSignal, cartOrderSignal, cartStateQuery, type CartReminderRecord, type CartState } from './cart-definitions';
+
+// The campaign workflow's signals and query (workflows/campaign-definitions.ts), for the API.
+export { campaignProgressQuery, cancelCampaignSignal, pauseCampaignSignal, resumeCampaignSignal, type CampaignProgress } from './campaign-definitions';
