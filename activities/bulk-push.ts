@@ -11,6 +11,8 @@ import { ProviderError, type PushBatchResult, type PushProviders } from './provi
 export const APNS_CONCURRENCY = 64;
 /** Android groups (one message text each) sent at once when devices share a text. */
 const ANDROID_GROUP_CONCURRENCY = 8;
+/** How often the answered sends of a batch in progress are written down. */
+const ATTEMPT_FLUSH_MS = 200;
 
 export interface BulkPushDevice {
   deviceId: string;
@@ -59,6 +61,8 @@ interface Send {
   message: PushMessage;
   attemptId: string;
 }
+
+type RecordSend = (send: Send, result: PushBatchResult) => void;
 
 const asProviderError = (provider: string, err: unknown): ProviderError =>
   err instanceof ProviderError ? err : new ProviderError(provider, 'transient', 'error', String(err));
@@ -110,18 +114,55 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
         skipDuplicates: true,
       });
     }
+    // Each device's attempt is closed soon after its provider answers, not when the whole batch is done, so a
+    // worker lost mid-batch leaves only the sends still unanswered for the retry to make again.
     const results = new Map<Send, PushBatchResult>();
+    let unflushed: Array<[Send, PushBatchResult]> = [];
+    let flushing: Promise<void> = Promise.resolve();
+    let flushError: unknown = null;
+    const flush = (): Promise<void> => {
+      const chunk = unflushed;
+      unflushed = [];
+      if (chunk.length > 0) flushing = flushing.then(() => closeAttempts(chunk)).catch((err: unknown) => void (flushError ??= err));
+      return flushing;
+    };
+    const record = (s: Send, r: PushBatchResult) => {
+      results.set(s, r);
+      unflushed.push([s, r]);
+    };
+    const timer = setInterval(() => void flush(), ATTEMPT_FLUSH_MS);
     const android = sends.filter((s) => s.target.platform === 'android');
-    await Promise.all([
-      input.groupMessageId ? sendAndroidGrouped(android, results, input.groupMessageId) : sendAndroidEach(android, results),
-      sendOneByOne(sends.filter((s) => s.target.platform !== 'android'), results),
-    ]);
+    try {
+      await Promise.all([
+        input.groupMessageId ? sendAndroidGrouped(android, record, input.groupMessageId) : sendAndroidEach(android, record),
+        sendOneByOne(sends.filter((s) => s.target.platform !== 'android'), record),
+      ]);
+    } finally {
+      clearInterval(timer);
+    }
+    await flush();
+    if (flushError) throw flushError;
+    let transient = 0;
+    for (const r of results.values()) if (!r.ok && r.error.kind === 'transient') transient++;
 
-    // Close the attempts in one statement; a notification is sent once one device took it, failed once none can.
+    // Settle the notifications from what every attempt so far left.
+    const attempts = await db.deliveryAttempt.groupBy({ by: ['notificationId', 'status', 'retryable'], where: { notificationId: { in: queuedIds } }, _count: true });
+    const sentIds = new Set(attempts.filter((a) => a.status === 'sent').map((a) => a.notificationId));
+    const open = new Set(attempts.filter((a) => a.status === 'sending' || (a.status === 'failed' && a.retryable)).map((a) => a.notificationId));
+    const failedIds = queuedIds.filter((id) => !sentIds.has(id) && (!open.has(id) || transient === 0));
+    await db.$transaction([
+      db.notification.updateMany({ where: { id: { in: [...sentIds] }, status: 'queued' }, data: { status: 'sent', sentAt: new Date() } }),
+      db.notification.updateMany({ where: { id: { in: failedIds }, status: 'queued' }, data: { status: 'failed', failureReason: 'no device took the push' } }),
+    ]);
+    for (const n of queued) if (sentIds.has(n.id)) metrics.notifications.inc({ channel: 'push', priority: 'routine', outcome: 'sent', reason: '' });
+    return { pushes: sends.length, transient };
+  }
+
+  /** Closes the attempts of these answered sends in one statement, and deactivates the devices whose token is dead. */
+  async function closeAttempts(answered: Array<[Send, PushBatchResult]>): Promise<void> {
     const closed = { id: [] as string[], status: [] as string[], messageId: [] as Array<string | null>, code: [] as Array<string | null>, text: [] as Array<string | null>, retryable: [] as Array<boolean | null> };
     const deadTokens: string[] = [];
-    let transient = 0;
-    for (const [s, r] of results) {
+    for (const [s, r] of answered) {
       const provider = providers[s.target.platform].name;
       closed.id.push(s.attemptId);
       if (r.ok) {
@@ -140,34 +181,20 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
       closed.text.push(r.error.message.slice(0, 1000));
       closed.retryable.push(r.error.kind === 'transient');
       if (r.error.kind === 'invalid_token') deadTokens.push(s.target.deviceId);
-      if (r.error.kind === 'transient') transient++;
     }
-    if (closed.id.length > 0) {
-      await db.$executeRaw`
-        UPDATE "DeliveryAttempt" a SET status = v.status::"AttemptStatus", "providerMessageId" = v.message_id, "errorCode" = v.code,
-          "errorMessage" = v.text, retryable = v.retryable, "finishedAt" = ${new Date()}
-        FROM unnest(${closed.id}::text[], ${closed.status}::text[], ${closed.messageId}::text[], ${closed.code}::text[], ${closed.text}::text[], ${closed.retryable}::boolean[])
-          AS v(id, status, message_id, code, text, retryable)
-        WHERE a.id = v.id`;
-    }
+    await db.$executeRaw`
+      UPDATE "DeliveryAttempt" a SET status = v.status::"AttemptStatus", "providerMessageId" = v.message_id, "errorCode" = v.code,
+        "errorMessage" = v.text, retryable = v.retryable, "finishedAt" = ${new Date()}
+      FROM unnest(${closed.id}::text[], ${closed.status}::text[], ${closed.messageId}::text[], ${closed.code}::text[], ${closed.text}::text[], ${closed.retryable}::boolean[])
+        AS v(id, status, message_id, code, text, retryable)
+      WHERE a.id = v.id`;
     if (deadTokens.length > 0) {
       await db.device.updateMany({ where: { id: { in: deadTokens }, active: true }, data: { active: false, invalidatedAt: new Date(), invalidatedReason: 'push provider: invalid token' } });
     }
-    // Settle the notifications from what every attempt so far left.
-    const attempts = await db.deliveryAttempt.groupBy({ by: ['notificationId', 'status', 'retryable'], where: { notificationId: { in: queuedIds } }, _count: true });
-    const sentIds = new Set(attempts.filter((a) => a.status === 'sent').map((a) => a.notificationId));
-    const open = new Set(attempts.filter((a) => a.status === 'sending' || (a.status === 'failed' && a.retryable)).map((a) => a.notificationId));
-    const failedIds = queuedIds.filter((id) => !sentIds.has(id) && (!open.has(id) || transient === 0));
-    await db.$transaction([
-      db.notification.updateMany({ where: { id: { in: [...sentIds] }, status: 'queued' }, data: { status: 'sent', sentAt: new Date() } }),
-      db.notification.updateMany({ where: { id: { in: failedIds }, status: 'queued' }, data: { status: 'failed', failureReason: 'no device took the push' } }),
-    ]);
-    for (const n of queued) if (sentIds.has(n.id)) metrics.notifications.inc({ channel: 'push', priority: 'routine', outcome: 'sent', reason: '' });
-    return { pushes: sends.length, transient };
   }
 
   /** Android devices in FCM sendBatch calls (the provider cuts them into sendEach calls of 500), one per distinct message text. */
-  async function sendAndroidGrouped(sends: Send[], results: Map<Send, PushBatchResult>, groupMessageId: (message: PushMessage) => string): Promise<void> {
+  async function sendAndroidGrouped(sends: Send[], record: RecordSend, groupMessageId: (message: PushMessage) => string): Promise<void> {
     const provider = providers.android;
     const groups = new Map<string, Send[]>();
     for (const s of sends) {
@@ -191,43 +218,43 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
         } catch (err) {
           batch = group.map(() => ({ ok: false, error: asProviderError(provider.name, err) }));
         }
-        group.forEach((s, i) => results.set(s, batch[i] ?? { ok: false, error: new ProviderError(provider.name, 'transient', 'NO_RESULT', 'the provider returned no result') }));
+        group.forEach((s, i) => record(s, batch[i] ?? { ok: false, error: new ProviderError(provider.name, 'transient', 'NO_RESULT', 'the provider returned no result') }));
       }
     };
     await Promise.all(Array.from({ length: Math.min(ANDROID_GROUP_CONCURRENCY, list.length) }, worker));
   }
 
   /** Android devices each with its own message, through the provider's sendEach (500 a call) when it has one. */
-  async function sendAndroidEach(sends: Send[], results: Map<Send, PushBatchResult>): Promise<void> {
+  async function sendAndroidEach(sends: Send[], record: RecordSend): Promise<void> {
     if (sends.length === 0) return;
     const provider = providers.android;
-    if (!provider.sendEach) return sendOneByOne(sends, results);
+    if (!provider.sendEach) return sendOneByOne(sends, record);
     let batch: PushBatchResult[];
     try {
       batch = await provider.sendEach(sends.map((s) => ({ target: s.target, message: s.message, deliveryKey: `${s.notificationId}:${s.target.deviceId}` })));
     } catch (err) {
       batch = sends.map(() => ({ ok: false, error: asProviderError(provider.name, err) }));
     }
-    sends.forEach((s, i) => results.set(s, batch[i] ?? { ok: false, error: new ProviderError(provider.name, 'transient', 'NO_RESULT', 'the provider returned no result') }));
+    sends.forEach((s, i) => record(s, batch[i] ?? { ok: false, error: new ProviderError(provider.name, 'transient', 'NO_RESULT', 'the provider returned no result') }));
   }
 
   async function sendEachByOne(group: Send[]): Promise<PushBatchResult[]> {
     const results = new Map<Send, PushBatchResult>();
-    await sendOneByOne(group, results);
+    await sendOneByOne(group, (s, r) => results.set(s, r));
     return group.map((s) => results.get(s)!);
   }
 
   /** One request per device, many at once (on APNs, streams of its HTTP/2 connection); each carries its own notification's id. */
-  async function sendOneByOne(sends: Send[], results: Map<Send, PushBatchResult>): Promise<void> {
+  async function sendOneByOne(sends: Send[], record: RecordSend): Promise<void> {
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < sends.length; i = next++) {
         const s = sends[i]!;
         const provider = providers[s.target.platform];
         try {
-          results.set(s, { ok: true, receipt: await provider.send(s.target, s.message, `${s.notificationId}:${s.target.deviceId}`) });
+          record(s, { ok: true, receipt: await provider.send(s.target, s.message, `${s.notificationId}:${s.target.deviceId}`) });
         } catch (err) {
-          results.set(s, { ok: false, error: asProviderError(provider.name, err) });
+          record(s, { ok: false, error: asProviderError(provider.name, err) });
         }
       }
     };

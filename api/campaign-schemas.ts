@@ -73,7 +73,7 @@ export const campaignSchema = z
       .refine((cs) => new Set(cs).size === cs.length, 'must not name a channel twice')
       .meta({ description: 'In order of preference: each recipient gets the first they can be reached and are permitted on.' }),
     templates: z
-      .partialRecord(channel, campaignTemplateKey, required('an object of template keys by channel'))
+      .record(z.string(), campaignTemplateKey, required('an object of template keys by channel'))
       .meta({ description: 'The template key per channel, e.g. `{ "push": "campaign.black-friday" }`: one for every channel named. A draft is enough here; a published version must exist when it sends.' }),
     schedule: campaignScheduleSchema,
     maxPerMinute: z
