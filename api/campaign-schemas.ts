@@ -87,6 +87,8 @@ export const campaignSchema = z
     experimentId: pathIdSchema.nullable().optional().meta({ description: 'An experiment (`PUT /v1/experiments/{experimentId}`) splitting the recipients into variants and a holdout.' }),
   })
   .superRefine((c, ctx) => {
+    // Without channels there is nothing to hold the templates to (the channels' own reason says so).
+    if (c.channels.length === 0) return;
     for (const ch of c.channels ?? []) if (!c.templates?.[ch]) ctx.addIssue({ code: 'custom', path: ['templates', ch], message: `is required: ${ch} is one of the channels` });
     for (const ch of Object.keys(c.templates ?? {})) {
       if (!(c.channels as string[]).includes(ch)) ctx.addIssue({ code: 'custom', path: ['templates', ch], message: `is not one of the channels (${c.channels.join(', ')})` });

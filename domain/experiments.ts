@@ -49,9 +49,19 @@ export function fnv1a32(text: string): number {
   return hash >>> 0;
 }
 
-/** Where a customer falls in [0, 1) for an experiment: the same every time it is asked. */
+/**
+ * Where a customer falls in [0, 1) for an experiment: the same every time it is asked. FNV-1a alone barely moves
+ * its high bits between ids that differ in their last characters (c-1, c-2... land within a few percent of each
+ * other), so its hash is mixed by MurmurHash3's finalizer before it is scaled.
+ */
 export function assignmentBucket(experimentId: string, customerId: string): number {
-  return fnv1a32(`${experimentId}\u0000${customerId}`) / 2 ** 32;
+  let h = fnv1a32(`${experimentId}\u0000${customerId}`);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
 }
 
 /**

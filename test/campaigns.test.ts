@@ -268,7 +268,7 @@ test('campaigns refuse what they cannot send: transactional categories, unknown 
   expect(await fieldsOf(campaignBody('nobody', { category: 'newsletters' }))).toEqual(['category']);
   expect(await fieldsOf(campaignBody('no-such-segment'))).toEqual(['segmentId']);
   expect(await fieldsOf(campaignBody('nobody', { channels: [] }))).toEqual(['channels']);
-  expect(await fieldsOf(campaignBody('nobody', { channels: ['push', 'push'] }))).toEqual(['channels']);
+  expect(await fieldsOf(campaignBody('nobody', { channels: ['push', 'push'], templates: { push: 'campaign.winter-sale' } }))).toEqual(['channels']);
   expect(await fieldsOf(campaignBody('nobody', { channels: ['inapp'], templates: { inapp: 'campaign.winter-sale' } }))).toContain('channels.0');
   expect(await fieldsOf(campaignBody('nobody', { channels: ['push', 'sms'] }))).toEqual(['templates.sms', 'templates.email']);
   expect(await fieldsOf(campaignBody('nobody', { templates: { push: 'order.shipped', email: 'campaign.winter-sale' } }))).toEqual(['templates.push']);
