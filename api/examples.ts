@@ -750,6 +750,7 @@ const CAMPAIGN_PROGRESS = {
 };
 const CAMPAIGN_NOT_DRAFT = error('Started already', 'campaign_started', `campaign ${CAMPAIGN_ID} is running: only a draft campaign is edited`);
 const NO_CAMPAIGN = notFound('no campaign spring-sale', 'No such campaign');
+const INVALID_CAMPAIGN_PATH = invalid('path', 'campaignId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const campaignAction = (requested: 'start' | 'pause' | 'resume' | 'cancel', status: 'scheduled' | 'running' | 'paused', summary: string) =>
   answer(campaigns.campaignActionResponse, summary, { campaignId: CAMPAIGN_ID, workflowId: `campaign:${CAMPAIGN_ID}`, status, requested });
 const CAMPAIGN_PATH = params(campaigns.campaignPath, { campaignId: CAMPAIGN_ID });
@@ -775,6 +776,7 @@ const CAMPAIGN_EXAMPLES: Record<string, OperationExamples> = {
         running: answer(campaigns.campaignResponse, 'Half way: Europe has had it, the Americas are due', { ...CAMPAIGN_RUNNING, progress: CAMPAIGN_PROGRESS, progressSource: 'workflow' }),
         draft: answer(campaigns.campaignResponse, 'A draft', { ...CAMPAIGN_DRAFT, progress: null, progressSource: null }),
       },
+      400: { invalidPath: INVALID_CAMPAIGN_PATH },
       404: { unknown: NO_CAMPAIGN },
     },
   },
@@ -787,12 +789,13 @@ const CAMPAIGN_EXAMPLES: Record<string, OperationExamples> = {
   },
   startCampaign: {
     params: CAMPAIGN_PATH,
-    responses: { 202: { started: campaignAction('start', 'scheduled', 'Started: it waits for 10:00 in the first zone') }, 404: { unknown: NO_CAMPAIGN } },
+    responses: { 202: { started: campaignAction('start', 'scheduled', 'Started: it waits for 10:00 in the first zone') }, 400: { invalidPath: INVALID_CAMPAIGN_PATH }, 404: { unknown: NO_CAMPAIGN } },
   },
   pauseCampaign: {
     params: CAMPAIGN_PATH,
     responses: {
       202: { pausing: campaignAction('pause', 'scheduled', 'Taken: no new batches; the campaign is paused once those in flight finish') },
+      400: { invalidPath: INVALID_CAMPAIGN_PATH },
       404: { unknown: NO_CAMPAIGN },
       409: { finished: error('A finished campaign', 'campaign_status_conflict', `campaign ${CAMPAIGN_ID} is completed: it cannot be paused`) },
     },
@@ -801,6 +804,7 @@ const CAMPAIGN_EXAMPLES: Record<string, OperationExamples> = {
     params: CAMPAIGN_PATH,
     responses: {
       202: { resuming: campaignAction('resume', 'paused', 'Taken: it carries on where it stopped') },
+      400: { invalidPath: INVALID_CAMPAIGN_PATH },
       404: { unknown: NO_CAMPAIGN },
       409: { draft: error('A draft', 'campaign_status_conflict', `campaign ${CAMPAIGN_ID} is draft: it cannot be resumed`) },
     },
@@ -809,6 +813,7 @@ const CAMPAIGN_EXAMPLES: Record<string, OperationExamples> = {
     params: CAMPAIGN_PATH,
     responses: {
       202: { cancelling: campaignAction('cancel', 'scheduled', 'Taken: whoever is still pending is cancelled') },
+      400: { invalidPath: INVALID_CAMPAIGN_PATH },
       404: { unknown: NO_CAMPAIGN },
       409: { finished: error('A finished campaign', 'campaign_status_conflict', `campaign ${CAMPAIGN_ID} is completed: it cannot be cancelled`) },
     },

@@ -303,6 +303,7 @@ test('the documented error examples are the answers the API gives', async () => 
     ['getCart', 404, 'unknown', () => send('GET', '/v1/carts/cart-0000', { key: read })],
     ['putCampaign', 400, 'transactional', () => send('PUT', '/v1/campaigns/spring-sale', json({ ...(OPERATION_EXAMPLES.putCampaign!.body as object), category: 'transactional' }))],
     ['putCampaign', 400, 'noSegment', () => send('PUT', '/v1/campaigns/spring-sale', json({ ...(OPERATION_EXAMPLES.putCampaign!.body as object), segmentId: 'lapsed-buyers' }))],
+    ['getCampaign', 400, 'invalidPath', () => send('GET', '/v1/campaigns/black%20friday', { key: read })],
     ['getCampaign', 404, 'unknown', () => send('GET', '/v1/campaigns/spring-sale', { key: read })],
     ['startCampaign', 404, 'unknown', () => send('POST', '/v1/campaigns/spring-sale/start')],
   ];
