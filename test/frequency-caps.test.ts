@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createFrequencyCapActivities } from '../activities/frequency-caps';
+import { claimFrequencySlots, createFrequencyCapActivities } from '../activities/frequency-caps';
 import { capRulesFor, DEFAULT_FREQUENCY_CAPS, notificationKindFor } from '../domain';
 import { loadFrequencyCaps } from '../lib/config';
 import { createDb, type Db } from '../lib/db';
@@ -74,4 +74,30 @@ test('rules: critical events are never capped, transactional is exempt unless a 
   expect(() => loadFrequencyCaps('[{"channel":"fax","category":"x","limit":1,"window":"1 hour"}]')).toThrow(/channel/);
   expect(() => loadFrequencyCaps('[{"channel":"push","category":"x","limit":1,"window":"soon"}]')).toThrow(/window/);
   expect(() => loadFrequencyCaps('{')).toThrow(/HERALD_FREQUENCY_CAPS/);
+});
+
+test('a campaign batch claims in bulk: each customer a slot under every rule or none, the refused give back what the earlier rules took, a retry is answered the same', async () => {
+  const db = dbs[0]!;
+  const daily = { category: 'promotions', limit: 1, windowSeconds: 86_400, description: 'push/promotions: 1 per 1 day' };
+  const caps = createFrequencyCapActivities(db);
+  // c-bulk-2 had a promotion today already; c-bulk-3 had five marketing pushes this hour.
+  expect((await caps.claimFrequencySlot({ notificationId: 'n-bulk-earlier-2', customerId: 'c-bulk-2', channel: 'push', rules: [daily] })).allowed).toBe(true);
+  for (let i = 0; i < 5; i++) expect((await caps.claimFrequencySlot({ notificationId: `n-bulk-earlier-3-${i}`, customerId: 'c-bulk-3', channel: 'push', rules: [hourly(5)] })).allowed).toBe(true);
+  const claims = [1, 2, 3].map((i) => ({ notificationId: `n-bulk-${i}`, customerId: `c-bulk-${i}` }));
+  const input = { channel: 'push' as const, rules: [hourly(5), daily], claims };
+  const first = await claimFrequencySlots(db, input);
+  expect(Object.fromEntries(first)).toEqual({
+    'n-bulk-1': { allowed: true },
+    'n-bulk-2': { allowed: false, rule: 'push/promotions: 1 per 1 day' },
+    'n-bulk-3': { allowed: false, rule: 'push/marketing: 5 per 1 hour' },
+  });
+  const counts = async () =>
+    Object.fromEntries(
+      (await db.$queryRaw<Array<{ key: string; count: number }>>`
+        SELECT "customerId" || '/' || category AS key, count FROM "FrequencyCounter" WHERE "customerId" LIKE 'c-bulk-%'`).map((r) => [r.key, r.count]),
+    );
+  // c-bulk-2's hourly slot, taken before the daily rule refused it, was given back.
+  expect(await counts()).toEqual({ 'c-bulk-1/marketing': 1, 'c-bulk-1/promotions': 1, 'c-bulk-2/marketing': 0, 'c-bulk-2/promotions': 1, 'c-bulk-3/marketing': 5 });
+  expect(Object.fromEntries(await claimFrequencySlots(db, input))).toEqual(Object.fromEntries(first));
+  expect(await counts()).toEqual({ 'c-bulk-1/marketing': 1, 'c-bulk-1/promotions': 1, 'c-bulk-2/marketing': 0, 'c-bulk-2/promotions': 1, 'c-bulk-3/marketing': 5 });
 });
