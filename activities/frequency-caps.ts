@@ -125,10 +125,10 @@ export async function claimFrequencySlots(db: Db, input: ClaimFrequencySlotsInpu
         ${todo.map((c) => !refused.has(c.customerId))}::boolean[], ${todo.map((c) => refused.get(c.customerId) ?? null)}::text[])
       ON CONFLICT ("notificationId") DO NOTHING`;
   });
+  // Counted in the notification metrics by the caller, which records the refusals as suppressed.
   for (const c of todo) {
     const rule = refused.get(c.customerId);
     slots.set(c.notificationId, rule ? { allowed: false, rule } : { allowed: true });
-    if (rule) metrics.notifications.inc({ channel: input.channel, priority: 'routine', outcome: 'suppressed', reason: 'frequency_cap' });
   }
   return slots;
 }
