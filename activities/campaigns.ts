@@ -54,6 +54,8 @@ const parseMs = ms as unknown as (value: string) => number | undefined;
 
 /** Concurrent email and SMS handed to their providers by one batch (SMTP pools its connections). */
 const MESSAGE_CONCURRENCY = 16;
+/** How often the answered sends of a batch in progress are written down. */
+const ATTEMPT_FLUSH_MS = 200;
 
 /** A campaign as its run reads it. */
 export interface CampaignPlan {
@@ -279,7 +281,31 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
       data: todo.map((n) => ({ id: `${n.id}:${attempt}`, notificationId: n.id, channel, address: n.address, provider: provider.name, status: 'sending' as const, attemptNumber: attempt })),
       skipDuplicates: true,
     });
-    const outcomes: Array<{ id: string; ok: boolean; messageId: string | null; code: string | null; text: string | null; retryable: boolean | null }> = [];
+    type Outcome = { id: string; ok: boolean; messageId: string | null; code: string | null; text: string | null; retryable: boolean | null };
+    const outcomes: Outcome[] = [];
+    // Each attempt is closed soon after the provider answers (as pushes are), so a worker lost mid-batch leaves only unanswered sends to retry.
+    let unflushed: Outcome[] = [];
+    let flushing: Promise<void> = Promise.resolve();
+    let flushError: unknown = null;
+    const close = async (chunk: Outcome[]) => {
+      await db.$executeRaw`
+        UPDATE "DeliveryAttempt" a SET status = (CASE WHEN v.ok THEN 'sent' ELSE 'failed' END)::"AttemptStatus", "providerMessageId" = v.message_id,
+          "errorCode" = v.code, "errorMessage" = v.text, retryable = v.retryable, "finishedAt" = ${new Date()}
+        FROM unnest(${chunk.map((o) => `${o.id}:${attempt}`)}::text[], ${chunk.map((o) => o.ok)}::boolean[], ${chunk.map((o) => o.messageId)}::text[],
+          ${chunk.map((o) => o.code)}::text[], ${chunk.map((o) => o.text)}::text[], ${chunk.map((o) => o.retryable)}::boolean[])
+          AS v(id, ok, message_id, code, text, retryable)
+        WHERE a.id = v.id`;
+    };
+    const flush = (): Promise<void> => {
+      const chunk = unflushed;
+      unflushed = [];
+      if (chunk.length > 0) flushing = flushing.then(() => close(chunk)).catch((err: unknown) => void (flushError ??= err));
+      return flushing;
+    };
+    const record = (o: Outcome) => {
+      outcomes.push(o);
+      unflushed.push(o);
+    };
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < todo.length; i = next++) {
@@ -302,24 +328,22 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
             receipt = await messages.sms.send({ to: n.address!, body: n.body ?? '', ...(callbackBase ? { statusCallbackUrl: `${callbackBase}/v1/webhooks/twilio/status` } : {}), metadata }, n.id);
           }
           metrics.deliveryAttempts.inc({ channel, provider: provider.name, outcome: 'sent', error_kind: '' });
-          outcomes.push({ id: n.id, ok: true, messageId: receipt.providerMessageId, code: null, text: null, retryable: null });
+          record({ id: n.id, ok: true, messageId: receipt.providerMessageId, code: null, text: null, retryable: null });
         } catch (err) {
           const e = err instanceof ProviderError ? err : new ProviderError(provider.name, 'transient', 'error', String(err));
           metrics.deliveryAttempts.inc({ channel, provider: provider.name, outcome: 'failed', error_kind: e.kind });
-          outcomes.push({ id: n.id, ok: false, messageId: null, code: e.code, text: e.message.slice(0, 1000), retryable: e.kind === 'transient' });
+          record({ id: n.id, ok: false, messageId: null, code: e.code, text: e.message.slice(0, 1000), retryable: e.kind === 'transient' });
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(MESSAGE_CONCURRENCY, todo.length) }, worker));
-    if (outcomes.length > 0) {
-      await db.$executeRaw`
-        UPDATE "DeliveryAttempt" a SET status = (CASE WHEN v.ok THEN 'sent' ELSE 'failed' END)::"AttemptStatus", "providerMessageId" = v.message_id,
-          "errorCode" = v.code, "errorMessage" = v.text, retryable = v.retryable, "finishedAt" = ${new Date()}
-        FROM unnest(${outcomes.map((o) => `${o.id}:${attempt}`)}::text[], ${outcomes.map((o) => o.ok)}::boolean[], ${outcomes.map((o) => o.messageId)}::text[],
-          ${outcomes.map((o) => o.code)}::text[], ${outcomes.map((o) => o.text)}::text[], ${outcomes.map((o) => o.retryable)}::boolean[])
-          AS v(id, ok, message_id, code, text, retryable)
-        WHERE a.id = v.id`;
+    const timer = setInterval(() => void flush(), ATTEMPT_FLUSH_MS);
+    try {
+      await Promise.all(Array.from({ length: Math.min(MESSAGE_CONCURRENCY, todo.length) }, worker));
+    } finally {
+      clearInterval(timer);
     }
+    await flush();
+    if (flushError) throw flushError;
     // Settle from what every attempt so far left: sent once one went, failed once the provider refused it for good.
     const attempts = await db.deliveryAttempt.groupBy({ by: ['notificationId', 'status', 'retryable'], where: { notificationId: { in: queuedIds } }, _count: true });
     const sentIds = new Set(attempts.filter((a) => a.status === 'sent').map((a) => a.notificationId));
