@@ -349,7 +349,7 @@ export const historyQuerySchema = pageQuerySchema.extend({
 });
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 
-export const STATS_GROUP_BY = ['channel', 'provider', 'template', 'type', 'priority'] as const;
+export const STATS_GROUP_BY = ['channel', 'provider', 'template', 'type', 'priority', 'campaign', 'variant'] as const;
 export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
 export const STATS_BUCKETS = ['minute', 'hour', 'day', 'auto'] as const;
 export type StatsBucket = (typeof STATS_BUCKETS)[number];
