@@ -4,7 +4,7 @@
 // makes of a segment: one statement, using the OrderEvent status index.
 import type { SegmentRule } from '../domain';
 import { Prisma } from '../lib/db';
-import { segmentCountQuery } from '../store/segments';
+import { countSegment, pageSegment, segmentCountQuery } from '../store/segments';
 import { eventually, iosToken, useHarness } from './support/harness';
 
 const h = useHarness();
@@ -201,6 +201,16 @@ test('all, any and not combine them, and not means exactly not', async () => {
       ],
     }),
   ).toEqual([E]);
+});
+
+test('a campaign walks a segment in pages by id, as many as the count says', async () => {
+  const rule: SegmentRule = { not: { attribute: 'country', in: ['FR'] } };
+  const now = new Date();
+  const first = await pageSegment(h.db, rule, null, 3, now);
+  const second = await pageSegment(h.db, rule, first[first.length - 1]!, 3, now);
+  const third = await pageSegment(h.db, rule, second[second.length - 1]!, 3, now);
+  expect([first, second, third]).toEqual([[A, C, D], [E, G], []]);
+  expect(await countSegment(h.db, rule, now)).toBe(5);
 });
 
 test('put creates then replaces, get shows the size now, the list pages, the sample is bounded', async () => {
