@@ -25,6 +25,7 @@ import { inboxRoutes } from './routes/inbox';
 import { lookupRoutes } from './routes/lookup';
 import { orderEventRoutes } from './routes/order-events';
 import { receiptRoutes, type TwilioWebhookSettings } from './routes/receipts';
+import { segmentRoutes } from './routes/segments';
 import { statsRoutes } from './routes/stats';
 import { templateRoutes } from './routes/templates';
 import { trackingRoutes } from './routes/tracking';
@@ -38,6 +39,7 @@ export const API_ROUTES: Route[] = [
   ...watchRoutes,
   ...productEventRoutes,
   ...consentRoutes,
+  ...segmentRoutes,
   ...historyRoutes,
   ...lookupRoutes,
   ...inboxRoutes,

@@ -66,6 +66,7 @@ export const customerResponse = z.strictObject({
   phone: z.string().nullable().meta({ description: 'Where SMS notifications go (E.164); null: none are sent.' }),
   locale: z.string().meta({ description: 'The language of the messages (BCP 47), canonicalised (`fr-ca` is `fr-CA`).' }),
   timeZone: z.string().meta({ description: 'The IANA zone dates are shown in and quiet hours count in.' }),
+  country: z.string().nullable().meta({ description: 'ISO 3166-1 alpha-2 (upper-case); null: not given.' }),
   quietHours: z.strictObject({ start: z.string(), end: z.string() }).nullable().meta({ description: 'Local times when routine notifications wait; null: none.' }),
   preferences: z
     .array(z.strictObject({ channel: z.enum(CHANNELS), category: z.enum(PREFERENCE_CATEGORIES), optedIn: z.boolean() }))

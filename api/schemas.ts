@@ -125,6 +125,8 @@ export type OrderEventInput = z.infer<typeof orderEventSchema>;
  */
 const EMAIL = /^(?=[^@]{1,64}@)(?!\.)(?!.*\.\.)[A-Za-z0-9_'+\-.]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
+const COUNTRY_REASON = 'must be an ISO 3166-1 alpha-2 country code such as FR';
+
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM (24-hour)');
 
 export const customerSchema = z
@@ -142,6 +144,12 @@ export const customerSchema = z
     .meta({ description: 'Where SMS notifications go: an E.164 number. Left as it is when not given; null clears it (and SMS stops).' }),
   locale: localeSchema.optional().meta({ description: 'The language of the messages (BCP 47, such as `fr-CA`): templates fall back from it to its language, then `en`. `en` for a new customer.' }),
   timeZone: timeZoneSchema.optional().meta({ description: 'The IANA zone dates are shown in and quiet hours count in (a device\'s own zone wins for push). `UTC` for a new customer.' }),
+  country: z
+    .string({ error: COUNTRY_REASON })
+    .regex(/^[A-Za-z]{2}$/, COUNTRY_REASON)
+    .transform((c) => c.toUpperCase())
+    .nullish()
+    .meta({ description: 'Where the customer is: ISO 3166-1 alpha-2 (`FR`; either case, kept upper-case), as segments match it. Left as it is when not given; null clears it.' }),
   quietHours: z
     .object({ start: clock, end: clock })
     .refine((q) => q.start !== q.end, 'start and end must differ')

@@ -197,6 +197,8 @@ async function seedExampleResources(doc: Doc): Promise<void> {
   // The example watch, under the example's id: POST watches then updates it (200) and DELETE removes it.
   const watch = bodyExample('/v1/customers/{customerId}/watches', 'post');
   await h.db.watch.create({ data: { id: pathExample('/v1/customers/{customerId}/watches/{watchId}', 'delete', 'watchId'), customerId, sku: watch.sku, kind: watch.kind } });
+  // A segment no campaign targets, for the DELETE example to remove.
+  await h.db.segment.create({ data: { id: pathExample('/v1/segments/{segmentId}', 'delete', 'segmentId'), name: 'Summer sale 2026', rule: { attribute: 'country', in: ['GB'] } } });
   await h.db.apiKey.create({ data: { id: pathExample('/v1/api-keys/{id}', 'delete', 'id'), name: 'retired OMS key', keyHash: `example-${Date.now()}`, prefix: 'hk_examp', scopes: ['ingest'] } });
   await h.db.deadLetter.create({
     data: {

@@ -20,6 +20,8 @@ import {
   PHONE,
   PUSH_ID,
   RETIRED_API_KEY_ID,
+  RETIRED_SEGMENT_ID,
+  SEGMENT_ID,
   SHIPPED_EVENT,
   SMS_ID,
   TWILIO_MESSAGE_SID,
@@ -146,6 +148,10 @@ const SETUP: Record<string, () => Promise<void>> = {
     const watch = OPERATION_EXAMPLES.postWatch!.body as { sku: string; kind: 'restock' | 'price_drop' };
     const watchId = OPERATION_EXAMPLES.deleteWatch!.params!.watchId!;
     await h.db.watch.create({ data: { id: watchId, customerId: SHIPPED_EVENT.customerId, sku: watch.sku, kind: watch.kind } });
+  },
+  // A segment no campaign targets, for DELETE to remove.
+  deleteSegment: async () => {
+    await h.db.segment.create({ data: { id: RETIRED_SEGMENT_ID, name: 'Summer sale 2026', rule: { attribute: 'country', in: ['GB'] } } });
   },
   revokeApiKey: async () => {
     await h.db.apiKey.create({ data: { id: RETIRED_API_KEY_ID, name: 'oms-staging', keyHash: `example-${Date.now()}`, prefix: 'hk_7nWq2', scopes: ['ingest'] } });
@@ -291,6 +297,11 @@ test('the documented error examples are the answers the API gives', async () => 
     ['postCartEvent', 409, 'conflict', () => send('POST', '/v1/cart-events', json({ ...cartEvent, type: 'checked_out' }))],
     ['getCart', 400, 'invalidCartId', () => send('GET', '/v1/carts/cart%208841', { key: read })],
     ['getCart', 404, 'unknown', () => send('GET', '/v1/carts/cart-0000', { key: read })],
+    ['putSegment', 400, 'invalidStatus', () => send('PUT', `/v1/segments/${SEGMENT_ID}`, json({ name: 'x', rule: { all: [{ attribute: 'country', in: ['GB'] }, { orders: { status: ['posted'] } }] } }))],
+    ['putSegment', 400, 'minAboveMax', () => send('PUT', `/v1/segments/${SEGMENT_ID}`, json({ name: 'x', rule: { orders: { count: { min: 3, max: 1 } } } }))],
+    ['getSegment', 404, 'noSegment', () => send('GET', '/v1/segments/lapsed-fr', { key: read })],
+    ['previewSegment', 400, 'invalidSample', () => send('GET', `/v1/segments/${SEGMENT_ID}/preview?sample=101`, { key: read })],
+    ['deleteSegment', 404, 'noSegment', () => send('DELETE', '/v1/segments/lapsed-fr')],
   ];
   const byId = new Map(operationsOf(doc).map((o) => [o.op.operationId, o.op]));
   for (const [operationId, status, name, request] of cases) {
