@@ -9,7 +9,7 @@
 // Every example is typed against the zod schema it illustrates (`z.input`: the wire format), so an example
 // that drifts from its schema fails `tsc`; the test also parses each one with the route's own schemas.
 import type { z } from 'zod';
-import { TEMPLATE_KEYS, templateVariables } from '../domain/template-variables';
+import { templateVariables } from '../domain/template-variables';
 import { BACKUP_LABELS, explainNotification, HOLD_LABELS, reasonLabel, SUPPRESSION_LABELS } from '../domain/reasons';
 import type { Scope } from './auth';
 import * as req from './schemas';
@@ -621,7 +621,7 @@ export function commonErrorExamples(scope: Scope | null): Record<number, Record<
 const INVALID_CUSTOMER_PATH = invalid('path', 'customerId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_ORDER_PATH = invalid('path', 'orderId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_LIMIT = invalid('query', 'limit', 'must be at most 100');
-const INVALID_TEMPLATE_KEY = invalid('path', 'key', `must be a template key: ${TEMPLATE_KEYS.join(', ')}`);
+const INVALID_TEMPLATE_KEY = invalid('path', 'key', req.TEMPLATE_KEY_PATH_REASON);
 const NO_CUSTOMER = notFound(`no customer ${CUSTOMER_ID}`, 'No such customer');
 const INVALID_NOTIFICATION_PATH = invalid(
   'path',
