@@ -16,6 +16,7 @@ import * as req from './schemas';
 import * as res from './response-schemas';
 import { clickUrl, openUrl } from '../lib/tracking';
 import * as carts from './cart-schemas';
+import { EXPERIMENT_EXAMPLES } from './experiment-examples';
 
 /** One named example of an answer, as the document's Example Object. */
 export interface Example {
@@ -1477,4 +1478,5 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   docs: { responses: { 200: { page: { summary: 'The Swagger UI page', value: '<!doctype html>\n<html lang="en">\n<head><title>Herald API</title>...' } } } },
   dashboard: { responses: { 200: { page: { summary: 'The dashboard page', value: '<!doctype html>\n<html lang="en">\n<head><title>Herald dashboard</title>...' } } } },
+  ...EXPERIMENT_EXAMPLES,
 };
