@@ -2,7 +2,7 @@
 // tries a shorter push when an order ships. Half of the customers get `order.shipped` as it is (the control),
 // half `order.shipped.short`; the results are the ones the README's worked example computes by hand.
 import type { z } from 'zod';
-import { compareProportions } from '../domain/experiments';
+import { compareProportions, proportionInterval } from '../domain/experiments';
 import * as x from './experiment-schemas';
 import * as res from './response-schemas';
 import type { Example, OperationExamples } from './examples';
@@ -64,6 +64,7 @@ const counts = (variant: string, conversions: number) => ({
   unsubscribed: variant === 'control' ? 4 : 3,
   conversions,
   conversionRate: conversions / 2000,
+  conversionRateInterval: proportionInterval(conversions, 2000),
   maturing: 0,
 });
 const { difference, lift, z: zScore, pValue, confidenceInterval } = compareProportions(250, 2000, 200, 2000);

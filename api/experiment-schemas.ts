@@ -221,6 +221,10 @@ export const variantResultResponse = z.strictObject({
   unsubscribed: z.int().min(0).meta({ description: "Customers who withdrew consent to, or opted out of, the messages' category within the window after exposure." }),
   conversions: z.int().min(0).meta({ description: 'Customers with an order confirmed within the attribution window after exposure.' }),
   conversionRate: z.number().nullable().meta({ description: 'conversions / assigned; null when nobody is assigned.' }),
+  conversionRateInterval: z
+    .tuple([z.number(), z.number()])
+    .nullable()
+    .meta({ description: 'The 95% confidence interval (Wilson score) of the conversion rate; null when nobody is assigned.' }),
   maturing: z.int().min(0).meta({ description: 'Assigned customers whose attribution window is still open: their conversion may yet come.' }),
   vsControl: comparisonResponse.nullable().meta({ description: 'Against the control; null for the control itself.' }),
   vsHoldout: comparisonResponse.nullable().meta({ description: 'Against the holdout, when there is one; null otherwise and for the holdout itself.' }),

@@ -144,3 +144,17 @@ export function normalQuantile(p: number): number {
   const r = q * q;
   return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
+
+/**
+ * The confidence interval of one proportion x/n (Wilson score): unlike p ± z·sqrt(p(1-p)/n) it stays inside [0, 1]
+ * and is not a point at 0 or n conversions. Null when n is 0.
+ */
+export function proportionInterval(x: number, n: number, confidence = 0.95): [number, number] | null {
+  if (n <= 0) return null;
+  const z = normalQuantile(1 - (1 - confidence) / 2);
+  const p = x / n;
+  const denominator = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}

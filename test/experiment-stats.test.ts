@@ -1,6 +1,6 @@
 // The experiment statistics and the assignment, as pure functions: a two-proportion z-test worked out by hand,
 // the normal distribution against table values, and the hash assignment (stable, weighted, with a holdout).
-import { assignVariant, assignmentBucket, compareProportions, fnv1a32, HOLDOUT, normalCdf, normalQuantile } from '../domain/experiments';
+import { assignVariant, assignmentBucket, compareProportions, fnv1a32, HOLDOUT, normalCdf, normalQuantile, proportionInterval } from '../domain/experiments';
 import { experimentSchema } from '../api/experiment-schemas';
 
 describe('compareProportions', () => {
@@ -39,6 +39,25 @@ describe('compareProportions', () => {
     expect(none.z).toBeNull();
     expect(none.pValue).toBeNull();
     expect(compareProportions(3, 50, 0, 50).lift).toBeNull();
+  });
+});
+
+describe('proportionInterval (Wilson score)', () => {
+  test('matches the interval computed by hand, and stays inside [0, 1]', () => {
+    // 200 of 2000, z = 1.959964, z² = 3.841459:
+    //   denominator = 1 + 3.841459 / 2000 = 1.00192073
+    //   centre      = (0.1 + 3.841459 / 4000) / 1.00192073 = 0.10096036 / 1.00192073 = 0.10076682
+    //   half width  = 1.959964 * sqrt(0.1 * 0.9 / 2000 + 3.841459 / (4 * 2000²)) / 1.00192073
+    //               = 1.959964 * sqrt(0.000045 + 0.00000024009) / 1.00192073 = 1.959964 * 0.00672608 / 1.00192073 = 0.01315760
+    //   interval    = [0.0876092, 0.1139244]
+    const [low, high] = proportionInterval(200, 2000)!;
+    expect(low).toBeCloseTo(0.0876092, 6);
+    expect(high).toBeCloseTo(0.1139244, 6);
+    // 0 of 10: the centre is (1.920729 / 10) / 1.3841459 = 0.138766 and the half width the same: [0, 0.277533].
+    expect(proportionInterval(0, 10)![0]).toBe(0);
+    expect(proportionInterval(0, 10)![1]).toBeCloseTo(0.277533, 5);
+    expect(proportionInterval(10, 10)![1]).toBeLessThanOrEqual(1);
+    expect(proportionInterval(0, 0)).toBeNull();
   });
 });
 

@@ -2,8 +2,8 @@
 // published through the templates API). Each customer's push carries the words of their recorded variant, and
 // keeps it on later orders; conversions are the `confirmed` orders after the send and within the window; the
 // p-value is the two-proportion z-test on those counts. A holdout case is counted from assignments written by hand.
-import { compareProportions } from '../domain/experiments';
-import { assignVariant } from '../domain/experiments';
+import { chromium } from 'playwright-core';
+import { assignVariant, compareProportions, proportionInterval } from '../domain/experiments';
 import { eventually, iosToken, useHarness } from './support/harness';
 
 // The worker looks the experiment and the templates up for every message (no cache), so what is published is used at once.
@@ -268,5 +268,43 @@ test('lift over a holdout, from assignments and orders written directly', async 
   expect(b.vsControl).toEqual({ baseline: 'a', ...compareProportions(30, 100, 21, 101) });
   expect(holdout.vsControl).toEqual({ baseline: 'a', ...compareProportions(10, 100, 21, 101) });
   expect(a.vsHoldout).toEqual({ baseline: 'holdout', ...compareProportions(21, 101, 10, 100) });
+  expect(holdout.conversionRateInterval).toEqual(proportionInterval(10, 100));
   expect(res.body.firstExposedAt).toBe(new Date(exposed.getTime()).toISOString());
 });
+
+test('the dashboard lists the experiments and shows the picked one\'s results, with its chart', async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    // CSP violations and script errors show up here.
+    page.on('console', (m) => m.type() === 'error' && !/Failed to load resource.*404/.test(m.text()) && problems.push(m.text()));
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.addInitScript((key) => (globalThis as any).sessionStorage.setItem('herald.dashboard.apiKey', key), h.adminKey);
+    await page.goto(`${h.stack.apiUrl}/dashboard#experiments-title`);
+    // The newest experiment comes first: the holdout case.
+    const holdoutRow = page.locator('#experiment-results tr[data-variant="holdout"]');
+    await holdoutRow.waitFor({ timeout: 60_000 });
+    const cells = async (variant: string) => page.locator(`#experiment-results tr[data-variant="${variant}"] > *`).allInnerTexts();
+    const header = await page.locator('#experiment-results thead th').allInnerTexts();
+    const row = (texts: string[]) => Object.fromEntries(header.map((h, i) => [h, texts[i]]));
+    expect(row(await cells('b'))).toMatchObject({ Variant: 'b', Assigned: '100', Conversions: '30', 'Conversion rate': '30.0%', 'Lift vs holdout': '+200.0%' });
+    expect(row(await cells('holdout'))).toMatchObject({ Conversions: '10', 'Lift vs holdout': '-' });
+    expect(await page.locator('#chart-experiment').getAttribute('aria-label')).toMatch(/^Conversion rate per variant: a 20\.79% .*; b 30\.0% .*; holdout 10\.0% /);
+    expect(await page.locator('#experiment-summary').innerText()).toContain(`b vs a: lift +44.3%, p = ${compareProportions(30, 100, 21, 101).pValue!.toFixed(4)}`);
+
+    await page.locator('#experiment-select').selectOption(EXPERIMENT);
+    await page.locator('#experiment-results tr[data-variant="short"]').waitFor();
+    const results = (await h.api('GET', `/v1/experiments/${EXPERIMENT}/results`)).body;
+    const short = results.variants.find((v: any) => v.variant === 'short');
+    expect(row(await cells('short'))).toMatchObject({ Variant: 'short', Assigned: String(short.assigned), Conversions: String(short.conversions), 'p-value vs control': short.vsControl.pValue.toFixed(4) });
+    expect(row(await cells('warm'))).toMatchObject({ Variant: 'warm (control)', 'Lift vs control': '-' });
+    await page.locator('#experiments').screenshot({ path: '/tmp/herald-experiments.png' });
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+}, 120_000);

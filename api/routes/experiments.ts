@@ -1,7 +1,7 @@
 // Experiments (README, "Experiments"): create or replace one, read it and the list, stop it, and its results per
 // variant: engagement, unsubscribes and conversions (orders confirmed within the attribution window after the
 // send), each variant's conversion rate against the control and the holdout (lift, z-test p-value, 95% interval).
-import { classOf, compareProportions, HOLDOUT, isOrderStatus, isPreferenceCategory, notificationKindFor, type ExperimentVariant } from '../../domain';
+import { classOf, compareProportions, HOLDOUT, proportionInterval, isOrderStatus, isPreferenceCategory, notificationKindFor, type ExperimentVariant } from '../../domain';
 import type { Db } from '../../lib/db';
 import { assignedCounts, variantCounts, type VariantCounts } from '../../store/experiment-results';
 import { HttpError } from '../errors';
@@ -132,6 +132,7 @@ export async function experimentResults(db: Db, row: ExperimentRow): Promise<Exp
       unsubscribed: c.unsubscribed,
       conversions: c.conversions,
       conversionRate: c.assigned > 0 ? c.conversions / c.assigned : null,
+      conversionRateInterval: proportionInterval(c.conversions, c.assigned, CONFIDENCE),
       maturing: c.maturing,
       vsControl: name === row.control ? null : comparison(c, control, row.control),
       vsHoldout: holdout && name !== HOLDOUT ? comparison(c, holdout, HOLDOUT) : null,
