@@ -20,6 +20,14 @@ const CAMPAIGN_TEMPLATE_KEY = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
 // ms 2 answers undefined for text it cannot read (and ms 3 NaN); the check below refuses both.
 const parseMs = ms as unknown as (value: string) => number | undefined;
+/** What ms reads the text as, or undefined: it throws for an empty string. */
+function readMs(value: string): number | undefined {
+  try {
+    return parseMs(value);
+  } catch {
+    return undefined;
+  }
+}
 
 const sendAtSchema = z.discriminatedUnion(
   'type',
@@ -63,7 +71,7 @@ const variantSchema = z.strictObject({
 const attributionWindowSchema = z
   .union([z.string().max(40, 'must be at most 40 characters'), z.number()], { error: 'must be a duration such as "7d" or "48h", or a number of seconds' })
   .transform((value, ctx) => {
-    const seconds = typeof value === 'number' ? value : (parseMs(value) ?? NaN) / 1000;
+    const seconds = typeof value === 'number' ? value : (readMs(value) ?? NaN) / 1000;
     if (!Number.isFinite(seconds) || !Number.isInteger(seconds)) {
       ctx.addIssue({ code: 'custom', message: 'must be a duration such as "7d", "48h" or "90m", or a whole number of seconds' });
       return z.NEVER;
@@ -203,9 +211,10 @@ const comparisonResponse = z
     z: z.number().nullable().meta({ description: 'The pooled two-proportion z statistic; null when it is undefined (no variance).' }),
     pValue: z.number().nullable().meta({ description: 'Two-sided p-value of the z-test; null with z.' }),
     confidenceInterval: z
-      .tuple([z.number(), z.number()])
+      .array(z.number())
+      .length(2)
       .nullable()
-      .meta({ description: 'The 95% confidence interval (Wald) of the difference in conversion rate; null when a group is empty.' }),
+      .meta({ description: 'The 95% confidence interval (Wald) of the difference in conversion rate, [low, high]; null when a group is empty.' }),
   })
   .meta({ description: "A variant's conversion rate against a baseline's." });
 
@@ -222,9 +231,10 @@ export const variantResultResponse = z.strictObject({
   conversions: z.int().min(0).meta({ description: 'Customers with an order confirmed within the attribution window after exposure.' }),
   conversionRate: z.number().nullable().meta({ description: 'conversions / assigned; null when nobody is assigned.' }),
   conversionRateInterval: z
-    .tuple([z.number(), z.number()])
+    .array(z.number())
+    .length(2)
     .nullable()
-    .meta({ description: 'The 95% confidence interval (Wilson score) of the conversion rate; null when nobody is assigned.' }),
+    .meta({ description: 'The 95% confidence interval (Wilson score) of the conversion rate, [low, high]; null when nobody is assigned.' }),
   maturing: z.int().min(0).meta({ description: 'Assigned customers whose attribution window is still open: their conversion may yet come.' }),
   vsControl: comparisonResponse.nullable().meta({ description: 'Against the control; null for the control itself.' }),
   vsHoldout: comparisonResponse.nullable().meta({ description: 'Against the holdout, when there is one; null otherwise and for the holdout itself.' }),

@@ -171,6 +171,7 @@ describe('the experiment schema', () => {
     ]);
     expect(problems({ ...valid, notificationType: 'posted' })).toEqual([expect.stringMatching(/^notificationType: must be an order status/)]);
     expect(problems({ ...valid, attributionWindow: 'a while' })).toEqual([expect.stringMatching(/^attributionWindow: must be a duration/)]);
+    expect(problems({ ...valid, attributionWindow: '' })).toEqual([expect.stringMatching(/^attributionWindow: must be a duration/)]);
     expect(problems({ ...valid, attributionWindow: '365d' })).toEqual(['attributionWindow: must be between 1 minute and 90 days']);
   });
 
