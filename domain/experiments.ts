@@ -49,9 +49,24 @@ export function fnv1a32(text: string): number {
   return hash >>> 0;
 }
 
-/** Where a customer falls in [0, 1) for an experiment: the same every time it is asked. */
+/** MurmurHash3's 32-bit finaliser: every input bit moves every output bit (FNV-1a alone leaves the top bits to the first bytes). */
+export function fmix32(hash: number): number {
+  let h = hash;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Where a customer falls in [0, 1) for an experiment: the same every time it is asked. FNV-1a then the finaliser: without
+ * it, ids that differ only in their last characters (c-1000, c-1001...) land next to each other, so sequential customers
+ * would share a variant.
+ */
 export function assignmentBucket(experimentId: string, customerId: string): number {
-  return fnv1a32(`${experimentId}\u0000${customerId}`) / 2 ** 32;
+  return fmix32(fnv1a32(`${experimentId}\u0000${customerId}`)) / 2 ** 32;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The experiment statistics and the assignment, as pure functions: a two-proportion z-test worked out by hand,
 // the normal distribution against table values, and the hash assignment (stable, weighted, with a holdout).
-import { assignVariant, assignmentBucket, compareProportions, fnv1a32, HOLDOUT, normalCdf, normalQuantile, proportionInterval } from '../domain/experiments';
+import { assignVariant, assignmentBucket, compareProportions, fmix32, fnv1a32, HOLDOUT, normalCdf, normalQuantile, proportionInterval } from '../domain/experiments';
 import { experimentSchema } from '../api/experiment-schemas';
 
 describe('compareProportions', () => {
@@ -114,6 +114,21 @@ describe('assignVariant', () => {
     const other = ids.slice(0, 1000).map((id) => assignVariant({ ...design, id: 'exp-other' }, id));
     expect(other).not.toEqual(first);
     expect(assignmentBucket('exp-1', 'c-1')).toBe(assignmentBucket('exp-1', 'c-1'));
+  });
+
+  test('sequential customer ids are assigned independently: neighbours share a variant half the time, as coin flips do', () => {
+    // FNV-1a alone put 95% of neighbouring ids (c-41, c-42) in the same half; the finaliser mixes every bit.
+    const half = { id: 'exp-shipped-copy', variants: [{ id: 'a', weight: 1 }, { id: 'b', weight: 1 }], holdout: 0 };
+    const variants = ids.slice(0, 10_000).map((id) => assignVariant(half, id));
+    const same = variants.slice(1).filter((v, i) => v === variants[i]).length / (variants.length - 1);
+    expect(Math.abs(same - 0.5)).toBeLessThan(0.03);
+    // Within 40 neighbours both variants are well represented (binomial(40, 0.5) is below 10 once in 1,000 draws).
+    const first40 = variants.slice(0, 40).filter((v) => v === 'a').length;
+    expect(first40).toBeGreaterThanOrEqual(10);
+    expect(first40).toBeLessThanOrEqual(30);
+    // MurmurHash3 fmix32 test values.
+    expect(fmix32(0)).toBe(0);
+    expect(fmix32(1)).toBe(0x514e28b7);
   });
 
   test('honours the weights over 100,000 customers', () => {
