@@ -19,6 +19,7 @@ import { customerRoutes } from './routes/customers';
 import { dashboardAssets, dashboardRoutes } from './routes/dashboard';
 import { deadLetterRoutes, type ReplaySettings } from './routes/dead-letters';
 import { docsAssets, docsRoutes } from './routes/docs';
+import { experimentRoutes } from './routes/experiments';
 import { healthRoutes } from './routes/health';
 import { historyRoutes } from './routes/history';
 import { inboxRoutes } from './routes/inbox';
@@ -49,6 +50,7 @@ export const API_ROUTES: Route[] = [
   ...receiptRoutes,
   ...trackingRoutes,
   ...templateRoutes,
+  ...experimentRoutes,
   ...healthRoutes,
   ...dashboardRoutes,
   ...docsRoutes,

@@ -9,7 +9,7 @@
 // Every example is typed against the zod schema it illustrates (`z.input`: the wire format), so an example
 // that drifts from its schema fails `tsc`; the test also parses each one with the route's own schemas.
 import type { z } from 'zod';
-import { TEMPLATE_KEYS, templateVariables } from '../domain/template-variables';
+import { templateVariables } from '../domain/template-variables';
 import { BACKUP_LABELS, explainNotification, HOLD_LABELS, reasonLabel, SUPPRESSION_LABELS } from '../domain/reasons';
 import type { Scope } from './auth';
 import * as req from './schemas';
@@ -17,6 +17,7 @@ import * as res from './response-schemas';
 import { clickUrl, openUrl } from '../lib/tracking';
 import * as carts from './cart-schemas';
 import * as segments from './segment-schemas';
+import { EXPERIMENT_EXAMPLES } from './experiment-examples';
 
 /** One named example of an answer, as the document's Example Object. */
 export interface Example {
@@ -624,7 +625,7 @@ export function commonErrorExamples(scope: Scope | null): Record<number, Record<
 const INVALID_CUSTOMER_PATH = invalid('path', 'customerId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_ORDER_PATH = invalid('path', 'orderId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_LIMIT = invalid('query', 'limit', 'must be at most 100');
-const INVALID_TEMPLATE_KEY = invalid('path', 'key', `must be a template key: ${TEMPLATE_KEYS.join(', ')}`);
+const INVALID_TEMPLATE_KEY = invalid('path', 'key', req.TEMPLATE_KEY_PATH_REASON);
 const NO_CUSTOMER = notFound(`no customer ${CUSTOMER_ID}`, 'No such customer');
 const INVALID_NOTIFICATION_PATH = invalid(
   'path',
@@ -1583,4 +1584,5 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   docs: { responses: { 200: { page: { summary: 'The Swagger UI page', value: '<!doctype html>\n<html lang="en">\n<head><title>Herald API</title>...' } } } },
   dashboard: { responses: { 200: { page: { summary: 'The dashboard page', value: '<!doctype html>\n<html lang="en">\n<head><title>Herald dashboard</title>...' } } } },
+  ...EXPERIMENT_EXAMPLES,
 };

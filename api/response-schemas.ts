@@ -12,11 +12,11 @@ import { SCOPES } from './auth';
 import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
 import type { StatsResult } from './stats';
 
-const dateTime = z.codec(z.iso.datetime(), z.date(), {
+export const dateTime = z.codec(z.iso.datetime(), z.date(), {
   decode: (iso) => new Date(iso),
   encode: (date) => date.toISOString(),
 });
-const nullableDateTime = dateTime.nullable();
+export const nullableDateTime = dateTime.nullable();
 const orderStatus = z.enum(ORDER_STATUSES);
 
 // ---------------------------------------------------------------------------------------------- errors
@@ -216,7 +216,7 @@ export const notificationResponse = z.strictObject({
 });
 export type NotificationView = z.output<typeof notificationResponse>;
 
-const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
+export const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
 
 export const notificationPageResponse = z.strictObject({ items: z.array(notificationResponse), nextCursor });
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, WATCH_KINDS, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
-import { EVENT_DATA_VARIABLES, TEMPLATE_KEYS } from '../domain/template-variables';
+import { EVENT_DATA_VARIABLES, TEMPLATE_KEYS, VARIANT_TEMPLATE_NAME } from '../domain/template-variables';
 import { PUSH_ACTION_LIMIT, PUSH_ACTION_TITLE_LIMIT, PUSH_IDENTIFIER, PUSH_URL_SOURCE_LIMIT } from '../lib/push-content';
 
 const id = () =>
@@ -497,12 +497,18 @@ export const twilioStatusCallbackSchema = z
 
 // -------------------------------------------------------------------------------- templates (api/routes/templates.ts)
 
-const TEMPLATE_KEY_PATTERN = `^(${TEMPLATE_KEYS.map((k) => k.replace(/\./g, '\\.')).join('|')})$`;
-/** A template key Herald renders (`order.<status>` or `order.digest`): the keys whose variables are known. */
+// The fixed keys, or an experiment variant of an order update's key: `order.<status>.<variant>` (README, "Experiments").
+const TEMPLATE_KEY_PATTERN = `^(${TEMPLATE_KEYS.map((k) => k.replace(/\./g, '\\.')).join('|')}|order\\.(${ORDER_STATUSES.join('|')})\\.${VARIANT_TEMPLATE_NAME})$`;
+export const TEMPLATE_KEY_PATH_REASON = `must be a template key: ${TEMPLATE_KEYS.join(', ')}; or an experiment variant of an order key, order.<status>.<variant>`;
+/** A template key Herald renders (`order.<status>` or `order.digest`...), or an experiment variant's: the keys whose variables are known. */
 export const templateKeySchema = z
   .string()
-  .regex(new RegExp(TEMPLATE_KEY_PATTERN), `must be a template key: ${TEMPLATE_KEYS.join(', ')}`)
-  .meta({ description: 'A template key: `order.<status>` for each order status, or `order.digest`.' });
+  .regex(new RegExp(TEMPLATE_KEY_PATTERN), TEMPLATE_KEY_PATH_REASON)
+  .meta({
+    description:
+      'A template key: `order.<status>` for each order status, `order.digest`, ...; or an experiment variant of an order key, `order.<status>.<variant>` ' +
+      '(such as `order.shipped.short`), with the variables of `order.<status>`.',
+  });
 
 /** A version number in a path: 1 and up. */
 export const templateVersionParamSchema = z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a version number (1 or more)');

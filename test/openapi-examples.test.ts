@@ -107,6 +107,7 @@ const STORY = [
   'listInbox', 'readInboxMessage', 'readAllInbox', 'streamInbox',
   'getStats', 'listDeadLetters', 'replayDeadLetter',
   'listTemplates', 'getTemplate', 'createTemplateVersion', 'getTemplateVersion', 'updateTemplateVersion', 'publishTemplateVersion', 'rollbackTemplate', 'previewTemplate',
+  'putExperiment', 'getExperiment', 'listExperiments', 'getExperimentResults', 'stopExperiment',
   'revokeApiKey', 'deleteDevice',
 ];
 const rank = (operationId: string) => (STORY.includes(operationId) ? STORY.indexOf(operationId) : STORY.length);
@@ -260,6 +261,7 @@ test('the documented error examples are the answers the API gives', async () => 
   const tracking = { keys: parseTrackingKeys(h.stack.env.HERALD_TRACKING_SECRET!), publicUrl: h.stack.apiUrl };
   const shipped = OPERATION_EXAMPLES.postOrderEvent!.body as Record<string, unknown>;
   const cartEvent = OPERATION_EXAMPLES.postCartEvent!.body as Record<string, unknown>;
+  const experimentInput = OPERATION_EXAMPLES.putExperiment!.body as Record<string, unknown>;
   const cases: Array<[operationId: string, status: number, example: string, request: () => ReturnType<typeof send>]> = [
     ['postOrderEvent', 401, 'missingKey', () => send('POST', '/v1/order-events', { ...json(shipped), key: null })],
     ['postOrderEvent', 403, 'missingScope', () => send('POST', '/v1/order-events', { ...json(shipped), key: read })],
@@ -302,6 +304,11 @@ test('the documented error examples are the answers the API gives', async () => 
     ['getSegment', 404, 'noSegment', () => send('GET', '/v1/segments/lapsed-fr', { key: read })],
     ['previewSegment', 400, 'invalidSample', () => send('GET', `/v1/segments/${SEGMENT_ID}/preview?sample=101`, { key: read })],
     ['deleteSegment', 404, 'noSegment', () => send('DELETE', '/v1/segments/lapsed-fr')],
+    ['putExperiment', 400, 'holdout', () => send('PUT', '/v1/experiments/exp-shipped-copy', json({ ...experimentInput, holdout: 0.1 }))],
+    ['getExperiment', 404, 'unknown', () => send('GET', '/v1/experiments/exp-unknown', { key: read })],
+    ['getExperiment', 400, 'invalidPath', () => send('GET', '/v1/experiments/exp%20shipped', { key: read })],
+    ['listExperiments', 400, 'invalidStatus', () => send('GET', '/v1/experiments?status=paused', { key: read })],
+    ['getExperimentResults', 404, 'unknown', () => send('GET', '/v1/experiments/exp-unknown/results', { key: read })],
   ];
   const byId = new Map(operationsOf(doc).map((o) => [o.op.operationId, o.op]));
   for (const [operationId, status, name, request] of cases) {
