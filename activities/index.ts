@@ -43,7 +43,7 @@ export function createActivities({ db, push, messages, logger, statusCallbackBas
   return {
     ...createOrderSettingsActivities(orderSettings),
     ...createRecipientActivities(db),
-    ...createOrderStepActivities(db, render, { statusCallbackBaseUrl, tracking }),
+    ...createOrderStepActivities(db, render, { statusCallbackBaseUrl, tracking, experimentCacheMs: templateCacheMs }),
     ...createCartReminderActivities(db, render, cartSettings ?? { reminders: [...DEFAULT_CART_REMINDERS], frequencyCaps: [] }, { statusCallbackBaseUrl, tracking }),
     // The steps of order runs started before channel plans (workflows/legacy/).
     ...createNotificationActivities(db, render, { statusCallbackBaseUrl, tracking }),

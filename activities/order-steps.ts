@@ -32,6 +32,7 @@ import { isValidAddress } from './providers/smtp';
 import { emailHtml, type createRenderer, type RenderedMessage } from './render';
 import type { TrackingSettings } from '../lib/tracking';
 import { insertNotification, selectRecipient, settleEvent, customerOf, targetsOf, type RecipientRow } from '../store/notifications';
+import { activeExperimentFor, assignCustomer, type ActiveExperiment } from '../store/experiments';
 
 export interface PrepareStepInput {
   event: OrderEvent;
@@ -81,6 +82,15 @@ export interface StepSettings {
   statusCallbackBaseUrl?: string | null;
   /** Email open and click tracking (HERALD_EMAIL_TRACKING, HERALD_TRACKING_SECRET); none: emails go untracked. */
   tracking?: TrackingSettings | null;
+  /** How long (ms) the active experiment of a notification type is remembered (HERALD_TEMPLATE_CACHE_MS); 0 when not given. */
+  experimentCacheMs?: number;
+}
+
+/** The experiment an order notification takes part in for its customer: the recorded variant and what it sends. */
+interface ExperimentArm {
+  experimentId: string;
+  variant: string;
+  templates: Partial<Record<Channel, string>>;
 }
 
 const contactOf = (address: string | null, valid: (a: string) => boolean): ContactState => (!address ? 'no_address' : valid(address) ? 'ok' : 'invalid_address');
@@ -96,6 +106,23 @@ export function recipientOf(row: RecipientRow): PlanRecipient {
 
 export function createOrderStepActivities(db: Db, render: ReturnType<typeof createRenderer>, settings: StepSettings = {}) {
   const { addToInbox } = createInboxActivities(db);
+  const experiments = new Map<string, { experiment: ActiveExperiment | null; until: number }>();
+
+  /** The customer's arm of the active experiment on this order notification (assigned now if new to it); null when none runs. */
+  async function experimentArm(kind: NotificationKind, customerId: string): Promise<ExperimentArm | null> {
+    const notificationType = kind.type.startsWith('order.') ? kind.type.slice('order.'.length) : null;
+    if (!notificationType) return null;
+    let entry = experiments.get(notificationType);
+    if (!entry || entry.until < Date.now()) {
+      entry = { experiment: await activeExperimentFor(db, notificationType), until: Date.now() + (settings.experimentCacheMs ?? 0) };
+      experiments.set(notificationType, entry);
+    }
+    const experiment = entry.experiment;
+    if (!experiment) return null;
+    // The recorded variant wins over a recomputed one: a retried step, a later order or a replayed run keeps it.
+    const variant = await assignCustomer(db, experiment, customerId);
+    return { experimentId: experiment.id, variant, templates: experiment.variants.find((v) => v.id === variant)?.templates ?? {} };
+  }
 
   async function tryRender(request: Parameters<typeof render>[0]): Promise<{ ok: true; rendered: RenderedMessage } | { ok: false; reason: string; failure: FailureType | 'error' }> {
     try {
@@ -125,15 +152,25 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
       const variables = customer
         ? { ...event.data, orderId: event.orderId, status: event.status, occurredAt: event.occurredAt, customerName: customer.name }
         : {};
-      const renderFor = (channel: Channel, locale: string) =>
-        tryRender({ key: kind.type, channel, locale, timeZone: customer?.timeZone ?? 'UTC', variables });
+      const arm = customer ? await experimentArm(kind, customer.id) : null;
+      const experiment = arm ? { id: arm.experimentId, variant: arm.variant } : null;
+      const renderFor = async (channel: Channel, locale: string) => {
+        const request = { channel, locale, timeZone: customer?.timeZone ?? 'UTC', variables };
+        const variantKey = arm?.templates[channel];
+        if (variantKey && variantKey !== kind.type) {
+          const attempt = await tryRender({ ...request, key: variantKey });
+          // An order update always goes: without its variant's template (not published in a locale of the chain), the default's words.
+          if (attempt.ok) return attempt;
+        }
+        return tryRender({ ...request, key: kind.type });
+      };
 
       const writes: Array<ReturnType<typeof insertNotification>> = [];
       const escalation = input.step > 0 ? { step: input.step, reason: input.escalationReason ?? null } : null;
       const deliveries: PreparedDelivery[] = [];
       const recordSuppressed = (channel: Channel, reason: SuppressionReason, address: string | null = null) => {
         if (channel !== 'inapp') {
-          writes.push(insertNotification(db, { id: idOf(channel), event, kind, channel, address, status: 'suppressed', suppressionReason: reason, escalation }));
+          writes.push(insertNotification(db, { id: idOf(channel), event, kind, channel, address, status: 'suppressed', suppressionReason: reason, escalation, experiment }));
           metrics.notifications.inc({ channel, priority: kind.priority, outcome: 'suppressed', reason });
         }
       };
@@ -169,7 +206,7 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
         const attempt = await renderFor(channel, customer!.locale);
         if (!attempt.ok) {
           if (channel !== 'inapp') {
-            writes.push(insertNotification(db, { id: notificationId, event, kind, channel, status: 'failed', failureReason: attempt.reason, escalation }));
+            writes.push(insertNotification(db, { id: notificationId, event, kind, channel, status: 'failed', failureReason: attempt.reason, escalation, experiment }));
             metrics.notifications.inc({ channel, priority: kind.priority, outcome: 'failed', reason: attempt.failure });
           }
           deliveries.push({ notificationId, channel, decision: { channel, action: 'failed', reason: attempt.reason, failure: attempt.failure } });
@@ -202,6 +239,7 @@ export function createOrderStepActivities(db: Db, render: ReturnType<typeof crea
             status: 'queued',
             template,
             escalation,
+            experiment,
             ...(hold && hold.action === 'hold' ? { held: { reason: hold.reason, until: hold.until } } : {}),
           }),
         );

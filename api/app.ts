@@ -20,12 +20,14 @@ import { customerRoutes } from './routes/customers';
 import { dashboardAssets, dashboardRoutes } from './routes/dashboard';
 import { deadLetterRoutes, type ReplaySettings } from './routes/dead-letters';
 import { docsAssets, docsRoutes } from './routes/docs';
+import { experimentRoutes } from './routes/experiments';
 import { healthRoutes } from './routes/health';
 import { historyRoutes } from './routes/history';
 import { inboxRoutes } from './routes/inbox';
 import { lookupRoutes } from './routes/lookup';
 import { orderEventRoutes } from './routes/order-events';
 import { receiptRoutes, type TwilioWebhookSettings } from './routes/receipts';
+import { segmentRoutes } from './routes/segments';
 import { statsRoutes } from './routes/stats';
 import { templateRoutes } from './routes/templates';
 import { trackingRoutes } from './routes/tracking';
@@ -39,6 +41,7 @@ export const API_ROUTES: Route[] = [
   ...watchRoutes,
   ...productEventRoutes,
   ...consentRoutes,
+  ...segmentRoutes,
   ...historyRoutes,
   ...lookupRoutes,
   ...inboxRoutes,
@@ -49,6 +52,7 @@ export const API_ROUTES: Route[] = [
   ...trackingRoutes,
   ...templateRoutes,
   ...campaignRoutes,
+  ...experimentRoutes,
   ...healthRoutes,
   ...dashboardRoutes,
   ...docsRoutes,

@@ -9,7 +9,7 @@
 // Every example is typed against the zod schema it illustrates (`z.input`: the wire format), so an example
 // that drifts from its schema fails `tsc`; the test also parses each one with the route's own schemas.
 import type { z } from 'zod';
-import { TEMPLATE_KEYS, templateVariables } from '../domain/template-variables';
+import { templateVariables } from '../domain/template-variables';
 import { BACKUP_LABELS, explainNotification, HOLD_LABELS, reasonLabel, SUPPRESSION_LABELS } from '../domain/reasons';
 import type { Scope } from './auth';
 import * as req from './schemas';
@@ -17,6 +17,8 @@ import * as res from './response-schemas';
 import { clickUrl, openUrl } from '../lib/tracking';
 import * as campaigns from './campaign-schemas';
 import * as carts from './cart-schemas';
+import * as segments from './segment-schemas';
+import { EXPERIMENT_EXAMPLES } from './experiment-examples';
 
 /** One named example of an answer, as the document's Example Object. */
 export interface Example {
@@ -167,6 +169,7 @@ const CUSTOMER_INPUT = body(req.customerSchema, {
   phone: PHONE,
   locale: 'en-GB',
   timeZone: 'Europe/London',
+  country: 'GB',
   quietHours: { start: '22:00', end: '07:00' },
 });
 const CUSTOMER = {
@@ -176,6 +179,7 @@ const CUSTOMER = {
   phone: PHONE,
   locale: 'en-GB',
   timeZone: 'Europe/London',
+  country: 'GB',
   quietHours: { start: '22:00', end: '07:00' },
   preferences: [],
   createdAt: '2026-11-30T18:00:00.000Z',
@@ -622,7 +626,7 @@ export function commonErrorExamples(scope: Scope | null): Record<number, Record<
 const INVALID_CUSTOMER_PATH = invalid('path', 'customerId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_ORDER_PATH = invalid('path', 'orderId', "may contain only letters, digits, '.', '_', ':' and '-'");
 const INVALID_LIMIT = invalid('query', 'limit', 'must be at most 100');
-const INVALID_TEMPLATE_KEY = invalid('path', 'key', `must be a template key: ${TEMPLATE_KEYS.join(', ')}, or campaign.<name>`);
+const INVALID_TEMPLATE_KEY = invalid('path', 'key', req.TEMPLATE_KEY_PATH_REASON);
 const NO_CUSTOMER = notFound(`no customer ${CUSTOMER_ID}`, 'No such customer');
 const INVALID_NOTIFICATION_PATH = invalid(
   'path',
@@ -820,9 +824,112 @@ const CAMPAIGN_EXAMPLES: Record<string, OperationExamples> = {
   },
 };
 
+// ------------------------------------------------------------------------------------------------ segments
+/** The example segment: British customers with a delivered order in the last 90 days who did not say no to promotions by email. */
+export const SEGMENT_ID = 'uk-recent-buyers';
+/** A segment no campaign uses, which the DELETE example removes (test/openapi-examples.test.ts makes it first). */
+export const RETIRED_SEGMENT_ID = 'summer-sale-2026';
+const SEGMENT_INPUT = body(segments.segmentInputSchema, {
+  name: 'UK recent buyers',
+  description: 'Delivered in the last 90 days, and not opted out of promotions by email.',
+  rule: {
+    all: [
+      { attribute: 'country', in: ['GB'] },
+      { orders: { status: ['delivered'], withinDays: 90 } },
+      { not: { preference: { channel: 'email', category: 'promotions', optedIn: false } } },
+    ],
+  },
+});
+const SEGMENT = {
+  segmentId: SEGMENT_ID,
+  name: SEGMENT_INPUT.name,
+  description: SEGMENT_INPUT.description ?? null,
+  rule: SEGMENT_INPUT.rule as z.input<typeof segments.segmentResponse>['rule'],
+  createdAt: '2026-12-01T10:00:00.000Z',
+  updatedAt: '2026-12-01T10:00:00.000Z',
+} satisfies z.input<typeof segments.segmentResponse>;
+const SIZED_SEGMENT = { ...SEGMENT, size: 1284, evaluatedAt: '2026-12-01T10:00:00.020Z' } satisfies z.input<typeof segments.sizedSegmentResponse>;
+const INVALID_SEGMENT_PATH = invalid('path', 'segmentId', "may contain only letters, digits, '.', '_', ':' and '-'");
+const NO_SEGMENT = notFound('no segment lapsed-fr', 'No such segment');
+const ORDER_STATUS_REASON = `must be one of ${req.orderEventSchema.shape.status.options.join(', ')}`;
+
+const SEGMENT_EXAMPLES: Record<string, OperationExamples> = {
+  putSegment: {
+    params: params(segments.segmentPath, { segmentId: SEGMENT_ID }),
+    body: SEGMENT_INPUT,
+    responses: {
+      200: { replaced: answer(segments.sizedSegmentResponse, 'Replaced: the new rule, and its size now', { ...SIZED_SEGMENT, updatedAt: '2026-12-01T11:00:00.000Z', evaluatedAt: '2026-12-01T11:00:00.018Z' }) },
+      201: { created: answer(segments.sizedSegmentResponse, 'Created, with its size now', SIZED_SEGMENT) },
+      400: {
+        invalidStatus: invalid('body', 'rule.all.1.orders.status.0', ORDER_STATUS_REASON, 'An order status Herald does not know, named by its path in the tree'),
+        tooDeep: invalid('body', 'rule.not.not.not.not.not.not.not.not', 'nests deeper than 8 levels', 'A tree nested deeper than 8 levels'),
+        minAboveMax: invalid('body', 'rule.orders.count.max', 'must be at least min (3)', 'A range whose max is below its min'),
+      },
+    },
+  },
+  getSegment: {
+    params: params(segments.segmentPath, { segmentId: SEGMENT_ID }),
+    responses: { 200: { segment: answer(segments.sizedSegmentResponse, 'The segment and its size now', SIZED_SEGMENT) }, 400: { invalidPath: INVALID_SEGMENT_PATH }, 404: { noSegment: NO_SEGMENT } },
+  },
+  listSegments: {
+    query: query(segments.segmentListQuerySchema, { limit: '20' }),
+    responses: {
+      200: {
+        page: answer(segments.segmentPageResponse, 'Two segments', {
+          items: [
+            SEGMENT,
+            {
+              segmentId: 'cart-left-fr',
+              name: 'French carts left a day',
+              description: null,
+              rule: { all: [{ attribute: 'locale', in: ['fr'] }, { openCart: { olderThanHours: 24 } }, { consent: { channel: 'email', category: 'cart-reminders', granted: true } }] },
+              createdAt: '2026-11-28T09:00:00.000Z',
+              updatedAt: '2026-11-28T09:00:00.000Z',
+            },
+          ],
+          nextCursor: null,
+        }),
+      },
+      400: { invalidLimit: INVALID_LIMIT },
+    },
+  },
+  previewSegment: {
+    params: params(segments.segmentPath, { segmentId: SEGMENT_ID }),
+    query: query(segments.segmentPreviewQuerySchema, { sample: '2' }),
+    responses: {
+      200: {
+        preview: answer(segments.segmentPreviewResponse, 'The count, and the first two by id', {
+          segmentId: SEGMENT_ID,
+          count: 1284,
+          sample: [
+            { customerId: 'c-1007', name: 'Grace Hopper', locale: 'en-GB', country: 'GB', timeZone: 'Europe/London', createdAt: '2026-03-14T08:21:00.000Z' },
+            { customerId: CUSTOMER_ID, name: 'Ada Lovelace', locale: 'en-GB', country: 'GB', timeZone: 'Europe/London', createdAt: '2026-11-30T18:00:00.000Z' },
+          ],
+          evaluatedAt: '2026-12-01T10:05:00.031Z',
+        }),
+      },
+      400: { invalidSample: invalid('query', 'sample', 'must be at most 100') },
+      404: { noSegment: NO_SEGMENT },
+    },
+  },
+  deleteSegment: {
+    params: params(segments.segmentPath, { segmentId: RETIRED_SEGMENT_ID }),
+    responses: {
+      400: { invalidPath: INVALID_SEGMENT_PATH },
+      404: { noSegment: NO_SEGMENT },
+      409: {
+        inUse: error('A campaign targets it', 'segment_in_use', `segment ${SEGMENT_ID} is the segment of campaign black-friday-uk; delete or change the campaign first`, [
+          { field: 'campaignId', reason: 'black-friday-uk targets this segment' },
+        ]),
+      },
+    },
+  },
+};
+
 export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   ...CAMPAIGN_EXAMPLES,
   ...CART_EXAMPLES,
+  ...SEGMENT_EXAMPLES,
   postOrderEvent: {
     body: SHIPPED_EVENT,
     responses: {
@@ -1601,4 +1708,5 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   docs: { responses: { 200: { page: { summary: 'The Swagger UI page', value: '<!doctype html>\n<html lang="en">\n<head><title>Herald API</title>...' } } } },
   dashboard: { responses: { 200: { page: { summary: 'The dashboard page', value: '<!doctype html>\n<html lang="en">\n<head><title>Herald dashboard</title>...' } } } },
+  ...EXPERIMENT_EXAMPLES,
 };

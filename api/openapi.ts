@@ -7,6 +7,7 @@ import { commonErrorExamples, OPERATION_EXAMPLES, ORDER_EVENT_EXAMPLES, type Exa
 import { isRawBody, paramsShape, type JsonSchema, type Method, type Route } from './route';
 import * as responses from './response-schemas';
 import * as requests from './schemas';
+import * as segments from './segment-schemas';
 
 // ------------------------------------------------------------------------------------ schema components
 
@@ -65,6 +66,12 @@ const COMPONENTS: Record<string, z.ZodType> = {
   TemplateKey: responses.templateKeyResponse,
   TemplatePublished: responses.templatePublishedResponse,
   TemplatePreview: responses.templatePreviewResponse,
+  SegmentRule: segments.segmentNodeSchema,
+  SegmentInput: segments.segmentInputSchema,
+  Segment: segments.segmentResponse,
+  SizedSegment: segments.sizedSegmentResponse,
+  SegmentPage: segments.segmentPageResponse,
+  SegmentPreview: segments.segmentPreviewResponse,
 };
 
 /** The component name of each named schema: a body or answer of one of these is a $ref to it. */

@@ -12,11 +12,11 @@ import { SCOPES } from './auth';
 import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
 import type { StatsResult } from './stats';
 
-const dateTime = z.codec(z.iso.datetime(), z.date(), {
+export const dateTime = z.codec(z.iso.datetime(), z.date(), {
   decode: (iso) => new Date(iso),
   encode: (date) => date.toISOString(),
 });
-const nullableDateTime = dateTime.nullable();
+export const nullableDateTime = dateTime.nullable();
 const orderStatus = z.enum(ORDER_STATUSES);
 
 // ---------------------------------------------------------------------------------------------- errors
@@ -66,6 +66,7 @@ export const customerResponse = z.strictObject({
   phone: z.string().nullable().meta({ description: 'Where SMS notifications go (E.164); null: none are sent.' }),
   locale: z.string().meta({ description: 'The language of the messages (BCP 47), canonicalised (`fr-ca` is `fr-CA`).' }),
   timeZone: z.string().meta({ description: 'The IANA zone dates are shown in and quiet hours count in.' }),
+  country: z.string().nullable().meta({ description: 'ISO 3166-1 alpha-2 (upper-case); null: not given.' }),
   quietHours: z.strictObject({ start: z.string(), end: z.string() }).nullable().meta({ description: 'Local times when routine notifications wait; null: none.' }),
   preferences: z
     .array(z.strictObject({ channel: z.enum(CHANNELS), category: z.enum(PREFERENCE_CATEGORIES), optedIn: z.boolean() }))
@@ -215,7 +216,7 @@ export const notificationResponse = z.strictObject({
 });
 export type NotificationView = z.output<typeof notificationResponse>;
 
-const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
+export const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' });
 
 export const notificationPageResponse = z.strictObject({ items: z.array(notificationResponse), nextCursor });
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, WATCH_KINDS, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
-import { CAMPAIGN_TEMPLATE_KEY_PATTERN, EVENT_DATA_VARIABLES, TEMPLATE_KEYS } from '../domain/template-variables';
+import { CAMPAIGN_TEMPLATE_KEY_PATTERN, EVENT_DATA_VARIABLES, TEMPLATE_KEYS, VARIANT_TEMPLATE_NAME } from '../domain/template-variables';
 import { PUSH_ACTION_LIMIT, PUSH_ACTION_TITLE_LIMIT, PUSH_IDENTIFIER, PUSH_URL_SOURCE_LIMIT } from '../lib/push-content';
 
 const id = () =>
@@ -125,6 +125,8 @@ export type OrderEventInput = z.infer<typeof orderEventSchema>;
  */
 const EMAIL = /^(?=[^@]{1,64}@)(?!\.)(?!.*\.\.)[A-Za-z0-9_'+\-.]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
+const COUNTRY_REASON = 'must be an ISO 3166-1 alpha-2 country code such as FR';
+
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM (24-hour)');
 
 export const customerSchema = z
@@ -142,6 +144,12 @@ export const customerSchema = z
     .meta({ description: 'Where SMS notifications go: an E.164 number. Left as it is when not given; null clears it (and SMS stops).' }),
   locale: localeSchema.optional().meta({ description: 'The language of the messages (BCP 47, such as `fr-CA`): templates fall back from it to its language, then `en`. `en` for a new customer.' }),
   timeZone: timeZoneSchema.optional().meta({ description: 'The IANA zone dates are shown in and quiet hours count in (a device\'s own zone wins for push). `UTC` for a new customer.' }),
+  country: z
+    .string({ error: COUNTRY_REASON })
+    .regex(/^[A-Za-z]{2}$/, COUNTRY_REASON)
+    .transform((c) => c.toUpperCase())
+    .nullish()
+    .meta({ description: 'Where the customer is: ISO 3166-1 alpha-2 (`FR`; either case, kept upper-case), as segments match it. Left as it is when not given; null clears it.' }),
   quietHours: z
     .object({ start: clock, end: clock })
     .refine((q) => q.start !== q.end, 'start and end must differ')
@@ -349,7 +357,7 @@ export const historyQuerySchema = pageQuerySchema.extend({
 });
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 
-export const STATS_GROUP_BY = ['channel', 'provider', 'template', 'type', 'priority'] as const;
+export const STATS_GROUP_BY = ['channel', 'provider', 'template', 'type', 'priority', 'campaign', 'variant'] as const;
 export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
 export const STATS_BUCKETS = ['minute', 'hour', 'day', 'auto'] as const;
 export type StatsBucket = (typeof STATS_BUCKETS)[number];
@@ -489,12 +497,20 @@ export const twilioStatusCallbackSchema = z
 
 // -------------------------------------------------------------------------------- templates (api/routes/templates.ts)
 
-const TEMPLATE_KEY_PATTERN = `^(${TEMPLATE_KEYS.map((k) => k.replace(/\./g, '\\.')).join('|')}|${CAMPAIGN_TEMPLATE_KEY_PATTERN})$`;
-/** A template key Herald renders (`order.<status>`, `order.digest`...) or a campaign's own (`campaign.<name>`): the keys whose variables are known. */
+// The fixed keys, an experiment variant of an order update's key (`order.<status>.<variant>`, README "Experiments"),
+// or a campaign's own key (`campaign.<name>`, README "Campaigns").
+const TEMPLATE_KEY_PATTERN = `^(${TEMPLATE_KEYS.map((k) => k.replace(/\./g, '\\.')).join('|')}|order\\.(${ORDER_STATUSES.join('|')})\\.${VARIANT_TEMPLATE_NAME}|${CAMPAIGN_TEMPLATE_KEY_PATTERN})$`;
+export const TEMPLATE_KEY_PATH_REASON = `must be a template key: ${TEMPLATE_KEYS.join(', ')}; an experiment variant of an order key, order.<status>.<variant>; or campaign.<name>`;
+/** A template key Herald renders (`order.<status>`, `order.digest`...), an experiment variant's, or a campaign's own: the keys whose variables are known. */
 export const templateKeySchema = z
   .string()
-  .regex(new RegExp(TEMPLATE_KEY_PATTERN), `must be a template key: ${TEMPLATE_KEYS.join(', ')}, or campaign.<name>`)
-  .meta({ description: "A template key: `order.<status>` for each order status, `order.digest`, the cart and product keys, or a campaign's own `campaign.<name>` (lower-case letters, digits, `.`, `_`, `-`)." });
+  .regex(new RegExp(TEMPLATE_KEY_PATTERN), TEMPLATE_KEY_PATH_REASON)
+  .meta({
+    description:
+      'A template key: `order.<status>` for each order status, `order.digest`, the cart and product keys; an experiment variant of an order key, ' +
+      '`order.<status>.<variant>` (such as `order.shipped.short`), with the variables of `order.<status>`; or a campaign\'s own `campaign.<name>` ' +
+      '(lower-case letters, digits, `.`, `_`, `-`).',
+  });
 
 /** A version number in a path: 1 and up. */
 export const templateVersionParamSchema = z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a version number (1 or more)');

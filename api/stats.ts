@@ -37,6 +37,7 @@
 //     - a notification held on purpose (holdReason/heldUntil: quiet hours, a digest window): heldUntil;
 //     - else a backup step of the channel plan (planStep > 0, created when its step began, after the
 //       step before it failed or its receipt deadline passed): its own createdAt;
+//     - else a campaign's message (campaignId): its createdAt, when its batch recorded it, due;
 //     - else the order event's receivedAt (when the API stored it).
 //   Deliberate waits are therefore not latency; they are reported on their own (deliberateWaits).
 //   A notification that went before its heldUntil counts 0, not a negative time. Over notifications with
@@ -48,6 +49,8 @@
 //     - backup (by escalationReason): a backup's createdAt - the createdAt of the earliest step-0
 //       notification of its order event (else the event's receivedAt): the receipt deadline or the wait for
 //       the step before to fail. Cumulative: a second backup's wait includes the first's.
+// - campaign (groupBy): the campaign (key campaignId, null for other notifications); variant: the experiment and
+//   its variant (keys experimentId and variant, null outside experiments).
 // - provider (groupBy): the provider of the notification's first successful attempt, else of its last
 //   attempt; null when it had no attempt, and then `noAttempt` says why: suppressed (never meant to go),
 //   failed_before_attempt (such as a missing template), pending (not tried yet) or direct (written without
@@ -84,6 +87,8 @@ const GROUP_COLUMNS: Record<StatsGroupBy, Prisma.Sql[]> = {
   template: [Prisma.sql`"templateId"`, Prisma.sql`"templateVersion"`, Prisma.sql`"templateKey"`, Prisma.sql`"templateLocale"`],
   type: [Prisma.sql`type`],
   priority: [Prisma.sql`priority`],
+  campaign: [Prisma.sql`"campaignId"`],
+  variant: [Prisma.sql`"experimentId"`, Prisma.sql`variant`],
 };
 
 const SENT = Prisma.sql`status IN ('sent', 'delivered', 'opened', 'clicked')`;
@@ -110,7 +115,7 @@ function base(query: StatsQuery, bucket: Bucket | null): Prisma.Sql {
     ? Prisma.sql`to_char(date_trunc(${bucket}, n."createdAt"), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
     : Prisma.sql`NULL::text`;
   // When the notification was free to go (see the definitions above): deliberate waits are not latency.
-  const start = Prisma.sql`CASE WHEN n."heldUntil" IS NOT NULL THEN n."heldUntil" WHEN n."planStep" > 0 THEN n."createdAt" ELSE e."receivedAt" END`;
+  const start = Prisma.sql`CASE WHEN n."heldUntil" IS NOT NULL THEN n."heldUntil" WHEN n."planStep" > 0 OR n."campaignId" IS NOT NULL THEN n."createdAt" ELSE e."receivedAt" END`;
   return Prisma.sql`
     base AS (
       SELECT n.status::text AS status, n.channel::text AS channel, n.type, n.priority::text AS priority,
@@ -120,7 +125,7 @@ function base(query: StatsQuery, bucket: Bucket | null): Prisma.Sql {
                WHEN n.status = 'queued' THEN 'pending' ELSE 'direct' END
         END AS "noAttempt",
         n."templateId", n."templateVersion", t.key AS "templateKey", t.locale AS "templateLocale",
-        n."suppressionReason", n."deliveredAt",
+        n."suppressionReason", n."deliveredAt", n."campaignId", n."experimentId", n.variant,
         (COALESCE(rc.opened, false) OR n."openedAt" IS NOT NULL) AS opened,
         (COALESCE(rc.clicked, false) OR n."clickedAt" IS NOT NULL) AS clicked,
         COALESCE(rc.bounced, false) AS bounced, COALESCE(rc.complained, false) AS complained,
@@ -178,6 +183,9 @@ type GroupColumns = {
   templateVersion?: number | null;
   templateKey?: string | null;
   templateLocale?: string | null;
+  campaignId?: string | null;
+  experimentId?: string | null;
+  variant?: string | null;
 };
 
 /** Which grouping set a row came from: the totals (no group column) or a group; with or without its bucket. */
@@ -340,6 +348,11 @@ function keyOf(groupBy: StatsGroupBy[], row: GroupColumns): Record<string, unkno
       key.provider = row.provider ?? null;
       key.noAttempt = row.provider ? null : (row.noAttempt ?? null);
       key.providerLabel = row.provider ?? NO_ATTEMPT_LABELS[row.noAttempt ?? ''] ?? 'No attempt';
+    } else if (g === 'campaign') {
+      key.campaignId = row.campaignId ?? null;
+    } else if (g === 'variant') {
+      key.experimentId = row.experimentId ?? null;
+      key.variant = row.variant ?? null;
     } else {
       key[g] = row[g] ?? null;
     }

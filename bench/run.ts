@@ -1,4 +1,4 @@
-// `npm run bench`: drives the real stack (Temporal dev server, PostgreSQL, worker and API processes) with
+// `npm run bench` (order events; `npm run bench -- campaign` runs bench/campaign.ts instead): drives the real stack (Temporal dev server, PostgreSQL, worker and API processes) with
 // APNs and FCM faked at the wire, and reports throughput, accept-to-provider latency and peak memory.
 // Not a test: the figures depend on the machine. Options (env): BENCH_RATE (events/s, default 50),
 // BENCH_SECONDS (default 60), BENCH_STEPS (rates probed after the target, default "20,30,40,60,80"; stops at the first unsustainable one), BENCH_STEP_SECONDS (20),
@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { parseEnv } from '../lib/config';
 import { eventually, iosToken, androidToken, startHarness, type Harness } from '../test/support/harness';
+import { campaignBench } from './campaign';
+import { cpuSeconds, peakMemoryMiB } from './processes';
 
 /** The benchmark's own options; the stack it starts reads Herald's configuration as usual. */
 const benchEnvironment = z.object({
@@ -49,51 +51,6 @@ const PATH = ['confirmed', 'packed', 'shipped', 'out_for_delivery', 'delivered']
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-/** CPU seconds (user + system) a process and its descendants have used so far. */
-function cpuSeconds(rootPid: number | undefined): number {
-  if (!rootPid) return NaN;
-  const ticks = 100; // USER_HZ on Linux
-  let total = 0;
-  for (const pid of processTree(rootPid)) {
-    try {
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
-    } catch {
-      // gone
-    }
-  }
-  return total;
-}
-
-function processTree(rootPid: number): number[] {
-  const pids = [rootPid];
-  for (let i = 0; i < pids.length; i++) {
-    try {
-      for (const task of fs.readdirSync(`/proc/${pids[i]}/task`)) {
-        const children = fs.readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
-        if (children) pids.push(...children.split(/\s+/).map(Number));
-      }
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-/** Peak resident memory (VmHWM) of a process and its descendants, in MiB (tsx runs node as a child). */
-function peakMemoryMiB(rootPid: number): number {
-  let total = 0;
-  for (const pid of processTree(rootPid)) {
-    try {
-      const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (match) total += Number(match[1]);
-    } catch {
-      // gone
-    }
-  }
-  return Math.round(total / 1024);
 }
 
 async function runStep(h: Harness, runId: string, rate: number, seconds: number): Promise<StepResult> {
@@ -263,7 +220,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+(process.argv[2] === 'campaign' ? campaignBench() : main()).catch((err) => {
   process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -49,19 +49,24 @@ export function fnv1a32(text: string): number {
   return hash >>> 0;
 }
 
-/**
- * Where a customer falls in [0, 1) for an experiment: the same every time it is asked. FNV-1a alone barely moves
- * its high bits between ids that differ in their last characters (c-1, c-2... land within a few percent of each
- * other), so its hash is mixed by MurmurHash3's finalizer before it is scaled.
- */
-export function assignmentBucket(experimentId: string, customerId: string): number {
-  let h = fnv1a32(`${experimentId}\u0000${customerId}`);
+/** MurmurHash3's 32-bit finaliser: every input bit moves every output bit (FNV-1a alone leaves the top bits to the first bytes). */
+export function fmix32(hash: number): number {
+  let h = hash;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return (h >>> 0) / 2 ** 32;
+  return h >>> 0;
+}
+
+/**
+ * Where a customer falls in [0, 1) for an experiment: the same every time it is asked. FNV-1a then the finaliser: without
+ * it, ids that differ only in their last characters (c-1000, c-1001...) land next to each other, so sequential customers
+ * would share a variant.
+ */
+export function assignmentBucket(experimentId: string, customerId: string): number {
+  return fmix32(fnv1a32(`${experimentId}\u0000${customerId}`)) / 2 ** 32;
 }
 
 /**
@@ -153,4 +158,18 @@ export function normalQuantile(p: number): number {
   const q = p - 0.5;
   const r = q * q;
   return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+/**
+ * The confidence interval of one proportion x/n (Wilson score): unlike p ± z·sqrt(p(1-p)/n) it stays inside [0, 1]
+ * and is not a point at 0 or n conversions. Null when n is 0.
+ */
+export function proportionInterval(x: number, n: number, confidence = 0.95): [number, number] | null {
+  if (n <= 0) return null;
+  const z = normalQuantile(1 - (1 - confidence) / 2);
+  const p = x / n;
+  const denominator = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }

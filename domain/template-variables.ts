@@ -1,7 +1,7 @@
 // The variables each template key may use: the ones every message gets, plus the event data fields its
 // status may carry. Templates are checked against this list when they are saved (strict variables), and
 // the examples are what a preview shows when no sample event is given. Pure data, no Node built-ins.
-import { ORDER_STATUSES, type OrderStatus } from './order-status';
+import { isOrderStatus, ORDER_STATUSES, type OrderStatus } from './order-status';
 
 /** Example values are JSON: what an OMS would send in an event's `data`. */
 export type TemplateExample = string | number | boolean | null | TemplateExample[] | { [key: string]: TemplateExample };
@@ -250,17 +250,35 @@ export const CAMPAIGN_VARIABLES: readonly TemplateVariable[] = [
 ];
 
 export function isTemplateKey(key: string): boolean {
-  return TEMPLATE_KEYS.includes(key) || isCampaignTemplateKey(key);
+  return TEMPLATE_KEYS.includes(key) || isCampaignTemplateKey(key) || isVariantTemplateKey(key);
 }
 
-/** The status a key announces (`order.shipped` → shipped); null for the digest. */
+/** The name of an experiment variant's template of an order update: `order.<status>.<variant>`. */
+export const VARIANT_TEMPLATE_NAME = '[a-z0-9][a-z0-9_-]{0,39}';
+const VARIANT_TEMPLATE_KEY = new RegExp(`^order\\.([a-z_]+)\\.(${VARIANT_TEMPLATE_NAME})$`);
+
+/**
+ * The order key an experiment variant's template stands in for (`order.shipped.short` → `order.shipped`), with the
+ * same variables; any other key is its own base.
+ */
+export function baseTemplateKey(key: string): string {
+  const match = VARIANT_TEMPLATE_KEY.exec(key);
+  return match && isOrderStatus(match[1]) ? `order.${match[1]}` : key;
+}
+
+/** Whether a key is an experiment variant's template of an order update (`order.<status>.<variant>`). */
+export const isVariantTemplateKey = (key: string): boolean => baseTemplateKey(key) !== key;
+
+/** The status a key announces (`order.shipped` and its variants `order.shipped.<variant>` → shipped); null for the digest. */
 export function statusOfTemplateKey(key: string): OrderStatus | null {
-  const status = key.startsWith('order.') ? key.slice('order.'.length) : '';
+  const base = baseTemplateKey(key);
+  const status = base.startsWith('order.') ? base.slice('order.'.length) : '';
   return (ORDER_STATUSES as readonly string[]).includes(status) ? (status as OrderStatus) : null;
 }
 
 /** The variables a key provides, common ones first; undefined for a key Herald does not know. */
 export function templateVariables(key: string): readonly TemplateVariable[] | undefined {
+  key = baseTemplateKey(key);
   if (key === DIGEST_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...DIGEST_VARIABLES];
   if (key === ITEM_RESTOCKED_TEMPLATE_KEY) return [...COMMON_TEMPLATE_VARIABLES, ...ITEM_RESTOCKED_VARIABLES];
   if (PRODUCT_TEMPLATE_VARIABLES[key]) return PRODUCT_TEMPLATE_VARIABLES[key];

@@ -76,6 +76,8 @@ export interface NotificationFields {
   held?: { reason: 'quiet_hours' | 'digest'; until: string };
   /** A backup step's notification: the plan step and why it went. */
   escalation?: { step: number; reason: string | null } | null;
+  /** The experiment whose variant the notification carries (store/experiments.ts). */
+  experiment?: { id: string; variant: string } | null;
 }
 
 /** Creates the notification unless it exists (a retried activity or a re-signalled event keeps the first). */
@@ -83,12 +85,12 @@ export function insertNotification(db: Db, n: NotificationFields) {
   const t = n.template ?? null;
   return db.$executeRaw`
     INSERT INTO "Notification" (id, "orderId", "customerId", "eventId", type, priority, category, channel, status,
-      "suppressionReason", "failureReason", "templateId", "templateVersion", locale, title, body, address, "heldUntil", "holdReason", "planStep", "escalationReason", "createdAt", "updatedAt")
+      "suppressionReason", "failureReason", "templateId", "templateVersion", locale, title, body, address, "heldUntil", "holdReason", "planStep", "escalationReason", "experimentId", variant, "createdAt", "updatedAt")
     VALUES (${n.id}, ${n.event.orderId}, ${n.event.customerId}, ${n.event.eventId}, ${n.kind.type},
       ${n.kind.priority}::"Priority", ${n.kind.category}::"Category", ${n.channel ?? 'push'}::"Channel", ${n.status}::"NotificationStatus",
       ${n.suppressionReason ?? null}, ${n.failureReason ?? null}, ${t?.id ?? null}, ${t?.version ?? null}, ${t?.locale ?? null},
       ${t?.title ?? null}, ${t?.body ?? null}, ${n.address ?? null}, ${n.held ? new Date(n.held.until) : null}, ${n.held?.reason ?? null},
-      ${n.escalation?.step ?? 0}, ${n.escalation?.reason ?? null}, now(), now())
+      ${n.escalation?.step ?? 0}, ${n.escalation?.reason ?? null}, ${n.experiment?.id ?? null}, ${n.experiment?.variant ?? null}, now(), now())
     ON CONFLICT (id) DO NOTHING`;
 }
 
@@ -113,12 +115,18 @@ export function settleEvent(db: Db, event: OrderEvent, position: LifecyclePositi
 export function finishNotification(db: Db, id: string, outcome: { sent: boolean; failureReason: string | null }) {
   // Sent once: the first delivery that succeeds sets sentAt. A receipt may have moved the status on
   // already (it can arrive before this statement runs); the status then stays where the receipt put it.
+  // The first send of an experiment's message to a customer is their exposure: their attribution window starts.
   return outcome.sent
     ? db.$executeRaw`
-        UPDATE "Notification" SET
-          status = CASE WHEN status IN ('queued'::"NotificationStatus", 'failed'::"NotificationStatus") THEN 'sent'::"NotificationStatus" ELSE status END,
-          "sentAt" = now(), "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
-        WHERE id = ${id} AND "sentAt" IS NULL AND status <> 'suppressed'::"NotificationStatus"`
+        WITH sent AS (
+          UPDATE "Notification" SET
+            status = CASE WHEN status IN ('queued'::"NotificationStatus", 'failed'::"NotificationStatus") THEN 'sent'::"NotificationStatus" ELSE status END,
+            "sentAt" = now(), "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
+          WHERE id = ${id} AND "sentAt" IS NULL AND status <> 'suppressed'::"NotificationStatus"
+          RETURNING "experimentId", "customerId", "sentAt"
+        )
+        UPDATE "ExperimentAssignment" a SET "exposedAt" = sent."sentAt"
+        FROM sent WHERE a."experimentId" = sent."experimentId" AND a."customerId" = sent."customerId" AND a."exposedAt" IS NULL`
     : db.$executeRaw`
         UPDATE "Notification" SET status = 'failed'::"NotificationStatus", "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
         WHERE id = ${id} AND status = 'queued'::"NotificationStatus"`;

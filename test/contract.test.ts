@@ -203,6 +203,8 @@ async function seedExampleResources(doc: Doc): Promise<void> {
   for (const [channel, key] of Object.entries<string>(campaign.templates)) {
     expect((await h.api('POST', `/v1/templates/${key}/versions`, { channel, locale: 'en', subject: 'Black Friday', body: 'Everything is 30% off today.' })).status).toBe(201);
   }
+  // A segment no campaign targets, for the DELETE example to remove.
+  await h.db.segment.create({ data: { id: pathExample('/v1/segments/{segmentId}', 'delete', 'segmentId'), name: 'Summer sale 2026', rule: { attribute: 'country', in: ['GB'] } } });
   await h.db.apiKey.create({ data: { id: pathExample('/v1/api-keys/{id}', 'delete', 'id'), name: 'retired OMS key', keyHash: `example-${Date.now()}`, prefix: 'hk_examp', scopes: ['ingest'] } });
   await h.db.deadLetter.create({
     data: {

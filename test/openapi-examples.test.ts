@@ -22,6 +22,8 @@ import {
   PHONE,
   PUSH_ID,
   RETIRED_API_KEY_ID,
+  RETIRED_SEGMENT_ID,
+  SEGMENT_ID,
   SHIPPED_EVENT,
   SMS_ID,
   TWILIO_MESSAGE_SID,
@@ -107,6 +109,7 @@ const STORY = [
   'listInbox', 'readInboxMessage', 'readAllInbox', 'streamInbox',
   'getStats', 'listDeadLetters', 'replayDeadLetter',
   'listTemplates', 'getTemplate', 'createTemplateVersion', 'getTemplateVersion', 'updateTemplateVersion', 'publishTemplateVersion', 'rollbackTemplate', 'previewTemplate',
+  'putExperiment', 'getExperiment', 'listExperiments', 'getExperimentResults', 'stopExperiment',
   'revokeApiKey', 'deleteDevice',
 ];
 const rank = (operationId: string) => (STORY.includes(operationId) ? STORY.indexOf(operationId) : STORY.length);
@@ -156,6 +159,10 @@ const SETUP: Record<string, () => Promise<void>> = {
       const created = await h.api('POST', `/v1/templates/${CAMPAIGN_TEMPLATE}/versions`, { channel, locale: 'en', subject: 'Black Friday: 30% off', body: 'Hello {{ customerName }}, everything is 30% off today.' });
       expect({ channel, status: created.status, body: created.status === 201 ? null : created.body }).toEqual({ channel, status: 201, body: null });
     }
+  },
+  // A segment no campaign targets, for DELETE to remove.
+  deleteSegment: async () => {
+    await h.db.segment.create({ data: { id: RETIRED_SEGMENT_ID, name: 'Summer sale 2026', rule: { attribute: 'country', in: ['GB'] } } });
   },
   revokeApiKey: async () => {
     await h.db.apiKey.create({ data: { id: RETIRED_API_KEY_ID, name: 'oms-staging', keyHash: `example-${Date.now()}`, prefix: 'hk_7nWq2', scopes: ['ingest'] } });
@@ -264,6 +271,7 @@ test('the documented error examples are the answers the API gives', async () => 
   const tracking = { keys: parseTrackingKeys(h.stack.env.HERALD_TRACKING_SECRET!), publicUrl: h.stack.apiUrl };
   const shipped = OPERATION_EXAMPLES.postOrderEvent!.body as Record<string, unknown>;
   const cartEvent = OPERATION_EXAMPLES.postCartEvent!.body as Record<string, unknown>;
+  const experimentInput = OPERATION_EXAMPLES.putExperiment!.body as Record<string, unknown>;
   const cases: Array<[operationId: string, status: number, example: string, request: () => ReturnType<typeof send>]> = [
     ['postOrderEvent', 401, 'missingKey', () => send('POST', '/v1/order-events', { ...json(shipped), key: null })],
     ['postOrderEvent', 403, 'missingScope', () => send('POST', '/v1/order-events', { ...json(shipped), key: read })],
@@ -306,6 +314,16 @@ test('the documented error examples are the answers the API gives', async () => 
     ['getCampaign', 400, 'invalidPath', () => send('GET', '/v1/campaigns/black%20friday', { key: read })],
     ['getCampaign', 404, 'unknown', () => send('GET', '/v1/campaigns/spring-sale', { key: read })],
     ['startCampaign', 404, 'unknown', () => send('POST', '/v1/campaigns/spring-sale/start')],
+    ['putSegment', 400, 'invalidStatus', () => send('PUT', `/v1/segments/${SEGMENT_ID}`, json({ name: 'x', rule: { all: [{ attribute: 'country', in: ['GB'] }, { orders: { status: ['posted'] } }] } }))],
+    ['putSegment', 400, 'minAboveMax', () => send('PUT', `/v1/segments/${SEGMENT_ID}`, json({ name: 'x', rule: { orders: { count: { min: 3, max: 1 } } } }))],
+    ['getSegment', 404, 'noSegment', () => send('GET', '/v1/segments/lapsed-fr', { key: read })],
+    ['previewSegment', 400, 'invalidSample', () => send('GET', `/v1/segments/${SEGMENT_ID}/preview?sample=101`, { key: read })],
+    ['deleteSegment', 404, 'noSegment', () => send('DELETE', '/v1/segments/lapsed-fr')],
+    ['putExperiment', 400, 'holdout', () => send('PUT', '/v1/experiments/exp-shipped-copy', json({ ...experimentInput, holdout: 0.1 }))],
+    ['getExperiment', 404, 'unknown', () => send('GET', '/v1/experiments/exp-unknown', { key: read })],
+    ['getExperiment', 400, 'invalidPath', () => send('GET', '/v1/experiments/exp%20shipped', { key: read })],
+    ['listExperiments', 400, 'invalidStatus', () => send('GET', '/v1/experiments?status=paused', { key: read })],
+    ['getExperimentResults', 404, 'unknown', () => send('GET', '/v1/experiments/exp-unknown/results', { key: read })],
   ];
   const byId = new Map(operationsOf(doc).map((o) => [o.op.operationId, o.op]));
   for (const [operationId, status, name, request] of cases) {

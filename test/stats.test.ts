@@ -384,3 +384,26 @@ test('a notification held for quiet hours: its latency starts when the hold ends
     await browser.close();
   }
 }, 240_000);
+
+test('a campaign and its experiment variants are groups of their own, each with its counts and rates', async () => {
+  const now = Date.now();
+  const row = (id: string, variant: string | null, status: string, extra: { openedAt?: Date; suppressionReason?: string } = {}) => h.db.$executeRaw`
+    INSERT INTO "Notification" (id, "customerId", type, priority, category, channel, status, "campaignId", "experimentId", variant,
+      "createdAt", "updatedAt", "sentAt", "openedAt", "suppressionReason")
+    VALUES (${id}, 'stats-camp-c', 'campaign', 'routine', 'marketing', 'push', ${status}::"NotificationStatus", 'stats-winter',
+      ${variant ? 'stats-exp' : null}, ${variant}, ${new Date(now - 60_000)}, now(),
+      ${status === 'suppressed' ? null : new Date(now - 59_000)}, ${extra.openedAt ?? null}, ${extra.suppressionReason ?? null})`;
+  await row('stats-camp-1', 'control', 'sent');
+  await row('stats-camp-2', 'control', 'suppressed', { suppressionReason: 'preference' });
+  await row('stats-camp-3', 'b', 'opened', { openedAt: new Date(now - 30_000) });
+  await row('stats-camp-4', 'b', 'sent');
+  const res = await stats(`?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}&groupBy=campaign,variant`);
+  expect(res.status).toBe(200);
+  const group = (variant: string) => res.body.groups.find((g: any) => g.key.campaignId === 'stats-winter' && g.key.variant === variant);
+  expect(group('control')).toMatchObject({ key: { campaignId: 'stats-winter', experimentId: 'stats-exp', variant: 'control' }, total: 2, sent: 1, suppressed: 1, openRate: 0 });
+  expect(group('b')).toMatchObject({ key: { campaignId: 'stats-winter', experimentId: 'stats-exp', variant: 'b' }, total: 2, sent: 2, opened: 1, openRate: 0.5 });
+  // A campaign message is free to go when its batch recorded it: its latency is sentAt - createdAt (1 s here).
+  expect(group('b').latencyMs.accepted).toMatchObject({ count: 2, p50: 1000 });
+  // Order notifications of the window are keyed null for both.
+  expect(res.body.groups.every((g: any) => g.key.campaignId === 'stats-winter' || (g.key.campaignId === null && g.key.variant === null))).toBe(true);
+});

@@ -13,6 +13,7 @@ export function customerView(c: Prisma.CustomerGetPayload<{ include: { preferenc
     phone: c.phone,
     locale: c.locale,
     timeZone: c.timeZone,
+    country: c.country,
     quietHours: c.quietHoursStart && c.quietHoursEnd ? { start: c.quietHoursStart, end: c.quietHoursEnd } : null,
     // A row of a topic since removed from domain/preferences.ts no longer means anything: not shown.
     preferences: c.preferences.flatMap((p) => (isPreferenceCategory(p.category) ? [{ channel: p.channel, category: p.category, optedIn: p.optedIn }] : [])),
@@ -56,6 +57,7 @@ export const customerRoutes: Route[] = [
         ...(c.phone !== undefined ? { phone: c.phone } : {}),
         ...(c.locale !== undefined ? { locale: Intl.getCanonicalLocales(c.locale)[0]! } : {}),
         ...(c.timeZone !== undefined ? { timeZone: c.timeZone } : {}),
+        ...(c.country !== undefined ? { country: c.country } : {}),
         ...(c.quietHours !== undefined ? { quietHoursStart: c.quietHours?.start ?? null, quietHoursEnd: c.quietHours?.end ?? null } : {}),
       };
       const existed = await db.customer.findUnique({ where: { id: customerId }, select: { id: true } });

@@ -1,0 +1,47 @@
+// What a benchmark reads about the stack's processes from /proc: CPU time and peak memory of a process tree.
+import fs from 'node:fs';
+
+/** CPU seconds (user + system) a process and its descendants have used so far. */
+export function cpuSeconds(rootPid: number | undefined): number {
+  if (!rootPid) return NaN;
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+function processTree(rootPid: number): number[] {
+  const pids = [rootPid];
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      for (const task of fs.readdirSync(`/proc/${pids[i]}/task`)) {
+        const children = fs.readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) pids.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** Peak resident memory (VmHWM) of a process and its descendants, in MiB (tsx runs node as a child). */
+export function peakMemoryMiB(rootPid: number): number {
+  let total = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match) total += Number(match[1]);
+    } catch {
+      // gone
+    }
+  }
+  return Math.round(total / 1024);
+}
