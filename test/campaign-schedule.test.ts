@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createCampaignActivities } from '../activities/campaigns';
@@ -92,6 +94,13 @@ async function campaign(id: string, customerIds: string[], schedule: unknown, ex
   return env.client.workflow.start(campaignWorkflow, { workflowId: `campaign:${id}`, taskQueue: TASK_QUEUE, args: [{ campaignId: id }] });
 }
 
+/** With RECORD_HISTORIES=1, keeps a finished run's history as a replay fixture (test/histories, replayed by test/replay.test.ts). */
+async function keepHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const history = await handle.fetchHistory();
+  fs.writeFileSync(path.join(__dirname, 'histories', `${name}.bin`), temporal.api.history.v1.History.encode(history).finish());
+}
+
 /** The wall clock in a zone at an instant: "HH:MM". */
 const wallClock = (at: Date, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
 
@@ -117,6 +126,7 @@ test('a 10:00 local-time campaign sends at 10:00 in Paris and at 10:00 in New Yo
 
   const result = await handle.result();
   expect(result).toMatchObject({ status: 'completed', targeted: 3, sent: 3, pending: 0 });
+  await keepHistory(handle, 'campaign-local-time');
   const sent = new Map((await recipients('morning')).map((r) => [r.customerId, r]));
   // Each went at 10:00 on their own clock (the first 10:00 after the start), the sleeper when their quiet hours ended.
   expect(wallClock(sent.get('paris')!.settledAt!, 'Europe/Paris')).toBe('10:00');
@@ -154,6 +164,7 @@ test('a send-time experiment: the "now" variant goes at the start, the "evening"
   const handle = await campaign('evening-test', ids, { type: 'now' }, 'now-or-evening');
   const result = await handle.result();
   expect(result).toMatchObject({ status: 'completed', targeted: 20, sent: 20 });
+  await keepHistory(handle, 'campaign-send-time-variant');
 
   const rows = await recipients('evening-test');
   const assignments = new Map((await db.experimentAssignment.findMany({ where: { experimentId: 'now-or-evening' } })).map((a) => [a.customerId, a]));
