@@ -20,7 +20,7 @@ import { createDb, type Db } from '../lib/db';
 import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../dev/embedded';
 import { testServerPath } from '../dev/tools';
 import { campaignWorkflow } from '../workflows/campaign';
-import { campaignProgressQuery } from '../workflows/definitions';
+import { campaignProgressQuery, cancelCampaignSignal, pauseCampaignSignal, resumeCampaignSignal } from '../workflows/definitions';
 import { createApnsKey, startFakeApns, type FakeApnsServer } from './fakes/apns-server';
 import { startFakeFcm, type FakeFcmServer } from './fakes/fcm-server';
 import { logger } from './support/logger';
@@ -182,4 +182,36 @@ test('a send-time experiment: the "now" variant goes at the start, the "evening"
   const notifications = await db.notification.findMany({ where: { campaignId: 'evening-test' } });
   expect(notifications).toHaveLength(20);
   for (const n of notifications) expect(n).toMatchObject({ status: 'sent', experimentId: 'now-or-evening', variant: rows.find((r) => r.customerId === n.customerId)!.variant });
+}, 120_000);
+
+test('a campaign waiting for its time is paused, resumed and cancelled by signals: nobody gets it, everyone pending is cancelled', async () => {
+  await customer('wait-1', 'Europe/Paris', 'ios');
+  await customer('wait-2', 'America/New_York', 'android');
+  const at = new Date((await env.currentTimeMs()) + 2 * 86_400_000).toISOString();
+  const handle = await campaign('waiting', ['wait-1', 'wait-2'], { type: 'at', at });
+  // A query does not skip time: each state is seen while the run waits for the day after tomorrow.
+  const until = async (status: string) => {
+    for (let tries = 0; tries < 100; tries++) {
+      const p = await handle.query(campaignProgressQuery);
+      if (p.status === status && p.targeted !== null) return p;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the campaign never became ${status}: ${JSON.stringify(await handle.query(campaignProgressQuery))}`);
+  };
+  expect(await until('scheduled')).toMatchObject({ targeted: 2, pending: 2, nextDueAt: at.replace('Z', '').slice(0, 23) + 'Z' });
+  await handle.signal(pauseCampaignSignal);
+  await until('paused');
+  expect(await db.campaign.findUnique({ where: { id: 'waiting' } })).toMatchObject({ status: 'paused' });
+  await handle.signal(resumeCampaignSignal);
+  await until('scheduled');
+  expect(await db.campaign.findUnique({ where: { id: 'waiting' } })).toMatchObject({ status: 'scheduled' });
+  await handle.signal(cancelCampaignSignal);
+  expect(await handle.result()).toMatchObject({ status: 'cancelled', targeted: 2, pending: 0, sent: 0, cancelled: 2, remaining: 0 });
+  expect((await recipients('waiting')).map((r) => [r.customerId, r.status, r.reason])).toEqual([
+    ['wait-1', 'cancelled', 'campaign_cancelled'],
+    ['wait-2', 'cancelled', 'campaign_cancelled'],
+  ]);
+  expect(await db.campaign.findUnique({ where: { id: 'waiting' } })).toMatchObject({ status: 'cancelled', finishedAt: expect.any(Date) });
+  expect(await db.notification.count({ where: { campaignId: 'waiting' } })).toBe(0);
+  await keepHistory(handle, 'campaign-paused-cancelled');
 }, 120_000);
