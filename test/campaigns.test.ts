@@ -92,10 +92,11 @@ test('a campaign to 2,001 customers reaches each permitted one once, on the firs
     const p = await progressOf('winter-fr');
     expect(p).toMatchObject({ status: 'running', targeted: count + 1, progressSource: 'workflow' });
     expect(p.progress).toMatchObject({ sent: 1600, suppressed: { preference: 200, no_consent: 200 }, failed: 0, pending: 1, remaining: 1 });
+    // The one waiting is the sleeper, due when their window ends in Tokyo: the workflow sleeps until then.
+    expect(p.progress.nextDueAt).toBe(new Date(quietEnd).toISOString());
     return p;
   }, 120_000, 500);
-  // The one waiting is the sleeper, due when their window ends in Tokyo.
-  expect(Date.parse(done.progress.nextDueAt)).toBe(quietEnd);
+  expect(done.progress.inFlight).toBeUndefined();
   expect(await h.db.campaignRecipient.findUnique({ where: { campaignId_customerId: { campaignId: 'winter-fr', customerId: 'cm-quiet' } } })).toMatchObject({
     status: 'pending',
     dueAt: new Date(quietEnd),
