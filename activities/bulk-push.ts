@@ -75,7 +75,8 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
   async function pushQueued(input: PushQueuedInput): Promise<PushQueuedResult> {
     const { ids, attempt } = input;
     if (ids.length === 0) return { pushes: 0, transient: 0 };
-    const queued = await db.notification.findMany({ where: { id: { in: ids }, status: 'queued' }, select: { id: true, customerId: true, orderId: true, priority: true, title: true, body: true } });
+    const queued = await db.$queryRaw<QueuedPush[]>`
+      SELECT id, "customerId", "orderId", priority::text AS priority, title, body FROM "Notification" WHERE id = ANY(${ids}) AND status = 'queued'`;
     if (queued.length === 0) return { pushes: 0, transient: 0 };
     const queuedIds = queued.map((n) => n.id);
     const settled = new Set(
@@ -101,18 +102,13 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
       }
     }
     if (sends.length > 0) {
-      await db.deliveryAttempt.createMany({
-        data: sends.map((s) => ({
-          id: s.attemptId,
-          notificationId: s.notificationId,
-          deviceId: s.target.deviceId,
-          channel: 'push' as const,
-          provider: providers[s.target.platform].name,
-          status: 'sending' as const,
-          attemptNumber: attempt,
-        })),
-        skipDuplicates: true,
-      });
+      // One INSERT of column arrays: Prisma's createMany would bind every field of every row.
+      await db.$executeRaw`
+        INSERT INTO "DeliveryAttempt" (id, "notificationId", "deviceId", channel, provider, status, "attemptNumber", "startedAt")
+        SELECT v.id, v.notification, v.device, 'push', v.provider, 'sending', ${attempt}, ${new Date()}
+        FROM unnest(${sends.map((s) => s.attemptId)}::text[], ${sends.map((s) => s.notificationId)}::text[], ${sends.map((s) => s.target.deviceId)}::text[],
+          ${sends.map((s) => providers[s.target.platform].name)}::text[]) AS v(id, notification, device, provider)
+        ON CONFLICT (id) DO NOTHING`;
     }
     // Each device's attempt is closed soon after its provider answers, not when the whole batch is done, so a
     // worker lost mid-batch leaves only the sends still unanswered for the retry to make again.

@@ -89,29 +89,3 @@ export interface CampaignProgress extends CampaignCounts {
   /** Batches being sent now. */
   inFlight: number;
 }
-
-/**
- * A token bucket over the workflow's clock for a campaign's send-rate ceiling: `perMinute` recipients a minute,
- * in bursts of at most `capacity` (a few seconds' worth, at most a batch), so the ceiling holds over any minute.
- */
-export interface RateBucket {
-  tokens: number;
-  /** When `tokens` was last topped up (ms, workflow clock). */
-  at: number;
-}
-
-export function bucketCapacity(perMinute: number, batchSize: number): number {
-  return Math.max(1, Math.min(batchSize, Math.floor(perMinute / 12)));
-}
-
-/** The bucket topped up to `now`. */
-export function refill(bucket: RateBucket, perMinute: number, capacity: number, now: number): RateBucket {
-  const tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) * perMinute) / 60_000);
-  return { tokens, at: now };
-}
-
-/** How long until the bucket holds `wanted` whole tokens (0 when it already does). */
-export function waitForTokens(bucket: RateBucket, perMinute: number, wanted: number): number {
-  if (bucket.tokens >= wanted) return 0;
-  return Math.ceil(((wanted - bucket.tokens) * 60_000) / perMinute);
-}

@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createCampaignActivities } from '../activities/campaigns';
@@ -18,7 +20,7 @@ import { createDb, type Db } from '../lib/db';
 import { migrateDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../dev/embedded';
 import { testServerPath } from '../dev/tools';
 import { campaignWorkflow } from '../workflows/campaign';
-import { campaignProgressQuery } from '../workflows/definitions';
+import { campaignProgressQuery, cancelCampaignSignal, pauseCampaignSignal, resumeCampaignSignal } from '../workflows/definitions';
 import { createApnsKey, startFakeApns, type FakeApnsServer } from './fakes/apns-server';
 import { startFakeFcm, type FakeFcmServer } from './fakes/fcm-server';
 import { logger } from './support/logger';
@@ -92,6 +94,13 @@ async function campaign(id: string, customerIds: string[], schedule: unknown, ex
   return env.client.workflow.start(campaignWorkflow, { workflowId: `campaign:${id}`, taskQueue: TASK_QUEUE, args: [{ campaignId: id }] });
 }
 
+/** With RECORD_HISTORIES=1, keeps a finished run's history as a replay fixture (test/histories, replayed by test/replay.test.ts). */
+async function keepHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const history = await handle.fetchHistory();
+  fs.writeFileSync(path.join(__dirname, 'histories', `${name}.bin`), temporal.api.history.v1.History.encode(history).finish());
+}
+
 /** The wall clock in a zone at an instant: "HH:MM". */
 const wallClock = (at: Date, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
 
@@ -117,6 +126,7 @@ test('a 10:00 local-time campaign sends at 10:00 in Paris and at 10:00 in New Yo
 
   const result = await handle.result();
   expect(result).toMatchObject({ status: 'completed', targeted: 3, sent: 3, pending: 0 });
+  await keepHistory(handle, 'campaign-local-time');
   const sent = new Map((await recipients('morning')).map((r) => [r.customerId, r]));
   // Each went at 10:00 on their own clock (the first 10:00 after the start), the sleeper when their quiet hours ended.
   expect(wallClock(sent.get('paris')!.settledAt!, 'Europe/Paris')).toBe('10:00');
@@ -154,6 +164,7 @@ test('a send-time experiment: the "now" variant goes at the start, the "evening"
   const handle = await campaign('evening-test', ids, { type: 'now' }, 'now-or-evening');
   const result = await handle.result();
   expect(result).toMatchObject({ status: 'completed', targeted: 20, sent: 20 });
+  await keepHistory(handle, 'campaign-send-time-variant');
 
   const rows = await recipients('evening-test');
   const assignments = new Map((await db.experimentAssignment.findMany({ where: { experimentId: 'now-or-evening' } })).map((a) => [a.customerId, a]));
@@ -171,4 +182,36 @@ test('a send-time experiment: the "now" variant goes at the start, the "evening"
   const notifications = await db.notification.findMany({ where: { campaignId: 'evening-test' } });
   expect(notifications).toHaveLength(20);
   for (const n of notifications) expect(n).toMatchObject({ status: 'sent', experimentId: 'now-or-evening', variant: rows.find((r) => r.customerId === n.customerId)!.variant });
+}, 120_000);
+
+test('a campaign waiting for its time is paused, resumed and cancelled by signals: nobody gets it, everyone pending is cancelled', async () => {
+  await customer('wait-1', 'Europe/Paris', 'ios');
+  await customer('wait-2', 'America/New_York', 'android');
+  const at = new Date((await env.currentTimeMs()) + 2 * 86_400_000).toISOString();
+  const handle = await campaign('waiting', ['wait-1', 'wait-2'], { type: 'at', at });
+  // A query does not skip time: each state is seen while the run waits for the day after tomorrow.
+  const until = async (status: string) => {
+    for (let tries = 0; tries < 100; tries++) {
+      const p = await handle.query(campaignProgressQuery);
+      if (p.status === status && p.targeted !== null) return p;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the campaign never became ${status}: ${JSON.stringify(await handle.query(campaignProgressQuery))}`);
+  };
+  expect(await until('scheduled')).toMatchObject({ targeted: 2, pending: 2, nextDueAt: at.replace('Z', '').slice(0, 23) + 'Z' });
+  await handle.signal(pauseCampaignSignal);
+  await until('paused');
+  expect(await db.campaign.findUnique({ where: { id: 'waiting' } })).toMatchObject({ status: 'paused' });
+  await handle.signal(resumeCampaignSignal);
+  await until('scheduled');
+  expect(await db.campaign.findUnique({ where: { id: 'waiting' } })).toMatchObject({ status: 'scheduled' });
+  await handle.signal(cancelCampaignSignal);
+  expect(await handle.result()).toMatchObject({ status: 'cancelled', targeted: 2, pending: 0, sent: 0, cancelled: 2, remaining: 0 });
+  expect((await recipients('waiting')).map((r) => [r.customerId, r.status, r.reason])).toEqual([
+    ['wait-1', 'cancelled', 'campaign_cancelled'],
+    ['wait-2', 'cancelled', 'campaign_cancelled'],
+  ]);
+  expect(await db.campaign.findUnique({ where: { id: 'waiting' } })).toMatchObject({ status: 'cancelled', finishedAt: expect.any(Date) });
+  expect(await db.notification.count({ where: { campaignId: 'waiting' } })).toBe(0);
+  await keepHistory(handle, 'campaign-paused-cancelled');
 }, 120_000);

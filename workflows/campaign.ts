@@ -283,8 +283,9 @@ class CampaignRun {
 
   private async mark(status: CampaignStatus, at = Date.now(), force = false): Promise<void> {
     if (status === 'draft' || (!force && status === this.status)) return;
-    this.status = status;
+    // The query says what the database says: the status changes once it is recorded.
     await markCampaign({ campaignId: this.campaignId, status, at: new Date(at).toISOString() });
+    this.status = status;
   }
 
   private async continueAsNew(startedAt: number, enrolAfter?: string | null): Promise<never> {
