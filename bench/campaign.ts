@@ -7,7 +7,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { parseEnv } from '../lib/config';
 import { eventually, startHarness, type Harness } from '../test/support/harness';
-import { cpuSeconds, peakMemoryMiB } from './processes';
+import { cpuSeconds, peakMemoryMiB, stopOnInterrupt } from './processes';
 
 const campaignEnvironment = z.object({
   BENCH_RECIPIENTS: z.coerce.number().int().positive().default(100_000),
@@ -46,12 +46,7 @@ export async function campaignBench(): Promise<void> {
   const h = await startHarness({
     env: { LOG_LEVEL: 'warn', ...(options.BENCH_PROFILE_DIR ? { HERALD_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${options.BENCH_PROFILE_DIR}` } : {}) },
   });
-  const interrupted = async () => {
-    await h.stop();
-    process.exit(130);
-  };
-  process.once('SIGINT', () => void interrupted());
-  process.once('SIGTERM', () => void interrupted());
+  stopOnInterrupt(h);
   try {
     log(`seeding ${count} customers (half iOS, half Android), each opted in to promotions on push...`);
     const seedStart = Date.now();

@@ -1,5 +1,6 @@
-// What a benchmark reads about the stack's processes from /proc: CPU time and peak memory of a process tree.
+// What a benchmark reads about the stack's processes from /proc (CPU time and peak memory of a process tree), and its stop on Ctrl-C.
 import fs from 'node:fs';
+import type { Harness } from '../test/support/harness';
 
 /** CPU seconds (user + system) a process and its descendants have used so far. */
 export function cpuSeconds(rootPid: number | undefined): number {
@@ -44,4 +45,14 @@ export function peakMemoryMiB(rootPid: number): number {
     }
   }
   return Math.round(total / 1024);
+}
+
+/** Ctrl-C (or a kill) stops the benchmark's stack before the process exits, so no server is left running. */
+export function stopOnInterrupt(h: Harness): void {
+  const interrupted = async () => {
+    await h.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', () => void interrupted());
+  process.once('SIGTERM', () => void interrupted());
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { parseEnv } from '../lib/config';
 import { eventually, iosToken, androidToken, startHarness, type Harness } from '../test/support/harness';
 import { campaignBench } from './campaign';
-import { cpuSeconds, peakMemoryMiB } from './processes';
+import { cpuSeconds, peakMemoryMiB, stopOnInterrupt } from './processes';
 
 /** The benchmark's own options; the stack it starts reads Herald's configuration as usual. */
 const benchEnvironment = z.object({
@@ -159,12 +159,7 @@ async function main(): Promise<void> {
       ...(options.BENCH_PROFILE_DIR ? { HERALD_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${options.BENCH_PROFILE_DIR}` } : {}),
     },
   });
-  const interrupted = async () => {
-    await h.stop();
-    process.exit(130);
-  };
-  process.once('SIGINT', () => void interrupted());
-  process.once('SIGTERM', () => void interrupted());
+  stopOnInterrupt(h);
   try {
     for (let c = 0; c < CUSTOMERS; c++) {
       const id = `bench-c${c}`;

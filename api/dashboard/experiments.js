@@ -1,11 +1,11 @@
 // Herald dashboard, Experiments section: the experiments (GET /v1/experiments), and for the one picked its results
 // (GET /v1/experiments/{id}/results): a table per variant (engagement, unsubscribes, conversions, lift, p-value,
 // intervals) and a bar chart of the conversion rate per variant with its 95% interval as whiskers. Plain browser
-// JavaScript, no build step; every text goes in as text. The API key is the one dashboard.js keeps in sessionStorage.
+// JavaScript, no build step; every text goes in as text. The API calls go through api-client.js (the key dashboard.js keeps in sessionStorage).
 (function () {
   'use strict';
 
-  const KEY_STORAGE = 'herald.dashboard.apiKey';
+  const { KEY_STORAGE, api, errorText, statusLine } = window.heraldApi;
   const $ = (id) => document.getElementById(id);
   const number = new Intl.NumberFormat();
   const percent = new Intl.NumberFormat(undefined, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 2 });
@@ -15,24 +15,8 @@
   const HOLDOUT_COLOR = '#999999';
   let chart = null;
 
-  function setStatus(text, isError) {
-    const status = $('experiment-status');
-    status.textContent = text;
-    status.classList.toggle('error', Boolean(isError));
-  }
+  const setStatus = statusLine('experiment-status');
 
-  async function api(path) {
-    const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY_STORAGE)}`, accept: 'application/json' }, cache: 'no-store' });
-    let body = null;
-    try {
-      body = await res.json();
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body };
-  }
-
-  const errorText = (res, what) => `${what} could not be loaded: ${res.body && res.body.error ? res.body.error.message : `HTTP ${res.status}`}`;
   const rate = (r) => (r == null ? 'n/a' : percent.format(r));
   const interval = (ci) => (ci ? `${percent.format(ci[0])} to ${percent.format(ci[1])}` : 'n/a');
   const pValue = (p) => (p == null ? 'n/a' : p < 0.0001 ? '< 0.0001' : p.toFixed(4));

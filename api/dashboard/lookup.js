@@ -2,11 +2,11 @@
 // timeline (each event, what went on which channel to which device or address, what waited and until when, what
 // was suppressed or escalated and why, each receipt, the run in the Temporal Web UI), the customer view, and the
 // rejected events. Plain browser JavaScript, no build step; every text goes in as text (no innerHTML with data).
-// The API key is the one the page keeps in sessionStorage (dashboard.js asks for it).
+// The API calls go through api-client.js (the key the page keeps in sessionStorage; dashboard.js asks for it).
 (function () {
   'use strict';
 
-  const KEY_STORAGE = 'herald.dashboard.apiKey';
+  const { KEY_STORAGE, api, errorText, statusLine } = window.heraldApi;
   const $ = (id) => document.getElementById(id);
 
   const DISPOSITIONS = {
@@ -58,24 +58,8 @@
     setStatus(`The lookup failed: ${err && err.message ? err.message : err}`, true);
   }
 
-  function setStatus(text, isError) {
-    const status = $('lookup-status');
-    status.textContent = text;
-    status.classList.toggle('error', Boolean(isError));
-  }
+  const setStatus = statusLine('lookup-status');
 
-  async function api(path) {
-    const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY_STORAGE)}`, accept: 'application/json' }, cache: 'no-store' });
-    let body = null;
-    try {
-      body = await res.json();
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body };
-  }
-
-  const errorText = (res, what) => `${what} could not be loaded: ${res.body && res.body.error ? res.body.error.message : `HTTP ${res.status}`}`;
 
   // ---------------------------------------------------------------------------------------- one notification
 

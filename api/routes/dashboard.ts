@@ -38,6 +38,7 @@ export const dashboardRoutes: Route[] = [
 export function dashboardAssets(): Router {
   const router = Router();
   router.get('/dashboard/assets/dashboard.js', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'dashboard.js'), 'js', 'no-cache'));
+  router.get('/dashboard/assets/api-client.js', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'api-client.js'), 'js', 'no-cache'));
   router.get('/dashboard/assets/lookup.js', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'lookup.js'), 'js', 'no-cache'));
   router.get('/dashboard/assets/experiments.js', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'experiments.js'), 'js', 'no-cache'));
   router.get('/dashboard/assets/dashboard.css', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'dashboard.css'), 'css', 'no-cache'));

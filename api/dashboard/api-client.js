@@ -1,0 +1,30 @@
+// Herald dashboard: what every section shares to talk to the API: the key dashboard.js keeps in sessionStorage,
+// a GET that answers { status, body } (body null when it is not JSON), an error text from such an answer, and a
+// status line setter. Plain browser JavaScript, loaded before the sections that use it.
+(function () {
+  'use strict';
+
+  const KEY_STORAGE = 'herald.dashboard.apiKey';
+
+  async function api(path) {
+    const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY_STORAGE)}`, accept: 'application/json' }, cache: 'no-store' });
+    let body = null;
+    try {
+      body = await res.json();
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body };
+  }
+
+  const errorText = (res, what) => `${what} could not be loaded: ${res.body && res.body.error ? res.body.error.message : `HTTP ${res.status}`}`;
+
+  /** A function that writes a section's status line (element `id`), marked as an error when `isError`. */
+  const statusLine = (id) => (text, isError) => {
+    const status = document.getElementById(id);
+    status.textContent = text;
+    status.classList.toggle('error', Boolean(isError));
+  };
+
+  window.heraldApi = Object.freeze({ KEY_STORAGE, api, errorText, statusLine });
+})();
