@@ -2,6 +2,7 @@
 // attempt row before the provider is called (so a retried batch sends only to the devices no earlier attempt
 // settled); Android devices go through FCM sendEach (500 a call), iOS devices over concurrent HTTP/2 streams to
 // APNs; then the attempts and the notifications are settled in a few bulk statements, not one per device.
+import { Context } from '@temporalio/activity';
 import type { Platform, Priority, PushMessage, PushTarget } from '../domain';
 import type { Db } from '../lib/db';
 import { metrics } from '../lib/metrics';
@@ -66,6 +67,24 @@ type RecordSend = (send: Send, result: PushBatchResult) => void;
 
 const asProviderError = (provider: string, err: unknown): ProviderError =>
   err instanceof ProviderError ? err : new ProviderError(provider, 'transient', 'error', String(err));
+
+/**
+ * Whether Temporal gave up on the activity this code runs in (its heartbeat or start-to-close timeout passed, or it
+ * was cancelled): a retry may already be sending the same batch, so an attempt that notices stops calling providers.
+ * False outside an activity.
+ */
+export function activityAbandoned(): boolean {
+  try {
+    return Context.current().cancellationSignal.aborted;
+  } catch {
+    return false;
+  }
+}
+
+/** Throws when the activity was given up on (see activityAbandoned): what it sent so far is recorded, the rest is the retry's. */
+export function stopIfAbandoned(): void {
+  if (activityAbandoned()) Context.current().cancellationSignal.throwIfAborted();
+}
 
 export function createBulkPusher(db: Db, providers: PushProviders) {
   /**
@@ -138,6 +157,8 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
     }
     await flush();
     if (flushError) throw flushError;
+    // Given up on mid-send: the attempts it closed stand; the notifications are the live attempt's to settle.
+    stopIfAbandoned();
     let transient = 0;
     for (const r of results.values()) if (!r.ok && r.error.kind === 'transient') transient++;
 
@@ -203,6 +224,7 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
     let next = 0;
     const worker = async () => {
       for (let g = next++; g < list.length; g = next++) {
+        if (activityAbandoned()) return;
         const group = list[g]!;
         // One message for the group: it names the batch's subject (unless the group is one notification); each device's own notification is its attempt row.
         const one = group.every((s) => s.notificationId === group[0]!.notificationId);
@@ -245,6 +267,7 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < sends.length; i = next++) {
+        if (activityAbandoned()) return;
         const s = sends[i]!;
         const provider = providers[s.target.platform];
         try {

@@ -41,7 +41,7 @@ import type { TrackingSettings } from '../lib/tracking';
 import { countCampaignRecipients } from '../store/campaigns';
 import { preferenceStateColumns } from '../store/preferences';
 import { pageSegment } from '../store/segments';
-import { createBulkPusher, type BulkPushDevice } from './bulk-push';
+import { activityAbandoned, createBulkPusher, stopIfAbandoned, type BulkPushDevice } from './bulk-push';
 import { claimFrequencySlots } from './frequency-caps';
 import type { MessageProviders } from './providers/message-provider';
 import { ProviderError, type PushProviders } from './providers/push-provider';
@@ -190,7 +190,8 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
       channels: c.channels.filter((ch): ch is DeliveryChannel => ch !== 'inapp'),
       templates: c.templates as Partial<Record<Channel, string>>,
       schedule: c.schedule as unknown as CampaignSchedule,
-      experiment: c.experiment ? { id: c.experiment.id, variants: c.experiment.variants as unknown as ExperimentVariant[], holdout: c.experiment.holdout } : null,
+      // A stopped experiment assigns nobody new: the campaign then sends its own templates to everyone.
+      experiment: c.experiment && c.experiment.status === 'active' ? { id: c.experiment.id, variants: c.experiment.variants as unknown as ExperimentVariant[], holdout: c.experiment.holdout } : null,
     };
     if (c.status !== 'draft') configs.set(campaignId, config);
     return config;
@@ -327,6 +328,7 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < todo.length; i = next++) {
+        if (activityAbandoned()) return;
         const n = todo[i]!;
         const metadata = { notificationId: n.id, campaignId: config.id, type: CAMPAIGN_NOTIFICATION_TYPE };
         try {
@@ -362,6 +364,7 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
     }
     await flush();
     if (flushError) throw flushError;
+    stopIfAbandoned();
     // Settle from what every attempt so far left: sent once one went, failed once the provider refused it for good.
     const attempts = await db.deliveryAttempt.groupBy({ by: ['notificationId', 'status', 'retryable'], where: { notificationId: { in: queuedIds } }, _count: true });
     const sentIds = new Set(attempts.filter((a) => a.status === 'sent').map((a) => a.notificationId));
@@ -507,6 +510,8 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
     }
 
     const recorded = performance.now();
+    // A retry may already be sending this batch if Temporal gave up on this attempt while it decided.
+    stopIfAbandoned();
     // 3. Send what is queued (recorded now or by an earlier attempt), each channel its own way.
     const queuedByChannel: Record<DeliveryChannel, string[]> = { push: [], email: [], sms: [] };
     for (const d of decisions) if (d.action === 'send') queuedByChannel[d.channel].push(campaignNotificationId(config.id, d.customerId));
@@ -624,10 +629,12 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
         FROM unnest(${ids}::text[], ${variants}::text[], ${statuses}::text[], ${dues}::text[]) AS v(id, variant, status, due)
         ON CONFLICT ("campaignId", "customerId") DO NOTHING`;
       if (config.experiment) {
-        // The holdout is "exposed" when it would have got the message: its baseline starts then.
+        // Every arm's attribution starts at its planned send: the holdout is "exposed" when it would have got the
+        // message, and a recipient never sent (suppressed, failed, cancelled) counts from its due time (assignedAt),
+        // not from the enrolment, which may be days before a scheduled send.
         await db.$executeRaw`
-          INSERT INTO "ExperimentAssignment" ("experimentId", "customerId", variant, "exposedAt")
-          SELECT ${config.experiment.id}, v.id, v.variant, CASE WHEN v.variant = ${HOLDOUT} THEN v.due::timestamp(3) END
+          INSERT INTO "ExperimentAssignment" ("experimentId", "customerId", variant, "assignedAt", "exposedAt")
+          SELECT ${config.experiment.id}, v.id, v.variant, v.due::timestamp(3), CASE WHEN v.variant = ${HOLDOUT} THEN v.due::timestamp(3) END
           FROM unnest(${ids}::text[], ${variants}::text[], ${dues}::text[]) AS v(id, variant, due)
           ON CONFLICT ("experimentId", "customerId") DO NOTHING`;
       }
@@ -684,7 +691,9 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
     },
 
     /** A batch that could not be carried out after every retry: its recipients still pending fail, with why. */
-    async failCampaignBatch(input: { campaignId: string; customerIds: string[]; reason: string; at: string }): Promise<CampaignBatchOutcome> {
+    async failCampaignBatch(input: { campaignId: string; customerIds: string[]; reason: string; at: string; dueBy?: string }): Promise<CampaignBatchOutcome> {
+      // Only who was due when the batch began: someone it moved to the end of their quiet hours is still to come.
+      const dueBy = input.dueBy ? new Date(input.dueBy) : new Date(8.64e15);
       const prefix = campaignNotificationId(input.campaignId, '');
       await db.$transaction([
         db.$executeRaw`
@@ -692,7 +701,8 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
           WHERE id = ANY(${input.customerIds.map((c) => prefix + c)}) AND status = 'queued'`,
         db.$executeRaw`
           UPDATE "CampaignRecipient" SET status = 'failed', reason = ${input.reason.slice(0, 1000)}, "settledAt" = ${new Date(input.at)}
-          WHERE "campaignId" = ${input.campaignId} AND "customerId" = ANY(${input.customerIds}) AND status = 'pending'`,
+          WHERE "campaignId" = ${input.campaignId} AND "customerId" = ANY(${input.customerIds}) AND status = 'pending'
+            AND ("dueAt" <= ${dueBy} OR "notificationId" IS NOT NULL)`,
       ]);
       return outcomeOf(input.campaignId, input.customerIds);
     },

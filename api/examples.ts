@@ -865,6 +865,11 @@ const SEGMENT_EXAMPLES: Record<string, OperationExamples> = {
         tooDeep: invalid('body', 'rule.not.not.not.not.not.not.not.not', 'nests deeper than 8 levels', 'A tree nested deeper than 8 levels'),
         minAboveMax: invalid('body', 'rule.orders.count.max', 'must be at least min (3)', 'A range whose max is below its min'),
       },
+      409: {
+        running: error('A running campaign enrols it', 'segment_in_use', `segment ${SEGMENT_ID} is the segment of running campaign black-friday-uk; save the new rule under another id`, [
+          { field: 'campaignId', reason: 'black-friday-uk is running on this segment' },
+        ]),
+      },
     },
   },
   getSegment: {

@@ -180,6 +180,9 @@ test('pause stops new sends once the batches in flight finish; resume finishes t
   const atPause = { sent: await sentSoFar(), pushes: [...fcmCount(tokens).values()].reduce((a, b) => a + b, 0) };
   expect(atPause.sent).toBeLessThan(count);
   expect(paused.progress).toMatchObject({ sent: atPause.sent, remaining: count - atPause.sent });
+  // Its segment is frozen while it runs: a new rule would mix two segments in one campaign.
+  const frozen = await h.api('PUT', '/v1/segments/germany', { name: 'Germany', rule: { attribute: 'country', in: ['AT'] } });
+  expect(frozen).toMatchObject({ status: 409, body: { error: { code: 'segment_in_use', fields: [{ field: 'campaignId', reason: 'slow-de is running on this segment' }] } } });
   // Longer than the 5-second spacing of the batches: paused, nothing more goes (an absence can only be watched for a while).
   await new Promise((r) => setTimeout(r, 8000));
   expect({ sent: await sentSoFar(), pushes: [...fcmCount(tokens).values()].reduce((a, b) => a + b, 0), status: (await progressOf('slow-de')).status }).toEqual({ ...atPause, status: 'paused' });
@@ -289,6 +292,17 @@ test('campaigns refuse what they cannot send: transactional categories, unknown 
     VALUES ('shipped-copy', 'Shipped copy', 'content', '[{"id":"control","weight":1},{"id":"b","weight":1}]'::jsonb, 'control', 'order.shipped', now())`;
   const orderExperiment = await put(campaignBody('nobody', { experimentId: 'shipped-copy' }));
   expect(orderExperiment.body.error.fields).toEqual([{ field: 'experimentId', reason: 'experiment shipped-copy varies order.shipped order updates, not a campaign' }]);
+  // A campaign's experiment is active, and each variant is one the campaign can send.
+  const variantExperiment = (id: string, status: string, variants: unknown[]) => h.db.$executeRaw`
+    INSERT INTO "Experiment" (id, name, kind, variants, control, status, "updatedAt")
+    VALUES (${id}, ${id}, 'content', ${JSON.stringify(variants)}::jsonb, 'control', ${status}, now())`;
+  const reasonOf = async (experimentId: string) => (await put(campaignBody('nobody', { experimentId }))).body.error.fields[0].reason as string;
+  await variantExperiment('winter-stopped', 'stopped', [{ id: 'control', weight: 1, templates: { push: 'campaign.winter-sale' } }, { id: 'b', weight: 1, templates: { push: 'campaign.winter-sale' } }]);
+  expect(await reasonOf('winter-stopped')).toBe('experiment winter-stopped is stopped: it assigns nobody');
+  await variantExperiment('winter-sms', 'active', [{ id: 'control', weight: 1, channel: 'push' }, { id: 'b', weight: 1, channel: 'sms' }]);
+  expect(await reasonOf('winter-sms')).toBe("variant b of experiment winter-sms sends on sms, which is not one of the campaign's channels (push, email)");
+  await variantExperiment('winter-missing', 'active', [{ id: 'control', weight: 1, templates: { push: 'campaign.winter-sale' } }, { id: 'b', weight: 1, templates: { push: 'campaign.never-written' } }]);
+  expect(await reasonOf('winter-missing')).toContain('variant b (variants.1): no push template campaign.never-written');
   expect(await h.db.campaign.count({ where: { id: 'bad-one' } })).toBe(0);
 
   // Editable while a draft; an empty segment completes at once; then it is not editable, nor pausable.

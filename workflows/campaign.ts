@@ -9,6 +9,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -32,8 +33,10 @@ const { loadCampaignPlan, markCampaign, enrolCampaignPage, finishEnrolment, coun
   });
 
 // A batch heartbeats while it works, so one lost with its worker is retried within seconds; the retry skips what it settled.
+// Liveness is the heartbeat's; the start-to-close bound only has to cover the slowest honest batch (500 emails
+// at 16 at a time on an SMTP server answering in its 30 s socket timeout is about 16 minutes).
 const { sendCampaignBatch } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '20 minutes',
   heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 6, nonRetryableErrorTypes: ['CampaignNotFound'] },
 });
@@ -116,6 +119,8 @@ class CampaignRun {
   private cancelled = false;
   private counts: CampaignCounts = { targeted: null, pending: 0, sent: 0, suppressed: {}, failed: 0, holdout: 0, cancelled: 0, nextDueAt: null };
   private inFlight = 0;
+  /** The recipients of the batches in flight. */
+  private readonly inFlightIds = new Set<string>();
   private rate: RateCeiling | null = null;
   /** Where the dispatch stands in (dueAt, customerId) order: recipients before it are in a batch or settled. */
   private cursor: DueRecipient | null = null;
@@ -232,12 +237,18 @@ class CampaignRun {
         size = allowance.size;
       }
       const work = await nextCampaignWork({ campaignId: this.campaignId, dueBy: new Date(now).toISOString(), after: this.cursor, limit: size });
+      // A pause or a cancel that came while the work was looked up: no new batch (the cursor stays, so nothing is skipped).
+      if (this.paused || this.cancelled) continue;
+      // Someone a batch in flight moved (their quiet hours end while it runs) stays with that batch until it is done:
+      // the pass from the start after the batches finish takes them up.
+      const customerIds = work.customerIds.filter((id) => !this.inFlightIds.has(id));
       if (work.customerIds.length > 0) {
         this.cursor = work.last;
-        this.rate?.took(now, work.customerIds.length);
+        if (customerIds.length === 0) continue;
+        this.rate?.took(now, customerIds.length);
         this.counts.nextDueAt = null;
         if (this.status === 'scheduled') await this.mark('running');
-        this.launch(work.customerIds, now);
+        this.launch(customerIds, now);
         continue;
       }
       // Nothing due after the cursor: let the batches in flight finish (quiet hours may have moved some), then look again from the start.
@@ -258,19 +269,26 @@ class CampaignRun {
   /** One batch, not awaited: the loop goes on to the next while it runs. */
   private launch(customerIds: string[], dueBy: number): void {
     this.inFlight++;
+    for (const id of customerIds) this.inFlightIds.add(id);
     const batch = async () => {
       let outcome: CampaignBatchOutcome;
       try {
         outcome = await sendCampaignBatch({ campaignId: this.campaignId, customerIds, dueBy: new Date(dueBy).toISOString() });
       } catch (err) {
-        // Every retry spent: the batch's recipients still pending fail with why, so the campaign can finish.
-        outcome = await failCampaignBatch({ campaignId: this.campaignId, customerIds, reason: describeFailure(err), at: new Date().toISOString() });
+        // Every retry spent: the batch's recipients that were due and are still pending fail with why, so the campaign can finish.
+        outcome = await failCampaignBatch({ campaignId: this.campaignId, customerIds, reason: describeFailure(err), at: new Date().toISOString(), dueBy: new Date(dueBy).toISOString() });
       }
       this.add(outcome);
     };
-    void batch().finally(() => {
-      this.inFlight--;
-    });
+    void batch()
+      .catch((err: unknown) => {
+        // Even failing the batch failed (its campaign is gone, say): its recipients stay as the database has them.
+        log.error('campaign batch could not be settled', { campaignId: this.campaignId, recipients: customerIds.length, error: describeFailure(err) });
+      })
+      .finally(() => {
+        this.inFlight--;
+        for (const id of customerIds) this.inFlightIds.delete(id);
+      });
   }
 
   private add(outcome: CampaignBatchOutcome): void {

@@ -1,7 +1,8 @@
 // Campaigns: a message to a segment, run by the workflow `campaign:<campaignId>` (workflows/campaign.ts). Drafts
 // are edited with PUT; start, pause, resume and cancel go to the workflow; GET shows its progress.
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { campaignWorkflowId, type CampaignCounts, type CampaignStatus } from '../../domain';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { campaignWorkflowId, type CampaignCounts, type CampaignStatus, type ExperimentVariant } from '../../domain';
+import { isCampaignTemplateKey } from '../../domain/template-variables';
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import { countCampaignRecipients } from '../../store/campaigns';
@@ -87,6 +88,21 @@ async function checkReferences(db: Db, campaignId: string, body: CampaignInput):
     if (!experiment) throw invalidBody('experimentId', `no experiment ${body.experimentId}`);
     if (experiment.notificationType) throw invalidBody('experimentId', `experiment ${body.experimentId} varies ${experiment.notificationType} order updates, not a campaign`);
     if (experiment.campaign && experiment.campaign.id !== campaignId) throw invalidBody('experimentId', `experiment ${body.experimentId} belongs to campaign ${experiment.campaign.id}`);
+    if (experiment.status !== 'active') throw invalidBody('experimentId', `experiment ${body.experimentId} is ${experiment.status}: it assigns nobody`);
+    // Each variant must be sendable by this campaign: its channel one of the campaign's, its templates campaign keys that exist.
+    const variants = experiment.variants as unknown as ExperimentVariant[];
+    for (const [i, v] of variants.entries()) {
+      if (v.channel && !body.channels.includes(v.channel as (typeof body.channels)[number])) {
+        throw invalidBody('experimentId', `variant ${v.id} of experiment ${body.experimentId} sends on ${v.channel}, which is not one of the campaign's channels (${body.channels.join(', ')})`);
+      }
+      for (const [channel, key] of Object.entries(v.templates ?? {})) {
+        const field = `experimentId`;
+        if (!isCampaignTemplateKey(key)) throw invalidBody(field, `variant ${v.id} (variants.${i}) names template ${key} for ${channel}: a campaign's templates are campaign.<name> keys`);
+        if (!body.channels.includes(channel as (typeof body.channels)[number])) throw invalidBody(field, `variant ${v.id} (variants.${i}) has a ${channel} template, but the campaign does not send on ${channel}`);
+        const template = await db.template.findFirst({ where: { key, channel: channel as 'push' | 'email' | 'sms' }, select: { id: true } });
+        if (!template) throw invalidBody(field, `variant ${v.id} (variants.${i}): no ${channel} template ${key}: create one with POST /v1/templates/${key}/versions`);
+      }
+    }
   }
 }
 
@@ -97,7 +113,13 @@ const notAllowed = (c: CampaignRow, action: string) => new HttpError(409, 'campa
 async function signal(temporal: Client, c: CampaignRow, which: 'pause' | 'resume' | 'cancel'): Promise<void> {
   const handle = temporal.workflow.getHandle(campaignWorkflowId(c.id));
   const definition = which === 'pause' ? pauseCampaignSignal : which === 'resume' ? resumeCampaignSignal : cancelCampaignSignal;
-  await handle.signal(definition);
+  try {
+    await handle.signal(definition);
+  } catch (err) {
+    // Recorded as started, but its workflow is not running (its start failed, or it finished meanwhile).
+    if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'campaign_status_conflict', `campaign ${c.id} has no running workflow: start it again, or read its status`);
+    throw err;
+  }
 }
 
 const action = (which: 'pause' | 'resume' | 'cancel', allowed: CampaignStatus[], summary: string, description: string): Route =>

@@ -51,7 +51,18 @@ export const segmentRoutes: Route[] = [
       200: { description: 'Replaced.', body: sizedSegmentResponse },
       201: { description: 'Created.', body: sizedSegmentResponse },
     },
+    errors: { 409: '`segment_in_use`: a campaign that has started and not finished targets it (it enrols the segment as it stood at its start); `error.fields` names each.' },
     handler: async ({ params: { segmentId }, body }, { db }) => {
+      // A campaign enrols its segment page by page: a rule changed halfway would mix two segments in one campaign.
+      const running = await db.campaign.findMany({ where: { segmentId, status: { in: ['scheduled', 'running', 'paused'] } }, select: { id: true }, orderBy: { id: 'asc' }, take: 20 });
+      if (running.length) {
+        throw new HttpError(
+          409,
+          'segment_in_use',
+          `segment ${segmentId} is the segment of running campaign ${running.map((c) => c.id).join(', ')}; save the new rule under another id`,
+          running.map((c) => ({ field: 'campaignId', reason: `${c.id} is running on this segment` })),
+        );
+      }
       const values = { name: body.name, description: body.description ?? null, rule: body.rule as Prisma.InputJsonValue };
       const existed = await db.segment.findUnique({ where: { id: segmentId }, select: { id: true } });
       const saved = await db.segment.upsert({ where: { id: segmentId }, create: { id: segmentId, ...values }, update: values });
