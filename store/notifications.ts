@@ -118,15 +118,18 @@ export function finishNotification(db: Db, id: string, outcome: { sent: boolean;
   // The first send of an experiment's message to a customer is their exposure: their attribution window starts.
   return outcome.sent
     ? db.$executeRaw`
-        WITH sent AS (
-          UPDATE "Notification" SET
-            status = CASE WHEN status IN ('queued'::"NotificationStatus", 'failed'::"NotificationStatus") THEN 'sent'::"NotificationStatus" ELSE status END,
-            "sentAt" = now(), "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
-          WHERE id = ${id} AND "sentAt" IS NULL AND status <> 'suppressed'::"NotificationStatus"
-          RETURNING "experimentId", "customerId", "sentAt"
+        WITH exposed AS (
+          -- Runs whether or not the outer statement reads it; it sees the notification as it was before (one snapshot).
+          UPDATE "ExperimentAssignment" a SET "exposedAt" = now()
+          FROM "Notification" n
+          WHERE n.id = ${id} AND n."sentAt" IS NULL AND n.status <> 'suppressed'::"NotificationStatus"
+            AND a."experimentId" = n."experimentId" AND a."customerId" = n."customerId" AND a."exposedAt" IS NULL
         )
-        UPDATE "ExperimentAssignment" a SET "exposedAt" = sent."sentAt"
-        FROM sent WHERE a."experimentId" = sent."experimentId" AND a."customerId" = sent."customerId" AND a."exposedAt" IS NULL`
+        -- The statement's count is the notification's (1 when this send made it sent): callers count sends by it.
+        UPDATE "Notification" SET
+          status = CASE WHEN status IN ('queued'::"NotificationStatus", 'failed'::"NotificationStatus") THEN 'sent'::"NotificationStatus" ELSE status END,
+          "sentAt" = now(), "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
+        WHERE id = ${id} AND "sentAt" IS NULL AND status <> 'suppressed'::"NotificationStatus"`
     : db.$executeRaw`
         UPDATE "Notification" SET status = 'failed'::"NotificationStatus", "failureReason" = ${outcome.failureReason}, "updatedAt" = now()
         WHERE id = ${id} AND status = 'queued'::"NotificationStatus"`;
