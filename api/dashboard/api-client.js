@@ -26,5 +26,27 @@
     status.classList.toggle('error', Boolean(isError));
   };
 
-  window.heraldApi = Object.freeze({ KEY_STORAGE, api, errorText, statusLine });
+  /**
+   * A section's life with the key: `load` once the page shows with a key (dashboard.js reveals the page), again for a
+   * new key; `clear` when the key is forgotten.
+   */
+  function whileKeyed(load, clear) {
+    let loadedFor = null;
+    const main = document.getElementById('main');
+    const sync = () => {
+      const key = sessionStorage.getItem(KEY_STORAGE);
+      if (!main.hidden && key && key !== loadedFor) {
+        loadedFor = key;
+        load();
+      }
+      if (!key) {
+        loadedFor = null;
+        clear();
+      }
+    };
+    new MutationObserver(sync).observe(main, { attributes: true, attributeFilter: ['hidden'] });
+    sync();
+  }
+
+  window.heraldApi = Object.freeze({ KEY_STORAGE, api, errorText, statusLine, whileKeyed });
 })();

@@ -5,7 +5,7 @@
 (function () {
   'use strict';
 
-  const { KEY_STORAGE, api, errorText, statusLine } = window.heraldApi;
+  const { api, errorText, statusLine, whileKeyed } = window.heraldApi;
   const $ = (id) => document.getElementById(id);
   const number = new Intl.NumberFormat();
   const percent = new Intl.NumberFormat(undefined, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 2 });
@@ -191,25 +191,16 @@
   $('experiment-select').addEventListener('change', (event) => void loadResults(event.target.value).catch(failed));
   $('experiments-refresh').addEventListener('click', () => void loadList().catch(failed));
 
-  // The section loads once the page has a key (dashboard.js reveals the page), and empties when it is forgotten.
-  let loadedFor = null;
-  const main = $('main');
-  const sync = () => {
-    const key = sessionStorage.getItem(KEY_STORAGE);
-    if (!main.hidden && key && key !== loadedFor) {
-      loadedFor = key;
-      void loadList().catch(failed);
-    }
-    if (!key) {
-      loadedFor = null;
+  // The section loads once the page has a key, and empties when it is forgotten.
+  whileKeyed(
+    () => void loadList().catch(failed),
+    () => {
       $('experiment-select').replaceChildren();
       $('experiment-results').replaceChildren();
       $('experiment-summary').textContent = '';
       if (chart) chart.destroy();
       chart = null;
       setStatus('');
-    }
-  };
-  new MutationObserver(sync).observe(main, { attributes: true, attributeFilter: ['hidden'] });
-  sync();
+    },
+  );
 })();

@@ -6,7 +6,7 @@
 (function () {
   'use strict';
 
-  const { KEY_STORAGE, api, errorText, statusLine } = window.heraldApi;
+  const { api, errorText, statusLine, whileKeyed } = window.heraldApi;
   const $ = (id) => document.getElementById(id);
 
   const DISPOSITIONS = {
@@ -321,23 +321,14 @@
   });
   $('rejected-refresh').addEventListener('click', () => void loadRejected().catch(failed));
 
-  // The section shows once the page has a key (dashboard.js reveals the page); load the rejected events then.
-  let loadedFor = null;
-  const main = $('main');
-  const sync = () => {
-    const key = sessionStorage.getItem(KEY_STORAGE);
-    if (!main.hidden && key && key !== loadedFor) {
-      loadedFor = key;
-      void loadRejected().catch(failed);
-    }
-    if (!key) {
-      loadedFor = null;
+  // The section shows once the page has a key: load the rejected events then; empty it when the key is forgotten.
+  whileKeyed(
+    () => void loadRejected().catch(failed),
+    () => {
       $('lookup-result').replaceChildren();
       $('lookup-matches').replaceChildren();
       $('rejected-events').replaceChildren();
       setStatus('');
-    }
-  };
-  new MutationObserver(sync).observe(main, { attributes: true, attributeFilter: ['hidden'] });
-  sync();
+    },
+  );
 })();
