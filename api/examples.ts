@@ -1691,7 +1691,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       503: {
         notReady: answer(res.readinessResponse, 'Temporal does not answer', {
           status: 'not_ready',
-          checks: { database: { ok: true }, temporal: { ok: false, error: '14 UNAVAILABLE: No connection established' } },
+          checks: { database: { ok: true }, temporal: { ok: false, error: 'temporal did not answer (error id 6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d)' } },
         }),
       },
     },

@@ -1,6 +1,6 @@
 import { notificationKindFor, isOrderStatus } from '../../domain';
 import { Prisma } from '../../lib/db';
-import { metrics } from '../../lib/metrics';
+import { metrics, sourceLabel } from '../../lib/metrics';
 import { acceptedEventResponse, orderEventErrorResponse } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
 import { orderEventSchema } from '../schemas';
@@ -47,13 +47,13 @@ export const orderEventRoutes: Route[] = [
             errors: storable(error.fields) as Prisma.InputJsonValue,
           },
         });
-        metrics.eventsRejected.inc({ source: rejected.source ?? 'unknown', critical: String(rejected.critical) });
+        metrics.eventsRejected.inc({ source: sourceLabel(rejected.source), critical: String(rejected.critical) });
         return { error: { code: error.code, message: error.message, fields: error.fields }, rejectedEventId: rejected.id };
       },
     },
     handler: async ({ body: event }, { intake }) => {
       const accepted = await intake.accept(event);
-      metrics.eventsAccepted.inc({ source: event.source, status: event.status, duplicate: String(accepted.duplicate) });
+      metrics.eventsAccepted.inc({ source: sourceLabel(event.source), status: event.status, duplicate: String(accepted.duplicate) });
       return { status: 202, body: { eventId: accepted.eventId, workflowId: accepted.workflowId, duplicate: accepted.duplicate } };
     },
   }),
