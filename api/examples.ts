@@ -974,6 +974,12 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           `eventId ${EVENT_ID} was already used for a different event (order ${ORDER_ID}, status shipped)`,
           [{ field: 'eventId', reason: 'already used for a different event' }],
         ),
+        customerMismatch: error(
+          "An event naming another customer for the order",
+          'order_customer_mismatch',
+          `order ${ORDER_ID} belongs to another customer; an event cannot change an order's customer`,
+          [{ field: 'customerId', reason: "differs from the order's customer" }],
+        ),
       },
     },
   },

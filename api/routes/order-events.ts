@@ -24,11 +24,16 @@ export const orderEventRoutes: Route[] = [
     description:
       "Stores the event and signals the order's workflow (`order:<orderId>`, signal-with-start). The same eventId again is a duplicate " +
       '(`duplicate: true`, nothing sent again); the same eventId with a different order, customer or status is a 409. An invalid event is ' +
-      'a 400 naming every bad field, and its raw payload is kept as a rejected event (`rejectedEventId`).',
+      'a 400 naming every bad field, and its raw payload is kept as a rejected event (`rejectedEventId`). An order keeps the customer of its ' +
+      'first event: an event for it naming another customer is a 409. A body nested deeper than 32 levels is a 400 naming the field.',
     scope: 'ingest',
     body: orderEventSchema,
     responses: { 202: { description: 'Accepted (stored; its workflow is signalled).', body: acceptedEventResponse } },
-    errors: { 409: '`event_id_conflict`: this eventId was accepted before for a different order, customer or status.' },
+    errors: {
+      409:
+        '`event_id_conflict`: this eventId was accepted before for a different order, customer or status. `order_customer_mismatch`: ' +
+        "the order belongs to another customer (its first event's); nothing is stored.",
+    },
     invalidBody: {
       body: orderEventErrorResponse,
       async answer(error, req, { db }) {
