@@ -1,4 +1,5 @@
 import express from 'express';
+import { jsonDepthLimit } from './json-depth';
 import type { Client, Connection } from '@temporalio/client';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
@@ -101,6 +102,8 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
   app.set('query parser', 'simple');
   app.use(requestMetrics);
   app.use(express.json({ limit: '256kb', strict: false }));
+  // Before any schema or serializer walks it: a deeply nested body would exhaust their stack (a 500).
+  app.use(jsonDepthLimit);
   // The files the docs and dashboard pages load: not operations of the API.
   app.use(docsAssets());
   app.use(dashboardAssets());

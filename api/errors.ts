@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../lib/logger';
@@ -52,7 +53,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(err.status).json(errorBody(new HttpError(err.status, code, message, [{ field: '(body)', reason: message }])));
       return;
     }
-    logger.error({ err, method: req.method, path: req.path }, 'request failed');
-    res.status(500).json(errorBody(new HttpError(500, 'internal', 'internal error; the request was not completed')));
+    // The exception's text stays in the log; the answer carries only the id that finds it there.
+    const errorId = randomUUID();
+    logger.error({ err, errorId, method: req.method, path: req.path }, 'request failed');
+    res.status(500).json(errorBody(new HttpError(500, 'internal', `internal error; the request was not completed (error id ${errorId})`)));
   };
 }

@@ -974,6 +974,12 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           `eventId ${EVENT_ID} was already used for a different event (order ${ORDER_ID}, status shipped)`,
           [{ field: 'eventId', reason: 'already used for a different event' }],
         ),
+        customerMismatch: error(
+          "An event naming another customer for the order",
+          'order_customer_mismatch',
+          `order ${ORDER_ID} belongs to another customer; an event cannot change an order's customer`,
+          [{ field: 'customerId', reason: "differs from the order's customer" }],
+        ),
       },
     },
   },
@@ -1691,7 +1697,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       503: {
         notReady: answer(res.readinessResponse, 'Temporal does not answer', {
           status: 'not_ready',
-          checks: { database: { ok: true }, temporal: { ok: false, error: '14 UNAVAILABLE: No connection established' } },
+          checks: { database: { ok: true }, temporal: { ok: false, error: 'temporal did not answer (error id 6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d)' } },
         }),
       },
     },

@@ -72,12 +72,29 @@ export function createIntake(options: IntakeOptions) {
   async function accept(input: OrderEventInput): Promise<AcceptedEvent> {
     const workflowId = orderWorkflowId(input.orderId);
     // Raw SQL: this runs for every event, and a plain statement costs a fraction of Prisma's compiled query.
-    const created = await db.$queryRaw<StoredEvent[]>`
-      INSERT INTO "OrderEvent" ("eventId", "orderId", "customerId", status, "occurredAt", source, data, "receivedAt", "cartSignalDue")
-      VALUES (${input.eventId}, ${input.orderId}, ${input.customerId}, ${input.status},
-        ${input.occurredAt}::timestamptz AT TIME ZONE 'UTC', ${input.source}, ${JSON.stringify(input.data)}::jsonb, now(), true)
-      ON CONFLICT ("eventId") DO NOTHING
-      RETURNING *`;
+    // An order belongs to the customer of its first event: one whose customer differs is refused and nothing is stored.
+    // The insert waits for the order's lock, so two first events for one order with different customers cannot both win.
+    const [created, owner] = await db.$transaction([
+      db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${input.orderId}, 0))`,
+      db.$queryRaw<{ customerId: string }[]>`
+        SELECT "customerId" FROM "Order" WHERE "orderId" = ${input.orderId} AND "customerId" <> ${input.customerId}
+        UNION ALL
+        SELECT "customerId" FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "customerId" <> ${input.customerId} AND "eventId" <> ${input.eventId}
+        LIMIT 1`,
+      db.$queryRaw<StoredEvent[]>`
+        INSERT INTO "OrderEvent" ("eventId", "orderId", "customerId", status, "occurredAt", source, data, "receivedAt", "cartSignalDue")
+        SELECT ${input.eventId}, ${input.orderId}, ${input.customerId}, ${input.status},
+          ${input.occurredAt}::timestamptz AT TIME ZONE 'UTC', ${input.source}, ${JSON.stringify(input.data)}::jsonb, now(), true
+        WHERE NOT EXISTS (SELECT 1 FROM "Order" WHERE "orderId" = ${input.orderId} AND "customerId" <> ${input.customerId})
+          AND NOT EXISTS (SELECT 1 FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "customerId" <> ${input.customerId} AND "eventId" <> ${input.eventId})
+        ON CONFLICT ("eventId") DO NOTHING
+        RETURNING *`,
+    ]).then(([, owners, rows]) => [rows, owners[0]] as const);
+    if (owner) {
+      throw new HttpError(409, 'order_customer_mismatch', `order ${input.orderId} belongs to another customer; an event cannot change an order's customer`, [
+        { field: 'customerId', reason: "differs from the order's customer" },
+      ]);
+    }
     let row = created[0];
     const duplicate = !row;
     if (!row) {

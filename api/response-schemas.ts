@@ -438,7 +438,7 @@ export const healthResponse = z.strictObject({ status: z.literal('ok').meta({ de
 const check = z.strictObject({ ok: z.boolean(), error: z.string().optional() });
 export const readinessResponse = z.strictObject({
   status: z.enum(['ready', 'not_ready']).meta({ description: '`ready` when PostgreSQL and Temporal both answer.' }),
-  checks: z.strictObject({ database: check, temporal: check }).meta({ description: 'Each dependency: whether it answered, and its error if not.' }),
+  checks: z.strictObject({ database: check, temporal: check }).meta({ description: 'Each dependency: whether it answered, and if not, a generic reason and the error id of the log line that has the cause.' }),
 });
 export type ReadinessView = z.output<typeof readinessResponse>;
 

@@ -20,6 +20,8 @@ export type Env = Record<string, string | undefined>;
 // ---------------------------------------------------------------------------------------------------------------
 
 const text = z.string();
+/** The shortest admin key accepted. */
+export const MIN_KEY_LENGTH = 32;
 
 function refuse(ctx: z.RefinementCtx, message: string): never {
   ctx.addIssue({ code: 'custom', message });
@@ -188,7 +190,8 @@ export const environment = z.object({
   TEMPORAL_NAMESPACE: text.default('default'),
   HERALD_TASK_QUEUE: text.default('herald-orders'),
   DATABASE_URL: text.refine(isPostgresUrl, { error: POSTGRES_URL_REASON }).optional(),
-  HERALD_ADMIN_KEY: text.optional(),
+  // A short key can be guessed; generated keys (api/auth.ts generateKey) are 35 characters.
+  HERALD_ADMIN_KEY: text.min(MIN_KEY_LENGTH, { error: `must be at least ${MIN_KEY_LENGTH} characters (for example \`openssl rand -hex 32\`)` }).optional(),
   HERALD_DATA_DIR: text.default('data'),
   HERALD_ORDER_LINGER: duration.default('7 days'),
   HERALD_ORDER_IDLE_TIMEOUT: duration.default('30 days'),

@@ -4,6 +4,28 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'herald_' });
 
+/** How many distinct order-event sources get a label of their own; every later one is counted as `other`. */
+export const SOURCE_LABEL_CAP = 20;
+export const OTHER_LABEL = 'other';
+
+/**
+ * A label whose values come from outside (an order event's free-text `source`) and so must stay bounded: the first
+ * `cap` distinct values seen by this process keep their own value, every later one becomes `other`.
+ */
+export function boundedLabel(cap: number): (value: string | null | undefined) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    const v = value ?? 'unknown';
+    if (seen.has(v)) return v;
+    if (seen.size >= cap || v === OTHER_LABEL) return OTHER_LABEL;
+    seen.add(v);
+    return v;
+  };
+}
+
+/** The `source` label of the intake counters: one of the first SOURCE_LABEL_CAP sources, or `other`. */
+export const sourceLabel = boundedLabel(SOURCE_LABEL_CAP);
+
 export const metrics = {
   eventsAccepted: new Counter({
     name: 'herald_order_events_accepted_total',

@@ -257,7 +257,11 @@ test('a bad rule is a 400 naming the node, an unknown segment a 404, a segment i
   // (Written out by hand: JSON.stringify itself recurses.)
   const deeper = await h.api('PUT', '/v1/segments/sg-bad', `{"name":"bad","rule":${'{"not":'.repeat(5000)}{"all":[]}${'}'.repeat(5000)}}`);
   expect(deeper.status).toBe(400);
-  expect(deeper.body.error.fields[0].reason).toBe('nests deeper than 8 levels');
+  // So deep that the API's own JSON depth limit (api/json-depth.ts) refuses the body before the rule's is checked.
+  expect(deeper.body.error.fields[0].reason).toBe('nested deeper than 32 levels');
+  const nine = await h.api('PUT', '/v1/segments/sg-bad', `{"name":"bad","rule":${'{"not":'.repeat(9)}{"all":[]}${'}'.repeat(9)}}`);
+  expect(nine.status).toBe(400);
+  expect(nine.body.error.fields[0].reason).toBe('nests deeper than 8 levels');
   expect(await bad({ any: Array.from({ length: 51 }, () => ({ all: [{ reachable: 'email' }, { reachable: 'sms' }] })) })).toEqual([
     { field: 'rule', reason: 'holds 102 conditions; at most 100' },
   ]);

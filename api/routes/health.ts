@@ -1,14 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../lib/logger';
 import { registry } from '../../lib/metrics';
 import { healthResponse, readinessResponse, type ReadinessView } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
 
-async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<{ ok: boolean; error?: string }> {
+/**
+ * One dependency's check. A failure answers only a generic reason and an error id: the exception's own text (hosts,
+ * ports, SQL, driver codes) goes to the log line that carries the same id, never to an unauthenticated caller.
+ */
+async function check(name: string, logger: Logger, probe: () => Promise<unknown>, timeoutMs = 2000): Promise<{ ok: boolean; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))]);
     return { ok: true };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    const errorId = randomUUID();
+    logger.error({ err, errorId, check: name }, 'readiness check failed');
+    return { ok: false, error: `${name} did not answer (error id ${errorId})` };
   } finally {
     clearTimeout(timer);
   }
@@ -35,12 +43,12 @@ export const healthRoutes: Route[] = [
     scope: null,
     responses: {
       200: { description: 'Ready.', body: readinessResponse },
-      503: { description: "Not ready: each check's error.", body: readinessResponse },
+      503: { description: "Not ready: each failed check's generic reason and the error id its log line carries.", body: readinessResponse },
     },
-    handler: async (_request, { db, connection }) => {
+    handler: async (_request, { db, connection, logger }) => {
       const [database, temporal] = await Promise.all([
-        check(() => db.$queryRaw`SELECT 1`),
-        check(() => connection.workflowService.getSystemInfo({})),
+        check('database', logger, () => db.$queryRaw`SELECT 1`),
+        check('temporal', logger, () => connection.workflowService.getSystemInfo({})),
       ]);
       const ready = database.ok && temporal.ok;
       const body: ReadinessView = { status: ready ? 'ready' : 'not_ready', checks: { database, temporal } };

@@ -1,6 +1,6 @@
 import { notificationKindFor, isOrderStatus } from '../../domain';
 import { Prisma } from '../../lib/db';
-import { metrics } from '../../lib/metrics';
+import { metrics, sourceLabel } from '../../lib/metrics';
 import { acceptedEventResponse, orderEventErrorResponse } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
 import { orderEventSchema } from '../schemas';
@@ -24,11 +24,16 @@ export const orderEventRoutes: Route[] = [
     description:
       "Stores the event and signals the order's workflow (`order:<orderId>`, signal-with-start). The same eventId again is a duplicate " +
       '(`duplicate: true`, nothing sent again); the same eventId with a different order, customer or status is a 409. An invalid event is ' +
-      'a 400 naming every bad field, and its raw payload is kept as a rejected event (`rejectedEventId`).',
+      'a 400 naming every bad field, and its raw payload is kept as a rejected event (`rejectedEventId`). An order keeps the customer of its ' +
+      'first event: an event for it naming another customer is a 409. A body nested deeper than 32 levels is a 400 naming the field.',
     scope: 'ingest',
     body: orderEventSchema,
     responses: { 202: { description: 'Accepted (stored; its workflow is signalled).', body: acceptedEventResponse } },
-    errors: { 409: '`event_id_conflict`: this eventId was accepted before for a different order, customer or status.' },
+    errors: {
+      409:
+        '`event_id_conflict`: this eventId was accepted before for a different order, customer or status. `order_customer_mismatch`: ' +
+        "the order belongs to another customer (its first event's); nothing is stored.",
+    },
     invalidBody: {
       body: orderEventErrorResponse,
       async answer(error, req, { db }) {
@@ -47,13 +52,13 @@ export const orderEventRoutes: Route[] = [
             errors: storable(error.fields) as Prisma.InputJsonValue,
           },
         });
-        metrics.eventsRejected.inc({ source: rejected.source ?? 'unknown', critical: String(rejected.critical) });
+        metrics.eventsRejected.inc({ source: sourceLabel(rejected.source), critical: String(rejected.critical) });
         return { error: { code: error.code, message: error.message, fields: error.fields }, rejectedEventId: rejected.id };
       },
     },
     handler: async ({ body: event }, { intake }) => {
       const accepted = await intake.accept(event);
-      metrics.eventsAccepted.inc({ source: event.source, status: event.status, duplicate: String(accepted.duplicate) });
+      metrics.eventsAccepted.inc({ source: sourceLabel(event.source), status: event.status, duplicate: String(accepted.duplicate) });
       return { status: 202, body: { eventId: accepted.eventId, workflowId: accepted.workflowId, duplicate: accepted.duplicate } };
     },
   }),
