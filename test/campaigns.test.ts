@@ -230,8 +230,12 @@ test('a worker killed mid-campaign, a batch half sent, resumes without sending a
   // every other attempt made so far is answered and written down, this one alone is still sending.
   await eventually(async () => {
     expect(h.apns.requestsFor(hung)).toHaveLength(1);
+    // Keyed by status and error code, so a failure shows why attempts failed (a load-dependent timeout or a refusal).
     const attempts = Object.fromEntries(
-      (await h.db.deliveryAttempt.groupBy({ by: ['status'], where: { notification: { campaignId: 'kill-it' } }, _count: true })).map((a) => [a.status, a._count]),
+      (await h.db.deliveryAttempt.groupBy({ by: ['status', 'errorCode'], where: { notification: { campaignId: 'kill-it' } }, _count: true })).map((a) => [
+        a.errorCode ? `${a.status}:${a.errorCode}` : a.status,
+        a._count,
+      ]),
     );
     expect(attempts).toEqual({ sent: expect.any(Number), sending: 1 });
     expect(attempts.sent).toBeGreaterThanOrEqual(499);
