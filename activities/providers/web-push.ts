@@ -70,6 +70,7 @@ export function createWebPushProvider(config: WebPushConfig, logger: Logger): Pu
   const timeout = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const vapidDetails = { subject: config.subject, publicKey: config.publicKey, privateKey: config.privateKey };
   const log = logger.child({ provider: NAME });
+  if (policy.allowPrivate) log.warn({ allowedHosts: policy.allowedHosts }, 'HERALD_WEBPUSH_ALLOW_PRIVATE is set: endpoints on private addresses are contacted (tests and local development only)');
   let closed = false;
 
   return {
