@@ -3,6 +3,7 @@ import { jsonDepthLimit } from './json-depth';
 import type { Client, Connection } from '@temporalio/client';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { DEFAULT_PUSH_ENDPOINT_POLICY, type PushEndpointPolicy } from '../lib/push-endpoints';
 import type { TrackingSettings } from '../lib/tracking';
 import { authenticate } from './auth';
 import { requestMetrics } from './request-metrics';
@@ -79,12 +80,15 @@ export interface AppDependencies {
   temporalUiUrl?: string | null;
   /** The keys that verify email tracking links (config.tracking); none: every tracking link is a 404. */
   tracking?: Pick<TrackingSettings, 'keys'> | null;
+  /** Which Web Push endpoints a device may register (config.webPushEndpoints); the known push services when not given. */
+  webPushEndpoints?: PushEndpointPolicy;
 }
 
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
 export interface ApiServices extends AppDependencies {
   receipts: ReceiptRecorder;
   productIntake: ProductIntake;
+  webPushEndpoints: PushEndpointPolicy;
   openApi(): OpenApiDocument;
 }
 
@@ -95,6 +99,7 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
     productIntake:
       dependencies.productIntake ??
       createProductIntake({ db: dependencies.db, temporal: dependencies.temporal, taskQueue: dependencies.replay.taskQueue, logger: dependencies.logger }),
+    webPushEndpoints: dependencies.webPushEndpoints ?? DEFAULT_PUSH_ENDPOINT_POLICY,
     openApi: () => openApiDocument(routes),
   };
   const app = express();

@@ -8,7 +8,7 @@ import type { orderNotificationWorkflow } from '../workflows/order-notification'
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { createCartIntake } from './cart-intake';
 import { HttpError } from './errors';
-import { relayInOrder } from './outbox';
+import { createOutboxRelay } from './outbox';
 import type { OrderEventInput } from './schemas';
 
 export interface IntakeOptions {
@@ -22,7 +22,7 @@ export interface AcceptedEvent {
   eventId: string;
   workflowId: string;
   duplicate: boolean;
-  /** False when Temporal could not be reached; the relay signals the stored event later. */
+  /** False when Temporal could not be reached, or an earlier event of the order is still owed; the relay signals the stored event later. */
   signalled: boolean;
 }
 
@@ -74,7 +74,7 @@ export function createIntake(options: IntakeOptions) {
     // Raw SQL: this runs for every event, and a plain statement costs a fraction of Prisma's compiled query.
     // An order belongs to the customer of its first event: one whose customer differs is refused and nothing is stored.
     // The insert waits for the order's lock, so two first events for one order with different customers cannot both win.
-    const [created, owner] = await db.$transaction([
+    const [created, owner, behind] = await db.$transaction([
       db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${input.orderId}, 0))`,
       db.$queryRaw<{ customerId: string }[]>`
         SELECT "customerId" FROM "Order" WHERE "orderId" = ${input.orderId} AND "customerId" <> ${input.customerId}
@@ -89,7 +89,10 @@ export function createIntake(options: IntakeOptions) {
           AND NOT EXISTS (SELECT 1 FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "customerId" <> ${input.customerId} AND "eventId" <> ${input.eventId})
         ON CONFLICT ("eventId") DO NOTHING
         RETURNING *`,
-    ]).then(([, owners, rows]) => [rows, owners[0]] as const);
+      // An earlier event of the order that the relay is retrying: this one waits behind it, so the workflow gets them in order.
+      db.$queryRaw<{ waiting: boolean }[]>`
+        SELECT EXISTS (SELECT 1 FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "signalledAt" IS NULL AND "relayAttempts" > 0 AND "eventId" <> ${input.eventId}) AS waiting`,
+    ]).then(([, owners, rows, waiting]) => [rows, owners[0], waiting[0]?.waiting === true] as const);
     if (owner) {
       throw new HttpError(409, 'order_customer_mismatch', `order ${input.orderId} belongs to another customer; an event cannot change an order's customer`, [
         { field: 'customerId', reason: "differs from the order's customer" },
@@ -106,26 +109,35 @@ export function createIntake(options: IntakeOptions) {
       }
       if (row.signalledAt) return { eventId: row.eventId, workflowId, duplicate, signalled: true };
     }
-    let signalled = true;
-    try {
-      await signal(row);
-    } catch (err) {
-      logger.warn({ err, eventId: row.eventId, orderId: row.orderId, workflowId }, 'signal failed; the relay will retry');
-      signalled = false;
+    let signalled = !behind;
+    if (signalled) {
+      try {
+        await signal(row);
+      } catch (err) {
+        logger.warn({ err, eventId: row.eventId, orderId: row.orderId, workflowId }, 'signal failed; the relay will retry');
+        signalled = false;
+      }
     }
     if (row.cartSignalDue) await carts.afterOrderEvent(row);
     return { eventId: row.eventId, workflowId, duplicate, signalled };
   }
 
-  /** Signals stored events that were never signalled (Temporal was down, or the API died in between). */
+  // Several API instances may relay the same row; the workflow drops a signal for an event it already has.
+  const outbox = createOutboxRelay<StoredEvent>({
+    name: 'order_events',
+    db,
+    temporal,
+    logger,
+    table: 'OrderEvent',
+    pending: (e) => Prisma.sql`${Prisma.raw(e)}."signalledAt" IS NULL`,
+    sequenceColumn: 'orderId',
+    send: (row) => signal(row),
+    words: { done: 'relayed stored events to their workflows' },
+  });
+
+  /** Signals stored events that were never signalled (Temporal was down, the API died in between, or the signal failed). */
   async function relayPending(olderThanMs = 2000, batch = 100): Promise<number> {
-    // Several API instances may relay the same row; the workflow drops a signal for an event it already has.
-    const rows = await db.orderEvent.findMany({
-      where: { signalledAt: null, receivedAt: { lt: new Date(Date.now() - olderThanMs) } },
-      orderBy: { receivedAt: 'asc' },
-      take: batch,
-    });
-    const relayed = await relayInOrder(rows, (row) => signal(row), logger, { failed: 'relay could not signal; will retry', done: 'relayed stored events to their workflows' });
+    const relayed = await outbox.relayPending(olderThanMs, batch);
     return relayed + (await carts.relayPending(olderThanMs, batch));
   }
 

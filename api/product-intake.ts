@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { isRestock, productAlertWorkflowId } from '../domain';
-import type { Db } from '../lib/db';
+import { Prisma, type Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import type { productAlertWorkflow } from '../workflows/product-alert';
 import { HttpError } from './errors';
-import { relayInOrder } from './outbox';
+import { createOutboxRelay } from './outbox';
 import type { ProductEventInput } from './schemas';
 
 export interface AcceptedProductEvent {
@@ -21,6 +21,7 @@ interface StoredProductEvent {
   restocked: boolean;
   price: unknown;
   startedAt: Date | null;
+  relayAttempts: number;
 }
 
 /** An event alerts someone only when it is a restock or names a price. */
@@ -107,30 +108,19 @@ export function createProductIntake(options: { db: Db; temporal: Client; taskQue
     return { eventId: row.eventId, workflowId, duplicate, restocked: row.restocked };
   }
 
-  /** Starts the alert workflows of stored events that never got one (Temporal was down, or the API died in between). */
-  async function relayPending(olderThanMs = 2000, batch = 100): Promise<number> {
-    const rows = await db.productEvent.findMany({
-      where: { startedAt: null, receivedAt: { lt: new Date(Date.now() - olderThanMs) }, OR: [{ restocked: true }, { price: { not: null } }] },
-      orderBy: { receivedAt: 'asc' },
-      take: batch,
-    });
-    return relayInOrder(rows, (row) => start(row), logger, {
-      failed: 'relay could not start the alert workflow; will retry',
-      done: 'started alert workflows of stored product events',
-    });
-  }
-
-  function startRelay(intervalMs = 2000): () => Promise<void> {
-    let running: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(() => {
-      running = running.then(() => relayPending().catch((err) => logger.warn({ err }, 'product relay pass failed')));
-    }, intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
-  }
+  /** Starts the alert workflows of stored events that never got one (Temporal was down, the API died in between, or the start failed). */
+  const outbox = createOutboxRelay<StoredProductEvent>({
+    name: 'product_events',
+    db,
+    temporal,
+    logger,
+    table: 'ProductEvent',
+    // Each event has a workflow of its own: no order to keep between them.
+    pending: (e) => Prisma.sql`${Prisma.raw(e)}."startedAt" IS NULL AND (${Prisma.raw(e)}.restocked OR ${Prisma.raw(e)}.price IS NOT NULL)`,
+    send: (row) => start(row),
+    words: { done: 'started alert workflows of stored product events' },
+  });
+  const { relayPending, startRelay } = outbox;
 
   return { accept, relayPending, startRelay };
 }

@@ -297,6 +297,8 @@ export interface TemporalDevServerOptions {
   /** Extra namespace to create ("default" always exists). */
   namespace?: string;
   searchAttributes: Record<string, SearchAttributeType>;
+  /** Extra dynamic config values (`history.maximumSignalsPerExecution: '3'`), for tests that need a server limit. */
+  dynamicConfig?: Record<string, string>;
   /** Server output goes here (appended); otherwise it is only kept for error messages. */
   logFile?: string;
   /** Own process group, so a terminal's Ctrl-C reaches only this Node process (which must then call stop()). */
@@ -346,6 +348,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   // Task-queue priority: critical deliveries (priorityKey 1) are dispatched ahead of a routine backlog (3).
   args.push('--dynamic-config-value', 'matching.useNewMatcher=true');
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${value}`);
 
   const managed = spawnManaged(temporalCliPath(), args, {
     logFile: options.logFile,

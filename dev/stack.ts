@@ -28,6 +28,8 @@ export interface StackOptions {
   temporalPort?: number;
   /** Web UI port of the embedded dev server; null runs it headless. */
   temporalUiPort?: number | null;
+  /** Extra dynamic config of the embedded dev server (tests of a server limit). */
+  temporalDynamicConfig?: Record<string, string>;
   /** An existing PostgreSQL; when unset an embedded one is started. */
   databaseUrl?: string;
   postgresPort?: number;
@@ -135,6 +137,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         uiPort: options.temporalUiPort,
         namespace,
         searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+        dynamicConfig: options.temporalDynamicConfig,
         logFile: path.join(logDir, 'temporal.log'),
         pidFile: pidFilePath(options.dataDir, 'temporal'),
         detached: true,

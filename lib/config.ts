@@ -11,6 +11,7 @@ import { DEFAULT_CART_REMINDERS, type CartReminderRule } from '../domain/cart';
 import { DEFAULT_CHANNEL_PLANS, plansFromEscalationPolicy, type ChannelPlans } from '../domain/channel-plans';
 import { channelPlansWith, readChannelPlansFile } from './channel-plans-file';
 import { isPostgresUrl, POSTGRES_URL_REASON } from './database-url';
+import { DEFAULT_WEBPUSH_ALLOWED_HOSTS, isHostPattern, type PushEndpointPolicy } from './push-endpoints';
 import { parseTrackingKeys, type TrackingKey } from './tracking';
 
 export type Env = Record<string, string | undefined>;
@@ -249,6 +250,17 @@ export const environment = z.object({
   VAPID_PRIVATE_KEY: text.optional(),
   VAPID_SUBJECT: text.refine((raw) => /^(mailto|https):/.test(raw), { error: 'must be a mailto: or https: contact, such as mailto:ops@shop.example' }).optional(),
   WEBPUSH_CA_FILE: text.optional(),
+  HERALD_WEBPUSH_ALLOWED_HOSTS: z
+    .string()
+    .transform((raw, ctx) => {
+      const hosts = raw.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+      const bad = hosts.filter((h) => !isHostPattern(h));
+      if (bad.length || !hosts.length) return refuse(ctx, `must be host names or *.suffix patterns separated by commas, such as fcm.googleapis.com,*.push.apple.com${bad.length ? `; not one: ${bad.join(', ')}` : ''}`);
+      return hosts;
+    })
+    .optional(),
+  // Tests and local development only: a push service fake on 127.0.0.1.
+  HERALD_WEBPUSH_ALLOW_PRIVATE: flag.default(false),
   SMTP_URL: url(['smtp:', 'smtps:'], 'smtp://user:pass@host:587').optional(),
   EMAIL_FROM: text.optional(),
   SMTP_FALLBACK_URL: url(['smtp:', 'smtps:'], 'smtp://user:pass@host:587').optional(),
@@ -331,6 +343,8 @@ const webPushConfig = z.object({
   caFile: z.string().optional(),
   /** Not from the environment: socket idle timeout for one push request; 10 s by default. */
   timeoutMs: z.number().optional(),
+  /** HERALD_WEBPUSH_ALLOWED_HOSTS and HERALD_WEBPUSH_ALLOW_PRIVATE: the push services it contacts; the known ones when not given. */
+  endpoints: z.custom<PushEndpointPolicy>().optional(),
 });
 
 const smtpConfig = z.object({
@@ -385,6 +399,8 @@ const heraldConfig = z.object({
   apns: apnsConfig.nullable(),
   fcm: fcmConfig.nullable(),
   webPush: webPushConfig.nullable(),
+  /** Which Web Push endpoints devices may register and the worker contacts (lib/push-endpoints.ts). */
+  webPushEndpoints: z.custom<PushEndpointPolicy>(),
   smtp: smtpConfig.nullable(),
   twilio: twilioConfig.nullable(),
   /** Where providers reach this API (Twilio status callbacks), without a trailing slash. */
@@ -471,8 +487,9 @@ const configSchema = COMPANIONS.reduce(
       : null,
     fcm: env.FCM_CREDENTIALS_FILE ? { credentialsFile: env.FCM_CREDENTIALS_FILE, endpoint: env.FCM_ENDPOINT, caFile: env.FCM_CA_FILE } : null,
     webPush: env.VAPID_PUBLIC_KEY
-      ? { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY!, subject: env.VAPID_SUBJECT!, caFile: env.WEBPUSH_CA_FILE }
+      ? { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY!, subject: env.VAPID_SUBJECT!, caFile: env.WEBPUSH_CA_FILE, endpoints: webPushEndpointsFrom(env) }
       : null,
+    webPushEndpoints: webPushEndpointsFrom(env),
     smtp: env.SMTP_URL
       ? { url: env.SMTP_URL, from: env.EMAIL_FROM!, fallbackUrl: env.SMTP_FALLBACK_URL, caFile: env.SMTP_CA_FILE, timeoutMs: env.SMTP_TIMEOUT_MS }
       : null,
@@ -525,6 +542,10 @@ const configSchema = COMPANIONS.reduce(
     },
   }))
   .pipe(heraldConfig);
+
+function webPushEndpointsFrom(env: Pick<Variables, 'HERALD_WEBPUSH_ALLOWED_HOSTS' | 'HERALD_WEBPUSH_ALLOW_PRIVATE'>): PushEndpointPolicy {
+  return { allowedHosts: env.HERALD_WEBPUSH_ALLOWED_HOSTS ?? DEFAULT_WEBPUSH_ALLOWED_HOSTS, allowPrivate: env.HERALD_WEBPUSH_ALLOW_PRIVATE };
+}
 
 /** The defaults, overridden per class by the policy file, then the critical receipt deadline by HERALD_RECEIPT_DEADLINE. */
 function escalationPolicyFrom(env: Pick<Variables, keyof typeof escalationVariables>): EscalationPolicy {

@@ -1,5 +1,5 @@
 // Herald's own Prometheus metrics (prom-client). The API and the worker each serve the ones they move.
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'herald_' });
@@ -75,6 +75,24 @@ export const metrics = {
     name: 'herald_receipts_total',
     help: 'Receipts recorded for notifications (delivered, opened, clicked, bounced, complained, failed), by where they came from',
     labelNames: ['type', 'source'] as const,
+    registers: [registry],
+  }),
+  outboxRelayFailures: new Counter({
+    name: 'herald_outbox_relay_failures_total',
+    help: "Relay tries that failed, by outbox (order_events, product_events) and why: the event's own (event) or Temporal not answering (temporal_unavailable)",
+    labelNames: ['outbox', 'reason'] as const,
+    registers: [registry],
+  }),
+  outboxStuckEvents: new Gauge({
+    name: 'herald_outbox_stuck_events',
+    help: 'Stored events the relay failed to hand to Temporal 3 or more times and still owes (database-wide, as of the last pass)',
+    labelNames: ['outbox'] as const,
+    registers: [registry],
+  }),
+  outboxOldestPendingSeconds: new Gauge({
+    name: 'herald_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest stored event the relay still owes to Temporal (database-wide, as of the last pass; 0 when none)',
+    labelNames: ['outbox'] as const,
     registers: [registry],
   }),
   devicesDeactivated: new Counter({

@@ -186,6 +186,14 @@ describe('createApnsProvider against a fake APNs', () => {
     expect(fake.requestsFor('c0ffee')).toHaveLength(1);
   });
 
+  test('keeps the status and a documented reason only: a reason that is not one word is not kept', async () => {
+    fake.respondWith('badc0de', [{ status: 400, reason: `<script>alert("sk_live_4eC39HqLyjWDarjtT1zdp7dc")</script>${'x'.repeat(50_000)}` }]);
+
+    const error = await sendError(apns, 'badc0de');
+
+    expect(error).toMatchObject({ provider: 'apns', kind: 'permanent', code: '400', message: 'APNs answered 400' });
+  });
+
   test.each([
     { status: 400, reason: 'BadTopic' },
     { status: 400, reason: 'TopicDisallowed' },

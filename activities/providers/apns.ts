@@ -134,7 +134,9 @@ function buildNotification(topic: string, message: PushMessage, apnsId: string):
 
 function classifyFailure(failure: ApnFailure): ProviderError {
   const status = typeof failure.status === 'number' ? failure.status : undefined;
-  const reason = failure.response?.reason ?? reasonFromError(status, failure.error);
+  // APNs documents its reasons as single words (BadDeviceToken); anything else in the body is not kept.
+  const answered = failure.response?.reason;
+  const reason = (typeof answered === 'string' && /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(answered) ? answered : undefined) ?? reasonFromError(status, failure.error);
 
   if (status === undefined) {
     // No HTTP answer: connection refused/reset, TLS failure, timeout, stream cancelled.

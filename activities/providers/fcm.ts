@@ -276,8 +276,13 @@ const BAD_TOKEN_MESSAGE = /registration token|message\.token/i;
 function classifyFcmError(err: unknown, call: SendCall, tokenFailure: TokenFailure | null): ProviderError {
   const sdkCode = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
   const message = err instanceof Error ? err.message : String(err);
+  // With an HTTP answer, the status and FCM's code are what is kept: firebase-admin's message can carry the
+  // whole body ("Raw server response: ..."). Without one, its message says what failed on our side.
+  // firebase-admin wraps a credential failure in a long preamble; the quoted error inside it is the reason.
+  const wrapped = /access token with the following error: "([\s\S]*)"\.?$/.exec(message)?.[1];
+  const local = wrapped !== undefined ? `OAuth2 access token failed: ${wrapped}` : message.split(' Raw server response:')[0]!;
   const fail = (kind: 'invalid_token' | 'permanent' | 'transient', code: string) =>
-    new ProviderError(PROVIDER, kind, code, message, kind === 'transient' ? parseRetryAfter(call.retryAfter) : undefined);
+    new ProviderError(PROVIDER, kind, code, call.status !== undefined ? `FCM answered ${call.status} ${code}` : local, kind === 'transient' ? parseRetryAfter(call.retryAfter) : undefined);
 
   if (sdkCode === 'app/invalid-credential') {
     // Our JwtBearerCredential failed; firebase-admin wraps whatever it threw.

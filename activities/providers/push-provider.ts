@@ -1,4 +1,5 @@
 import type { Platform, PushMessage, PushTarget } from '../../domain';
+import { reasonCode, shortReason } from '../../lib/short-reason';
 
 export type ProviderMode = 'live' | 'sandbox';
 
@@ -16,17 +17,25 @@ export interface ProviderReceipt {
  */
 export type ProviderErrorKind = 'invalid_token' | 'permanent' | 'transient';
 
+/**
+ * A provider's refusal. Its code and message are what attempt records, dead letters, device retirements and
+ * workflow history keep, so both are cut to a short reason here, once, whatever the provider answered.
+ */
 export class ProviderError extends Error {
+  /** The provider's own reason or status, e.g. `BadDeviceToken`, `UNREGISTERED`, `429`: a token of at most 64 characters. */
+  readonly code: string;
+
   constructor(
     readonly provider: string,
     readonly kind: ProviderErrorKind,
-    /** The provider's own reason or status, e.g. `BadDeviceToken`, `UNREGISTERED`, `429`. */
-    readonly code: string,
+    code: string,
+    /** Our words, with at most a provider's documented reason in them: kept as a short reason (lib/short-reason.ts). */
     message: string,
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    super(shortReason(message));
     this.name = 'ProviderError';
+    this.code = reasonCode(code);
   }
 }
 

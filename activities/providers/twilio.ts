@@ -161,7 +161,8 @@ function classifyTwilioError(err: unknown, exchange: Exchange): ProviderError {
     const code = typeof err.code === 'number' && err.code > 0 ? err.code : undefined;
     const kind = twilioErrorKind(err.status, code);
     const retryAfterMs = kind === 'transient' ? parseRetryAfter(exchange.retryAfter) : undefined;
-    const detail = `Twilio answered ${err.status}${code ? ` (${code})` : ''}: ${err.message}`;
+    // The status and Twilio's documented error code: its message names the number and is not kept.
+    const detail = `Twilio answered ${err.status}${code ? ` error ${code}` : ''}`;
     return new ProviderError(NAME, kind, code ? String(code) : String(err.status), detail, retryAfterMs);
   }
   // No HTTP answer (axios error): refused/reset connection, DNS, TLS, or our timeout.

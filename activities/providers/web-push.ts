@@ -1,11 +1,14 @@
 import { createECDH, createHash } from 'node:crypto';
+import dns from 'node:dns';
 import fs from 'node:fs';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import tls from 'node:tls';
 import { generateVAPIDKeys, getVapidHeaders, sendNotification, WebPushError, type RequestOptions, type SendResult } from 'web-push';
 import type { PushMessage, PushTarget } from '../../domain';
 import type { WebPushConfig } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
+import { DEFAULT_PUSH_ENDPOINT_POLICY, endpointRefusal, ENDPOINT_REFUSALS, isPrivateAddress, type EndpointRefusal, type PushEndpointPolicy } from '../../lib/push-endpoints';
 import { ProviderError, type ProviderErrorKind, type ProviderReceipt, type PushProvider } from './push-provider';
 import { parseRetryAfter } from './retry-after';
 
@@ -59,11 +62,15 @@ export interface WebPushPayload {
 export function createWebPushProvider(config: WebPushConfig, logger: Logger): PushProvider {
   validateVapidConfig(config);
   const ca = config.caFile ? [...tls.rootCertificates, fs.readFileSync(config.caFile, 'utf8')] : undefined;
-  // Our own agent: keep-alive to push services, the extra CA when set, and something close() can tear down.
-  const agent = new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
+  const policy = config.endpoints ?? DEFAULT_PUSH_ENDPOINT_POLICY;
+  // Our own agent: keep-alive to push services, the extra CA when set, and something close() can tear down. Its
+  // lookup checks every DNS answer and hands the socket only checked addresses, so a name that resolves to a
+  // private address, or re-resolves to one after a check (DNS rebinding), is never connected to.
+  const agent = new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}), ...(policy.allowPrivate ? {} : { lookup: publicAddressLookup }) });
   const timeout = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const vapidDetails = { subject: config.subject, publicKey: config.publicKey, privateKey: config.privateKey };
   const log = logger.child({ provider: NAME });
+  if (policy.allowPrivate) log.warn({ allowedHosts: policy.allowedHosts }, 'HERALD_WEBPUSH_ALLOW_PRIVATE is set: endpoints on private addresses are contacted (tests and local development only)');
   let closed = false;
 
   return {
@@ -72,7 +79,7 @@ export function createWebPushProvider(config: WebPushConfig, logger: Logger): Pu
 
     async send(target: PushTarget, message: PushMessage, deliveryKey: string): Promise<ProviderReceipt> {
       if (closed) throw new ProviderError(NAME, 'transient', 'CLOSED', 'web push provider is closed');
-      const endpoint = checkEndpoint(target.token);
+      const endpoint = checkEndpoint(target.token, policy);
       const keys = checkKeys(target);
       const payload = JSON.stringify(toWebPushPayload(message));
       if (Buffer.byteLength(payload) > WEB_PUSH_MAX_PLAINTEXT_BYTES) {
@@ -179,8 +186,35 @@ function validateVapidConfig(config: WebPushConfig): void {
   }
 }
 
-/** The subscription endpoint is the device token: it must be an https URL (checked before any network). */
-function checkEndpoint(token: string): URL {
+/** Why a connection was refused at lookup: a Node-style error code, classified as a dead subscription. */
+const PRIVATE_ADDRESS_ERROR = 'EHERALDPRIVATEADDRESS';
+
+const REFUSAL_CODES: Record<Exclude<EndpointRefusal, 'notHttps'>, string> = {
+  notAllowed: 'ENDPOINT_NOT_ALLOWED',
+  privateAddress: 'ENDPOINT_PRIVATE_ADDRESS',
+};
+
+/** dns.lookup, refusing a name when any of its addresses is private (lib/push-endpoints.ts). */
+const publicAddressLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, '', 0);
+    const refused = addresses.find((a) => isPrivateAddress(a.address));
+    if (refused || addresses.length === 0) {
+      const error = Object.assign(new Error(`${hostname} resolves to ${refused ? `a private address (${refused.address})` : 'no address'}`), {
+        code: refused ? PRIVATE_ADDRESS_ERROR : 'ENOTFOUND',
+      });
+      return callback(error, '', 0);
+    }
+    if (options.all) return callback(null, addresses);
+    return callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+};
+
+/**
+ * The subscription endpoint is the device token: an https URL on an allowed push service, and not a private IP
+ * address (checked before any network; names are checked again at lookup).
+ */
+function checkEndpoint(token: string, policy: PushEndpointPolicy): URL {
   let url: URL;
   try {
     url = new URL(token);
@@ -189,6 +223,11 @@ function checkEndpoint(token: string): URL {
   }
   if (url.protocol !== 'https:') {
     throw new ProviderError(NAME, 'invalid_token', 'INVALID_ENDPOINT', `web push endpoint must be https, got ${url.protocol}`);
+  }
+  const refusal = endpointRefusal(url, policy);
+  if (refusal && refusal !== 'notHttps') {
+    // A device registered before the allowlist (or before it changed) is retired, not retried.
+    throw new ProviderError(NAME, 'invalid_token', REFUSAL_CODES[refusal], `web push endpoint ${url.hostname} ${ENDPOINT_REFUSALS[refusal]}`);
   }
   if (url.hostname === 'android.googleapis.com' && url.pathname.startsWith('/gcm/')) {
     // Pre-VAPID GCM subscriptions: web-push sends these without VAPID, and GCM itself is gone.
@@ -215,14 +254,18 @@ export function classifyWebPushError(err: unknown): ProviderError {
   if (err instanceof WebPushError) {
     const status = err.statusCode;
     const kind = kindForStatus(status);
-    const detail = (err.body ?? '').trim().slice(0, 300);
+    const reason = documentedReason(err.body);
     const retryAfterMs = kind === 'transient' ? parseRetryAfter(headerValue(err.headers, 'retry-after')) : undefined;
-    return new ProviderError(NAME, kind, String(status), `push service answered ${status}${detail ? `: ${detail}` : ''}`, retryAfterMs);
+    // The status and the service's documented reason only: the body itself is never kept.
+    return new ProviderError(NAME, kind, String(status), `push service answered ${status}${reason ? ` (${reason})` : ''}`, retryAfterMs);
   }
   // Duck-typed: socket errors come from Node's realm, so `instanceof Error` fails under Jest's vm sandbox.
   const fields = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown };
   const message = typeof fields.message === 'string' ? fields.message : String(err);
   const code = typeof fields.code === 'string' && fields.code !== '' ? fields.code : undefined;
+  if (code === PRIVATE_ADDRESS_ERROR) {
+    return new ProviderError(NAME, 'invalid_token', REFUSAL_CODES.privateAddress, `web push endpoint ${message}`);
+  }
   if (message === 'Socket timeout' || code === 'ETIMEDOUT') {
     // web-push destroys the request with this message when the socket idles past `timeout`.
     return new ProviderError(NAME, 'transient', 'timeout', `push service timed out: ${message}`);
@@ -233,6 +276,24 @@ export function classifyWebPushError(err: unknown): ProviderError {
   }
   // web-push's own validation (option values, key encodings) threw before any network call.
   return new ProviderError(NAME, 'permanent', 'INVALID_REQUEST', `web push request invalid: ${message}`);
+}
+
+/**
+ * The reason a push service documents in its error body: Apple's `{"reason": "BadJwtToken"}`, Mozilla's
+ * `{"errno": 106, ...}`. FCM and Microsoft answer free text or nothing, which is not kept.
+ */
+function documentedReason(body: string | undefined): string | undefined {
+  if (!body || body.length > 4096 || !body.trimStart().startsWith('{')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const { reason, errno } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { reason?: unknown; errno?: unknown };
+  if (typeof reason === 'string' && /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(reason)) return reason;
+  if (typeof errno === 'number' && Number.isInteger(errno) && errno >= 0 && errno < 100_000) return `errno ${errno}`;
+  return undefined;
 }
 
 function kindForStatus(status: number): ProviderErrorKind {

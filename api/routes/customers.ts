@@ -1,4 +1,5 @@
 import { Prisma } from '../../lib/db';
+import { endpointRefusal, ENDPOINT_REFUSALS } from '../../lib/push-endpoints';
 import { HttpError } from '../errors';
 import { isPreferenceCategory } from '../../domain';
 import { customerResponse, deviceListResponse, deviceResponse, type CustomerView, type DeviceView } from '../response-schemas';
@@ -99,7 +100,12 @@ export const customerRoutes: Route[] = [
     params: customerPath,
     body: deviceSchema,
     responses: { 200: { description: 'Refreshed.', body: deviceResponse }, 201: { description: 'Registered.', body: deviceResponse } },
-    handler: async ({ params: { customerId }, body: d }, { db }) => {
+    handler: async ({ params: { customerId }, body: d }, { db, webPushEndpoints }) => {
+      const refusal = d.platform === 'web' ? endpointRefusal(d.subscription!.endpoint, webPushEndpoints) : undefined;
+      if (refusal) {
+        const reason = ENDPOINT_REFUSALS[refusal];
+        throw new HttpError(400, 'validation_failed', `invalid body: subscription.endpoint: ${reason}`, [{ field: 'subscription.endpoint', reason }]);
+      }
       const token = d.platform === 'web' ? d.subscription!.endpoint : d.token!;
       const values = {
         customerId,

@@ -78,6 +78,8 @@ export interface FcmFailureOptions {
   retryAfterSeconds?: number;
   /** Overrides the error message FCM would send. */
   message?: string;
+  /** Answers this text as an HTML page instead of FCM's JSON error (what a proxy or load balancer in front of it sends). */
+  htmlBody?: string;
 }
 
 interface ScriptedFailure extends FcmFailureOptions {
@@ -320,12 +322,14 @@ export class FakeFcmServer extends EventEmitter {
 
   private handleSend(project: string, req: IncomingMessage, body: string, receivedAt: number, res: ServerResponse): void {
     const record: ReceivedFcmMessage = { project, status: 0, message: {}, validateOnly: false, headers: req.headers, receivedAt };
-    const answer = (status: number, payload: unknown, headers: Record<string, string> = {}, error?: string) => {
+    const answer = (status: number, payload: unknown, headers: Record<string, string> = {}, error?: string, html?: string) => {
       record.status = status;
       record.error = error;
       this.requests.push(record);
       this.emit('message', record);
-      writeJson(res, status, payload, headers);
+      if (html === undefined) return writeJson(res, status, payload, headers);
+      res.writeHead(status, { 'content-type': 'text/html; charset=UTF-8', 'content-length': Buffer.byteLength(html), ...headers });
+      res.end(html);
     };
 
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -371,7 +375,7 @@ export class FakeFcmServer extends EventEmitter {
     if (failure) {
       const { status, body: errorBody, code } = scriptedError(failure);
       const headers: Record<string, string> = failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {};
-      return answer(status, errorBody, headers, code);
+      return answer(status, errorBody, headers, code, failure.htmlBody);
     }
 
     this.sequence += 1;

@@ -42,6 +42,8 @@ export interface PushResponseOptions {
   retryAfter?: number | string;
   /** Response body; a short reason by default. */
   body?: string;
+  /** More response headers (a Location for a redirect, a content-type for an HTML body). */
+  headers?: Record<string, string>;
 }
 
 interface ScriptedResponse extends PushResponseOptions {
@@ -232,7 +234,7 @@ export class FakePushService extends EventEmitter {
 
     const scripted = this.takeScripted(`${this.url}/push/${sub.id}`);
     if (scripted) {
-      const headers: Record<string, string> = scripted.retryAfter !== undefined ? { 'retry-after': String(scripted.retryAfter) } : {};
+      const headers: Record<string, string> = { ...(scripted.retryAfter !== undefined ? { 'retry-after': String(scripted.retryAfter) } : {}), ...scripted.headers };
       return answer(scripted.status, `scripted ${scripted.status}`, headers, scripted.body);
     }
 

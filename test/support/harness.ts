@@ -32,7 +32,7 @@ export const APNS_TOPIC = 'com.example.shop';
 export const SMS_FROM = '+15550001111';
 export const EMAIL_FROM = 'Shop <orders@shop.example>';
 
-export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
+export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalDynamicConfig?: Record<string, string> } = {}): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-e2e-'));
   fs.chmodSync(dataDir, 0o755);
   const key = createApnsKey();
@@ -53,6 +53,7 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
       persistent: false,
       temporalPort: await freePort(),
       temporalUiPort: null,
+      temporalDynamicConfig: options.temporalDynamicConfig,
       postgresPort: await freePort(),
       apiPort,
       workerMetricsPort: await freePort(),
@@ -72,6 +73,9 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv } = {}): P
         VAPID_PRIVATE_KEY: vapid.privateKey,
         VAPID_SUBJECT: 'mailto:ops@shop.example',
         WEBPUSH_CA_FILE: pushService.caFile,
+        // The test-only opt-out: the push service fake listens on 127.0.0.1, which production never contacts.
+        HERALD_WEBPUSH_ALLOWED_HOSTS: new URL(pushService.url).hostname,
+        HERALD_WEBPUSH_ALLOW_PRIVATE: 'true',
         SMTP_URL: smtp.url,
         EMAIL_FROM,
         SMTP_TIMEOUT_MS: '3000',
