@@ -1,5 +1,5 @@
 // Herald's own Prometheus metrics (prom-client). The API and the worker each serve the ones they move.
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'herald_' });
@@ -44,6 +44,17 @@ export const metrics = {
     help: 'API request duration by route and status',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  }),
+  rateLimited: new Counter({
+    name: 'herald_http_rate_limited_total',
+    help: 'Requests answered 429 because their budget was spent, by budget (key, intake, address)',
+    labelNames: ['budget'] as const,
+    registers: [registry],
+  }),
+  authCacheEntries: new Gauge({
+    name: 'herald_auth_cache_entries',
+    help: 'Valid API keys held in this process\'s authentication cache (unknown keys are never held)',
     registers: [registry],
   }),
   notifications: new Counter({
