@@ -5,13 +5,14 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { DEFAULT_PUSH_ENDPOINT_POLICY, type PushEndpointPolicy } from '../lib/push-endpoints';
 import type { TrackingSettings } from '../lib/tracking';
-import { authenticate } from './auth';
+import { AuthCache, authenticate } from './auth';
 import { requestMetrics } from './request-metrics';
 import { errorHandler, notFoundHandler } from './errors';
 import { openApiDocument, type OpenApiDocument } from './openapi';
 import type { InboxHub } from './inbox-hub';
 import type { Intake } from './intake';
 import { createProductIntake, type ProductIntake } from './product-intake';
+import { createRateLimiter, type ApiRateLimits, type RateLimiter } from './rate-limits';
 import { createReceiptRecorder, type ReceiptRecorder } from './receipts';
 import { routeRouter, type Route } from './route';
 import { apiKeyRoutes } from './routes/api-keys';
@@ -82,6 +83,10 @@ export interface AppDependencies {
   tracking?: Pick<TrackingSettings, 'keys'> | null;
   /** Which Web Push endpoints a device may register (config.webPushEndpoints); the known push services when not given. */
   webPushEndpoints?: PushEndpointPolicy;
+  /** Requests per key, per key's intake and per client address (config.apiRateLimits); none: not limited. */
+  rateLimits?: Partial<ApiRateLimits>;
+  /** Express's 'trust proxy' (HERALD_TRUST_PROXY): which proxies' X-Forwarded-For names the client address; none: the peer is the client. */
+  trustProxy?: boolean | number | string[];
 }
 
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
@@ -89,6 +94,9 @@ export interface ApiServices extends AppDependencies {
   receipts: ReceiptRecorder;
   productIntake: ProductIntake;
   webPushEndpoints: PushEndpointPolicy;
+  /** The valid keys this app has looked up: revoking a key evicts it here at once. */
+  authCache: AuthCache;
+  limits: RateLimiter;
   openApi(): OpenApiDocument;
 }
 
@@ -100,19 +108,24 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
       dependencies.productIntake ??
       createProductIntake({ db: dependencies.db, temporal: dependencies.temporal, taskQueue: dependencies.replay.taskQueue, logger: dependencies.logger }),
     webPushEndpoints: dependencies.webPushEndpoints ?? DEFAULT_PUSH_ENDPOINT_POLICY,
+    authCache: new AuthCache(),
+    limits: createRateLimiter(dependencies.rateLimits),
     openApi: () => openApiDocument(routes),
   };
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', dependencies.trustProxy ?? false);
   app.set('query parser', 'simple');
   app.use(requestMetrics);
   app.use(express.json({ limit: '256kb', strict: false }));
   // Before any schema or serializer walks it: a deeply nested body would exhaust their stack (a 500).
   app.use(jsonDepthLimit);
-  // The files the docs and dashboard pages load: not operations of the API.
+  // The files the docs and dashboard pages load: not operations of the API, but requests without a key all the same.
+  app.use(['/docs/assets', '/dashboard/assets'], services.limits.handler('address'));
   app.use(docsAssets());
   app.use(dashboardAssets());
-  app.use(routeRouter(routes, services, authenticate(dependencies.db)));
+  const auth = authenticate(dependencies.db, { cache: services.authCache, beforeLookup: (req, res) => services.limits.spend('address', req, res) });
+  app.use(routeRouter(routes, services, auth));
   app.use(notFoundHandler);
   app.use(errorHandler(dependencies.logger));
   return app;

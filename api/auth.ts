@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Db } from '../lib/db';
+import { LruMap } from '../lib/lru';
+import { metrics } from '../lib/metrics';
 import { HttpError } from './errors';
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const;
@@ -24,33 +26,117 @@ export function generateKey(): string {
   return `hk_${randomBytes(24).toString('base64url')}`;
 }
 
-/** Stores (or keeps) an admin key; the key itself is never stored, only its hash. */
-export async function ensureApiKey(db: Db, key: string, name: string, scopes: Scope[]): Promise<void> {
-  await db.apiKey.upsert({
+/**
+ * Stores (or keeps) a key; the key itself is never stored, only its hash. A key that was revoked stays revoked: its
+ * row is answered as it is (HERALD_ADMIN_KEY's start warns about it).
+ */
+export async function ensureApiKey(db: Db, key: string, name: string, scopes: Scope[]): Promise<{ id: string; revokedAt: Date | null }> {
+  return db.apiKey.upsert({
     where: { keyHash: hashKey(key) },
     create: { name, keyHash: hashKey(key), prefix: key.slice(0, 8), scopes },
-    update: { revokedAt: null, scopes },
+    update: { scopes },
+    select: { id: true, revokedAt: true },
   });
 }
 
-/** Resolves `Authorization: Bearer <key>`; a short cache keeps the hot path off the database. */
-export function authenticate(db: Db, cacheMs = 10_000): RequestHandler {
-  const cache = new Map<string, { principal: Principal | null; until: number }>();
-  return async (req, _res, next) => {
+/** The most keys one API process keeps in its authentication cache (least recently used out first). */
+export const AUTH_CACHE_MAX_ENTRIES = 10_000;
+/** How long a key is trusted without looking it up again: how long a revocation on another API instance takes here. */
+export const AUTH_CACHE_TTL_MS = 5_000;
+
+/**
+ * The valid keys this process has looked up, by hash: bounded (LRU), and never an unknown or revoked key, so random
+ * tokens cannot grow it. An entry is fresh for `ttlMs`; after that it is looked up again.
+ */
+export class AuthCache {
+  private readonly entries: LruMap<string, { principal: Principal; until: number }>;
+  /** One lookup per key at a time: a burst of requests with a key this process does not hold yet costs one query. */
+  private readonly pending = new Map<string, Promise<Principal | null>>();
+  /** Bumped by each revocation: a lookup that started before one does not keep what it found. */
+  private revocations = 0;
+
+  constructor(
+    readonly ttlMs = AUTH_CACHE_TTL_MS,
+    readonly maxEntries = AUTH_CACHE_MAX_ENTRIES,
+  ) {
+    this.entries = new LruMap(maxEntries);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The key's principal while its entry is fresh; undefined when it must be looked up. */
+  fresh(hash: string): Principal | undefined {
+    const entry = this.entries.get(hash);
+    return entry && entry.until > Date.now() ? entry.principal : undefined;
+  }
+
+  /** Whether this process knew the key (fresh or not), or is looking it up now. */
+  knows(hash: string): boolean {
+    return this.entries.peek(hash) !== undefined || this.pending.has(hash);
+  }
+
+  /** Looks the key up (joining a lookup of it already running) and keeps it if it is valid. */
+  lookup(hash: string, find: () => Promise<Principal | null>): Promise<Principal | null> {
+    let pending = this.pending.get(hash);
+    if (!pending) {
+      const revocations = this.revocations;
+      pending = find()
+        .then((principal) => {
+          if (!principal) this.entries.delete(hash);
+          else if (revocations === this.revocations) this.entries.set(hash, { principal, until: Date.now() + this.ttlMs });
+          return principal;
+        })
+        .finally(() => {
+          this.pending.delete(hash);
+          metrics.authCacheEntries.set(this.entries.size);
+        });
+      this.pending.set(hash, pending);
+    }
+    return pending;
+  }
+
+  /** Forgets a revoked key at once, and keeps no lookup of any key that was running meanwhile. */
+  evictKey(keyId: string): void {
+    this.revocations++;
+    for (const [hash, entry] of [...this.entries]) if (entry.principal.keyId === keyId) this.entries.delete(hash);
+    metrics.authCacheEntries.set(this.entries.size);
+  }
+}
+
+export interface AuthenticateOptions {
+  cache?: AuthCache;
+  /**
+   * Runs before a key this process does not know is looked up, and for a request without one: throws to refuse
+   * the request first (the client address's rate limit), so a flood of random keys costs no query past it.
+   */
+  beforeLookup?: (req: Request, res: Response) => void;
+}
+
+async function findPrincipal(db: Db, hash: string): Promise<Principal | null> {
+  const row = await db.apiKey.findUnique({ where: { keyHash: hash } });
+  return row && !row.revokedAt ? { keyId: row.id, name: row.name, scopes: row.scopes as Scope[] } : null;
+}
+
+/** Resolves `Authorization: Bearer <key>`; a short cache of the valid keys keeps the hot path off the database. */
+export function authenticate(db: Db, { cache = new AuthCache(), beforeLookup }: AuthenticateOptions = {}): RequestHandler {
+  return async (req, res, next) => {
     try {
       const header = req.header('authorization') ?? '';
       const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) throw new HttpError(401, 'unauthenticated', 'missing Authorization: Bearer <key> header');
-      const hash = hashKey(match[1]!);
-      let entry = cache.get(hash);
-      if (!entry || entry.until < Date.now()) {
-        const row = await db.apiKey.findUnique({ where: { keyHash: hash } });
-        const principal = row && !row.revokedAt ? { keyId: row.id, name: row.name, scopes: row.scopes as Scope[] } : null;
-        entry = { principal, until: Date.now() + cacheMs };
-        cache.set(hash, entry);
+      if (!match) {
+        beforeLookup?.(req, res);
+        throw new HttpError(401, 'unauthenticated', 'missing Authorization: Bearer <key> header');
       }
-      if (!entry.principal) throw new HttpError(401, 'unauthenticated', 'unknown or revoked API key');
-      req.principal = entry.principal;
+      const hash = hashKey(match[1]!);
+      let principal: Principal | null | undefined = cache.fresh(hash);
+      if (principal === undefined) {
+        if (!cache.knows(hash)) beforeLookup?.(req, res);
+        principal = await cache.lookup(hash, () => findPrincipal(db, hash));
+      }
+      if (!principal) throw new HttpError(401, 'unauthenticated', 'unknown or revoked API key');
+      req.principal = principal;
       next();
     } catch (err) {
       next(err);

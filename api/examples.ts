@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { templateVariables } from '../domain/template-variables';
 import { BACKUP_LABELS, explainNotification, HOLD_LABELS, reasonLabel, SUPPRESSION_LABELS } from '../domain/reasons';
 import type { Scope } from './auth';
+import { rateLimitedMessage, type Budget } from './rate-limits';
 import * as req from './schemas';
 import * as res from './response-schemas';
 import { clickUrl, openUrl } from '../lib/tracking';
@@ -607,9 +608,12 @@ const PRICE_WATCH = {
 
 // --------------------------------------------------------------------------- errors every operation may have
 
-/** The errors the document adds to every operation that has them (a key, a body). */
-export function commonErrorExamples(scope: Scope | null): Record<number, Record<string, Example>> {
+/** The errors the document adds to every operation that has them (a key, a body, a rate limit). */
+export function commonErrorExamples(scope: Scope | null, budget: Budget | null = null): Record<number, Record<string, Example>> {
+  const spent = (b: Budget) => error(b === 'address' ? 'Too many requests without a known key from one address' : `This key's ${b === 'intake' ? 'intake ' : ''}budget spent`, 'rate_limited', rateLimitedMessage(b, 1));
+  const rateLimited: Record<number, Record<string, Example>> = budget ? { 429: budget === 'address' ? { addressSpent: spent('address') } : { keySpent: spent(budget), addressSpent: spent('address') } } : {};
   return {
+    ...rateLimited,
     401: { missingKey: error('No API key', 'unauthenticated', 'missing Authorization: Bearer <key> header') },
     403: { missingScope: error(`A key without the ${scope ?? 'needed'} scope`, 'forbidden', `this API key lacks the '${scope ?? 'admin'}' scope`) },
     413: {

@@ -4,7 +4,8 @@
 // browsable at GET /docs (api/routes/docs.ts).
 import { z } from 'zod';
 import { commonErrorExamples, OPERATION_EXAMPLES, ORDER_EVENT_EXAMPLES, type Example } from './examples';
-import { isRawBody, paramsShape, type JsonSchema, type Method, type Route } from './route';
+import { isRawBody, paramsShape, routeBudget, type JsonSchema, type Method, type Route } from './route';
+import type { Budget } from './rate-limits';
 import * as responses from './response-schemas';
 import * as requests from './schemas';
 import * as segments from './segment-schemas';
@@ -119,6 +120,23 @@ const schemaOf = (schema: z.ZodType): JsonSchema => {
 
 const jsonContent = (schema: z.ZodType) => ({ 'application/json': { schema: schemaOf(schema) } });
 
+/** What a 429 means for an operation that spends `budget` (api/rate-limits.ts). */
+function rateLimitedDescription(budget: Budget): string {
+  const address = 'from this client address (`HERALD_ADDRESS_RATE_LIMIT`)';
+  const spent =
+    budget === 'address'
+      ? `Too many requests ${address}`
+      : `Too many requests with this key (${budget === 'intake' ? "its intake budget, `HERALD_INTAKE_RATE_LIMIT`" : '`HERALD_KEY_RATE_LIMIT`'}), or with a key this API instance does not know yet ${address}`;
+  return `${spent}: \`rate_limited\`. Retry after \`Retry-After\` seconds.`;
+}
+
+/** The headers of a 429 (api/rate-limits.ts). */
+const RATE_LIMITED_HEADERS = {
+  'Retry-After': { description: 'Whole seconds (1 or more) until the budget has a request again.', required: true, schema: { type: 'integer', minimum: 1 } },
+  RateLimit: { description: 'What is left of the budget: `"<budget>";r=<requests left>;t=<seconds until it is full>`.', schema: { type: 'string' } },
+  'RateLimit-Policy': { description: 'The budget: `"<budget>";q=<burst>;w=<seconds to refill it>`.', schema: { type: 'string' } },
+};
+
 /** The operation's examples (api/examples.ts); an operation without them is documented without examples. */
 const examplesOf = (route: Route) => OPERATION_EXAMPLES[route.operationId];
 
@@ -181,8 +199,10 @@ function operationObject(route: Route): JsonSchema {
     errors[413] ??= ERROR_DESCRIPTIONS[413]!;
     errors[415] ??= ERROR_DESCRIPTIONS[415]!;
   }
+  const budget = routeBudget(route);
+  if (budget) errors[429] ??= rateLimitedDescription(budget);
   const answerExamples = examplesOf(route)?.responses ?? {};
-  const common = commonErrorExamples(route.scope);
+  const common = commonErrorExamples(route.scope, budget);
   const answers: Record<string, JsonSchema> = {};
   for (const [status, answer] of Object.entries(route.responses)) {
     const examples = namedExamples(answerExamples[Number(status)]);
@@ -199,7 +219,11 @@ function operationObject(route: Route): JsonSchema {
   for (const status of Object.keys(errors).map(Number).sort()) {
     const body = status === 400 && route.invalidBody ? route.invalidBody.body : responses.errorResponse;
     const examples = namedExamples(answerExamples[status] ?? common[status]);
-    answers[String(status)] = { description: errors[status], content: { 'application/json': { ...jsonContent(body)['application/json'], ...examples } } };
+    answers[String(status)] = {
+      description: errors[status],
+      ...(status === 429 ? { headers: RATE_LIMITED_HEADERS } : {}),
+      content: { 'application/json': { ...jsonContent(body)['application/json'], ...examples } },
+    };
   }
   const scopeNote = route.scope
     ? `Needs an API key with the \`${route.scope}\` scope${route.scope === 'admin' ? '' : ' (or `admin`)'}.`
@@ -237,7 +261,8 @@ function buildDocument(routes: Route[]): OpenApiDocument {
       description:
         'Order notification engine on Temporal. The `/v1` routes need `Authorization: Bearer <key>`; a key carries the scopes ' +
         '`ingest` (post events, write customers and devices), `read` (history and state) and `admin` (everything, including keys). ' +
-        'Every error has one shape: `{ "error": { "code", "message", "fields": [{ "field", "reason" }] } }`.',
+        'Every error has one shape: `{ "error": { "code", "message", "fields": [{ "field", "reason" }] } }`. Requests are rate-limited per key ' +
+        'and per client address, per API instance: a spent budget is a 429 with `Retry-After`.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name })),

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { ApiServices } from './app';
 import { requireScope, type Scope } from './auth';
 import { HttpError, fieldErrors, validationError } from './errors';
+import type { Budget } from './rate-limits';
 
 export type Method = 'get' | 'put' | 'post' | 'delete';
 export type JsonSchema = Record<string, unknown>;
@@ -81,6 +82,11 @@ export interface RouteDeclaration<
   description?: string;
   /** The scope the key needs (admin keys may do everything); null for an operation that needs no key. */
   scope: Scope | null;
+  /**
+   * The rate-limit budget a request spends (api/rate-limits.ts): by default its key's, or its client address's when the
+   * operation needs no key; `intake` is the key's larger intake budget; null: never limited (health, readiness, metrics).
+   */
+  budget?: 'intake' | null;
   /** The path parameters: an object with exactly the path's `{names}`, checked before the query and body. */
   params?: P;
   query?: Q;
@@ -116,6 +122,7 @@ export function defineRoute<
   if (declared.join() !== [...inPath].sort().join()) {
     throw new Error(`${route.method.toUpperCase()} ${route.path}: params declare [${declared.join(', ')}], the path has [${inPath.join(', ')}]`);
   }
+  if (route.budget === 'intake' && !route.scope) throw new Error(`${route.method.toUpperCase()} ${route.path}: the intake budget is a key's, and the operation needs none`);
   return route as Route;
 }
 
@@ -133,6 +140,9 @@ export function paramsShape(params: z.ZodType | undefined): Record<string, z.Zod
 }
 
 const paramNames = (route: Route): string[] => Object.keys(paramsShape(route.params)).sort();
+
+/** The budget a route's requests spend; null when they are never limited. */
+export const routeBudget = (route: Route): Budget | null => (route.budget === null ? null : (route.budget ?? (route.scope ? 'key' : 'address')));
 
 const expressPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1');
 
@@ -155,9 +165,11 @@ function send(res: Response, route: Route, reply: { status: number; body?: unkno
   else res.json(reply.body);
 }
 
-/** The chain of one route: scope, then path parameters, query and body, then the handler. */
+/** The chain of one route: its rate limit, scope, then path parameters, query and body, then the handler. */
 function chain(route: Route, services: ApiServices): RequestHandler[] {
   const handlers: RequestHandler[] = [];
+  const budget = routeBudget(route);
+  if (budget) handlers.push(services.limits.handler(budget));
   if (route.scope) handlers.push(requireScope(route.scope));
   if (isRawBody(route.body)) handlers.push(express.text({ type: route.body.mediaType, limit: route.body.limit }));
   handlers.push(async (req, res) => {
@@ -223,6 +235,8 @@ export function routeRouter(routes: Route[], services: ApiServices, authenticate
   routes.filter((route) => !route.scope).forEach(mount);
   router.use(API_PREFIX, authenticate);
   routes.filter((route) => route.scope).forEach(mount);
+  // A path no route took (a 404 or a 405 next) spends a budget too: its key's, or without one its address's.
+  router.use(services.limits.handler('unmatched'));
   router.use(methodNotAllowed(routes));
   return router;
 }

@@ -21,8 +21,13 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   const db = createDb(requireDatabaseUrl(config), { max: 20 });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  if (config.adminKey) await ensureApiKey(db, config.adminKey, 'admin (HERALD_ADMIN_KEY)', ['admin']);
-  else if ((await db.apiKey.count({ where: { revokedAt: null } })) === 0) {
+  if (config.adminKey) {
+    const admin = await ensureApiKey(db, config.adminKey, 'admin (HERALD_ADMIN_KEY)', ['admin']);
+    // Not a refusal to start: intake must go on; the key itself is refused (401) like any revoked one.
+    if (admin.revokedAt) {
+      logger.warn({ keyId: admin.id, revokedAt: admin.revokedAt }, 'HERALD_ADMIN_KEY was revoked and stays revoked (every request with it is a 401): set a new HERALD_ADMIN_KEY or remove it');
+    }
+  } else if ((await db.apiKey.count({ where: { revokedAt: null } })) === 0) {
     logger.warn('no API key exists: set HERALD_ADMIN_KEY to create an admin key');
   }
   // Order settings (plans, retries, holds, caps) are the worker's: each run loads them (activities/order-settings.ts).
@@ -36,7 +41,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   const stopReceiptRelay = receipts.startRelay();
   const inbox = createInboxHub({ databaseUrl: requireDatabaseUrl(config), logger });
   const twilio = { authToken: config.twilio?.authToken ?? null, publicUrl: config.publicUrl };
-  const app = createApp({ db, temporal, connection, intake, productIntake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio, receipts, temporalUiUrl: config.temporalUiUrl, tracking: config.tracking, webPushEndpoints: config.webPushEndpoints });
+  const app = createApp({ db, temporal, connection, intake, productIntake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio, receipts, temporalUiUrl: config.temporalUiUrl, tracking: config.tracking, rateLimits: config.apiRateLimits, trustProxy: config.trustProxy, webPushEndpoints: config.webPushEndpoints });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

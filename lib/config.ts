@@ -2,6 +2,7 @@
 // defaults); each entry point (workers/main.ts, api/main.ts) parses it once into a typed HeraldConfig and hands
 // the parts down, so no other module reads process.env. A bad value stops start-up naming the variable and why.
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import ms from 'ms';
 import { z } from 'zod';
 import { DEFAULT_CHANNEL_RETRY, type DeliveryChannel } from '../domain/delivery';
@@ -13,6 +14,7 @@ import { channelPlansWith, readChannelPlansFile } from './channel-plans-file';
 import { isPostgresUrl, POSTGRES_URL_REASON } from './database-url';
 import { DEFAULT_WEBPUSH_ALLOWED_HOSTS, isHostPattern, type PushEndpointPolicy } from './push-endpoints';
 import { parseTrackingKeys, type TrackingKey } from './tracking';
+import type { RateLimit } from './token-bucket';
 
 export type Env = Record<string, string | undefined>;
 
@@ -106,6 +108,43 @@ function file<T extends z.ZodType>(parse: (content: string) => unknown, schema: 
     })
     .pipe(schema);
 }
+
+/** The API's rate limits unless set (README, Rate limits): far above what a shop's backend or the dashboard sends. */
+export const DEFAULT_API_RATE_LIMITS = {
+  key: { perSecond: 100, burst: 1000 },
+  intake: { perSecond: 300, burst: 3000 },
+  address: { perSecond: 50, burst: 500 },
+} as const satisfies Record<string, RateLimit>;
+
+/** `<requests per second>:<burst>` such as 100:1000 (a token bucket), or 0 / off for no limit. */
+const rateLimit = z.string().transform((raw, ctx): RateLimit | null => {
+  if (/^(0|off)$/i.test(raw)) return null;
+  const match = /^(\d+(?:\.\d+)?)\s*:\s*(\d+)$/.exec(raw);
+  const [perSecond, burst] = [Number(match?.[1]), Number(match?.[2])];
+  return match && perSecond > 0 && burst >= 1 ? { perSecond, burst } : refuse(ctx, `must be <requests per second>:<burst> such as 100:1000, or off, got '${raw}'`);
+});
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const isAddressOrSubnet = (item: string): boolean => {
+  const [address = '', bits, ...rest] = item.split('/');
+  const family = isIP(address);
+  return family !== 0 && rest.length === 0 && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
+};
+
+/**
+ * HERALD_TRUST_PROXY, as Express's 'trust proxy': how many proxies stand in front of the API, or their addresses and
+ * subnets (loopback, linklocal, uniquelocal, 10.0.0.0/8...). `true` is refused: it would take the client address from
+ * whatever X-Forwarded-For a client sends.
+ */
+const trustProxy = z.string().transform((raw, ctx): false | number | string[] => {
+  if (/^(0|false|off|no)$/i.test(raw)) return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const reason = 'must be the number of proxies in front of the API (such as 1), or their addresses or subnets (such as loopback, 10.0.0.0/8)';
+  if (/^(true|yes|on)$/i.test(raw)) return refuse(ctx, `${reason}; '${raw}' would trust any X-Forwarded-For a client sends`);
+  const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
+  const bad = items.filter((item) => !PROXY_NAMES.includes(item) && !isAddressOrSubnet(item));
+  return items.length && !bad.length ? items : refuse(ctx, `${reason}, got '${bad.join(', ') || raw}'`);
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // Structured values: the escalation policy file and the frequency caps.
@@ -211,6 +250,10 @@ export const environment = z.object({
   HERALD_PUSH_RATE_LIMIT: positiveNumber('a positive number of calls per second').default(500),
   HERALD_EMAIL_RATE_LIMIT: positiveNumber('a positive number of calls per second').default(50),
   HERALD_SMS_RATE_LIMIT: positiveNumber('a positive number of calls per second').default(10),
+  HERALD_KEY_RATE_LIMIT: rateLimit.default(DEFAULT_API_RATE_LIMITS.key),
+  HERALD_INTAKE_RATE_LIMIT: rateLimit.default(DEFAULT_API_RATE_LIMITS.intake),
+  HERALD_ADDRESS_RATE_LIMIT: rateLimit.default(DEFAULT_API_RATE_LIMITS.address),
+  HERALD_TRUST_PROXY: trustProxy.default(false),
 
   ...escalationVariables,
   HERALD_DIGEST_WINDOW: z
@@ -418,6 +461,10 @@ const heraldConfig = z.object({
   retry: z.object({ push: channelRetry, email: channelRetry, sms: channelRetry }),
   /** Activities per second each channel's task queue may start, across all workers (Temporal enforces it). */
   rateLimits: z.object({ push: z.number(), email: z.number(), sms: z.number() }),
+  /** The API's requests per key, per key on intake, and per client address without a known key; null: not limited. Per API instance. */
+  apiRateLimits: z.object({ key: z.custom<RateLimit>().nullable(), intake: z.custom<RateLimit>().nullable(), address: z.custom<RateLimit>().nullable() }),
+  /** Express's 'trust proxy': which proxies' X-Forwarded-For names the client address (false: the peer is the client). */
+  trustProxy: z.union([z.literal(false), z.number(), z.array(z.string())]),
   /** Before channel plans: which channels back push up (used, as plans, only when HERALD_ESCALATION_POLICY_FILE is set without a plans file). */
   escalation: z.custom<EscalationPolicy>(),
   /** Which channels carry each notification type and which back them up (HERALD_CHANNEL_PLANS_FILE, HERALD_RECEIPT_DEADLINE). */
@@ -521,6 +568,8 @@ const configSchema = COMPANIONS.reduce(
       sms: { initialInterval: env.HERALD_SMS_RETRY_INITIAL, maximumInterval: env.HERALD_SMS_RETRY_MAX_INTERVAL, maximumAttempts: env.HERALD_SMS_RETRY_MAX_ATTEMPTS },
     },
     rateLimits: { push: env.HERALD_PUSH_RATE_LIMIT, email: env.HERALD_EMAIL_RATE_LIMIT, sms: env.HERALD_SMS_RATE_LIMIT },
+    apiRateLimits: { key: env.HERALD_KEY_RATE_LIMIT, intake: env.HERALD_INTAKE_RATE_LIMIT, address: env.HERALD_ADDRESS_RATE_LIMIT },
+    trustProxy: env.HERALD_TRUST_PROXY,
     escalation: escalationPolicyFrom(env),
     channelPlans: channelPlansWith(
       // A deployment that still sets only an escalation policy keeps what it meant: push first, then the fallbacks.

@@ -46,6 +46,17 @@ export const metrics = {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   }),
+  rateLimited: new Counter({
+    name: 'herald_http_rate_limited_total',
+    help: 'Requests answered 429 because their budget was spent, by budget (key, intake, address)',
+    labelNames: ['budget'] as const,
+    registers: [registry],
+  }),
+  authCacheEntries: new Gauge({
+    name: 'herald_auth_cache_entries',
+    help: 'Valid API keys held in this process\'s authentication cache (unknown keys are never held)',
+    registers: [registry],
+  }),
   notifications: new Counter({
     name: 'herald_notifications_total',
     help: 'Notifications by channel and outcome (sent, failed, suppressed with its reason)',

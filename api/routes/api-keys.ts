@@ -43,18 +43,22 @@ export const apiKeyRoutes: Route[] = [
     operationId: 'revokeApiKey',
     tag: 'API keys',
     summary: 'Revoke an API key',
-    description: 'A key cannot revoke itself (409): that would lock its holder out.',
+    description:
+      'A key cannot revoke itself (409): that would lock its holder out. The key is refused at once by the API instance that ' +
+      'revoked it, and by the others within 5 seconds (their cache of valid keys).',
     scope: 'admin',
     params: apiKeyPath,
     responses: { 204: { description: 'Revoked.' } },
     errors: { 404: 'No active API key with this id.', 409: '`key_in_use`: this is the key making the request.' },
-    handler: async ({ params: { id }, req }, { db }) => {
+    handler: async ({ params: { id }, req }, { db, authCache }) => {
       // A key revoking itself would lock its holder out at once (and every request after it would be a 401).
       if (id === req.principal?.keyId) {
         throw new HttpError(409, 'key_in_use', 'an API key cannot revoke itself; revoke it with another admin key', [{ field: 'id', reason: 'is the key making this request' }]);
       }
       const result = await db.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
       if (result.count === 0) throw new HttpError(404, 'not_found', `no active API key ${id}`);
+      // At once on this instance; the others look it up again within AUTH_CACHE_TTL_MS.
+      authCache.evictKey(id);
       return { status: 204 };
     },
   }),

@@ -36,6 +36,7 @@ export const cartRoutes: Route[] = [
       'one whose `data.cartId` names the cart. The same eventId again is a duplicate (`duplicate: true`); the same eventId for another cart, ' +
       'customer or type is a 409. An invalid event is a 400 naming every bad field.',
     scope: 'ingest',
+    budget: 'intake',
     body: cartEventSchema,
     responses: { 202: { description: 'Accepted (stored; its workflow is signalled).', body: acceptedCartEventResponse } },
     errors: { 409: '`event_id_conflict`: this eventId was accepted before for a different cart, customer or type.' },

@@ -22,7 +22,7 @@ async function check(name: string, logger: Logger, probe: () => Promise<unknown>
   }
 }
 
-/** /healthz: the process is up. /readyz: Temporal and PostgreSQL answer. /metrics: Prometheus text. */
+/** /healthz: the process is up. /readyz: Temporal and PostgreSQL answer. /metrics: Prometheus text. Never rate-limited: probes and scrapers must always get an answer. */
 export const healthRoutes: Route[] = [
   defineRoute({
     method: 'get',
@@ -31,6 +31,7 @@ export const healthRoutes: Route[] = [
     tag: 'Operations',
     summary: 'The process is up',
     scope: null,
+    budget: null,
     responses: { 200: { description: 'Up.', body: healthResponse } },
     handler: (_request) => ({ status: 200, body: { status: 'ok' as const } }),
   }),
@@ -41,6 +42,7 @@ export const healthRoutes: Route[] = [
     tag: 'Operations',
     summary: 'Temporal and PostgreSQL both answer',
     scope: null,
+    budget: null,
     responses: {
       200: { description: 'Ready.', body: readinessResponse },
       503: { description: "Not ready: each failed check's generic reason and the error id its log line carries.", body: readinessResponse },
@@ -62,6 +64,7 @@ export const healthRoutes: Route[] = [
     tag: 'Operations',
     summary: 'Prometheus metrics of the API process',
     scope: null,
+    budget: null,
     responses: { 200: { description: 'Prometheus text exposition format.', content: { mediaType: 'text/plain', schema: { type: 'string' } } } },
     handler: async ({ res }) => {
       res.type(registry.contentType).send(await registry.metrics());

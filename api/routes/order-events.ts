@@ -27,6 +27,7 @@ export const orderEventRoutes: Route[] = [
       'a 400 naming every bad field, and its raw payload is kept as a rejected event (`rejectedEventId`). An order keeps the customer of its ' +
       'first event: an event for it naming another customer is a 409. A body nested deeper than 32 levels is a 400 naming the field.',
     scope: 'ingest',
+    budget: 'intake',
     body: orderEventSchema,
     responses: { 202: { description: 'Accepted (stored; its workflow is signalled).', body: acceptedEventResponse } },
     errors: {

@@ -95,6 +95,7 @@ export const productEventRoutes: Route[] = [
       '(available after known unavailable) or names a price. The workflow pages through the watchers and pushes to them in batches. The same eventId ' +
       'again is a duplicate (`duplicate: true`, nobody alerted again); the same eventId for another product is a 409.',
     scope: 'ingest',
+    budget: 'intake',
     body: productEventSchema,
     responses: { 202: { description: 'Accepted (stored; its alerts are under way).', body: acceptedProductEventResponse } },
     errors: { 409: '`event_id_conflict`: this eventId was accepted before for a different product.' },

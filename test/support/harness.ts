@@ -91,6 +91,10 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
         HERALD_EMAIL_RETRY_MAX_ATTEMPTS: '3',
         HERALD_SMS_RETRY_INITIAL: '1 second',
         HERALD_SMS_RETRY_MAX_ATTEMPTS: '3',
+        // Rate limits no test's own volume reaches (schemathesis, floods of random paths); test/attacks-abuse.test.ts sets tight ones.
+        HERALD_KEY_RATE_LIMIT: '100000:1000000',
+        HERALD_INTAKE_RATE_LIMIT: '100000:1000000',
+        HERALD_ADDRESS_RATE_LIMIT: '100000:1000000',
         ...options.env,
       },
     });
