@@ -3,6 +3,7 @@ import { jsonDepthLimit } from './json-depth';
 import type { Client, Connection } from '@temporalio/client';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import type { SigningKey } from '../lib/signing-keys';
 import type { TrackingSettings } from '../lib/tracking';
 import { authenticate } from './auth';
 import { requestMetrics } from './request-metrics';
@@ -12,7 +13,7 @@ import type { InboxHub } from './inbox-hub';
 import type { Intake } from './intake';
 import { createProductIntake, type ProductIntake } from './product-intake';
 import { createReceiptRecorder, type ReceiptRecorder } from './receipts';
-import { routeRouter, type Route } from './route';
+import { rawJsonReaders, routeRouter, type Route } from './route';
 import { apiKeyRoutes } from './routes/api-keys';
 import { campaignRoutes } from './routes/campaigns';
 import { cartRoutes } from './routes/carts';
@@ -27,7 +28,7 @@ import { historyRoutes } from './routes/history';
 import { inboxRoutes } from './routes/inbox';
 import { lookupRoutes } from './routes/lookup';
 import { orderEventRoutes } from './routes/order-events';
-import { receiptRoutes, type TwilioWebhookSettings } from './routes/receipts';
+import { receiptRoutes, type EmailWebhookSettings, type TwilioWebhookSettings } from './routes/receipts';
 import { segmentRoutes } from './routes/segments';
 import { statsRoutes } from './routes/stats';
 import { templateRoutes } from './routes/templates';
@@ -79,6 +80,10 @@ export interface AppDependencies {
   temporalUiUrl?: string | null;
   /** The keys that verify email tracking links (config.tracking); none: every tracking link is a 404. */
   tracking?: Pick<TrackingSettings, 'keys'> | null;
+  /** HERALD_RECEIPT_SECRET: the keys of the receipt tokens app receipts must carry; none: every app receipt is a 403. */
+  receiptKeys?: readonly SigningKey[];
+  /** What verifies the email provider webhooks (config.emailWebhooks); none: those endpoints answer 404. */
+  emailWebhooks?: EmailWebhookSettings | null;
 }
 
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
@@ -101,6 +106,8 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestMetrics);
+  // Bodies a signature covers are read as text first, under their own limit, and parsed only once verified.
+  app.use(rawJsonReaders(routes));
   app.use(express.json({ limit: '256kb', strict: false }));
   // Before any schema or serializer walks it: a deeply nested body would exhaust their stack (a 500).
   app.use(jsonDepthLimit);
