@@ -455,8 +455,8 @@ export const notificationEventSchema = z.object({
     .meta({
       description:
         'Required. The receipt token the delivered notification carried (APNs custom key `receiptToken`, FCM `data.receiptToken`, ' +
-        'Web Push `data.receiptToken`, the inbox item\'s `receiptToken`), echoed as it came: `<keyId>.<signature>`. Missing, malformed ' +
-        'or not this notification\'s: 403 `receipt_token_invalid`, and nothing is recorded.',
+        "Web Push `data.receiptToken`, the inbox item's `receiptToken`), echoed as it came: `<keyId>.<signature>`. Missing, malformed " +
+        "or not this notification's: 403 `receipt_token_invalid`, and nothing is recorded.",
       examples: ['k1.3q2TfXb0Lw9cE4mZ7YhV1nR8sK5aP2dG6jU0oI3xQwE'],
     }),
 });
@@ -506,7 +506,7 @@ export const sendGridEventSchema = z.looseObject({
   status: sendGridText('The SMTP status code of a bounce or drop, such as 5.0.0.'),
   response: sendGridText("The receiving server's answer to a delivery or deferral."),
   type: sendGridText('Of a bounce: `bounce` (permanent) or `blocked` (temporary).'),
-  bounce_classification: sendGridText('Of a bounce: SendGrid\'s class of it, such as `Invalid Address` or `Reputation`.'),
+  bounce_classification: sendGridText("Of a bounce: SendGrid's class of it, such as `Invalid Address` or `Reputation`."),
   url: sendGridText('Of a click: the link.'),
   attempt: sendGridText('Of a deferral: how many times SendGrid has tried.'),
   sg_machine_open: z.boolean().optional().meta({ description: 'Of an open: a mail client that fetched the message by itself (Apple Mail Privacy Protection), not a reader.' }),

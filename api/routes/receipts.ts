@@ -118,7 +118,7 @@ export const receiptRoutes: Route[] = [
     body: notificationEventSchema,
     responses: { 202: { description: 'Recorded (or recorded before).', body: receiptAcceptedResponse } },
     errors: {
-      403: 'The API key lacks the `ingest` scope; or `receipt_token_invalid`: `receiptToken` is missing, malformed or not this notification\'s (nothing is recorded).',
+      403: "The API key lacks the `ingest` scope; or `receipt_token_invalid`: `receiptToken` is missing, malformed or not this notification's (nothing is recorded).",
       404: 'No such notification.',
       409: '`event_id_conflict`: this eventId was recorded before for another receipt type.',
     },
@@ -229,7 +229,7 @@ export const receiptRoutes: Route[] = [
     tag: 'Receipts',
     summary: "SendGrid's Signed Event Webhook",
     description:
-      'Give SendGrid `HERALD_PUBLIC_URL` + `/v1/webhooks/sendgrid` as the Event Webhook\'s HTTP Post URL, turn on its signature ' +
+      "Give SendGrid `HERALD_PUBLIC_URL` + `/v1/webhooks/sendgrid` as the Event Webhook's HTTP Post URL, turn on its signature " +
       'verification and set SENDGRID_WEBHOOK_PUBLIC_KEY to the verification key it shows. SendGrid sends no API key: each batch ' +
       `is checked with its ECDSA P-256 signature (\`${SENDGRID_SIGNATURE_HEADER}\`, over \`${SENDGRID_TIMESTAMP_HEADER}\` followed by the raw body), ` +
       `and a timestamp more than ${WEBHOOK_TOLERANCE_SECONDS} s from the API's clock is refused. Each event finds its email by \`smtp-id\` ` +
