@@ -1592,6 +1592,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
         ]),
       },
       404: { notConfigured: error('SENDGRID_WEBHOOK_PUBLIC_KEY is not set', 'not_configured', 'the SendGrid webhook is not configured (SENDGRID_WEBHOOK_PUBLIC_KEY): no events are taken') },
+      413: { tooLarge: error('A batch over 1 MB', 'payload_too_large', 'request entity too large', [{ field: '(body)', reason: 'request entity too large' }]) },
     },
   },
   trackEmailOpen: {

@@ -25,8 +25,8 @@ export interface Answer {
   headers?: Record<string, { description: string; schema: JsonSchema }>;
 }
 
-/** The error statuses an operation may add to those every such operation has (401/403, 400, 413/415); 401 for a signed webhook. */
-export type ErrorStatus = 401 | 403 | 404 | 409 | 503;
+/** The error statuses an operation may add to (or describe in place of) those every such operation has (401/403, 400, 413/415). */
+export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 503;
 
 /**
  * A body the handler reads as text, because a signature covers its bytes (Twilio's form-encoded callback, the signed

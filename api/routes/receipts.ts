@@ -249,6 +249,7 @@ export const receiptRoutes: Route[] = [
     errors: {
       401: `\`invalid_signature\`: the signature is missing or does not verify, or the timestamp is more than ${WEBHOOK_TOLERANCE_SECONDS} s old; nothing is recorded.`,
       404: 'SENDGRID_WEBHOOK_PUBLIC_KEY is not set (`not_configured`).',
+      413: 'The batch is larger than 1 MB.',
     },
     handler: async ({ body: raw, req }, { db, receipts, emailWebhooks, logger }) => {
       const publicKey = emailWebhooks?.sendgridPublicKey;
