@@ -4,6 +4,7 @@ import type { Client, Connection } from '@temporalio/client';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { DEFAULT_PUSH_ENDPOINT_POLICY, type PushEndpointPolicy } from '../lib/push-endpoints';
+import type { SigningKey } from '../lib/signing-keys';
 import type { TrackingSettings } from '../lib/tracking';
 import { AuthCache, authenticate } from './auth';
 import { requestMetrics } from './request-metrics';
@@ -14,7 +15,7 @@ import type { Intake } from './intake';
 import { createProductIntake, type ProductIntake } from './product-intake';
 import { createRateLimiter, type ApiRateLimits, type RateLimiter } from './rate-limits';
 import { createReceiptRecorder, type ReceiptRecorder } from './receipts';
-import { routeRouter, type Route } from './route';
+import { rawJsonReaders, routeRouter, type Route } from './route';
 import { apiKeyRoutes } from './routes/api-keys';
 import { campaignRoutes } from './routes/campaigns';
 import { cartRoutes } from './routes/carts';
@@ -29,7 +30,7 @@ import { historyRoutes } from './routes/history';
 import { inboxRoutes } from './routes/inbox';
 import { lookupRoutes } from './routes/lookup';
 import { orderEventRoutes } from './routes/order-events';
-import { receiptRoutes, type TwilioWebhookSettings } from './routes/receipts';
+import { receiptRoutes, type EmailWebhookSettings, type TwilioWebhookSettings } from './routes/receipts';
 import { segmentRoutes } from './routes/segments';
 import { statsRoutes } from './routes/stats';
 import { templateRoutes } from './routes/templates';
@@ -87,6 +88,10 @@ export interface AppDependencies {
   rateLimits?: Partial<ApiRateLimits>;
   /** Express's 'trust proxy' (HERALD_TRUST_PROXY): which proxies' X-Forwarded-For names the client address; none: the peer is the client. */
   trustProxy?: boolean | number | string[];
+  /** HERALD_RECEIPT_SECRET: the keys of the receipt tokens app receipts must carry; none: every app receipt is a 403. */
+  receiptKeys?: readonly SigningKey[];
+  /** What verifies the email provider webhooks (config.emailWebhooks); none: those endpoints answer 404. */
+  emailWebhooks?: EmailWebhookSettings | null;
 }
 
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
@@ -117,6 +122,8 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
   app.set('trust proxy', dependencies.trustProxy ?? false);
   app.set('query parser', 'simple');
   app.use(requestMetrics);
+  // Bodies a signature covers are read as text first, under their own limit, and parsed only once verified.
+  app.use(rawJsonReaders(routes));
   app.use(express.json({ limit: '256kb', strict: false }));
   // Before any schema or serializer walks it: a deeply nested body would exhaust their stack (a 500).
   app.use(jsonDepthLimit);

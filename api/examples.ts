@@ -15,6 +15,8 @@ import type { Scope } from './auth';
 import { rateLimitedMessage, type Budget } from './rate-limits';
 import * as req from './schemas';
 import * as res from './response-schemas';
+import { receiptToken } from '../lib/receipt-tokens';
+import { hmacSha256 } from '../lib/signing-keys';
 import { clickUrl, openUrl } from '../lib/tracking';
 import * as campaigns from './campaign-schemas';
 import * as carts from './cart-schemas';
@@ -79,6 +81,8 @@ const EXAMPLE_TRACKING = { keys: [{ id: 'k1', secret: 'example-tracking-secret' 
 export const EXAMPLE_CLICK_TARGET = 'https://shop.example/orders/1001';
 const EXAMPLE_OPEN_TOKEN = decodeURIComponent(openUrl(EXAMPLE_TRACKING, EMAIL_ID).split('/').pop()!);
 const EXAMPLE_CLICK_TOKEN = decodeURIComponent(clickUrl(EXAMPLE_TRACKING, EMAIL_ID, EXAMPLE_CLICK_TARGET).split('/').pop()!.split('?')[0]!);
+/** The push's receipt token, signed with an example key (test/openapi-examples.test.ts takes the real one from the delivered push). */
+const EXAMPLE_RECEIPT_TOKEN = receiptToken([{ id: 'k1', secret: 'example-receipt-secret' }], PUSH_ID);
 export const SMS_ID = `${EVENT_ID}/sms`;
 export const EMAIL = 'ada@example.com';
 export const PHONE = '+447700900123';
@@ -322,6 +326,7 @@ const INBOX_ITEM = {
   data: { trackingUrl: SHIPPING_DATA.trackingUrl },
   createdAt: '2026-12-01T09:30:01.500Z',
   readAt: null,
+  receiptToken: null,
 } satisfies z.input<typeof res.inboxItemResponse>;
 
 const API_KEY = {
@@ -637,6 +642,42 @@ const INVALID_NOTIFICATION_PATH = invalid(
   'notificationId',
   "must be an id (letters, digits, '.', '_', ':' and '-'), optionally followed by '/' and another, such as ev-1/push",
 );
+
+/** When the provider signed the example webhook bodies (their signatures are placeholders; the tests sign with the stack's keys). */
+const WEBHOOK_SIGNED_AT = 1796117501;
+/** The shipment's email bounced, as an adapter posts it to the generic webhook. */
+const EMAIL_WEBHOOK_EVENT = body(req.emailWebhookSchema, {
+  type: 'bounced',
+  bounceType: 'hard',
+  messageId: EMAIL_MESSAGE_ID,
+  occurredAt: '2026-12-01T09:31:40Z',
+  reason: '550 5.1.1 mailbox unavailable',
+  id: 'ses-0101019353a7c1f2',
+});
+/** The shipment's email delivered and opened, as SendGrid posts a batch (the shape of its Event Webhook reference). */
+const SENDGRID_EVENTS = body(req.sendGridEventsSchema, [
+  {
+    email: EMAIL,
+    timestamp: 1796117490,
+    'smtp-id': EMAIL_MESSAGE_ID,
+    event: 'delivered',
+    category: 'order.shipped',
+    sg_event_id: 'rWVYmVk90MjZJ9iohOBa3w==',
+    sg_message_id: '14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0',
+    response: '250 OK',
+  },
+  {
+    email: EMAIL,
+    timestamp: 1796117499,
+    'smtp-id': EMAIL_MESSAGE_ID,
+    event: 'open',
+    category: 'order.shipped',
+    sg_event_id: 'FOTFFO0ecsBE-zxFXfs6WA==',
+    sg_message_id: '14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0',
+    useragent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)',
+    ip: '203.0.113.7',
+  },
+]);
 
 // ------------------------------------------------------------------------------------------------ operations
 
@@ -1461,10 +1502,22 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
 
   postNotificationEvent: {
     params: params(req.notificationPath, { notificationId: PUSH_ID }),
-    body: body(req.notificationEventSchema, { type: 'opened', occurredAt: '2026-12-01T09:31:12Z', source: 'app', eventId: 'open-7d3f9a2c' }),
+    body: body(req.notificationEventSchema, { type: 'opened', occurredAt: '2026-12-01T09:31:12Z', source: 'app', eventId: 'open-7d3f9a2c', receiptToken: EXAMPLE_RECEIPT_TOKEN }),
     responses: {
       202: { recorded: answer(res.receiptAcceptedResponse, 'The app reports the push opened', { receipt: OPENED_RECEIPT, duplicate: false, notificationStatus: 'opened', signalled: true }) },
       400: { invalidType: invalid('body', 'type', 'must be one of delivered, opened, clicked', 'An unknown receipt type'), invalidPath: INVALID_NOTIFICATION_PATH },
+      403: {
+        ...commonErrorExamples('ingest')[403],
+        wrongToken: error(
+          "Another notification's receipt token (or a made-up one)",
+          'receipt_token_invalid',
+          'receiptToken is not the receipt token of this notification; nothing was recorded',
+          [{ field: 'receiptToken', reason: 'is not the receipt token of this notification' }],
+        ),
+        noToken: error('No receipt token', 'receipt_token_invalid', 'receiptToken is required: the receiptToken the delivered notification carried; nothing was recorded', [
+          { field: 'receiptToken', reason: 'is required: the receiptToken the delivered notification carried' },
+        ]),
+      },
       404: { noNotification: notFound(`no notification ${PUSH_ID}`, 'No such notification') },
       409: {
         conflict: error('The same eventId for another type', 'event_id_conflict', `this event id was already recorded as a 'delivered' receipt for notification ${PUSH_ID}`, [
@@ -1491,29 +1544,59 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     },
   },
   postEmailWebhook: {
-    body: body(req.emailWebhookSchema, {
-      type: 'bounced',
-      bounceType: 'hard',
-      messageId: EMAIL_MESSAGE_ID,
-      occurredAt: '2026-12-01T09:31:40Z',
-      reason: '550 5.1.1 mailbox unavailable',
-      id: 'ses-0101019353a7c1f2',
-    }),
+    body: EMAIL_WEBHOOK_EVENT,
+    headers: { 'X-Herald-Signature': `t=${WEBHOOK_SIGNED_AT},v1=${hmacSha256({ id: 'k0', secret: 'example-webhook-secret' }, `${WEBHOOK_SIGNED_AT}.${JSON.stringify(EMAIL_WEBHOOK_EVENT)}`).toString('hex')}` },
     responses: {
       202: {
         recorded: answer(res.receiptAcceptedResponse, 'A hard bounce fails the email', { receipt: BOUNCE_RECEIPT, duplicate: false, notificationStatus: 'failed', signalled: true }),
       },
       400: { noBounceType: invalid('body', 'bounceType', 'must be hard or soft', 'A bounce without its type') },
+      401: {
+        unsigned: error('No signature (an API key is not one)', 'invalid_signature', 'X-Herald-Signature is missing; nothing was recorded', [
+          { field: 'X-Herald-Signature', reason: 'is missing' },
+        ]),
+        badSignature: error(
+          'A body other than the one signed',
+          'invalid_signature',
+          'X-Herald-Signature no v1 is the HMAC-SHA256 of "<t>.<body>" under HERALD_EMAIL_WEBHOOK_SECRET; nothing was recorded',
+          [{ field: 'X-Herald-Signature', reason: 'no v1 is the HMAC-SHA256 of "<t>.<body>" under HERALD_EMAIL_WEBHOOK_SECRET' }],
+        ),
+      },
       404: {
         unknownMessage: error('A Message-ID Herald did not send', 'not_found', `no email was sent with Message-ID ${EMAIL_MESSAGE_ID}`, [
           { field: 'messageId', reason: 'is not the Message-ID of an email Herald sent' },
         ]),
+        notConfigured: error('HERALD_EMAIL_WEBHOOK_SECRET is not set', 'not_configured', 'the generic email webhook is not configured (HERALD_EMAIL_WEBHOOK_SECRET): no events are taken'),
       },
       409: {
         conflict: error('The same provider event id for another type', 'event_id_conflict', `this event id was already recorded as a 'delivered' receipt for notification ${EMAIL_ID}`, [
           { field: 'id', reason: 'was already used for a different receipt' },
         ]),
       },
+    },
+  },
+  postSendGridWebhook: {
+    body: SENDGRID_EVENTS,
+    headers: {
+      'X-Twilio-Email-Event-Webhook-Signature': 'MEUCIQDj1Wq3z7kYb0H2c6n9p4R8tLw5vXe1sA7dF3gK0mNqUwIgZr2Yh8Tb5Jc1xVn4Lp7Qs9Ke3Wd6Fa0Gm2Hy5Ru8IoE=',
+      'X-Twilio-Email-Event-Webhook-Timestamp': String(WEBHOOK_SIGNED_AT),
+    },
+    responses: {
+      200: { taken: answer(res.sendGridWebhookResponse, 'Delivered, then opened', { received: 2, recorded: 2, duplicates: 0, conflicts: 0, unmatched: 0, ignored: 0 }) },
+      400: { notAnArray: invalid('body', '(body)', 'must be a JSON array of SendGrid events', 'One event, not a batch') },
+      401: {
+        badSignature: error(
+          'A body other than the one SendGrid signed, or another key',
+          'invalid_signature',
+          'X-Twilio-Email-Event-Webhook-Signature does not verify with SENDGRID_WEBHOOK_PUBLIC_KEY over the timestamp and this body; nothing was recorded',
+          [{ field: 'X-Twilio-Email-Event-Webhook-Signature', reason: 'does not verify with SENDGRID_WEBHOOK_PUBLIC_KEY over the timestamp and this body' }],
+        ),
+        stale: error('A batch signed an hour ago', 'invalid_signature', "X-Twilio-Email-Event-Webhook-Timestamp is 3600 s from the API's clock; at most 300 s is taken; nothing was recorded", [
+          { field: 'X-Twilio-Email-Event-Webhook-Timestamp', reason: "is 3600 s from the API's clock; at most 300 s is taken" },
+        ]),
+      },
+      404: { notConfigured: error('SENDGRID_WEBHOOK_PUBLIC_KEY is not set', 'not_configured', 'the SendGrid webhook is not configured (SENDGRID_WEBHOOK_PUBLIC_KEY): no events are taken') },
+      413: { tooLarge: error('A batch over 1 MB', 'payload_too_large', 'request entity too large', [{ field: '(body)', reason: 'request entity too large' }]) },
     },
   },
   trackEmailOpen: {

@@ -31,12 +31,17 @@ export function tooDeep(value: unknown, limit = MAX_JSON_DEPTH): string[] | null
   return null;
 }
 
+/** The 400 of a body too deep at `path` (tooDeep's answer), naming the field where the limit was passed. */
+export function tooDeepError(path: string[]): HttpError {
+  const shown = path.slice(0, SHOWN_SEGMENTS).join('.');
+  const field = path.length > SHOWN_SEGMENTS ? `${shown}…` : shown;
+  const reason = `nested deeper than ${MAX_JSON_DEPTH} levels`;
+  return new HttpError(400, 'validation_failed', `invalid body: ${field}: ${reason}`, [{ field, reason }]);
+}
+
 /** Refuses a JSON body nested deeper than MAX_JSON_DEPTH (400 naming the field) before any schema walks it. */
 export const jsonDepthLimit: RequestHandler = (req, _res, next) => {
   const path = tooDeep(req.body);
   if (!path) return next();
-  const shown = path.slice(0, SHOWN_SEGMENTS).join('.');
-  const field = path.length > SHOWN_SEGMENTS ? `${shown}…` : shown;
-  const reason = `nested deeper than ${MAX_JSON_DEPTH} levels`;
-  next(new HttpError(400, 'validation_failed', `invalid body: ${field}: ${reason}`, [{ field, reason }]));
+  next(tooDeepError(path));
 };

@@ -245,6 +245,17 @@ export const receiptAcceptedResponse = z.strictObject({
 });
 export type ReceiptAcceptedView = z.output<typeof receiptAcceptedResponse>;
 
+/** POST /v1/webhooks/sendgrid: what became of the batch's events. */
+const eventCount = (description: string) => z.int().min(0).meta({ description });
+export const sendGridWebhookResponse = z.strictObject({
+  received: eventCount('Events in the batch.'),
+  recorded: eventCount('Recorded as receipts.'),
+  duplicates: eventCount('Recorded before (the same sg_event_id): nothing new.'),
+  conflicts: eventCount('An sg_event_id recorded before as another kind of receipt: not recorded again.'),
+  unmatched: eventCount('For no email Herald sent (an unknown or missing smtp-id).'),
+  ignored: eventCount('Not receipts (processed, unsubscribe, the group events) or not events at all.'),
+});
+
 /** GET /v1/notifications/:notificationId: a notification as in the history, with its receipts, oldest first. */
 export const notificationDetailResponse = notificationResponse.extend({
   openedAt: nullableDateTime.meta({ description: 'When a receipt said it was opened (a click implies it); null until then.' }),
@@ -265,6 +276,9 @@ export const inboxItemResponse = z.strictObject({
   data: z.unknown().meta({ description: 'Free-form JSON the message carries for the app.' }),
   createdAt: dateTime.meta({ description: 'When it arrived.' }),
   readAt: nullableDateTime.meta({ description: 'When it was read; null while unread.' }),
+  receiptToken: z.string().nullable().meta({
+    description: "What the app echoes as `receiptToken` when it reports a receipt for this message's notification; null without a notification (or without HERALD_RECEIPT_SECRET).",
+  }),
 });
 export type InboxItemView = z.output<typeof inboxItemResponse>;
 

@@ -26,12 +26,13 @@ export interface Answer {
   headers?: Record<string, { description: string; schema: JsonSchema }>;
 }
 
-/** The error statuses an operation may add to those every such operation has (401/403, 400, 413/415). */
-export type ErrorStatus = 403 | 404 | 409 | 503;
+/** The error statuses an operation may add to (or describe in place of) those every such operation has (401/403, 400, 413/415). */
+export type ErrorStatus = 401 | 403 | 404 | 409 | 413 | 503;
 
 /**
- * A body the handler reads as text, because a signature covers its bytes (Twilio's form-encoded callback):
- * `schema` documents its fields, and the handler checks them once the signature holds.
+ * A body the handler reads as text, because a signature covers its bytes (Twilio's form-encoded callback, the signed
+ * JSON of the email webhooks): `schema` documents its fields, and the handler checks them once the signature holds.
+ * A JSON one is read before the app's JSON parser (rawJsonReaders), under its own `limit`.
  */
 export interface RawBody {
   mediaType: string;
@@ -190,6 +191,21 @@ function chain(route: Route, services: ApiServices): RequestHandler[] {
     if (reply) send(res, route, reply);
   });
   return handlers;
+}
+
+/**
+ * Text readers for the raw JSON bodies routes declare, to mount before the app's JSON parser: that one would read such
+ * a body first (parsed, under its 256 kB limit), and the signature covers the text as sent, which is checked before
+ * anything parses it. The route's own chain then finds the body read and hands the handler that text.
+ */
+export function rawJsonReaders(routes: Route[]): Router {
+  const router = Router();
+  for (const route of routes) {
+    if (isRawBody(route.body) && route.body.mediaType === 'application/json') {
+      router[route.method](expressPath(route.path), express.text({ type: 'application/json', limit: route.body.limit }));
+    }
+  }
+  return router;
 }
 
 /**

@@ -448,6 +448,17 @@ export const notificationEventSchema = z.object({
   eventId: reportId()
     .optional()
     .meta({ description: "The client's idempotency key: the same eventId for the same notification again records nothing new." }),
+  // Optional here so that a missing one is the 403 naming it, like a wrong one, not a 400.
+  receiptToken: z
+    .string({ error: 'must be a string' })
+    .optional()
+    .meta({
+      description:
+        'Required. The receipt token the delivered notification carried (APNs custom key `receiptToken`, FCM `data.receiptToken`, ' +
+        "Web Push `data.receiptToken`, the inbox item's `receiptToken`), echoed as it came: `<keyId>.<signature>`. Missing, malformed " +
+        "or not this notification's: 403 `receipt_token_invalid`, and nothing is recorded.",
+      examples: ['k1.3q2TfXb0Lw9cE4mZ7YhV1nR8sK5aP2dG6jU0oI3xQwE'],
+    }),
 });
 export type NotificationEventInput = z.infer<typeof notificationEventSchema>;
 
@@ -477,6 +488,33 @@ export const emailWebhookSchema = z.discriminatedUnion(
   { error: 'must be one of delivered, bounced, complained, opened, clicked' },
 );
 export type EmailWebhookInput = z.infer<typeof emailWebhookSchema>;
+
+/** The fields of a SendGrid Event Webhook event Herald reads (README, "Email provider webhooks"); the others are kept out. */
+const sendGridText = (description: string) => text(2000).optional().meta({ description });
+export const sendGridEventSchema = z.looseObject({
+  event: text(100).meta({
+    description: '`delivered`, `open`, `click`, `bounce`, `dropped`, `deferred` and `spamreport` are recorded; `processed`, `unsubscribe` and the group events are acknowledged only.',
+  }),
+  email: sendGridText('The recipient.'),
+  timestamp: z.number({ error: 'must be a UNIX time in seconds' }).optional().meta({ description: 'When it happened, UNIX seconds.' }),
+  'smtp-id': text(998)
+    .optional()
+    .meta({ description: 'The Message-ID Herald sent the email with: how the event finds its notification.' }),
+  sg_event_id: reportId().optional().meta({ description: "SendGrid's id of this event: the same id again records nothing new." }),
+  sg_message_id: sendGridText("SendGrid's own message id."),
+  reason: sendGridText('Why it bounced or was dropped.'),
+  status: sendGridText('The SMTP status code of a bounce or drop, such as 5.0.0.'),
+  response: sendGridText("The receiving server's answer to a delivery or deferral."),
+  type: sendGridText('Of a bounce: `bounce` (permanent) or `blocked` (temporary).'),
+  bounce_classification: sendGridText("Of a bounce: SendGrid's class of it, such as `Invalid Address` or `Reputation`."),
+  url: sendGridText('Of a click: the link.'),
+  attempt: sendGridText('Of a deferral: how many times SendGrid has tried.'),
+  sg_machine_open: z.boolean().optional().meta({ description: 'Of an open: a mail client that fetched the message by itself (Apple Mail Privacy Protection), not a reader.' }),
+});
+
+/** POST /v1/webhooks/sendgrid: SendGrid's Event Webhook posts a batch of events, a JSON array. */
+export const sendGridEventsSchema = z.array(sendGridEventSchema, { error: 'must be a JSON array of SendGrid events' });
+export type SendGridEvent = z.infer<typeof sendGridEventSchema>;
 
 /**
  * Twilio's message status callback (form-encoded). Documents what Twilio posts; the route reads it with

@@ -167,6 +167,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // of mail sent before a restart still work); a deployment sets HERALD_TRACKING_SECRET itself.
       HERALD_TRACKING_SECRET:
         options.env?.HERALD_TRACKING_SECRET ?? `local:${crypto.createHmac('sha256', options.adminKey).update('herald email tracking').digest('base64url')}`,
+      // Likewise the receipt tokens of its pushes, so an app's receipt for a push sent before a restart still verifies.
+      HERALD_RECEIPT_SECRET:
+        options.env?.HERALD_RECEIPT_SECRET ?? `local:${crypto.createHmac('sha256', options.adminKey).update('herald receipt tokens').digest('base64url')}`,
       // The run links on the dashboard point at the Web UI this stack runs, whatever its port.
       ...(temporal?.uiUrl && !options.env?.HERALD_TEMPORAL_UI_URL ? { HERALD_TEMPORAL_UI_URL: temporal.uiUrl } : {}),
     };

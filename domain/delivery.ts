@@ -78,6 +78,11 @@ export interface PushMessage {
   data: Record<string, string>;
   /** The template's image, deep link and buttons, rendered (lib/push-content.ts); absent or null for a plain push. */
   rich?: PushRichContent | null;
+  /**
+   * The notification's receipt token (lib/receipt-tokens.ts), which the app echoes with its receipts. Added as the message
+   * reaches its provider (activities/providers/receipt-tokens.ts), never stored with it.
+   */
+  receiptToken?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Herald's configuration. `environment` is the README's configuration table as one zod schema (same names, same
 // defaults); each entry point (workers/main.ts, api/main.ts) parses it once into a typed HeraldConfig and hands
 // the parts down, so no other module reads process.env. A bad value stops start-up naming the variable and why.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { isIP } from 'node:net';
 import ms from 'ms';
@@ -13,8 +14,9 @@ import { DEFAULT_CHANNEL_PLANS, plansFromEscalationPolicy, type ChannelPlans } f
 import { channelPlansWith, readChannelPlansFile } from './channel-plans-file';
 import { isPostgresUrl, POSTGRES_URL_REASON } from './database-url';
 import { DEFAULT_WEBPUSH_ALLOWED_HOSTS, isHostPattern, type PushEndpointPolicy } from './push-endpoints';
-import { parseTrackingKeys, type TrackingKey } from './tracking';
+import { parseSigningKeys, type SigningKey } from './signing-keys';
 import type { RateLimit } from './token-bucket';
+import type { TrackingKey } from './tracking';
 
 export type Env = Record<string, string | undefined>;
 
@@ -145,6 +147,23 @@ const trustProxy = z.string().transform((raw, ctx): false | number | string[] =>
   const bad = items.filter((item) => !PROXY_NAMES.includes(item) && !isAddressOrSubnet(item));
   return items.length && !bad.length ? items : refuse(ctx, `${reason}, got '${bad.join(', ') || raw}'`);
 });
+/** A secret or `<keyId>:<secret>` pairs (lib/signing-keys.ts: the first signs, all verify). Not echoed: it is a secret. */
+const signingKeys = z.string().transform((raw, ctx) => {
+  try {
+    return parseSigningKeys(raw);
+  } catch (err) {
+    return refuse(ctx, `must be a secret, or <keyId>:<secret> pairs separated by commas (the first signs): ${(err as Error).message}`);
+  }
+});
+
+/** SendGrid's verification key, as its settings page shows it (base64 DER SubjectPublicKeyInfo) or as PEM: an EC P-256 key, kept as base64 DER. */
+function sendGridPublicKey(raw: string): string {
+  const key = raw.includes('-----BEGIN')
+    ? crypto.createPublicKey(raw)
+    : crypto.createPublicKey({ key: Buffer.from(raw.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('it is not an EC P-256 public key');
+  return key.export({ format: 'der', type: 'spki' }).toString('base64');
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Structured values: the escalation policy file and the frequency caps.
@@ -319,14 +338,16 @@ export const environment = z.object({
   HERALD_PUBLIC_URL: url(['http:', 'https:'], 'https://herald.shop.example').optional(),
   HERALD_TEMPORAL_UI_URL: url(['http:', 'https:'], 'http://127.0.0.1:8233').default(DEFAULT_TEMPORAL_UI_URL),
   HERALD_EMAIL_TRACKING: z.enum(['on', 'off'], { error: (issue) => `must be on or off, got '${String(issue.input)}'` }).default('on'),
-  // Not echoed: it is a secret.
-  HERALD_TRACKING_SECRET: z
+  HERALD_TRACKING_SECRET: signingKeys.optional(),
+  HERALD_RECEIPT_SECRET: signingKeys.optional(),
+  HERALD_EMAIL_WEBHOOK_SECRET: signingKeys.optional(),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z
     .string()
     .transform((raw, ctx) => {
       try {
-        return parseTrackingKeys(raw);
+        return sendGridPublicKey(raw);
       } catch (err) {
-        return refuse(ctx, `must be a secret, or <keyId>:<secret> pairs separated by commas (the first signs): ${(err as Error).message}`);
+        return refuse(ctx, `must be the verification key SendGrid shows for its Signed Event Webhook (base64 DER, or PEM): ${(err as Error).message}`);
       }
     })
     .optional(),
@@ -453,6 +474,10 @@ const heraldConfig = z.object({
    * gives a key; the keys verify the links the API answers even while tracking is off (mail already sent).
    */
   tracking: z.object({ enabled: z.boolean(), keys: z.custom<TrackingKey[]>(), publicUrl: z.string() }),
+  /** HERALD_RECEIPT_SECRET: signs the receipt token of every delivered push (lib/receipt-tokens.ts); empty: app receipts are refused. */
+  receiptKeys: z.custom<SigningKey[]>(),
+  /** Email provider webhooks: SendGrid's verification key (base64 DER) and the generic webhook's secrets; null or empty: that endpoint answers 404. */
+  emailWebhooks: z.object({ sendgridPublicKey: z.string().nullable(), secrets: z.custom<SigningKey[]>() }),
   /** The Temporal Web UI operators open (links to an order's run), without a trailing slash. */
   temporalUiUrl: z.string(),
   /** What sandbox providers report after accepting a message: a delivery receipt, a delivery and an open, or nothing. */
@@ -557,6 +582,8 @@ const configSchema = COMPANIONS.reduce(
       keys: env.HERALD_TRACKING_SECRET ?? [],
       publicUrl: (env.HERALD_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     },
+    receiptKeys: env.HERALD_RECEIPT_SECRET ?? [],
+    emailWebhooks: { sendgridPublicKey: env.SENDGRID_WEBHOOK_PUBLIC_KEY ?? null, secrets: env.HERALD_EMAIL_WEBHOOK_SECRET ?? [] },
     // Unset: a stack on sandbox providers only (a newcomer's, a demo) sees the normal path; once any channel is
     // live, a sandbox channel beside it reports nothing, so a fake receipt never confirms a plan step in production.
     sandboxReceipts:

@@ -3,13 +3,10 @@
 // (HERALD_TRACKING_SECRET), so only links Herald made are answered and a click redirects only to the URL that was
 // signed: an altered token or target is refused (no open redirect). Keys have ids: the first key signs new links, every
 // listed key still verifies, so a secret can be rotated without breaking the links in mail already sent.
-import crypto from 'node:crypto';
+import { constantTimeEqual, hmacSha256, parseSigningKeys, type SigningKey } from './signing-keys';
 
 /** One signing key: its id goes into every link it signs. */
-export interface TrackingKey {
-  id: string;
-  secret: string;
-}
+export type TrackingKey = SigningKey;
 
 export interface TrackingSettings {
   /** Whether emails get the pixel and redirects (HERALD_EMAIL_TRACKING on and a secret set). */
@@ -23,31 +20,8 @@ export interface TrackingSettings {
 export const OPEN_PATH = '/t/o';
 export const CLICK_PATH = '/t/c';
 
-/** Key ids: short, and safe in a URL path segment. */
-export const TRACKING_KEY_ID = /^[A-Za-z0-9_-]{1,16}$/;
-/** The id of a key given without one (a bare secret). */
-export const DEFAULT_KEY_ID = 'k0';
-export const MIN_SECRET_LENGTH = 16;
-
-/**
- * HERALD_TRACKING_SECRET's keys: `<secret>` alone (key id `k0`), or `<keyId>:<secret>,<keyId>:<secret>...`, newest first.
- * Throws the reason when the text is not that.
- */
-export function parseTrackingKeys(raw: string): TrackingKey[] {
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
-  const keys = entries.map((entry): TrackingKey => {
-    const colon = entry.indexOf(':');
-    const key = colon < 0 ? { id: DEFAULT_KEY_ID, secret: entry } : { id: entry.slice(0, colon), secret: entry.slice(colon + 1) };
-    if (!TRACKING_KEY_ID.test(key.id)) throw new Error(`key id '${key.id}' must be 1-16 letters, digits, '-' or '_'`);
-    if (key.secret.length < MIN_SECRET_LENGTH) throw new Error(`the secret of key '${key.id}' must be at least ${MIN_SECRET_LENGTH} characters`);
-    return key;
-  });
-  if (keys.length === 0) throw new Error('must name at least one secret');
-  const ids = keys.map((k) => k.id);
-  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (twice) throw new Error(`key id '${twice}' is given twice`);
-  return keys;
-}
+/** HERALD_TRACKING_SECRET's keys, in the format of every Herald secret (lib/signing-keys.ts). */
+export const parseTrackingKeys = parseSigningKeys;
 
 const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
 
@@ -55,7 +29,7 @@ const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url'
 function mac(key: TrackingKey, kind: 'open' | 'click', notificationId: string, url: string | null): string {
   // Length-prefixed fields: no two different (id, url) pairs sign the same text.
   const text = `herald-tracking/v1\n${kind}\n${notificationId.length}:${notificationId}\n${url ?? ''}`;
-  return crypto.createHmac('sha256', key.secret).update(text).digest().subarray(0, 16).toString('base64url');
+  return hmacSha256(key, text).subarray(0, 16).toString('base64url');
 }
 
 /** A token: `<keyId>.<notification id, base64url>.<signature>`. */
@@ -90,9 +64,7 @@ export function verifyToken(keys: TrackingKey[], kind: 'open' | 'click', token: 
   const notificationId = Buffer.from(encodedId, 'base64url').toString('utf8');
   // The id must round-trip (base64url has more than one spelling of some bytes; only ours is taken).
   if (!notificationId || b64url(notificationId) !== encodedId) return null;
-  const expected = Buffer.from(mac(key, kind, notificationId, url));
-  const given = Buffer.from(signature);
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
+  if (!constantTimeEqual(signature, mac(key, kind, notificationId, url))) return null;
   return { notificationId, keyId };
 }
 

@@ -1,5 +1,8 @@
 import net from 'node:net';
 import { apnsIdFor, createApnsProvider } from '../activities/providers/apns';
+import { withReceiptTokens } from '../activities/providers/receipt-tokens';
+import { receiptTokenProblem } from '../lib/receipt-tokens';
+import { parseSigningKeys } from '../lib/signing-keys';
 import { ProviderError, type PushProvider } from '../activities/providers/push-provider';
 import type { PushMessage, PushTarget } from '../domain';
 import type { ApnsConfig } from '../lib/config';
@@ -100,6 +103,17 @@ describe('createApnsProvider against a fake APNs', () => {
     const { iss, iat } = JSON.parse(Buffer.from(claims, 'base64url').toString());
     expect(iss).toBe(key.teamId);
     expect(Math.abs(Date.now() / 1000 - iat)).toBeLessThan(120);
+  });
+
+  test("as the worker wraps it, every push carries its notification's receipt token beside notificationId, which data cannot replace", async () => {
+    const keys = parseSigningKeys('k1:apns-provider-test-secret');
+    const stamped = withReceiptTokens({ ios: apns, android: apns, web: apns }, keys).ios;
+    expect(stamped.name).toBe('apns');
+    await stamped.send(target('aabbcc0b'), message({ data: { status: 'shipped', receiptToken: 'forged' } }), 'attempt-token');
+    const body = fake.requestsFor('aabbcc0b')[0].body as Record<string, unknown>;
+    expect(body).toMatchObject({ notificationId: 'notif-1', receiptToken: expect.stringMatching(/^k1\./) });
+    expect(receiptTokenProblem(keys, 'notif-1', body.receiptToken)).toBeNull();
+    expect(receiptTokenProblem(keys, 'notif-2', body.receiptToken)).toBe('wrong');
   });
 
   test('a rich push: mutable-content for the image, the category, and the image, link and buttons as custom keys', async () => {

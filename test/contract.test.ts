@@ -15,6 +15,7 @@ import { chromium } from 'playwright-core';
 import { SHIPPED_EVENT } from '../api/examples';
 import { PROJECT_ROOT, schemathesisCommand } from '../dev/tools';
 import { clickUrl, openUrl, parseTrackingKeys } from '../lib/tracking';
+import { heraldSignature, sendGridHeaders } from './fakes/email-webhooks';
 import { signTwilioRequest } from './fakes/twilio-server';
 import { eventually, useHarness } from './support/harness';
 
@@ -110,8 +111,8 @@ test('GET /openapi.json is valid OpenAPI 3.1, and every schema in it valid JSON 
   for (const { template, op, label } of operations) {
     // A success, or a redirect that is the operation's answer (a tracked email link's 302).
     expect({ label, hasSuccess: Object.keys(op.responses).some((s) => /^[23]/.test(s)) }).toEqual({ label, hasSuccess: true });
-    // Twilio cannot send a key: its status callback is authenticated by its X-Twilio-Signature header instead.
-    const signed = op.parameters?.some((p: any) => p.in === 'header' && p.name === 'X-Twilio-Signature') ?? false;
+    // Providers cannot send a key: their webhooks are authenticated by a signature header instead (Twilio, SendGrid, the generic one).
+    const signed = op.parameters?.some((p: any) => p.in === 'header' && p.required && /Signature$/.test(p.name)) ?? false;
     if (template.startsWith('/v1/') && !signed) {
       // Key and scope: documented per operation, and the errors they cause.
       expect({ label, security: op.security, scope: op['x-required-scope'] }).toEqual({ label, security: [{ bearer: [] }], scope: expect.stringMatching(/^(ingest|read|admin)$/) });
@@ -133,6 +134,9 @@ test('GET /openapi.json is valid OpenAPI 3.1, and every schema in it valid JSON 
   expect(doc.paths['/metrics']!.get.responses['200'].content['text/plain']).toBeDefined();
   expect(doc.paths['/readyz']!.get.responses['503']).toBeDefined();
   expect(doc.paths['/v1/webhooks/twilio/status']!.post).toMatchObject({ security: [], responses: { 204: expect.anything(), 403: expect.anything() } });
+  for (const webhook of ['/v1/webhooks/email', '/v1/webhooks/sendgrid']) {
+    expect(doc.paths[webhook]!.post).toMatchObject({ security: [], responses: { 401: expect.anything(), 404: expect.anything() } });
+  }
   expect(doc.components.schemas.Error).toMatchObject({ type: 'object', required: ['error'], additionalProperties: false });
   // The example of POST /v1/order-events is the story's shipped event (api/examples.ts), and reads like a real one.
   expect(doc.paths['/v1/order-events']!.post.requestBody.content['application/json'].example).toEqual(SHIPPED_EVENT);
@@ -173,6 +177,8 @@ async function seedExampleResources(doc: Doc): Promise<void> {
   const pushId = pathExample('/v1/notifications/{notificationId}', 'get', 'notificationId');
   expect(pushId).toBe(`${event.eventId}/push`);
   await eventually(async () => expect(await h.db.notification.findUnique({ where: { id: pushId } })).not.toBeNull(), 60_000);
+  // Its push reached the APNs fake with the receipt token the receipt example must echo.
+  await eventually(() => expect(h.deliveredReceiptToken(pushId)).toEqual(expect.any(String)), 60_000);
 
   const email = bodyExample('/v1/webhooks/email', 'post');
   const sms = bodyExample('/v1/webhooks/twilio/status', 'post');
@@ -236,6 +242,12 @@ test('every documented operation, called with the examples of the document, answ
     if (op.operationId === 'trackEmailClick') url = clickUrl(tracking, emailId, query.get('url')!);
     if (op.parameters?.some((p: any) => p.name === 'X-Twilio-Signature')) {
       headers['x-twilio-signature'] = signTwilioRequest(h.twilio.authToken, url, Object.fromEntries(new URLSearchParams(body!.text)));
+    }
+    // The email webhooks' documented signatures are placeholders; the app's receipt takes the token its push carried.
+    if (op.operationId === 'postSendGridWebhook') Object.assign(headers, sendGridHeaders(h.sendgrid.privateKey, body!.text));
+    if (op.operationId === 'postEmailWebhook') headers['x-herald-signature'] = heraldSignature([h.emailWebhookSecret], body!.text);
+    if (op.operationId === 'postNotificationEvent') {
+      body!.text = JSON.stringify({ ...JSON.parse(body!.text), receiptToken: h.deliveredReceiptToken(decodeURIComponent(urlPath.split('/')[3]!)) });
     }
     const abort = new AbortController();
     // A redirect is the answer (a tracked click's), not followed.

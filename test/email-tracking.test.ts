@@ -183,7 +183,7 @@ describe('the real stack', () => {
 
   test('the stats API reports the open, click and bounce rates from those receipts, per channel and template', async () => {
     // The untracked email hard-bounces: it fails, and counts in the bounce rate's denominator.
-    const bounce = await h.api('POST', '/v1/webhooks/email', { type: 'bounced', bounceType: 'hard', messageId: untracked.mail.messageId, id: 'trk-bounce-1' });
+    const bounce = await h.emailWebhook({ type: 'bounced', bounceType: 'hard', messageId: untracked.mail.messageId, id: 'trk-bounce-1' });
     expect(bounce.status).toBe(202);
     const byChannel = await h.api('GET', '/v1/stats?groupBy=channel');
     expect(byChannel.status).toBe(200);

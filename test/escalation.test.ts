@@ -128,7 +128,9 @@ test('a delivery receipt from the app stops the SMS that would follow an unconfi
   const c = await customer('esc-receipt');
   const event = await post(orderEvent('ord-esc-receipt', 'esc-receipt', 'delayed', { data: { delayReason: 'weather' } }));
   await eventually(() => expect(h.apns.requestsFor(c.token)).toHaveLength(1));
-  const receipt = await h.api('POST', `/v1/notifications/${encodeURIComponent(`${event.eventId}/push`)}/events`, { type: 'delivered' });
+  // The app echoes the receipt token its push carried.
+  const receiptToken = (h.apns.requestsFor(c.token)[0]!.body as { receiptToken: string }).receiptToken;
+  const receipt = await h.api('POST', `/v1/notifications/${encodeURIComponent(`${event.eventId}/push`)}/events`, { type: 'delivered', receiptToken });
   expect(receipt.status).toBe(202);
 
   // The workflow takes the receipt as confirmation and stops waiting...

@@ -165,7 +165,8 @@ test('results count the confirmed orders after the send and within the window, a
   // An open from the app, and an opt-out of order updates after the send.
   const opener = customers[20]!;
   const openerPush = await h.db.notification.findFirstOrThrow({ where: { orderId: `${opener}-o1`, channel: 'push' } });
-  expect((await h.api('POST', `/v1/notifications/${encodeURIComponent(openerPush.id)}/events`, { type: 'opened', occurredAt: new Date().toISOString(), source: 'app' })).status).toBe(202);
+  const receiptToken = h.deliveredReceiptToken(openerPush.id);
+  expect((await h.api('POST', `/v1/notifications/${encodeURIComponent(openerPush.id)}/events`, { type: 'opened', occurredAt: new Date().toISOString(), source: 'app', receiptToken })).status).toBe(202);
   const leaver = customers[21]!;
   expect((await h.api('PUT', `/v1/customers/${leaver}/preferences`, { preferences: [{ channel: 'push', category: 'order-updates', optedIn: false }] })).status).toBe(200);
 

@@ -3,6 +3,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { createFcmProvider } from '../activities/providers/fcm';
 import { ProviderError, type PushProvider } from '../activities/providers/push-provider';
+import { withReceiptTokens } from '../activities/providers/receipt-tokens';
+import { receiptTokenProblem } from '../lib/receipt-tokens';
+import { parseSigningKeys } from '../lib/signing-keys';
 import type { PushMessage, PushTarget } from '../domain';
 import { logger } from './support/logger';
 import { createFcmCredentials, startFakeFcm, type FakeFcmServer, type FcmCredentials } from './fakes/fcm-server';
@@ -98,6 +101,25 @@ describe('FCM provider over the wire (fake FCM v1 + OAuth token endpoint)', () =
     expect(sent.tag).toBe('order-42');
     expect(sent.notification).toEqual({ title: 'Your order shipped', body: 'Order 42 is on its way' });
     expect(sent.data).toEqual({ orderId: 'order-42', status: 'shipped' });
+  });
+
+  it("as the worker wraps it, data carries the notification id and its receipt token, one message's own token each in sendEach", async () => {
+    const keys = parseSigningKeys('k1:fcm-provider-test-secret');
+    const stamped = withReceiptTokens({ ios: provider, android: provider, web: provider }, keys).android;
+    await stamped.send(target('tok-token'), message(), 'attempt-token');
+    const single = fcm.messages[0]!.data!;
+    expect(single).toMatchObject({ orderId: 'order-42', notificationId: 'ntf-1', receiptToken: expect.stringMatching(/^k1\./) });
+    expect(receiptTokenProblem(keys, 'ntf-1', single.receiptToken)).toBeNull();
+
+    fcm.reset();
+    await stamped.sendEach!([
+      { target: target('tok-each-1'), message: message({ notificationId: 'ntf-a' }), deliveryKey: 'ntf-a:dev-1' },
+      { target: target('tok-each-2'), message: message({ notificationId: 'ntf-b' }), deliveryKey: 'ntf-b:dev-2' },
+    ]);
+    const byToken = new Map(fcm.messages.map((m) => [m.token, m.data!]));
+    expect(receiptTokenProblem(keys, 'ntf-a', byToken.get('tok-each-1')!.receiptToken)).toBeNull();
+    expect(receiptTokenProblem(keys, 'ntf-b', byToken.get('tok-each-2')!.receiptToken)).toBeNull();
+    expect(byToken.get('tok-each-1')!.receiptToken).not.toBe(byToken.get('tok-each-2')!.receiptToken);
   });
 
   const RICH = {

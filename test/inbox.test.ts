@@ -157,6 +157,8 @@ test('the inbox lists unread messages first, then read ones, newest first, in pa
     data: m[4]!.input.data,
     createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     readAt: null,
+    // What the app echoes when it reports a receipt for the message's notification.
+    receiptToken: expect.stringMatching(/^local\.[A-Za-z0-9_-]{43}$/),
   });
   expect(all.body.items[3].readAt).toEqual(expect.any(String));
 

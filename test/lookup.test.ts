@@ -57,7 +57,8 @@ beforeAll(async () => {
     const res = await h.api('GET', `/v1/notifications/${encodeURIComponent(`${receipted.eventId}/push`)}`);
     expect(res.body.status).toBe('sent');
   }, 60_000);
-  const receipt = await h.api('POST', `/v1/notifications/${encodeURIComponent(`${receipted.eventId}/push`)}/events`, { type: 'delivered', eventId: 'lk-receipt-1' });
+  const receiptToken = h.deliveredReceiptToken(`${receipted.eventId}/push`);
+  const receipt = await h.api('POST', `/v1/notifications/${encodeURIComponent(`${receipted.eventId}/push`)}/events`, { type: 'delivered', eventId: 'lk-receipt-1', receiptToken });
   expect(receipt.status).toBe(202);
 }, 120_000);
 

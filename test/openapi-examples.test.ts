@@ -31,6 +31,7 @@ import {
 import { errorResponse } from '../api/response-schemas';
 import { isRawBody, type Route } from '../api/route';
 import { clickUrl, openUrl, parseTrackingKeys } from '../lib/tracking';
+import { createSendGridKeys, heraldSignature, sendGridHeaders } from './fakes/email-webhooks';
 import { signTwilioRequest } from './fakes/twilio-server';
 import { eventually, useHarness } from './support/harness';
 
@@ -104,7 +105,7 @@ const STORY = [
   'postDevice', 'listDevices',
   'postOrderEvent',
   'listOrderNotifications', 'listCustomerNotifications', 'getOrderState', 'postNotificationEvent', 'getNotification',
-  'postEmailWebhook', 'postTwilioStatusCallback', 'trackEmailOpen', 'trackEmailClick',
+  'postEmailWebhook', 'postSendGridWebhook', 'postTwilioStatusCallback', 'trackEmailOpen', 'trackEmailClick',
   'getOrderTimeline', 'lookup', 'getCustomerTimeline', 'listRejectedEvents',
   'listInbox', 'readInboxMessage', 'readAllInbox', 'streamInbox',
   'getStats', 'listDeadLetters', 'replayDeadLetter',
@@ -208,10 +209,14 @@ test("every operation, sent its own documented example with a key of its scope, 
     let body: string | undefined;
     if (type) {
       headers['content-type'] = type;
-      body = type === 'application/json' ? JSON.stringify(media.example) : new URLSearchParams(media.example).toString();
+      // The documented receipt token is signed with an example key: the real one is what the delivered push carried.
+      const example = op.operationId === 'postNotificationEvent' ? { ...media.example, receiptToken: h.deliveredReceiptToken(PUSH_ID) } : media.example;
+      body = type === 'application/json' ? JSON.stringify(example) : new URLSearchParams(example).toString();
     }
-    // The documented signature is a placeholder: the real one is made with the stack's Twilio auth token.
+    // The documented signatures are placeholders: the real ones are made with the stack's Twilio auth token, SendGrid key and webhook secret.
     if (parameters.some((p) => p.in === 'header' && p.name === 'X-Twilio-Signature')) headers['x-twilio-signature'] = signTwilioRequest(h.twilio.authToken, url, media.example);
+    if (op.operationId === 'postSendGridWebhook') Object.assign(headers, sendGridHeaders(h.sendgrid.privateKey, body!));
+    if (op.operationId === 'postEmailWebhook') headers['x-herald-signature'] = heraldSignature([h.emailWebhookSecret], body!);
 
     const abort = new AbortController();
     // A redirect is the answer (the click's), not followed.
@@ -260,14 +265,20 @@ test('POST /v1/order-events answers the documented 400 to the documented invalid
 test('the documented error examples are the answers the API gives', async () => {
   const doc = await served();
   const read = (await h.api('POST', '/v1/api-keys', { name: 'examples-errors-read', scopes: ['read'] })).body.key as string;
-  const send = async (method: string, urlPath: string, options: { body?: string; type?: string; key?: string | null } = {}) => {
-    const headers: Record<string, string> = {};
+  const keysOf = { ingest: (await h.api('POST', '/v1/api-keys', { name: 'examples-errors-ingest', scopes: ['ingest'] })).body.key as string };
+  const send = async (method: string, urlPath: string, options: { body?: string; type?: string; key?: string | null; headers?: Record<string, string> } = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
     if (options.key !== null) headers.authorization = `Bearer ${options.key ?? h.adminKey}`;
     if (options.body !== undefined) headers['content-type'] = options.type ?? 'application/json';
     const res = await fetch(`${h.stack.apiUrl}${urlPath}`, { method, headers, body: options.body });
     return { status: res.status, body: await res.json() };
   };
   const json = (value: unknown) => ({ body: JSON.stringify(value) });
+  /** A body the stack's generic webhook secret signs (or, with `signed`, another body's signature). */
+  const heraldSigned = (value: unknown, signed?: unknown) => ({ ...json(value), key: null, headers: { 'x-herald-signature': heraldSignature([h.emailWebhookSecret], JSON.stringify(signed ?? value)) } });
+  const sendGridSigned = (value: unknown, privateKey = h.sendgrid.privateKey) => ({ ...json(value), key: null, headers: sendGridHeaders(privateKey, JSON.stringify(value)) });
+  const pushToken = h.deliveredReceiptToken(PUSH_ID)!;
+  const pushEvents = `/v1/notifications/${encodeURIComponent(PUSH_ID)}/events`;
   const tracking = { keys: parseTrackingKeys(h.stack.env.HERALD_TRACKING_SECRET!), publicUrl: h.stack.apiUrl };
   const shipped = OPERATION_EXAMPLES.postOrderEvent!.body as Record<string, unknown>;
   const cartEvent = OPERATION_EXAMPLES.postCartEvent!.body as Record<string, unknown>;
@@ -293,8 +304,15 @@ test('the documented error examples are the answers the API gives', async () => 
     ['listRejectedEvents', 400, 'invalidLimit', () => send('GET', '/v1/rejected-events?limit=101', { key: read })],
     ['getStats', 400, 'invalidRange', () => send('GET', '/v1/stats?from=2026-12-01T00:00:00Z&to=2026-11-30T00:00:00Z')],
     ['createApiKey', 400, 'noScopes', () => send('POST', '/v1/api-keys', json({ name: 'oms-production', scopes: [] }))],
-    ['postNotificationEvent', 400, 'invalidType', () => send('POST', `/v1/notifications/${encodeURIComponent(PUSH_ID)}/events`, json({ type: 'read' }))],
-    ['postEmailWebhook', 400, 'noBounceType', () => send('POST', '/v1/webhooks/email', json({ type: 'bounced', messageId: EMAIL_MESSAGE_ID }))],
+    ['postNotificationEvent', 400, 'invalidType', () => send('POST', pushEvents, json({ type: 'read' }))],
+    ['postNotificationEvent', 403, 'noToken', () => send('POST', pushEvents, json({ type: 'opened' }))],
+    ['postNotificationEvent', 403, 'wrongToken', () => send('POST', pushEvents, json({ type: 'opened', receiptToken: `${pushToken.split('.')[0]}.${'A'.repeat(43)}` }))],
+    ['postEmailWebhook', 400, 'noBounceType', () => send('POST', '/v1/webhooks/email', heraldSigned({ type: 'bounced', messageId: EMAIL_MESSAGE_ID }))],
+    // An ingest key is no signature.
+    ['postEmailWebhook', 401, 'unsigned', () => send('POST', '/v1/webhooks/email', { ...json({ type: 'delivered', messageId: EMAIL_MESSAGE_ID }), key: keysOf.ingest })],
+    ['postEmailWebhook', 401, 'badSignature', () => send('POST', '/v1/webhooks/email', heraldSigned({ type: 'complained', messageId: EMAIL_MESSAGE_ID }, { type: 'delivered', messageId: EMAIL_MESSAGE_ID }))],
+    ['postSendGridWebhook', 400, 'notAnArray', () => send('POST', '/v1/webhooks/sendgrid', sendGridSigned({ event: 'delivered', 'smtp-id': EMAIL_MESSAGE_ID }))],
+    ['postSendGridWebhook', 401, 'badSignature', () => send('POST', '/v1/webhooks/sendgrid', sendGridSigned([{ event: 'delivered', 'smtp-id': EMAIL_MESSAGE_ID }], createSendGridKeys().privateKey))],
     ['getTemplate', 400, 'invalidKey', () => send('GET', '/v1/templates/order.posted')],
     ['createTemplateVersion', 400, 'unknownVariable', () => send('POST', '/v1/templates/order.shipped/versions', json({ channel: 'push', locale: 'en', subject: 'Order {{ orderId }}', body: 'Parcel {{ parcelId }} is on its way' }))],
     ['updateTemplateVersion', 409, 'notDraft', () => send('PUT', '/v1/templates/order.shipped/push/en/versions/1', json({ subject: 'Shipped', body: 'On its way' }))],

@@ -1,10 +1,15 @@
-// Receipts end to end: app receipts, the email provider webhook and Twilio's signed status callbacks update the
-// notification and its receipts, and the order's workflow receives a `notificationReceipt` signal.
+// Receipts end to end: app receipts (with the receipt token the delivered push carried), the email provider webhooks
+// (SendGrid's signed Event Webhook and the generic one) and Twilio's signed status callbacks update the notification and
+// its receipts, and the order's workflow receives a `notificationReceipt` signal.
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { readSendGridEvent, sendGridSignatureProblem } from '../api/email-webhooks';
 import { createReceiptRecorder } from '../api/receipts';
 import { freePort } from '../dev/embedded';
 import { logger } from './support/logger';
+import { startApi } from '../api/server';
+import { loadConfig } from '../lib/config';
+import { postEmailWebhook, postSendGrid, sendGridEvent } from './fakes/email-webhooks';
 import { postSignedCallback, signTwilioRequest, statusCallbackParams, TWILIO_TEST_ACCOUNT_SID, TWILIO_TEST_AUTH_TOKEN } from './fakes/twilio-server';
 import { eventually, iosToken, startHarness, type Harness } from './support/harness';
 
@@ -44,6 +49,14 @@ async function receiptSignals(orderId: string): Promise<Array<{ notificationId: 
     .filter((a) => a?.signalName === 'notificationReceipt')
     .map((a) => JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')));
 }
+
+/** The receipt token the push of `notificationId` carried, once the APNs fake has it: what the app echoes. */
+const deliveredToken = (notificationId: string) =>
+  eventually(() => {
+    const token = h.deliveredReceiptToken(notificationId);
+    expect(token).toEqual(expect.any(String));
+    return token!;
+  }, 60_000);
 
 /** A push notification the real workflow made for a real order event (queued or sent); its order workflow is running. */
 async function pushNotification(orderId: string): Promise<string> {
@@ -101,8 +114,9 @@ describe('POST /v1/notifications/:notificationId/events', () => {
   test('moves a sent push forward and never back, records each receipt, and signals the order workflow', async () => {
     const orderId = 'ord-receipts-push';
     const id = await pushNotification(orderId);
+    const receiptToken = await deliveredToken(id);
 
-    const opened = await h.api('POST', eventsPath(id), { type: 'opened', occurredAt: '2026-11-21T10:05:00Z', eventId: 'open-1' });
+    const opened = await h.api('POST', eventsPath(id), { type: 'opened', occurredAt: '2026-11-21T10:05:00Z', eventId: 'open-1', receiptToken });
     expect(opened).toMatchObject({
       status: 202,
       body: {
@@ -116,17 +130,17 @@ describe('POST /v1/notifications/:notificationId/events', () => {
     expect(await notificationOf(id)).toMatchObject({ status: 'opened', deliveredAt: new Date('2026-11-21T10:05:00Z'), openedAt: new Date('2026-11-21T10:05:00Z'), clickedAt: null });
 
     // A late "delivered" keeps "opened" and the earlier deliveredAt.
-    const delivered = await h.api('POST', eventsPath(id), { type: 'delivered', occurredAt: '2026-11-21T10:04:00Z' });
+    const delivered = await h.api('POST', eventsPath(id), { type: 'delivered', occurredAt: '2026-11-21T10:04:00Z', receiptToken });
     expect(delivered.body).toMatchObject({ notificationStatus: 'opened', duplicate: false });
     expect(await notificationOf(id)).toMatchObject({ status: 'opened', deliveredAt: new Date('2026-11-21T10:05:00Z') });
 
     // The same client event again: nothing new; the same eventId for another type: a conflict.
-    const again = await h.api('POST', eventsPath(id), { type: 'opened', occurredAt: '2026-11-21T10:09:00Z', eventId: 'open-1' });
+    const again = await h.api('POST', eventsPath(id), { type: 'opened', occurredAt: '2026-11-21T10:09:00Z', eventId: 'open-1', receiptToken });
     expect(again).toMatchObject({ status: 202, body: { duplicate: true, signalled: false, receipt: { receiptId: opened.body.receipt.receiptId } } });
-    const conflict = await h.api('POST', eventsPath(id), { type: 'clicked', eventId: 'open-1' });
+    const conflict = await h.api('POST', eventsPath(id), { type: 'clicked', eventId: 'open-1', receiptToken });
     expect(conflict).toMatchObject({ status: 409, body: { error: { code: 'event_id_conflict', fields: [{ field: 'eventId' }] } } });
 
-    const clicked = await h.api('POST', eventsPath(id), { type: 'clicked', source: 'email-tracking', occurredAt: '2026-11-21T10:07:00+00:00' });
+    const clicked = await h.api('POST', eventsPath(id), { type: 'clicked', source: 'email-tracking', occurredAt: '2026-11-21T10:07:00+00:00', receiptToken });
     expect(clicked.body).toMatchObject({ notificationStatus: 'clicked', receipt: { source: 'email-tracking' } });
     expect(await notificationOf(id)).toMatchObject({ status: 'clicked', openedAt: new Date('2026-11-21T10:05:00Z'), clickedAt: new Date('2026-11-21T10:07:00Z') });
 
@@ -161,24 +175,35 @@ describe('POST /v1/notifications/:notificationId/events', () => {
     expect(metrics).toMatch(/herald_receipts_total\{type="opened",source="app"\} 1/);
   }, 120_000);
 
-  test('a failed notification becomes delivered; a suppressed one only gets the receipt', async () => {
-    const failed = await sentMessage('email', 'rcpt-failed', '<failed-1@shop.example>', { status: 'failed' });
-    await h.db.notification.update({ where: { id: failed }, data: { failureReason: 'smtp: 451 try later' } });
-    const res = await h.api('POST', eventsPath(failed), { type: 'delivered' });
-    expect(res).toMatchObject({ status: 202, body: { notificationStatus: 'delivered', signalled: false } });
+  test('a push APNs refused becomes delivered when the app says it arrived; a suppressed notification only gets the receipt', async () => {
+    // APNs refuses the push (a permanent error): the notification fails, but the device did get the payload.
+    const customerId = 'cust-rcpt-refused';
+    const token = iosToken('rcpt-refused');
+    expect((await h.api('PUT', `/v1/customers/${customerId}`, { name: 'Ada', email: 'ada@shop.example', phone: '+14155550100' })).status).toBe(201);
+    expect((await h.api('POST', `/v1/customers/${customerId}/devices`, { deviceId: 'iphone-rcpt-refused', platform: 'ios', token })).status).toBe(201);
+    h.apns.respondWith(token, [{ status: 400, reason: 'BadTopic' }]);
+    const event = { eventId: 'ev-rcpt-refused', orderId: 'ord-rcpt-refused', customerId, status: 'delayed', occurredAt: '2026-11-21T10:00:00Z', source: 'oms', data: {} };
+    expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
+    const failed = 'ev-rcpt-refused/push';
+    await eventually(async () => expect((await notificationOf(failed)).status).toBe('failed'), 60_000);
+    const res = await h.api('POST', eventsPath(failed), { type: 'delivered', receiptToken: await deliveredToken(failed) });
+    expect(res).toMatchObject({ status: 202, body: { notificationStatus: 'delivered' } });
     // occurredAt defaults to now.
     expect((await notificationOf(failed)).deliveredAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
 
+    // A suppressed notification was never delivered, so no payload holds its token: the rule is the recorder's alone.
     const suppressed = await sentMessage('email', 'rcpt-suppressed', '<suppressed-1@shop.example>', { status: 'suppressed' });
-    const kept = await h.api('POST', eventsPath(suppressed), { type: 'opened' });
-    expect(kept).toMatchObject({ status: 202, body: { notificationStatus: 'suppressed' } });
+    const recorder = createReceiptRecorder({ db: h.db, temporal: new Client({ connection: temporal }), logger });
+    const kept = await recorder.record({ notificationId: suppressed, type: 'opened', source: 'app', occurredAt: new Date() });
+    expect(kept).toMatchObject({ notificationStatus: 'suppressed' });
     expect(await notificationOf(suppressed)).toMatchObject({ status: 'suppressed', deliveredAt: null, openedAt: null });
     expect(await receiptsOf(suppressed)).toHaveLength(1);
-  });
+  }, 120_000);
 
-  test('404 for an unknown notification, 400 naming each bad field', async () => {
+  test('403 for a notification whose token the caller lacks (even an unknown one), 400 naming each bad field', async () => {
+    // Without the token no caller learns whether a notification exists: 403, never 404.
     const unknown = await h.api('POST', eventsPath('nope/push'), { type: 'delivered' });
-    expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect(unknown).toMatchObject({ status: 403, body: { error: { code: 'receipt_token_invalid', fields: [{ field: 'receiptToken' }] } } });
     expect((await h.api('GET', `/v1/notifications/${encodeURIComponent('nope/push')}`)).status).toBe(404);
 
     const bad = await h.api('POST', eventsPath('nope/push'), { type: 'read', occurredAt: 'yesterday', source: 'oms', eventId: '' });
@@ -191,7 +216,7 @@ describe('POST /v1/notifications/:notificationId/events', () => {
     // The ingest scope is needed.
     const reader = await h.api('POST', '/v1/api-keys', { name: 'reader', scopes: ['read'] });
     const forbidden = await h.api('POST', eventsPath('nope/push'), { type: 'delivered' }, reader.body.key);
-    expect(forbidden.status).toBe(403);
+    expect(forbidden).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
   });
 
   test('a receipt is recorded even when Temporal cannot be reached, and reaches the order workflow once it answers', async () => {
@@ -215,7 +240,7 @@ describe('POST /v1/notifications/:notificationId/events', () => {
 describe('POST /v1/webhooks/email', () => {
   test('delivered, then a duplicate, by Message-ID with or without brackets', async () => {
     const id = await sentMessage('email', 'mail-delivered', '<abc123@shop.example>');
-    const first = await h.api('POST', '/v1/webhooks/email', { type: 'delivered', messageId: 'abc123@shop.example', id: 'ses-1', occurredAt: '2026-11-21T10:01:00Z' });
+    const first = await h.emailWebhook({ type: 'delivered', messageId: 'abc123@shop.example', id: 'ses-1', occurredAt: '2026-11-21T10:01:00Z' });
     expect(first).toMatchObject({
       status: 202,
       body: {
@@ -226,7 +251,7 @@ describe('POST /v1/webhooks/email', () => {
         signalled: false,
       },
     });
-    const second = await h.api('POST', '/v1/webhooks/email', { type: 'delivered', messageId: '<abc123@shop.example>', id: 'ses-1' });
+    const second = await h.emailWebhook({ type: 'delivered', messageId: '<abc123@shop.example>', id: 'ses-1' });
     expect(second).toMatchObject({ status: 202, body: { duplicate: true } });
     expect(await receiptsOf(id)).toHaveLength(1);
     expect(await notificationOf(id)).toMatchObject({ status: 'delivered', deliveredAt: new Date('2026-11-21T10:01:00Z') });
@@ -239,28 +264,28 @@ describe('POST /v1/webhooks/email', () => {
     const hard = await sentMessage('email', 'mail-hard', '<hard@shop.example>', { orderId, customerId: `cust-${orderId}` });
     const soft = await sentMessage('email', 'mail-soft', '<soft@shop.example>', { orderId, customerId: `cust-${orderId}` });
 
-    const softRes = await h.api('POST', '/v1/webhooks/email', { type: 'bounced', bounceType: 'soft', messageId: 'soft@shop.example', reason: 'mailbox full' });
+    const softRes = await h.emailWebhook({ type: 'bounced', bounceType: 'soft', messageId: 'soft@shop.example', reason: 'mailbox full' });
     expect(softRes).toMatchObject({ status: 202, body: { notificationStatus: 'sent', signalled: false, receipt: { type: 'bounced', detail: { bounceType: 'soft' } } } });
     expect(await notificationOf(soft)).toMatchObject({ status: 'sent', failureReason: null });
 
-    const hardRes = await h.api('POST', '/v1/webhooks/email', { type: 'bounced', bounceType: 'hard', messageId: '<hard@shop.example>', reason: '550 5.1.1 user unknown' });
+    const hardRes = await h.emailWebhook({ type: 'bounced', bounceType: 'hard', messageId: '<hard@shop.example>', reason: '550 5.1.1 user unknown' });
     expect(hardRes).toMatchObject({ status: 202, body: { notificationStatus: 'failed', signalled: true } });
     expect(await notificationOf(hard)).toMatchObject({ status: 'failed', failureReason: 'bounced: 550 5.1.1 user unknown' });
     await eventually(async () => expect(await receiptSignals(orderId)).toEqual([{ notificationId: hard, type: 'bounced', source: 'email-webhook', occurredAt: expect.any(String) }]));
 
     // A bounce needs its type; an unknown Message-ID is a 404.
-    const noType = await h.api('POST', '/v1/webhooks/email', { type: 'bounced', messageId: '<hard@shop.example>' });
+    const noType = await h.emailWebhook({ type: 'bounced', messageId: '<hard@shop.example>' });
     expect(noType).toMatchObject({ status: 400, body: { error: { fields: [{ field: 'bounceType' }] } } });
-    const unknown = await h.api('POST', '/v1/webhooks/email', { type: 'delivered', messageId: '<who@shop.example>' });
+    const unknown = await h.emailWebhook({ type: 'delivered', messageId: '<who@shop.example>' });
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'not_found', fields: [{ field: 'messageId' }] } } });
-    const bad = await h.api('POST', '/v1/webhooks/email', { type: 'sent', messageId: 'a b' });
+    const bad = await h.emailWebhook({ type: 'sent', messageId: 'a b' });
     expect(bad.status).toBe(400);
   }, 120_000);
 
   test('a complaint opts the customer out of marketing email, with a consent record', async () => {
     const customerId = 'cust-complainer';
     const id = await sentMessage('email', 'mail-complaint', '<complaint@shop.example>', { customerId });
-    const res = await h.api('POST', '/v1/webhooks/email', { type: 'complained', messageId: 'complaint@shop.example', reason: 'abuse', id: 'fbl-1' });
+    const res = await h.emailWebhook({ type: 'complained', messageId: 'complaint@shop.example', reason: 'abuse', id: 'fbl-1' });
     expect(res).toMatchObject({ status: 202, body: { notificationStatus: 'sent', receipt: { type: 'complained', detail: { optedOut: 'email/marketing' } } } });
     expect(await h.db.preference.findUnique({ where: { customerId_channel_category: { customerId, channel: 'email', category: 'marketing' } } })).toMatchObject({ optedIn: false });
     expect(await h.db.consentRecord.findMany({ where: { customerId } })).toEqual([
@@ -269,6 +294,120 @@ describe('POST /v1/webhooks/email', () => {
     expect((await h.api('GET', `/v1/customers/${customerId}`)).body.preferences).toEqual([{ channel: 'email', category: 'marketing', optedIn: false }]);
     expect(await receiptsOf(id)).toHaveLength(1);
   });
+});
+
+describe('POST /v1/webhooks/sendgrid', () => {
+  const sendGrid = (events: unknown) => postSendGrid(h.stack.apiUrl, events, { privateKey: h.sendgrid.privateKey });
+  const mail = async (name: string, options: { orderId?: string; customerId?: string } = {}) => {
+    const messageId = `<${name}@shop.example>`;
+    return { id: await sentMessage('email', `sg-${name}`, messageId, options), messageId };
+  };
+
+  test('each event of a signed batch becomes its receipt, found by smtp-id; a redelivered batch records nothing new', async () => {
+    // On a running order's workflow, so the hard bounce has somewhere to be signalled.
+    const orderId = 'ord-receipts-sendgrid';
+    await pushNotification(orderId);
+    const on = { orderId, customerId: `cust-${orderId}` };
+    const [delivered, machine, clicked, bounced, blocked, deferred, dropped, reported] = await Promise.all(
+      ['delivered', 'machine', 'clicked', 'bounced', 'blocked', 'deferred', 'dropped', 'reported'].map((name) => mail(name, on)),
+    );
+    const at = Math.floor(Date.parse('2026-11-21T10:03:00Z') / 1000);
+    const batch = [
+      sendGridEvent('processed', delivered!.messageId, { timestamp: at }),
+      sendGridEvent('delivered', delivered!.messageId, { timestamp: at, response: '250 OK' }),
+      sendGridEvent('open', delivered!.messageId, { timestamp: at + 60, useragent: 'Mozilla/5.0', ip: '203.0.113.7' }),
+      sendGridEvent('open', machine!.messageId, { sg_machine_open: true }),
+      sendGridEvent('click', clicked!.messageId, { url: 'https://shop.example/orders/1' }),
+      sendGridEvent('bounce', bounced!.messageId, { reason: '550 5.1.1 unknown recipient', status: '5.1.1', type: 'bounce', bounce_classification: 'Invalid Address' }),
+      sendGridEvent('bounce', blocked!.messageId, { reason: '421 try later', status: '4.0.0', type: 'blocked', bounce_classification: 'Reputation' }),
+      sendGridEvent('deferred', deferred!.messageId, { response: '400 try again later', attempt: '5' }),
+      sendGridEvent('dropped', dropped!.messageId, { reason: 'Bounced Address', status: '5.0.0' }),
+      sendGridEvent('spamreport', reported!.messageId),
+      sendGridEvent('unsubscribe', reported!.messageId),
+      sendGridEvent('delivered', '<nobody@shop.example>'),
+      { ...sendGridEvent('delivered', delivered!.messageId), 'smtp-id': undefined },
+      42,
+    ];
+    const first = await sendGrid(batch);
+    expect(first).toEqual({ status: 200, body: { received: 14, recorded: 9, duplicates: 0, conflicts: 0, unmatched: 2, ignored: 3 } });
+
+    expect(await notificationOf(delivered!.id)).toMatchObject({ status: 'opened', deliveredAt: new Date(at * 1000), openedAt: new Date((at + 60) * 1000) });
+    expect((await receiptsOf(delivered!.id)).map((r) => [r.type, r.source, (r.detail as any).sendgridEvent])).toEqual([
+      ['delivered', 'email-webhook', 'delivered'],
+      ['opened', 'email-webhook', 'open'],
+    ]);
+    // A machine open proves the mail arrived, not that anyone read it.
+    expect(await notificationOf(machine!.id)).toMatchObject({ status: 'delivered', openedAt: null });
+    expect(await receiptsOf(clicked!.id)).toEqual([expect.objectContaining({ type: 'clicked', detail: expect.objectContaining({ url: 'https://shop.example/orders/1', provider: 'sendgrid' }) })]);
+    expect(await notificationOf(bounced!.id)).toMatchObject({ status: 'failed', failureReason: 'bounced: 550 5.1.1 unknown recipient' });
+    expect((await receiptsOf(bounced!.id))[0]!.detail).toMatchObject({ bounceType: 'hard', bounceClassification: 'Invalid Address', messageId: bounced!.messageId });
+    // A block and a deferral are SendGrid still trying: recorded as soft bounces, nothing changes.
+    for (const soft of [blocked!, deferred!]) {
+      expect(await notificationOf(soft.id)).toMatchObject({ status: 'sent', failureReason: null });
+      expect(await receiptsOf(soft.id)).toEqual([expect.objectContaining({ type: 'bounced', detail: expect.objectContaining({ bounceType: 'soft' }) })]);
+    }
+    expect(await notificationOf(dropped!.id)).toMatchObject({ status: 'failed', failureReason: 'dropped: Bounced Address' });
+    expect(await receiptsOf(reported!.id)).toEqual([expect.objectContaining({ type: 'complained', detail: expect.objectContaining({ optedOut: 'email/marketing' }) })]);
+    await eventually(async () =>
+      expect((await receiptSignals(orderId)).filter((r) => r.notificationId === bounced!.id)).toEqual([expect.objectContaining({ type: 'bounced', source: 'email-webhook' })]),
+    );
+
+    // SendGrid redelivers a batch it got no 2xx for: every sg_event_id is known, nothing is recorded twice.
+    const again = await sendGrid(batch);
+    expect(again.body).toMatchObject({ recorded: 0, duplicates: 9 });
+    // The same sg_event_id for another kind of event is a conflict, not a second receipt.
+    const reused = await sendGrid([{ ...(batch[1] as object), event: 'spamreport' }]);
+    expect(reused.body).toMatchObject({ recorded: 0, conflicts: 1 });
+    expect(await receiptsOf(delivered!.id)).toHaveLength(2);
+  }, 120_000);
+
+  test('a signed body that is no batch is a 400; an unsigned one is a 401 before anything reads it', async () => {
+    expect(await sendGrid({ event: 'delivered' })).toMatchObject({ status: 400, body: { error: { fields: [{ field: '(body)', reason: 'must be a JSON array of SendGrid events' }] } } });
+    expect(await sendGrid('[{"event":')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
+    expect(await postSendGrid(h.stack.apiUrl, '[{"event":')).toMatchObject({ status: 401, body: { error: { code: 'invalid_signature' } } });
+  });
+
+  test("the verification is SendGrid's: its own library's published test vector verifies, and nothing else does", () => {
+    // From SendGrid's Node.js library (packages/eventwebhook/src/eventwebhook.spec.js): a key, a signed payload and its signature.
+    const publicKey = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==';
+    const signature = 'MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=';
+    const timestamp = '1588788367';
+    const payload = JSON.stringify({ category: 'example_payload', event: 'test_event', message_id: 'message_id' });
+    const signedAt = Number(timestamp) * 1000;
+    expect(sendGridSignatureProblem(publicKey, { signature, timestamp }, payload, signedAt + 60_000)).toBeNull();
+    expect(sendGridSignatureProblem(publicKey, { signature, timestamp }, `${payload} `, signedAt)).toMatchObject({ header: 'X-Twilio-Email-Event-Webhook-Signature' });
+    expect(sendGridSignatureProblem(publicKey, { signature, timestamp: '1588788368' }, payload, signedAt)).toMatchObject({ header: 'X-Twilio-Email-Event-Webhook-Signature' });
+    expect(sendGridSignatureProblem(publicKey, { signature: 'bm90IGEgc2lnbmF0dXJl', timestamp }, payload, signedAt)).toMatchObject({ header: 'X-Twilio-Email-Event-Webhook-Signature' });
+    // Signed years ago: the signature holds, the time does not.
+    expect(sendGridSignatureProblem(publicKey, { signature, timestamp }, payload)).toMatchObject({ header: 'X-Twilio-Email-Event-Webhook-Timestamp', reason: expect.stringContaining('at most 300 s') });
+    // A bounce without `type` is a hard one, as in SendGrid's older examples.
+    expect(readSendGridEvent({ event: 'bounce', 'smtp-id': '<a@b>', reason: '500 unknown recipient', status: '5.0.0' })).toMatchObject({ record: true, type: 'bounced', detail: { bounceType: 'hard' } });
+  });
+});
+
+describe('webhooks and receipts without their secrets', () => {
+  test('an API started without SENDGRID_WEBHOOK_PUBLIC_KEY, HERALD_EMAIL_WEBHOOK_SECRET or HERALD_RECEIPT_SECRET answers 404, 404 and 403', async () => {
+    const id = await pushNotification('ord-receipts-unset');
+    const receiptToken = await deliveredToken(id);
+    const port = await freePort();
+    const bare = await startApi(loadConfig({ ...h.stack.env, PORT: String(port), SENDGRID_WEBHOOK_PUBLIC_KEY: '', HERALD_EMAIL_WEBHOOK_SECRET: '', HERALD_RECEIPT_SECRET: '' }), logger, port);
+    try {
+      const sendgrid = await postSendGrid(bare.url, [], { privateKey: h.sendgrid.privateKey });
+      expect(sendgrid).toMatchObject({ status: 404, body: { error: { code: 'not_configured' } } });
+      const generic = await postEmailWebhook(bare.url, { type: 'delivered', messageId: 'x@shop.example' }, { secrets: [h.emailWebhookSecret] });
+      expect(generic).toMatchObject({ status: 404, body: { error: { code: 'not_configured' } } });
+      // The push's own token, which the stack's API takes: without a secret nothing verifies it.
+      const res = await fetch(`${bare.url}${eventsPath(id)}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'delivered', receiptToken }),
+      });
+      expect(res.status).toBe(403);
+      expect(await receiptsOf(id)).toHaveLength(0);
+    } finally {
+      await bare.close();
+    }
+  }, 120_000);
 });
 
 describe('POST /v1/webhooks/twilio/status', () => {

@@ -1,8 +1,10 @@
 // Sandbox providers (no provider configured, as on a first `npm start`) on the real stack: by default a sandbox push
 // reports a delivery receipt a moment later, through the same recorder as the API's receipt endpoint, so a critical
 // update's plan is confirmed and does not escalate to SMS; HERALD_SANDBOX_RECEIPTS=none reports nothing and shows
-// the escalation path.
+// the escalation path. A sandbox push reports as the app would: with the receipt token the push carried.
+import { withReceiptTokens } from '../activities/providers/receipt-tokens';
 import { createSandboxPushProvider, createSandboxReceipts } from '../activities/providers/sandbox';
+import { parseSigningKeys } from '../lib/signing-keys';
 import type { ReceiptReport } from '../store/receipts';
 import { eventually, iosToken, orderEvent, untilWorkerReady, useHarness } from './support/harness';
 import { logger } from './support/logger';
@@ -75,12 +77,20 @@ test('HERALD_SANDBOX_RECEIPTS=none: no receipt, and the critical plan escalates 
 describe('sandbox receipts without the stack', () => {
   const target = { deviceId: 'd-1', platform: 'ios', token: 'ab'.repeat(32) } as never;
   const message = { notificationId: 'ev-9/push', orderId: 'o-9', title: 't', body: 'b', priority: 'high' as const, collapseKey: 'o-9', data: {} };
+  const receiptKeys = parseSigningKeys('k1:sandbox-receipts-test-secret');
+  /** The sandbox push provider as the worker makes it: its pushes stamped with their receipt token. */
+  const sandboxPush = (receipts: ReturnType<typeof createSandboxReceipts>) => {
+    const sandbox = createSandboxPushProvider('apns', logger, receipts);
+    return withReceiptTokens({ ios: sandbox, android: sandbox, web: sandbox }, receiptKeys).ios;
+  };
+  const recording = (reports: ReceiptReport[]) => ({
+    record: async (r: ReceiptReport) => (reports.push(r), { receipt: {} as never, duplicate: false, notificationStatus: 'delivered' as const, signalled: true }),
+  });
 
   test('opened reports a delivery, then an open, once per delivery key; a stopping worker reports what is due at once', async () => {
     const reports: ReceiptReport[] = [];
-    const recorder = { record: async (r: ReceiptReport) => (reports.push(r), { receipt: {} as never, duplicate: false, notificationStatus: 'delivered' as const, signalled: true }) };
-    const receipts = createSandboxReceipts({ mode: 'opened', recorder, logger, delayMs: 60_000 });
-    const provider = createSandboxPushProvider('apns', logger, receipts);
+    const receipts = createSandboxReceipts({ mode: 'opened', recorder: recording(reports), logger, receiptKeys, delayMs: 60_000 });
+    const provider = sandboxPush(receipts);
     await provider.send(target, message as never, 'ev-9/push:d-1');
     expect(reports).toEqual([]);
     await receipts.close();
@@ -90,10 +100,22 @@ describe('sandbox receipts without the stack', () => {
     ]);
   });
 
+  test('a push without its receipt token, or with another key\'s, reports nothing: the app could not either', async () => {
+    const reports: ReceiptReport[] = [];
+    const receipts = createSandboxReceipts({ mode: 'delivered', recorder: recording(reports), logger, receiptKeys, delayMs: 1 });
+    // Not stamped: no token at all.
+    await createSandboxPushProvider('apns', logger, receipts).send(target, message as never, 'ev-9/push:d-1');
+    // Stamped under a secret the receipts are not checked with.
+    const sandbox = createSandboxPushProvider('apns', logger, receipts);
+    await withReceiptTokens({ ios: sandbox, android: sandbox, web: sandbox }, parseSigningKeys('k1:another-secret-altogether')).ios.send(target, message as never, 'ev-9/push:d-2');
+    await receipts.close();
+    expect(reports).toEqual([]);
+  });
+
   test('a receipt the recorder refuses is logged, never thrown into the send', async () => {
     const recorder = { record: async () => Promise.reject(new Error('database away')) };
-    const receipts = createSandboxReceipts({ mode: 'delivered', recorder, logger, delayMs: 1 });
-    const provider = createSandboxPushProvider('apns', logger, receipts);
+    const receipts = createSandboxReceipts({ mode: 'delivered', recorder, logger, receiptKeys, delayMs: 1 });
+    const provider = sandboxPush(receipts);
     await expect(provider.send(target, message as never, 'ev-9/push:d-1')).resolves.toMatchObject({ provider: 'sandbox-apns' });
     await receipts.close();
   });

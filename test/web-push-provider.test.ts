@@ -2,6 +2,9 @@ import https from 'node:https';
 import net from 'node:net';
 import { generateRequestDetails, getVapidHeaders, type RequestDetails } from 'web-push';
 import { ProviderError, type PushProvider } from '../activities/providers/push-provider';
+import { withReceiptTokens } from '../activities/providers/receipt-tokens';
+import { receiptTokenProblem } from '../lib/receipt-tokens';
+import { parseSigningKeys } from '../lib/signing-keys';
 import {
   createWebPushProvider,
   generateVapidKeys,
@@ -110,6 +113,16 @@ describe('Web Push provider over the wire (fake RFC 8030 push service)', () => {
     // VAPID: signed by our key, audience is the push service origin, subject is ours.
     expect(received!.vapid).toMatchObject({ aud: push.url, sub: SUBJECT, publicKey: vapid.publicKey });
     expect(received!.vapid!.exp).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it("as the worker wraps it, the decrypted payload's data carries the receipt token the service worker echoes", async () => {
+    const keys = parseSigningKeys('k1:web-push-provider-test-secret');
+    const stamped = withReceiptTokens({ ios: provider, android: provider, web: provider }, keys).web;
+    const sub = push.createSubscription({ applicationServerKey: vapid.publicKey });
+    await stamped.send(target(sub), message(), 'ntf-1:dev-web-1');
+    const data = (push.messages[0]!.payload as { data: Record<string, unknown> }).data;
+    expect(data).toMatchObject({ notificationId: 'ntf-1', receiptToken: expect.stringMatching(/^k1\./) });
+    expect(receiptTokenProblem(keys, 'ntf-1', data.receiptToken)).toBeNull();
   });
 
   it('a rich push decrypts to what showNotification takes: image, actions, data.url and each button link', async () => {

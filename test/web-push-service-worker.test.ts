@@ -5,6 +5,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { toWebPushPayload } from '../activities/providers/web-push';
 import type { PushMessage } from '../domain';
+import { receiptToken } from '../lib/receipt-tokens';
 
 const SOURCE = fs.readFileSync(path.join(__dirname, '..', 'examples', 'web-push', 'herald-sw.js'), 'utf8');
 const ORIGIN = 'https://shop.example';
@@ -52,8 +53,11 @@ const message: PushMessage = {
     deepLink: 'https://shop.example/orders/o-7',
     actions: [{ id: 'track', title: 'Track parcel', deepLink: 'https://track.example/1Z' }, { id: 'help', title: 'Help' }],
   },
+  // As the worker's providers stamp every push (activities/providers/receipt-tokens.ts).
+  receiptToken: receiptToken([{ id: 'k1', secret: 'service-worker-test-secret' }], 'ev-7/push'),
 };
 const payload = () => JSON.parse(JSON.stringify(toWebPushPayload(message)));
+const token = message.receiptToken!;
 const receiptUrl = '/herald/v1/notifications/ev-7%2Fpush/events';
 
 test('shows the push with its image and buttons, and reports it delivered', async () => {
@@ -71,7 +75,18 @@ test('shows the push with its image and buttons, and reports it delivered', asyn
       },
     },
   ]);
-  expect(sw.posted).toEqual([{ url: receiptUrl, body: { type: 'delivered', eventId: 'webpush:delivered' } }]);
+  // The receipt echoes the token the payload carried, which Herald checks.
+  expect(payload().data.receiptToken).toBe(token);
+  expect(sw.posted).toEqual([{ url: receiptUrl, body: { type: 'delivered', eventId: 'webpush:delivered', receiptToken: token } }]);
+});
+
+test('a push without a receipt token is shown, and no receipt is posted (Herald would refuse it)', async () => {
+  const sw = loadWorker();
+  const untokened = JSON.parse(JSON.stringify(toWebPushPayload({ ...message, receiptToken: undefined })));
+  expect(untokened.data).not.toHaveProperty('receiptToken');
+  await sw.dispatch('push', { data: { json: () => untokened } });
+  expect(sw.shown).toHaveLength(1);
+  expect(sw.posted).toEqual([]);
 });
 
 test('a tap opens data.url and reports opened; a button opens its own link (or data.url) and reports clicked', async () => {
@@ -85,9 +100,9 @@ test('a tap opens data.url and reports opened; a button opens its own link (or d
   expect(sw.opened).toEqual(['https://track.example/1Z']);
   expect(sw.focused).toEqual(['https://shop.example/orders/o-7', 'https://shop.example/orders/o-7']);
   expect(sw.posted).toEqual([
-    { url: receiptUrl, body: { type: 'opened', eventId: 'webpush:opened' } },
-    { url: receiptUrl, body: { type: 'clicked', eventId: 'webpush:clicked:track' } },
-    { url: receiptUrl, body: { type: 'clicked', eventId: 'webpush:clicked:help' } },
+    { url: receiptUrl, body: { type: 'opened', eventId: 'webpush:opened', receiptToken: token } },
+    { url: receiptUrl, body: { type: 'clicked', eventId: 'webpush:clicked:track', receiptToken: token } },
+    { url: receiptUrl, body: { type: 'clicked', eventId: 'webpush:clicked:help', receiptToken: token } },
   ]);
 });
 

@@ -41,10 +41,12 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
     mode: receiptsConnection ? config.sandboxReceipts : 'none',
     recorder: receiptsConnection && createReceiptRecorder({ db, temporal: new Client({ connection: receiptsConnection, namespace: config.temporalNamespace }), logger }),
     logger,
+    receiptKeys: config.receiptKeys,
   });
   const push = createPushProviders(config, logger, sandboxReceipts);
   const messages = createMessageProviders(config, logger, sandboxReceipts);
   for (const line of describeProviderModes(push, messages, sandboxReceipts)) logger.info(line);
+  if (config.receiptKeys.length === 0) logger.warn('HERALD_RECEIPT_SECRET is not set: pushes go without a receipt token, so the API refuses every receipt from the app');
   if (!config.tracking.enabled) {
     logger.info(config.tracking.keys.length ? 'email tracking is off (HERALD_EMAIL_TRACKING=off)' : 'email tracking is off: HERALD_TRACKING_SECRET is not set');
   }

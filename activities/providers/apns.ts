@@ -127,6 +127,8 @@ function buildNotification(topic: string, message: PushMessage, apnsId: string):
     // Each button's id (the action identifier the app declared), title and link, for the app to route a tap.
     ...(rich?.actions?.length ? { actions: rich.actions.map((a) => ({ id: a.id, title: a.title, ...(a.deepLink ? { url: a.deepLink } : {}) })) } : {}),
     notificationId: message.notificationId,
+    // What the app echoes with its receipts for this notification (README, "Receipt tokens").
+    ...(message.receiptToken ? { receiptToken: message.receiptToken } : {}),
     orderId: message.orderId,
   };
   return note;

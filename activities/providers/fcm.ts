@@ -321,6 +321,8 @@ export function toFcmMessage(target: PushTarget, message: PushMessage): Message 
     ...(rich?.deepLink ? { url: rich.deepLink } : {}),
     ...(rich?.imageUrl ? { imageUrl: rich.imageUrl } : {}),
     ...(rich?.actions?.length ? { actions: JSON.stringify(rich.actions.map((a) => ({ id: a.id, title: a.title, ...(a.deepLink ? { url: a.deepLink } : {}) }))) } : {}),
+    // What the app echoes with its receipts, with the notification it belongs to (README, "Receipt tokens").
+    ...(message.receiptToken ? { notificationId: message.notificationId, receiptToken: message.receiptToken } : {}),
   };
   return {
     token: target.token,

@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/logger';
 import { createApnsProvider } from './apns';
 import { createFcmProvider } from './fcm';
 import type { PushProviders } from './push-provider';
+import { withReceiptTokens } from './receipt-tokens';
 import type { EmailMessage, MessageProviders, SmsMessage } from './message-provider';
 import { createSandboxMessageProvider, createSandboxPushProvider, type SandboxReceipts } from './sandbox';
 import { createSmtpProvider } from './smtp';
@@ -11,14 +12,18 @@ import { createWebPushProvider } from './web-push';
 
 /**
  * Live providers where credentials are configured, clearly labelled sandbox ones elsewhere; those report receipts
- * through `sandboxReceipts` (HERALD_SANDBOX_RECEIPTS), none without it.
+ * through `sandboxReceipts` (HERALD_SANDBOX_RECEIPTS), none without it. Every one sends each push with its receipt
+ * token (HERALD_RECEIPT_SECRET), the sandbox ones included: they report receipts as the app would, with that token.
  */
-export function createPushProviders(config: Pick<HeraldConfig, 'apns' | 'fcm' | 'webPush'>, logger: Logger, sandboxReceipts?: SandboxReceipts): PushProviders {
-  return {
-    ios: config.apns ? createApnsProvider(config.apns, logger) : createSandboxPushProvider('apns', logger, sandboxReceipts),
-    android: config.fcm ? createFcmProvider(config.fcm, logger) : createSandboxPushProvider('fcm', logger, sandboxReceipts),
-    web: config.webPush ? createWebPushProvider(config.webPush, logger) : createSandboxPushProvider('webpush', logger, sandboxReceipts),
-  };
+export function createPushProviders(config: Pick<HeraldConfig, 'apns' | 'fcm' | 'webPush' | 'receiptKeys'>, logger: Logger, sandboxReceipts?: SandboxReceipts): PushProviders {
+  return withReceiptTokens(
+    {
+      ios: config.apns ? createApnsProvider(config.apns, logger) : createSandboxPushProvider('apns', logger, sandboxReceipts),
+      android: config.fcm ? createFcmProvider(config.fcm, logger) : createSandboxPushProvider('fcm', logger, sandboxReceipts),
+      web: config.webPush ? createWebPushProvider(config.webPush, logger) : createSandboxPushProvider('webpush', logger, sandboxReceipts),
+    },
+    config.receiptKeys,
+  );
 }
 
 /** Email over SMTP and SMS through Twilio where configured, sandbox providers (with `sandboxReceipts`) elsewhere. */

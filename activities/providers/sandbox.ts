@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SANDBOX_RECEIPTS } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
+import { receiptTokenProblem } from '../../lib/receipt-tokens';
+import type { SigningKey } from '../../lib/signing-keys';
 import type { ReceiptRecorder } from '../../store/receipts';
 import type { ReceiptType } from '../../domain';
 import type { MessageProvider } from './message-provider';
@@ -17,14 +19,19 @@ export const SANDBOX_RECEIPT_DELAY_MS = 1000;
  * open, `none` nothing (the channel plans then escalate when their receipt deadline passes, as with a lost push).
  * Receipts go through the same recorder as the API's receipt endpoint: a NotificationReceipt row with source
  * `sandbox`, then the `notificationReceipt` signal to the order's workflow (the API's relay retries one that Temporal
- * did not take).
+ * did not take). A push's receipts are the app's, so they need what the app needs: the receipt token the push carried,
+ * checked as the API checks it (a push without a valid one reports nothing, as the API would answer 403). An email's
+ * or SMS's stand for the provider's webhook, which is signed another way.
  */
 export interface SandboxReceipts {
   readonly mode: SandboxReceiptMode;
   /** What the sandbox providers log on each message they accept: what will follow. */
   readonly promise: string;
-  /** Reports the receipts of one accepted message, later; never throws (a failure is logged). */
-  schedule(message: { notificationId: string; deliveryKey: string; provider: string; providerMessageId: string }): void;
+  /**
+   * Reports the receipts of one accepted message, later; never throws (a failure is logged). `receiptToken` is the
+   * token the push carried (null: none), for an app's receipt; absent for an email or SMS.
+   */
+  schedule(message: { notificationId: string; deliveryKey: string; provider: string; providerMessageId: string; receiptToken?: string | null }): void;
   /** Reports what is still scheduled at once, so a stopping worker loses none of them. */
   close(): Promise<void>;
 }
@@ -33,12 +40,15 @@ export function createSandboxReceipts({
   mode,
   recorder,
   logger,
+  receiptKeys = [],
   delayMs = SANDBOX_RECEIPT_DELAY_MS,
 }: {
   mode: SandboxReceiptMode;
   /** Needed unless `mode` is none. */
   recorder?: Pick<ReceiptRecorder, 'record'> | null;
   logger: Logger;
+  /** HERALD_RECEIPT_SECRET: what a push's receipt token is checked with. */
+  receiptKeys?: readonly SigningKey[];
   delayMs?: number;
 }): SandboxReceipts {
   const types: ReceiptType[] = mode === 'none' ? [] : mode === 'opened' ? ['delivered', 'opened'] : ['delivered'];
@@ -99,6 +109,16 @@ export function createSandboxReceipts({
     promise: types.length === 0 ? 'no receipt will follow (HERALD_SANDBOX_RECEIPTS=none)' : `a ${types.join(', then an ')} receipt will follow (HERALD_SANDBOX_RECEIPTS=${mode})`,
     schedule(message) {
       if (types.length === 0) return;
+      if (message.receiptToken !== undefined) {
+        const problem = receiptTokenProblem(receiptKeys, message.notificationId, message.receiptToken);
+        if (problem) {
+          logger.warn(
+            { provider: message.provider, notificationId: message.notificationId, receiptToken: problem },
+            `sandbox push reports no receipt: its receipt token is ${problem} (is HERALD_RECEIPT_SECRET set for the worker?)`,
+          );
+          return;
+        }
+      }
       later(delayMs, async (now) => {
         for (const [i, type] of types.entries()) {
           if (i > 0 && !now) await pause(delayMs);
@@ -136,7 +156,8 @@ export function createSandboxPushProvider(platformProvider: string, logger: Logg
         { provider: name, deliveryKey, deviceId: target.deviceId, orderId: message.orderId, title: message.title },
         `sandbox push accepted (no credentials configured; nothing left this machine); ${receipts.promise}`,
       );
-      receipts.schedule({ notificationId: message.notificationId, deliveryKey, provider: name, providerMessageId });
+      // As the app would: only with the token the push carried.
+      receipts.schedule({ notificationId: message.notificationId, deliveryKey, provider: name, providerMessageId, receiptToken: message.receiptToken ?? null });
       return { provider: name, providerMessageId };
     },
     async close() {},

@@ -145,6 +145,7 @@ export function toWebPushPayload(message: PushMessage): WebPushPayload {
       ...message.data,
       ...(rich?.deepLink ? { url: rich.deepLink } : {}),
       notificationId: message.notificationId,
+      ...(message.receiptToken ? { receiptToken: message.receiptToken } : {}),
       orderId: message.orderId,
       ...(Object.keys(actionUrls).length > 0 ? { actionUrls } : {}),
     },

@@ -3,6 +3,8 @@ import { INBOX_CHANNEL } from '../../store/inbox';
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
+import { receiptToken } from '../../lib/receipt-tokens';
+import type { SigningKey } from '../../lib/signing-keys';
 import { invalidCursor } from '../paging';
 import { HttpError } from '../errors';
 import type { InboxHub, InboxHubEvent } from '../inbox-hub';
@@ -12,7 +14,8 @@ import { customerPath, inboxMessagePath, inboxQuerySchema } from '../schemas';
 
 type InboxMessageRow = Prisma.InboxMessageGetPayload<object>;
 
-export function inboxView(m: InboxMessageRow): InboxItemView {
+/** A message as the app reads it; with HERALD_RECEIPT_SECRET's keys, the receipt token its notification's receipts need. */
+export function inboxView(m: InboxMessageRow, receiptKeys: readonly SigningKey[] = []): InboxItemView {
   return {
     messageId: m.id,
     notificationId: m.notificationId,
@@ -23,6 +26,7 @@ export function inboxView(m: InboxMessageRow): InboxItemView {
     data: m.data,
     createdAt: m.createdAt,
     readAt: m.readAt,
+    receiptToken: m.notificationId && receiptKeys.length > 0 ? receiptToken(receiptKeys, m.notificationId) : null,
   };
 }
 
@@ -70,7 +74,7 @@ export const inboxRoutes: Route[] = [
     params: customerPath,
     query: inboxQuerySchema,
     responses: { 200: { description: 'A page of messages, and how many are unread.', body: inboxPageResponse } },
-    handler: async ({ params: { customerId }, query: { limit, cursor, unread } }, { db }) => {
+    handler: async ({ params: { customerId }, query: { limit, cursor, unread } }, { db, receiptKeys }) => {
       const after = cursor ? decodeCursor(cursor) : null;
       const take = limit + 1;
 
@@ -99,7 +103,7 @@ export const inboxRoutes: Route[] = [
       return {
         status: 200,
         body: {
-          items: items.map(inboxView),
+          items: items.map((m) => inboxView(m, receiptKeys)),
           nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null,
           unreadCount: await unreadCount,
         },
@@ -138,7 +142,7 @@ export const inboxRoutes: Route[] = [
     params: inboxMessagePath,
     responses: { 200: { description: 'The message.', body: inboxItemResponse } },
     errors: { 404: 'The customer has no such message.' },
-    handler: async ({ params: { customerId, messageId } }, { db }) => {
+    handler: async ({ params: { customerId, messageId } }, { db, receiptKeys }) => {
       // Only an unread message changes (and is announced); reading it again answers the same readAt.
       await db.$queryRaw`
         WITH updated AS (
@@ -151,7 +155,7 @@ export const inboxRoutes: Route[] = [
         FROM updated`;
       const message = await db.inboxMessage.findFirst({ where: { id: messageId, customerId } });
       if (!message) throw new HttpError(404, 'not_found', `no inbox message ${messageId} for customer ${customerId}`);
-      return { status: 200, body: inboxView(message) };
+      return { status: 200, body: inboxView(message, receiptKeys) };
     },
   }),
   defineRoute({
@@ -175,8 +179,8 @@ export const inboxRoutes: Route[] = [
     ],
     responses: { 200: { description: 'The event stream.', content: { mediaType: 'text/event-stream', schema: { type: 'string' } } } },
     errors: { 503: 'The server is stopping; reconnect in a moment.' },
-    handler: async ({ params: { customerId }, req, res }, { db, inbox, logger }) => {
-      await openStream({ db, hub: inbox, logger, keepAliveMs: KEEP_ALIVE_MS }, customerId, req, res);
+    handler: async ({ params: { customerId }, req, res }, { db, inbox, logger, receiptKeys }) => {
+      await openStream({ db, hub: inbox, logger, keepAliveMs: KEEP_ALIVE_MS, receiptKeys }, customerId, req, res);
     },
   }),
 ];
@@ -194,7 +198,7 @@ const MAX_REMEMBERED = 1000;
  * reconnects) runs in order on one chain, and message ids already sent are skipped.
  */
 async function openStream(
-  { db, hub, logger, keepAliveMs }: { db: Db; hub: InboxHub; logger: Logger; keepAliveMs: number },
+  { db, hub, logger, keepAliveMs, receiptKeys }: { db: Db; hub: InboxHub; logger: Logger; keepAliveMs: number; receiptKeys?: readonly SigningKey[] },
   customerId: string,
   req: Request,
   res: Response,
@@ -268,7 +272,7 @@ async function openStream(
     sent.add(m.id);
     if (sent.size > MAX_REMEMBERED) sent.delete(sent.values().next().value!);
     if (m.createdAt > since) since = m.createdAt;
-    write(`id: ${m.id}\nevent: message\ndata: ${JSON.stringify(inboxView(m))}\n\n`);
+    write(`id: ${m.id}\nevent: message\ndata: ${JSON.stringify(inboxView(m, receiptKeys))}\n\n`);
   }
 
   async function catchUp(): Promise<void> {

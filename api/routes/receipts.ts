@@ -1,12 +1,27 @@
+import type { Request } from 'express';
+import { z } from 'zod';
 import { parseTwilioStatusCallback, validateTwilioSignature, type TwilioMessageStatus } from '../twilio-callbacks';
 import type { Db } from '../../lib/db';
+import { receiptTokenProblem } from '../../lib/receipt-tokens';
+import type { SigningKey } from '../../lib/signing-keys';
 import type { ReceiptType } from '../../workflows/definitions';
-import { HttpError } from '../errors';
+import {
+  HERALD_SIGNATURE_HEADER,
+  heraldSignatureProblem,
+  readSendGridEvent,
+  SENDGRID_SIGNATURE_HEADER,
+  SENDGRID_TIMESTAMP_HEADER,
+  sendGridSignatureProblem,
+  WEBHOOK_TOLERANCE_SECONDS,
+  type SignatureProblem,
+} from '../email-webhooks';
+import { HttpError, validationError } from '../errors';
+import { tooDeep, tooDeepError } from '../json-depth';
 import { notificationDetailView, withAttemptsAndReceipts } from '../notification-view';
 import { TWILIO_STATUS_CALLBACK_PATH } from '../receipts';
-import { notificationDetailResponse, receiptAcceptedResponse } from '../response-schemas';
+import { notificationDetailResponse, receiptAcceptedResponse, sendGridWebhookResponse } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
-import { emailWebhookSchema, notificationEventSchema, notificationPath, twilioStatusCallbackSchema } from '../schemas';
+import { emailWebhookSchema, notificationEventSchema, notificationPath, sendGridEventSchema, sendGridEventsSchema, twilioStatusCallbackSchema } from '../schemas';
 
 /** The attempt a provider's message id belongs to (the newest, should a retry have reused the id). */
 async function attemptByMessageId(db: Db, channel: 'email' | 'sms', messageIds: string[]) {
@@ -28,6 +43,49 @@ const TWILIO_RECEIPTS: Partial<Record<TwilioMessageStatus, ReceiptType>> = {
   undelivered: 'failed',
 };
 
+/** What verifies the email provider webhooks (config.emailWebhooks). */
+export interface EmailWebhookSettings {
+  /** SENDGRID_WEBHOOK_PUBLIC_KEY (base64 DER); null: POST /v1/webhooks/sendgrid answers 404. */
+  sendgridPublicKey: string | null;
+  /** HERALD_EMAIL_WEBHOOK_SECRET; empty: POST /v1/webhooks/email answers 404. */
+  secrets: readonly SigningKey[];
+}
+
+const TOKEN_REASONS = {
+  missing: 'is required: the receiptToken the delivered notification carried',
+  malformed: 'is not a receipt token (<keyId>.<signature>)',
+  wrong: 'is not the receipt token of this notification',
+} as const;
+
+/** A signed webhook's body as text: its JSON as sent, which the signature covers. */
+function signedJsonText(raw: string | undefined, req: Request): string {
+  if (!req.is('application/json')) {
+    throw new HttpError(415, 'unsupported_media_type', 'a signed webhook body is application/json', [{ field: '(body)', reason: 'must be application/json' }]);
+  }
+  return raw ?? '';
+}
+
+const signatureError = (problem: SignatureProblem) =>
+  new HttpError(401, 'invalid_signature', `${problem.header} ${problem.reason}; nothing was recorded`, [{ field: problem.header, reason: problem.reason }]);
+
+/** The verified text parsed, as the app's JSON parser would (depth limit included), then checked with `schema`. */
+function parseVerified<S extends z.ZodType>(text: string, schema: S): z.output<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const message = `body is not valid JSON: ${(err as Error).message}`;
+    throw new HttpError(400, 'invalid_json', message, [{ field: '(body)', reason: message }]);
+  }
+  const deep = tooDeep(value);
+  if (deep) throw tooDeepError(deep);
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, 'body');
+  return result.data;
+}
+
+const bareMessageId = (messageId: string) => messageId.trim().replace(/^</, '').replace(/>$/, '');
+
 export interface TwilioWebhookSettings {
   /** TWILIO_AUTH_TOKEN; null when Twilio is not configured (the endpoint then answers 404). */
   authToken: string | null;
@@ -36,8 +94,9 @@ export interface TwilioWebhookSettings {
 }
 
 /**
- * App receipts, the email provider webhook and one notification with its receipts, with an API key; and Twilio's
- * status callback, which carries no key (Twilio cannot send one) and is signed instead.
+ * App receipts (with the notification's receipt token) and one notification with its receipts, with an API key; and
+ * the provider webhooks, which carry no key and are signed instead: the email webhooks (SendGrid's own scheme, and
+ * Herald's generic one with a shared secret) and Twilio's status callback.
  */
 export const receiptRoutes: Route[] = [
   defineRoute({
@@ -51,13 +110,24 @@ export const receiptRoutes: Route[] = [
       'notification forward, never back: queued/sent → delivered → opened → clicked; an open also fills `deliveredAt`, a click ' +
       'also `openedAt`. A failed notification becomes delivered (the provider was wrong); a suppressed one only gets the receipt. ' +
       "Then signals the order's workflow (`notificationReceipt`), which stops a pending escalation. The same `eventId` again " +
-      'records nothing (`duplicate: true`); the same eventId for another receipt type is a 409.',
+      'records nothing (`duplicate: true`); the same eventId for another receipt type is a 409. The body must carry the ' +
+      "notification's `receiptToken`, which only the delivered push (or inbox item) contained; without it nothing is recorded " +
+      'and no workflow hears of it.',
     scope: 'ingest',
     params: notificationPath,
     body: notificationEventSchema,
     responses: { 202: { description: 'Recorded (or recorded before).', body: receiptAcceptedResponse } },
-    errors: { 404: 'No such notification.', 409: '`event_id_conflict`: this eventId was recorded before for another receipt type.' },
-    handler: async ({ params: { notificationId }, body: { type, occurredAt, source, eventId } }, { receipts }) => {
+    errors: {
+      403: "The API key lacks the `ingest` scope; or `receipt_token_invalid`: `receiptToken` is missing, malformed or not this notification's (nothing is recorded).",
+      404: 'No such notification.',
+      409: '`event_id_conflict`: this eventId was recorded before for another receipt type.',
+    },
+    handler: async ({ params: { notificationId }, body: { type, occurredAt, source, eventId, receiptToken } }, { receipts, receiptKeys }) => {
+      // Before anything is looked up: a forged receipt learns nothing, not even whether the notification exists.
+      const problem = receiptTokenProblem(receiptKeys ?? [], notificationId, receiptToken);
+      if (problem) {
+        throw new HttpError(403, 'receipt_token_invalid', `receiptToken ${TOKEN_REASONS[problem]}; nothing was recorded`, [{ field: 'receiptToken', reason: TOKEN_REASONS[problem] }]);
+      }
       const accepted = await receipts.record({
         notificationId,
         type,
@@ -93,17 +163,41 @@ export const receiptRoutes: Route[] = [
     tag: 'Receipts',
     summary: "An email provider's delivery, bounce, complaint, open or click event",
     description:
-      'One generic shape that an adapter of SES, SendGrid, Postmark or another provider maps its webhook onto. `messageId` is the ' +
-      "Message-ID Herald sent the email with (angle brackets optional); `id`, the provider's event id, makes a redelivered event " +
-      'record nothing. A hard bounce fails a queued or sent notification (`bounced: <reason>`); a soft bounce is only recorded. ' +
-      'A complaint opts the customer out of marketing email (a preference and a consent record with source `complaint`). ' +
-      "Every other event is a receipt as in `POST /v1/notifications/{notificationId}/events`, signalled to the order's workflow.",
-    scope: 'ingest',
-    body: emailWebhookSchema,
+      'One generic shape that an adapter of SES, Postmark or another provider maps its webhook onto. It takes no API key: the ' +
+      `adapter signs each body with HERALD_EMAIL_WEBHOOK_SECRET, \`${HERALD_SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex>\`, v1 being ` +
+      'HMAC-SHA256 of `<t>.<raw body>` (several v1 may be given while a secret is replaced; one that verifies is enough); ' +
+      `a signature more than ${WEBHOOK_TOLERANCE_SECONDS} s from the API's clock is refused. \`messageId\` is the Message-ID Herald ` +
+      "sent the email with (angle brackets optional); `id`, the provider's event id, makes a redelivered event record nothing. " +
+      'A hard bounce fails a queued or sent notification (`bounced: <reason>`); a soft bounce is only recorded. A complaint opts ' +
+      'the customer out of marketing email (a preference and a consent record with source `complaint`). Every other event is ' +
+      "a receipt as in `POST /v1/notifications/{notificationId}/events`, signalled to the order's workflow.",
+    scope: null,
+    // Read as text: the signature covers the body as sent, and is checked before it is parsed.
+    body: { mediaType: 'application/json', limit: '256kb', schema: emailWebhookSchema },
+    headers: [
+      {
+        name: HERALD_SIGNATURE_HEADER,
+        required: true,
+        description: '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" under HERALD_EMAIL_WEBHOOK_SECRET>`; v1 may repeat.',
+        schema: { type: 'string' },
+      },
+    ],
     responses: { 202: { description: 'Recorded (or recorded before).', body: receiptAcceptedResponse } },
-    errors: { 404: 'No email was sent with this Message-ID.', 409: 'This provider event id was recorded before for another event type.' },
-    handler: async ({ body: event }, { db, receipts }) => {
-      const bare = event.messageId.trim().replace(/^</, '').replace(/>$/, '');
+    errors: {
+      401: `\`invalid_signature\`: ${HERALD_SIGNATURE_HEADER} is missing, does not verify, or is more than ${WEBHOOK_TOLERANCE_SECONDS} s old; nothing is recorded.`,
+      404: 'No email was sent with this Message-ID; or HERALD_EMAIL_WEBHOOK_SECRET is not set (`not_configured`).',
+      409: 'This provider event id was recorded before for another event type.',
+    },
+    handler: async ({ body: raw, req }, { db, receipts, emailWebhooks }) => {
+      const secrets = emailWebhooks?.secrets ?? [];
+      if (secrets.length === 0) {
+        throw new HttpError(404, 'not_configured', 'the generic email webhook is not configured (HERALD_EMAIL_WEBHOOK_SECRET): no events are taken');
+      }
+      const text = signedJsonText(raw, req);
+      const problem = heraldSignatureProblem(secrets, req.header(HERALD_SIGNATURE_HEADER), text);
+      if (problem) throw signatureError(problem);
+      const event = parseVerified(text, emailWebhookSchema);
+      const bare = bareMessageId(event.messageId);
       // The SMTP adapter records the Message-ID as in the header, brackets included; providers report either form.
       const attempt = await attemptByMessageId(db, 'email', [`<${bare}>`, bare]);
       if (!attempt) throw new HttpError(404, 'not_found', `no email was sent with Message-ID <${bare}>`, [{ field: 'messageId', reason: 'is not the Message-ID of an email Herald sent' }]);
@@ -126,6 +220,80 @@ export const receiptRoutes: Route[] = [
         ...(bounceType === 'soft' ? { recordOnly: true } : {}),
       });
       return { status: 202, body: accepted };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/webhooks/sendgrid',
+    operationId: 'postSendGridWebhook',
+    tag: 'Receipts',
+    summary: "SendGrid's Signed Event Webhook",
+    description:
+      "Give SendGrid `HERALD_PUBLIC_URL` + `/v1/webhooks/sendgrid` as the Event Webhook's HTTP Post URL, turn on its signature " +
+      'verification and set SENDGRID_WEBHOOK_PUBLIC_KEY to the verification key it shows. SendGrid sends no API key: each batch ' +
+      `is checked with its ECDSA P-256 signature (\`${SENDGRID_SIGNATURE_HEADER}\`, over \`${SENDGRID_TIMESTAMP_HEADER}\` followed by the raw body), ` +
+      `and a timestamp more than ${WEBHOOK_TOLERANCE_SECONDS} s from the API's clock is refused. Each event finds its email by \`smtp-id\` ` +
+      '(the Message-ID Herald sent), and `sg_event_id` makes a redelivered event record nothing. delivered → delivered; open → ' +
+      'opened (a machine open, `sg_machine_open`, only delivered); click → clicked; bounce → a hard bounce that fails the email ' +
+      '(type `blocked`: a soft one, recorded only); deferred → a soft bounce, recorded only; dropped → failed; spamreport → ' +
+      'complained (marketing email opted out). processed, unsubscribe and the group events are acknowledged and not recorded. ' +
+      'An event for no email Herald sent is counted, not refused, so SendGrid does not retry the batch for it.',
+    scope: null,
+    // A batch reaches 768 KB (SendGrid posts every 30 s or at that size); read as text, checked before it is parsed.
+    body: { mediaType: 'application/json', limit: '1mb', schema: sendGridEventsSchema },
+    headers: [
+      { name: SENDGRID_SIGNATURE_HEADER, required: true, description: 'Base64 DER ECDSA (P-256, SHA-256) signature of the timestamp followed by the body.', schema: { type: 'string' } },
+      { name: SENDGRID_TIMESTAMP_HEADER, required: true, description: 'UNIX seconds when SendGrid signed the batch.', schema: { type: 'string', pattern: '^[0-9]{1,12}$' } },
+    ],
+    responses: { 200: { description: 'Taken: what became of each event.', body: sendGridWebhookResponse } },
+    errors: {
+      401: `\`invalid_signature\`: the signature is missing or does not verify, or the timestamp is more than ${WEBHOOK_TOLERANCE_SECONDS} s old; nothing is recorded.`,
+      404: 'SENDGRID_WEBHOOK_PUBLIC_KEY is not set (`not_configured`).',
+      413: 'The batch is larger than 1 MB.',
+    },
+    handler: async ({ body: raw, req }, { db, receipts, emailWebhooks, logger }) => {
+      const publicKey = emailWebhooks?.sendgridPublicKey;
+      if (!publicKey) throw new HttpError(404, 'not_configured', 'the SendGrid webhook is not configured (SENDGRID_WEBHOOK_PUBLIC_KEY): no events are taken');
+      const text = signedJsonText(raw, req);
+      const problem = sendGridSignatureProblem(publicKey, { signature: req.header(SENDGRID_SIGNATURE_HEADER), timestamp: req.header(SENDGRID_TIMESTAMP_HEADER) }, text);
+      if (problem) throw signatureError(problem);
+      // The batch must be an array; each event is read alone, so one SendGrid adds fields to cannot hold up the rest.
+      const events = parseVerified(text, z.array(z.unknown(), { error: 'must be a JSON array of SendGrid events' }));
+      const counts = { received: events.length, recorded: 0, duplicates: 0, conflicts: 0, unmatched: 0, ignored: 0 };
+      for (const value of events) {
+        const parsed = sendGridEventSchema.safeParse(value);
+        const reading = parsed.success ? readSendGridEvent(parsed.data) : null;
+        if (!reading?.record) {
+          if (reading?.reason === 'no_message_id') counts.unmatched++;
+          else counts.ignored++;
+          continue;
+        }
+        const bare = bareMessageId(reading.messageId);
+        const attempt = await attemptByMessageId(db, 'email', [`<${bare}>`, bare]);
+        if (!attempt) {
+          counts.unmatched++;
+          continue;
+        }
+        try {
+          const accepted = await receipts.record({
+            notificationId: attempt.notificationId,
+            type: reading.type,
+            source: 'email-webhook',
+            occurredAt: reading.occurredAt,
+            dedupeKey: reading.dedupeKey,
+            detail: { ...reading.detail, messageId: `<${bare}>`, attemptId: attempt.id },
+            ...(reading.failureReason ? { failureReason: reading.failureReason } : {}),
+            ...(reading.recordOnly ? { recordOnly: true } : {}),
+          });
+          if (accepted.duplicate) counts.duplicates++;
+          else counts.recorded++;
+        } catch (err) {
+          if (!(err instanceof HttpError && err.status === 409)) throw err;
+          counts.conflicts++;
+        }
+      }
+      if (counts.unmatched || counts.conflicts) logger.info({ ...counts }, 'SendGrid events not recorded: for no email Herald sent, or an sg_event_id used before');
+      return { status: 200, body: counts };
     },
   }),
   defineRoute({

@@ -6,6 +6,9 @@
  *   - `opened` when the customer taps the notification itself (its `data.url` opens),
  *   - `clicked` when they tap a button (that button's link opens, else `data.url`).
  *
+ * Each receipt echoes the push's `data.receiptToken`, which only the delivered push carried: Herald refuses a receipt
+ * without it (403), so nobody can confirm a notification they never received.
+ *
  * Receipts are Herald's POST /v1/notifications/{notificationId}/events, which needs an API key with the
  * `ingest` scope. Never put that key in a browser: RECEIPTS_BASE is a path on your own site that forwards
  * `/v1/notifications/{id}/events` to Herald and adds the `Authorization: Bearer <key>` header (one reverse
@@ -43,13 +46,13 @@ async function openOrFocus(url) {
 
 /** One receipt; its eventId makes a repeat (a second tap, a retried push) record nothing new. Never throws. */
 async function report(data, type, button = '') {
-  if (!data.notificationId) return;
+  if (!data.notificationId || !data.receiptToken) return;
   const path = `${RECEIPTS_BASE}/v1/notifications/${encodeURIComponent(data.notificationId)}/events`;
   try {
     await fetch(path, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type, eventId: `webpush:${type}${button ? `:${button}` : ''}` }),
+      body: JSON.stringify({ type, eventId: `webpush:${type}${button ? `:${button}` : ''}`, receiptToken: data.receiptToken }),
     });
   } catch {
     // Offline: the receipt is lost; Herald's backup step goes when its deadline passes, as for a lost push.

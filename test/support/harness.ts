@@ -1,5 +1,6 @@
 // The real stack for end-to-end tests: embedded PostgreSQL, Temporal dev server, the worker and the API
 // as their own processes, with APNs, FCM, Web Push, SMTP and Twilio faked at the wire.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { createDb, type Db } from '../../lib/db';
 import { freePort } from '../../dev/embedded';
 import { startStack, type Stack } from '../../dev/stack';
 import { createApnsKey, startFakeApns, type FakeApnsServer } from '../fakes/apns-server';
+import { createSendGridKeys, postEmailWebhook, type PostedAnswer, type SendGridKeys } from '../fakes/email-webhooks';
 import { startFakeFcm, type FakeFcmServer } from '../fakes/fcm-server';
 import { startFakePushService, type FakePushService } from '../fakes/push-service';
 import { FakeSmtpServer } from '../fakes/smtp-server';
@@ -22,9 +24,20 @@ export interface Harness {
   smtp: FakeSmtpServer;
   twilio: FakeTwilioServer;
   vapidPublicKey: string;
+  /** The SendGrid key pair whose public half is the stack's SENDGRID_WEBHOOK_PUBLIC_KEY. */
+  sendgrid: SendGridKeys;
+  /** The stack's HERALD_EMAIL_WEBHOOK_SECRET. */
+  emailWebhookSecret: string;
   db: Db;
   adminKey: string;
   api(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: any }>;
+  /** POSTs an event to the generic email webhook, signed as the stack's provider adapter would. */
+  emailWebhook(event: unknown): Promise<PostedAnswer>;
+  /**
+   * The receipt token the push of `notificationId` carried, as the APNs, FCM or Web Push fake received it: what an app
+   * echoes with its receipts. Undefined until a push of it arrived.
+   */
+  deliveredReceiptToken(notificationId: string): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -43,6 +56,8 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
   const smtp = await FakeSmtpServer.start();
   const twilio = await FakeTwilioServer.start();
   const vapid = generateVapidKeys();
+  const sendgrid = createSendGridKeys();
+  const emailWebhookSecret = `whsec-${randomBytes(24).toString('hex')}`;
   const adminKey = generateKey();
   const apiPort = await freePort();
   const closeFakes = () => Promise.all([apns.close(), fcm.close(), pushService.close(), smtp.close(), twilio.close()]);
@@ -85,6 +100,8 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
         TWILIO_ENDPOINT: twilio.url,
         TWILIO_CA_FILE: twilio.caFile,
         HERALD_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+        SENDGRID_WEBHOOK_PUBLIC_KEY: sendgrid.publicKey,
+        HERALD_EMAIL_WEBHOOK_SECRET: emailWebhookSecret,
         // Three attempts (1 s, then 2 s apart) keep exhausted-retry scenarios short.
         HERALD_PUSH_RETRY_MAX_ATTEMPTS: '3',
         HERALD_EMAIL_RETRY_INITIAL: '1 second',
@@ -121,6 +138,8 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
     smtp,
     twilio,
     vapidPublicKey: vapid.publicKey,
+    sendgrid,
+    emailWebhookSecret,
     db,
     adminKey,
     async api(method, urlPath, body, apiKey = adminKey) {
@@ -137,6 +156,19 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
         // not JSON
       }
       return { status: res.status, body: parsed };
+    },
+    emailWebhook: (event) => postEmailWebhook(stack.apiUrl, event, { secrets: [emailWebhookSecret] }),
+    deliveredReceiptToken(notificationId) {
+      const payloads: unknown[] = [
+        ...apns.requests.map((r) => r.body),
+        ...fcm.requests.map((r) => r.data),
+        ...pushService.requests.map((r) => (r.payload as { data?: unknown } | undefined)?.data),
+      ];
+      for (const p of payloads) {
+        const fields = p as { notificationId?: unknown; receiptToken?: unknown } | undefined;
+        if (fields?.notificationId === notificationId && typeof fields.receiptToken === 'string') return fields.receiptToken;
+      }
+      return undefined;
     },
     async stop() {
       await db.$disconnect();
