@@ -4,12 +4,10 @@
 // signed: an altered token or target is refused (no open redirect). Keys have ids: the first key signs new links, every
 // listed key still verifies, so a secret can be rotated without breaking the links in mail already sent.
 import crypto from 'node:crypto';
+import { parseSigningKeys, type SigningKey } from './signing-keys';
 
-/** One signing key: its id goes into every link it signs. */
-export interface TrackingKey {
-  id: string;
-  secret: string;
-}
+/** One signing key of HERALD_TRACKING_SECRET: its id goes into every link it signs. */
+export type TrackingKey = SigningKey;
 
 export interface TrackingSettings {
   /** Whether emails get the pixel and redirects (HERALD_EMAIL_TRACKING on and a secret set). */
@@ -23,31 +21,13 @@ export interface TrackingSettings {
 export const OPEN_PATH = '/t/o';
 export const CLICK_PATH = '/t/c';
 
-/** Key ids: short, and safe in a URL path segment. */
-export const TRACKING_KEY_ID = /^[A-Za-z0-9_-]{1,16}$/;
-/** The id of a key given without one (a bare secret). */
-export const DEFAULT_KEY_ID = 'k0';
-export const MIN_SECRET_LENGTH = 16;
+export { DEFAULT_KEY_ID, MIN_SECRET_LENGTH, SIGNING_KEY_ID as TRACKING_KEY_ID } from './signing-keys';
 
 /**
  * HERALD_TRACKING_SECRET's keys: `<secret>` alone (key id `k0`), or `<keyId>:<secret>,<keyId>:<secret>...`, newest first.
  * Throws the reason when the text is not that.
  */
-export function parseTrackingKeys(raw: string): TrackingKey[] {
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
-  const keys = entries.map((entry): TrackingKey => {
-    const colon = entry.indexOf(':');
-    const key = colon < 0 ? { id: DEFAULT_KEY_ID, secret: entry } : { id: entry.slice(0, colon), secret: entry.slice(colon + 1) };
-    if (!TRACKING_KEY_ID.test(key.id)) throw new Error(`key id '${key.id}' must be 1-16 letters, digits, '-' or '_'`);
-    if (key.secret.length < MIN_SECRET_LENGTH) throw new Error(`the secret of key '${key.id}' must be at least ${MIN_SECRET_LENGTH} characters`);
-    return key;
-  });
-  if (keys.length === 0) throw new Error('must name at least one secret');
-  const ids = keys.map((k) => k.id);
-  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (twice) throw new Error(`key id '${twice}' is given twice`);
-  return keys;
-}
+export const parseTrackingKeys = parseSigningKeys;
 
 const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
 
