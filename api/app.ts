@@ -3,6 +3,7 @@ import { jsonDepthLimit } from './json-depth';
 import type { Client, Connection } from '@temporalio/client';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import type { SigningKey } from '../lib/signing-keys';
 import type { TrackingSettings } from '../lib/tracking';
 import { authenticate } from './auth';
 import { requestMetrics } from './request-metrics';
@@ -18,6 +19,7 @@ import { campaignRoutes } from './routes/campaigns';
 import { cartRoutes } from './routes/carts';
 import { consentRoutes } from './routes/consents';
 import { customerRoutes } from './routes/customers';
+import { customerTokenRoutes } from './routes/customer-tokens';
 import { dashboardAssets, dashboardRoutes } from './routes/dashboard';
 import { deadLetterRoutes, type ReplaySettings } from './routes/dead-letters';
 import { docsAssets, docsRoutes } from './routes/docs';
@@ -39,6 +41,7 @@ export const API_ROUTES: Route[] = [
   ...orderEventRoutes,
   ...cartRoutes,
   ...customerRoutes,
+  ...customerTokenRoutes,
   ...watchRoutes,
   ...productEventRoutes,
   ...consentRoutes,
@@ -79,6 +82,8 @@ export interface AppDependencies {
   temporalUiUrl?: string | null;
   /** The keys that verify email tracking links (config.tracking); none: every tracking link is a 404. */
   tracking?: Pick<TrackingSettings, 'keys'> | null;
+  /** The keys that sign and verify customer tokens (config.customerTokens); none: no token is minted or taken. */
+  customerTokens?: { keys: SigningKey[] } | null;
 }
 
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
@@ -107,7 +112,7 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
   // The files the docs and dashboard pages load: not operations of the API.
   app.use(docsAssets());
   app.use(dashboardAssets());
-  app.use(routeRouter(routes, services, authenticate(dependencies.db)));
+  app.use(routeRouter(routes, services, authenticate(dependencies.db, { customerTokenKeys: dependencies.customerTokens?.keys ?? [] })));
   app.use(notFoundHandler);
   app.use(errorHandler(dependencies.logger));
   return app;

@@ -11,7 +11,8 @@ import { DEFAULT_CART_REMINDERS, type CartReminderRule } from '../domain/cart';
 import { DEFAULT_CHANNEL_PLANS, plansFromEscalationPolicy, type ChannelPlans } from '../domain/channel-plans';
 import { channelPlansWith, readChannelPlansFile } from './channel-plans-file';
 import { isPostgresUrl, POSTGRES_URL_REASON } from './database-url';
-import { parseTrackingKeys, type TrackingKey } from './tracking';
+import { parseSigningKeys, SIGNING_KEYS_REASON, type SigningKey } from './signing-keys';
+import type { TrackingKey } from './tracking';
 
 export type Env = Record<string, string | undefined>;
 
@@ -52,6 +53,15 @@ const DURATION_EXAMPLE = "a positive duration such as '30 seconds' or '5m'";
 /** A positive duration, kept as written: workflows and retry policies take Temporal's duration strings. */
 const duration = z.string({ error: `must be ${DURATION_EXAMPLE}` }).refine((raw) => (durationMs(raw) ?? 0) > 0, {
   error: (issue) => `must be ${DURATION_EXAMPLE}, got '${String(issue.input)}'`,
+});
+
+/** Signing keys (lib/signing-keys.ts): a secret, or `<keyId>:<secret>` pairs, the first signing. Not echoed: secrets. */
+const signingKeys = z.string().transform((raw, ctx) => {
+  try {
+    return parseSigningKeys(raw);
+  } catch (err) {
+    return refuse(ctx, `${SIGNING_KEYS_REASON}: ${(err as Error).message}`);
+  }
 });
 
 const flag = z.string().transform((raw, ctx) => (/^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : refuse(ctx, `must be true or false, got '${raw}'`)));
@@ -264,17 +274,8 @@ export const environment = z.object({
   HERALD_PUBLIC_URL: url(['http:', 'https:'], 'https://herald.shop.example').optional(),
   HERALD_TEMPORAL_UI_URL: url(['http:', 'https:'], 'http://127.0.0.1:8233').default(DEFAULT_TEMPORAL_UI_URL),
   HERALD_EMAIL_TRACKING: z.enum(['on', 'off'], { error: (issue) => `must be on or off, got '${String(issue.input)}'` }).default('on'),
-  // Not echoed: it is a secret.
-  HERALD_TRACKING_SECRET: z
-    .string()
-    .transform((raw, ctx) => {
-      try {
-        return parseTrackingKeys(raw);
-      } catch (err) {
-        return refuse(ctx, `must be a secret, or <keyId>:<secret> pairs separated by commas (the first signs): ${(err as Error).message}`);
-      }
-    })
-    .optional(),
+  HERALD_TRACKING_SECRET: signingKeys.optional(),
+  HERALD_CUSTOMER_TOKEN_SECRET: signingKeys.optional(),
   HERALD_SANDBOX_RECEIPTS: z
     .enum(SANDBOX_RECEIPTS, { error: (issue) => `must be one of ${SANDBOX_RECEIPTS.join(', ')}, got '${String(issue.input)}'` })
     .optional(),
@@ -394,6 +395,8 @@ const heraldConfig = z.object({
    * gives a key; the keys verify the links the API answers even while tracking is off (mail already sent).
    */
   tracking: z.object({ enabled: z.boolean(), keys: z.custom<TrackingKey[]>(), publicUrl: z.string() }),
+  /** HERALD_CUSTOMER_TOKEN_SECRET (api/customer-tokens.ts): the first key signs customer tokens, all verify; empty when unset (none are minted or taken). */
+  customerTokens: z.object({ keys: z.custom<SigningKey[]>() }),
   /** The Temporal Web UI operators open (links to an order's run), without a trailing slash. */
   temporalUiUrl: z.string(),
   /** What sandbox providers report after accepting a message: a delivery receipt, a delivery and an open, or nothing. */
@@ -493,6 +496,7 @@ const configSchema = COMPANIONS.reduce(
       keys: env.HERALD_TRACKING_SECRET ?? [],
       publicUrl: (env.HERALD_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     },
+    customerTokens: { keys: env.HERALD_CUSTOMER_TOKEN_SECRET ?? [] },
     // Unset: a stack on sandbox providers only (a newcomer's, a demo) sees the normal path; once any channel is
     // live, a sandbox channel beside it reports nothing, so a fake receipt never confirms a plan step in production.
     sandboxReceipts:

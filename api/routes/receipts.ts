@@ -53,6 +53,11 @@ export const receiptRoutes: Route[] = [
       "Then signals the order's workflow (`notificationReceipt`), which stops a pending escalation. The same `eventId` again " +
       'records nothing (`duplicate: true`); the same eventId for another receipt type is a 409.',
     scope: 'ingest',
+    // The app's own notifications only; another customer's is answered as a missing one.
+    customer: {
+      owner: async ({ notificationId }, { db }) => (await db.notification.findUnique({ where: { id: notificationId }, select: { customerId: true } }))?.customerId ?? null,
+      hidden: ({ notificationId }) => new HttpError(404, 'not_found', `no notification ${notificationId}`),
+    },
     params: notificationPath,
     body: notificationEventSchema,
     responses: { 202: { description: 'Recorded (or recorded before).', body: receiptAcceptedResponse } },
