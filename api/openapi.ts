@@ -205,6 +205,8 @@ function operationObject(route: Route): JsonSchema {
     const examples = namedExamples(own ?? common[status]);
     answers[String(status)] = { description: errors[status], content: { 'application/json': { ...jsonContent(body)['application/json'], ...examples } } };
   }
+  // Node's HTTP parser refuses a request line and headers over 16 KiB (a very long query, say) before any route runs: no body.
+  answers['431'] = { description: 'The request line and headers are larger than 16 KiB: refused before the request is read, without a body.' };
   const scopeNote = route.scope
     ? `Needs an API key with the \`${route.scope}\` scope${route.scope === 'admin' ? '' : ' (or `admin`)'}${customerNote(route)}.`
     : 'Needs no API key.';
