@@ -276,6 +276,24 @@ describe('tokens that are not what Herald signed', () => {
   });
 });
 
+test("an open stream ends when its token expires, and the token opens no other", async () => {
+  const minted = await mint(A, h.adminKey, h.stack.apiUrl, { ttlSeconds: 2 });
+  expect(minted.status).toBe(201);
+  const url = `${h.stack.apiUrl}/v1/customers/${A}/inbox/stream?access_token=${minted.body.token}`;
+  const res = await fetch(url, { headers: { accept: 'text/event-stream' } });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const opened = Date.now();
+  // The server closes the stream (the reader is done) rather than keeping it open with keep-alives.
+  for (;;) {
+    const { done } = await reader.read();
+    if (done) break;
+    expect(Date.now() - opened).toBeLessThan(30_000);
+  }
+  expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(minted.body.expiresAt));
+  expect((await openStream(url)).status).toBe(401);
+});
+
 describe('device ownership', () => {
   test("a customer token cannot take another customer's device id or token: 409, and the owner's list is unchanged", async () => {
     const tokenA = await tokenFor(A);
