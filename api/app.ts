@@ -21,6 +21,7 @@ import { campaignRoutes } from './routes/campaigns';
 import { cartRoutes } from './routes/carts';
 import { consentRoutes } from './routes/consents';
 import { customerRoutes } from './routes/customers';
+import { customerTokenRoutes } from './routes/customer-tokens';
 import { dashboardAssets, dashboardRoutes } from './routes/dashboard';
 import { deadLetterRoutes, type ReplaySettings } from './routes/dead-letters';
 import { docsAssets, docsRoutes } from './routes/docs';
@@ -42,6 +43,7 @@ export const API_ROUTES: Route[] = [
   ...orderEventRoutes,
   ...cartRoutes,
   ...customerRoutes,
+  ...customerTokenRoutes,
   ...watchRoutes,
   ...productEventRoutes,
   ...consentRoutes,
@@ -92,6 +94,8 @@ export interface AppDependencies {
   receiptKeys?: readonly SigningKey[];
   /** What verifies the email provider webhooks (config.emailWebhooks); none: those endpoints answer 404. */
   emailWebhooks?: EmailWebhookSettings | null;
+  /** The keys that sign and verify customer tokens (config.customerTokens); none: no token is minted or taken. */
+  customerTokens?: { keys: SigningKey[] } | null;
 }
 
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
@@ -131,7 +135,7 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
   app.use(['/docs/assets', '/dashboard/assets'], services.limits.handler('address'));
   app.use(docsAssets());
   app.use(dashboardAssets());
-  const auth = authenticate(dependencies.db, { cache: services.authCache, beforeLookup: (req, res) => services.limits.spend('address', req, res) });
+  const auth = authenticate(dependencies.db, { cache: services.authCache, beforeLookup: (req, res) => services.limits.spend('address', req, res), customerTokenKeys: dependencies.customerTokens?.keys ?? [] });
   app.use(routeRouter(routes, services, auth));
   app.use(notFoundHandler);
   app.use(errorHandler(dependencies.logger));

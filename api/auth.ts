@@ -3,16 +3,39 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Db } from '../lib/db';
 import { LruMap } from '../lib/lru';
 import { metrics } from '../lib/metrics';
+import type { SigningKey } from '../lib/signing-keys';
+import { customerTokenPrincipal } from './customer-tokens';
 import { HttpError } from './errors';
 
-export const SCOPES = ['ingest', 'read', 'admin'] as const;
+export const SCOPES = ['ingest', 'read', 'tokens', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export interface Principal {
+/** A server key (HERALD_ADMIN_KEY or one made with POST /v1/api-keys). */
+export interface KeyPrincipal {
+  kind?: 'key';
   keyId: string;
   name: string;
   scopes: Scope[];
 }
+
+/**
+ * A customer token (api/customer-tokens.ts): it acts for one customer and has no scopes. Only the operations that
+ * declare `customer` take it, and only for that customer (api/route.ts).
+ */
+export interface CustomerPrincipal {
+  kind: 'customer';
+  /** `customer-token:<signing key id>`. */
+  keyId: string;
+  name: string;
+  /** None: a customer token may do only what the operations that declare `customer` allow it. */
+  scopes: Scope[];
+  customerId: string;
+  expiresAt: Date;
+  /** Where it came: the `access_token` query parameter is taken only by the operations that say so (the inbox stream). */
+  via: 'header' | 'query';
+}
+
+export type Principal = KeyPrincipal | CustomerPrincipal;
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -49,9 +72,9 @@ export const AUTH_CACHE_TTL_MS = 5_000;
  * tokens cannot grow it. An entry is fresh for `ttlMs`; after that it is looked up again.
  */
 export class AuthCache {
-  private readonly entries: LruMap<string, { principal: Principal; until: number }>;
+  private readonly entries: LruMap<string, { principal: KeyPrincipal; until: number }>;
   /** One lookup per key at a time: a burst of requests with a key this process does not hold yet costs one query. */
-  private readonly pending = new Map<string, Promise<Principal | null>>();
+  private readonly pending = new Map<string, Promise<KeyPrincipal | null>>();
   /** Bumped by each revocation: a lookup that started before one does not keep what it found. */
   private revocations = 0;
 
@@ -67,7 +90,7 @@ export class AuthCache {
   }
 
   /** The key's principal while its entry is fresh; undefined when it must be looked up. */
-  fresh(hash: string): Principal | undefined {
+  fresh(hash: string): KeyPrincipal | undefined {
     const entry = this.entries.get(hash);
     return entry && entry.until > Date.now() ? entry.principal : undefined;
   }
@@ -78,7 +101,7 @@ export class AuthCache {
   }
 
   /** Looks the key up (joining a lookup of it already running) and keeps it if it is valid. */
-  lookup(hash: string, find: () => Promise<Principal | null>): Promise<Principal | null> {
+  lookup(hash: string, find: () => Promise<KeyPrincipal | null>): Promise<KeyPrincipal | null> {
     let pending = this.pending.get(hash);
     if (!pending) {
       const revocations = this.revocations;
@@ -112,25 +135,40 @@ export interface AuthenticateOptions {
    * the request first (the client address's rate limit), so a flood of random keys costs no query past it.
    */
   beforeLookup?: (req: Request, res: Response) => void;
+  /** HERALD_CUSTOMER_TOKEN_SECRET's keys; none: every customer token is refused. */
+  customerTokenKeys?: readonly SigningKey[];
 }
 
-async function findPrincipal(db: Db, hash: string): Promise<Principal | null> {
+async function findPrincipal(db: Db, hash: string): Promise<KeyPrincipal | null> {
   const row = await db.apiKey.findUnique({ where: { keyHash: hash } });
   return row && !row.revokedAt ? { keyId: row.id, name: row.name, scopes: row.scopes as Scope[] } : null;
 }
 
 /** Resolves `Authorization: Bearer <key>`; a short cache of the valid keys keeps the hot path off the database. */
-export function authenticate(db: Db, { cache = new AuthCache(), beforeLookup }: AuthenticateOptions = {}): RequestHandler {
+export function authenticate(db: Db, { cache = new AuthCache(), beforeLookup, customerTokenKeys = [] }: AuthenticateOptions = {}): RequestHandler {
   return async (req, res, next) => {
     try {
       const header = req.header('authorization') ?? '';
       const match = /^Bearer\s+(\S+)$/i.exec(header);
+      // A customer token is checked by its signature and expiry alone: no database, no cache. A bad one spends the
+      // client address's budget first, as an unknown key does.
+      let customer: CustomerPrincipal | null;
+      try {
+        customer = customerTokenPrincipal(customerTokenKeys, match?.[1], req.query);
+      } catch (err) {
+        beforeLookup?.(req, res);
+        throw err;
+      }
+      if (customer) {
+        req.principal = customer;
+        return next();
+      }
       if (!match) {
         beforeLookup?.(req, res);
         throw new HttpError(401, 'unauthenticated', 'missing Authorization: Bearer <key> header');
       }
       const hash = hashKey(match[1]!);
-      let principal: Principal | null | undefined = cache.fresh(hash);
+      let principal: KeyPrincipal | null | undefined = cache.fresh(hash);
       if (principal === undefined) {
         if (!cache.knows(hash)) beforeLookup?.(req, res);
         principal = await cache.lookup(hash, () => findPrincipal(db, hash));
@@ -144,7 +182,7 @@ export function authenticate(db: Db, { cache = new AuthCache(), beforeLookup }: 
   };
 }
 
-/** Admin keys may do everything; others need the named scope. */
+/** Admin keys may do everything; others need the named scope (a customer token has none: api/route.ts decides for it). */
 export function requireScope(scope: Scope): RequestHandler {
   return (req, _res, next) => {
     const scopes = req.principal?.scopes ?? [];

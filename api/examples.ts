@@ -18,6 +18,8 @@ import * as res from './response-schemas';
 import { receiptToken } from '../lib/receipt-tokens';
 import { hmacSha256 } from '../lib/signing-keys';
 import { clickUrl, openUrl } from '../lib/tracking';
+import { CUSTOMER_TOKEN_SECRET, mintCustomerToken } from './customer-tokens';
+import type { CustomerAccess } from './route';
 import * as campaigns from './campaign-schemas';
 import * as carts from './cart-schemas';
 import * as segments from './segment-schemas';
@@ -100,6 +102,9 @@ const TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
 const REJECTED_EVENT_ID = 'c1e3a5c7-9b1d-4f3b-8d5f-7b9d1f3a5c80';
 const TEMPLATE_ID = '9d3f6b2a-4c8e-4f1a-b7d5-2e9c0a6f3b18';
 const DRAFT_TEMPLATE_ID = '1c7e5a3f-8b2d-4e6a-9f0c-3d5b7a9e1c24';
+
+/** Ada's app's customer token, signed with an example key an hour before it expires. */
+const EXAMPLE_CUSTOMER_TOKEN = mintCustomerToken([{ id: 'k1', secret: 'example-customer-token-secret' }], CUSTOMER_ID, 3600, Date.parse('2026-12-01T09:00:00Z'));
 
 const SHIPPING_DATA = {
   carrier: 'UPS',
@@ -614,13 +619,22 @@ const PRICE_WATCH = {
 // --------------------------------------------------------------------------- errors every operation may have
 
 /** The errors the document adds to every operation that has them (a key, a body, a rate limit). */
-export function commonErrorExamples(scope: Scope | null, budget: Budget | null = null): Record<number, Record<string, Example>> {
+export function commonErrorExamples(scope: Scope | null, budget: Budget | null = null, customer?: CustomerAccess<unknown>): Record<number, Record<string, Example>> {
   const spent = (b: Budget) => error(b === 'address' ? 'Too many requests without a known key from one address' : `This key's ${b === 'intake' ? 'intake ' : ''}budget spent`, 'rate_limited', rateLimitedMessage(b, 1));
   const rateLimited: Record<number, Record<string, Example>> = budget ? { 429: budget === 'address' ? { addressSpent: spent('address') } : { keySpent: spent(budget), addressSpent: spent('address') } } : {};
   return {
     ...rateLimited,
     401: { missingKey: error('No API key', 'unauthenticated', 'missing Authorization: Bearer <key> header') },
-    403: { missingScope: error(`A key without the ${scope ?? 'needed'} scope`, 'forbidden', `this API key lacks the '${scope ?? 'admin'}' scope`) },
+    403: {
+      missingScope: error(`A key without the ${scope ?? 'needed'} scope`, 'forbidden', `this API key lacks the '${scope ?? 'admin'}' scope`),
+      // What a customer token (api/route.ts) meets: an operation that takes none, or another customer's path.
+      ...(scope && !customer
+        ? { customerToken: error('A customer token', 'forbidden', `a customer token may not call this operation: it needs a server key with the '${scope}' scope`) }
+        : {}),
+      ...(customer && 'param' in customer
+        ? { otherCustomer: error("Another customer's token", 'forbidden', `this customer token is for another customer than the ${customer.param} in the path`) }
+        : {}),
+    },
     413: {
       tooLarge: error('A body over 256 KiB', 'payload_too_large', 'request entity too large', [{ field: '(body)', reason: 'request entity too large' }]),
     },
@@ -1049,6 +1063,14 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       200: { refreshed: answer(res.deviceResponse, 'Refreshed', { ...DEVICE, lastSeenAt: '2026-12-01T09:00:00.000Z' }) },
       201: { registered: answer(res.deviceResponse, 'Registered', DEVICE) },
       400: { invalidToken: invalid('body', 'token', 'must be an APNs device token: at least 64 hexadecimal characters', 'A token that is not an APNs token') },
+      409: {
+        ownedByOther: error(
+          "With a customer token: another customer's device",
+          'device_owned_by_other_customer',
+          "another customer holds this device's deviceId: only the shop's server can move it, unless that customer's app removes it first",
+          [{ field: 'deviceId', reason: 'is registered to another customer' }],
+        ),
+      },
     },
   },
   listDevices: {
@@ -1418,6 +1440,22 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     },
   },
 
+  createCustomerToken: {
+    params: params(req.customerPath, { customerId: CUSTOMER_ID }),
+    body: body(req.customerTokenSchema, { ttlSeconds: 3600 }),
+    responses: {
+      201: {
+        token: answer(res.customerTokenResponse, "A token for Ada's app, valid for an hour", {
+          token: EXAMPLE_CUSTOMER_TOKEN.token,
+          customerId: CUSTOMER_ID,
+          keyId: EXAMPLE_CUSTOMER_TOKEN.keyId,
+          expiresAt: EXAMPLE_CUSTOMER_TOKEN.expiresAt.toISOString(),
+        }),
+      },
+      400: { tooLong: invalid('body', 'ttlSeconds', 'must be at most 86400 (a day)', 'A token for longer than a day') },
+      503: { notConfigured: error(`${CUSTOMER_TOKEN_SECRET} is not set`, 'not_configured', `customer tokens are off: set ${CUSTOMER_TOKEN_SECRET} to mint them`) },
+    },
+  },
   createApiKey: {
     body: body(req.apiKeySchema, { name: 'oms-production', scopes: ['ingest'] }),
     responses: {

@@ -4,6 +4,7 @@
 // browsable at GET /docs (api/routes/docs.ts).
 import { z } from 'zod';
 import { commonErrorExamples, OPERATION_EXAMPLES, ORDER_EVENT_EXAMPLES, type Example } from './examples';
+import { TOKEN_QUERY_PARAMETER } from './customer-tokens';
 import { isRawBody, paramsShape, routeBudget, type JsonSchema, type Method, type Route } from './route';
 import type { Budget } from './rate-limits';
 import * as responses from './response-schemas';
@@ -103,8 +104,8 @@ function inlineSchema(schema: z.ZodType): JsonSchema {
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: `error.fields` names every bad field or parameter.',
-  401: 'Missing, unknown or revoked API key.',
-  403: 'The API key lacks the scope this operation needs.',
+  401: 'Missing, unknown or revoked API key; or a customer token that is malformed, altered, signed by a retired key or expired.',
+  403: "The API key lacks the scope this operation needs; or a customer token, where the operation takes none or not for this customer.",
   404: 'Not found.',
   409: 'Conflict.',
   413: 'The body is larger than 256 KiB.',
@@ -183,8 +184,9 @@ function requestBody(route: Route): JsonSchema | undefined {
   if (!route.body) return undefined;
   const [mediaType, schema] = isRawBody(route.body) ? [route.body.mediaType, route.body.schema] : ['application/json', route.body as z.ZodType];
   const example = examplesOf(route)?.body;
-  // The media type's example is what Swagger UI puts in the request it offers to send.
-  return { required: true, content: { [mediaType]: { schema: schemaOf(schema), ...(example !== undefined ? { example } : {}) } } };
+  // The media type's example is what Swagger UI puts in the request it offers to send. A schema that takes no body makes it optional.
+  const required = isRawBody(route.body) || !(route.body as z.ZodType).safeParse(undefined).success;
+  return { required, content: { [mediaType]: { schema: schemaOf(schema), ...(example !== undefined ? { example } : {}) } } };
 }
 
 function operationObject(route: Route): JsonSchema {
@@ -202,7 +204,7 @@ function operationObject(route: Route): JsonSchema {
   const budget = routeBudget(route);
   if (budget) errors[429] ??= rateLimitedDescription(budget);
   const answerExamples = examplesOf(route)?.responses ?? {};
-  const common = commonErrorExamples(route.scope, budget);
+  const common = commonErrorExamples(route.scope, budget, route.customer);
   const answers: Record<string, JsonSchema> = {};
   for (const [status, answer] of Object.entries(route.responses)) {
     const examples = namedExamples(answerExamples[Number(status)]);
@@ -218,15 +220,19 @@ function operationObject(route: Route): JsonSchema {
   }
   for (const status of Object.keys(errors).map(Number).sort()) {
     const body = status === 400 && route.invalidBody ? route.invalidBody.body : responses.errorResponse;
-    const examples = namedExamples(answerExamples[status] ?? common[status]);
+    // A keyed operation's own 403 examples come beside the common ones (a missing scope, a customer token's).
+    const own = status === 403 && route.scope ? { ...common[status], ...answerExamples[status] } : answerExamples[status];
+    const examples = namedExamples(own ?? common[status]);
     answers[String(status)] = {
       description: errors[status],
       ...(status === 429 ? { headers: RATE_LIMITED_HEADERS } : {}),
       content: { 'application/json': { ...jsonContent(body)['application/json'], ...examples } },
     };
   }
+  // Node's HTTP parser refuses a request line and headers over 16 KiB (a very long query, say) before any route runs: no body.
+  answers['431'] = { description: 'The request line and headers are larger than 16 KiB: refused before the request is read, without a body.' };
   const scopeNote = route.scope
-    ? `Needs an API key with the \`${route.scope}\` scope${route.scope === 'admin' ? '' : ' (or `admin`)'}.`
+    ? `Needs an API key with the \`${route.scope}\` scope${route.scope === 'admin' ? '' : ' (or `admin`)'}${customerNote(route)}.`
     : 'Needs no API key.';
   const body = requestBody(route);
   return {
@@ -234,12 +240,29 @@ function operationObject(route: Route): JsonSchema {
     tags: [route.tag],
     summary: route.summary,
     description: [route.description, scopeNote].filter(Boolean).join('\n\n'),
-    security: route.scope ? [{ bearer: [] }] : [],
+    security: route.scope ? securityOf(route) : [],
     ...(route.scope ? { 'x-required-scope': route.scope } : {}),
+    ...(route.customer ? { 'x-customer-token': true } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(body ? { requestBody: body } : {}),
     responses: answers,
   };
+}
+
+/** What a customer token may do here (api/route.ts `customer`). */
+function customerNote(route: Route): string {
+  const access = route.customer;
+  if (!access) return '';
+  if ('owner' in access) return ', or a customer token of the customer it belongs to (another customer\'s is answered as one that does not exist)';
+  const query = access.tokenInQuery ? ` (as \`Authorization: Bearer\`, or as the \`${TOKEN_QUERY_PARAMETER}\` query parameter where a header cannot be set)` : '';
+  return `, or a customer token for the \`${access.param}\` of the path${query}`;
+}
+
+/** The ways to call an operation: a key; for one that declares `customer`, also a customer token. */
+function securityOf(route: Route): JsonSchema[] {
+  const access = route.customer;
+  if (!access) return [{ bearer: [] }];
+  return [{ bearer: [] }, { customerToken: [] }, ...('param' in access && access.tokenInQuery ? [{ customerTokenQuery: [] }] : [])];
 }
 
 export interface OpenApiDocument {
@@ -260,7 +283,10 @@ function buildDocument(routes: Route[]): OpenApiDocument {
       version: '0.1.0',
       description:
         'Order notification engine on Temporal. The `/v1` routes need `Authorization: Bearer <key>`; a key carries the scopes ' +
-        '`ingest` (post events, write customers and devices), `read` (history and state) and `admin` (everything, including keys). ' +
+        '`ingest` (post events, write customers and devices), `read` (history and state), `tokens` (mint customer tokens) and ' +
+        "`admin` (everything, including keys). A customer's app uses a customer token instead (`hct_...`, minted by the shop's " +
+        'backend with POST /v1/customers/{customerId}/tokens): it may call only the operations marked `x-customer-token`, for ' +
+        'its own customer. ' +
         'Every error has one shape: `{ "error": { "code", "message", "fields": [{ "field", "reason" }] } }`. Requests are rate-limited per key ' +
         'and per client address, per API instance: a spent budget is a 429 with `Retry-After`.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
@@ -269,7 +295,21 @@ function buildDocument(routes: Route[]): OpenApiDocument {
     paths,
     components: {
       schemas: withOrderEventExamples(componentSchemas()),
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Herald API key: `Authorization: Bearer hk_...`.' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A Herald API key: `Authorization: Bearer hk_...`.' },
+        customerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'hct_<keyId>.<payload>.<signature>',
+          description: "A customer token (POST /v1/customers/{customerId}/tokens), for one customer's app: `Authorization: Bearer hct_...`.",
+        },
+        customerTokenQuery: {
+          type: 'apiKey',
+          in: 'query',
+          name: TOKEN_QUERY_PARAMETER,
+          description: "A customer token as a query parameter, for a browser's EventSource (which cannot send headers); only the inbox stream takes it.",
+        },
+      },
     },
   };
 }

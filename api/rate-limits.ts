@@ -37,7 +37,9 @@ export function createRateLimiter(limits: Partial<ApiRateLimits> = {}): RateLimi
   function spend(budget: Budget, req: Request, res: Response): void {
     const bucket = buckets[budget];
     if (!bucket) return;
-    const id = budget === 'address' ? addressBucket(req.ip) : req.principal?.keyId;
+    // A customer token's bucket is its customer's: every token of one signing key must not share one budget.
+    const principal = req.principal;
+    const id = budget === 'address' ? addressBucket(req.ip) : principal?.kind === 'customer' ? `customer:${principal.customerId}` : principal?.keyId;
     if (id === undefined) throw new Error(`the ${budget} budget is a key's: the request has none`);
     const verdict = bucket.take(id);
     const { burst, perSecond } = bucket.limit;

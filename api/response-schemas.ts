@@ -423,7 +423,7 @@ export const orderStateView = (state: OrderState & { workflowId: string; runId: 
 
 // ------------------------------------------------------------------------------------------- API keys
 
-const scopes = z.array(z.enum(SCOPES)).meta({ description: 'What the key may do: `ingest`, `read` or `admin` (everything).' });
+const scopes = z.array(z.enum(SCOPES)).meta({ description: 'What the key may do: `ingest`, `read`, `tokens` (mint customer tokens) or `admin` (everything).' });
 
 export const apiKeyCreatedResponse = z.strictObject({
   id: z.string().meta({ description: "The key's id, to revoke it with." }),
@@ -442,6 +442,14 @@ export const apiKeyResponse = z.strictObject({
   revokedAt: nullableDateTime.meta({ description: 'When it was revoked; null while it works.' }),
 });
 export type ApiKeyView = z.output<typeof apiKeyResponse>;
+
+export const customerTokenResponse = z.strictObject({
+  token: z.string().meta({ description: 'The customer token, `hct_<keyId>.<payload>.<signature>`: for the app, as `Authorization: Bearer <token>`.' }),
+  customerId: z.string().meta({ description: 'The one customer it acts for.' }),
+  keyId: z.string().meta({ description: 'The id of the HERALD_CUSTOMER_TOKEN_SECRET key that signed it.' }),
+  expiresAt: dateTime.meta({ description: 'When it stops working (to the second); mint another before then.' }),
+});
+export type CustomerTokenView = z.output<typeof customerTokenResponse>;
 
 export const apiKeyListResponse = z.strictObject({ items: z.array(apiKeyResponse) });
 

@@ -6,6 +6,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { z } from 'zod';
 import type { ApiServices } from './app';
 import { requireScope, type Scope } from './auth';
+import { TOKEN_QUERY_PARAMETER } from './customer-tokens';
 import { HttpError, fieldErrors, validationError } from './errors';
 import type { Budget } from './rate-limits';
 
@@ -39,6 +40,24 @@ export interface RawBody {
   limit: string;
   schema: z.ZodType;
 }
+
+/**
+ * Whom a customer token (api/customer-tokens.ts) may call the operation for. An operation without it refuses every
+ * customer token with 403; with it, a token is taken only for the customer it names, so no handler checks this itself.
+ */
+export type CustomerAccess<P> =
+  | {
+      /** The path parameter that names the customer: a token for anyone else gets 403. */
+      param: keyof Output<P> & string;
+      /** The token may come as the `access_token` query parameter too (a browser's EventSource cannot send headers). */
+      tokenInQuery?: boolean;
+    }
+  | {
+      /** The customer the resource of these (checked) parameters belongs to; null when there is no such resource. */
+      owner(params: Output<P>, services: ApiServices): Promise<string | null>;
+      /** What another customer's resource answers: what a missing one does, so the token does not learn that it exists. */
+      hidden(params: Output<P>): HttpError;
+    };
 
 /** A header the operation reads (a webhook's signature, an event stream's Last-Event-ID). */
 export interface HeaderParameter {
@@ -88,6 +107,8 @@ export interface RouteDeclaration<
    * operation needs no key; `intake` is the key's larger intake budget; null: never limited (health, readiness, metrics).
    */
   budget?: 'intake' | null;
+  /** Whether, and for whom, a customer token may call it (besides a key of `scope`); unset: no customer token may. */
+  customer?: CustomerAccess<NoInfer<P>>;
   /** The path parameters: an object with exactly the path's `{names}`, checked before the query and body. */
   params?: P;
   query?: Q;
@@ -124,6 +145,10 @@ export function defineRoute<
     throw new Error(`${route.method.toUpperCase()} ${route.path}: params declare [${declared.join(', ')}], the path has [${inPath.join(', ')}]`);
   }
   if (route.budget === 'intake' && !route.scope) throw new Error(`${route.method.toUpperCase()} ${route.path}: the intake budget is a key's, and the operation needs none`);
+  if (route.customer && !route.scope) throw new Error(`${route.method.toUpperCase()} ${route.path}: customer tokens are checked on operations that need a key`);
+  if (route.customer && 'param' in route.customer && !inPath.includes(route.customer.param)) {
+    throw new Error(`${route.method.toUpperCase()} ${route.path}: customer.param '${route.customer.param}' is not a path parameter`);
+  }
   return route as Route;
 }
 
@@ -166,15 +191,42 @@ function send(res: Response, route: Route, reply: { status: number; body?: unkno
   else res.json(reply.body);
 }
 
-/** The chain of one route: its rate limit, scope, then path parameters, query and body, then the handler. */
+/**
+ * Who may call the route: a key with its scope, or a customer token where the route declares `customer`, for the
+ * customer its path names (the `owner` kind is checked once the parameters are, in the route's handler step).
+ */
+function authorize(route: Route & { scope: Scope }): RequestHandler {
+  const scoped = requireScope(route.scope);
+  return (req, res, next) => {
+    const principal = req.principal;
+    if (principal?.kind !== 'customer') return scoped(req, res, next);
+    const access = route.customer;
+    if (!access) {
+      return next(new HttpError(403, 'forbidden', `a customer token may not call this operation: it needs a server key with the '${route.scope}' scope`));
+    }
+    if (principal.via === 'query' && !('param' in access && access.tokenInQuery)) {
+      return next(new HttpError(401, 'unauthenticated', `${route.operationId} does not take a customer token in the ${TOKEN_QUERY_PARAMETER} query parameter: send it as Authorization: Bearer <token>`));
+    }
+    if ('param' in access && req.params[access.param] !== principal.customerId) {
+      return next(new HttpError(403, 'forbidden', `this customer token is for another customer than the ${access.param} in the path`));
+    }
+    next();
+  };
+}
+
+/** The chain of one route: its rate limit, who may call it, then path parameters, query and body, then the handler. */
 function chain(route: Route, services: ApiServices): RequestHandler[] {
   const handlers: RequestHandler[] = [];
   const budget = routeBudget(route);
   if (budget) handlers.push(services.limits.handler(budget));
-  if (route.scope) handlers.push(requireScope(route.scope));
+  if (route.scope) handlers.push(authorize({ ...route, scope: route.scope }));
   if (isRawBody(route.body)) handlers.push(express.text({ type: route.body.mediaType, limit: route.body.limit }));
   handlers.push(async (req, res) => {
     const params = parsed(route.params, req.params, 'path');
+    const principal = req.principal;
+    if (principal?.kind === 'customer' && route.customer && 'owner' in route.customer) {
+      if ((await route.customer.owner(params, services)) !== principal.customerId) throw route.customer.hidden(params);
+    }
     const query = parsed(route.query, req.query, 'query');
     let body: unknown = req.body;
     if (route.body instanceof z.ZodType) {

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { E164_NUMBER, ORDER_STATUSES, PLATFORMS, CHANNELS, MARKETING_CATEGORIES, PREFERENCE_CATEGORIES, WATCH_KINDS, type NotificationStatus } from '../domain';
 import { TWILIO_MESSAGE_STATUSES } from './twilio-callbacks';
+import { SCOPES } from './auth';
+import { DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS } from './customer-tokens';
 import { CAMPAIGN_TEMPLATE_KEY_PATTERN, EVENT_DATA_VARIABLES, TEMPLATE_KEYS, VARIANT_TEMPLATE_NAME } from '../domain/template-variables';
 import { PUSH_ACTION_LIMIT, PUSH_ACTION_TITLE_LIMIT, PUSH_IDENTIFIER, PUSH_URL_SOURCE_LIMIT } from '../lib/push-content';
 
@@ -280,10 +282,27 @@ export const apiKeySchema = z
   .object({
     name: text(100).min(1, 'must not be empty').meta({ description: 'Who or what holds the key, to recognise it in the list.' }),
     scopes: z
-      .array(z.enum(['ingest', 'read', 'admin']))
+      .array(z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }))
       .min(1, 'must list at least one scope')
-      .meta({ description: '`ingest` posts events and writes customers and devices, `read` reads history and state, `admin` does everything.' }),
+      .meta({
+        description:
+          '`ingest` posts events and writes customers and devices, `read` reads history and state, `tokens` mints customer tokens, `admin` does everything.',
+      }),
   });
+
+/** POST /v1/customers/:customerId/tokens: the body may be left out. */
+export const customerTokenSchema = z
+  .strictObject({
+    ttlSeconds: z
+      .number({ error: 'must be a whole number of seconds' })
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1')
+      .max(MAX_TOKEN_TTL_SECONDS, `must be at most ${MAX_TOKEN_TTL_SECONDS} (a day)`)
+      .default(DEFAULT_TOKEN_TTL_SECONDS)
+      .meta({ description: `How long the token is valid, in seconds: 1 to ${MAX_TOKEN_TTL_SECONDS}, ${DEFAULT_TOKEN_TTL_SECONDS} when not given.` }),
+  })
+  .optional()
+  .transform((body) => body ?? { ttlSeconds: DEFAULT_TOKEN_TTL_SECONDS });
 
 export const pageQuerySchema = z.object({
   limit: z.coerce

@@ -170,6 +170,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // Likewise the receipt tokens of its pushes, so an app's receipt for a push sent before a restart still verifies.
       HERALD_RECEIPT_SECRET:
         options.env?.HERALD_RECEIPT_SECRET ?? `local:${crypto.createHmac('sha256', options.adminKey).update('herald receipt tokens').digest('base64url')}`,
+      // Customer tokens (api/customer-tokens.ts) likewise: minted tokens outlive a restart; a deployment sets its own.
+      HERALD_CUSTOMER_TOKEN_SECRET:
+        options.env?.HERALD_CUSTOMER_TOKEN_SECRET ?? `local:${crypto.createHmac('sha256', options.adminKey).update('herald customer tokens').digest('base64url')}`,
       // The run links on the dashboard point at the Web UI this stack runs, whatever its port.
       ...(temporal?.uiUrl && !options.env?.HERALD_TEMPORAL_UI_URL ? { HERALD_TEMPORAL_UI_URL: temporal.uiUrl } : {}),
     };

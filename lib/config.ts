@@ -14,7 +14,7 @@ import { DEFAULT_CHANNEL_PLANS, plansFromEscalationPolicy, type ChannelPlans } f
 import { channelPlansWith, readChannelPlansFile } from './channel-plans-file';
 import { isPostgresUrl, POSTGRES_URL_REASON } from './database-url';
 import { DEFAULT_WEBPUSH_ALLOWED_HOSTS, isHostPattern, type PushEndpointPolicy } from './push-endpoints';
-import { parseSigningKeys, type SigningKey } from './signing-keys';
+import { parseSigningKeys, SIGNING_KEYS_REASON, type SigningKey } from './signing-keys';
 import type { RateLimit } from './token-bucket';
 import type { TrackingKey } from './tracking';
 
@@ -57,6 +57,15 @@ const DURATION_EXAMPLE = "a positive duration such as '30 seconds' or '5m'";
 /** A positive duration, kept as written: workflows and retry policies take Temporal's duration strings. */
 const duration = z.string({ error: `must be ${DURATION_EXAMPLE}` }).refine((raw) => (durationMs(raw) ?? 0) > 0, {
   error: (issue) => `must be ${DURATION_EXAMPLE}, got '${String(issue.input)}'`,
+});
+
+/** Signing keys (lib/signing-keys.ts): a secret, or `<keyId>:<secret>` pairs, the first signing. Not echoed: secrets. */
+const signingKeys = z.string().transform((raw, ctx) => {
+  try {
+    return parseSigningKeys(raw);
+  } catch (err) {
+    return refuse(ctx, `${SIGNING_KEYS_REASON}: ${(err as Error).message}`);
+  }
 });
 
 const flag = z.string().transform((raw, ctx) => (/^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : refuse(ctx, `must be true or false, got '${raw}'`)));
@@ -146,14 +155,6 @@ const trustProxy = z.string().transform((raw, ctx): false | number | string[] =>
   const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
   const bad = items.filter((item) => !PROXY_NAMES.includes(item) && !isAddressOrSubnet(item));
   return items.length && !bad.length ? items : refuse(ctx, `${reason}, got '${bad.join(', ') || raw}'`);
-});
-/** A secret or `<keyId>:<secret>` pairs (lib/signing-keys.ts: the first signs, all verify). Not echoed: it is a secret. */
-const signingKeys = z.string().transform((raw, ctx) => {
-  try {
-    return parseSigningKeys(raw);
-  } catch (err) {
-    return refuse(ctx, `must be a secret, or <keyId>:<secret> pairs separated by commas (the first signs): ${(err as Error).message}`);
-  }
 });
 
 /** SendGrid's verification key, as its settings page shows it (base64 DER SubjectPublicKeyInfo) or as PEM: an EC P-256 key, kept as base64 DER. */
@@ -351,6 +352,7 @@ export const environment = z.object({
       }
     })
     .optional(),
+  HERALD_CUSTOMER_TOKEN_SECRET: signingKeys.optional(),
   HERALD_SANDBOX_RECEIPTS: z
     .enum(SANDBOX_RECEIPTS, { error: (issue) => `must be one of ${SANDBOX_RECEIPTS.join(', ')}, got '${String(issue.input)}'` })
     .optional(),
@@ -478,6 +480,8 @@ const heraldConfig = z.object({
   receiptKeys: z.custom<SigningKey[]>(),
   /** Email provider webhooks: SendGrid's verification key (base64 DER) and the generic webhook's secrets; null or empty: that endpoint answers 404. */
   emailWebhooks: z.object({ sendgridPublicKey: z.string().nullable(), secrets: z.custom<SigningKey[]>() }),
+  /** HERALD_CUSTOMER_TOKEN_SECRET (api/customer-tokens.ts): the first key signs customer tokens, all verify; empty when unset (none are minted or taken). */
+  customerTokens: z.object({ keys: z.custom<SigningKey[]>() }),
   /** The Temporal Web UI operators open (links to an order's run), without a trailing slash. */
   temporalUiUrl: z.string(),
   /** What sandbox providers report after accepting a message: a delivery receipt, a delivery and an open, or nothing. */
@@ -584,6 +588,7 @@ const configSchema = COMPANIONS.reduce(
     },
     receiptKeys: env.HERALD_RECEIPT_SECRET ?? [],
     emailWebhooks: { sendgridPublicKey: env.SENDGRID_WEBHOOK_PUBLIC_KEY ?? null, secrets: env.HERALD_EMAIL_WEBHOOK_SECRET ?? [] },
+    customerTokens: { keys: env.HERALD_CUSTOMER_TOKEN_SECRET ?? [] },
     // Unset: a stack on sandbox providers only (a newcomer's, a demo) sees the normal path; once any channel is
     // live, a sandbox channel beside it reports nothing, so a fake receipt never confirms a plan step in production.
     sandboxReceipts:

@@ -1,6 +1,6 @@
 // Server secrets with key ids, for everything Herald signs or checks with an HMAC: email tracking links
-// (HERALD_TRACKING_SECRET), receipt tokens (HERALD_RECEIPT_SECRET) and the generic email webhook
-// (HERALD_EMAIL_WEBHOOK_SECRET). One format for all: the first key signs, every listed key verifies, so a secret
+// (HERALD_TRACKING_SECRET), receipt tokens (HERALD_RECEIPT_SECRET), customer tokens (HERALD_CUSTOMER_TOKEN_SECRET)
+// and the generic email webhook (HERALD_EMAIL_WEBHOOK_SECRET). One format for all: the first key signs, every listed key verifies, so a secret
 // rotates by putting the new one first and dropping the old one once nothing signed with it is still in use.
 import crypto from 'node:crypto';
 
@@ -35,6 +35,9 @@ export function parseSigningKeys(raw: string): SigningKey[] {
   if (twice) throw new Error(`key id '${twice}' is given twice`);
   return keys;
 }
+
+/** The description a variable of signing keys gets when its text is not that. */
+export const SIGNING_KEYS_REASON = 'must be a secret, or <keyId>:<secret> pairs separated by commas (the first signs)';
 
 /** HMAC-SHA256 of `text` under the key's secret. */
 export const hmacSha256 = (key: SigningKey, text: string | Buffer): Buffer => crypto.createHmac('sha256', key.secret).update(text).digest();

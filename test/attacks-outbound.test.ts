@@ -75,7 +75,7 @@ describe('Web Push endpoints', () => {
     expect((await h.api('POST', '/v1/order-events', orderEvent('ord-rebind', 'cust-rebind', 'shipped'))).status).toBe(202);
 
     const device = await eventually(async () => {
-      const d = await h.db.device.findUniqueOrThrow({ where: { deviceId: 'rebind-browser' } });
+      const d = await h.db.device.findUniqueOrThrow({ where: { customerId_deviceId: { customerId: 'cust-rebind', deviceId: 'rebind-browser' } } });
       expect(d).toMatchObject({ active: false, invalidatedReason: 'webpush: ENDPOINT_PRIVATE_ADDRESS' });
       return d;
     }, 60_000);

@@ -17,11 +17,11 @@ import { PROJECT_ROOT, schemathesisCommand } from '../dev/tools';
 import { clickUrl, openUrl, parseTrackingKeys } from '../lib/tracking';
 import { heraldSignature, sendGridHeaders } from './fakes/email-webhooks';
 import { signTwilioRequest } from './fakes/twilio-server';
-import { eventually, useHarness } from './support/harness';
+import { eventually, iosToken, useHarness } from './support/harness';
 
 const h = useHarness();
 
-type Doc = { paths: Record<string, Record<string, any>>; components: { schemas: Record<string, any> }; [key: string]: any };
+type Doc = { paths: Record<string, Record<string, any>>; components: { schemas: Record<string, any>; securitySchemes?: Record<string, any> }; [key: string]: any };
 
 async function served(): Promise<Doc> {
   const res = await fetch(`${h.stack.apiUrl}/openapi.json`); // no key needed
@@ -114,8 +114,11 @@ test('GET /openapi.json is valid OpenAPI 3.1, and every schema in it valid JSON 
     // Providers cannot send a key: their webhooks are authenticated by a signature header instead (Twilio, SendGrid, the generic one).
     const signed = op.parameters?.some((p: any) => p.in === 'header' && p.required && /Signature$/.test(p.name)) ?? false;
     if (template.startsWith('/v1/') && !signed) {
-      // Key and scope: documented per operation, and the errors they cause.
-      expect({ label, security: op.security, scope: op['x-required-scope'] }).toEqual({ label, security: [{ bearer: [] }], scope: expect.stringMatching(/^(ingest|read|admin)$/) });
+      // Key and scope: documented per operation, and the errors they cause; a customer token where the operation takes one.
+      const security = op['x-customer-token']
+        ? [{ bearer: [] }, { customerToken: [] }, ...(template.endsWith('/inbox/stream') ? [{ customerTokenQuery: [] }] : [])]
+        : [{ bearer: [] }];
+      expect({ label, security: op.security, scope: op['x-required-scope'] }).toEqual({ label, security, scope: expect.stringMatching(/^(ingest|read|tokens|admin)$/) });
       expect(op.description).toContain(`\`${op['x-required-scope']}\` scope`);
       expect(op.responses['401'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
       expect(op.responses['403']).toBeDefined();
@@ -138,6 +141,12 @@ test('GET /openapi.json is valid OpenAPI 3.1, and every schema in it valid JSON 
     expect(doc.paths[webhook]!.post).toMatchObject({ security: [], responses: { 401: expect.anything(), 404: expect.anything() } });
   }
   expect(doc.components.schemas.Error).toMatchObject({ type: 'object', required: ['error'], additionalProperties: false });
+  // The operations a customer's app may call with its customer token, and the two ways it sends one.
+  expect(operationsOf(doc).filter(({ op }) => op['x-customer-token']).map(({ op }) => op.operationId).sort()).toEqual(CUSTOMER_TOKEN_OPERATIONS);
+  expect(doc.components.securitySchemes).toMatchObject({
+    customerToken: { type: 'http', scheme: 'bearer' },
+    customerTokenQuery: { type: 'apiKey', in: 'query', name: 'access_token' },
+  });
   // The example of POST /v1/order-events is the story's shipped event (api/examples.ts), and reads like a real one.
   expect(doc.paths['/v1/order-events']!.post.requestBody.content['application/json'].example).toEqual(SHIPPED_EVENT);
   expect(SHIPPED_EVENT).toMatchObject({
@@ -355,6 +364,30 @@ test('GET /docs renders the document in headless Chromium, with its examples and
   }
 }, 60_000);
 
+/** What a customer token may call (api/route.ts `customer`). */
+const CUSTOMER_TOKEN_OPERATIONS = [
+  'deleteDevice', 'getPreferences', 'listDevices', 'listInbox', 'postDevice', 'postNotificationEvent', 'putPreferences', 'readAllInbox', 'readInboxMessage', 'streamInbox',
+];
+
+/** Runs schemathesis to its end (or a kill after `timeoutMs`), with its output. */
+function schemathesis(fuzzArgs: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  const { command, env: toolEnv } = schemathesisCommand();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, fuzzArgs, { cwd, env: { ...process.env, ...toolEnv, SCHEMATHESIS_TELEMETRY: 'false', ...env } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ code: exitCode, output });
+    });
+  });
+}
+
+const summaryOf = (output: string) => output.slice(output.lastIndexOf('\n', output.lastIndexOf(' SUMMARY ')) + 1);
+
 /**
  * The fuzz run. Bounded: a fixed seed, 30 examples per operation and phase, one worker. `--checks all`,
  * with these exceptions (and the per-operation settings in test/contract/schemathesis.toml):
@@ -363,7 +396,7 @@ test('GET /docs renders the document in headless Chromium, with its examples and
  *   like the other inbox routes'; the stream itself is tested in test/inbox.test.ts.
  */
 test('schemathesis finds no server error and no answer outside the document', async () => {
-  const { command, args, env } = schemathesisCommand();
+  const { args } = schemathesisCommand();
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-schemathesis-'));
   const api = h.stack.apiUrl;
   const fuzzArgs = [
@@ -384,20 +417,9 @@ test('schemathesis finds no server error and no answer outside the document', as
     '--report-dir', reportDir,
   ];
   const started = Date.now();
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn(command, fuzzArgs, { cwd: reportDir, env: { ...process.env, ...env, SCHEMATHESIS_TELEMETRY: 'false' } });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 330_000);
-    child.on('error', reject);
-    child.on('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ code: exitCode, output });
-    });
-  });
+  const { code, output } = await schemathesis(fuzzArgs, {}, reportDir, 330_000);
   fs.rmSync(reportDir, { recursive: true, force: true });
-  const summary = output.slice(output.lastIndexOf('\n', output.lastIndexOf(' SUMMARY ')) + 1);
+  const summary = summaryOf(output);
   if (code !== 0) console.error(`schemathesis ${fuzzArgs.join(' ').replace(h.adminKey, '<adminKey>')}\n${output}`);
   else console.log(`schemathesis passed in ${((Date.now() - started) / 1000).toFixed(0)} s:\n${summary}`);
   expect({ code, summary }).toEqual({ code: 0, summary: expect.stringContaining('Test cases') });
@@ -405,3 +427,86 @@ test('schemathesis finds no server error and no answer outside the document', as
   // The run did not lock itself out (say, by revoking its own key): its last answers meant something.
   expect((await h.api('GET', '/v1/api-keys')).status).toBe(200);
 }, 360_000);
+
+/**
+ * The same with one customer's token (the example customer's, so the documented examples are its own): the
+ * operations a customer token may call, and a sample of those it may not. Besides no 5xx and no answer outside the
+ * document (a 401 or 403 included), test/contract/customer_token_hooks.py fails any success that is not that
+ * customer's own: an operation that takes no token, another customer's path, another customer's notification. The
+ * stream is left out as above. 10 examples an operation keep it near a minute.
+ */
+test("schemathesis with a customer token finds no server error, no answer outside the document, and no success for another customer's resource", async () => {
+  const own = SHIPPED_EVENT.customerId;
+  const other = 'contract-other-customer';
+  expect((await h.api('PUT', `/v1/customers/${other}`, { name: 'Bob', email: 'bob@shop.example' })).status).toBe(201);
+  expect((await h.api('POST', `/v1/customers/${other}/devices`, { deviceId: 'contract-other-phone', platform: 'ios', token: iosToken('contract-other') })).status).toBe(201);
+  await h.db.inboxMessage.create({ data: { customerId: other, orderId: 'contract-other-order', category: 'transactional', title: 'Shipped', body: 'On its way', data: {} } });
+  // One notification of each customer under an id without '/', which a generated path value cannot hold.
+  const notifications = { own: 'contract-own-push', other: 'contract-other-push' };
+  for (const [id, customerId] of [[notifications.own, own], [notifications.other, other]] as const) {
+    await h.db.notification.create({
+      data: { id, orderId: `contract-${customerId}`, customerId, type: 'order.shipped', priority: 'critical', category: 'transactional', channel: 'push', status: 'sent', sentAt: new Date(), title: 'Shipped', body: 'On its way' },
+    });
+  }
+  const minted = await h.api('POST', `/v1/customers/${own}/tokens`, { ttlSeconds: 3600 });
+  expect(minted.status).toBe(201);
+  const token = minted.body.token as string;
+  const otherBefore = { devices: (await h.api('GET', `/v1/customers/${other}/devices`)).body, inbox: (await h.api('GET', `/v1/customers/${other}/inbox`)).body };
+
+  const sample = ['getCustomer', 'putCustomer', 'createCustomerToken', 'listApiKeys', 'createApiKey', 'postOrderEvent', 'getNotification', 'getCustomerTimeline', 'postConsent', 'listWatches'];
+  const operations = [...CUSTOMER_TOKEN_OPERATIONS.filter((id) => id !== 'streamInbox'), ...sample];
+  const { args } = schemathesisCommand();
+  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-schemathesis-customer-'));
+  const api = h.stack.apiUrl;
+  const fuzzArgs = [
+    ...args,
+    '--config-file', path.join(PROJECT_ROOT, 'test/contract/schemathesis-customer-token.toml'),
+    '--no-color',
+    'run', `${api}/openapi.json`,
+    '--url', api,
+    '-H', `Authorization: Bearer ${token}`,
+    '--checks', 'all',
+    ...operations.flatMap((id) => ['--include-operation-id', id]),
+    '--max-examples', '10',
+    '--seed', '20261201',
+    '--workers', '1',
+    '--request-timeout', '10',
+    '--generation-database', 'none',
+    '--report-dir', reportDir,
+  ];
+  const seenFile = path.join(reportDir, 'own-successes.txt');
+  const started = Date.now();
+  const { code, output } = await schemathesis(
+    fuzzArgs,
+    {
+      SCHEMATHESIS_HOOKS: path.join(PROJECT_ROOT, 'test/contract/customer_token_hooks.py'),
+      HERALD_CONTRACT_API: api,
+      HERALD_CONTRACT_ADMIN_KEY: h.adminKey,
+      HERALD_CONTRACT_CUSTOMER: own,
+      HERALD_CONTRACT_OWN_NOTIFICATION: notifications.own,
+      HERALD_CONTRACT_OTHER_NOTIFICATION: notifications.other,
+      HERALD_CONTRACT_SEEN_FILE: seenFile,
+    },
+    reportDir,
+    240_000,
+  );
+  const seen = new Set(fs.existsSync(seenFile) ? fs.readFileSync(seenFile, 'utf8').split('\n').filter(Boolean) : []);
+  fs.rmSync(reportDir, { recursive: true, force: true });
+  const summary = summaryOf(output);
+  if (code !== 0) console.error(`schemathesis ${fuzzArgs.join(' ').replace(token, '<token>')}\n${output}`);
+  else console.log(`schemathesis with a customer token passed in ${((Date.now() - started) / 1000).toFixed(0)} s:\n${summary}`);
+  expect({ code, summary }).toEqual({ code: 0, summary: expect.stringContaining('Test cases') });
+  // The custom check ran, and let the token's own successes through: so it was not refusing everything unseen.
+  expect([...seen].sort()).toEqual(
+    expect.arrayContaining([
+      'GET /v1/customers/{customerId}/devices',
+      'GET /v1/customers/{customerId}/inbox',
+      'GET /v1/customers/{customerId}/preferences',
+      'POST /v1/customers/{customerId}/devices',
+      'POST /v1/notifications/{notificationId}/events',
+    ]),
+  );
+  // Nothing of the other customer changed, and its notification got no receipt.
+  expect({ devices: (await h.api('GET', `/v1/customers/${other}/devices`)).body, inbox: (await h.api('GET', `/v1/customers/${other}/inbox`)).body }).toEqual(otherBefore);
+  expect(await h.db.notificationReceipt.count({ where: { notificationId: notifications.other } })).toBe(0);
+}, 300_000);

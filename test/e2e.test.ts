@@ -355,8 +355,8 @@ test('a Temporal Schedule retires device tokens unseen for 270 days', async () =
     { deviceId: 'stale-iphone', platform: 'ios', token: iosToken('stale') },
     { deviceId: 'fresh-iphone', platform: 'ios', token: iosToken('fresh') },
   ]);
-  await h.db.device.update({ where: { deviceId: 'stale-iphone' }, data: { lastSeenAt: new Date(Date.now() - 300 * 86_400_000) } });
-  await h.db.device.update({ where: { deviceId: 'fresh-iphone' }, data: { lastSeenAt: new Date(Date.now() - 200 * 86_400_000) } });
+  await h.db.device.update({ where: { customerId_deviceId: { customerId: 'cust-stale', deviceId: 'stale-iphone' } }, data: { lastSeenAt: new Date(Date.now() - 300 * 86_400_000) } });
+  await h.db.device.update({ where: { customerId_deviceId: { customerId: 'cust-stale', deviceId: 'fresh-iphone' } }, data: { lastSeenAt: new Date(Date.now() - 200 * 86_400_000) } });
 
   const connection = await Connection.connect({ address: h.stack.temporalAddress });
   try {

@@ -101,7 +101,7 @@ test('every operation documents an example request and an example of every answe
 const STORY = [
   'health', 'readiness', 'metrics', 'openApiDocument', 'docs', 'dashboard',
   'createApiKey', 'listApiKeys',
-  'putCustomer', 'getCustomer', 'putPreferences', 'getPreferences', 'postConsent', 'listConsents',
+  'putCustomer', 'createCustomerToken', 'getCustomer', 'putPreferences', 'getPreferences', 'postConsent', 'listConsents',
   'postDevice', 'listDevices',
   'postOrderEvent',
   'listOrderNotifications', 'listCustomerNotifications', 'getOrderState', 'postNotificationEvent', 'getNotification',
@@ -183,7 +183,7 @@ async function sentWith(id: string, channel: 'email' | 'sms', provider: string, 
 test("every operation, sent its own documented example with a key of its scope, answers a documented success its schema accepts", async () => {
   const doc = await served();
   const keys: Record<string, string> = { admin: h.adminKey };
-  for (const scope of ['ingest', 'read'] as const) {
+  for (const scope of ['ingest', 'read', 'tokens'] as const) {
     const created = await h.api('POST', '/v1/api-keys', { name: `examples-${scope}`, scopes: [scope] });
     expect(created.status).toBe(201);
     keys[scope] = created.body.key;
@@ -283,7 +283,19 @@ test('the documented error examples are the answers the API gives', async () => 
   const shipped = OPERATION_EXAMPLES.postOrderEvent!.body as Record<string, unknown>;
   const cartEvent = OPERATION_EXAMPLES.postCartEvent!.body as Record<string, unknown>;
   const experimentInput = OPERATION_EXAMPLES.putExperiment!.body as Record<string, unknown>;
+  // Customer tokens: Ada's, and another customer's app's.
+  const tokenOf = async (customerId: string) => (await h.api('POST', `/v1/customers/${customerId}/tokens`, {})).body.token as string;
+  const ada = await tokenOf('c-42');
+  const other = await tokenOf('c-43');
   const cases: Array<[operationId: string, status: number, example: string, request: () => ReturnType<typeof send>]> = [
+    ['createCustomerToken', 400, 'tooLong', () => send('POST', '/v1/customers/c-42/tokens', json({ ttlSeconds: 86_401 }))],
+    ['getCustomer', 403, 'customerToken', () => send('GET', '/v1/customers/c-42', { key: ada })],
+    ['listInbox', 403, 'otherCustomer', () => send('GET', '/v1/customers/c-42/inbox', { key: other })],
+    // Ada's iPhone, registered again (the story removed it last), then claimed by another customer's app.
+    ['postDevice', 409, 'ownedByOther', async () => {
+      expect((await send('POST', '/v1/customers/c-42/devices', json(OPERATION_EXAMPLES.postDevice!.body))).status).toBe(200);
+      return send('POST', '/v1/customers/c-43/devices', { ...json(OPERATION_EXAMPLES.postDevice!.body), key: other });
+    }],
     ['postOrderEvent', 401, 'missingKey', () => send('POST', '/v1/order-events', { ...json(shipped), key: null })],
     ['postOrderEvent', 403, 'missingScope', () => send('POST', '/v1/order-events', { ...json(shipped), key: read })],
     ['postOrderEvent', 409, 'conflict', () => send('POST', '/v1/order-events', json({ ...shipped, status: 'delivered' }))],

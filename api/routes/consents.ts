@@ -68,6 +68,7 @@ export const consentRoutes: Route[] = [
       'naming each such row, and nothing is saved. A marketing opt-out where consent stands records its withdrawal ' +
       '(source `consent.source`, or `preference-opt-out`).',
     scope: 'ingest',
+    customer: { param: 'customerId' },
     params: customerPath,
     body: preferencesSchema,
     responses: { 200: { description: 'The profile with its preference rows.', body: customerResponse } },
@@ -125,6 +126,7 @@ export const consentRoutes: Route[] = [
       'Every channel and category with its value and where it came from (the row for the category, the row for its class, or the ' +
       'default), the consent that marketing needs on the channel, and whether a routine notification may go there.',
     scope: 'read',
+    customer: { param: 'customerId' },
     params: customerPath,
     responses: { 200: { description: 'The effective preferences.', body: effectivePreferencesResponse } },
     errors: { 404: NO_CUSTOMER },

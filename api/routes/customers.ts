@@ -23,6 +23,9 @@ export function customerView(c: Prisma.CustomerGetPayload<{ include: { preferenc
   };
 }
 
+/** The reason of a device its customer (or the shop for them) removed: another customer's app may then take it over. */
+export const UNREGISTERED_BY_CLIENT = 'unregistered by client';
+
 function deviceView(d: Prisma.DeviceGetPayload<object>): DeviceView {
   return {
     deviceId: d.deviceId,
@@ -95,18 +98,25 @@ export const customerRoutes: Route[] = [
     summary: 'Register or refresh a device',
     description:
       'iOS devices send their APNs token (hex), Android devices their FCM registration token, web devices their PushSubscription. ' +
-      'The same deviceId with a new token replaces the old token; a token that moves to another device leaves its previous owner.',
+      'A device is keyed by its customer and deviceId: the same deviceId with a new token replaces the old token, and a token that ' +
+      "moves to another of the customer's devices leaves the one that had it. A deviceId or token another customer holds is never " +
+      "taken silently: with a customer token it is a 409 `device_owned_by_other_customer` (unless that customer removed the device), " +
+      'with a server key the device moves to this customer and the move is recorded (who, from whom, to whom; logged too).',
     scope: 'ingest',
+    customer: { param: 'customerId' },
     params: customerPath,
     body: deviceSchema,
-    responses: { 200: { description: 'Refreshed.', body: deviceResponse }, 201: { description: 'Registered.', body: deviceResponse } },
-    handler: async ({ params: { customerId }, body: d }, { db, webPushEndpoints }) => {
+    responses: { 200: { description: 'Refreshed.', body: deviceResponse }, 201: { description: 'Registered (or moved here).', body: deviceResponse } },
+    errors: { 409: '`device_owned_by_other_customer` (customer tokens only): another customer holds this deviceId or token; `error.fields` names which.' },
+    handler: async ({ params: { customerId }, body: d, req }, { db, logger, webPushEndpoints }) => {
       const refusal = d.platform === 'web' ? endpointRefusal(d.subscription!.endpoint, webPushEndpoints) : undefined;
       if (refusal) {
         const reason = ENDPOINT_REFUSALS[refusal];
         throw new HttpError(400, 'validation_failed', `invalid body: subscription.endpoint: ${reason}`, [{ field: 'subscription.endpoint', reason }]);
       }
       const token = d.platform === 'web' ? d.subscription!.endpoint : d.token!;
+      const tokenField = d.platform === 'web' ? 'subscription.endpoint' : 'token';
+      const principal = req.principal!;
       const values = {
         customerId,
         platform: d.platform,
@@ -120,15 +130,61 @@ export const customerRoutes: Route[] = [
         invalidatedAt: null,
         invalidatedReason: null,
       };
-      const { device, created } = await db.$transaction(async (tx) => {
+      const { device, created, moves } = await db.$transaction(async (tx) => {
+        // Registrations naming the same device id or token wait for each other: none moves a device another is moving.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${[`device:${d.deviceId}`, `device-token:${token}`].sort()}::text[]) AS k`;
+        const others = await tx.device.findMany({
+          where: { OR: [{ deviceId: d.deviceId }, { token }], NOT: { customerId } },
+          select: { id: true, customerId: true, deviceId: true, active: true, invalidatedReason: true },
+        });
+        if (principal.kind === 'customer') {
+          // A device its customer removed is theirs no longer (a shared phone, signed in as someone else).
+          const held = others.filter((o) => o.active || o.invalidatedReason !== UNREGISTERED_BY_CLIENT);
+          if (held.length > 0) {
+            const fields = [
+              ...(held.some((o) => o.deviceId === d.deviceId) ? [{ field: 'deviceId', reason: 'is registered to another customer' }] : []),
+              ...(held.some((o) => o.deviceId !== d.deviceId) ? [{ field: tokenField, reason: 'is registered to another customer' }] : []),
+            ];
+            throw new HttpError(
+              409,
+              'device_owned_by_other_customer',
+              `another customer holds this device's ${fields.map((f) => f.field).join(' and ')}: only the shop's server can move it, unless that customer's app removes it first`,
+              fields,
+            );
+          }
+        }
         // A device may register before the customer profile syncs; keep a minimal profile until it does.
         await tx.customer.upsert({ where: { id: customerId }, create: { id: customerId }, update: {} });
-        // A token belongs to one installation: if another device row holds it, that installation is gone.
-        await tx.device.deleteMany({ where: { token, NOT: { deviceId: d.deviceId } } });
-        const existing = await tx.device.findUnique({ where: { deviceId: d.deviceId }, select: { id: true } });
-        const device = await tx.device.upsert({ where: { deviceId: d.deviceId }, create: { deviceId: d.deviceId, ...values }, update: values });
-        return { device, created: !existing };
+        // A token belongs to one installation: if another of this customer's devices holds it, that installation is gone.
+        await tx.device.deleteMany({ where: { customerId, token, NOT: { deviceId: d.deviceId } } });
+        const existing = await tx.device.findUnique({ where: { customerId_deviceId: { customerId, deviceId: d.deviceId } }, select: { id: true } });
+        // Another customer's device with this id moves here, keeping its row (and so its delivery history); one that
+        // only held the token (another installation id) is gone, as above.
+        let moved: string | null = null;
+        for (const other of others) {
+          if (!existing && !moved && other.deviceId === d.deviceId) {
+            moved = other.id;
+            await tx.device.update({ where: { id: other.id }, data: { customerId } });
+          } else {
+            await tx.device.delete({ where: { id: other.id } });
+          }
+        }
+        const moves = others.map((o) => ({
+          deviceId: d.deviceId,
+          field: o.deviceId === d.deviceId ? 'deviceId' : 'token',
+          fromCustomerId: o.customerId,
+          toCustomerId: customerId,
+          movedBy: `${principal.keyId} (${principal.name})`,
+        }));
+        if (moves.length > 0) await tx.deviceTransfer.createMany({ data: moves });
+        const device = await tx.device.upsert({
+          where: { customerId_deviceId: { customerId, deviceId: d.deviceId } },
+          create: { deviceId: d.deviceId, ...values },
+          update: values,
+        });
+        return { device, created: !existing, moves };
       });
+      for (const move of moves) logger.warn(move, 'device moved to another customer');
       return { status: created ? 201 : 200, body: deviceView(device) };
     },
   }),
@@ -139,6 +195,7 @@ export const customerRoutes: Route[] = [
     tag: 'Devices',
     summary: "A customer's devices, active or not",
     scope: 'read',
+    customer: { param: 'customerId' },
     params: customerPath,
     responses: { 200: { description: 'The devices, most recently seen first.', body: deviceListResponse } },
     handler: async ({ params: { customerId } }, { db }) => {
@@ -153,13 +210,14 @@ export const customerRoutes: Route[] = [
     tag: 'Devices',
     summary: 'Deactivate a device',
     scope: 'ingest',
+    customer: { param: 'customerId' },
     params: devicePath,
     responses: { 204: { description: 'Deactivated.' } },
     errors: { 404: 'The customer has no such device.' },
     handler: async ({ params: { customerId, deviceId } }, { db }) => {
       const result = await db.device.updateMany({
         where: { customerId, deviceId },
-        data: { active: false, invalidatedAt: new Date(), invalidatedReason: 'unregistered by client' },
+        data: { active: false, invalidatedAt: new Date(), invalidatedReason: UNREGISTERED_BY_CLIENT },
       });
       if (result.count === 0) throw new HttpError(404, 'not_found', `customer ${customerId} has no device ${deviceId}`);
       return { status: 204 };

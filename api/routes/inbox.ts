@@ -71,6 +71,7 @@ export const inboxRoutes: Route[] = [
     tag: 'Inbox',
     summary: 'The in-app inbox: unread first, then newest',
     scope: 'read',
+    customer: { param: 'customerId' },
     params: customerPath,
     query: inboxQuerySchema,
     responses: { 200: { description: 'A page of messages, and how many are unread.', body: inboxPageResponse } },
@@ -117,6 +118,7 @@ export const inboxRoutes: Route[] = [
     tag: 'Inbox',
     summary: "Mark all of a customer's messages read",
     scope: 'ingest',
+    customer: { param: 'customerId' },
     params: customerPath,
     responses: { 200: { description: 'How many messages this marked read.', body: inboxReadAllResponse } },
     handler: async ({ params: { customerId } }, { db }) => {
@@ -139,6 +141,7 @@ export const inboxRoutes: Route[] = [
     summary: 'Mark one message read',
     description: 'Marking a message read again has no further effect, and answers the same readAt.',
     scope: 'ingest',
+    customer: { param: 'customerId' },
     params: inboxMessagePath,
     responses: { 200: { description: 'The message.', body: inboxItemResponse } },
     errors: { 404: 'The customer has no such message.' },
@@ -168,6 +171,8 @@ export const inboxRoutes: Route[] = [
       '`message` events (data: an InboxItem, id: its messageId) when a message arrives, `read` events when messages are read. ' +
       'Send `Last-Event-ID` to replay what was missed. The stream stays open; a `: keep-alive` comment comes every 15 s.',
     scope: 'read',
+    // A browser's EventSource cannot send an Authorization header: its token may come as ?access_token=.
+    customer: { param: 'customerId', tokenInQuery: true },
     params: customerPath,
     headers: [
       {
@@ -217,11 +222,15 @@ async function openStream(
   // Subscribe before reading the starting point, so nothing committed in between is missed.
   const unsubscribe = hub.subscribe(customerId, (event) => enqueue(() => handle(event)), () => end());
   let keepAlive: NodeJS.Timeout | undefined;
+  // A customer token's stream ends when the token does: the client reconnects with a fresh one.
+  const principal = req.principal;
+  const expiry = principal?.kind === 'customer' ? setTimeout(() => end(), Math.max(0, principal.expiresAt.getTime() - Date.now())) : undefined;
   function end(): void {
     if (!open) return;
     open = false;
     unsubscribe();
     clearInterval(keepAlive);
+    clearTimeout(expiry);
     if (res.headersSent && !res.writableEnded) res.end();
   }
   res.on('close', end);

@@ -114,6 +114,11 @@ export const receiptRoutes: Route[] = [
       "notification's `receiptToken`, which only the delivered push (or inbox item) contained; without it nothing is recorded " +
       'and no workflow hears of it.',
     scope: 'ingest',
+    // The app's own notifications only; another customer's is answered as a missing one.
+    customer: {
+      owner: async ({ notificationId }, { db }) => (await db.notification.findUnique({ where: { id: notificationId }, select: { customerId: true } }))?.customerId ?? null,
+      hidden: ({ notificationId }) => new HttpError(404, 'not_found', `no notification ${notificationId}`),
+    },
     params: notificationPath,
     body: notificationEventSchema,
     responses: { 202: { description: 'Recorded (or recorded before).', body: receiptAcceptedResponse } },
