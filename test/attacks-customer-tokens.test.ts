@@ -48,6 +48,8 @@ async function openStream(url: string, headers: Record<string, string> = {}): Pr
 /** Bob's push notification of a real order event, made by the real workflow; his order's workflow is running. */
 let bobsNotification: string;
 let adasNotification: string;
+/** The receipt token each customer's delivered push carried (what the app echoes in its receipt). */
+const deliveredReceiptToken: Record<string, string> = {};
 let temporal: Connection;
 
 async function pushNotificationFor(customerId: string, orderId: string): Promise<string> {
@@ -55,6 +57,12 @@ async function pushNotificationFor(customerId: string, orderId: string): Promise
   expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
   const id = `${event.eventId}/push`;
   await eventually(async () => expect((await h.db.notification.findUnique({ where: { id } }))?.status).toMatch(/^(queued|sent)$/), 60_000);
+  deliveredReceiptToken[customerId] = await eventually(async () => {
+    const pushed = h.apns.requestsFor(iosToken(customerId)).map((r) => r.body as { notificationId?: string; receiptToken?: string });
+    const push = pushed.find((p) => p.notificationId === id);
+    expect(push?.receiptToken).toEqual(expect.any(String));
+    return push!.receiptToken!;
+  }, 60_000);
   return id;
 }
 
@@ -136,7 +144,7 @@ describe("a customer token does its own customer's app operations", () => {
     expect((await h.api('GET', `/v1/customers/${A}/preferences`, undefined, token)).status).toBe(200);
     expect((await h.api('PUT', `/v1/customers/${A}/preferences`, { preferences: [{ channel: 'email', category: 'order-updates', optedIn: true }] }, token)).status).toBe(200);
 
-    const receipt = await h.api('POST', eventsPath(adasNotification), { type: 'delivered', eventId: 'tok-ada-delivered' }, token);
+    const receipt = await h.api('POST', eventsPath(adasNotification), { type: 'delivered', eventId: 'tok-ada-delivered', receiptToken: deliveredReceiptToken[A] }, token);
     expect(receipt).toMatchObject({ status: 202, body: { duplicate: false } });
     await eventually(async () => expect(await receiptSignals('ord-tok-ada')).toHaveLength(1));
 
@@ -184,7 +192,8 @@ describe("a token for one customer gets nothing of another's", () => {
   test("a receipt for B's notification with A's token is refused like an unknown one, and B's workflow is not signalled", async () => {
     const token = await tokenFor(A);
     const before = await h.db.notification.findUniqueOrThrow({ where: { id: bobsNotification } });
-    const res = await h.api('POST', eventsPath(bobsNotification), { type: 'opened', eventId: 'forged-open' }, token);
+    // Even with the receipt token of B's push (leaked somehow), A's customer token does not reach B's notification.
+    const res = await h.api('POST', eventsPath(bobsNotification), { type: 'opened', eventId: 'forged-open', receiptToken: deliveredReceiptToken[B] }, token);
     const unknown = await h.api('POST', eventsPath('evt-no-such/push'), { type: 'opened', eventId: 'forged-open' }, token);
     // The same answer as for a notification that does not exist: the token learns nothing of B's.
     expect(res).toEqual({ status: 404, body: { error: { code: 'not_found', message: `no notification ${bobsNotification}` } } });
@@ -193,7 +202,7 @@ describe("a token for one customer gets nothing of another's", () => {
     expect(await h.db.notification.findUniqueOrThrow({ where: { id: bobsNotification } })).toEqual(before);
     expect(await receiptSignals('ord-tok-bob')).toEqual([]);
     // The same receipt with a server key is recorded and signalled: the refusal above was the token's.
-    expect((await h.api('POST', eventsPath(bobsNotification), { type: 'delivered', eventId: 'server-delivered' })).status).toBe(202);
+    expect((await h.api('POST', eventsPath(bobsNotification), { type: 'delivered', eventId: 'server-delivered', receiptToken: deliveredReceiptToken[B] })).status).toBe(202);
     await eventually(async () => expect(await receiptSignals('ord-tok-bob')).toHaveLength(1));
   });
 
