@@ -1,11 +1,13 @@
 // Cart intake: every accepted cart event is stored first (the outbox), then its cart's workflow is
 // signalled (signal-with-start). An order event owes the customer's open carts a signal too; both are
-// relayed again until Temporal has taken them.
+// relayed again until Temporal has taken them, each row on its own (lib/outbox.ts): a cart whose run keeps
+// refusing holds up neither other carts nor other orders.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { cartWorkflowId, type CartEvent, type CartEventType, type CartOrder } from '../domain';
-import type { Db } from '../lib/db';
+import { Prisma, type Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import { markCartEventSignalled, openCartsFor, storeCartEvent, unsignalledCartEvents, type StoredCartEvent } from '../store/carts';
+import { createOutboxRelay } from '../lib/outbox';
+import { cartEventColumns, cartEventWaiting, markCartEventSignalled, openCartsFor, storeCartEvent, type StoredCartEvent } from '../store/carts';
 import type { cartRemindersWorkflow } from '../workflows/cart-reminders';
 import { cartEventSignal, cartOrderSignal } from '../workflows/definitions';
 import type { CartEventInput } from './cart-schemas';
@@ -72,6 +74,8 @@ export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntake
       ]);
     }
     if (!created && row.signalledAt) return { eventId: row.eventId, workflowId, duplicate: true, signalled: true };
+    // An earlier event of the cart that the relay is retrying: this one waits behind it (an update must not overtake a checkout).
+    if (await cartEventWaiting(db, row.cartId, row.eventId)) return { eventId: row.eventId, workflowId, duplicate: !created, signalled: false };
     try {
       await signal(row);
       return { eventId: row.eventId, workflowId, duplicate: !created, signalled: true };
@@ -83,26 +87,30 @@ export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntake
 
   /**
    * Tells the open carts an order may end (the cart it names, or every open cart of its customer), then
-   * clears the order event's debt. A cart whose run is gone has nothing left to end.
+   * clears the order event's debt. A cart whose run is gone has nothing left to end. Every cart is tried;
+   * when one fails the debt stays (those told already drop the order a second time) and the failure is thrown.
    */
   async function signalCartsOf(order: StoredOrderForCarts): Promise<number> {
     const data = (order.data ?? {}) as Record<string, unknown>;
     const cartId = typeof data.cartId === 'string' && data.cartId ? data.cartId : null;
     const message: CartOrder = { eventId: order.eventId, orderId: order.orderId, customerId: order.customerId, occurredAt: order.occurredAt.toISOString(), cartId };
     let signalled = 0;
+    const failed: Array<{ cartId: string; err: unknown }> = [];
     for (const id of await openCartsFor(db, order.customerId, cartId)) {
       try {
         await temporal.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => temporal.workflow.getHandle(cartWorkflowId(id)).signal(cartOrderSignal, message));
         signalled++;
       } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        if (!(err instanceof WorkflowNotFoundError)) failed.push({ cartId: id, err });
       }
     }
+    if (failed.length === 1) throw failed[0]!.err;
+    if (failed.length) throw new Error(`${failed.length} carts did not take the order (${failed.map((f) => f.cartId).join(', ')})`, { cause: failed[0]!.err });
     await db.$executeRaw`UPDATE "OrderEvent" SET "cartSignalDue" = false WHERE "eventId" = ${order.eventId}`;
     return signalled;
   }
 
-  /** After an order event is stored: its carts are told now, or by the relay when Temporal is away. */
+  /** After an order event is stored: its carts are told now, or by the relay when Temporal is away or a cart refuses. */
   async function afterOrderEvent(order: StoredOrderForCarts): Promise<void> {
     try {
       await signalCartsOf(order);
@@ -111,27 +119,39 @@ export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntake
     }
   }
 
-  /** Signals what is still owed: cart events never signalled, and order events their carts never heard of. Answers the signals sent. */
+  // Several API instances may relay the same row: a cart's run drops an event it already has, and an order it was told of.
+  const cartEvents = createOutboxRelay<StoredCartEvent>({
+    name: 'cart_events',
+    db,
+    temporal,
+    logger,
+    table: 'CartEvent',
+    pending: (e) => Prisma.sql`${Prisma.raw(e)}."signalledAt" IS NULL`,
+    sequence: { name: 'cartId' },
+    select: cartEventColumns,
+    send: (row) => signal(row),
+    words: { done: 'relayed cart events to their carts' },
+  });
+  // Each order's debt on its own: a cart takes orders in any order (each is weighed against the cart's last update),
+  // and the order relay's own bookkeeping on the row (relayAttempts, ...) is not touched.
+  const cartOrders = createOutboxRelay<StoredOrderForCarts>({
+    name: 'cart_orders',
+    db,
+    temporal,
+    logger,
+    table: 'OrderEvent',
+    bookkeeping: 'cartRelay',
+    pending: (e) => Prisma.sql`${Prisma.raw(e)}."cartSignalDue"`,
+    select: (e) => Prisma.raw(`${e}."eventId", ${e}."orderId", ${e}."customerId", ${e}."occurredAt", ${e}.data`),
+    send: async (order) => {
+      await signalCartsOf(order);
+    },
+    words: { done: "relayed orders to their customers' carts" },
+  });
+
+  /** Signals what is still owed: cart events never signalled, and order events their carts never heard of. Answers the rows relayed. */
   async function relayPending(olderThanMs = 2000, batch = 100): Promise<number> {
-    const olderThan = new Date(Date.now() - olderThanMs);
-    let relayed = 0;
-    try {
-      for (const row of await unsignalledCartEvents(db, olderThan, batch)) {
-        await signal(row);
-        relayed++;
-      }
-      const orders = await db.orderEvent.findMany({
-        where: { cartSignalDue: true, receivedAt: { lt: olderThan } },
-        orderBy: { receivedAt: 'asc' },
-        take: batch,
-        select: { eventId: true, orderId: true, customerId: true, occurredAt: true, data: true },
-      });
-      for (const order of orders) relayed += await signalCartsOf(order);
-    } catch (err) {
-      logger.warn({ err }, 'cart relay could not signal; will retry');
-    }
-    if (relayed) logger.info({ relayed }, 'relayed cart signals');
-    return relayed;
+    return (await cartEvents.relayPending(olderThanMs, batch)) + (await cartOrders.relayPending(olderThanMs, batch));
   }
 
   return { accept, afterOrderEvent, relayPending };

@@ -4,11 +4,11 @@ import { orderWorkflowId, type OrderEvent } from '../domain';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { createOutboxRelay } from '../lib/outbox';
 import type { orderNotificationWorkflow } from '../workflows/order-notification';
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { createCartIntake } from './cart-intake';
 import { HttpError } from './errors';
-import { createOutboxRelay } from './outbox';
 import type { OrderEventInput } from './schemas';
 
 export interface IntakeOptions {
@@ -130,7 +130,7 @@ export function createIntake(options: IntakeOptions) {
     logger,
     table: 'OrderEvent',
     pending: (e) => Prisma.sql`${Prisma.raw(e)}."signalledAt" IS NULL`,
-    sequenceColumn: 'orderId',
+    sequence: { name: 'orderId' },
     send: (row) => signal(row),
     words: { done: 'relayed stored events to their workflows' },
   });

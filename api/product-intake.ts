@@ -3,9 +3,9 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { isRestock, productAlertWorkflowId } from '../domain';
 import { Prisma, type Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { createOutboxRelay } from '../lib/outbox';
 import type { productAlertWorkflow } from '../workflows/product-alert';
 import { HttpError } from './errors';
-import { createOutboxRelay } from './outbox';
 import type { ProductEventInput } from './schemas';
 
 export interface AcceptedProductEvent {
@@ -21,7 +21,6 @@ interface StoredProductEvent {
   restocked: boolean;
   price: unknown;
   startedAt: Date | null;
-  relayAttempts: number;
 }
 
 /** An event alerts someone only when it is a restock or names a price. */

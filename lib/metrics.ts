@@ -90,19 +90,19 @@ export const metrics = {
   }),
   outboxRelayFailures: new Counter({
     name: 'herald_outbox_relay_failures_total',
-    help: "Relay tries that failed, by outbox (order_events, product_events) and why: the event's own (event) or Temporal not answering (temporal_unavailable)",
+    help: "Relay tries that failed, by outbox (order_events, product_events, receipts, cart_events, cart_orders) and why: the row's own (event) or Temporal not answering (temporal_unavailable)",
     labelNames: ['outbox', 'reason'] as const,
     registers: [registry],
   }),
   outboxStuckEvents: new Gauge({
     name: 'herald_outbox_stuck_events',
-    help: 'Stored events the relay failed to hand to Temporal 3 or more times and still owes (database-wide, as of the last pass)',
+    help: 'Stored rows (events, receipts, orders owed to carts) the relay failed to hand to Temporal 3 or more times and still owes (database-wide, as of the last pass)',
     labelNames: ['outbox'] as const,
     registers: [registry],
   }),
   outboxOldestPendingSeconds: new Gauge({
     name: 'herald_outbox_oldest_pending_seconds',
-    help: 'Age of the oldest stored event the relay still owes to Temporal (database-wide, as of the last pass; 0 when none)',
+    help: 'Age of the oldest stored row the relay still owes to Temporal (database-wide, as of the last pass; 0 when none)',
     labelNames: ['outbox'] as const,
     registers: [registry],
   }),

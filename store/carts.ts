@@ -2,7 +2,7 @@
 // workflow's activities record. Plain SQL where a statement runs for every event.
 import type { CartClosedReason, CartItem, Channel, SuppressionReason } from '../domain';
 import { CART_REMINDER_KIND } from '../domain';
-import type { Db } from '../lib/db';
+import { Prisma, type Db } from '../lib/db';
 
 export interface StoredCartEvent {
   eventId: string;
@@ -76,10 +76,19 @@ export function markCartEventSignalled(db: Db, eventId: string) {
   return db.$executeRaw`UPDATE "CartEvent" SET "signalledAt" = now() WHERE "eventId" = ${eventId}`;
 }
 
-export function unsignalledCartEvents(db: Db, olderThan: Date, batch: number) {
-  return db.$queryRaw<StoredCartEvent[]>`
-    SELECT "eventId", "cartId", "customerId", type, "occurredAt", items, currency, total::text AS total, "recoveryUrl", "receivedAt", "signalledAt"
-    FROM "CartEvent" WHERE "signalledAt" IS NULL AND "receivedAt" < ${olderThan} ORDER BY "receivedAt" LIMIT ${batch}`;
+/** A stored cart event's columns as StoredCartEvent has them, over `alias`: what the relay reads of the rows it owes. */
+export function cartEventColumns(alias: string) {
+  const c = (name: string) => `${alias}."${name}"`;
+  return Prisma.raw(
+    [c('eventId'), c('cartId'), c('customerId'), `${alias}.type`, c('occurredAt'), `${alias}.items`, `${alias}.currency`, `${alias}.total::text AS total`, c('recoveryUrl'), c('receivedAt'), c('signalledAt')].join(', '),
+  );
+}
+
+/** Whether the relay is retrying an earlier event of the cart: a later one waits behind it, so the cart's run gets them in order. */
+export async function cartEventWaiting(db: Db, cartId: string, eventId: string): Promise<boolean> {
+  const [row] = await db.$queryRaw<Array<{ waiting: boolean }>>`
+    SELECT EXISTS (SELECT 1 FROM "CartEvent" WHERE "cartId" = ${cartId} AND "signalledAt" IS NULL AND "relayAttempts" > 0 AND "eventId" <> ${eventId}) AS waiting`;
+  return row?.waiting === true;
 }
 
 /** The open carts an order may end: the one it names, or every open cart of its customer. */

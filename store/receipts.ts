@@ -6,6 +6,7 @@ import { CONFIRMING_RECEIPTS, NOTIFICATION_RECEIPT_SIGNAL, orderWorkflowId, type
 import { Prisma, type Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
+import { createOutboxRelay } from '../lib/outbox';
 
 /** Where a receipt came from. */
 export const RECEIPT_SOURCES = ['app', 'email-tracking', 'email-webhook', 'twilio', 'sandbox'] as const;
@@ -128,10 +129,23 @@ export interface ReceiptRecorder {
    * Throws ReceiptRejected for an unknown notification and when the dedupe key belongs to a different report.
    */
   record(report: ReceiptReport): Promise<ReceiptAcceptedView>;
-  /** Signals the receipts an order workflow is still owed (Temporal was unreachable when they came); returns how many. */
+  /**
+   * Signals the receipts an order workflow is still owed (Temporal was unreachable, or the signal failed); returns how many.
+   * One that keeps failing is retried with backoff (lib/outbox.ts) while other orders' receipts go on.
+   */
   relayPending(olderThanMs?: number, batch?: number): Promise<number>;
-  /** Runs relayPending every `intervalMs`; the returned function stops it. */
+  /** Runs relayPending every `intervalMs`; the returned function stops it and waits for a pass under way. */
   startRelay(intervalMs?: number): () => Promise<void>;
+}
+
+/** A receipt the relay still owes its order's workflow. */
+interface DueReceipt {
+  id: string;
+  notificationId: string;
+  type: string;
+  source: string;
+  occurredAt: Date;
+  orderId: string | null;
 }
 
 interface LockedNotification extends NotificationProgress {
@@ -203,53 +217,59 @@ export function createReceiptRecorder({ db, temporal, logger, signalDeadlineMs =
     });
   }
 
-  /**
-   * Signals the order's workflow and settles the receipt's outbox entry: signalled, or no workflow to
-   * tell (a finished order), both settle it; Temporal unreachable leaves it for the relay.
-   */
-  async function signal(receiptId: string, orderId: string, payload: NotificationReceiptSignal): Promise<'signalled' | 'no_workflow' | 'failed'> {
+  /** Tells the order's workflow; answers no_workflow when no run is left to tell (a finished order), and throws when the signal fails. */
+  async function tell(orderId: string, payload: NotificationReceiptSignal): Promise<'signalled' | 'no_workflow'> {
     const workflowId = orderWorkflowId(orderId);
-    let outcome: 'signalled' | 'no_workflow' | 'failed';
     try {
       await temporal.withDeadline(Date.now() + signalDeadlineMs, () => temporal.workflow.getHandle(workflowId).signal<[NotificationReceiptSignal]>(NOTIFICATION_RECEIPT_SIGNAL, payload));
-      outcome = 'signalled';
+      return 'signalled';
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        logger.info({ workflowId, notificationId: payload.notificationId, type: payload.type }, 'order workflow is not running; receipt recorded only');
-        outcome = 'no_workflow';
-      } else {
-        logger.warn({ err, workflowId, notificationId: payload.notificationId, type: payload.type }, 'could not signal the receipt to the order workflow; the relay will retry');
-        return 'failed';
-      }
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      logger.info({ workflowId, notificationId: payload.notificationId, type: payload.type }, 'order workflow is not running; receipt recorded only');
+      return 'no_workflow';
     }
-    await db.$executeRaw`UPDATE "NotificationReceipt" SET "signalDue" = false WHERE id = ${receiptId}`;
+  }
+
+  /** The receipt's outbox entry is settled: its workflow has it, or has none to have it. */
+  function settle(receiptId: string) {
+    return db.$executeRaw`UPDATE "NotificationReceipt" SET "signalDue" = false WHERE id = ${receiptId}`;
+  }
+
+  /**
+   * Signals the order's workflow and settles the receipt's outbox entry: signalled, or no workflow to
+   * tell (a finished order), both settle it; a signal that fails (Temporal unreachable, or refusing) leaves it for the relay.
+   */
+  async function signal(receiptId: string, orderId: string, payload: NotificationReceiptSignal): Promise<'signalled' | 'no_workflow' | 'failed'> {
+    let outcome: 'signalled' | 'no_workflow';
+    try {
+      outcome = await tell(orderId, payload);
+    } catch (err) {
+      logger.warn({ err, workflowId: orderWorkflowId(orderId), notificationId: payload.notificationId, type: payload.type }, 'could not signal the receipt to the order workflow; the relay will retry');
+      return 'failed';
+    }
+    await settle(receiptId);
     return outcome;
   }
 
-  async function relayPending(olderThanMs = 2000, batch = 100): Promise<number> {
-    const due = await db.$queryRaw<Array<{ id: string; notificationId: string; type: string; source: string; occurredAt: Date; orderId: string | null }>>`
-      SELECT r.id, r."notificationId", r.type, r.source, r."occurredAt", n."orderId"
-      FROM "NotificationReceipt" r JOIN "Notification" n ON n.id = r."notificationId"
-      WHERE r."signalDue" AND r."receivedAt" < ${new Date(Date.now() - olderThanMs)}
-      ORDER BY r."receivedAt" LIMIT ${batch}`;
-    let relayed = 0;
-    for (const r of due) {
-      if (!r.orderId) {
-        await db.$executeRaw`UPDATE "NotificationReceipt" SET "signalDue" = false WHERE id = ${r.id}`;
-        continue;
-      }
-      const outcome = await signal(r.id, r.orderId, {
-        notificationId: r.notificationId,
-        type: r.type as NotificationReceiptSignal['type'],
-        occurredAt: r.occurredAt.toISOString(),
-        source: r.source,
-      });
-      if (outcome === 'failed') break; // Temporal is still away: try again next pass
-      relayed++;
-    }
-    if (relayed) logger.info({ relayed }, 'relayed receipts to their order workflows');
-    return relayed;
-  }
+  // A receipt's order is its notification's: receipts of one order go to its workflow in order, behind one that keeps failing.
+  const orderOf = (r: string) => Prisma.sql`(SELECT n."orderId" FROM "Notification" n WHERE n.id = ${Prisma.raw(r)}."notificationId")`;
+  const outbox = createOutboxRelay<DueReceipt>({
+    name: 'receipts',
+    db,
+    temporal,
+    logger,
+    table: 'NotificationReceipt',
+    key: 'id',
+    pending: (r) => Prisma.sql`${Prisma.raw(r)}."signalDue"`,
+    sequence: { name: 'orderId', of: orderOf },
+    select: (r) => Prisma.sql`${Prisma.raw(`${r}.id, ${r}."notificationId", ${r}.type, ${r}.source, ${r}."occurredAt"`)}, ${orderOf(r)} AS "orderId"`,
+    send: async (r) => {
+      // A notification of no order (none is stored owing a signal today): nothing to tell.
+      if (r.orderId) await tell(r.orderId, { notificationId: r.notificationId, type: r.type as NotificationReceiptSignal['type'], occurredAt: r.occurredAt.toISOString(), source: r.source });
+      await settle(r.id);
+    },
+    words: { done: 'relayed receipts to their order workflows' },
+  });
 
   return {
     async record(report) {
@@ -276,18 +296,7 @@ export function createReceiptRecorder({ db, temporal, logger, signalDeadlineMs =
       return { ...view, signalled: outcome === 'signalled' };
     },
 
-    relayPending,
-
-    startRelay(intervalMs = 2000) {
-      let running: Promise<unknown> = Promise.resolve();
-      const timer = setInterval(() => {
-        running = running.then(() => relayPending().catch((err: unknown) => logger.warn({ err }, 'receipt relay pass failed')));
-      }, intervalMs);
-      timer.unref();
-      return async () => {
-        clearInterval(timer);
-        await running;
-      };
-    },
+    relayPending: outbox.relayPending,
+    startRelay: outbox.startRelay,
   };
 }
