@@ -114,6 +114,8 @@ export const receiptRoutes: Route[] = [
       "notification's `receiptToken`, which only the delivered push (or inbox item) contained; without it nothing is recorded " +
       'and no workflow hears of it.',
     scope: 'ingest',
+    // Receipts come at the rate notifications go (a campaign's every push, through one proxy's key): intake's budget.
+    budget: 'intake',
     // The app's own notifications only; another customer's is answered as a missing one.
     customer: {
       owner: async ({ notificationId }, { db }) => (await db.notification.findUnique({ where: { id: notificationId }, select: { customerId: true } }))?.customerId ?? null,
