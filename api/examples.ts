@@ -1545,7 +1545,6 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       202: { recorded: answer(res.receiptAcceptedResponse, 'The app reports the push opened', { receipt: OPENED_RECEIPT, duplicate: false, notificationStatus: 'opened', signalled: true }) },
       400: { invalidType: invalid('body', 'type', 'must be one of delivered, opened, clicked', 'An unknown receipt type'), invalidPath: INVALID_NOTIFICATION_PATH },
       403: {
-        ...commonErrorExamples('ingest')[403],
         wrongToken: error(
           "Another notification's receipt token (or a made-up one)",
           'receipt_token_invalid',

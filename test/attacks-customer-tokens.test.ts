@@ -152,6 +152,23 @@ describe("a customer token does its own customer's app operations", () => {
     const readKey = (await h.api('POST', '/v1/api-keys', { name: 'backend-reader', scopes: ['read'] })).body.key as string;
     expect((await h.api('GET', `/v1/customers/${B}/inbox`, undefined, readKey)).status).toBe(200);
   });
+
+  test("consent recorded through the customer's app is marked as the app's and dated now: a token cannot backdate evidence", async () => {
+    const token = await tokenFor(A);
+    const optIn = (consent: unknown) => ({ preferences: [{ channel: 'email', category: 'promotions', optedIn: true }], consent });
+    const backdated = await h.api('PUT', `/v1/customers/${A}/preferences`, optIn({ source: 'signup-form', recordedAt: '2020-01-01T00:00:00Z' }), token);
+    expect(backdated).toMatchObject({ status: 400, body: { error: { fields: [{ field: 'consent.recordedAt' }] } } });
+    expect(await h.db.consentRecord.count({ where: { customerId: A, category: 'promotions' } })).toBe(0);
+
+    const before = Date.now();
+    expect((await h.api('PUT', `/v1/customers/${A}/preferences`, optIn({ source: 'signup-form' }), token)).status).toBe(200);
+    const [record] = await h.db.consentRecord.findMany({ where: { customerId: A, channel: 'email', category: 'promotions' } });
+    expect(record).toMatchObject({ granted: true, source: 'app:signup-form' });
+    expect(record!.recordedAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    // A server key (the shop's backend, which holds the signed form) may still date what it records.
+    expect((await h.api('PUT', `/v1/customers/${B}/preferences`, optIn({ source: 'signup-form', recordedAt: '2026-11-01T00:00:00Z' }))).status).toBe(200);
+    expect(await h.db.consentRecord.findFirst({ where: { customerId: B, category: 'promotions' } })).toMatchObject({ source: 'signup-form', recordedAt: new Date('2026-11-01T00:00:00Z') });
+  });
 });
 
 describe("a token for one customer gets nothing of another's", () => {

@@ -178,4 +178,19 @@ describe('the generic email webhook', () => {
     expect(await receiptsOf(emailId)).toHaveLength(1);
     expect(await h.db.consentRecord.findMany({ where: { customerId } })).toEqual([expect.objectContaining({ channel: 'email', category: 'marketing', granted: false, source: 'complaint' })]);
   }, 120_000);
+
+  test('a captured signed event without a provider id, replayed within the tolerance, records nothing more', async () => {
+    const { emailId, messageId } = await sentEmail('atk-generic-replay', 'ord-atk-generic-replay');
+    const body = JSON.stringify({ type: 'complained', messageId, reason: 'abuse' });
+    const header = heraldSignature([h.emailWebhookSecret], body);
+    const first = await postEmailWebhook(h.stack.apiUrl, body, { headers: { 'x-herald-signature': header } });
+    expect(first).toMatchObject({ status: 202, body: { duplicate: false } });
+    // The same request again, and again with a junk v1 added (it still verifies by the real one).
+    for (const replay of [header, `${header},v1=${'0'.repeat(64)}`]) {
+      const again = await postEmailWebhook(h.stack.apiUrl, body, { headers: { 'x-herald-signature': replay } });
+      expect(again).toMatchObject({ status: 202, body: { duplicate: true } });
+    }
+    expect(await receiptsOf(emailId)).toHaveLength(1);
+    expect(await h.db.consentRecord.count({ where: { customerId: 'atk-generic-replay' } })).toBe(1);
+  }, 120_000);
 });

@@ -66,14 +66,23 @@ export const consentRoutes: Route[] = [
       'A marketing opt-in on push, email or SMS records a granted consent when the request carries `consent { source, recordedAt? }`. ' +
       'Without it, an email or SMS marketing opt-in needs a granted consent on record already: otherwise 409 `consent_required`, ' +
       'naming each such row, and nothing is saved. A marketing opt-out where consent stands records its withdrawal ' +
-      '(source `consent.source`, or `preference-opt-out`).',
+      '(source `consent.source`, or `preference-opt-out`). With a customer token, the source is recorded as `app:<source>` and ' +
+      'the time as now (`consent.recordedAt` is a 400): the consent history is evidence of what the customer did.',
     scope: 'ingest',
     customer: { param: 'customerId' },
     params: customerPath,
     body: preferencesSchema,
     responses: { 200: { description: 'The profile with its preference rows.', body: customerResponse } },
     errors: { 404: NO_CUSTOMER, 409: '`consent_required`: an email or SMS marketing opt-in without consent; `error.fields` names each row.' },
-    handler: async ({ params: { customerId }, body: { preferences, consent } }, { db }) => {
+    handler: async ({ params: { customerId }, body: { preferences, consent: given }, req }, { db }) => {
+      // The consent history is evidence: what the customer's own app records is marked as the app's, and as of now.
+      const byCustomer = req.principal?.kind === 'customer';
+      if (byCustomer && given?.recordedAt) {
+        throw new HttpError(400, 'validation_failed', 'a customer token records consent as of now', [
+          { field: 'consent.recordedAt', reason: 'cannot be set with a customer token: the consent is recorded as of now' },
+        ]);
+      }
+      const consent = given && byCustomer ? { ...given, source: `app:${given.source}` } : given;
       const recordedAt = consent?.recordedAt ? new Date(consent.recordedAt) : new Date();
       await requireCustomer(db, customerId);
 

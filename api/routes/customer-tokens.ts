@@ -20,6 +20,8 @@ export const customerTokenRoutes: Route[] = [
       'and nothing of another customer (403). The token is signed with the first key of `HERALD_CUSTOMER_TOKEN_SECRET` and checked ' +
       'without the database; it cannot be revoked, so keep it short-lived and mint another before `expiresAt`.',
     scope: 'tokens',
+    // The backend mints one per app session, at the rate customers open the app: intake's larger budget.
+    budget: 'intake',
     params: customerPath,
     body: customerTokenSchema,
     responses: { 201: { description: 'The token.', body: customerTokenResponse } },

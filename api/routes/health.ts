@@ -22,6 +22,21 @@ async function check(name: string, logger: Logger, probe: () => Promise<unknown>
   }
 }
 
+/** How long one readiness answer is reused: probes and scrapers are never limited, so a flood of them costs one check a second. */
+const READINESS_REUSE_MS = 1_000;
+type Readiness = { ready: boolean; body: ReadinessView };
+/** Per database handle (one app each): the check running or last finished, and when it finished. */
+const readinessChecks = new WeakMap<object, { result: Promise<Readiness>; finishedAt: number | null }>();
+
+function readiness(db: object, run: () => Promise<Readiness>): Promise<Readiness> {
+  const last = readinessChecks.get(db);
+  if (last && (last.finishedAt === null || Date.now() - last.finishedAt < READINESS_REUSE_MS)) return last.result;
+  const entry: { result: Promise<Readiness>; finishedAt: number | null } = { result: run(), finishedAt: null };
+  void entry.result.finally(() => (entry.finishedAt = Date.now()));
+  readinessChecks.set(db, entry);
+  return entry.result;
+}
+
 /** /healthz: the process is up. /readyz: Temporal and PostgreSQL answer. /metrics: Prometheus text. Never rate-limited: probes and scrapers must always get an answer. */
 export const healthRoutes: Route[] = [
   defineRoute({
@@ -41,6 +56,7 @@ export const healthRoutes: Route[] = [
     operationId: 'readiness',
     tag: 'Operations',
     summary: 'Temporal and PostgreSQL both answer',
+    description: 'Requests at once share one check, and its answer serves for a second after it, so probes cost the dependencies one check a second at most.',
     scope: null,
     budget: null,
     responses: {
@@ -48,12 +64,15 @@ export const healthRoutes: Route[] = [
       503: { description: "Not ready: each failed check's generic reason and the error id its log line carries.", body: readinessResponse },
     },
     handler: async (_request, { db, connection, logger }) => {
-      const [database, temporal] = await Promise.all([
-        check('database', logger, () => db.$queryRaw`SELECT 1`),
-        check('temporal', logger, () => connection.workflowService.getSystemInfo({})),
-      ]);
-      const ready = database.ok && temporal.ok;
-      const body: ReadinessView = { status: ready ? 'ready' : 'not_ready', checks: { database, temporal } };
+      // Requests at once share one check, and its answer serves for a second after it.
+      const { ready, body } = await readiness(db, async () => {
+        const [database, temporal] = await Promise.all([
+          check('database', logger, () => db.$queryRaw`SELECT 1`),
+          check('temporal', logger, () => connection.workflowService.getSystemInfo({})),
+        ]);
+        const ok = database.ok && temporal.ok;
+        return { ready: ok, body: { status: ok ? 'ready' : 'not_ready', checks: { database, temporal } } };
+      });
       return { status: ready ? 200 : 503, body };
     },
   }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { parseTwilioStatusCallback, validateTwilioSignature, type TwilioMessageStatus } from '../twilio-callbacks';
@@ -82,6 +83,15 @@ function parseVerified<S extends z.ZodType>(text: string, schema: S): z.output<S
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(result.error, 'body');
   return result.data;
+}
+
+/**
+ * What makes a signed body without a provider event id record once: its timestamp and text, so a captured request
+ * replayed within the signature's tolerance is a duplicate (extra v1 values in the header do not make it new).
+ */
+function signedBodyKey(header: string | undefined, text: string): string {
+  const timestamp = /(?:^|,)\s*t=(\d+)/.exec(header ?? '')?.[1] ?? '';
+  return `email-signed:${createHash('sha256').update(`${timestamp}.${text}`).digest('hex')}`;
 }
 
 const bareMessageId = (messageId: string) => messageId.trim().replace(/^</, '').replace(/>$/, '');
@@ -214,7 +224,7 @@ export const receiptRoutes: Route[] = [
         type: event.type,
         source: 'email-webhook',
         occurredAt: event.occurredAt ? new Date(event.occurredAt) : new Date(),
-        dedupeKey: event.id === undefined ? null : `email:${event.id}`,
+        dedupeKey: event.id === undefined ? signedBodyKey(req.header(HERALD_SIGNATURE_HEADER), text) : `email:${event.id}`,
         detail: {
           messageId: `<${bare}>`,
           attemptId: attempt.id,
