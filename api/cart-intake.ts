@@ -74,7 +74,7 @@ export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntake
       ]);
     }
     if (!created && row.signalledAt) return { eventId: row.eventId, workflowId, duplicate: true, signalled: true };
-    // An earlier event of the cart that the relay is retrying: this one waits behind it (an update must not overtake a checkout).
+    // An earlier event of the cart not signalled yet: this one waits behind it (an update must not overtake a checkout).
     if (await cartEventWaiting(db, row.cartId, row.eventId)) return { eventId: row.eventId, workflowId, duplicate: !created, signalled: false };
     try {
       await signal(row);

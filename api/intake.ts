@@ -4,7 +4,7 @@ import { orderWorkflowId, type OrderEvent } from '../domain';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import { createOutboxRelay } from '../lib/outbox';
+import { createOutboxRelay, repeatRelay } from '../lib/outbox';
 import type { orderNotificationWorkflow } from '../workflows/order-notification';
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { createCartIntake } from './cart-intake';
@@ -89,9 +89,10 @@ export function createIntake(options: IntakeOptions) {
           AND NOT EXISTS (SELECT 1 FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "customerId" <> ${input.customerId} AND "eventId" <> ${input.eventId})
         ON CONFLICT ("eventId") DO NOTHING
         RETURNING *`,
-      // An earlier event of the order that the relay is retrying: this one waits behind it, so the workflow gets them in order.
+      // An earlier event of the order not signalled yet (the relay is retrying it, or Temporal was away when it came): this
+      // one waits behind it, so the workflow gets them in order. Signalled first, it would make those earlier ones late.
       db.$queryRaw<{ waiting: boolean }[]>`
-        SELECT EXISTS (SELECT 1 FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "signalledAt" IS NULL AND "relayAttempts" > 0 AND "eventId" <> ${input.eventId}) AS waiting`,
+        SELECT EXISTS (SELECT 1 FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "signalledAt" IS NULL AND "eventId" <> ${input.eventId}) AS waiting`,
     ]).then(([, owners, rows, waiting]) => [rows, owners[0], waiting[0]?.waiting === true] as const);
     if (owner) {
       throw new HttpError(409, 'order_customer_mismatch', `order ${input.orderId} belongs to another customer; an event cannot change an order's customer`, [
@@ -142,15 +143,7 @@ export function createIntake(options: IntakeOptions) {
   }
 
   function startRelay(intervalMs = 2000): () => Promise<void> {
-    let running: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(() => {
-      running = running.then(() => relayPending().catch((err) => logger.warn({ err }, 'relay pass failed')));
-    }, intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
+    return repeatRelay(relayPending, intervalMs, logger);
   }
 
   return { accept, relayPending, startRelay, carts };

@@ -19,6 +19,28 @@ export const RELAY_BACKOFF_MAX_MS = 5 * 60_000;
 export const STUCK_AFTER_ATTEMPTS = 3;
 const PROBE_DEADLINE_MS = 2_000;
 
+/** How long one relay pass goes on before it leaves the rest to the next. */
+export const RELAY_PASS_BUDGET_MS = 15_000;
+
+/**
+ * Runs `pass` every `intervalMs`, never two at once: a tick that comes while a pass still runs is skipped, not queued
+ * (queued passes would run back to back after a slow one). The returned function stops it and waits for a pass under way.
+ */
+export function repeatRelay(pass: () => Promise<unknown>, intervalMs: number, log: Logger): () => Promise<void> {
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = pass()
+      .catch((err: unknown) => log.warn({ err }, 'relay pass failed'))
+      .finally(() => (running = null));
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
 export function relayBackoffMs(attempts: number): number {
   return Math.min(RELAY_BACKOFF_MAX_MS, RELAY_BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
 }
@@ -144,6 +166,9 @@ export function createOutboxRelay<Row>(options: OutboxOptions<Row>): OutboxRelay
     const waiting = new Set<string>();
     let relayed = 0;
     for (const row of rows) {
+      // A pass of slow failures (each up to a signal deadline and a probe) must not hold the relay for minutes: the next
+      // pass picks up where this one stopped, with the failed rows backed off behind the others.
+      if (Date.now() - now.getTime() > RELAY_PASS_BUDGET_MS) break;
       const workflow = row.outboxSequence;
       if (workflow !== null && waiting.has(workflow)) continue;
       try {
@@ -169,15 +194,7 @@ export function createOutboxRelay<Row>(options: OutboxOptions<Row>): OutboxRelay
   }
 
   function startRelay(intervalMs = 2000): () => Promise<void> {
-    let running: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(() => {
-      running = running.then(() => relayPending().catch((err: unknown) => log.warn({ err }, 'relay pass failed')));
-    }, intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
+    return repeatRelay(relayPending, intervalMs, log);
   }
 
   return { relayPending, startRelay };

@@ -84,10 +84,10 @@ export function cartEventColumns(alias: string) {
   );
 }
 
-/** Whether the relay is retrying an earlier event of the cart: a later one waits behind it, so the cart's run gets them in order. */
+/** Whether an earlier event of the cart is not signalled yet (being retried, or Temporal was away): a later one waits behind it, so the cart's run gets them in order. */
 export async function cartEventWaiting(db: Db, cartId: string, eventId: string): Promise<boolean> {
   const [row] = await db.$queryRaw<Array<{ waiting: boolean }>>`
-    SELECT EXISTS (SELECT 1 FROM "CartEvent" WHERE "cartId" = ${cartId} AND "signalledAt" IS NULL AND "relayAttempts" > 0 AND "eventId" <> ${eventId}) AS waiting`;
+    SELECT EXISTS (SELECT 1 FROM "CartEvent" WHERE "cartId" = ${cartId} AND "signalledAt" IS NULL AND "eventId" <> ${eventId}) AS waiting`;
   return row?.waiting === true;
 }
 

@@ -251,3 +251,22 @@ test("a cart whose workflow refuses signals holds up neither other carts' events
     expect(metricValue(text, 'herald_outbox_stuck_events{outbox="cart_orders"}')).toBe(0);
   }, 30_000);
 });
+
+test("an event stored while Temporal was away is not overtaken by its order's next event: the workflow gets both, in order", async () => {
+  await customer('cust-rr-seq');
+  // Stored by an API that could not reach Temporal: owed by the running API's relay, not tried by it yet.
+  const unreachable = createIntake({ db: h.db, taskQueue: 'herald-orders', logger, temporal: await unreachableTemporal() });
+  const packed = orderEvent('ord-rr-seq', 'cust-rr-seq', 'packed', { minute: 3 });
+  expect(await unreachable.accept({ ...packed, status: 'packed', data: {} })).toMatchObject({ signalled: false });
+  // Temporal answers the next event of the order at once. Signalled before the relay hands on "packed", it would make
+  // "packed" late (out of order, never announced); it waits behind it instead.
+  await postOrderEvent(orderEvent('ord-rr-seq', 'cust-rr-seq', 'shipped', { minute: 5 }));
+  await eventually(async () => {
+    const stored = await h.db.orderEvent.findMany({ where: { orderId: 'ord-rr-seq' }, orderBy: { receivedAt: 'asc' } });
+    expect(stored.map((e) => [e.status, e.disposition])).toEqual([
+      ['packed', 'announced'],
+      ['shipped', 'announced'],
+    ]);
+  }, 60_000);
+  expect(await h.db.notification.count({ where: { orderId: 'ord-rr-seq', suppressionReason: 'out_of_order' } })).toBe(0);
+});
