@@ -1,16 +1,18 @@
 import express from 'express';
 import { jsonDepthLimit } from './json-depth';
 import type { Client, Connection } from '@temporalio/client';
+import { DEFAULT_INBOX_STREAM_LIMITS } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { DEFAULT_PUSH_ENDPOINT_POLICY, type PushEndpointPolicy } from '../lib/push-endpoints';
 import type { SigningKey } from '../lib/signing-keys';
 import type { TrackingSettings } from '../lib/tracking';
-import { AuthCache, authenticate } from './auth';
+import { AuthCache, authenticate, lookupKey } from './auth';
 import { requestMetrics } from './request-metrics';
 import { errorHandler, notFoundHandler } from './errors';
 import { openApiDocument, type OpenApiDocument } from './openapi';
 import type { InboxHub } from './inbox-hub';
+import { createInboxStreams, type InboxStreamLimits, type InboxStreams } from './inbox-streams';
 import type { Intake } from './intake';
 import { createProductIntake, type ProductIntake } from './product-intake';
 import { createRateLimiter, type ApiRateLimits, type RateLimiter } from './rate-limits';
@@ -96,6 +98,8 @@ export interface AppDependencies {
   emailWebhooks?: EmailWebhookSettings | null;
   /** The keys that sign and verify customer tokens (config.customerTokens); none: no token is minted or taken. */
   customerTokens?: { keys: SigningKey[] } | null;
+  /** How many inbox streams may be open per customer and on this process (config.inboxStreams); the defaults when not given. */
+  inboxStreamLimits?: InboxStreamLimits;
 }
 
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
@@ -106,10 +110,13 @@ export interface ApiServices extends AppDependencies {
   /** The valid keys this app has looked up: revoking a key evicts it here at once. */
   authCache: AuthCache;
   limits: RateLimiter;
+  /** The inbox streams open on this process: capped, and ended when their key is revoked. */
+  inboxStreams: InboxStreams;
   openApi(): OpenApiDocument;
 }
 
 export function createApp(dependencies: AppDependencies, routes: Route[] = API_ROUTES): express.Express {
+  const authCache = new AuthCache();
   const services: ApiServices = {
     ...dependencies,
     receipts: dependencies.receipts ?? createReceiptRecorder({ db: dependencies.db, temporal: dependencies.temporal, logger: dependencies.logger }),
@@ -117,8 +124,9 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
       dependencies.productIntake ??
       createProductIntake({ db: dependencies.db, temporal: dependencies.temporal, taskQueue: dependencies.replay.taskQueue, logger: dependencies.logger }),
     webPushEndpoints: dependencies.webPushEndpoints ?? DEFAULT_PUSH_ENDPOINT_POLICY,
-    authCache: new AuthCache(),
+    authCache,
     limits: createRateLimiter(dependencies.rateLimits),
+    inboxStreams: createInboxStreams(dependencies.inboxStreamLimits ?? DEFAULT_INBOX_STREAM_LIMITS, (hash) => lookupKey(dependencies.db, authCache, hash)),
     openApi: () => openApiDocument(routes),
   };
   const app = express();

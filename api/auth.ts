@@ -144,6 +144,17 @@ async function findPrincipal(db: Db, hash: string): Promise<KeyPrincipal | null>
   return row && !row.revokedAt ? { keyId: row.id, name: row.name, scopes: row.scopes as Scope[] } : null;
 }
 
+/** The key of this hash, through the cache (joining a lookup of it already running): null when it is unknown or revoked. */
+export function lookupKey(db: Db, cache: AuthCache, hash: string): Promise<KeyPrincipal | null> {
+  return cache.lookup(hash, () => findPrincipal(db, hash));
+}
+
+/** The hash of the request's `Authorization: Bearer` credential, which a server key is looked up by. */
+export function bearerHash(req: Request): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
+  return bearer === undefined ? undefined : hashKey(bearer);
+}
+
 /** Resolves `Authorization: Bearer <key>`; a short cache of the valid keys keeps the hot path off the database. */
 export function authenticate(db: Db, { cache = new AuthCache(), beforeLookup, customerTokenKeys = [] }: AuthenticateOptions = {}): RequestHandler {
   return async (req, res, next) => {
@@ -171,7 +182,7 @@ export function authenticate(db: Db, { cache = new AuthCache(), beforeLookup, cu
       let principal: KeyPrincipal | null | undefined = cache.fresh(hash);
       if (principal === undefined) {
         if (!cache.knows(hash)) beforeLookup?.(req, res);
-        principal = await cache.lookup(hash, () => findPrincipal(db, hash));
+        principal = await lookupKey(db, cache, hash);
       }
       if (!principal) throw new HttpError(401, 'unauthenticated', 'unknown or revoked API key');
       req.principal = principal;

@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { templateVariables } from '../domain/template-variables';
 import { BACKUP_LABELS, explainNotification, HOLD_LABELS, reasonLabel, SUPPRESSION_LABELS } from '../domain/reasons';
 import type { Scope } from './auth';
+import { tooManyStreams } from './inbox-streams';
 import { rateLimitedMessage, type Budget } from './rate-limits';
 import * as req from './schemas';
 import * as res from './response-schemas';
@@ -1436,7 +1437,10 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
         },
       },
       400: { invalidPath: INVALID_CUSTOMER_PATH },
-      503: { stopping: error('The server is stopping', 'unavailable', 'the server is stopping; reconnect in a moment') },
+      503: {
+        stopping: error('The server is stopping', 'unavailable', 'the server is stopping; reconnect in a moment'),
+        tooManyStreams: error('This API instance has its most streams open', 'too_many_streams', tooManyStreams().message),
+      },
     },
   },
 

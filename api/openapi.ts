@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { commonErrorExamples, OPERATION_EXAMPLES, ORDER_EVENT_EXAMPLES, type Example } from './examples';
 import { TOKEN_QUERY_PARAMETER } from './customer-tokens';
-import { isRawBody, paramsShape, routeBudget, type JsonSchema, type Method, type Route } from './route';
+import { isRawBody, paramsShape, routeBudget, type ErrorStatus, type JsonSchema, type Method, type Route } from './route';
 import type { Budget } from './rate-limits';
 import * as responses from './response-schemas';
 import * as requests from './schemas';
@@ -225,7 +225,7 @@ function operationObject(route: Route): JsonSchema {
     const examples = namedExamples(own ?? common[status]);
     answers[String(status)] = {
       description: errors[status],
-      ...(status === 429 ? { headers: RATE_LIMITED_HEADERS } : {}),
+      ...(status === 429 ? { headers: RATE_LIMITED_HEADERS } : route.errorHeaders?.[status as ErrorStatus] ? { headers: route.errorHeaders[status as ErrorStatus] } : {}),
       content: { 'application/json': { ...jsonContent(body)['application/json'], ...examples } },
     };
   }

@@ -119,6 +119,8 @@ export interface RouteDeclaration<
   responses: R;
   /** Further error statuses, each with what it means here. */
   errors?: Partial<Record<ErrorStatus, string>>;
+  /** Headers some of those error answers carry (a 503's Retry-After). */
+  errorHeaders?: Partial<Record<ErrorStatus, NonNullable<Answer['headers']>>>;
   /** What an invalid body answers, when it is more than the error (a kept rejected event): its 400 body and how to make it. */
   invalidBody?: { body: E; answer(error: HttpError, req: Request, services: ApiServices): Promise<z.output<E>> };
   /**

@@ -42,7 +42,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   const inbox = createInboxHub({ databaseUrl: requireDatabaseUrl(config), logger });
   if (config.receiptKeys.length === 0) logger.warn('HERALD_RECEIPT_SECRET is not set: every receipt from the app is refused (403 receipt_token_invalid)');
   const twilio = { authToken: config.twilio?.authToken ?? null, publicUrl: config.publicUrl };
-  const app = createApp({ db, temporal, connection, intake, productIntake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio, receipts, temporalUiUrl: config.temporalUiUrl, tracking: config.tracking, receiptKeys: config.receiptKeys, emailWebhooks: config.emailWebhooks, rateLimits: config.apiRateLimits, trustProxy: config.trustProxy, webPushEndpoints: config.webPushEndpoints, customerTokens: config.customerTokens });
+  const app = createApp({ db, temporal, connection, intake, productIntake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio, receipts, temporalUiUrl: config.temporalUiUrl, tracking: config.tracking, receiptKeys: config.receiptKeys, emailWebhooks: config.emailWebhooks, rateLimits: config.apiRateLimits, trustProxy: config.trustProxy, webPushEndpoints: config.webPushEndpoints, customerTokens: config.customerTokens, inboxStreamLimits: config.inboxStreams });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -127,6 +127,9 @@ export const DEFAULT_API_RATE_LIMITS = {
   address: { perSecond: 50, burst: 500 },
 } as const satisfies Record<string, RateLimit>;
 
+/** Open inbox streams per customer (a new one beyond it ends the customer's oldest) and per API process (beyond it: 503). */
+export const DEFAULT_INBOX_STREAM_LIMITS = { perCustomer: 5, max: 10_000 } as const;
+
 /** `<requests per second>:<burst>` such as 100:1000 (a token bucket), or 0 / off for no limit. */
 const rateLimit = z.string().transform((raw, ctx): RateLimit | null => {
   if (/^(0|off)$/i.test(raw)) return null;
@@ -274,6 +277,8 @@ export const environment = z.object({
   HERALD_INTAKE_RATE_LIMIT: rateLimit.default(DEFAULT_API_RATE_LIMITS.intake),
   HERALD_ADDRESS_RATE_LIMIT: rateLimit.default(DEFAULT_API_RATE_LIMITS.address),
   HERALD_TRUST_PROXY: trustProxy.default(false),
+  HERALD_INBOX_STREAMS_PER_CUSTOMER: wholeNumber(1, 1_000_000, 'a whole number of streams, 1 or more').default(DEFAULT_INBOX_STREAM_LIMITS.perCustomer),
+  HERALD_INBOX_STREAMS_MAX: wholeNumber(1, 10_000_000, 'a whole number of streams, 1 or more').default(DEFAULT_INBOX_STREAM_LIMITS.max),
 
   ...escalationVariables,
   HERALD_DIGEST_WINDOW: z
@@ -494,6 +499,8 @@ const heraldConfig = z.object({
   apiRateLimits: z.object({ key: z.custom<RateLimit>().nullable(), intake: z.custom<RateLimit>().nullable(), address: z.custom<RateLimit>().nullable() }),
   /** Express's 'trust proxy': which proxies' X-Forwarded-For names the client address (false: the peer is the client). */
   trustProxy: z.union([z.literal(false), z.number(), z.array(z.string())]),
+  /** Open inbox streams per customer (whichever credential opened them) and per API process. */
+  inboxStreams: z.object({ perCustomer: z.number(), max: z.number() }),
   /** Before channel plans: which channels back push up (used, as plans, only when HERALD_ESCALATION_POLICY_FILE is set without a plans file). */
   escalation: z.custom<EscalationPolicy>(),
   /** Which channels carry each notification type and which back them up (HERALD_CHANNEL_PLANS_FILE, HERALD_RECEIPT_DEADLINE). */
@@ -602,6 +609,7 @@ const configSchema = COMPANIONS.reduce(
     rateLimits: { push: env.HERALD_PUSH_RATE_LIMIT, email: env.HERALD_EMAIL_RATE_LIMIT, sms: env.HERALD_SMS_RATE_LIMIT },
     apiRateLimits: { key: env.HERALD_KEY_RATE_LIMIT, intake: env.HERALD_INTAKE_RATE_LIMIT, address: env.HERALD_ADDRESS_RATE_LIMIT },
     trustProxy: env.HERALD_TRUST_PROXY,
+    inboxStreams: { perCustomer: env.HERALD_INBOX_STREAMS_PER_CUSTOMER, max: env.HERALD_INBOX_STREAMS_MAX },
     escalation: escalationPolicyFrom(env),
     channelPlans: channelPlansWith(
       // A deployment that still sets only an escalation policy keeps what it meant: push first, then the fallbacks.

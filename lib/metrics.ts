@@ -57,6 +57,11 @@ export const metrics = {
     help: 'Valid API keys held in this process\'s authentication cache (unknown keys are never held)',
     registers: [registry],
   }),
+  inboxStreamsOpen: new Gauge({
+    name: 'herald_inbox_streams_open',
+    help: 'Inbox streams (server-sent events) open on this API process',
+    registers: [registry],
+  }),
   notifications: new Counter({
     name: 'herald_notifications_total',
     help: 'Notifications by channel and outcome (sent, failed, suppressed with its reason)',

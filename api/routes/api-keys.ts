@@ -45,12 +45,13 @@ export const apiKeyRoutes: Route[] = [
     summary: 'Revoke an API key',
     description:
       'A key cannot revoke itself (409): that would lock its holder out. The key is refused at once by the API instance that ' +
-      'revoked it, and by the others within 5 seconds (their cache of valid keys).',
+      'revoked it, and by the others within 5 seconds (their cache of valid keys). The inbox streams it opened end too: ' +
+      'at once on this instance, within 5 seconds on the others.',
     scope: 'admin',
     params: apiKeyPath,
     responses: { 204: { description: 'Revoked.' } },
     errors: { 404: 'No active API key with this id.', 409: '`key_in_use`: this is the key making the request.' },
-    handler: async ({ params: { id }, req }, { db, authCache }) => {
+    handler: async ({ params: { id }, req }, { db, authCache, inboxStreams }) => {
       // A key revoking itself would lock its holder out at once (and every request after it would be a 401).
       if (id === req.principal?.keyId) {
         throw new HttpError(409, 'key_in_use', 'an API key cannot revoke itself; revoke it with another admin key', [{ field: 'id', reason: 'is the key making this request' }]);
@@ -59,6 +60,8 @@ export const apiKeyRoutes: Route[] = [
       if (result.count === 0) throw new HttpError(404, 'not_found', `no active API key ${id}`);
       // At once on this instance; the others look it up again within AUTH_CACHE_TTL_MS.
       authCache.evictKey(id);
+      // Its open inbox streams too; those on other instances end when it is looked up again (as often).
+      inboxStreams.closeKey(id);
       return { status: 204 };
     },
   }),

@@ -6,8 +6,10 @@ import type { Logger } from '../../lib/logger';
 import { receiptToken } from '../../lib/receipt-tokens';
 import type { SigningKey } from '../../lib/signing-keys';
 import { invalidCursor } from '../paging';
+import { bearerHash } from '../auth';
 import { HttpError } from '../errors';
 import type { InboxHub, InboxHubEvent } from '../inbox-hub';
+import { STREAMS_FULL_RETRY_AFTER_SECONDS, tooManyStreams, type InboxStreams } from '../inbox-streams';
 import { inboxItemResponse, inboxPageResponse, inboxReadAllResponse, type InboxItemView } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
 import { customerPath, inboxMessagePath, inboxQuerySchema } from '../schemas';
@@ -169,7 +171,9 @@ export const inboxRoutes: Route[] = [
     summary: 'Server-sent events of inbox changes',
     description:
       '`message` events (data: an InboxItem, id: its messageId) when a message arrives, `read` events when messages are read. ' +
-      'Send `Last-Event-ID` to replay what was missed. The stream stays open; a `: keep-alive` comment comes every 15 s.',
+      'Send `Last-Event-ID` to replay what was missed. The stream stays open; a `: keep-alive` comment comes every 15 s. ' +
+      'It ends when its customer token expires or its API key is revoked, and when it is the oldest of its customer\'s ' +
+      'streams and one beyond `HERALD_INBOX_STREAMS_PER_CUSTOMER` (5) opens.',
     scope: 'read',
     // A browser's EventSource cannot send an Authorization header: its token may come as ?access_token=.
     customer: { param: 'customerId', tokenInQuery: true },
@@ -183,9 +187,16 @@ export const inboxRoutes: Route[] = [
       },
     ],
     responses: { 200: { description: 'The event stream.', content: { mediaType: 'text/event-stream', schema: { type: 'string' } } } },
-    errors: { 503: 'The server is stopping; reconnect in a moment.' },
-    handler: async ({ params: { customerId }, req, res }, { db, inbox, logger, receiptKeys }) => {
-      await openStream({ db, hub: inbox, logger, keepAliveMs: KEEP_ALIVE_MS, receiptKeys }, customerId, req, res);
+    errors: {
+      503:
+        'The server is stopping (`unavailable`), or this API instance has `HERALD_INBOX_STREAMS_MAX` (10,000) streams open ' +
+        '(`too_many_streams`, with `Retry-After`); reconnect in a moment.',
+    },
+    errorHeaders: {
+      503: { 'Retry-After': { description: 'With `too_many_streams`: whole seconds to wait before reconnecting.', schema: { type: 'integer', minimum: 1 } } },
+    },
+    handler: async ({ params: { customerId }, req, res }, { db, inbox, inboxStreams, logger, receiptKeys }) => {
+      await openStream({ db, hub: inbox, streams: inboxStreams, logger, keepAliveMs: KEEP_ALIVE_MS, receiptKeys }, customerId, req, res);
     },
   }),
 ];
@@ -203,11 +214,17 @@ const MAX_REMEMBERED = 1000;
  * reconnects) runs in order on one chain, and message ids already sent are skipped.
  */
 async function openStream(
-  { db, hub, logger, keepAliveMs, receiptKeys }: { db: Db; hub: InboxHub; logger: Logger; keepAliveMs: number; receiptKeys?: readonly SigningKey[] },
+  { db, hub, streams, logger, keepAliveMs, receiptKeys }: { db: Db; hub: InboxHub; streams: InboxStreams; logger: Logger; keepAliveMs: number; receiptKeys?: readonly SigningKey[] },
   customerId: string,
   req: Request,
   res: Response,
 ): Promise<void> {
+  const full = () => {
+    res.set('Retry-After', String(STREAMS_FULL_RETRY_AFTER_SECONDS));
+    return tooManyStreams();
+  };
+  // Refused before it costs a subscription and a query; counted (and checked again) once it is about to start.
+  if (streams.full) throw full();
   const log = logger.child({ component: 'inbox-stream', customerId });
   const lastEventId = req.header('last-event-id')?.trim() || null;
   let open = true;
@@ -225,9 +242,11 @@ async function openStream(
   // A customer token's stream ends when the token does: the client reconnects with a fresh one.
   const principal = req.principal;
   const expiry = principal?.kind === 'customer' ? setTimeout(() => end(), Math.max(0, principal.expiresAt.getTime() - Date.now())) : undefined;
+  let release: (() => void) | null = null;
   function end(): void {
     if (!open) return;
     open = false;
+    release?.();
     unsubscribe();
     clearInterval(keepAlive);
     clearTimeout(expiry);
@@ -251,6 +270,13 @@ async function openStream(
   if (!open) {
     if (res.destroyed) return; // the client went away meanwhile
     throw new HttpError(503, 'unavailable', 'the server is stopping; reconnect in a moment');
+  }
+  // A server key's stream ends when the key is revoked: it is looked up again by the hash of the header that brought it.
+  const keyHash = principal && principal.kind !== 'customer' ? bearerHash(req) : undefined;
+  release = streams.add({ customerId, key: principal && keyHash ? { keyId: principal.keyId, hash: keyHash } : null }, end);
+  if (!release) {
+    end();
+    throw full();
   }
 
   res.status(200);
