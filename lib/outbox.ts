@@ -10,7 +10,9 @@ import { metrics } from './metrics';
 import { errorReason } from './short-reason';
 
 /** The outboxes, and the `outbox` label of the herald_outbox_* metrics. */
-export type OutboxName = 'order_events' | 'product_events' | 'receipts' | 'cart_events' | 'cart_orders';
+/** Every outbox, as it labels its metrics. */
+export const OUTBOX_NAMES = ['order_events', 'product_events', 'receipts', 'cart_events', 'cart_orders'] as const;
+export type OutboxName = (typeof OUTBOX_NAMES)[number];
 
 /** The first retry of a failed row waits this long, each next one twice as long, up to RELAY_BACKOFF_MAX_MS. */
 export const RELAY_BACKOFF_BASE_MS = 2_000;

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { OTHER_LABEL, SOURCE_LABEL_CAP } from '../lib/metrics';
 import { UNMATCHED_ROUTE } from '../api/request-metrics';
+import { OUTBOX_NAMES } from '../lib/outbox';
 import { eventually, orderEvent, useHarness } from './support/harness';
 
 jest.setTimeout(300_000);
@@ -40,7 +41,12 @@ test('2,000 requests to random paths, with and without a key, add no /metrics se
   };
   for (let i = 0; i < 12; i++) await hit(i);
   await heraldSeries(); // and the scrape's own series
-  const before = await heraldSeries();
+  // The relays' gauges appear on their own clock (a pass every 2 s per outbox), not per request: wait for all of them.
+  const before = await eventually(async () => {
+    const series = await heraldSeries();
+    for (const outbox of OUTBOX_NAMES) expect(series).toContain(`herald_outbox_stuck_events{outbox="${outbox}"}`);
+    return series;
+  }, 30_000);
 
   await flood(2000, 20, hit);
 
