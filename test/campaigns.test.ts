@@ -230,8 +230,8 @@ test('a worker killed mid-campaign, a batch half sent, resumes without sending a
   // every other attempt made so far is answered and written down, this one alone is still sending.
   await eventually(async () => {
     expect(h.apns.requestsFor(hung)).toHaveLength(1);
-    // Keyed by status, error code and message, so a failure shows why attempts failed. Seen twice in full CI runs on a
-    // loaded machine: 50 iOS attempts of the first batch failed with NETWORK_ERROR (cause not found yet).
+    // Keyed by status, error code and message, so a failure shows why attempts failed (it once showed 50 FCM sends reset
+    // by the fake's 5 s keep-alive, which batches 5 s apart raced: see test/fakes/fcm-server.ts).
     const attempts = Object.fromEntries(
       (await h.db.deliveryAttempt.groupBy({ by: ['status', 'errorCode', 'errorMessage'], where: { notification: { campaignId: 'kill-it' } }, _count: true })).map((a) => [
         a.errorCode ? `${a.status}:${a.errorCode}:${a.errorMessage ?? ''}` : a.status,

@@ -170,6 +170,9 @@ export class FakeFcmServer extends EventEmitter {
         if (!res.headersSent) writeJson(res, 500, { error: { code: 500, message: String(err), status: 'INTERNAL' } });
       });
     });
+    // Google's front ends keep an idle connection open for minutes. Node's default of 5 s closed pooled sockets just as
+    // the client reused them when campaign batches came 5 s apart: 50 sends at once failed with ECONNRESET (socket hang up).
+    server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
