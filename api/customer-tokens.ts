@@ -4,8 +4,7 @@
 // self-describing and checked without the database: `hct_<keyId>.<payload>.<signature>`, the payload base64url JSON
 // `{ v, sub (the customer id), iat, exp }` (seconds), the signature HMAC-SHA256 under HERALD_CUSTOMER_TOKEN_SECRET's key
 // of that id over the key id and payload. The first listed key signs, every listed key verifies (lib/signing-keys.ts).
-import crypto from 'node:crypto';
-import type { SigningKey } from '../lib/signing-keys';
+import { constantTimeEqual, hmacSha256, type SigningKey } from '../lib/signing-keys';
 import type { CustomerPrincipal } from './auth';
 import { HttpError } from './errors';
 
@@ -35,7 +34,7 @@ export const isCustomerToken = (bearer: string): boolean => bearer.startsWith(CU
 
 function signature(key: SigningKey, signed: string): string {
   // The key id is covered too: a payload signed under one id is not valid under another.
-  return crypto.createHmac('sha256', key.secret).update(`herald-customer-token/v1\n${signed}`).digest('base64url');
+  return hmacSha256(key, `herald-customer-token/v1\n${signed}`).toString('base64url');
 }
 
 /** A token for `customerId`, signed by the first key, valid for `ttlSeconds` from `now`. */
@@ -68,10 +67,8 @@ export function verifyCustomerToken(keys: readonly SigningKey[], token: string, 
   }
   const [keyId, payload, given] = parts as [string, string, string];
   const key = keys.find((k) => k.id === keyId);
-  const expected = key ? Buffer.from(signature(key, `${keyId}.${payload}`)) : null;
-  const actual = Buffer.from(given);
   // An unknown key id and a wrong signature are one answer: which key ids exist is not for the caller to learn.
-  if (!expected || expected.length !== actual.length || !crypto.timingSafeEqual(expected, actual)) {
+  if (!key || !constantTimeEqual(given, signature(key, `${keyId}.${payload}`))) {
     throw new CustomerTokenRefused('the customer token is not signed by a current key (altered, or signed by a key since retired)');
   }
   const claims = readPayload(payload);
