@@ -23,6 +23,6 @@ const MISSING = /^(is required|required)/i;
 /** The reason for a set of field errors: missing when every error is an absent field, invalid otherwise. */
 export function rejectionReason(fields: readonly FieldError[]): RejectionReason {
   if (fields.length > 0 && fields.every((f) => MISSING.test(f.reason))) return 'missing_field';
-  if (fields.some((f) => f.field.startsWith('customer'))) return 'invalid_customer';
+  if (fields.some((f) => f.field.startsWith('customer.'))) return 'invalid_customer';
   return 'invalid_field';
 }
