@@ -84,6 +84,8 @@ async function main(): Promise<void> {
     serializers: kafka.stringSerializers,
     partitioner: kafka.compatibilityPartitioner,
     acks: kafka.ProduceAcks.ALL,
+    // A missing topic is created if the broker allows it (auto.create.topics.enable), as Java's producer asks.
+    autocreateTopics: true,
   });
   const partitions = new Set<number>();
   try {

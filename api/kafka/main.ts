@@ -13,7 +13,10 @@ import { createKafkaIngest } from './ingest';
 
 async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   const kafkaConfig = config.kafka;
-  if (!kafkaConfig) throw new Error('HERALD_KAFKA_BROKERS is not set: there is no Kafka to read from');
+  if (!kafkaConfig) {
+    process.stderr.write('herald kafka-intake: HERALD_KAFKA_BROKERS is not set: there is no Kafka to read from\n');
+    process.exit(1);
+  }
   const db = createDb(requireDatabaseUrl(config), { max: 10 });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
