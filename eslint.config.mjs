@@ -80,7 +80,7 @@ export default tseslint.config(
     // The entry points hand process.env to lib/config.ts once. The npm start machinery in dev/ reads its own
     // dev-only variables (lib/config.ts has loadLocalStackConfig for it).
     files: ['activities/**/*.ts', 'store/**/*.ts', 'domain/**/*.ts', 'workflows/**/*.ts', 'api/**/*.ts', 'workers/**/*.ts', 'lib/**/*.ts'],
-    ignores: ['api/main.ts', 'workers/main.ts', 'lib/config.ts'],
+    ignores: ['api/main.ts', 'api/kafka/main.ts', 'workers/main.ts', 'lib/config.ts'],
     rules: {
       'no-restricted-properties': [
         'error',

@@ -8,6 +8,8 @@ import { createApp } from './app';
 import { ensureApiKey } from './auth';
 import { createInboxHub } from './inbox-hub';
 import { createIntake } from './intake';
+import { startKafkaIntake } from './kafka/consumer';
+import { createKafkaIngest } from './kafka/ingest';
 import { createProductIntake } from './product-intake';
 import { createReceiptRecorder } from './receipts';
 
@@ -33,6 +35,8 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   // Order settings (plans, retries, holds, caps) are the worker's: each run loads them (activities/order-settings.ts).
   const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger });
   const stopRelay = intake.startRelay();
+  // Order events from Kafka (HERALD_KAFKA_BROKERS), unless they have a process of their own (npm run kafka-intake).
+  const kafkaIngest = config.kafka?.inApi ? createKafkaIngest(config.kafka, { db, intake }) : null;
   // Product events stored while Temporal was away get their alert workflows once it answers.
   const productIntake = createProductIntake({ db, temporal, taskQueue: config.taskQueue, logger });
   const stopProductRelay = productIntake.startRelay();
@@ -49,6 +53,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
     server.once('error', reject);
     server.listen(port, '0.0.0.0', resolve);
   });
+  const kafka = config.kafka && kafkaIngest ? startKafkaIntake({ config: config.kafka, ingest: kafkaIngest, logger }) : null;
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   return {
@@ -59,6 +64,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
         server.closeIdleConnections();
       });
       await inbox.close(); // ends the open inbox streams, which would otherwise keep the server open
+      await kafka?.close(); // commits what it stored
       await serverClosed;
       await stopRelay();
       await stopProductRelay();

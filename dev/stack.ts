@@ -12,6 +12,7 @@ import {
   type EmbeddedPostgres,
   type TemporalDevServer,
 } from './embedded';
+import { startKafka, type EmbeddedKafka } from './kafka';
 import { spawnHeraldProcess, waitForHttp, type HeraldProcess } from './processes';
 import { registerSearchAttributes } from '../lib/search-attributes';
 import { createDb } from '../lib/db';
@@ -34,6 +35,11 @@ export interface StackOptions {
   databaseUrl?: string;
   postgresPort?: number;
   apiPort: number;
+  /**
+   * Run a one-node Kafka (dev/kafka.ts) from `<dataDir>/kafka` and point the API's HERALD_KAFKA_BROKERS at it; its
+   * ports are picked free unless given (a persistent data directory should keep them).
+   */
+  kafka?: { port?: number; controllerPort?: number };
   /** Where the worker serves /metrics; 9464 unless set. */
   workerMetricsPort?: number;
   adminKey: string;
@@ -54,23 +60,26 @@ export interface Stack {
   env: NodeJS.ProcessEnv;
   worker: HeraldProcess;
   api: HeraldProcess;
+  /** The embedded Kafka node, when `kafka` asked for one. */
+  kafka: EmbeddedKafka | null;
   /** Where the embedded PostgreSQL keeps its cluster, and why not in <dataDir>/pg when it does not; null with a databaseUrl. */
   postgresData: { dir: string; relocatedBecause?: string } | null;
   /** Process ids of the embedded servers this stack started (for the benchmark's CPU accounting). */
-  serverPids: { temporal?: number; postgres?: number };
+  serverPids: { temporal?: number; postgres?: number; kafka?: number };
   startWorker(): Promise<HeraldProcess>;
   stop(): Promise<void>;
 }
 
 /** The pid file of one process a stack (or npm start itself, "herald") runs from `dataDir`. */
-export function pidFilePath(dataDir: string, name: 'herald' | 'postgres' | 'temporal' | 'worker' | 'api'): string {
+export function pidFilePath(dataDir: string, name: 'herald' | 'postgres' | 'temporal' | 'kafka' | 'worker' | 'api'): string {
   return path.join(dataDir, 'pids', `${name}.json`);
 }
 
 /** What a start runs, in the order a later start stops what a killed one left, with the signals its own stop() sends. */
-const LEFTOVERS: Array<['postgres' | 'temporal' | 'worker' | 'api', Array<[NodeJS.Signals, number]>]> = [
+const LEFTOVERS: Array<['postgres' | 'temporal' | 'kafka' | 'worker' | 'api', Array<[NodeJS.Signals, number]>]> = [
   ['api', [['SIGTERM', 15_000], ['SIGKILL', 5_000]]],
   ['worker', [['SIGTERM', 15_000], ['SIGKILL', 5_000]]],
+  ['kafka', [['SIGTERM', 20_000], ['SIGKILL', 5_000]]],
   ['temporal', [['SIGTERM', 10_000], ['SIGKILL', 5_000]]],
   ['postgres', [['SIGINT', 30_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]]],
 ];
@@ -155,7 +164,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
     }
 
+    let kafka: EmbeddedKafka | null = null;
+    if (options.kafka) {
+      log('starting Kafka (one KRaft node)...');
+      kafka = await startKafka({
+        dataDir: path.resolve(options.dataDir, 'kafka'),
+        port: options.kafka.port,
+        controllerPort: options.kafka.controllerPort,
+        logFile: path.join(logDir, 'kafka.log'),
+        pidFile: pidFilePath(options.dataDir, 'kafka'),
+        detached: true,
+      });
+      cleanups.push(() => kafka!.stop());
+    }
+
     const env: NodeJS.ProcessEnv = {
+      ...(kafka ? { HERALD_KAFKA_BROKERS: kafka.brokers } : {}),
       ...options.env,
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
@@ -192,8 +216,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       temporalAddress,
       databaseUrl,
       env,
+      kafka,
       postgresData: pg ? { dir: pg.dataDir, relocatedBecause: pg.relocatedBecause } : null,
-      serverPids: { temporal: temporal?.pid, postgres: pg?.pid },
+      serverPids: { temporal: temporal?.pid, postgres: pg?.pid, kafka: kafka?.pid },
       worker: await startWorker(),
       api: spawnHeraldProcess('api', env, {
         logFile: path.join(logDir, 'api.log'),

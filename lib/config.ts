@@ -247,6 +247,56 @@ const escalationVariables = {
   HERALD_ESCALATION_POLICY_FILE: file(parseJson, escalationPolicyFile).optional(),
 };
 
+/** A Kafka topic name, as the broker allows one: 1 to 249 of letters, digits, '.', '_' and '-' (not . or ..). */
+const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const isKafkaTopic = (name: string) => KAFKA_TOPIC.test(name) && name !== '.' && name !== '..';
+const KAFKA_TOPIC_REASON = "must be a Kafka topic name (letters, digits, '.', '_' and '-', at most 249)";
+/** A source id, as PUT /v1/sources/{sourceId} takes one (api/schemas.ts `id()`). */
+const SOURCE_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+export const KAFKA_SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
+
+/** The Kafka intake (api/kafka/): HERALD_KAFKA_BROKERS turns it on. */
+const kafkaVariables = {
+  HERALD_KAFKA_BROKERS: z.string().transform((raw, ctx) => {
+    const brokers = raw.split(',').map((b) => b.trim()).filter(Boolean);
+    const bad = brokers.filter((b) => {
+      const match = /^([^\s:/]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(b);
+      return !match || Number(match[2]) < 1 || Number(match[2]) > 65535;
+    });
+    return brokers.length && !bad.length ? brokers : refuse(ctx, `must be host:port pairs separated by commas, such as kafka-1:9092,kafka-2:9092${bad.length ? `; not one: ${bad.join(', ')}` : ''}`);
+  }).optional(),
+  HERALD_KAFKA_TOPIC: text.refine(isKafkaTopic, { error: KAFKA_TOPIC_REASON }).default('herald.order-events'),
+  HERALD_KAFKA_GROUP_ID: text.max(255, { error: 'must be at most 255 characters' }).default('herald-intake'),
+  HERALD_KAFKA_SOURCE_TOPICS: z.string().transform((raw, ctx) => {
+    const reason = 'must be <topic>=<sourceId> pairs separated by commas, such as shop.orders=shopify-eu';
+    const routes: Array<{ topic: string; sourceId: string }> = [];
+    for (const item of raw.split(',').map((i) => i.trim()).filter(Boolean)) {
+      const [topic = '', sourceId = '', ...rest] = item.split('=').map((part) => part.trim());
+      if (rest.length || !sourceId) return refuse(ctx, `${reason}, got '${item}'`);
+      if (!isKafkaTopic(topic)) return refuse(ctx, `'${topic}' ${KAFKA_TOPIC_REASON}`);
+      if (!SOURCE_ID.test(sourceId)) return refuse(ctx, `'${sourceId}' must be a source id (letters, digits, '.', '_', ':' and '-')`);
+      if (routes.some((r) => r.topic === topic)) return refuse(ctx, `topic '${topic}' is named twice`);
+      routes.push({ topic, sourceId });
+    }
+    return routes.length ? routes : refuse(ctx, reason);
+  }).optional(),
+  HERALD_KAFKA_SASL_MECHANISM: z
+    .string()
+    .transform((raw, ctx) => KAFKA_SASL_MECHANISMS[raw.toLowerCase() as keyof typeof KAFKA_SASL_MECHANISMS] ?? refuse(ctx, `must be one of ${Object.keys(KAFKA_SASL_MECHANISMS).join(', ')}, got '${raw}'`))
+    .optional(),
+  HERALD_KAFKA_SASL_USERNAME: text.optional(),
+  HERALD_KAFKA_SASL_PASSWORD: text.optional(),
+  HERALD_KAFKA_TLS: flag.default(false),
+  HERALD_KAFKA_TLS_CA_FILE: file((content) => {
+    if (!content.includes('-----BEGIN CERTIFICATE-----')) throw new Error('is not a PEM certificate (no -----BEGIN CERTIFICATE----- line)');
+    return content;
+  }, z.string()).optional(),
+  /** false: the API leaves Kafka to its own process (`npm run kafka-intake`). */
+  HERALD_KAFKA_IN_API: flag.default(true),
+  /** Where `npm run kafka-intake` serves /metrics and /healthz. */
+  HERALD_KAFKA_METRICS_PORT: port.default(9465),
+};
+
 export const environment = z.object({
   PORT: port.default(3000),
   TEMPORAL_ADDRESS: text.refine((raw) => !raw.includes('://'), { error: 'must be host:port, without a scheme' }).default('127.0.0.1:7233'),
@@ -361,6 +411,7 @@ export const environment = z.object({
   HERALD_SANDBOX_RECEIPTS: z
     .enum(SANDBOX_RECEIPTS, { error: (issue) => `must be one of ${SANDBOX_RECEIPTS.join(', ')}, got '${String(issue.input)}'` })
     .optional(),
+  ...kafkaVariables,
 });
 
 type Variable = keyof z.output<typeof environment>;
@@ -371,6 +422,7 @@ const COMPANIONS: Array<[Variable, Variable[]]> = [
   ['VAPID_PUBLIC_KEY', ['VAPID_PRIVATE_KEY', 'VAPID_SUBJECT']],
   ['SMTP_URL', ['EMAIL_FROM']],
   ['TWILIO_ACCOUNT_SID', ['TWILIO_AUTH_TOKEN', 'TWILIO_FROM']],
+  ['HERALD_KAFKA_SASL_MECHANISM', ['HERALD_KAFKA_SASL_USERNAME', 'HERALD_KAFKA_SASL_PASSWORD']],
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -456,6 +508,26 @@ const twilioConfig = z.object({
   timeoutMs: z.number().optional(),
 });
 
+const kafkaConfig = z.object({
+  /** HERALD_KAFKA_BROKERS: the bootstrap brokers, host:port. */
+  brokers: z.array(z.string()),
+  /** HERALD_KAFKA_TOPIC: the topic of canonical order events (the body of POST /v1/order-events). */
+  topic: z.string(),
+  /** HERALD_KAFKA_SOURCE_TOPICS: a topic per configured source, read through that source's adapter. */
+  sourceTopics: z.array(z.object({ topic: z.string(), sourceId: z.string() })),
+  /** HERALD_KAFKA_GROUP_ID: the consumer group; its committed offsets are where a restart resumes. */
+  groupId: z.string(),
+  /** The client id the broker logs (HERALD_SERVICE). */
+  clientId: z.string(),
+  sasl: z.object({ mechanism: z.enum(Object.values(KAFKA_SASL_MECHANISMS)), username: z.string(), password: z.string() }).nullable(),
+  /** HERALD_KAFKA_TLS: TLS to the brokers; `ca` (HERALD_KAFKA_TLS_CA_FILE, PEM) is trusted instead of the system roots. */
+  tls: z.object({ ca: z.string().optional() }).nullable(),
+  /** HERALD_KAFKA_IN_API: the API process runs the consumer (else only `npm run kafka-intake` does). */
+  inApi: z.boolean(),
+  /** HERALD_KAFKA_METRICS_PORT: where `npm run kafka-intake` serves /metrics and /healthz. */
+  metricsPort: z.number(),
+});
+
 const channelRetry = z.object({ initialInterval: z.string(), maximumInterval: z.string(), maximumAttempts: z.number() });
 
 const heraldConfig = z.object({
@@ -501,6 +573,8 @@ const heraldConfig = z.object({
   trustProxy: z.union([z.literal(false), z.number(), z.array(z.string())]),
   /** Open inbox streams per customer (whichever credential opened them) and per API process. */
   inboxStreams: z.object({ perCustomer: z.number(), max: z.number() }),
+  /** The Kafka intake; null when HERALD_KAFKA_BROKERS is unset. */
+  kafka: kafkaConfig.nullable(),
   /** Before channel plans: which channels back push up (used, as plans, only when HERALD_ESCALATION_POLICY_FILE is set without a plans file). */
   escalation: z.custom<EscalationPolicy>(),
   /** Which channels carry each notification type and which back them up (HERALD_CHANNEL_PLANS_FILE, HERALD_RECEIPT_DEADLINE). */
@@ -535,6 +609,7 @@ export type FcmConfig = z.output<typeof fcmConfig>;
 export type WebPushConfig = z.output<typeof webPushConfig>;
 export type SmtpConfig = z.output<typeof smtpConfig>;
 export type TwilioConfig = z.output<typeof twilioConfig>;
+export type KafkaConfig = z.output<typeof kafkaConfig>;
 
 type Variables = z.output<typeof environment>;
 
@@ -548,6 +623,21 @@ const configSchema = COMPANIONS.reduce(
     ),
   environment,
 )
+  .refine((env) => !env.HERALD_KAFKA_TLS_CA_FILE || env.HERALD_KAFKA_TLS, {
+    path: ['HERALD_KAFKA_TLS_CA_FILE'],
+    error: 'is set but HERALD_KAFKA_TLS is not true: set HERALD_KAFKA_TLS=true to connect with TLS',
+    when: () => true,
+  })
+  .refine((env) => env.HERALD_KAFKA_SASL_MECHANISM || (!env.HERALD_KAFKA_SASL_USERNAME && !env.HERALD_KAFKA_SASL_PASSWORD), {
+    path: ['HERALD_KAFKA_SASL_MECHANISM'],
+    error: `must be set (${Object.keys(KAFKA_SASL_MECHANISMS).join(', ')}) when HERALD_KAFKA_SASL_USERNAME or HERALD_KAFKA_SASL_PASSWORD is`,
+    when: () => true,
+  })
+  .refine((env) => !(Array.isArray(env.HERALD_KAFKA_SOURCE_TOPICS) && env.HERALD_KAFKA_SOURCE_TOPICS.some((route) => route.topic === env.HERALD_KAFKA_TOPIC)), {
+    path: ['HERALD_KAFKA_SOURCE_TOPICS'],
+    error: 'names HERALD_KAFKA_TOPIC, the canonical topic: a source topic must be a topic of its own',
+    when: () => true,
+  })
   .transform((env): z.input<typeof heraldConfig> => ({
     port: env.PORT,
     temporalAddress: env.TEMPORAL_ADDRESS,
@@ -610,6 +700,7 @@ const configSchema = COMPANIONS.reduce(
     apiRateLimits: { key: env.HERALD_KEY_RATE_LIMIT, intake: env.HERALD_INTAKE_RATE_LIMIT, address: env.HERALD_ADDRESS_RATE_LIMIT },
     trustProxy: env.HERALD_TRUST_PROXY,
     inboxStreams: { perCustomer: env.HERALD_INBOX_STREAMS_PER_CUSTOMER, max: env.HERALD_INBOX_STREAMS_MAX },
+    kafka: kafkaFrom(env),
     escalation: escalationPolicyFrom(env),
     channelPlans: channelPlansWith(
       // A deployment that still sets only an escalation policy keeps what it meant: push first, then the fallbacks.
@@ -634,6 +725,23 @@ const configSchema = COMPANIONS.reduce(
 
 function webPushEndpointsFrom(env: Pick<Variables, 'HERALD_WEBPUSH_ALLOWED_HOSTS' | 'HERALD_WEBPUSH_ALLOW_PRIVATE'>): PushEndpointPolicy {
   return { allowedHosts: env.HERALD_WEBPUSH_ALLOWED_HOSTS ?? DEFAULT_WEBPUSH_ALLOWED_HOSTS, allowPrivate: env.HERALD_WEBPUSH_ALLOW_PRIVATE };
+}
+
+function kafkaFrom(env: Variables): z.input<typeof kafkaConfig> | null {
+  if (!env.HERALD_KAFKA_BROKERS) return null;
+  return {
+    brokers: env.HERALD_KAFKA_BROKERS,
+    topic: env.HERALD_KAFKA_TOPIC,
+    sourceTopics: env.HERALD_KAFKA_SOURCE_TOPICS ?? [],
+    groupId: env.HERALD_KAFKA_GROUP_ID,
+    clientId: env.HERALD_SERVICE,
+    sasl: env.HERALD_KAFKA_SASL_MECHANISM
+      ? { mechanism: env.HERALD_KAFKA_SASL_MECHANISM, username: env.HERALD_KAFKA_SASL_USERNAME!, password: env.HERALD_KAFKA_SASL_PASSWORD! }
+      : null,
+    tls: env.HERALD_KAFKA_TLS ? { ca: env.HERALD_KAFKA_TLS_CA_FILE } : null,
+    inApi: env.HERALD_KAFKA_IN_API,
+    metricsPort: env.HERALD_KAFKA_METRICS_PORT,
+  };
 }
 
 /** The defaults, overridden per class by the policy file, then the critical receipt deadline by HERALD_RECEIPT_DEADLINE. */
@@ -735,6 +843,10 @@ export const localStackEnvironment = z.object({
   PYTHON: text.optional(),
   /** Extra Node flags for the worker and API that `npm start` runs. */
   HERALD_NODE_ARGS: text.optional(),
+  /** embedded: npm start runs a one-node Kafka (dev/kafka.ts) and points HERALD_KAFKA_BROKERS at it. */
+  HERALD_KAFKA: z.enum(['embedded', 'off'], { error: (issue) => `must be embedded or off, got '${String(issue.input)}'` }).default('off'),
+  HERALD_KAFKA_PORT: port.default(9092),
+  HERALD_KAFKA_CONTROLLER_PORT: port.default(9093),
 });
 
 export type LocalStackVariables = z.output<typeof localStackEnvironment>;

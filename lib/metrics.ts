@@ -111,6 +111,29 @@ export const metrics = {
     labelNames: ['outbox'] as const,
     registers: [registry],
   }),
+  kafkaConsumerLag: new Gauge({
+    name: 'herald_kafka_consumer_lag',
+    help: "Messages of a partition this process consumes that its group has not committed yet: the partition's end offset minus the group's committed offset",
+    labelNames: ['topic', 'partition'] as const,
+    registers: [registry],
+  }),
+  kafkaMessages: new Counter({
+    name: 'herald_kafka_messages_total',
+    help: 'Kafka messages stored, by topic and outcome (accepted, duplicate, ignored, rejected: kept as a rejected event)',
+    labelNames: ['topic', 'outcome'] as const,
+    registers: [registry],
+  }),
+  kafkaStoreFailures: new Counter({
+    name: 'herald_kafka_store_failures_total',
+    help: 'Tries to store a Kafka message that failed (the database did not answer); the message is tried again, never skipped',
+    labelNames: ['topic'] as const,
+    registers: [registry],
+  }),
+  kafkaConsumerConnected: new Gauge({
+    name: 'herald_kafka_consumer_connected',
+    help: '1 while the Kafka consumer is in its group and fetching, 0 while it connects or reconnects',
+    registers: [registry],
+  }),
   devicesDeactivated: new Counter({
     name: 'herald_devices_deactivated_total',
     help: 'Device tokens deactivated, by why',

@@ -3,11 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { notificationKindFor, planFor, receiptDeadlineOf, type ChannelPlan, type ChannelPlans } from '../domain';
-import { loadConfig } from '../lib/config';
+import { loadConfig, loadLocalStackConfig } from '../lib/config';
 import { processIdentity, removePidFile, runningFromPidFile, sameProcess, stopFromPidFile, writePidFile, type ProcessIdentity } from '../dev/embedded';
 import { ensureAdminKey } from '../dev/admin-key';
 import { quickstartCommands, quickstartLooks } from '../dev/quickstart';
 import { pidFilePath, startStack, type Stack } from '../dev/stack';
+import { ensureKafka } from '../dev/kafka';
 import { ensureTools } from '../dev/tools';
 
 const say = (line: string) => process.stdout.write(`[herald] ${line}\n`);
@@ -56,6 +57,7 @@ async function stopEarlierStart(dataDir: string): Promise<void> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const local = loadLocalStackConfig(process.env);
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   await stopEarlierStart(dataDir);
@@ -65,6 +67,8 @@ async function main(): Promise<void> {
   process.on('exit', () => removePidFile(ownPidFile, process.pid));
   const embeddedTemporal = !process.env.TEMPORAL_ADDRESS;
   if (embeddedTemporal) await ensureTools({ log: say });
+  const embeddedKafka = local.HERALD_KAFKA === 'embedded';
+  if (embeddedKafka) await ensureKafka({ log: say });
 
   const { key, origin } = ensureAdminKey({ adminKey: config.adminKey, dataDir });
   let stack: Stack | undefined;
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
     postgresPort: Number(process.env.EMBEDDED_PG_PORT ?? 5433),
     apiPort: config.port,
     workerMetricsPort: Number(process.env.HERALD_WORKER_METRICS_PORT ?? 9464),
+    kafka: embeddedKafka ? { port: local.HERALD_KAFKA_PORT, controllerPort: local.HERALD_KAFKA_CONTROLLER_PORT } : undefined,
     adminKey: key,
     echo: true,
     log: say,
@@ -117,6 +122,8 @@ async function main(): Promise<void> {
   say(`Temporal UI:   ${stack.uiUrl ? `${stack.uiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows` : `not embedded; Temporal at ${stack.temporalAddress}`}`);
   say(`Metrics:       ${stack.apiUrl}/metrics (API), ${stack.workerMetricsUrl} (worker, with Temporal SDK metrics)`);
   say(`Admin API key: ${key}   (from ${origin}; \`npm run -s admin-key\` prints it)`);
+  const kafkaConfig = loadConfig(stack.env).kafka;
+  say(`Kafka:         ${kafkaConfig ? `${stack.kafka ? 'embedded, ' : ''}${kafkaConfig.brokers.join(',')}, topic ${kafkaConfig.topic} (\`npm run -s kafka-produce -- --brokers ${kafkaConfig.brokers.join(',')} < events.ndjson\` sends to it)` : 'off (HERALD_KAFKA=embedded runs one; HERALD_KAFKA_BROKERS reads another)'}`);
   const pgData = stack.postgresData;
   say(`PostgreSQL:    ${!pgData ? 'DATABASE_URL' : `embedded, data in ${pgData.dir}${pgData.relocatedBecause ? ` (${path.join(dataDir, 'pg')} links there: the postgres OS user cannot enter ${pgData.relocatedBecause})` : ''}`}`);
   say(`APNs:          ${config.apns ? `live (${config.apns.production ? 'production' : 'sandbox'} host${config.apns.endpoint ? `, endpoint ${config.apns.endpoint}` : ''})` : 'sandbox mode (no APNS_KEY_FILE): pushes are logged, not sent'}`);

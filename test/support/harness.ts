@@ -45,7 +45,7 @@ export const APNS_TOPIC = 'com.example.shop';
 export const SMS_FROM = '+15550001111';
 export const EMAIL_FROM = 'Shop <orders@shop.example>';
 
-export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalDynamicConfig?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalDynamicConfig?: Record<string, string>; kafka?: boolean } = {}): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-e2e-'));
   fs.chmodSync(dataDir, 0o755);
   const key = createApnsKey();
@@ -72,6 +72,8 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
       postgresPort: await freePort(),
       apiPort,
       workerMetricsPort: await freePort(),
+      // A one-node Kafka the API consumes from (HERALD_KAFKA_BROKERS): test/kafka.test.ts.
+      kafka: options.kafka ? {} : undefined,
       adminKey,
       env: {
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
