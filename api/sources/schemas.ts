@@ -97,6 +97,10 @@ export const sourceInputSchema = z
       }),
     mapping: z
       .record(z.string(), z.string().max(MAX_EXPRESSION_LENGTH, `must be at most ${MAX_EXPRESSION_LENGTH} characters`))
+      // Checked here rather than with the adapter, so its problems are named beside those of the other fields.
+      .superRefine((mapping, ctx) => {
+        for (const p of mappingProblems(mapping)) ctx.addIssue({ code: 'custom', path: p.field === 'mapping' ? [] : [p.field.slice('mapping.'.length)], message: p.reason });
+      })
       .nullish()
       .meta({
         description:
@@ -109,7 +113,6 @@ export const sourceInputSchema = z
     const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     if (source.adapter === 'mapping') {
       if (!source.mapping) issue(['mapping'], 'is required with the mapping adapter');
-      else for (const p of mappingProblems(source.mapping)) issue(p.field === 'mapping' ? ['mapping'] : ['mapping', p.field.slice('mapping.'.length)], p.reason);
     } else if (source.mapping) {
       issue(['mapping'], 'is only for the mapping adapter');
     }
