@@ -193,7 +193,8 @@ export const sourceRoutes: Route[] = [
     // The handler answers a rejected event's 400 itself, with its id and reason.
     invalidBody: { body: sourceEventErrorResponse },
     handler: async ({ params: { sourceId }, body: text, req, res }, { db, pipeline }) => {
-      const source = loaded(res, sourceId) ?? (await loadSource(db, sourceId));
+      const found = loaded(res, sourceId);
+      const source = found === undefined ? await loadSource(db, sourceId) : found;
       if (!source) throw notFound(sourceId);
       if (!req.is('application/json')) {
         throw new HttpError(415, 'unsupported_media_type', "a source's event is application/json", [{ field: '(body)', reason: 'must be application/json' }]);
