@@ -10,6 +10,7 @@ import type { Budget } from './rate-limits';
 import * as responses from './response-schemas';
 import * as requests from './schemas';
 import * as segments from './segment-schemas';
+import * as sources from './sources/schemas';
 
 // ------------------------------------------------------------------------------------ schema components
 
@@ -74,6 +75,12 @@ const COMPONENTS: Record<string, z.ZodType> = {
   SizedSegment: segments.sizedSegmentResponse,
   SegmentPage: segments.segmentPageResponse,
   SegmentPreview: segments.segmentPreviewResponse,
+  SourceInput: sources.sourceInputSchema,
+  ValidationProfile: sources.validationProfileSchema,
+  Source: sources.sourceResponse,
+  SourceList: sources.sourceListResponse,
+  SourceEventAnswer: sources.sourceEventAnswer,
+  SourceEventError: sources.sourceEventErrorResponse,
 };
 
 /** The component name of each named schema: a body or answer of one of these is a $ref to it. */
