@@ -35,6 +35,8 @@ import { lookupRoutes } from './routes/lookup';
 import { orderEventRoutes } from './routes/order-events';
 import { receiptRoutes, type EmailWebhookSettings, type TwilioWebhookSettings } from './routes/receipts';
 import { segmentRoutes } from './routes/segments';
+import { sourceRoutes } from './routes/sources';
+import { createSourcePipeline, type SourcePipeline } from './sources/pipeline';
 import { statsRoutes } from './routes/stats';
 import { templateRoutes } from './routes/templates';
 import { trackingRoutes } from './routes/tracking';
@@ -43,6 +45,7 @@ import { productEventRoutes, watchRoutes } from './routes/watches';
 /** Every operation of the API, by area: the one list that both the router and the OpenAPI document are built from. */
 export const API_ROUTES: Route[] = [
   ...orderEventRoutes,
+  ...sourceRoutes,
   ...cartRoutes,
   ...customerRoutes,
   ...customerTokenRoutes,
@@ -78,6 +81,8 @@ export interface AppDependencies {
   replay: ReplaySettings;
   /** Twilio's status callbacks: the auth token that signs them and the public URL they are signed over. */
   twilio?: TwilioWebhookSettings;
+  /** The intake pipeline of the order sources and of rejected events (one is made over `intake` when not given). */
+  pipeline?: SourcePipeline;
   /** Stores product events and starts their alert workflows (one is made when not given). */
   productIntake?: ProductIntake;
   /** Records receipts and owes them to the order workflows (one is made when not given). */
@@ -105,6 +110,7 @@ export interface AppDependencies {
 /** What route handlers are given: the app's dependencies, and the document of the routes it serves. */
 export interface ApiServices extends AppDependencies {
   receipts: ReceiptRecorder;
+  pipeline: SourcePipeline;
   productIntake: ProductIntake;
   webPushEndpoints: PushEndpointPolicy;
   /** The valid keys this app has looked up: revoking a key evicts it here at once. */
@@ -120,6 +126,7 @@ export function createApp(dependencies: AppDependencies, routes: Route[] = API_R
   const services: ApiServices = {
     ...dependencies,
     receipts: dependencies.receipts ?? createReceiptRecorder({ db: dependencies.db, temporal: dependencies.temporal, logger: dependencies.logger }),
+    pipeline: dependencies.pipeline ?? createSourcePipeline({ db: dependencies.db, intake: dependencies.intake, logger: dependencies.logger }),
     productIntake:
       dependencies.productIntake ??
       createProductIntake({ db: dependencies.db, temporal: dependencies.temporal, taskQueue: dependencies.replay.taskQueue, logger: dependencies.logger }),

@@ -62,7 +62,14 @@ export function sendGridSignatureProblem(
  * with the old and the new secret while one replaces the other. Compared in constant time; then `t` is within
  * WEBHOOK_TOLERANCE_SECONDS of `now`. Null when it holds.
  */
-export function heraldSignatureProblem(keys: readonly SigningKey[], header: string | undefined, body: string, now = Date.now()): SignatureProblem | null {
+export function heraldSignatureProblem(
+  keys: readonly SigningKey[],
+  header: string | undefined,
+  body: string | Buffer,
+  now = Date.now(),
+  /** What the secret is called in the 401's reason (an order source's is its configured secret). */
+  secretName = 'HERALD_EMAIL_WEBHOOK_SECRET',
+): SignatureProblem | null {
   if (!header) return { header: HERALD_SIGNATURE_HEADER, reason: 'is missing' };
   let timestamp: string | undefined;
   const signatures: string[] = [];
@@ -74,11 +81,12 @@ export function heraldSignatureProblem(keys: readonly SigningKey[], header: stri
   if (!timestamp || !UNIX_SECONDS.test(timestamp) || signatures.length === 0) {
     return { header: HERALD_SIGNATURE_HEADER, reason: 'must be t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">' };
   }
-  const expected = keys.map((key) => hmacSha256(key, `${timestamp}.${body}`).toString('hex'));
+  const signed = Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
+  const expected = keys.map((key) => hmacSha256(key, signed).toString('hex'));
   // Every pair is compared, so the time taken says nothing about which one (if any) matched.
   let matched = false;
   for (const given of signatures) for (const mac of expected) matched = constantTimeEqual(given, mac) || matched;
-  if (!matched) return { header: HERALD_SIGNATURE_HEADER, reason: 'no v1 is the HMAC-SHA256 of "<t>.<body>" under HERALD_EMAIL_WEBHOOK_SECRET' };
+  if (!matched) return { header: HERALD_SIGNATURE_HEADER, reason: `no v1 is the HMAC-SHA256 of "<t>.<body>" under ${secretName}` };
   return staleness(timestamp, HERALD_SIGNATURE_HEADER, now);
 }
 

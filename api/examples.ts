@@ -25,6 +25,7 @@ import * as campaigns from './campaign-schemas';
 import * as carts from './cart-schemas';
 import * as segments from './segment-schemas';
 import { EXPERIMENT_EXAMPLES } from './experiment-examples';
+import { SOURCE_EXAMPLES } from './sources/examples';
 
 /** One named example of an answer, as the document's Example Object. */
 export interface Example {
@@ -992,6 +993,7 @@ const SEGMENT_EXAMPLES: Record<string, OperationExamples> = {
 };
 
 export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
+  ...SOURCE_EXAMPLES,
   ...CAMPAIGN_EXAMPLES,
   ...CART_EXAMPLES,
   ...SEGMENT_EXAMPLES,

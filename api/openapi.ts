@@ -10,6 +10,7 @@ import type { Budget } from './rate-limits';
 import * as responses from './response-schemas';
 import * as requests from './schemas';
 import * as segments from './segment-schemas';
+import * as sources from './sources/schemas';
 
 // ------------------------------------------------------------------------------------ schema components
 
@@ -74,6 +75,12 @@ const COMPONENTS: Record<string, z.ZodType> = {
   SizedSegment: segments.sizedSegmentResponse,
   SegmentPage: segments.segmentPageResponse,
   SegmentPreview: segments.segmentPreviewResponse,
+  SourceInput: sources.sourceInputSchema,
+  ValidationProfile: sources.validationProfileSchema,
+  Source: sources.sourceResponse,
+  SourceList: sources.sourceListResponse,
+  SourceEventAnswer: sources.sourceEventAnswer,
+  SourceEventError: sources.sourceEventErrorResponse,
 };
 
 /** The component name of each named schema: a body or answer of one of these is a $ref to it. */
@@ -232,7 +239,7 @@ function operationObject(route: Route): JsonSchema {
   // Node's HTTP parser refuses a request line and headers over 16 KiB (a very long query, say) before any route runs: no body.
   answers['431'] = { description: 'The request line and headers are larger than 16 KiB: refused before the request is read, without a body.' };
   const scopeNote = route.scope
-    ? `Needs an API key with the \`${route.scope}\` scope${route.scope === 'admin' ? '' : ' (or `admin`)'}${customerNote(route)}.`
+    ? `Needs an API key with the \`${route.scope}\` scope${route.scope === 'admin' ? '' : ' (or `admin`)'}${customerNote(route)}${route.keyless ? ', except the requests the description says are authenticated otherwise (they need none)' : ''}.`
     : 'Needs no API key.';
   const body = requestBody(route);
   return {
@@ -240,8 +247,10 @@ function operationObject(route: Route): JsonSchema {
     tags: [route.tag],
     summary: route.summary,
     description: [route.description, scopeNote].filter(Boolean).join('\n\n'),
-    security: route.scope ? securityOf(route) : [],
+    // A keyless route's key is optional: `{}` is OpenAPI's "or none".
+    security: route.scope ? [...securityOf(route), ...(route.keyless ? [{}] : [])] : [],
     ...(route.scope ? { 'x-required-scope': route.scope } : {}),
+    ...(route.keyless ? { 'x-keyless': true } : {}),
     ...(route.customer ? { 'x-customer-token': true } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(body ? { requestBody: body } : {}),

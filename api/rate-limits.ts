@@ -25,8 +25,11 @@ const SPENT: Record<Budget, string> = {
 export const rateLimitedMessage = (budget: Budget, retryAfterSeconds: number): string => `${SPENT[budget]}; retry in ${retryAfterSeconds} s`;
 
 export interface RateLimiter {
-  /** Spends one request of `budget`: throws the 429 when none is left; either way RateLimit headers say what is left. */
-  spend(budget: Budget, req: Request, res: Response): void;
+  /**
+   * Spends one request of `budget`: throws the 429 when none is left; either way RateLimit headers say what is left.
+   * `bucket` names whose budget it is when the request has no key (a keyless source's webhooks spend their source's).
+   */
+  spend(budget: Budget, req: Request, res: Response, bucket?: string): void;
   /** Spends `budget`; `unmatched` (a request no route took) spends its key's, or without one its address's. */
   handler(budget: Budget | 'unmatched'): RequestHandler;
 }
@@ -34,12 +37,12 @@ export interface RateLimiter {
 export function createRateLimiter(limits: Partial<ApiRateLimits> = {}): RateLimiter {
   const buckets = Object.fromEntries(BUDGETS.map((budget) => [budget, limits[budget] ? new TokenBuckets(limits[budget]) : null])) as Record<Budget, TokenBuckets | null>;
 
-  function spend(budget: Budget, req: Request, res: Response): void {
+  function spend(budget: Budget, req: Request, res: Response, named?: string): void {
     const bucket = buckets[budget];
     if (!bucket) return;
     // A customer token's bucket is its customer's: every token of one signing key must not share one budget.
     const principal = req.principal;
-    const id = budget === 'address' ? addressBucket(req.ip) : principal?.kind === 'customer' ? `customer:${principal.customerId}` : principal?.keyId;
+    const id = named ?? (budget === 'address' ? addressBucket(req.ip) : principal?.kind === 'customer' ? `customer:${principal.customerId}` : principal?.keyId);
     if (id === undefined) throw new Error(`the ${budget} budget is a key's: the request has none`);
     const verdict = bucket.take(id);
     const { burst, perSecond } = bucket.limit;

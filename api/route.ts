@@ -11,6 +11,13 @@ import { HttpError, fieldErrors, validationError } from './errors';
 import type { Budget } from './rate-limits';
 
 export type Method = 'get' | 'put' | 'post' | 'delete';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The bytes of a raw JSON body as sent (rawJsonReaders). */
+    rawBody?: Buffer;
+  }
+}
 export type JsonSchema = Record<string, unknown>;
 
 /** Routes under this prefix need an API key; the others (health, docs, signed webhooks) declare `scope: null`. */
@@ -107,6 +114,12 @@ export interface RouteDeclaration<
    * operation needs no key; `intake` is the key's larger intake budget; null: never limited (health, readiness, metrics).
    */
   budget?: 'intake' | null;
+  /**
+   * Lets some requests through without a key, because they are authenticated another way the handler checks (a Shopify
+   * source's webhooks carry Shopify's signature and cannot send a key): resolves to the intake bucket such a request spends
+   * (its source's, not its address's); null: it needs a key of `scope` like any other. Runs before the key is checked.
+   */
+  keyless?(req: Request, res: Response, services: ApiServices): Promise<string | null>;
   /** Whether, and for whom, a customer token may call it (besides a key of `scope`); unset: no customer token may. */
   customer?: CustomerAccess<NoInfer<P>>;
   /** The path parameters: an object with exactly the path's `{names}`, checked before the query and body. */
@@ -122,7 +135,11 @@ export interface RouteDeclaration<
   /** Headers some of those error answers carry (a 503's Retry-After). */
   errorHeaders?: Partial<Record<ErrorStatus, NonNullable<Answer['headers']>>>;
   /** What an invalid body answers, when it is more than the error (a kept rejected event): its 400 body and how to make it. */
-  invalidBody?: { body: E; answer(error: HttpError, req: Request, services: ApiServices): Promise<z.output<E>> };
+  invalidBody?: {
+    body: E;
+    /** Unset: the handler answers that 400 itself (a raw body it reads and refuses, with what it kept). */
+    answer?(error: HttpError, req: Request, services: ApiServices): Promise<z.output<E>>;
+  };
   /**
    * Answers `{ status, body, headers? }` with a declared status and its body's type. A handler of an answer with `content`
    * (a page, a stream) writes the response itself and returns nothing. It takes its request parameter even when it does not
@@ -148,6 +165,7 @@ export function defineRoute<
   }
   if (route.budget === 'intake' && !route.scope) throw new Error(`${route.method.toUpperCase()} ${route.path}: the intake budget is a key's, and the operation needs none`);
   if (route.customer && !route.scope) throw new Error(`${route.method.toUpperCase()} ${route.path}: customer tokens are checked on operations that need a key`);
+  if (route.keyless && !route.scope) throw new Error(`${route.method.toUpperCase()} ${route.path}: keyless requests are an exception to a key's scope, and the operation needs none`);
   if (route.customer && 'param' in route.customer && !inPath.includes(route.customer.param)) {
     throw new Error(`${route.method.toUpperCase()} ${route.path}: customer.param '${route.customer.param}' is not a path parameter`);
   }
@@ -216,12 +234,45 @@ function authorize(route: Route & { scope: Scope }): RequestHandler {
   };
 }
 
+/** The handlers run one after the other as one (an error or a handler that answers stops them). */
+function inSequence(handlers: RequestHandler[]): RequestHandler {
+  return (req, res, next) => {
+    const step = (i: number) => (err?: unknown) => {
+      if (err !== undefined && err !== null) return next(err);
+      if (i === handlers.length) return next();
+      try {
+        void handlers[i]!(req, res, step(i + 1));
+      } catch (thrown) {
+        next(thrown);
+      }
+    };
+    step(0)();
+  };
+}
+
+/** A keyless route's access: the request its `keyless` lets through spends its named intake bucket; any other is keyed as usual. */
+function keylessOr(route: Route, services: ApiServices, keyed: RequestHandler): RequestHandler {
+  return async (req, res, next) => {
+    let bucket: string | null;
+    try {
+      bucket = await route.keyless!(req, res, services);
+      if (bucket !== null) services.limits.spend('intake', req, res, bucket);
+    } catch (err) {
+      return next(err);
+    }
+    if (bucket !== null) return next();
+    keyed(req, res, next);
+  };
+}
+
 /** The chain of one route: its rate limit, who may call it, then path parameters, query and body, then the handler. */
-function chain(route: Route, services: ApiServices): RequestHandler[] {
-  const handlers: RequestHandler[] = [];
+function chain(route: Route, services: ApiServices, authenticate: RequestHandler): RequestHandler[] {
+  const access: RequestHandler[] = [];
   const budget = routeBudget(route);
-  if (budget) handlers.push(services.limits.handler(budget));
-  if (route.scope) handlers.push(authorize({ ...route, scope: route.scope }));
+  if (budget) access.push(services.limits.handler(budget));
+  if (route.scope) access.push(authorize({ ...route, scope: route.scope }));
+  // A keyless route is mounted before the /v1 key check: it checks the key itself when the request needs one.
+  const handlers = route.keyless ? [keylessOr(route, services, inSequence([authenticate, ...access]))] : access;
   if (isRawBody(route.body)) handlers.push(express.text({ type: route.body.mediaType, limit: route.body.limit }));
   handlers.push(async (req, res) => {
     const params = parsed(route.params, req.params, 'path');
@@ -235,7 +286,7 @@ function chain(route: Route, services: ApiServices): RequestHandler[] {
       const result = route.body.safeParse(req.body);
       if (!result.success) {
         const error = validationError(result.error, 'body');
-        if (!route.invalidBody) throw error;
+        if (!route.invalidBody?.answer) throw error;
         res.status(400).json(await route.invalidBody.answer(error, req, services));
         return;
       }
@@ -256,7 +307,8 @@ export function rawJsonReaders(routes: Route[]): Router {
   const router = Router();
   for (const route of routes) {
     if (isRawBody(route.body) && route.body.mediaType === 'application/json') {
-      router[route.method](expressPath(route.path), express.text({ type: 'application/json', limit: route.body.limit }));
+      // The bytes as sent are kept too (req.rawBody), for a signature over them exactly (a BOM or invalid UTF-8 included).
+      router[route.method](expressPath(route.path), express.text({ type: 'application/json', limit: route.body.limit, verify: (req, _res, bytes) => ((req as Request).rawBody = bytes) }));
     }
   }
   return router;
@@ -301,10 +353,10 @@ export function routeRouter(routes: Route[], services: ApiServices, authenticate
     if (route.scope && !route.path.startsWith(`${API_PREFIX}/`)) throw new Error(`${id} needs the ${route.scope} scope but is outside ${API_PREFIX}, where keys are checked`);
   }
   const router = Router();
-  const mount = (route: Route) => router[route.method](expressPath(route.path), ...chain(route, services));
-  routes.filter((route) => !route.scope).forEach(mount);
+  const mount = (route: Route) => router[route.method](expressPath(route.path), ...chain(route, services, authenticate));
+  routes.filter((route) => !route.scope || route.keyless).forEach(mount);
   router.use(API_PREFIX, authenticate);
-  routes.filter((route) => route.scope).forEach(mount);
+  routes.filter((route) => route.scope && !route.keyless).forEach(mount);
   // A path no route took (a 404 or a 405 next) spends a budget too: its key's, or without one its address's.
   router.use(services.limits.handler('unmatched'));
   router.use(methodNotAllowed(routes));

@@ -12,6 +12,7 @@ import { startKafkaIntake } from './kafka/consumer';
 import { createKafkaIngest } from './kafka/ingest';
 import { createProductIntake } from './product-intake';
 import { createReceiptRecorder } from './receipts';
+import { createSourcePipeline } from './sources/pipeline';
 
 export interface RunningApi {
   url: string;
@@ -35,6 +36,8 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   // Order settings (plans, retries, holds, caps) are the worker's: each run loads them (activities/order-settings.ts).
   const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger });
   const stopRelay = intake.startRelay();
+  // Every source's events, the Kafka consumer's and the quarantine's replays go through one pipeline over intake.
+  const pipeline = createSourcePipeline({ db, intake, logger });
   // Order events from Kafka (HERALD_KAFKA_BROKERS), unless they have a process of their own (npm run kafka-intake).
   const kafkaIngest = config.kafka?.inApi ? createKafkaIngest(config.kafka, { db, intake }) : null;
   // Product events stored while Temporal was away get their alert workflows once it answers.
@@ -46,7 +49,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   const inbox = createInboxHub({ databaseUrl: requireDatabaseUrl(config), logger });
   if (config.receiptKeys.length === 0) logger.warn('HERALD_RECEIPT_SECRET is not set: every receipt from the app is refused (403 receipt_token_invalid)');
   const twilio = { authToken: config.twilio?.authToken ?? null, publicUrl: config.publicUrl };
-  const app = createApp({ db, temporal, connection, intake, productIntake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio, receipts, temporalUiUrl: config.temporalUiUrl, tracking: config.tracking, receiptKeys: config.receiptKeys, emailWebhooks: config.emailWebhooks, rateLimits: config.apiRateLimits, trustProxy: config.trustProxy, webPushEndpoints: config.webPushEndpoints, customerTokens: config.customerTokens, inboxStreamLimits: config.inboxStreams });
+  const app = createApp({ db, temporal, connection, intake, pipeline, productIntake, inbox, logger, replay: { taskQueue: config.taskQueue, delivery: { retry: config.retry } }, twilio, receipts, temporalUiUrl: config.temporalUiUrl, tracking: config.tracking, receiptKeys: config.receiptKeys, emailWebhooks: config.emailWebhooks, rateLimits: config.apiRateLimits, trustProxy: config.trustProxy, webPushEndpoints: config.webPushEndpoints, customerTokens: config.customerTokens, inboxStreamLimits: config.inboxStreams });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -117,7 +117,7 @@ test('GET /openapi.json is valid OpenAPI 3.1, and every schema in it valid JSON 
       // Key and scope: documented per operation, and the errors they cause; a customer token where the operation takes one.
       const security = op['x-customer-token']
         ? [{ bearer: [] }, { customerToken: [] }, ...(template.endsWith('/inbox/stream') ? [{ customerTokenQuery: [] }] : [])]
-        : [{ bearer: [] }];
+        : [{ bearer: [] }, ...(op['x-keyless'] ? [{}] : [])];
       expect({ label, security: op.security, scope: op['x-required-scope'] }).toEqual({ label, security, scope: expect.stringMatching(/^(ingest|read|tokens|admin)$/) });
       expect(op.description).toContain(`\`${op['x-required-scope']}\` scope`);
       expect(op.responses['401'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');

@@ -353,6 +353,9 @@ test('the documented error examples are the answers the API gives', async () => 
     ['getExperiment', 404, 'unknown', () => send('GET', '/v1/experiments/exp-unknown', { key: read })],
     ['getExperiment', 400, 'invalidPath', () => send('GET', '/v1/experiments/exp%20shipped', { key: read })],
     ['listExperiments', 400, 'invalidStatus', () => send('GET', '/v1/experiments?status=paused', { key: read })],
+    ['getSource', 404, 'unknown', () => send('GET', '/v1/sources/shopify-eu', { key: read })],
+    ['getSource', 400, 'invalidPath', () => send('GET', '/v1/sources/acme%20oms', { key: read })],
+    ['postSourceEvent', 404, 'unknown', () => send('POST', '/v1/sources/shopify-eu/events', json(OPERATION_EXAMPLES.postSourceEvent!.body))],
     ['getExperimentResults', 404, 'unknown', () => send('GET', '/v1/experiments/exp-unknown/results', { key: read })],
   ];
   const byId = new Map(operationsOf(doc).map((o) => [o.op.operationId, o.op]));

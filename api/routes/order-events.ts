@@ -1,17 +1,7 @@
-import { notificationKindFor, isOrderStatus } from '../../domain';
-import { Prisma } from '../../lib/db';
 import { metrics, sourceLabel } from '../../lib/metrics';
 import { acceptedEventResponse, orderEventErrorResponse } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
 import { orderEventSchema } from '../schemas';
-
-/** PostgreSQL cannot store U+0000 in text or jsonb: the kept copy of a rejected payload has U+FFFD instead. */
-function storable(value: unknown): unknown {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD');
-  if (Array.isArray(value)) return value.map(storable);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)]));
-  return value;
-}
 
 /** POST /v1/order-events: validate, keep, signal. Invalid payloads are kept as rejected events. */
 export const orderEventRoutes: Route[] = [
@@ -37,24 +27,10 @@ export const orderEventRoutes: Route[] = [
     },
     invalidBody: {
       body: orderEventErrorResponse,
-      async answer(error, req, { db }) {
-        const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
-        const text = (v: unknown) => (typeof v === 'string' ? (storable(v) as string).slice(0, 200) : null);
-        const rejected = await db.rejectedEvent.create({
-          data: {
-            source: text(body.source),
-            eventId: text(body.eventId),
-            orderId: text(body.orderId),
-            status: text(body.status),
-            // Critical statuses are surfaced first to whoever fixes rejected events.
-            critical: isOrderStatus(body.status) && notificationKindFor(body.status).priority === 'critical',
-            // No JSON body at all (another content type) is kept as JSON null.
-            payload: req.body === undefined || req.body === null ? Prisma.JsonNull : (storable(req.body) as Prisma.InputJsonValue),
-            errors: storable(error.fields) as Prisma.InputJsonValue,
-          },
-        });
-        metrics.eventsRejected.inc({ source: sourceLabel(rejected.source), critical: String(rejected.critical) });
-        return { error: { code: error.code, message: error.message, fields: error.fields }, rejectedEventId: rejected.id };
+      async answer(error, req, { pipeline }) {
+        // No JSON body at all (another content type) is kept as JSON null.
+        const rejected = await pipeline.reject({ sourceId: null, payload: req.body, code: error.code, message: error.message, fields: error.fields ?? [] });
+        return { error: { code: error.code, message: error.message, fields: error.fields }, rejectedEventId: rejected.rejectedEventId };
       },
     },
     handler: async ({ body: event }, { intake }) => {

@@ -70,5 +70,11 @@ export interface SourceAdapter {
   defaultStatusMap: Record<string, OrderStatus | null>;
   /** Checks the request's signature with the source's secret (constant time); a failure is a 401 and nothing is stored. */
   verify(source: SourceConfig, raw: RawSourceEvent): Verification;
-  normalise(source: SourceConfig, raw: RawSourceEvent): Normalised;
+  /**
+   * A promise where the reading itself is asynchronous (JSONata evaluates asynchronously), still without I/O. A payload the
+   * adapter cannot read at all throws a NormaliseFailure (api/sources/profile.ts), which the pipeline rejects with its reason.
+   */
+  normalise(source: SourceConfig, raw: RawSourceEvent): Normalised | Promise<Normalised>;
+  /** The request headers normalise reads (lower-case), kept with a rejected event so its replay reads it the same way; unset: every x- header but signatures and keys. */
+  replayHeaders?: readonly string[];
 }
