@@ -1,6 +1,7 @@
-import { notificationKindFor, isOrderStatus } from '../../domain';
 import { Prisma } from '../../lib/db';
 import { metrics, sourceLabel } from '../../lib/metrics';
+import { rejectedColumns } from '../quarantine';
+import { rejectionReason } from '../sources/rejections';
 import { acceptedEventResponse, orderEventErrorResponse } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
 import { orderEventSchema } from '../schemas';
@@ -38,22 +39,18 @@ export const orderEventRoutes: Route[] = [
     invalidBody: {
       body: orderEventErrorResponse,
       async answer(error, req, { db }) {
-        const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
-        const text = (v: unknown) => (typeof v === 'string' ? (storable(v) as string).slice(0, 200) : null);
+        const fields = error.fields ?? [];
+        const notAnObject = !(req.body && typeof req.body === 'object' && !Array.isArray(req.body));
         const rejected = await db.rejectedEvent.create({
           data: {
-            source: text(body.source),
-            eventId: text(body.eventId),
-            orderId: text(body.orderId),
-            status: text(body.status),
-            // Critical statuses are surfaced first to whoever fixes rejected events.
-            critical: isOrderStatus(body.status) && notificationKindFor(body.status).priority === 'critical',
+            ...rejectedColumns(storable(req.body)),
             // No JSON body at all (another content type) is kept as JSON null.
             payload: req.body === undefined || req.body === null ? Prisma.JsonNull : (storable(req.body) as Prisma.InputJsonValue),
-            errors: storable(error.fields) as Prisma.InputJsonValue,
+            errors: storable(fields) as Prisma.InputJsonValue,
+            reason: notAnObject ? 'not_json' : rejectionReason(fields),
           },
         });
-        metrics.eventsRejected.inc({ source: sourceLabel(rejected.source), critical: String(rejected.critical) });
+        metrics.eventsRejected.inc({ source: sourceLabel(rejected.sourceId ?? rejected.source), reason: rejected.reason, critical: String(rejected.critical) });
         return { error: { code: error.code, message: error.message, fields: error.fields }, rejectedEventId: rejected.id };
       },
     },
