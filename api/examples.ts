@@ -644,6 +644,7 @@ const ALREADY_REPLAYED = error(
   'already_replayed',
   `rejected event ${QUARANTINED_EVENT_ID} was replayed already (as event ${EVENT_ID}); nothing is sent twice`,
 );
+const INVALID_REJECTED_PATH = invalid('path', 'id', "may contain only letters, digits, '.', '_', ':' and '-'");
 const NO_REJECTED_EVENT = notFound('no rejected event 7a1c3e5f-2b4d-4f6a-8c0e-9d1b3f5a7c92', 'No such rejected event');
 
 /** A customer watching a fountain pen for a price drop. */
@@ -1450,6 +1451,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     params: params(rq.rejectedEventPath, { id: QUARANTINED_EVENT_ID }),
     responses: {
       200: { quarantined: answer(res.rejectedEventResponse, 'The shipment refused for its time, open', QUARANTINED) },
+      400: { invalidPath: INVALID_REJECTED_PATH },
       404: { unknown: NO_REJECTED_EVENT },
     },
   },
@@ -1458,7 +1460,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     body: body(rq.rejectedEventPatchSchema, { payload: SHIPPED_EVENT }),
     responses: {
       200: { fixed: answer(res.rejectedEventResponse, 'Fixed: the time as ISO-8601; the payload that came is kept', QUARANTINE_FIXED) },
-      400: { nothing: invalid('body', '(body)', 'must give payload or state', 'Neither payload nor state') },
+      400: { nothing: invalid('body', '(body)', 'must give payload or state', 'Neither payload nor state'), invalidPath: INVALID_REJECTED_PATH },
       404: { unknown: NO_REJECTED_EVENT },
       409: { replayed: ALREADY_REPLAYED },
     },
@@ -1480,6 +1482,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           rejectedEvent: QUARANTINE_REPLAYED,
         }),
       },
+      400: { invalidPath: INVALID_REJECTED_PATH },
       404: { unknown: NO_REJECTED_EVENT },
       409: { replayed: ALREADY_REPLAYED },
       422: {

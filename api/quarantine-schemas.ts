@@ -89,6 +89,7 @@ export const rejectedEventPatchSchema = z
       .optional()
       .meta({ description: '`discarded`: set it aside (the list hides it by default; nothing is sent); `open`: take a discarded one back.' }),
   })
-  .refine((b) => b.payload !== undefined || b.state !== undefined, { message: 'must give payload or state', path: ['(body)'] });
+  .refine((b) => b.payload !== undefined || b.state !== undefined, { message: 'must give payload or state', path: ['(body)'] })
+  .meta({ minProperties: 1 });
 
 export const rejectedEventPath = z.object({ id: pathIdSchema.meta({ description: 'The rejected event id (`rejectedEventId`).' }) });
