@@ -9,11 +9,11 @@
   const $ = (id) => document.getElementById(id);
   const NEWEST = 5;
   const REASONS = {
-    not_json: 'not a JSON object',
-    missing_field: 'a required field missing',
-    invalid_field: 'a field invalid',
-    mapping_failed: "the source's mapping failed",
-    invalid_customer: 'the customer it carried invalid',
+    not_json: 'Not a JSON object',
+    missing_field: 'A required field is missing',
+    invalid_field: 'A field is invalid',
+    mapping_failed: "The source's mapping failed",
+    invalid_customer: 'The customer it carried is invalid',
   };
 
   function el(tag, attrs, ...children) {
