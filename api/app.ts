@@ -41,6 +41,7 @@ import { statsRoutes } from './routes/stats';
 import { templateRoutes } from './routes/templates';
 import { trackingRoutes } from './routes/tracking';
 import { productEventRoutes, watchRoutes } from './routes/watches';
+import { quarantineRoutes } from './routes/quarantine';
 
 /** Every operation of the API, by area: the one list that both the router and the OpenAPI document are built from. */
 export const API_ROUTES: Route[] = [
@@ -55,6 +56,7 @@ export const API_ROUTES: Route[] = [
   ...segmentRoutes,
   ...historyRoutes,
   ...lookupRoutes,
+  ...quarantineRoutes,
   ...inboxRoutes,
   ...apiKeyRoutes,
   ...statsRoutes,

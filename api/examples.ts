@@ -24,6 +24,8 @@ import type { CustomerAccess } from './route';
 import * as campaigns from './campaign-schemas';
 import * as carts from './cart-schemas';
 import * as segments from './segment-schemas';
+import * as rq from './quarantine-schemas';
+import { REJECTION_REASONS } from './sources/rejections';
 import { EXPERIMENT_EXAMPLES } from './experiment-examples';
 import { SOURCE_EXAMPLES } from './sources/examples';
 
@@ -602,7 +604,49 @@ const UNKNOWN_CUSTOMER_ID = 'c-24';
 /** What POST /v1/order-events refused, as the list shows it. */
 const rejectedEvent = (value: z.input<typeof res.rejectedEventResponse>) => value;
 /** The OMS's first try at the shipment, with the time in its own format: critical, so listed before newer ones. */
-const SHIPPED_WITHOUT_ZONE = { ...SHIPPED_EVENT, occurredAt: '01/12/2026 09:30' };
+export const SHIPPED_WITHOUT_ZONE = { ...SHIPPED_EVENT, occurredAt: '01/12/2026 09:30' };
+/** The id that first try is kept under: the quarantine examples fix it and replay it. */
+export const QUARANTINED_EVENT_ID = 'd2f4a6c8-0e2a-4c6e-9a0c-6e8a0c2e4f37';
+export const QUARANTINED_ERRORS = [{ field: 'occurredAt', reason: OCCURRED_AT_REASON }];
+const QUARANTINED = rejectedEvent({
+  rejectedEventId: QUARANTINED_EVENT_ID,
+  source: SOURCE,
+  sourceId: null,
+  eventId: EVENT_ID,
+  orderId: ORDER_ID,
+  status: 'shipped',
+  critical: true,
+  reason: 'invalid_field',
+  state: 'open',
+  errors: QUARANTINED_ERRORS,
+  payload: SHIPPED_WITHOUT_ZONE,
+  originalPayload: null,
+  headers: null,
+  receivedAt: '2026-12-01T09:30:00.311Z',
+  updatedAt: '2026-12-01T09:30:00.311Z',
+  replayCount: 0,
+  lastReplayAt: null,
+  replayedAt: null,
+  replayedEventId: null,
+});
+/** The operator's fix: the shipment with its time as ISO-8601. */
+const QUARANTINE_FIXED = rejectedEvent({ ...QUARANTINED, payload: SHIPPED_EVENT, originalPayload: SHIPPED_WITHOUT_ZONE, updatedAt: '2026-12-01T10:02:11.204Z' });
+const QUARANTINE_REPLAYED = rejectedEvent({
+  ...QUARANTINE_FIXED,
+  state: 'replayed',
+  updatedAt: '2026-12-01T10:02:40.918Z',
+  replayCount: 1,
+  lastReplayAt: '2026-12-01T10:02:40.918Z',
+  replayedAt: '2026-12-01T10:02:40.918Z',
+  replayedEventId: EVENT_ID,
+});
+const ALREADY_REPLAYED = error(
+  'Replayed already',
+  'already_replayed',
+  `rejected event ${QUARANTINED_EVENT_ID} was replayed already (as event ${EVENT_ID}); nothing is sent twice`,
+);
+const INVALID_REJECTED_PATH = invalid('path', 'id', "may contain only letters, digits, '.', '_', ':' and '-'");
+const NO_REJECTED_EVENT = notFound('no rejected event 7a1c3e5f-2b4d-4f6a-8c0e-9d1b3f5a7c92', 'No such rejected event');
 
 /** A customer watching a fountain pen for a price drop. */
 const WATCHED_SKU = 'FP-M-BLK';
@@ -1367,43 +1411,102 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     },
   },
   listRejectedEvents: {
-    query: query(req.pageQuerySchema, { limit: '20' }),
+    query: query(rq.rejectedEventListQuerySchema, { status: 'open', limit: '20' }),
     responses: {
       200: {
         page: answer(res.rejectedEventPageResponse, 'A shipment refused for its time (critical, so first), then the documented invalid event', {
           items: [
-            rejectedEvent({
-              rejectedEventId: 'd2f4a6c8-0e2a-4c6e-9a0c-6e8a0c2e4f37',
-              source: SOURCE,
-              eventId: EVENT_ID,
-              orderId: ORDER_ID,
-              status: 'shipped',
-              critical: true,
-              errors: [{ field: 'occurredAt', reason: OCCURRED_AT_REASON }],
-              payload: SHIPPED_WITHOUT_ZONE,
-              receivedAt: '2026-12-01T09:30:00.311Z',
-              replayedAt: null,
-            }),
+            QUARANTINED,
             rejectedEvent({
               rejectedEventId: REJECTED_EVENT_ID,
               source: SOURCE,
+              sourceId: null,
               eventId: INVALID_ORDER_EVENT.eventId,
               orderId: ORDER_ID,
               status: INVALID_ORDER_EVENT.status,
               critical: false,
+              reason: 'invalid_field',
+              state: 'open',
               errors: [
                 { field: 'status', reason: STATUS_REASON },
                 { field: 'occurredAt', reason: OCCURRED_AT_REASON },
               ],
               payload: INVALID_ORDER_EVENT,
+              originalPayload: null,
+              headers: null,
               receivedAt: '2026-12-01T09:41:27.530Z',
+              updatedAt: '2026-12-01T09:41:27.530Z',
+              replayCount: 0,
+              lastReplayAt: null,
               replayedAt: null,
+              replayedEventId: null,
             }),
           ],
           nextCursor: null,
+          total: 2,
         }),
       },
-      400: { invalidLimit: INVALID_LIMIT },
+      400: { invalidLimit: INVALID_LIMIT, invalidReason: invalid('query', 'reason', `must be one of ${REJECTION_REASONS.join(', ')}`) },
+    },
+  },
+  getRejectedEvent: {
+    params: params(rq.rejectedEventPath, { id: QUARANTINED_EVENT_ID }),
+    responses: {
+      200: { quarantined: answer(res.rejectedEventResponse, 'The shipment refused for its time, open', QUARANTINED) },
+      400: { invalidPath: INVALID_REJECTED_PATH },
+      404: { unknown: NO_REJECTED_EVENT },
+    },
+  },
+  updateRejectedEvent: {
+    params: params(rq.rejectedEventPath, { id: QUARANTINED_EVENT_ID }),
+    body: body(rq.rejectedEventPatchSchema, { payload: SHIPPED_EVENT }),
+    responses: {
+      200: { fixed: answer(res.rejectedEventResponse, 'Fixed: the time as ISO-8601; the payload that came is kept', QUARANTINE_FIXED) },
+      400: { nothing: invalid('body', '(body)', 'must give payload or state', 'Neither payload nor state'), invalidPath: INVALID_REJECTED_PATH },
+      404: { unknown: NO_REJECTED_EVENT },
+      409: { replayed: ALREADY_REPLAYED },
+    },
+  },
+  replayRejectedEvent: {
+    params: params(rq.rejectedEventPath, { id: QUARANTINED_EVENT_ID }),
+    responses: {
+      200: {
+        accepted: answer(res.rejectedEventReplayResponse, 'Accepted: the shipment is announced', {
+          outcome: 'accepted',
+          accepted: { eventId: EVENT_ID, workflowId: `order:${ORDER_ID}`, duplicate: false },
+          ignoredReason: null,
+          rejectedEvent: QUARANTINE_REPLAYED,
+        }),
+        duplicate: answer(res.rejectedEventReplayResponse, 'The OMS had sent it again, valid: a duplicate, nothing is sent twice', {
+          outcome: 'accepted',
+          accepted: { eventId: EVENT_ID, workflowId: `order:${ORDER_ID}`, duplicate: true },
+          ignoredReason: null,
+          rejectedEvent: QUARANTINE_REPLAYED,
+        }),
+      },
+      400: { invalidPath: INVALID_REJECTED_PATH },
+      404: { unknown: NO_REJECTED_EVENT },
+      409: { replayed: ALREADY_REPLAYED },
+      422: {
+        refusedAgain: answer(res.rejectedEventReplayRefusedResponse, 'Not fixed yet: refused again, it stays open', {
+          error: { code: 'validation_failed', message: `invalid body: occurredAt: ${OCCURRED_AT_REASON}`, fields: QUARANTINED_ERRORS },
+          rejectedEvent: { ...QUARANTINED, updatedAt: '2026-12-01T09:58:03.117Z', replayCount: 1, lastReplayAt: '2026-12-01T09:58:03.117Z' },
+        }),
+      },
+    },
+  },
+  replayRejectedEvents: {
+    body: body(rq.bulkReplaySchema, { source: SOURCE, reason: 'invalid_field', critical: true, limit: 100 }),
+    responses: {
+      200: {
+        counts: answer(res.bulkReplayResponse, "The shop's critical events refused for a field, after its OMS fixed its time format", {
+          replayed: 41,
+          rejected: 2,
+          ignored: 0,
+          remaining: 0,
+        }),
+      },
+      400: { tooMany: invalid('body', 'limit', 'must be at most 1000') },
     },
   },
 

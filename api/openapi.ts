@@ -10,6 +10,7 @@ import type { Budget } from './rate-limits';
 import * as responses from './response-schemas';
 import * as requests from './schemas';
 import * as segments from './segment-schemas';
+import * as quarantine from './quarantine-schemas';
 import * as sources from './sources/schemas';
 
 // ------------------------------------------------------------------------------------ schema components
@@ -69,6 +70,9 @@ const COMPONENTS: Record<string, z.ZodType> = {
   TemplateKey: responses.templateKeyResponse,
   TemplatePublished: responses.templatePublishedResponse,
   TemplatePreview: responses.templatePreviewResponse,
+  RejectedEventPatch: quarantine.rejectedEventPatchSchema,
+  RejectedEventReplayFilter: quarantine.bulkReplaySchema,
+  RejectedEvent: responses.rejectedEventResponse,
   SegmentRule: segments.segmentNodeSchema,
   SegmentInput: segments.segmentInputSchema,
   Segment: segments.segmentResponse,

@@ -11,6 +11,8 @@ import { RECEIPT_TYPES, type OrderState } from '../workflows/definitions';
 import { SCOPES } from './auth';
 import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
 import type { StatsResult } from './stats';
+import { QUARANTINE_STATES } from './quarantine';
+import { REJECTION_REASONS } from './sources/rejections';
 
 export const dateTime = z.codec(z.iso.datetime(), z.date(), {
   decode: (iso) => new Date(iso),
@@ -771,19 +773,56 @@ export type CustomerTimelineView = z.output<typeof customerTimelineResponse>;
 
 export const rejectedEventResponse = z.strictObject({
   rejectedEventId: z.string(),
-  source: z.string().nullable(),
+  source: z.string().nullable().meta({ description: "The event's `source` field as sent." }),
+  sourceId: z.string().nullable().meta({ description: 'The configured source it came from; null for POST /v1/order-events.' }),
   eventId: z.string().nullable(),
   orderId: z.string().nullable(),
   status: z.string().nullable().meta({ description: 'The status as sent (it may be the invalid field).' }),
   critical: z.boolean().meta({ description: `The status was a critical one (${[...CRITICAL_STATUSES].join(', ')}).` }),
-  errors: z.array(fieldErrorResponse).meta({ description: 'Every field that was wrong, and why.' }),
-  payload: z.unknown().meta({ description: 'The body as it came (U+0000 replaced by U+FFFD).' }),
+  reason: z.enum(REJECTION_REASONS).meta({ description: `Why it was quarantined: ${REJECTION_REASONS.join(', ')}.` }),
+  state: z.enum(QUARANTINE_STATES).meta({
+    description: '`open`: to fix or replay; `replayed`: a replay was accepted (or ignored by its source); `discarded`: an operator set it aside.',
+  }),
+  errors: z.array(fieldErrorResponse).meta({ description: 'Every field that was wrong, and why: as the first refusal named them, or the last replay.' }),
+  payload: z.unknown().meta({ description: 'The payload a replay sends: as it came (U+0000 replaced by U+FFFD), or as PATCH fixed it.' }),
+  originalPayload: z.unknown().meta({ description: 'The payload as it came, kept when PATCH replaced it; null while it is unchanged.' }),
+  headers: z.record(z.string(), z.unknown()).nullable().meta({ description: "The headers the source's adapter reads on a replay (never a signature); null for POST /v1/order-events." }),
   receivedAt: dateTime,
-  replayedAt: nullableDateTime,
+  updatedAt: dateTime.meta({ description: 'When it was last fixed, discarded or replayed (receivedAt until then).' }),
+  replayCount: z.number().int().meta({ description: 'How many times it was replayed, accepted or not.' }),
+  lastReplayAt: nullableDateTime.meta({ description: 'When it was last replayed; null: never.' }),
+  replayedAt: nullableDateTime.meta({ description: 'When a replay was accepted; null: none was.' }),
+  replayedEventId: z.string().nullable().meta({ description: 'The eventId a replay was accepted as; null: none was.' }),
 });
 export type RejectedEventView = z.output<typeof rejectedEventResponse>;
 
-export const rejectedEventPageResponse = z.strictObject({ items: z.array(rejectedEventResponse), nextCursor });
+export const rejectedEventPageResponse = z.strictObject({
+  items: z.array(rejectedEventResponse),
+  nextCursor,
+  total: z.number().int().meta({ description: 'How many rejected events match the filters, on every page.' }),
+});
+
+/** POST /v1/rejected-events/{id}/replay 200: what intake made of the payload, and the row as it is now. */
+export const rejectedEventReplayResponse = z.strictObject({
+  outcome: z.enum(['accepted', 'ignored']).meta({ description: '`accepted`: intake took the event (a duplicate too); `ignored`: its source maps its status to nothing.' }),
+  accepted: acceptedEventResponse.nullable().meta({ description: 'The accepted event, as POST /v1/order-events answers it; null when ignored.' }),
+  ignoredReason: z.string().nullable().meta({ description: 'Why its source ignores it; null when accepted.' }),
+  rejectedEvent: rejectedEventResponse,
+});
+
+/** POST /v1/rejected-events/{id}/replay 422: refused again, with the new errors; the row stays open. */
+export const rejectedEventReplayRefusedResponse = z
+  .strictObject({ error: errorResponse.shape.error, rejectedEvent: rejectedEventResponse })
+  .meta({ description: 'The error shape (the field errors of the replayed payload), and the rejected event with those errors.' });
+
+/** POST /v1/rejected-event-replays: the counts of one bulk replay. */
+export const bulkReplayResponse = z.strictObject({
+  replayed: z.number().int().meta({ description: 'Replays intake accepted (duplicates of an event already accepted too: nothing is sent twice).' }),
+  rejected: z.number().int().meta({ description: 'Replays refused again: they stay open with their new errors.' }),
+  ignored: z.number().int().meta({ description: "Replays their source's status mapping ignores: they count as replayed." }),
+  remaining: z.number().int().meta({ description: 'Open events matching the filters that are still due (not tried because of the limit): call again until 0.' }),
+});
+
 
 // ------------------------------------------------------------------------- back in stock and price drops
 

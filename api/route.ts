@@ -10,7 +10,7 @@ import { TOKEN_QUERY_PARAMETER } from './customer-tokens';
 import { HttpError, fieldErrors, validationError } from './errors';
 import type { Budget } from './rate-limits';
 
-export type Method = 'get' | 'put' | 'post' | 'delete';
+export type Method = 'get' | 'put' | 'patch' | 'post' | 'delete';
 
 declare module 'express-serve-static-core' {
   interface Request {

@@ -35,8 +35,14 @@ export const metrics = {
   }),
   eventsRejected: new Counter({
     name: 'herald_order_events_rejected_total',
-    help: 'Order events refused by validation and kept as rejected events',
-    labelNames: ['source', 'critical'] as const,
+    help: 'Order events refused by validation and kept as rejected events, by source (bounded, as accepted events), reason (REJECTION_REASONS) and criticality',
+    labelNames: ['source', 'reason', 'critical'] as const,
+    registers: [registry],
+  }),
+  rejectedEventReplays: new Counter({
+    name: 'herald_rejected_event_replays_total',
+    help: 'Replays of rejected events, by outcome (accepted, ignored, rejected again)',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   }),
   httpRequests: new Histogram({

@@ -221,6 +221,14 @@ async function seedExampleResources(doc: Doc): Promise<void> {
   // A segment no campaign targets, for the DELETE example to remove.
   await h.db.segment.create({ data: { id: pathExample('/v1/segments/{segmentId}', 'delete', 'segmentId'), name: 'Summer sale 2026', rule: { attribute: 'country', in: ['GB'] } } });
   await h.db.apiKey.create({ data: { id: pathExample('/v1/api-keys/{id}', 'delete', 'id'), name: 'retired OMS key', keyHash: `example-${Date.now()}`, prefix: 'hk_examp', scopes: ['ingest'] } });
+  // The shipment's first try, refused for its time: the PATCH example fixes it and the replay example sends it again.
+  const quarantined = doc.paths['/v1/rejected-events/{id}']!.get.responses['200'].content['application/json'].examples.quarantined.value;
+  await h.db.rejectedEvent.create({
+    data: {
+      id: pathExample('/v1/rejected-events/{id}', 'get', 'id'), source: quarantined.source, eventId: quarantined.eventId, orderId: quarantined.orderId,
+      status: quarantined.status, critical: quarantined.critical, payload: quarantined.payload, errors: quarantined.errors, reason: quarantined.reason,
+    },
+  });
   await h.db.deadLetter.create({
     data: {
       id: pathExample('/v1/dead-letters/{id}/replay', 'post', 'id'),
@@ -282,7 +290,8 @@ test('every documented operation, called with the examples of the document, answ
   for (const [template, item] of Object.entries(doc.paths)) {
     const anyOp = Object.values<any>(item)[0];
     const { path: urlPath } = exampleRequest(template, anyOp);
-    const res = await fetch(`${h.stack.apiUrl}${urlPath}`, { method: 'PATCH', headers: { authorization: `Bearer ${h.adminKey}` } });
+    const method = ['PATCH', 'PUT', 'DELETE'].find((m) => !(m.toLowerCase() in item))!;
+    const res = await fetch(`${h.stack.apiUrl}${urlPath}`, { method, headers: { authorization: `Bearer ${h.adminKey}` } });
     const methods = Object.keys(item).map((m) => m.toUpperCase());
     if (methods.includes('GET')) methods.push('HEAD');
     expect({ template, status: res.status, allow: res.headers.get('allow')?.split(', ').sort() }).toEqual({ template, status: 405, allow: methods.sort() });

@@ -277,6 +277,22 @@ describe('the dashboard', () => {
     await page.getByRole('button', { name: 'Look up' }).click();
     await eventually(async () => expect(await page.locator('#lookup-status').innerText()).toContain('No order, customer or event has the id nobody-at-all'));
 
+    // Up top, the open critical rejects: how many, and the newest with source, order, reason and a link to its API item.
+    const critical = page.locator('#critical-rejects-section');
+    await eventually(async () => expect(await page.locator('#critical-rejects-count').innerText()).toContain('1 open critical rejected event:'));
+    expect(await critical.getAttribute('class')).toContain('alert');
+    const criticalRow = critical.locator(`tr[data-critical-reject-id="${rejected.critical}"]`);
+    const criticalText = await criticalRow.innerText();
+    expect(criticalText).toContain('oms');
+    expect(criticalText).toContain('ord-lk-bad');
+    expect(criticalText).toContain('shipped');
+    expect(criticalText).toContain('invalid_field');
+    expect(await critical.locator('tr[data-critical-reject-id]').count()).toBe(1);
+    // Its link opens the item with the page's key.
+    await criticalRow.getByRole('link', { name: `/v1/rejected-events/${rejected.critical}` }).click();
+    await eventually(async () => expect(await critical.locator('pre.item').first().innerText()).toContain('"eventId": "evt-lk-bad-critical"'));
+    await critical.screenshot({ path: '/tmp/herald-critical-rejects.png' });
+
     // The rejected events, critical first, with their errors.
     const rows = page.locator('#rejected-events tbody tr');
     await rows.first().waitFor();

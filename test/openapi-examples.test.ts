@@ -21,10 +21,13 @@ import {
   OPERATION_EXAMPLES,
   PHONE,
   PUSH_ID,
+  QUARANTINED_ERRORS,
+  QUARANTINED_EVENT_ID,
   RETIRED_API_KEY_ID,
   RETIRED_SEGMENT_ID,
   SEGMENT_ID,
   SHIPPED_EVENT,
+  SHIPPED_WITHOUT_ZONE,
   SMS_ID,
   TWILIO_MESSAGE_SID,
 } from '../api/examples';
@@ -106,7 +109,7 @@ const STORY = [
   'postOrderEvent',
   'listOrderNotifications', 'listCustomerNotifications', 'getOrderState', 'postNotificationEvent', 'getNotification',
   'postEmailWebhook', 'postSendGridWebhook', 'postTwilioStatusCallback', 'trackEmailOpen', 'trackEmailClick',
-  'getOrderTimeline', 'lookup', 'getCustomerTimeline', 'listRejectedEvents',
+  'getOrderTimeline', 'lookup', 'getCustomerTimeline', 'listRejectedEvents', 'getRejectedEvent', 'updateRejectedEvent', 'replayRejectedEvent', 'replayRejectedEvents',
   'listInbox', 'readInboxMessage', 'readAllInbox', 'streamInbox',
   'getStats', 'listDeadLetters', 'replayDeadLetter',
   'listTemplates', 'getTemplate', 'createTemplateVersion', 'getTemplateVersion', 'updateTemplateVersion', 'publishTemplateVersion', 'rollbackTemplate', 'previewTemplate',
@@ -129,8 +132,15 @@ const SETUP: Record<string, () => Promise<void>> = {
   },
   postEmailWebhook: () => sentWith(EMAIL_ID, 'email', 'smtp', EMAIL, EMAIL_MESSAGE_ID),
   postTwilioStatusCallback: () => sentWith(SMS_ID, 'sms', 'twilio', PHONE, TWILIO_MESSAGE_SID),
+  // The documented invalid event, as POST answers it, and the shipment's first try under the id the quarantine examples fix and replay.
   listRejectedEvents: async () => {
     expect((await h.api('POST', '/v1/order-events', INVALID_ORDER_EVENT)).status).toBe(400);
+    await h.db.rejectedEvent.create({
+      data: {
+        id: QUARANTINED_EVENT_ID, source: SHIPPED_WITHOUT_ZONE.source, eventId: SHIPPED_WITHOUT_ZONE.eventId, orderId: SHIPPED_WITHOUT_ZONE.orderId, status: 'shipped', critical: true,
+        payload: JSON.parse(JSON.stringify(SHIPPED_WITHOUT_ZONE)), errors: QUARANTINED_ERRORS, reason: 'invalid_field',
+      },
+    });
   },
   listInbox: async () => {
     await h.db.inboxMessage.create({
@@ -314,6 +324,16 @@ test('the documented error examples are the answers the API gives', async () => 
     ['getCustomerTimeline', 400, 'invalidLimit', () => send('GET', '/v1/customers/c-42/timeline?limit=51', { key: read })],
     ['getCustomerTimeline', 404, 'noCustomer', () => send('GET', '/v1/customers/c-24/timeline', { key: read })],
     ['listRejectedEvents', 400, 'invalidLimit', () => send('GET', '/v1/rejected-events?limit=101', { key: read })],
+    ['listRejectedEvents', 400, 'invalidReason', () => send('GET', '/v1/rejected-events?reason=typo', { key: read })],
+    ['getRejectedEvent', 404, 'unknown', () => send('GET', '/v1/rejected-events/7a1c3e5f-2b4d-4f6a-8c0e-9d1b3f5a7c92', { key: read })],
+    // The story replayed the fixed shipment: it cannot change or go again.
+    ['updateRejectedEvent', 409, 'replayed', () => send('PATCH', `/v1/rejected-events/${QUARANTINED_EVENT_ID}`, json({ state: 'discarded' }))],
+    ['updateRejectedEvent', 400, 'nothing', () => send('PATCH', `/v1/rejected-events/${QUARANTINED_EVENT_ID}`, json({}))],
+    ['updateRejectedEvent', 404, 'unknown', () => send('PATCH', '/v1/rejected-events/7a1c3e5f-2b4d-4f6a-8c0e-9d1b3f5a7c92', json({ state: 'discarded' }))],
+    ['getRejectedEvent', 400, 'invalidPath', () => send('GET', '/v1/rejected-events/d2f4a6c8%200e2a', { key: read })],
+    ['replayRejectedEvent', 409, 'replayed', () => send('POST', `/v1/rejected-events/${QUARANTINED_EVENT_ID}/replay`)],
+    ['replayRejectedEvent', 404, 'unknown', () => send('POST', '/v1/rejected-events/7a1c3e5f-2b4d-4f6a-8c0e-9d1b3f5a7c92/replay')],
+    ['replayRejectedEvents', 400, 'tooMany', () => send('POST', '/v1/rejected-event-replays', json({ limit: 1001 }))],
     ['getStats', 400, 'invalidRange', () => send('GET', '/v1/stats?from=2026-12-01T00:00:00Z&to=2026-11-30T00:00:00Z')],
     ['createApiKey', 400, 'noScopes', () => send('POST', '/v1/api-keys', json({ name: 'oms-production', scopes: [] }))],
     ['postNotificationEvent', 400, 'invalidType', () => send('POST', pushEvents, json({ type: 'read' }))],

@@ -295,21 +295,22 @@
       box.replaceChildren(el('p', { className: 'empty' }, 'No rejected events.'));
       return;
     }
-    const head = el('tr', {}, ['Received', 'Critical', 'Source', 'Event', 'Order', 'Status', 'Errors'].map((h) => el('th', { scope: 'col' }, h)));
+    const head = el('tr', {}, ['Received', 'Critical', 'Source', 'Event', 'Order', 'Status', 'Reason', 'Errors'].map((h) => el('th', { scope: 'col' }, h)));
     const rows = items.map((r) =>
       el(
         'tr',
         { className: r.critical ? 'critical' : null, 'data-rejected-id': r.rejectedEventId },
         el('td', {}, time(r.receivedAt)),
         el('td', {}, r.critical ? 'critical' : 'no'),
-        el('td', {}, r.source || '-'),
+        el('td', {}, r.sourceId || r.source || '-'),
         el('td', {}, r.eventId || '-'),
         el('td', {}, r.orderId || '-'),
         el('td', {}, r.status || '-'),
+        el('td', {}, el('code', {}, r.reason)),
         el('td', { className: 'error-text' }, el('ul', {}, r.errors.map((e) => el('li', {}, el('code', {}, e.field), `: ${e.reason}`)))),
       ),
     );
-    box.replaceChildren(el('table', {}, el('caption', { className: 'help' }, 'Critical first, then newest.'), el('thead', {}, head), el('tbody', {}, rows)));
+    box.replaceChildren(el('table', {}, el('caption', { className: 'help' }, 'Open ones, critical first, then newest.'), el('thead', {}, head), el('tbody', {}, rows)));
   }
 
   // ------------------------------------------------------------------------------------------------- wiring

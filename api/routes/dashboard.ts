@@ -19,7 +19,7 @@ function send(res: Response, file: string, type: string, cache: string): void {
 
 /**
  * GET /dashboard: a static page (no build step) that asks for an API key, keeps it in sessionStorage and
- * charts /v1/stats and /v1/dead-letters with it, looks orders up (lookup.js: /v1/lookup and the timelines) and shows experiments' results (experiments.js). The page itself needs no key.
+ * charts /v1/stats and /v1/dead-letters with it, looks orders up (lookup.js: /v1/lookup and the timelines) and shows experiments' results (experiments.js) and the open critical rejected events first (quarantine.js). The page itself needs no key.
  */
 export const dashboardRoutes: Route[] = [
   defineRoute({
@@ -41,6 +41,7 @@ export function dashboardAssets(): Router {
   router.get('/dashboard/assets/api-client.js', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'api-client.js'), 'js', 'no-cache'));
   router.get('/dashboard/assets/lookup.js', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'lookup.js'), 'js', 'no-cache'));
   router.get('/dashboard/assets/experiments.js', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'experiments.js'), 'js', 'no-cache'));
+  router.get('/dashboard/assets/quarantine.js', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'quarantine.js'), 'js', 'no-cache'));
   router.get('/dashboard/assets/dashboard.css', (_req, res) => send(res, path.join(DASHBOARD_DIR, 'dashboard.css'), 'css', 'no-cache'));
   router.get('/dashboard/assets/chart.umd.js', (_req, res) => send(res, CHART_JS, 'js', 'public, max-age=86400'));
   return router;

@@ -1,66 +1,10 @@
-import { CRITICAL_STATUSES } from '../../domain';
-import { Prisma } from '../../lib/db';
 import { HttpError } from '../errors';
-import { invalidCursor } from '../paging';
-import {
-  customerTimelineResponse,
-  lookupResponse,
-  orderTimelineResponse,
-  rejectedEventPageResponse,
-  type RejectedEventView,
-} from '../response-schemas';
+import { customerTimelineResponse, lookupResponse, orderTimelineResponse } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
-import { customerPath, customerTimelineQuerySchema, lookupQuerySchema, orderPath, pageQuerySchema } from '../schemas';
-import { customerTimeline, lookup, orderTimeline, storableTime, TIMELINE_EVENT_LIMIT } from '../timeline';
+import { customerPath, customerTimelineQuerySchema, lookupQuerySchema, orderPath } from '../schemas';
+import { customerTimeline, lookup, orderTimeline, TIMELINE_EVENT_LIMIT } from '../timeline';
 
 const TAG = 'Order lookup';
-
-// ------------------------------------------------------------------------------------- rejected events
-
-type RejectedRow = Prisma.RejectedEventGetPayload<object>;
-
-function rejectedView(r: RejectedRow): RejectedEventView {
-  return {
-    rejectedEventId: r.id,
-    source: r.source,
-    eventId: r.eventId,
-    orderId: r.orderId,
-    status: r.status,
-    critical: r.critical,
-    // Kept as the 400 named them; anything else in the column is shown as text rather than dropped.
-    errors: (Array.isArray(r.errors) ? r.errors : []).map((e) => {
-      const f = (e && typeof e === 'object' ? e : {}) as { field?: unknown; reason?: unknown };
-      return { field: String(f.field ?? '(body)'), reason: String(f.reason ?? JSON.stringify(e)) };
-    }),
-    payload: r.payload,
-    receivedAt: r.receivedAt,
-    replayedAt: r.replayedAt,
-  };
-}
-
-/** Opaque cursor of the critical-first, newest-first list: (critical, receivedAt, id). */
-const encodeRejectedCursor = (r: RejectedRow): string => Buffer.from(JSON.stringify([r.critical, r.receivedAt.toISOString(), r.id])).toString('base64url');
-
-function decodeRejectedCursor(cursor: string): { critical: boolean; receivedAt: Date; id: string } {
-  try {
-    const [critical, at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
-    const receivedAt = new Date(at as string);
-    const bad = typeof critical !== 'boolean' || typeof at !== 'string' || typeof id !== 'string' || id.includes('\u0000') || Number.isNaN(receivedAt.getTime());
-    if (bad || !storableTime(receivedAt)) throw new Error('bad cursor');
-    return { critical, receivedAt, id };
-  } catch {
-    throw invalidCursor();
-  }
-}
-
-/** Rows after the cursor in (critical desc, receivedAt desc, id desc) order. */
-function afterRejected(c: { critical: boolean; receivedAt: Date; id: string }): Prisma.RejectedEventWhereInput {
-  const older: Prisma.RejectedEventWhereInput = {
-    critical: c.critical,
-    OR: [{ receivedAt: { lt: c.receivedAt } }, { receivedAt: c.receivedAt, id: { lt: c.id } }],
-  };
-  return c.critical ? { OR: [older, { critical: false }] } : older;
-}
 
 /** What happened to an order, a customer or an event, in one place: for operators and the dashboard's lookup. */
 export const lookupRoutes: Route[] = [
@@ -119,29 +63,6 @@ export const lookupRoutes: Route[] = [
       const timeline = await customerTimeline(db, customerId, query);
       if (!timeline) throw new HttpError(404, 'not_found', `no customer ${customerId}: no profile, event or notification`);
       return { status: 200, body: timeline };
-    },
-  }),
-  defineRoute({
-    method: 'get',
-    path: '/v1/rejected-events',
-    operationId: 'listRejectedEvents',
-    tag: TAG,
-    summary: 'Order events that failed validation: critical first, then newest',
-    description:
-      'What POST /v1/order-events refused (400), kept with every field error and the payload as it came. Those whose status is a critical ' +
-      `one (${[...CRITICAL_STATUSES].join(', ')}) come first: a customer is waiting to hear. Cursor-paginated.`,
-    scope: 'read',
-    query: pageQuerySchema,
-    responses: { 200: { description: 'A page of rejected events.', body: rejectedEventPageResponse } },
-    handler: async ({ query: { limit, cursor } }, { db }) => {
-      const after = cursor ? decodeRejectedCursor(cursor) : null;
-      const rows = await db.rejectedEvent.findMany({
-        where: after ? afterRejected(after) : {},
-        orderBy: [{ critical: 'desc' }, { receivedAt: 'desc' }, { id: 'desc' }],
-        take: limit + 1,
-      });
-      const items = rows.slice(0, limit);
-      return { status: 200, body: { items: items.map(rejectedView), nextCursor: rows.length > limit ? encodeRejectedCursor(items[items.length - 1]!) : null } };
     },
   }),
 ];

@@ -22,7 +22,8 @@ export type IngestVia = 'http' | 'kafka' | 'replay';
 export type IngestOutcome =
   | { outcome: 'accepted'; accepted: AcceptedEvent }
   | { outcome: 'ignored'; ignoredEventId: string; reason: string }
-  | { outcome: 'rejected'; rejectedEventId: string; code: string; message: string; fields: FieldError[]; reason: RejectionReason };
+  /** rejectedEventId is null for a replay: the quarantined row it came from records the new errors, no second row is kept. */
+  | { outcome: 'rejected'; rejectedEventId: string | null; code: string; message: string; fields: FieldError[]; reason: RejectionReason };
 
 export type RejectedOutcome = Extract<IngestOutcome, { outcome: 'rejected' }>;
 
@@ -103,11 +104,11 @@ function checkedCustomer(customer: CustomerFromEvent, customerId: string): { cus
 
 export function createSourcePipeline({ db, intake, logger, now = () => new Date() }: SourcePipelineOptions) {
   /** Keeps a refused event as a rejected event (the quarantine), counts it, and answers what a 400 carries. */
-  async function reject(input: RejectInput): Promise<RejectedOutcome> {
+  async function reject(input: RejectInput): Promise<RejectedOutcome & { rejectedEventId: string }> {
     const payload = isObject(input.payload) ? input.payload : {};
     const summary = input.summary ?? payload;
     const status = text(summary.status);
-    const reason = input.reason ?? rejectionReason(input.fields);
+    const reason = input.reason ?? (isObject(input.payload) || input.payload === undefined ? rejectionReason(input.fields) : 'not_json');
     const row = await db.rejectedEvent.create({
       data: {
         source: input.sourceId ?? text(summary.source),
@@ -123,7 +124,7 @@ export function createSourcePipeline({ db, intake, logger, now = () => new Date(
         reason,
       },
     });
-    metrics.eventsRejected.inc({ source: sourceLabel(row.source), critical: String(row.critical) });
+    metrics.eventsRejected.inc({ source: sourceLabel(row.sourceId ?? row.source), reason, critical: String(row.critical) });
     return { outcome: 'rejected', rejectedEventId: row.id, code: input.code, message: input.message, fields: input.fields, reason };
   }
 
@@ -169,17 +170,20 @@ export function createSourcePipeline({ db, intake, logger, now = () => new Date(
     // A body that is no JSON at all is kept as its text, so that whoever fixes it sees what came.
     const kept = raw.payload === undefined ? raw.body.toString('utf8') : raw.payload;
     let event: Record<string, unknown> = {};
-    const refuse = (fields: FieldError[], reason: RejectionReason) =>
-      reject({
+    const refuse = async (fields: FieldError[], reason: RejectionReason): Promise<RejectedOutcome> => {
+      const message = `invalid event: ${fields.map((f) => `${f.field}: ${f.reason}`).join('; ')}`;
+      if (via === 'replay') return { outcome: 'rejected', rejectedEventId: null, code: 'validation_failed', message, fields, reason };
+      return reject({
         sourceId,
         payload: kept,
         headers,
         code: 'validation_failed',
-        message: `invalid event: ${fields.map((f) => `${f.field}: ${f.reason}`).join('; ')}`,
+        message,
         fields,
         reason,
         summary: source ? { ...event, source: sourceId } : isObject(raw.payload) ? raw.payload : {},
       });
+    };
     if (!isObject(raw.payload)) {
       return refuse([{ field: '(body)', reason: raw.payload === undefined ? 'is not JSON' : 'must be a JSON object' }], 'not_json');
     }
