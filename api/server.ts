@@ -39,7 +39,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
   // Every source's events, the Kafka consumer's and the quarantine's replays go through one pipeline over intake.
   const pipeline = createSourcePipeline({ db, intake, logger });
   // Order events from Kafka (HERALD_KAFKA_BROKERS), unless they have a process of their own (npm run kafka-intake).
-  const kafkaIngest = config.kafka?.inApi ? createKafkaIngest(config.kafka, { db, intake }) : null;
+  const kafkaIngest = config.kafka?.inApi ? createKafkaIngest(config.kafka, { db, pipeline }) : null;
   // Product events stored while Temporal was away get their alert workflows once it answers.
   const productIntake = createProductIntake({ db, temporal, taskQueue: config.taskQueue, logger });
   const stopProductRelay = productIntake.startRelay();

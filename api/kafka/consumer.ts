@@ -9,6 +9,7 @@
 // - Nothing twice: a message stored but not yet committed (a crash, a rebalance) comes again; intake finds its eventId
 //   stored and notifies nothing again.
 // - A message intake cannot take (not JSON, an invalid event) is stored too, as a rejected event: it never blocks.
+import { parseShopifyJson } from '../sources/shopify';
 import type { KafkaConfig } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { metrics } from '../../lib/metrics';
@@ -64,7 +65,7 @@ export function rawKafkaEvent(message: { value?: Buffer | null; headers?: Map<Bu
   const body = message.value ?? Buffer.alloc(0);
   let payload: unknown;
   try {
-    payload = JSON.parse(body.toString('utf8'));
+    payload = parseShopifyJson(body); // integers past 2^53 (64-bit ids) kept exact, as strings
   } catch {
     payload = undefined;
   }

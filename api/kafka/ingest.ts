@@ -1,16 +1,14 @@
 // What one Kafka message becomes: the seam between the consumer (api/kafka/consumer.ts), which owns partitions, order,
-// offsets and retries, and intake. The consumer only calls a KafkaIngest; `createCanonicalKafkaIngest` is the one used
-// until the source pipeline (api/sources/pipeline.ts) lands, and then `pipeline.ingest(source, raw, 'kafka')` replaces it.
-import { isOrderStatus, notificationKindFor } from '../../domain';
+// offsets and retries, and intake. The consumer only calls a KafkaIngest, which is the source pipeline (api/sources/pipeline.ts).
 import type { KafkaConfig } from '../../lib/config';
-import { Prisma, type Db } from '../../lib/db';
-import { metrics, sourceLabel } from '../../lib/metrics';
-import { fieldErrors, HttpError, type FieldError } from '../errors';
-import type { AcceptedEvent, Intake } from '../intake';
+import type { Db } from '../../lib/db';
+import { HttpError, type FieldError } from '../errors';
+import type { AcceptedEvent } from '../intake';
 import { tooDeep, tooDeepError } from '../json-depth';
-import { orderEventSchema } from '../schemas';
-import type { RawSourceEvent } from '../sources/adapter';
-import { rejectionReason, type RejectionReason } from '../sources/rejections';
+import type { RawSourceEvent, SourceConfig } from '../sources/adapter';
+import { loadSource } from '../sources/config';
+import type { SourcePipeline } from '../sources/pipeline';
+import type { RejectionReason } from '../sources/rejections';
 
 /** Which topic a message came from and what it is read as: the canonical format (sourceId null) or a configured source's. */
 export interface KafkaTopicRoute {
@@ -41,77 +39,42 @@ export function isPermanentRefusal(err: unknown): err is HttpError {
 /** The RejectedEvent.source of a message kept from `topic`, so the quarantine can be filtered by where it came from. */
 export const kafkaRejectSource = (topic: string): string => `kafka:${topic}`.slice(0, 200);
 
-/** PostgreSQL cannot store U+0000 in text or jsonb: the kept copy of a rejected payload has U+FFFD instead. */
-function storable(value: unknown): unknown {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD');
-  if (Array.isArray(value)) return value.map(storable);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)]));
-  return value;
-}
-
 /**
- * The ingest the consumer runs with. Until the source pipeline (api/sources/pipeline.ts) is merged, only the canonical
- * topic can be read, so source topics are refused at start-up. With it: a source topic's messages go through
- * `pipeline.ingest(<that source's SourceConfig>, raw, 'kafka')`, the canonical topic's through `pipeline.ingest(null, raw, 'kafka')`,
- * and a permanent refusal thrown by intake (isPermanentRefusal) is kept with `pipeline.reject(...)`.
+ * The ingest the consumer runs with: every message goes through the source pipeline, as a request to
+ * POST /v1/sources/{sourceId}/events would (without a signature: the broker's own authentication is the credential).
+ * The canonical topic's messages are read as POST /v1/order-events' body and a refusal is kept with source `kafka:<topic>`;
+ * a source topic's through its source's adapter, status map and profile. A source topic whose source is not configured
+ * (or is disabled) is kept in quarantine, never retried for ever: configure the source, then replay.
  */
-export function createKafkaIngest(kafka: Pick<KafkaConfig, 'sourceTopics'>, dependencies: { db: Db; intake: Pick<Intake, 'accept'> }): KafkaIngest {
-  if (kafka.sourceTopics.length) {
-    throw new Error(`HERALD_KAFKA_SOURCE_TOPICS (${kafka.sourceTopics.map((r) => r.topic).join(', ')}): topics read through a source's adapter need the source pipeline, which this build does not have yet`);
-  }
-  return createCanonicalKafkaIngest(dependencies);
-}
-
-/**
- * Until the source pipeline lands: the canonical topic only. A message is JSON of POST /v1/order-events' body, validated
- * with the same orderEventSchema and handed to intake.accept; anything else is kept as a RejectedEvent whose payload
- * is the message (its text when it is not JSON) and whose source is `kafka:<topic>`. A source topic is refused when the
- * consumer is built (api/server.ts), so this never sees one.
- */
-export function createCanonicalKafkaIngest({ db, intake }: { db: Db; intake: Pick<Intake, 'accept'> }): KafkaIngest {
-  async function reject(route: KafkaTopicRoute, raw: RawSourceEvent, code: string, message: string, fields: FieldError[], reason: RejectionReason): Promise<KafkaOutcome> {
-    const body = (raw.payload && typeof raw.payload === 'object' && !Array.isArray(raw.payload) ? raw.payload : {}) as Record<string, unknown>;
-    const text = (v: unknown) => (typeof v === 'string' ? (storable(v) as string).slice(0, 200) : null);
+export function createKafkaIngest(_kafka: Pick<KafkaConfig, 'sourceTopics'>, { db, pipeline }: { db: Db; pipeline: Pick<SourcePipeline, 'ingest' | 'reject'> }): KafkaIngest {
+  const origin = (route: KafkaTopicRoute) => kafkaRejectSource(route.topic);
+  const keep = async (route: KafkaTopicRoute, sourceId: string | null, raw: RawSourceEvent, code: string, message: string, fields: FieldError[], reason: RejectionReason): Promise<KafkaOutcome> => {
     const payload = raw.payload === undefined ? raw.body.toString('utf8') : raw.payload;
-    const rejected = await db.rejectedEvent.create({
-      data: {
-        source: kafkaRejectSource(route.topic),
-        eventId: text(body.eventId),
-        orderId: text(body.orderId),
-        status: text(body.status),
-        critical: isOrderStatus(body.status) && notificationKindFor(body.status).priority === 'critical',
-        payload: payload === null ? Prisma.JsonNull : (storable(payload) as Prisma.InputJsonValue),
-        errors: storable(fields) as Prisma.InputJsonValue,
-      },
-    });
-    metrics.eventsRejected.inc({ source: sourceLabel(rejected.source), critical: String(rejected.critical) });
-    return { outcome: 'rejected', rejectedEventId: rejected.id, code, message, fields, reason };
-  }
-
+    const body = (payload && typeof payload === 'object' && !Array.isArray(payload) ? payload : {}) as Record<string, unknown>;
+    return pipeline.reject({ sourceId, payload, code, message, fields, reason, summary: { ...body, source: sourceId ?? origin(route) } });
+  };
   return async (route, raw) => {
-    if (route.sourceId !== null) throw new Error(`topic ${route.topic} is read through source ${route.sourceId}, and source adapters are not in this build`);
-    if (raw.payload === null || typeof raw.payload !== 'object' || Array.isArray(raw.payload)) {
-      const reason = raw.payload === undefined ? 'is not JSON' : 'must be a JSON object';
-      return reject(route, raw, raw.payload === undefined ? 'invalid_json' : 'validation_failed', `message ${reason}`, [{ field: '(body)', reason }], 'not_json');
-    }
     const deep = tooDeep(raw.payload);
     if (deep) {
       // Kept as its text: a schema (or jsonb) walking it could run out of stack.
       const error = tooDeepError(deep);
-      return reject(route, { ...raw, payload: undefined }, error.code, error.message, error.fields ?? [], 'invalid_field');
+      return keep(route, route.sourceId, { ...raw, payload: undefined }, error.code, error.message, error.fields ?? [], 'invalid_field');
     }
-    const parsed = orderEventSchema.safeParse(raw.payload);
-    if (!parsed.success) {
-      const fields = fieldErrors(parsed.error);
-      return reject(route, raw, 'validation_failed', `invalid event: ${fields.map((f) => `${f.field}: ${f.reason}`).join('; ')}`, fields, rejectionReason(fields));
+    let source: SourceConfig | null = null;
+    if (route.sourceId !== null) {
+      source = await loadSource(db, route.sourceId);
+      if (!source || !source.enabled) {
+        const reason = source ? 'is disabled' : 'is not configured';
+        return keep(route, null, raw, source ? 'source_disabled' : 'source_not_found', `topic ${route.topic} is read through source ${route.sourceId}, which ${reason}`, [{ field: 'sourceId', reason: `source ${route.sourceId} ${reason}` }], 'invalid_field');
+      }
     }
     try {
-      const accepted = await intake.accept(parsed.data);
-      metrics.eventsAccepted.inc({ source: sourceLabel(parsed.data.source), status: parsed.data.status, duplicate: String(accepted.duplicate) });
-      return { outcome: 'accepted', accepted };
+      const outcome = await pipeline.ingest(source, raw, 'kafka', { origin: origin(route) });
+      if (outcome.outcome === 'rejected') return { ...outcome, rejectedEventId: outcome.rejectedEventId ?? '' };
+      return outcome;
     } catch (err) {
       if (!isPermanentRefusal(err)) throw err;
-      return reject(route, raw, err.code, err.message, err.fields ?? [], 'invalid_field');
+      return keep(route, route.sourceId, raw, err.code, err.message, err.fields ?? [], 'invalid_field');
     }
   };
 }

@@ -10,6 +10,7 @@ import { registry } from '../../lib/metrics';
 import { createIntake } from '../intake';
 import { startKafkaIntake } from './consumer';
 import { createKafkaIngest } from './ingest';
+import { createSourcePipeline } from '../sources/pipeline';
 
 async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   const kafkaConfig = config.kafka;
@@ -23,7 +24,7 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger });
   // Events stored while Temporal was away are signalled once it answers, as the API's relay does (both may run).
   const stopRelay = intake.startRelay();
-  const kafka = startKafkaIntake({ config: kafkaConfig, ingest: createKafkaIngest(kafkaConfig, { db, intake }), logger });
+  const kafka = startKafkaIntake({ config: kafkaConfig, ingest: createKafkaIngest(kafkaConfig, { db, pipeline: createSourcePipeline({ db, intake, logger }) }), logger });
   const server = http.createServer((req, res) => {
     void (async () => {
       if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', kafka: kafka.state() }));

@@ -51,6 +51,11 @@ export interface RejectInput {
   summary?: { source?: unknown; eventId?: unknown; orderId?: unknown; status?: unknown };
 }
 
+export interface IngestOptions {
+  /** Where a canonical event without a source came from, as the quarantine's `source` of a refusal (Kafka: `kafka:<topic>`). */
+  origin?: string;
+}
+
 export interface SourcePipelineOptions {
   db: Db;
   intake: Pick<Intake, 'accept'>;
@@ -163,7 +168,7 @@ export function createSourcePipeline({ db, intake, logger, now = () => new Date(
    * One event through the pipeline. `source` null is the plain canonical format of POST /v1/order-events (no status map, no
    * profile, no carried customer defaults). A signature is the caller's to check first; an HttpError of intake (409) is thrown.
    */
-  async function ingest(source: SourceConfig | null, raw: RawSourceEvent, via: IngestVia): Promise<IngestOutcome> {
+  async function ingest(source: SourceConfig | null, raw: RawSourceEvent, via: IngestVia, options: IngestOptions = {}): Promise<IngestOutcome> {
     const adapter = source ? adapterOf(source.adapter) : canonicalAdapter;
     const sourceId = source?.sourceId ?? null;
     const headers = source ? replayHeaders(adapter, raw.headers) : null;
@@ -181,7 +186,7 @@ export function createSourcePipeline({ db, intake, logger, now = () => new Date(
         message,
         fields,
         reason,
-        summary: source ? { ...event, source: sourceId } : isObject(raw.payload) ? raw.payload : {},
+        summary: source ? { ...event, source: sourceId } : { ...(isObject(raw.payload) ? raw.payload : {}), ...(options.origin ? { source: options.origin } : {}) },
       });
     };
     if (!isObject(raw.payload)) {
