@@ -18,7 +18,8 @@ export interface RunningApi {
 
 /** Connects to Temporal and PostgreSQL, serves the HTTP API and runs the intake relay. */
 export async function startApi(config: HeraldConfig, logger: Logger, port = config.port): Promise<RunningApi> {
-  const db = createDb(requireDatabaseUrl(config), { max: 20 });
+  // A database that takes no connection within 5 s (down, hung, out of connections) is a 503 with Retry-After, not a hung request.
+  const db = createDb(requireDatabaseUrl(config), { max: 20, connectionTimeoutMillis: 5_000 });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   if (config.adminKey) {
@@ -31,7 +32,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
     logger.warn('no API key exists: set HERALD_ADMIN_KEY to create an admin key');
   }
   // Order settings (plans, retries, holds, caps) are the worker's: each run loads them (activities/order-settings.ts).
-  const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger });
+  const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger, signalPool: config.signalPool });
   const stopRelay = intake.startRelay();
   // Product events stored while Temporal was away get their alert workflows once it answers.
   const productIntake = createProductIntake({ db, temporal, taskQueue: config.taskQueue, logger });
@@ -60,6 +61,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
       });
       await inbox.close(); // ends the open inbox streams, which would otherwise keep the server open
       await serverClosed;
+      await intake.close(); // what its pool still held is stored: the relay of any instance signals it
       await stopRelay();
       await stopProductRelay();
       await stopReceiptRelay();
