@@ -5,6 +5,7 @@
 // Retry-After and stores nothing, and the client's retry once it is back is accepted and notified once.
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../dev/embedded';
 import { OPERATION_EXAMPLES } from '../api/examples';
+import { burstEvent, percentile, postBurst, postEvent } from './support/burst';
 import { eventually, iosToken, useHarness } from './support/harness';
 
 /** The size `npm test` runs (see the README's intake section): a burst the whole suite can afford on two cores. */
@@ -12,57 +13,14 @@ const BURST_DEFAULT = 2_000;
 const EVENTS = Number(process.env.BURST_EVENTS ?? BURST_DEFAULT);
 const CLIENTS = 50;
 const CUSTOMERS = 200;
-const PATH = ['confirmed', 'packed', 'shipped', 'out_for_delivery', 'delivered'] as const;
-const CARRIERS = ['UPS', 'DHL', 'La Poste', 'FedEx'];
 // Herald drains some 20-50 events/s here; the wait allows for the slow end, plus the start of a busy machine.
 const DRAIN_MS = Math.max(180_000, (EVENTS / 15) * 1000);
 
 const h = useHarness({ env: { HERALD_DIGEST_WINDOW: '0' } });
 const run = `burst${Date.now().toString(36)}`;
 
-interface Posted {
-  status: number;
-  retries: number;
-  ms: number;
-}
-
-async function post(path: string, body: unknown): Promise<{ status: number; retryAfter: string | null; body: any }> {
-  const res = await fetch(`${h.stack.apiUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json().catch(() => null) };
-}
-
-/** What a well-behaved OMS does: a 503 is sent again after its Retry-After, until it is taken. */
-async function postUntilTaken(body: unknown): Promise<Posted> {
-  const started = Date.now();
-  for (let retries = 0; ; retries++) {
-    const answer = await post('/v1/order-events', body);
-    if (answer.status !== 503 || retries >= 20) return { status: answer.status, retries, ms: Date.now() - started };
-    await new Promise((r) => setTimeout(r, Number(answer.retryAfter ?? 1) * 1000));
-  }
-}
-
-function eventOf(order: number, step: number) {
-  const orderId = `${run}-o${order}`;
-  const status = PATH[step]!;
-  const data: Record<string, unknown> = { orderNumber: `#${100000 + order}`, total: `${(order % 90) + 10}.90`, currency: 'EUR' };
-  if (step >= 2) Object.assign(data, { carrier: CARRIERS[order % CARRIERS.length], trackingNumber: `TRK${order}X` });
-  if (step === 3) data.eta = '2026-12-02T16:00:00Z';
-  return {
-    eventId: `${orderId}.${status}`,
-    orderId,
-    customerId: `${run}-c${order % CUSTOMERS}`,
-    status,
-    occurredAt: new Date(Date.UTC(2026, 11, 1, 8) + order * 1000 + step * 3_600_000).toISOString(),
-    source: 'oms',
-    data,
-  };
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const customerOf = (order: number) => `${run}-c${order % CUSTOMERS}`;
+const post = (path: string, body: unknown) => postEvent(h.stack.apiUrl, h.adminKey, path, body);
 
 beforeAll(async () => {
   for (let c = 0; c < CUSTOMERS; c += 20) {
@@ -77,12 +35,6 @@ beforeAll(async () => {
 }, 120_000);
 
 test(`a burst of ${EVENTS} order events from ${CLIENTS} clients: every one answered, stored and notified exactly once`, async () => {
-  const orders = Math.ceil(EVENTS / PATH.length);
-  // Each client posts its own orders, one status round after another: an order's events go in order, the orders side by side.
-  const mine = (client: number) => Array.from({ length: orders }, (_, o) => o).filter((o) => o % CLIENTS === client);
-  const plan = Array.from({ length: CLIENTS }, (_, client) => PATH.flatMap((_, step) => mine(client).map((o) => [o, step] as const)).filter(([o, step]) => o * PATH.length + step < EVENTS));
-  expect(plan.flat().length).toBe(EVENTS);
-
   let peakBacklog = 0;
   let watching = true;
   const watcher = (async () => {
@@ -94,16 +46,7 @@ test(`a burst of ${EVENTS} order events from ${CLIENTS} clients: every one answe
   })();
 
   const started = Date.now();
-  const answers = await Promise.all(
-    plan.map(async (events) => {
-      const mineAnswered: Array<Posted & { eventId: string }> = [];
-      for (const [o, step] of events) {
-        const event = eventOf(o, step);
-        mineAnswered.push({ eventId: event.eventId, ...(await postUntilTaken(event)) });
-      }
-      return mineAnswered;
-    }),
-  ).then((lists) => lists.flat());
+  const answers = await postBurst({ apiUrl: h.stack.apiUrl, apiKey: h.adminKey, run, events: EVENTS, clients: CLIENTS, customerOf });
   const acceptSeconds = (Date.now() - started) / 1000;
 
   expect(answers.filter((a) => a.status !== 202)).toEqual([]);
@@ -161,7 +104,7 @@ test(`a burst of ${EVENTS} order events from ${CLIENTS} clients: every one answe
 }, 120_000 + DRAIN_MS * 2);
 
 test('with PostgreSQL down intake answers 503 with Retry-After and stores nothing; the retry once it is back is taken and notified once', async () => {
-  const event = eventOf(1_000_000, 0);
+  const event = burstEvent(run, 1_000_000, 0, customerOf(1_000_000));
   const pgPid = h.stack.serverPids.postgres!;
   const pgDir = h.stack.postgresData!.dir;
   const pgPort = Number(new URL(h.stack.databaseUrl).port);
