@@ -47,6 +47,8 @@ const UNREACHABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024'])
 const UNAVAILABLE_SQLSTATE = /^(57P0[123]|53300|08...)$/;
 /** node-postgres's own, which carry no code: its pool's connection timeout and a connection the server dropped. */
 const UNREACHABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated (unexpectedly|due to connection timeout)|Client has encountered a connection error/;
+/** Prisma's P2028 is any transaction API error; only this one says no connection came in time. */
+const NO_TRANSACTION_IN_TIME = /Unable to start a transaction in the given time/;
 
 /**
  * Whether an error means the database could not take the request at all (down, unreachable, out of connections):
@@ -62,6 +64,7 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   }
   if (typeof e.code === 'string' && (UNREACHABLE_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code))) return true;
   if (typeof e.message === 'string' && UNREACHABLE_MESSAGES.test(e.message)) return true;
+  if (e.code === 'P2028' && typeof e.message === 'string' && NO_TRANSACTION_IN_TIME.test(e.message)) return true;
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
 
