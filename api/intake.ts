@@ -13,7 +13,7 @@ import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { createCartIntake } from './cart-intake';
 import { HttpError } from './errors';
 import type { OrderEventInput } from './schemas';
-import { createSignalPool } from './signal-pool';
+import { createSignalPool, DEFER_REASONS } from './signal-pool';
 
 export interface IntakeOptions {
   db: Db;
@@ -102,6 +102,9 @@ export function createIntake(options: IntakeOptions) {
   }
 
   const bounds = options.signalPool ?? DEFAULT_SIGNAL_POOL;
+  // Every series from the start, at 0: a scrape before the first event sees them, and none appears later.
+  for (const state of ['queued', 'in_flight']) metrics.intakeSignalPool.set({ state }, 0);
+  for (const reason of DEFER_REASONS) metrics.intakeSignalsDeferred.inc({ reason }, 0);
   const pool = createSignalPool<StoredEvent>({
     ...bounds,
     keyOf: (row) => row.orderId,

@@ -11,7 +11,8 @@ export const SIGNAL_POOL_PAUSE_MS = 5_000;
 const RECENT_IDS = 10_000;
 
 /** Why an item was not taken, or was dropped: the `reason` of herald_intake_signals_deferred_total. */
-export type DeferReason = 'queue_full' | 'behind' | 'failed' | 'temporal_unavailable' | 'stopping';
+export const DEFER_REASONS = ['queue_full', 'behind', 'failed', 'temporal_unavailable', 'stopping'] as const;
+export type DeferReason = (typeof DEFER_REASONS)[number];
 
 export interface SignalPoolOptions<T> {
   concurrency: number;
