@@ -18,6 +18,8 @@ export interface CartIntakeOptions {
   temporal: Client;
   taskQueue: string;
   logger: Logger;
+  /** Order events whose carts this process is telling right now (intake's signalling pool): the relay leaves them to it. */
+  inHand?: (eventId: string) => boolean;
 }
 
 export interface AcceptedCartEvent {
@@ -38,7 +40,7 @@ export interface StoredOrderForCarts {
 
 const SIGNAL_DEADLINE_MS = 3000;
 
-export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntakeOptions) {
+export function createCartIntake({ db, temporal, taskQueue, logger, inHand }: CartIntakeOptions) {
   async function signal(row: StoredCartEvent): Promise<void> {
     const event: CartEvent = { eventId: row.eventId, cartId: row.cartId, customerId: row.customerId, type: row.type as CartEventType, occurredAt: row.occurredAt.toISOString() };
     await temporal.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
@@ -110,7 +112,7 @@ export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntake
     return signalled;
   }
 
-  /** After an order event is stored: its carts are told now, or by the relay when Temporal is away or a cart refuses. */
+  /** After an order event is stored (intake's signalling pool calls it, off the answer's path): its carts are told now, or by the relay when Temporal is away or a cart refuses. */
   async function afterOrderEvent(order: StoredOrderForCarts): Promise<void> {
     try {
       await signalCartsOf(order);
@@ -146,6 +148,7 @@ export function createCartIntake({ db, temporal, taskQueue, logger }: CartIntake
     send: async (order) => {
       await signalCartsOf(order);
     },
+    ...(inHand ? { inHand: { key: inHand } } : {}),
     words: { done: "relayed orders to their customers' carts" },
   });
 

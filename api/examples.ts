@@ -70,6 +70,14 @@ const invalid = (part: 'path' | 'query' | 'body', field: string, reason: string,
 const invalidTemplate = (field: string, reason: string, summary: string): Example =>
   error(summary, 'validation_failed', `invalid template: ${field}: ${reason}`, [{ field, reason }]);
 const notFound = (message: string, summary = 'Not found'): Example => error(summary, 'not_found', message);
+/** An intake's 503 while PostgreSQL is down: nothing was stored, the client sends it again after Retry-After. */
+const DATABASE_UNAVAILABLE = {
+  databaseUnavailable: error(
+    'PostgreSQL is down: nothing was stored; send it again after Retry-After',
+    'database_unavailable',
+    'the database is unavailable: nothing was stored; retry in 5 s (error id 4b1e8f0a-2c57-4d1e-9a43-7e0c2b9d5f61)',
+  ),
+};
 
 // ------------------------------------------------------------------------------------------------ the story
 
@@ -774,6 +782,7 @@ const CART_EXAMPLES: Record<string, OperationExamples> = {
           { field: 'eventId', reason: 'already used for a different event' },
         ]),
       },
+      503: DATABASE_UNAVAILABLE,
     },
   },
   getCart: {
@@ -1087,6 +1096,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           [{ field: 'customerId', reason: "differs from the order's customer" }],
         ),
       },
+      503: DATABASE_UNAVAILABLE,
     },
   },
 
@@ -1210,6 +1220,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           { field: 'eventId', reason: 'already used for a different product' },
         ]),
       },
+      503: DATABASE_UNAVAILABLE,
     },
   },
 
@@ -1624,6 +1635,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           topTemplatesByClickRate: [
             { template: { id: TEMPLATE_ID, key: 'order.shipped', channel: 'push', locale: 'en', version: 1 }, sent: 112, opened: 41, clicked: 9, openRate: 0.3661, clickRate: 0.0804 },
           ],
+          intake: { unsignalled: 1240, oldestUnsignalledSeconds: 4.2, signalPool: { queued: 1232, inFlight: 8, concurrency: 8, queueMax: 10_000 } },
         }),
       },
       400: { invalidRange: invalid('query', 'to', 'must be later than from', 'A window that ends before it starts') },

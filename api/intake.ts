@@ -1,41 +1,61 @@
 import type { Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { orderWorkflowId, type OrderEvent } from '../domain';
+import { DEFAULT_SIGNAL_POOL } from '../lib/config';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
 import { createOutboxRelay, repeatRelay } from '../lib/outbox';
+import { errorReason } from '../lib/short-reason';
 import type { orderNotificationWorkflow } from '../workflows/order-notification';
 import { orderEventSignal, searchAttributes } from '../workflows/definitions';
 import { createCartIntake } from './cart-intake';
 import { HttpError } from './errors';
 import type { OrderEventInput } from './schemas';
+import { createSignalPool, DEFER_REASONS } from './signal-pool';
 
 export interface IntakeOptions {
   db: Db;
   temporal: Client;
   taskQueue: string;
   logger: Logger;
+  /** The signalling pool's bounds (HERALD_SIGNAL_CONCURRENCY, HERALD_SIGNAL_QUEUE_MAX); DEFAULT_SIGNAL_POOL unless given. */
+  signalPool?: { concurrency: number; queueMax: number };
 }
 
 export interface AcceptedEvent {
   eventId: string;
   workflowId: string;
   duplicate: boolean;
-  /** False when Temporal could not be reached, or an earlier event of the order is still owed; the relay signals the stored event later. */
+  /**
+   * True only when the workflow had the event already (a duplicate of one signalled before). Otherwise false: the event
+   * is stored and owed, and the signalling pool or, when the pool could not take it, the relay signals it shortly.
+   */
   signalled: boolean;
 }
+
+/** Intake's backlog now: stored events not yet signalled (database-wide), and this process's signalling pool. */
+export interface IntakeBacklog {
+  unsignalled: number;
+  oldestUnsignalledSeconds: number | null;
+  signalPool: { queued: number; inFlight: number; concurrency: number; queueMax: number };
+}
+
+/** The earlier owed events of an order looked at: one with more than this many is behind the relay anyway. */
+const EARLIER_LIMIT = 100;
 
 type StoredEvent = Prisma.OrderEventGetPayload<object>;
 
 /**
- * Intake stores every accepted event first (the outbox), then signals its order's workflow.
- * An event stored but not yet signalled is never lost: the relay picks it up.
+ * Intake stores every accepted event first (the outbox) and answers; the signalling pool then signals its order's
+ * workflow (and tells the customer's open carts). An event stored but not yet signalled is never lost: the relay
+ * picks up what the pool could not take or failed to signal.
  */
 export function createIntake(options: IntakeOptions) {
   const { db, temporal, taskQueue, logger } = options;
-  // An order may end the customer's open carts: each stored event owes them a signal (cartSignalDue) until it is sent.
-  const carts = createCartIntake(options);
+  // The cart relay leaves the orders the pool holds to it (it tells their carts right after their signal).
+  const carts = createCartIntake({ ...options, inHand: (eventId) => pool.holds(eventId) });
 
   async function signal(row: StoredEvent, deadlineMs = 3000): Promise<void> {
     const event: OrderEvent = {
@@ -69,12 +89,50 @@ export function createIntake(options: IntakeOptions) {
     await db.$executeRaw`UPDATE "OrderEvent" SET "signalledAt" = now() WHERE "eventId" = ${row.eventId}`;
   }
 
+  /** The pool's work for one event: its order's signal, then its carts (whose failures the cart relay retries on its own). */
+  async function deliver(row: StoredEvent): Promise<void> {
+    let failure: unknown = null;
+    try {
+      await signal(row);
+    } catch (err) {
+      failure = err ?? new Error('signal failed');
+    }
+    if (row.cartSignalDue) await carts.afterOrderEvent(row);
+    if (failure !== null) throw failure;
+  }
+
+  const bounds = options.signalPool ?? DEFAULT_SIGNAL_POOL;
+  // Every series from the start, at 0: a scrape before the first event sees them, and none appears later.
+  for (const state of ['queued', 'in_flight']) metrics.intakeSignalPool.set({ state }, 0);
+  for (const reason of DEFER_REASONS) metrics.intakeSignalsDeferred.inc({ reason }, 0);
+  const pool = createSignalPool<StoredEvent>({
+    ...bounds,
+    keyOf: (row) => row.orderId,
+    idOf: (row) => row.eventId,
+    run: deliver,
+    healthy: async () => {
+      try {
+        await temporal.withDeadline(Date.now() + 2000, () => temporal.workflowService.getSystemInfo({}));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    failed: (row, err, dropped) =>
+      logger.warn({ eventId: row.eventId, orderId: row.orderId, reason: errorReason(err), leftToRelay: dropped }, 'signal failed; the relay will retry it and the later events of its order'),
+    observe: ({ queued, inFlight }) => {
+      metrics.intakeSignalPool.set({ state: 'queued' }, queued);
+      metrics.intakeSignalPool.set({ state: 'in_flight' }, inFlight);
+    },
+    deferred: (reason, count) => metrics.intakeSignalsDeferred.inc({ reason }, count),
+  });
+
   async function accept(input: OrderEventInput): Promise<AcceptedEvent> {
     const workflowId = orderWorkflowId(input.orderId);
     // Raw SQL: this runs for every event, and a plain statement costs a fraction of Prisma's compiled query.
     // An order belongs to the customer of its first event: one whose customer differs is refused and nothing is stored.
     // The insert waits for the order's lock, so two first events for one order with different customers cannot both win.
-    const [created, owner, behind] = await db.$transaction([
+    const [created, owner, earlier] = await db.$transaction([
       db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${input.orderId}, 0))`,
       db.$queryRaw<{ customerId: string }[]>`
         SELECT "customerId" FROM "Order" WHERE "orderId" = ${input.orderId} AND "customerId" <> ${input.customerId}
@@ -89,11 +147,11 @@ export function createIntake(options: IntakeOptions) {
           AND NOT EXISTS (SELECT 1 FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "customerId" <> ${input.customerId} AND "eventId" <> ${input.eventId})
         ON CONFLICT ("eventId") DO NOTHING
         RETURNING *`,
-      // An earlier event of the order not signalled yet (the relay is retrying it, or Temporal was away when it came): this
-      // one waits behind it, so the workflow gets them in order. Signalled first, it would make those earlier ones late.
-      db.$queryRaw<{ waiting: boolean }[]>`
-        SELECT EXISTS (SELECT 1 FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "signalledAt" IS NULL AND "eventId" <> ${input.eventId}) AS waiting`,
-    ]).then(([, owners, rows, waiting]) => [rows, owners[0], waiting[0]?.waiting === true] as const);
+      // The earlier events of the order not signalled yet (in the pool, or the relay's: it is retrying one, or Temporal was
+      // away when it came): this one waits behind them, so the workflow gets them in order.
+      db.$queryRaw<{ eventId: string }[]>`
+        SELECT "eventId" FROM "OrderEvent" WHERE "orderId" = ${input.orderId} AND "signalledAt" IS NULL AND "eventId" <> ${input.eventId} LIMIT ${EARLIER_LIMIT + 1}`,
+    ]).then(([, owners, rows, owed]) => [rows, owners[0], owed.map((r) => r.eventId)] as const);
     if (owner) {
       throw new HttpError(409, 'order_customer_mismatch', `order ${input.orderId} belongs to another customer; an event cannot change an order's customer`, [
         { field: 'customerId', reason: "differs from the order's customer" },
@@ -110,17 +168,20 @@ export function createIntake(options: IntakeOptions) {
       }
       if (row.signalledAt) return { eventId: row.eventId, workflowId, duplicate, signalled: true };
     }
-    let signalled = !behind;
-    if (signalled) {
-      try {
-        await signal(row);
-      } catch (err) {
-        logger.warn({ err, eventId: row.eventId, orderId: row.orderId, workflowId }, 'signal failed; the relay will retry');
-        signalled = false;
-      }
-    }
-    if (row.cartSignalDue) await carts.afterOrderEvent(row);
-    return { eventId: row.eventId, workflowId, duplicate, signalled };
+    // Behind the pool's own events of the order it queues after them; behind the relay's (or with the pool full) it is the relay's too.
+    if (earlier.length <= EARLIER_LIMIT) pool.offer(row, earlier);
+    else metrics.intakeSignalsDeferred.inc({ reason: 'behind' });
+    return { eventId: row.eventId, workflowId, duplicate, signalled: false };
+  }
+
+  async function backlog(): Promise<IntakeBacklog> {
+    const [owed] = await db.$queryRaw<Array<{ unsignalled: number; oldest: Date | null }>>`
+      SELECT count(*)::int AS unsignalled, min("receivedAt") AS oldest FROM "OrderEvent" WHERE "signalledAt" IS NULL`;
+    return {
+      unsignalled: owed?.unsignalled ?? 0,
+      oldestUnsignalledSeconds: owed?.oldest ? Math.max(0, Math.round((Date.now() - owed.oldest.getTime()) / 100) / 10) : null,
+      signalPool: pool.state(),
+    };
   }
 
   // Several API instances may relay the same row; the workflow drops a signal for an event it already has.
@@ -133,6 +194,8 @@ export function createIntake(options: IntakeOptions) {
     pending: (e) => Prisma.sql`${Prisma.raw(e)}."signalledAt" IS NULL`,
     sequence: { name: 'orderId' },
     send: (row) => signal(row),
+    inHand: { key: (eventId) => pool.holds(eventId), sequence: (orderId) => pool.holdsKey(orderId) },
+    observed: ({ pending }) => metrics.intakeBacklog.set(pending),
     words: { done: 'relayed stored events to their workflows' },
   });
 
@@ -146,7 +209,10 @@ export function createIntake(options: IntakeOptions) {
     return repeatRelay(relayPending, intervalMs, logger);
   }
 
-  return { accept, relayPending, startRelay, carts };
+  /** Stops taking events into the pool (the relay of any instance signals what it held) and waits for the signals under way. */
+  const close = () => pool.close();
+
+  return { accept, backlog, relayPending, startRelay, close, idle: () => pool.idle(), carts };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

@@ -10,6 +10,7 @@ import { CATEGORIES, CATEGORY_CLASSES, CHANNELS, CRITICAL_STATUSES, HOLD_LABELS,
 import { RECEIPT_TYPES, type OrderState } from '../workflows/definitions';
 import { SCOPES } from './auth';
 import { STATS_BUCKETS, STATS_GROUP_BY } from './schemas';
+import type { IntakeBacklog } from './intake';
 import type { StatsResult } from './stats';
 import { QUARANTINE_STATES } from './quarantine';
 import { REJECTION_REASONS } from './sources/rejections';
@@ -540,8 +541,22 @@ export const statsResponse = z.object({
   topTemplatesByClickRate: z
     .array(templateEngagement)
     .meta({ description: 'The 10 templates (version and locale) with the highest click rate among those with a sent notification in the window; then by clicks, then sent.' }),
+  intake: z
+    .object({
+      unsignalled: z.number().int().meta({ description: 'Order events stored but not yet signalled to their workflows (all API instances): the intake backlog.' }),
+      oldestUnsignalledSeconds: z.number().nullable().meta({ description: 'How long the oldest of those has waited, in seconds; null when there is none.' }),
+      signalPool: z
+        .object({
+          queued: z.number().int().meta({ description: 'Stored events waiting in the pool for a signal slot.' }),
+          inFlight: z.number().int().meta({ description: 'Events being signalled now.' }),
+          concurrency: z.number().int().meta({ description: 'Signals at once (`HERALD_SIGNAL_CONCURRENCY`).' }),
+          queueMax: z.number().int().meta({ description: 'Events the pool holds at most (`HERALD_SIGNAL_QUEUE_MAX`); beyond, the relay signals them.' }),
+        })
+        .meta({ description: "The signalling pool of the API instance that answered." }),
+    })
+    .meta({ description: 'Intake now, not over the window: what is stored and still owed to Temporal.' }),
 });
-export const statsView = (result: StatsResult): z.output<typeof statsResponse> => result;
+export const statsView = (result: StatsResult & { intake: IntakeBacklog }): z.output<typeof statsResponse> => result;
 
 // ----------------------------------------------------------------------- dead letters (api/routes/dead-letters.ts)
 

@@ -21,7 +21,8 @@ export interface RunningApi {
 
 /** Connects to Temporal and PostgreSQL, serves the HTTP API and runs the intake relay. */
 export async function startApi(config: HeraldConfig, logger: Logger, port = config.port): Promise<RunningApi> {
-  const db = createDb(requireDatabaseUrl(config), { max: 20 });
+  // A database that takes no connection within 5 s (down, hung, out of connections) is a 503 with Retry-After, not a hung request.
+  const db = createDb(requireDatabaseUrl(config), { max: 20, connectionTimeoutMillis: 5_000 });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   if (config.adminKey) {
@@ -34,7 +35,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
     logger.warn('no API key exists: set HERALD_ADMIN_KEY to create an admin key');
   }
   // Order settings (plans, retries, holds, caps) are the worker's: each run loads them (activities/order-settings.ts).
-  const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger });
+  const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger, signalPool: config.signalPool });
   const stopRelay = intake.startRelay();
   // Every source's events, the Kafka consumer's and the quarantine's replays go through one pipeline over intake.
   const pipeline = createSourcePipeline({ db, intake, logger });
@@ -69,6 +70,7 @@ export async function startApi(config: HeraldConfig, logger: Logger, port = conf
       await inbox.close(); // ends the open inbox streams, which would otherwise keep the server open
       await kafka?.close(); // commits what it stored
       await serverClosed;
+      await intake.close(); // what its pool still held is stored: the relay of any instance signals it
       await stopRelay();
       await stopProductRelay();
       await stopReceiptRelay();

@@ -1,12 +1,14 @@
-// `npm run bench` (order events; `npm run bench -- campaign` runs bench/campaign.ts instead): drives the real stack (Temporal dev server, PostgreSQL, worker and API processes) with
-// APNs and FCM faked at the wire, and reports throughput, accept-to-provider latency and peak memory.
+// `npm run bench` (order events; `npm run bench -- campaign` runs bench/campaign.ts instead, `npm run bench -- burst` the burst alone): drives the real stack (Temporal dev server, PostgreSQL, worker and API processes) with
+// APNs and FCM faked at the wire, and reports throughput, accept-to-provider latency and peak memory, then a burst.
 // Not a test: the figures depend on the machine. Options (env): BENCH_RATE (events/s, default 50),
 // BENCH_SECONDS (default 60), BENCH_STEPS (rates probed after the target, default "20,30,40,60,80"; stops at the first unsustainable one), BENCH_STEP_SECONDS (20),
+// BENCH_BURST (events of the burst, default 20000; 0 skips it), BENCH_BURST_CLIENTS (50),
 // BENCH_DIGEST_WINDOW (HERALD_DIGEST_WINDOW of the run, default 0: a digest holds routine updates back on purpose,
 // which would be counted as latency; the pipeline's own speed is what is measured).
 import fs from 'node:fs';
 import { z } from 'zod';
 import { parseEnv } from '../lib/config';
+import { percentile, postBurst } from '../test/support/burst';
 import { eventually, iosToken, androidToken, startHarness, type Harness } from '../test/support/harness';
 import { campaignBench } from './campaign';
 import { cpuSeconds, peakMemoryMiB, stopOnInterrupt } from './processes';
@@ -23,6 +25,8 @@ const benchEnvironment = z.object({
   BENCH_STEP_SECONDS: z.coerce.number().positive().default(20),
   // Handed to the stack as HERALD_DIGEST_WINDOW, whose schema checks it.
   BENCH_DIGEST_WINDOW: z.string().default('0'),
+  BENCH_BURST: z.coerce.number().int().min(0).default(20_000),
+  BENCH_BURST_CLIENTS: z.coerce.number().int().positive().default(50),
   BENCH_JSON: z.string().optional(),
   BENCH_PROFILE_DIR: z.string().optional(),
 });
@@ -48,9 +52,104 @@ const CUSTOMERS = 200;
 const OPEN_ORDERS = 100;
 const PATH = ['confirmed', 'packed', 'shipped', 'out_for_delivery', 'delivered'] as const;
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+interface BurstResult {
+  events: number;
+  clients: number;
+  accepted: number;
+  failed: number;
+  retried503: number;
+  acceptSeconds: number;
+  acceptRate: number;
+  acceptP50: number;
+  acceptP99: number;
+  acceptMax: number;
+  peakBacklog: number;
+  peakPoolQueued: number;
+  delivered: number;
+  drainSeconds: number;
+  drainedRate: number;
+}
+
+/**
+ * A burst: `events` order events posted by `clients` clients as fast as they get answers (test/support/burst.ts),
+ * then the wait until every one is pushed. Accept figures are of every answer, all given while the backlog drains.
+ */
+async function runBurst(h: Harness, runId: string, events: number, clients: number, log: (line: string) => void): Promise<BurstResult> {
+  const pushed = new Set<string>();
+  const onPush = (data: { orderId?: string; status?: string } | undefined) => {
+    if (data?.orderId?.startsWith(`${runId}-`)) pushed.add(`${data.orderId}.${data.status}`);
+  };
+  const offApns = h.apns.onRequest((r) => onPush(r.body as { orderId?: string; status?: string }));
+  const offFcm = h.fcm.onMessage((m) => onPush(m.data));
+  let peakBacklog = 0;
+  let peakPoolQueued = 0;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const stats = await h.api('GET', `/v1/stats?from=${new Date(Date.now() - 60_000).toISOString()}`).catch(() => null);
+      if (stats?.status === 200) {
+        peakBacklog = Math.max(peakBacklog, stats.body.intake.unsignalled);
+        peakPoolQueued = Math.max(peakPoolQueued, stats.body.intake.signalPool.queued);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  const started = Date.now();
+  const answers = await postBurst({
+    apiUrl: h.stack.apiUrl,
+    apiKey: h.adminKey,
+    run: runId,
+    events,
+    clients,
+    customerOf: (order) => `bench-c${order % CUSTOMERS}`,
+  });
+  const acceptSeconds = (Date.now() - started) / 1000;
+  const accepted = answers.filter((a) => a.status === 202).length;
+  log(`burst: ${accepted} of ${events} accepted in ${acceptSeconds.toFixed(1)} s; draining (${pushed.size} pushed so far)...`);
+  await eventually(() => {
+    if (pushed.size < accepted) throw new Error('draining');
+  }, Math.max(300_000, events * 200), 500).catch(() => undefined);
+  const drainSeconds = (Date.now() - started) / 1000;
+  watching = false;
+  await watcher;
+  offApns();
+  offFcm();
+  const sorted = answers.map((a) => a.ms).sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    events,
+    clients,
+    accepted,
+    failed: events - accepted,
+    retried503: answers.filter((a) => a.retries > 0).length,
+    acceptSeconds: round(acceptSeconds),
+    acceptRate: round(accepted / acceptSeconds),
+    acceptP50: percentile(sorted, 50),
+    acceptP99: percentile(sorted, 99),
+    acceptMax: sorted[sorted.length - 1] ?? NaN,
+    peakBacklog,
+    peakPoolQueued,
+    delivered: pushed.size,
+    drainSeconds: round(drainSeconds),
+    drainedRate: round(pushed.size / drainSeconds),
+  };
+}
+
+function logBurst(log: (line: string) => void, b: BurstResult): void {
+  log(
+    `burst: ${b.events} events, ${b.clients} clients: ${b.accepted} accepted (${b.retried503} after a 503), ${b.acceptRate}/s; accept p50 ${b.acceptP50} ms, p99 ${b.acceptP99} ms, max ${b.acceptMax} ms ` +
+      `(target p99 < 100 ms); peak backlog ${b.peakBacklog} (pool queue ${b.peakPoolQueued}); drained (${b.delivered} pushed) ${b.drainSeconds} s after the first post, ${b.drainedRate}/s`,
+  );
+}
+
+/** The customers the steps and the burst notify: half on iOS, half on Android. */
+async function createCustomers(h: Harness): Promise<void> {
+  for (let c = 0; c < CUSTOMERS; c++) {
+    const id = `bench-c${c}`;
+    await h.api('PUT', `/v1/customers/${id}`, { locale: 'en' });
+    const device = c % 2 === 0 ? { deviceId: `${id}-ios`, platform: 'ios', token: iosToken(id) } : { deviceId: `${id}-android`, platform: 'android', token: androidToken(id) };
+    await h.api('POST', `/v1/customers/${id}/devices`, device);
+  }
 }
 
 async function runStep(h: Harness, runId: string, rate: number, seconds: number): Promise<StepResult> {
@@ -146,7 +245,7 @@ async function runStep(h: Harness, runId: string, rate: number, seconds: number)
   };
 }
 
-async function main(): Promise<void> {
+async function main(burstOnly: boolean): Promise<void> {
   const options = parseEnv(benchEnvironment, process.env);
   const { BENCH_RATE: rate, BENCH_SECONDS: seconds, BENCH_STEPS: steps, BENCH_STEP_SECONDS: stepSeconds } = options;
   const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
@@ -161,13 +260,18 @@ async function main(): Promise<void> {
   });
   stopOnInterrupt(h);
   try {
-    for (let c = 0; c < CUSTOMERS; c++) {
-      const id = `bench-c${c}`;
-      await h.api('PUT', `/v1/customers/${id}`, { locale: 'en' });
-      const device = c % 2 === 0 ? { deviceId: `${id}-ios`, platform: 'ios', token: iosToken(id) } : { deviceId: `${id}-android`, platform: 'android', token: androidToken(id) };
-      await h.api('POST', `/v1/customers/${id}/devices`, device);
-    }
+    await createCustomers(h);
     const runId = `b${Date.now().toString(36)}`;
+    if (burstOnly) {
+      log(`burst: ${options.BENCH_BURST} events from ${options.BENCH_BURST_CLIENTS} clients`);
+      const burst = await runBurst(h, `${runId}burst`, options.BENCH_BURST, options.BENCH_BURST_CLIENTS, log);
+      logBurst(log, burst);
+      const memory = { workerPeakMiB: peakMemoryMiB(h.stack.worker.pid), apiPeakMiB: peakMemoryMiB(h.stack.api.pid) };
+      process.stdout.write(`${JSON.stringify({ burst, memory })}
+`);
+      if (options.BENCH_JSON) fs.writeFileSync(options.BENCH_JSON, JSON.stringify({ burst, memory }, null, 2));
+      return;
+    }
     log(`warm-up: 5 s at 20 events/s`);
     await runStep(h, `${runId}w`, 20, 5);
 
@@ -209,13 +313,20 @@ async function main(): Promise<void> {
     log(`peak memory: worker ${memory.workerPeakMiB} MiB, API ${memory.apiPeakMiB} MiB (VmHWM, process tree)`);
     log(`CPU over the measured steps (100% = one core, process trees): ${cpuShare}, load generator and fake providers ${benchOwn}%`);
     log(`machine: ${require('node:os').cpus().length} cores; shared and noisy, compare ratios within one run`);
-    if (options.BENCH_JSON) fs.writeFileSync(options.BENCH_JSON, JSON.stringify({ results, memory }, null, 2));
+    let burst: BurstResult | null = null;
+    if (options.BENCH_BURST > 0) {
+      log(`burst: ${options.BENCH_BURST} events from ${options.BENCH_BURST_CLIENTS} clients`);
+      burst = await runBurst(h, `${runId}burst`, options.BENCH_BURST, options.BENCH_BURST_CLIENTS, log);
+      logBurst(log, burst);
+    }
+    if (options.BENCH_JSON) fs.writeFileSync(options.BENCH_JSON, JSON.stringify({ results, memory, burst }, null, 2));
+    else if (burst) process.stdout.write(`${JSON.stringify({ burst })}\n`);
   } finally {
     await h.stop();
   }
 }
 
-(process.argv[2] === 'campaign' ? campaignBench() : main()).catch((err) => {
+(process.argv[2] === 'campaign' ? campaignBench() : main(process.argv[2] === 'burst')).catch((err) => {
   process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -130,6 +130,9 @@ export const DEFAULT_API_RATE_LIMITS = {
 /** Open inbox streams per customer (a new one beyond it ends the customer's oldest) and per API process (beyond it: 503). */
 export const DEFAULT_INBOX_STREAM_LIMITS = { perCustomer: 5, max: 10_000 } as const;
 
+/** Intake's signalling pool (api/signal-pool.ts): signals at once, and stored events waiting for one, per API process. */
+export const DEFAULT_SIGNAL_POOL = { concurrency: 8, queueMax: 10_000 } as const;
+
 /** `<requests per second>:<burst>` such as 100:1000 (a token bucket), or 0 / off for no limit. */
 const rateLimit = z.string().transform((raw, ctx): RateLimit | null => {
   if (/^(0|off)$/i.test(raw)) return null;
@@ -329,6 +332,8 @@ export const environment = z.object({
   HERALD_TRUST_PROXY: trustProxy.default(false),
   HERALD_INBOX_STREAMS_PER_CUSTOMER: wholeNumber(1, 1_000_000, 'a whole number of streams, 1 or more').default(DEFAULT_INBOX_STREAM_LIMITS.perCustomer),
   HERALD_INBOX_STREAMS_MAX: wholeNumber(1, 10_000_000, 'a whole number of streams, 1 or more').default(DEFAULT_INBOX_STREAM_LIMITS.max),
+  HERALD_SIGNAL_CONCURRENCY: wholeNumber(1, 1_000, 'a whole number of signals at once, 1 to 1000').default(DEFAULT_SIGNAL_POOL.concurrency),
+  HERALD_SIGNAL_QUEUE_MAX: wholeNumber(0, 10_000_000, 'a whole number of events, 0 or more').default(DEFAULT_SIGNAL_POOL.queueMax),
 
   ...escalationVariables,
   HERALD_DIGEST_WINDOW: z
@@ -575,6 +580,8 @@ const heraldConfig = z.object({
   inboxStreams: z.object({ perCustomer: z.number(), max: z.number() }),
   /** The Kafka intake; null when HERALD_KAFKA_BROKERS is unset. */
   kafka: kafkaConfig.nullable(),
+  /** Intake's signalling pool per API process: signals at once, and stored events waiting for one (beyond: the relay's). */
+  signalPool: z.object({ concurrency: z.number(), queueMax: z.number() }),
   /** Before channel plans: which channels back push up (used, as plans, only when HERALD_ESCALATION_POLICY_FILE is set without a plans file). */
   escalation: z.custom<EscalationPolicy>(),
   /** Which channels carry each notification type and which back them up (HERALD_CHANNEL_PLANS_FILE, HERALD_RECEIPT_DEADLINE). */
@@ -701,6 +708,7 @@ const configSchema = COMPANIONS.reduce(
     trustProxy: env.HERALD_TRUST_PROXY,
     inboxStreams: { perCustomer: env.HERALD_INBOX_STREAMS_PER_CUSTOMER, max: env.HERALD_INBOX_STREAMS_MAX },
     kafka: kafkaFrom(env),
+    signalPool: { concurrency: env.HERALD_SIGNAL_CONCURRENCY, queueMax: env.HERALD_SIGNAL_QUEUE_MAX },
     escalation: escalationPolicyFrom(env),
     channelPlans: channelPlansWith(
       // A deployment that still sets only an escalation policy keeps what it meant: push first, then the fallbacks.

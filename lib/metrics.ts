@@ -140,6 +140,23 @@ export const metrics = {
     help: '1 while the Kafka consumer is in its group and fetching, 0 while it connects or reconnects',
     registers: [registry],
   }),
+  intakeBacklog: new Gauge({
+    name: 'herald_intake_backlog',
+    help: 'Order events stored but not yet signalled to their workflows (database-wide, as of the last relay pass, every 2 s): the intake backlog',
+    registers: [registry],
+  }),
+  intakeSignalPool: new Gauge({
+    name: 'herald_intake_signal_pool',
+    help: "Stored order events in this API process's signalling pool, by state: queued (waiting for a slot) or in_flight (being signalled)",
+    labelNames: ['state'] as const,
+    registers: [registry],
+  }),
+  intakeSignalsDeferred: new Counter({
+    name: 'herald_intake_signals_deferred_total',
+    help: 'Stored order events the signalling pool left to the relay, by why: queue_full, behind (an earlier event of the order is the relay\'s), failed (the event or one before it of its order), temporal_unavailable, stopping',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
   devicesDeactivated: new Counter({
     name: 'herald_devices_deactivated_total',
     help: 'Device tokens deactivated, by why',

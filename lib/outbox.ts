@@ -80,6 +80,13 @@ export interface OutboxOptions<Row> {
   /** The columns `send` reads, as SQL over `alias`: every column of the table unless said. */
   select?: (alias: string) => Prisma.Sql;
   send: (row: Row) => Promise<void>;
+  /**
+   * Rows this process is handing on itself right now (intake's signalling pool, by key and by workflow): a pass leaves
+   * them, and the later rows of their workflow, to it, so the two never signal one workflow's rows out of order.
+   */
+  inHand?: { key(key: string): boolean; sequence?(sequence: string): boolean };
+  /** After each pass: how many rows the outbox still owes (database-wide). */
+  observed?: (backlog: { pending: number }) => void;
   words: { done: string };
 }
 
@@ -154,9 +161,10 @@ export function createOutboxRelay<Row>(options: OutboxOptions<Row>): OutboxRelay
 
   /** The gauges: rows stuck past STUCK_AFTER_ATTEMPTS, and how long the oldest owed row has waited (database-wide). */
   async function observeBacklog(now: Date): Promise<void> {
-    const [backlog] = await db.$queryRaw<Array<{ stuck: number; oldest: Date | null }>>`
-      SELECT (count(*) FILTER (WHERE ${column('e', attempts)} >= ${STUCK_AFTER_ATTEMPTS}))::int AS stuck, min(e."receivedAt") AS oldest
+    const [backlog] = await db.$queryRaw<Array<{ pending: number; stuck: number; oldest: Date | null }>>`
+      SELECT count(*)::int AS pending, (count(*) FILTER (WHERE ${column('e', attempts)} >= ${STUCK_AFTER_ATTEMPTS}))::int AS stuck, min(e."receivedAt") AS oldest
       FROM ${t} e WHERE ${pending('e')}`;
+    options.observed?.({ pending: backlog?.pending ?? 0 });
     metrics.outboxStuckEvents.set({ outbox: name }, backlog?.stuck ?? 0);
     metrics.outboxOldestPendingSeconds.set({ outbox: name }, backlog?.oldest ? Math.max(0, (now.getTime() - backlog.oldest.getTime()) / 1000) : 0);
   }
@@ -173,6 +181,10 @@ export function createOutboxRelay<Row>(options: OutboxOptions<Row>): OutboxRelay
       if (Date.now() - now.getTime() > RELAY_PASS_BUDGET_MS) break;
       const workflow = row.outboxSequence;
       if (workflow !== null && waiting.has(workflow)) continue;
+      if (options.inHand?.key(row.outboxKey) || (workflow !== null && options.inHand?.sequence?.(workflow))) {
+        if (workflow !== null) waiting.add(workflow);
+        continue;
+      }
       try {
         await send(row);
         relayed++;

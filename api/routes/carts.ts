@@ -1,7 +1,7 @@
 import { cartReminderId, cartWorkflowId, type CartItem, type CartEventType, type Channel } from '../../domain';
 import { cartStateQuery, type CartState } from '../../workflows/definitions';
 import { acceptedCartEventResponse, cartEventSchema, cartPath, cartResponse } from '../cart-schemas';
-import { HttpError } from '../errors';
+import { DATABASE_UNAVAILABLE_DOC, HttpError } from '../errors';
 import { defineRoute, type Route } from '../route';
 
 /** How long the cart view waits for the workflow's answer (its pending reminder) before showing the database alone. */
@@ -39,7 +39,8 @@ export const cartRoutes: Route[] = [
     budget: 'intake',
     body: cartEventSchema,
     responses: { 202: { description: 'Accepted (stored; its workflow is signalled).', body: acceptedCartEventResponse } },
-    errors: { 409: '`event_id_conflict`: this eventId was accepted before for a different cart, customer or type.' },
+    errors: { 409: '`event_id_conflict`: this eventId was accepted before for a different cart, customer or type.', ...DATABASE_UNAVAILABLE_DOC.errors },
+    errorHeaders: DATABASE_UNAVAILABLE_DOC.errorHeaders,
     handler: async ({ body }, { intake }) => {
       const accepted = await intake.carts.accept(body);
       return { status: 202, body: { eventId: accepted.eventId, workflowId: accepted.workflowId, duplicate: accepted.duplicate } };

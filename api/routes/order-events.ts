@@ -1,4 +1,5 @@
 import { metrics, sourceLabel } from '../../lib/metrics';
+import { DATABASE_UNAVAILABLE_DOC } from '../errors';
 import { acceptedEventResponse, orderEventErrorResponse } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
 import { orderEventSchema } from '../schemas';
@@ -12,15 +13,18 @@ export const orderEventRoutes: Route[] = [
     tag: 'Order events',
     summary: 'Take an order event',
     description:
-      "Stores the event and signals the order's workflow (`order:<orderId>`, signal-with-start). The same eventId again is a duplicate " +
+      "Stores the event and answers; the order's workflow (`order:<orderId>`, signal-with-start) is signalled right after, in the background " +
+      '(in order per order; the backlog is `intake` on `GET /v1/stats`). The same eventId again is a duplicate ' +
       '(`duplicate: true`, nothing sent again); the same eventId with a different order, customer or status is a 409. An invalid event is ' +
       'a 400 naming every bad field, and its raw payload is kept as a rejected event (`rejectedEventId`). An order keeps the customer of its ' +
       'first event: an event for it naming another customer is a 409. A body nested deeper than 32 levels is a 400 naming the field.',
     scope: 'ingest',
     budget: 'intake',
     body: orderEventSchema,
-    responses: { 202: { description: 'Accepted (stored; its workflow is signalled).', body: acceptedEventResponse } },
+    responses: { 202: { description: 'Accepted: stored, so never lost; its workflow is signalled shortly (by the signalling pool, else the relay).', body: acceptedEventResponse } },
+    errorHeaders: DATABASE_UNAVAILABLE_DOC.errorHeaders,
     errors: {
+      ...DATABASE_UNAVAILABLE_DOC.errors,
       409:
         '`event_id_conflict`: this eventId was accepted before for a different order, customer or status. `order_customer_mismatch`: ' +
         "the order belongs to another customer (its first event's); nothing is stored.",

@@ -1,5 +1,5 @@
 import { Prisma } from '../../lib/db';
-import { HttpError } from '../errors';
+import { DATABASE_UNAVAILABLE_DOC, HttpError } from '../errors';
 import { acceptedProductEventResponse, watchListResponse, watchResponse, type WatchView } from '../response-schemas';
 import { defineRoute, type Route } from '../route';
 import { customerPath, productEventSchema, watchPath, watchSchema } from '../schemas';
@@ -98,7 +98,8 @@ export const productEventRoutes: Route[] = [
     budget: 'intake',
     body: productEventSchema,
     responses: { 202: { description: 'Accepted (stored; its alerts are under way).', body: acceptedProductEventResponse } },
-    errors: { 409: '`event_id_conflict`: this eventId was accepted before for a different product.' },
+    errors: { 409: '`event_id_conflict`: this eventId was accepted before for a different product.', ...DATABASE_UNAVAILABLE_DOC.errors },
+    errorHeaders: DATABASE_UNAVAILABLE_DOC.errorHeaders,
     handler: async ({ body }, { productIntake }) => {
       const accepted = await productIntake.accept(body);
       return { status: 202, body: accepted };
