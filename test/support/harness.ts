@@ -15,6 +15,7 @@ import { startFakePushService, type FakePushService } from '../fakes/push-servic
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { FakeTwilioServer } from '../fakes/twilio-server';
 import { generateVapidKeys } from '../../activities/providers/web-push';
+import { TEST_BUNDLE_VARIABLE } from './workflow-bundle';
 
 export interface Harness {
   stack: Stack;
@@ -112,6 +113,8 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
         HERALD_KEY_RATE_LIMIT: '100000:1000000',
         HERALD_INTAKE_RATE_LIMIT: '100000:1000000',
         HERALD_ADDRESS_RATE_LIMIT: '100000:1000000',
+        // The run's one prebuilt workflow bundle (test/support/workflow-bundle.ts), so the worker starts without webpack.
+        ...(process.env[TEST_BUNDLE_VARIABLE] ? { HERALD_WORKFLOW_BUNDLE: process.env[TEST_BUNDLE_VARIABLE] } : {}),
         ...options.env,
       },
     });
