@@ -663,7 +663,10 @@ async function ensurePostgresOsUser(): Promise<OsUser> {
   }
   try {
     await execFileText('groupadd', ['--system', 'postgres']).catch(() => undefined); // may already exist
-    await execFileText('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    // A stack starting alongside (two test files at once) may have just created it: then that one is used.
+    await execFileText('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']).catch(async (error: unknown) => {
+      if (!(await lookup().then(() => true, () => false))) throw error;
+    });
     return await lookup();
   } catch (error) {
     throw new Error(
