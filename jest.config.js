@@ -5,8 +5,13 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 120000,
   // Drops one SDK warning the time-skipping test server causes on every Worker.create.
-  setupFiles: ['<rootDir>/test/support/temporal-runtime.ts'],
-  // Tests share one machine's ports and servers; run files one at a time.
-  maxWorkers: 1,
+  // Gives each jest worker its own range of free ports (test/support/port-range.ts).
+  setupFiles: ['<rootDir>/test/support/temporal-runtime.ts', '<rootDir>/test/support/port-range.ts'],
+  // Builds (or reuses) the one workflow bundle every worker of the run loads (test/support/workflow-bundle.ts).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  // Two files at a time. Each end-to-end file starts a stack of its own (fresh data directories, ports from its
+  // worker's own range); most of their time is spent waiting on real clocks (quiet-hour windows, rate limits,
+  // retries, receipt deadlines) rather than on the CPU, so a second file fills those waits on two cores.
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -31,9 +31,25 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { Connection } from '@temporalio/client';
 import { PROJECT_ROOT, temporalCliPath } from './tools';
-import { freePort } from '../lib/free-port';
+import { FREE_PORTS, freePort as freePortIn } from '../lib/free-port';
 
-export { freePort };
+/**
+ * A free loopback port (lib/free-port.ts), drawn from HERALD_FREE_PORT_RANGE (`<low>-<high>`, inside 20000-32767)
+ * when it is set: test files that run at the same time each draw from a range of their own, so that two stacks
+ * starting together never both find one port free before either has bound it.
+ */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return freePortIn(host, freePortRange(process.env.HERALD_FREE_PORT_RANGE));
+}
+
+export function freePortRange(setting: string | undefined): readonly [number, number] {
+  if (!setting) return FREE_PORTS;
+  const [, low, high] = (/^(\d+)-(\d+)$/.exec(setting.trim()) ?? []).map(Number);
+  if (!(low! >= FREE_PORTS[0] && high! <= FREE_PORTS[1] && high! - low! >= 100)) {
+    throw new Error(`HERALD_FREE_PORT_RANGE must be <low>-<high> inside ${FREE_PORTS.join('-')}, at least 100 ports wide; it is ${JSON.stringify(setting)}`);
+  }
+  return [low!, high!];
+}
 
 // ---------------------------------------------------------------------------
 // Shared helpers
@@ -663,7 +679,10 @@ async function ensurePostgresOsUser(): Promise<OsUser> {
   }
   try {
     await execFileText('groupadd', ['--system', 'postgres']).catch(() => undefined); // may already exist
-    await execFileText('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    // A stack starting alongside (two test files at once) may have just created it: then that one is used.
+    await execFileText('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']).catch(async (error: unknown) => {
+      if (!(await lookup().then(() => true, () => false))) throw error;
+    });
     return await lookup();
   } catch (error) {
     throw new Error(

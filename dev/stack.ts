@@ -111,58 +111,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    let pg: EmbeddedPostgres | null = null;
-    let databaseUrl = options.databaseUrl;
-    if (!databaseUrl) {
-      log('starting embedded PostgreSQL...');
-      pg = await startEmbeddedPostgres({
-        dataDir: path.resolve(options.dataDir, 'pg'),
-        port: options.postgresPort,
-        persistent: options.persistent,
-        logFile: path.join(logDir, 'postgres.log'),
-        pidFile: pidFilePath(options.dataDir, 'postgres'),
-        detached: true,
-      });
-      cleanups.push(() => pg!.stop());
-      databaseUrl = pg.url;
-      if (pg.relocatedBecause) {
-        log(`PostgreSQL data is in ${pg.dataDir}: the postgres OS user cannot enter ${pg.relocatedBecause}, so ${path.resolve(options.dataDir, 'pg')} links there`);
-      }
-    }
-    log('applying database migrations...');
-    await migrateDatabase(databaseUrl);
-    const db = createDb(databaseUrl, { max: 2 });
-    await ensureDefaultTemplates(db);
-    await db.$disconnect();
-
-    let temporal: TemporalDevServer | null = null;
-    let temporalAddress = options.temporalAddress;
+    // PostgreSQL (with its migrations) and Temporal do not need each other: start them side by side. Each registers
+    // its cleanup once it runs, and both are waited for before a failure is thrown, so a failed start stops both.
     const namespace = options.temporalNamespace ?? 'default';
-    if (!temporalAddress) {
-      log('starting Temporal dev server...');
-      temporal = await startTemporalDevServer({
-        dbFile: options.persistent ? path.resolve(options.dataDir, 'temporal.db') : undefined,
-        port: options.temporalPort,
-        uiPort: options.temporalUiPort,
-        namespace,
-        searchAttributes: SEARCH_ATTRIBUTE_TYPES,
-        dynamicConfig: options.temporalDynamicConfig,
-        logFile: path.join(logDir, 'temporal.log'),
-        pidFile: pidFilePath(options.dataDir, 'temporal'),
-        detached: true,
-      });
-      cleanups.push(() => temporal!.stop());
-      temporalAddress = temporal.address;
-    } else {
-      const connection = await Connection.connect({ address: temporalAddress });
-      try {
-        await registerSearchAttributes(connection, namespace);
-      } catch (err) {
-        log(`could not register search attributes on ${temporalAddress} (register them by hand, see README): ${String(err)}`);
-      } finally {
-        await connection.close();
-      }
-    }
+    const [database, temporalServer] = await Promise.allSettled([
+      startDatabase(options, log, logDir, (cleanup) => cleanups.push(cleanup)),
+      startTemporal(options, namespace, log, logDir, (cleanup) => cleanups.push(cleanup)),
+    ]);
+    if (database.status === 'rejected') throw database.reason;
+    if (temporalServer.status === 'rejected') throw temporalServer.reason;
+    const { pg, databaseUrl } = database.value;
+    const { temporal, temporalAddress } = temporalServer.value;
 
     let kafka: EmbeddedKafka | null = null;
     if (options.kafka) {
@@ -239,4 +198,76 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stopAll();
     throw err;
   }
+}
+
+/** The embedded PostgreSQL unless options.databaseUrl names one, migrated, with the default templates. */
+async function startDatabase(
+  options: StackOptions,
+  log: (line: string) => void,
+  logDir: string,
+  onStarted: (cleanup: () => Promise<void>) => void,
+): Promise<{ pg: EmbeddedPostgres | null; databaseUrl: string }> {
+  let pg: EmbeddedPostgres | null = null;
+  let databaseUrl = options.databaseUrl;
+  if (!databaseUrl) {
+    log('starting embedded PostgreSQL...');
+    const started = await startEmbeddedPostgres({
+      dataDir: path.resolve(options.dataDir, 'pg'),
+      port: options.postgresPort,
+      persistent: options.persistent,
+      logFile: path.join(logDir, 'postgres.log'),
+      pidFile: pidFilePath(options.dataDir, 'postgres'),
+      detached: true,
+    });
+    pg = started;
+    onStarted(() => started.stop());
+    databaseUrl = started.url;
+    if (started.relocatedBecause) {
+      log(`PostgreSQL data is in ${started.dataDir}: the postgres OS user cannot enter ${started.relocatedBecause}, so ${path.resolve(options.dataDir, 'pg')} links there`);
+    }
+  }
+  log('applying database migrations...');
+  await migrateDatabase(databaseUrl);
+  const db = createDb(databaseUrl, { max: 2 });
+  try {
+    await ensureDefaultTemplates(db);
+  } finally {
+    await db.$disconnect();
+  }
+  return { pg, databaseUrl };
+}
+
+/** The embedded Temporal dev server unless options.temporalAddress names a frontend (whose search attributes are then registered). */
+async function startTemporal(
+  options: StackOptions,
+  namespace: string,
+  log: (line: string) => void,
+  logDir: string,
+  onStarted: (cleanup: () => Promise<void>) => void,
+): Promise<{ temporal: TemporalDevServer | null; temporalAddress: string }> {
+  if (options.temporalAddress) {
+    const connection = await Connection.connect({ address: options.temporalAddress });
+    try {
+      await registerSearchAttributes(connection, namespace);
+    } catch (err) {
+      log(`could not register search attributes on ${options.temporalAddress} (register them by hand, see README): ${String(err)}`);
+    } finally {
+      await connection.close();
+    }
+    return { temporal: null, temporalAddress: options.temporalAddress };
+  }
+  log('starting Temporal dev server...');
+  const temporal = await startTemporalDevServer({
+    dbFile: options.persistent ? path.resolve(options.dataDir, 'temporal.db') : undefined,
+    port: options.temporalPort,
+    uiPort: options.temporalUiPort,
+    namespace,
+    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+    dynamicConfig: options.temporalDynamicConfig,
+    logFile: path.join(logDir, 'temporal.log'),
+    pidFile: pidFilePath(options.dataDir, 'temporal'),
+    detached: true,
+  });
+  onStarted(() => temporal.stop());
+  return { temporal, temporalAddress: temporal.address };
 }

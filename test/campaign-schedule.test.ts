@@ -24,6 +24,7 @@ import { campaignProgressQuery, cancelCampaignSignal, pauseCampaignSignal, resum
 import { createApnsKey, startFakeApns, type FakeApnsServer } from './fakes/apns-server';
 import { startFakeFcm, type FakeFcmServer } from './fakes/fcm-server';
 import { logger } from './support/logger';
+import { testWorkflows } from './support/workflow-bundle';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -60,7 +61,7 @@ beforeAll(async () => {
   );
   await db.template.create({ data: { key: 'campaign.morning', channel: 'push', locale: 'en', version: 1, state: 'published', subject: 'Good morning', body: 'Coffee is 2 for 1 until noon.' } });
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowsPath: require.resolve('../workflows'), activities });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, ...testWorkflows(), activities });
   running = worker.run();
 }, 240_000);
 

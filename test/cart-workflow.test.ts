@@ -8,6 +8,7 @@ import { CART_REMINDER_KIND, cartReminderId, planStep, type CartEvent, type Plan
 import { cartEventSignal, cartOrderSignal, cartStateQuery, type CartState } from '../workflows/definitions';
 import { cartRemindersWorkflow } from '../workflows/cart-reminders';
 import { routing, useTimeSkipping } from './support/order-workflow-fakes';
+import { testWorkflows } from './support/workflow-bundle';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -107,7 +108,7 @@ test('each update starts the sequence over: the push goes an hour after the last
   const cartId = 'cart-reset';
   const taskQueue = `cart-${cartId}`;
   const { activities, recorded } = cartActivities(taskQueue, recipient(null));
-  const worker = await Worker.create({ connection: t.env.nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows'), activities });
+  const worker = await Worker.create({ connection: t.env.nativeConnection, taskQueue, ...testWorkflows(), activities });
   await worker.runUntil(async () => {
     const t0 = await t.env.currentTimeMs();
     const handle = await t.env.client.workflow.signalWithStart(cartRemindersWorkflow, {
@@ -160,7 +161,7 @@ test('a reminder due in quiet hours waits for them to end, then goes; a checkout
   // Quiet from half an hour before the update's time of day until 5 hours after it (UTC): the push, due after an hour, falls inside.
   const quiet = { start: hhmm(start - 30 * MINUTE), end: hhmm(start + 5 * HOUR) };
   const { activities, recorded } = cartActivities(taskQueue, recipient(quiet));
-  const worker = await Worker.create({ connection: t.env.nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows'), activities });
+  const worker = await Worker.create({ connection: t.env.nativeConnection, taskQueue, ...testWorkflows(), activities });
   await worker.runUntil(async () => {
     const handle = await t.env.client.workflow.signalWithStart(cartRemindersWorkflow, {
       workflowId: `cart:${cartId}`,

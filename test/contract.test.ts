@@ -426,7 +426,7 @@ test('schemathesis finds no server error and no answer outside the document', as
     '--report-dir', reportDir,
   ];
   const started = Date.now();
-  const { code, output } = await schemathesis(fuzzArgs, {}, reportDir, 330_000);
+  const { code, output } = await schemathesis(fuzzArgs, {}, reportDir, 540_000);
   fs.rmSync(reportDir, { recursive: true, force: true });
   const summary = summaryOf(output);
   if (code !== 0) console.error(`schemathesis ${fuzzArgs.join(' ').replace(h.adminKey, '<adminKey>')}\n${output}`);
@@ -435,7 +435,7 @@ test('schemathesis finds no server error and no answer outside the document', as
   expect(output).toMatch(/Coverage[\s\S]*Fuzzing[\s\S]*Stateful/);
   // The run did not lock itself out (say, by revoking its own key): its last answers meant something.
   expect((await h.api('GET', '/v1/api-keys')).status).toBe(200);
-}, 360_000);
+}, 570_000);
 
 /**
  * The same with one customer's token (the example customer's, so the documented examples are its own): the
@@ -497,7 +497,7 @@ test("schemathesis with a customer token finds no server error, no answer outsid
       HERALD_CONTRACT_SEEN_FILE: seenFile,
     },
     reportDir,
-    240_000,
+    360_000,
   );
   const seen = new Set(fs.existsSync(seenFile) ? fs.readFileSync(seenFile, 'utf8').split('\n').filter(Boolean) : []);
   fs.rmSync(reportDir, { recursive: true, force: true });
@@ -519,4 +519,4 @@ test("schemathesis with a customer token finds no server error, no answer outsid
   // Nothing of the other customer changed, and its notification got no receipt.
   expect({ devices: (await h.api('GET', `/v1/customers/${other}/devices`)).body, inbox: (await h.api('GET', `/v1/customers/${other}/inbox`)).body }).toEqual(otherBefore);
   expect(await h.db.notificationReceipt.count({ where: { notificationId: notifications.other } })).toBe(0);
-}, 300_000);
+}, 390_000);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { testWorkflows } from './support/workflow-bundle';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -19,5 +20,5 @@ test('there are recorded histories to replay', () => {
 test.each(fixtures)('%s replays deterministically', async (file) => {
   const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file)));
   expect(history.events.length).toBeGreaterThan(10);
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows'), replayName: file }, history);
+  await Worker.runReplayHistory({ ...testWorkflows(), replayName: file }, history);
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { generateKey } from '../api/auth';
 import { freePort } from '../dev/embedded';
 import { startStack, type Stack } from '../dev/stack';
-import { eventually, iosToken, untilWorkerReady } from './support/harness';
+import { eventually, iosToken, testWorkerEnv, untilWorkerReady } from './support/harness';
 
 const adminKey = generateKey();
 let dataDir: string;
@@ -23,7 +23,7 @@ async function start(): Promise<Stack> {
     workerMetricsPort: await freePort(),
     adminKey,
     // No sandbox receipts: the test reads each notification's status as the send left it.
-    env: { LOG_LEVEL: 'warn', HERALD_SANDBOX_RECEIPTS: 'none' },
+    env: { LOG_LEVEL: 'warn', HERALD_SANDBOX_RECEIPTS: 'none', ...(await testWorkerEnv()) },
   });
   try {
     await untilWorkerReady(started);

@@ -15,6 +15,7 @@ import { startFakePushService, type FakePushService } from '../fakes/push-servic
 import { FakeSmtpServer } from '../fakes/smtp-server';
 import { FakeTwilioServer } from '../fakes/twilio-server';
 import { generateVapidKeys } from '../../activities/providers/web-push';
+import { TEST_BUNDLE_VARIABLE } from './workflow-bundle';
 
 export interface Harness {
   stack: Stack;
@@ -114,6 +115,7 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
         HERALD_KEY_RATE_LIMIT: '100000:1000000',
         HERALD_INTAKE_RATE_LIMIT: '100000:1000000',
         HERALD_ADDRESS_RATE_LIMIT: '100000:1000000',
+        ...(await testWorkerEnv()),
         ...options.env,
       },
     });
@@ -178,6 +180,18 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
       await closeFakes();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * What a test stack's worker runs with besides its providers: the run's one prebuilt workflow bundle
+ * (test/support/workflow-bundle.ts), so that it starts without webpack, and its SDK metrics port drawn here, from
+ * this test file's HERALD_FREE_PORT_RANGE (test/support/port-range.ts), rather than by the worker from all of them.
+ */
+export async function testWorkerEnv(): Promise<NodeJS.ProcessEnv> {
+  return {
+    HERALD_SDK_METRICS_PORT: String(await freePort()),
+    ...(process.env[TEST_BUNDLE_VARIABLE] ? { HERALD_WORKFLOW_BUNDLE: process.env[TEST_BUNDLE_VARIABLE] } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import type { PreparedDelivery } from '../../activities/order-steps';
 import { orderStateQuery } from '../../workflows/definitions';
 import { orderNotificationWorkflow } from '../../workflows/order-notification';
 import { testServerPath } from '../../dev/tools';
+import { testWorkflows } from './workflow-bundle';
 
 export interface Recorded {
   pushes: Array<{ notificationId: string; deviceId: string; title: string; priority: string }>;
@@ -313,7 +314,7 @@ export function useTimeSkipping() {
       const worker = await Worker.create({
         connection: env.nativeConnection,
         taskQueue,
-        workflowsPath: require.resolve('../../workflows'),
+        ...testWorkflows(),
         activities: {
           ...activities,
           // The worker's settings, with every channel's activities on the test's task queue.
