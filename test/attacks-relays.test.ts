@@ -54,7 +54,14 @@ function metricValue(text: string, series: string): number | undefined {
 /** Posts an order event through the API; answers whether intake signalled its workflow before answering. */
 async function postOrderEvent(event: ReturnType<typeof orderEvent>): Promise<boolean> {
   expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
-  return (await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } })).signalledAt !== null;
+  // Intake answers once the event is stored; its signal follows (the pool, or the relay after a refusal): wait until
+  // the one or the other has settled it, then say whether it reached the workflow.
+  const row = await eventually(async () => {
+    const stored = await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } });
+    expect(stored.signalledAt !== null || stored.relayAttempts > 0).toBe(true);
+    return stored;
+  }, 60_000);
+  return row.signalledAt !== null;
 }
 
 /** The order's run as its state query tells it. */

@@ -398,7 +398,7 @@ test('Prometheus metrics: the API counts intake, the worker counts deliveries an
     const api = await (await fetch(`${h.stack.apiUrl}/metrics`)).text();
     expect(api).toMatch(/herald_order_events_accepted_total\{source="oms",status="shipped",duplicate="false"\} \d+/);
     expect(api).toMatch(/herald_order_events_accepted_total\{[^}]*duplicate="true"\} \d+/);
-    expect(api).toMatch(/herald_order_events_rejected_total\{source="oms",critical="true"\} \d+/);
+    expect(api).toMatch(/herald_order_events_rejected_total\{source="oms",reason="[a-z_]+",critical="true"\} \d+/);
     expect(api).toMatch(/herald_http_request_duration_seconds_count\{method="POST",route="\/v1\/order-events",status="202"\} \d+/);
     expect(api).toContain('herald_process_cpu_seconds_total');
   });

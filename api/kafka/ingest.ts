@@ -7,7 +7,8 @@ import type { AcceptedEvent } from '../intake';
 import { tooDeep, tooDeepError } from '../json-depth';
 import type { RawSourceEvent, SourceConfig } from '../sources/adapter';
 import { loadSource } from '../sources/config';
-import type { SourcePipeline } from '../sources/pipeline';
+import { adapterOf } from '../sources/index';
+import { replayHeaders, type SourcePipeline } from '../sources/pipeline';
 import type { RejectionReason } from '../sources/rejections';
 
 /** Which topic a message came from and what it is read as: the canonical format (sourceId null) or a configured source's. */
@@ -48,24 +49,28 @@ export const kafkaRejectSource = (topic: string): string => `kafka:${topic}`.sli
  */
 export function createKafkaIngest(_kafka: Pick<KafkaConfig, 'sourceTopics'>, { db, pipeline }: { db: Db; pipeline: Pick<SourcePipeline, 'ingest' | 'reject'> }): KafkaIngest {
   const origin = (route: KafkaTopicRoute) => kafkaRejectSource(route.topic);
-  const keep = async (route: KafkaTopicRoute, sourceId: string | null, raw: RawSourceEvent, code: string, message: string, fields: FieldError[], reason: RejectionReason): Promise<KafkaOutcome> => {
+  // A refusal keeps the message's source (configured or not yet) and the headers its adapter reads, so that once the
+  // source is configured (or the fix made) the replay reads it exactly as it came.
+  const keep = async (route: KafkaTopicRoute, source: SourceConfig | null, raw: RawSourceEvent, code: string, message: string, fields: FieldError[], reason: RejectionReason): Promise<KafkaOutcome> => {
     const payload = raw.payload === undefined ? raw.body.toString('utf8') : raw.payload;
     const body = (payload && typeof payload === 'object' && !Array.isArray(payload) ? payload : {}) as Record<string, unknown>;
-    return pipeline.reject({ sourceId, payload, code, message, fields, reason, summary: { ...body, source: sourceId ?? origin(route) } });
+    const sourceId = route.sourceId;
+    const headers = sourceId === null ? null : replayHeaders(adapterOf(source?.adapter ?? 'canonical'), raw.headers);
+    return pipeline.reject({ sourceId, payload, headers, code, message, fields, reason, summary: { ...body, source: sourceId ?? origin(route) } });
   };
   return async (route, raw) => {
     const deep = tooDeep(raw.payload);
     if (deep) {
       // Kept as its text: a schema (or jsonb) walking it could run out of stack.
       const error = tooDeepError(deep);
-      return keep(route, route.sourceId, { ...raw, payload: undefined }, error.code, error.message, error.fields ?? [], 'invalid_field');
+      return keep(route, route.sourceId === null ? null : await loadSource(db, route.sourceId), { ...raw, payload: undefined }, error.code, error.message, error.fields ?? [], 'invalid_field');
     }
     let source: SourceConfig | null = null;
     if (route.sourceId !== null) {
       source = await loadSource(db, route.sourceId);
       if (!source || !source.enabled) {
         const reason = source ? 'is disabled' : 'is not configured';
-        return keep(route, null, raw, source ? 'source_disabled' : 'source_not_found', `topic ${route.topic} is read through source ${route.sourceId}, which ${reason}`, [{ field: 'sourceId', reason: `source ${route.sourceId} ${reason}` }], 'invalid_field');
+        return keep(route, source, raw, source ? 'source_disabled' : 'source_not_found', `topic ${route.topic} is read through source ${route.sourceId}, which ${reason}`, [{ field: 'sourceId', reason: `source ${route.sourceId} ${reason}` }], 'invalid_field');
       }
     }
     try {
@@ -74,7 +79,7 @@ export function createKafkaIngest(_kafka: Pick<KafkaConfig, 'sourceTopics'>, { d
       return outcome;
     } catch (err) {
       if (!isPermanentRefusal(err)) throw err;
-      return keep(route, route.sourceId, raw, err.code, err.message, err.fields ?? [], 'invalid_field');
+      return keep(route, source, raw, err.code, err.message, err.fields ?? [], 'invalid_field');
     }
   };
 }

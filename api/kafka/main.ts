@@ -18,10 +18,10 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
     process.stderr.write('herald kafka-intake: HERALD_KAFKA_BROKERS is not set: there is no Kafka to read from\n');
     process.exit(1);
   }
-  const db = createDb(requireDatabaseUrl(config), { max: 10 });
+  const db = createDb(requireDatabaseUrl(config), { max: 10, connectionTimeoutMillis: 5_000 });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger });
+  const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger, signalPool: config.signalPool });
   // Events stored while Temporal was away are signalled once it answers, as the API's relay does (both may run).
   const stopRelay = intake.startRelay();
   const kafka = startKafkaIntake({ config: kafkaConfig, ingest: createKafkaIngest(kafkaConfig, { db, pipeline: createSourcePipeline({ db, intake, logger }) }), logger });
@@ -45,6 +45,7 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
     await kafka.close();
     server.close();
     await stopRelay();
+    await intake.close(); // what its pool still held is stored: the relay of any instance signals it
     await connection.close();
     await db.$disconnect();
     process.exit(0);

@@ -171,12 +171,20 @@ export const sourceRoutes: Route[] = [
       "requests spend the source's intake budget. A missing or wrong signature is a 401 and nothing is stored.",
     scope: 'ingest',
     budget: 'intake',
-    async keyless(req, res, { db }) {
+    async keyless(req, res, { db, limits }) {
       const params = sourcePath.safeParse(req.params);
       if (!params.success) return null;
       const config = await loadSource(db, params.data.sourceId);
       res.locals.source = { sourceId: params.data.sourceId, config };
-      return config?.adapter === 'shopify' ? `source:${config.sourceId}` : null;
+      if (config?.adapter !== 'shopify') return null;
+      // Only a signed request spends its source's budget: a flood of forgeries spends its address's and is refused here,
+      // so it can never starve Shopify's own deliveries into 429s.
+      const verified = adapterOf('shopify').verify(config, rawEvent(req, undefined));
+      if (!verified.ok) {
+        limits.spend('address', req, res);
+        throw new HttpError(401, 'invalid_signature', `${verified.reason}; nothing was stored`, [{ field: SIGNATURE_HEADERS.shopify, reason: verified.reason }]);
+      }
+      return `source:${config.sourceId}`;
     },
     params: sourcePath,
     // Read as bytes: the signature covers the body as sent.

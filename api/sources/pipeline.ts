@@ -82,7 +82,7 @@ const NO_SOURCE: SourceConfig = { sourceId: '', adapter: 'canonical', secret: nu
 const SECRET_HEADER = /signature|hmac|authorization|cookie|token|secret|key/i;
 
 /** The headers kept with a rejected event: those the adapter reads, or else every x- header but signatures and keys. */
-function replayHeaders(adapter: SourceAdapter, headers: RawSourceEvent['headers']): Record<string, string> | null {
+export function replayHeaders(adapter: SourceAdapter, headers: RawSourceEvent['headers']): Record<string, string> | null {
   const keep = Object.entries(headers).filter(
     (entry): entry is [string, string] =>
       typeof entry[1] === 'string' && !SECRET_HEADER.test(entry[0]) && (adapter.replayHeaders ? adapter.replayHeaders.includes(entry[0]) : entry[0].startsWith('x-')),
@@ -114,6 +114,16 @@ export function createSourcePipeline({ db, intake, logger, now = () => new Date(
     const summary = input.summary ?? payload;
     const status = text(summary.status);
     const reason = input.reason ?? (isObject(input.payload) || input.payload === undefined ? rejectionReason(input.fields) : 'not_json');
+    // A source's retry of an event it already sent and Herald refused (Shopify retries every non-2xx for hours, Kafka
+    // redelivers after a restart) is the same quarantined event: its open row takes the latest errors, no second row.
+    const eventId = text(summary.eventId);
+    if (input.sourceId && eventId) {
+      const open = await db.rejectedEvent.findFirst({ where: { sourceId: input.sourceId, eventId, state: 'open' }, select: { id: true } });
+      if (open) {
+        await db.rejectedEvent.update({ where: { id: open.id }, data: { errors: storable(input.fields) as Prisma.InputJsonValue, reason, updatedAt: new Date() } });
+        return { outcome: 'rejected', rejectedEventId: open.id, code: input.code, message: input.message, fields: input.fields, reason };
+      }
+    }
     const row = await db.rejectedEvent.create({
       data: {
         source: input.sourceId ?? text(summary.source),
