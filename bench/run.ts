@@ -2,14 +2,16 @@
 // APNs and FCM faked at the wire, and reports throughput, accept-to-provider latency and peak memory, then a burst.
 // Not a test: the figures depend on the machine. Options (env): BENCH_RATE (events/s, default 50),
 // BENCH_SECONDS (default 60), BENCH_STEPS (rates probed after the target, default "20,30,40,60,80"; stops at the first unsustainable one), BENCH_STEP_SECONDS (20),
-// BENCH_BURST (events of the burst, default 20000; 0 skips it), BENCH_BURST_CLIENTS (50),
+// BENCH_BURST (events of the burst, default 20000; 0 skips it), BENCH_BURST_CLIENTS (50), BENCH_BURST_VIA (http, or kafka:
+// the same events produced to a one-node Kafka the API consumes, reporting produce rate, time until stored and drain),
 // BENCH_DIGEST_WINDOW (HERALD_DIGEST_WINDOW of the run, default 0: a digest holds routine updates back on purpose,
 // which would be counted as latency; the pipeline's own speed is what is measured).
 import fs from 'node:fs';
 import { z } from 'zod';
 import { parseEnv } from '../lib/config';
-import { percentile, postBurst } from '../test/support/burst';
+import { burstEvents, percentile, postBurst } from '../test/support/burst';
 import { eventually, iosToken, androidToken, startHarness, type Harness } from '../test/support/harness';
+import { produce, samples } from '../test/support/kafka';
 import { campaignBench } from './campaign';
 import { cpuSeconds, peakMemoryMiB, stopOnInterrupt } from './processes';
 
@@ -27,6 +29,7 @@ const benchEnvironment = z.object({
   BENCH_DIGEST_WINDOW: z.string().default('0'),
   BENCH_BURST: z.coerce.number().int().min(0).default(20_000),
   BENCH_BURST_CLIENTS: z.coerce.number().int().positive().default(50),
+  BENCH_BURST_VIA: z.enum(['http', 'kafka']).default('http'),
   BENCH_JSON: z.string().optional(),
   BENCH_PROFILE_DIR: z.string().optional(),
 });
@@ -133,6 +136,110 @@ async function runBurst(h: Harness, runId: string, events: number, clients: numb
     drainSeconds: round(drainSeconds),
     drainedRate: round(pushed.size / drainSeconds),
   };
+}
+
+const KAFKA_TOPIC = 'herald.order-events';
+const KAFKA_PARTITIONS = 3;
+
+interface KafkaBurstResult {
+  via: 'kafka';
+  events: number;
+  partitions: number;
+  produced: number;
+  produceSeconds: number;
+  produceRate: number;
+  stored: number;
+  storedSeconds: number;
+  storedRate: number;
+  peakBacklog: number;
+  peakLag: number;
+  delivered: number;
+  drainSeconds: number;
+  drainedRate: number;
+}
+
+/**
+ * The burst through Kafka: the same events, one stream keyed by order id, produced as fast as scripts/kafka-produce.ts
+ * sends them; then the waits until every one is stored (the consumer's pace) and pushed (the drain). Times are from
+ * the producer's start.
+ */
+async function runKafkaBurst(h: Harness, runId: string, events: number, log: (line: string) => void): Promise<KafkaBurstResult> {
+  const pushed = new Set<string>();
+  const onPush = (data: { orderId?: string; status?: string } | undefined) => {
+    if (data?.orderId?.startsWith(`${runId}-`)) pushed.add(`${data.orderId}.${data.status}`);
+  };
+  const offApns = h.apns.onRequest((r) => onPush(r.body as { orderId?: string; status?: string }));
+  const offFcm = h.fcm.onMessage((m) => onPush(m.data));
+  let peakBacklog = 0;
+  let peakLag = 0;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const stats = await h.api('GET', `/v1/stats?from=${new Date(Date.now() - 60_000).toISOString()}`).catch(() => null);
+      if (stats?.status === 200) peakBacklog = Math.max(peakBacklog, stats.body.intake.unsignalled);
+      const text = await fetch(`${h.stack.apiUrl}/metrics`).then((r) => r.text()).catch(() => '');
+      const lag = samples(text, 'herald_kafka_consumer_lag').filter((s) => s.labels.topic === KAFKA_TOPIC);
+      peakLag = Math.max(peakLag, lag.reduce((sum, s) => sum + s.value, 0));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  const started = Date.now();
+  const produced = await produce(h.stack.kafka!.brokers, KAFKA_TOPIC, burstEvents(runId, events, (order) => `bench-c${order % CUSTOMERS}`), { partitions: KAFKA_PARTITIONS });
+  log(`burst: ${produced.sent} of ${events} produced in ${produced.seconds} s; storing...`);
+  const storedCount = () => h.db.orderEvent.count({ where: { eventId: { startsWith: `${runId}-` } } });
+  let stored = 0;
+  await eventually(async () => {
+    stored = await storedCount();
+    if (stored < produced.sent) throw new Error('storing');
+  }, Math.max(300_000, events * 100), 250).catch(() => undefined);
+  const storedSeconds = (Date.now() - started) / 1000;
+  log(`burst: ${stored} stored ${storedSeconds.toFixed(1)} s after the producer started; draining (${pushed.size} pushed so far)...`);
+  await eventually(() => {
+    if (pushed.size < stored) throw new Error('draining');
+  }, Math.max(300_000, events * 200), 500).catch(() => undefined);
+  const drainSeconds = (Date.now() - started) / 1000;
+  watching = false;
+  await watcher;
+  offApns();
+  offFcm();
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    via: 'kafka',
+    events,
+    partitions: KAFKA_PARTITIONS,
+    produced: produced.sent,
+    produceSeconds: produced.seconds,
+    produceRate: round(produced.sent / produced.seconds),
+    stored,
+    storedSeconds: round(storedSeconds),
+    storedRate: round(stored / storedSeconds),
+    peakBacklog,
+    peakLag,
+    delivered: pushed.size,
+    drainSeconds: round(drainSeconds),
+    drainedRate: round(pushed.size / drainSeconds),
+  };
+}
+
+function logKafkaBurst(log: (line: string) => void, b: KafkaBurstResult): void {
+  log(
+    `burst via Kafka: ${b.events} events over ${b.partitions} partitions: produced ${b.produced} at ${b.produceRate}/s; ${b.stored} stored ${b.storedSeconds} s after the producer started, ${b.storedRate}/s; ` +
+      `peak lag ${b.peakLag}, peak backlog ${b.peakBacklog}; drained (${b.delivered} pushed) ${b.drainSeconds} s after the producer started, ${b.drainedRate}/s`,
+  );
+}
+
+/** The burst the options ask for: posted by HTTP clients, or produced to Kafka. */
+async function burstVia(h: Harness, runId: string, options: z.infer<typeof benchEnvironment>, log: (line: string) => void): Promise<BurstResult | KafkaBurstResult> {
+  if (options.BENCH_BURST_VIA === 'kafka') {
+    log(`burst: ${options.BENCH_BURST} events through Kafka (${KAFKA_PARTITIONS} partitions)`);
+    const burst = await runKafkaBurst(h, runId, options.BENCH_BURST, log);
+    logKafkaBurst(log, burst);
+    return burst;
+  }
+  log(`burst: ${options.BENCH_BURST} events from ${options.BENCH_BURST_CLIENTS} clients`);
+  const burst = await runBurst(h, runId, options.BENCH_BURST, options.BENCH_BURST_CLIENTS, log);
+  logBurst(log, burst);
+  return burst;
 }
 
 function logBurst(log: (line: string) => void, b: BurstResult): void {
@@ -250,10 +357,13 @@ async function main(burstOnly: boolean): Promise<void> {
   const { BENCH_RATE: rate, BENCH_SECONDS: seconds, BENCH_STEPS: steps, BENCH_STEP_SECONDS: stepSeconds } = options;
   const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
-  log('starting the stack with fake APNs and FCM...');
+  const viaKafka = options.BENCH_BURST_VIA === 'kafka' && options.BENCH_BURST > 0;
+  log(`starting the stack with fake APNs and FCM${viaKafka ? ' and a one-node Kafka' : ''}...`);
   const h = await startHarness({
+    kafka: viaKafka,
     env: {
       LOG_LEVEL: 'warn',
+      ...(viaKafka ? { HERALD_KAFKA_TOPIC: KAFKA_TOPIC } : {}),
       HERALD_DIGEST_WINDOW: options.BENCH_DIGEST_WINDOW,
       ...(options.BENCH_PROFILE_DIR ? { HERALD_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${options.BENCH_PROFILE_DIR}` } : {}),
     },
@@ -263,9 +373,7 @@ async function main(burstOnly: boolean): Promise<void> {
     await createCustomers(h);
     const runId = `b${Date.now().toString(36)}`;
     if (burstOnly) {
-      log(`burst: ${options.BENCH_BURST} events from ${options.BENCH_BURST_CLIENTS} clients`);
-      const burst = await runBurst(h, `${runId}burst`, options.BENCH_BURST, options.BENCH_BURST_CLIENTS, log);
-      logBurst(log, burst);
+      const burst = await burstVia(h, `${runId}burst`, options, log);
       const memory = { workerPeakMiB: peakMemoryMiB(h.stack.worker.pid), apiPeakMiB: peakMemoryMiB(h.stack.api.pid) };
       process.stdout.write(`${JSON.stringify({ burst, memory })}
 `);
@@ -313,12 +421,7 @@ async function main(burstOnly: boolean): Promise<void> {
     log(`peak memory: worker ${memory.workerPeakMiB} MiB, API ${memory.apiPeakMiB} MiB (VmHWM, process tree)`);
     log(`CPU over the measured steps (100% = one core, process trees): ${cpuShare}, load generator and fake providers ${benchOwn}%`);
     log(`machine: ${require('node:os').cpus().length} cores; shared and noisy, compare ratios within one run`);
-    let burst: BurstResult | null = null;
-    if (options.BENCH_BURST > 0) {
-      log(`burst: ${options.BENCH_BURST} events from ${options.BENCH_BURST_CLIENTS} clients`);
-      burst = await runBurst(h, `${runId}burst`, options.BENCH_BURST, options.BENCH_BURST_CLIENTS, log);
-      logBurst(log, burst);
-    }
+    const burst = options.BENCH_BURST > 0 ? await burstVia(h, `${runId}burst`, options, log) : null;
     if (options.BENCH_JSON) fs.writeFileSync(options.BENCH_JSON, JSON.stringify({ results, memory, burst }, null, 2));
     else if (burst) process.stdout.write(`${JSON.stringify({ burst })}\n`);
   } finally {

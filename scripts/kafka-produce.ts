@@ -8,7 +8,8 @@
  *   --partitions <n>          create the topic first with n partitions, when it does not exist
  *   --envelope                each line is {"key": "...", "value": <event object, or text sent as it is>, "headers": {...}}
  *
- * Prints one JSON line at the end: {"topic", "sent", "partitions": [the partitions written to]}.
+ * Prints one JSON line at the end: {"topic", "sent", "partitions": [the partitions written to], "seconds": from the first
+ * send to the last acknowledgement}.
  */
 import readline from 'node:readline';
 import { loadConfig } from '../lib/config';
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
     autocreateTopics: true,
   });
   const partitions = new Set<number>();
+  let seconds = 0;
+  const started = performance.now();
   try {
     // In order, a batch at a time: one order's events reach their partition in the order of the file.
     for (let at = 0; at < messages.length; at += 500) {
@@ -95,10 +98,11 @@ async function main(): Promise<void> {
       const result = await producer.send({ messages: batch });
       for (const { partition } of result.offsets ?? []) partitions.add(partition);
     }
+    seconds = (performance.now() - started) / 1000;
   } finally {
     await producer.close();
   }
-  process.stdout.write(`${JSON.stringify({ topic, sent: messages.length, partitions: [...partitions].sort((a, b) => a - b) })}\n`);
+  process.stdout.write(`${JSON.stringify({ topic, sent: messages.length, partitions: [...partitions].sort((a, b) => a - b), seconds: Math.round(seconds * 1000) / 1000 })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,8 @@
 // A burst of order events as an OMS sends one after a sale opens: `events` events over events/5 orders, each walking
 // its statuses, posted by `clients` clients as fast as each gets its answers. Each client posts its own orders, one
 // status round after another, so an order's events go in order while the orders go side by side. A 503 is sent
-// again after its Retry-After, as a well-behaved client does. Used by test/burst.test.ts and `npm run bench`.
+// again after its Retry-After, as a well-behaved client does. Used by test/burst.test.ts and `npm run bench`; the same
+// events as one stream for a Kafka producer (burstEvents) by test/kafka-burst.test.ts and `BENCH_BURST_VIA=kafka`.
 
 export const BURST_PATH = ['confirmed', 'packed', 'shipped', 'out_for_delivery', 'delivered'] as const;
 const CARRIERS = ['UPS', 'DHL', 'La Poste', 'FedEx'];
@@ -44,6 +45,16 @@ export function burstEvent(run: string, order: number, step: number, customerId:
     source: 'oms',
     data,
   };
+}
+
+/**
+ * The burst's `events` events as one stream, a status round after another (every order's first status, then every
+ * order's second...), as an OMS sends them to a topic keyed by order id: each order's events in order, orders side by
+ * side. The same events postBurst posts.
+ */
+export function burstEvents(run: string, events: number, customerOf: (order: number) => string): Array<ReturnType<typeof burstEvent>> {
+  const orders = Math.ceil(events / BURST_PATH.length);
+  return Array.from({ length: events }, (_, i) => burstEvent(run, i % orders, Math.floor(i / orders), customerOf(i % orders)));
 }
 
 export async function postEvent(apiUrl: string, apiKey: string, path: string, body: unknown): Promise<{ status: number; retryAfter: string | null; body: any }> {

@@ -7,6 +7,8 @@ export interface Produced {
   topic: string;
   sent: number;
   partitions: number[];
+  /** From the first send to the last acknowledgement (the producer's start and connection excluded). */
+  seconds: number;
 }
 
 /**
