@@ -48,5 +48,21 @@
     sync();
   }
 
-  window.heraldApi = Object.freeze({ KEY_STORAGE, api, errorText, statusLine, whileKeyed });
+  /** An element with attributes and children; strings become text nodes, null and false are skipped. */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value == null || value === false) continue;
+      if (name === 'className') node.className = value;
+      else if (name === 'onclick') node.addEventListener('click', value);
+      else node.setAttribute(name, String(value));
+    }
+    for (const child of children.flat()) {
+      if (child == null || child === false) continue;
+      node.append(typeof child === 'string' || typeof child === 'number' ? String(child) : child);
+    }
+    return node;
+  }
+
+  window.heraldApi = Object.freeze({ KEY_STORAGE, api, el, errorText, statusLine, whileKeyed });
 })();

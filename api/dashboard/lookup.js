@@ -6,7 +6,7 @@
 (function () {
   'use strict';
 
-  const { api, errorText, statusLine, whileKeyed } = window.heraldApi;
+  const { api, el, errorText, statusLine, whileKeyed } = window.heraldApi;
   const $ = (id) => document.getElementById(id);
 
   const DISPOSITIONS = {
@@ -24,22 +24,6 @@
     escalating: 'sending backups',
     done: 'done',
   };
-
-  /** An element with attributes and children; strings become text nodes, null and false are skipped. */
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value == null || value === false) continue;
-      if (name === 'className') node.className = value;
-      else if (name === 'onclick') node.addEventListener('click', value);
-      else node.setAttribute(name, String(value));
-    }
-    for (const child of children.flat()) {
-      if (child == null || child === false) continue;
-      node.append(typeof child === 'string' || typeof child === 'number' ? String(child) : child);
-    }
-    return node;
-  }
 
   /** A time as the operator reads it (their zone), with the exact instant in its datetime attribute. */
   function time(iso) {

@@ -5,7 +5,7 @@
 (function () {
   'use strict';
 
-  const { api, errorText, whileKeyed } = window.heraldApi;
+  const { api, el, errorText, whileKeyed } = window.heraldApi;
   const $ = (id) => document.getElementById(id);
   const NEWEST = 5;
   const REASONS = {
@@ -15,18 +15,6 @@
     mapping_failed: "The source's mapping failed",
     invalid_customer: 'The customer it carried is invalid',
   };
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value == null || value === false) continue;
-      if (name === 'className') node.className = value;
-      else if (name === 'onclick') node.addEventListener('click', value);
-      else node.setAttribute(name, String(value));
-    }
-    for (const child of children.flat()) if (child != null && child !== false) node.append(typeof child === 'object' ? child : String(child));
-    return node;
-  }
 
   function time(iso) {
     const d = new Date(iso);
