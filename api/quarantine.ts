@@ -3,11 +3,10 @@
 import { isOrderStatus, notificationKindFor } from '../domain';
 import type { Db } from '../lib/db';
 import { Prisma } from '../lib/db';
-import { metrics, sourceLabel } from '../lib/metrics';
-import { HttpError, validationError, type FieldError } from './errors';
-import type { AcceptedEvent, Intake } from './intake';
-import { orderEventSchema } from './schemas';
-import { rejectionReason, type RejectionReason } from './sources/rejections';
+import { metrics } from '../lib/metrics';
+import { HttpError, type FieldError } from './errors';
+import type { AcceptedEvent } from './intake';
+import type { RejectionReason } from './sources/rejections';
 
 export const QUARANTINE_STATES = ['open', 'replayed', 'discarded'] as const;
 export type QuarantineState = (typeof QUARANTINE_STATES)[number];
@@ -61,35 +60,6 @@ export type ReplayOutcome =
 
 /** Sends a row's payload through intake again. */
 export type ReplayIngest = (row: RejectedRow) => Promise<ReplayOutcome>;
-
-/**
- * The replay of a canonical payload: orderEventSchema, then intake.accept (whose eventId dedupe makes a second
- * replay of one event a duplicate that sends nothing). Intake's 409s (the eventId used for another event, the
- * order of another customer) are refusals of this payload: the row stays open with them.
- *
- * Seam for the sources pipeline: rows with a sourceId go through
- * `pipeline.ingest(sourceConfigOf(row.sourceId), { body, payload: row.payload, headers: row.headers }, 'replay')`.
- */
-export function canonicalReplay(intake: Pick<Intake, 'accept'>): ReplayIngest {
-  return async (row) => {
-    const parsed = orderEventSchema.safeParse(row.payload ?? undefined);
-    if (!parsed.success) {
-      const error = validationError(parsed.error, 'body');
-      const fields = error.fields ?? [];
-      return { outcome: 'rejected', code: error.code, message: error.message, fields, reason: rejectionReason(fields) };
-    }
-    try {
-      const accepted = await intake.accept(parsed.data);
-      metrics.eventsAccepted.inc({ source: sourceLabel(parsed.data.source), status: parsed.data.status, duplicate: String(accepted.duplicate) });
-      return { outcome: 'accepted', accepted };
-    } catch (err) {
-      if (err instanceof HttpError && err.status === 409) {
-        return { outcome: 'rejected', code: err.code, message: err.message, fields: err.fields ?? [], reason: 'invalid_field' };
-      }
-      throw err;
-    }
-  };
-}
 
 /** A replay of a row that is not open: 409 naming its state. */
 export function notOpen(row: RejectedRow): HttpError {

@@ -5,7 +5,7 @@ import { HttpError } from '../errors';
 import { invalidCursor } from '../paging';
 import { loadSource } from '../sources/config';
 import { parseShopifyJson } from '../sources/shopify';
-import { bulkReplay, canonicalReplay, filterWhere, notOpen, replayRejected, rejectedColumns, BULK_REPLAY_MAX, type RejectedRow, type ReplayIngest } from '../quarantine';
+import { bulkReplay, filterWhere, notOpen, replayRejected, rejectedColumns, BULK_REPLAY_MAX, type RejectedRow, type ReplayIngest } from '../quarantine';
 import { bulkFilter, bulkReplaySchema, listFilter, rejectedEventListQuerySchema, rejectedEventPatchSchema, rejectedEventPath } from '../quarantine-schemas';
 import {
   bulkReplayResponse,
@@ -22,17 +22,15 @@ import { storableTime } from '../timeline';
 const TAG = 'Quarantine';
 
 /**
- * How replays reach intake: a row of POST /v1/order-events as that route validates it; a row of a configured source
- * through its adapter, status map and profile again (the pipeline's 'replay' keeps no second rejected row), with the
- * headers kept from the request and without the signature (it was checked when the payload came; a fix is the
- * operator's word).
+ * How replays reach intake: through the pipeline that took the event first (its 'replay' keeps no second rejected row).
+ * A row of POST /v1/order-events (or the canonical Kafka topic) as the canonical format; a row of a configured source
+ * through its adapter, status map and profile again, with the headers kept from the request and without the signature
+ * (it was checked when the payload came; a fix is the operator's word).
  */
-const replayIngest = ({ intake, pipeline, db }: ApiServices): ReplayIngest => {
-  const canonical = canonicalReplay(intake);
+const replayIngest = ({ pipeline, db }: ApiServices): ReplayIngest => {
   return async (row) => {
-    if (!row.sourceId) return canonical(row);
-    const source = await loadSource(db, row.sourceId);
-    if (!source) {
+    const source = row.sourceId ? await loadSource(db, row.sourceId) : null;
+    if (row.sourceId && !source) {
       const fields = [{ field: 'sourceId', reason: `source ${row.sourceId} is no longer configured` }];
       return { outcome: 'rejected', code: 'source_not_found', message: `no source ${row.sourceId}: configure it again to replay its events`, fields, reason: 'invalid_field' };
     }
