@@ -13,5 +13,7 @@ module.exports = {
   // worker's own range); most of their time is spent waiting on real clocks (quiet-hour windows, rate limits,
   // retries, receipt deadlines) rather than on the CPU, so a second file fills those waits on two cores.
   maxWorkers: 2,
+  // The long files first (test/support/sequencer.js): a clean clone has no durations from an earlier run.
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
