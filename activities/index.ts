@@ -19,6 +19,7 @@ import { createPushBatchActivities } from './push-batch';
 import { createPushDeliveryActivities } from './push-delivery';
 import { createRecipientActivities } from './recipient';
 import { createRenderer } from './render';
+import type { SendRate } from './send-rate';
 
 export interface ActivityDependencies {
   db: Db;
@@ -35,10 +36,12 @@ export interface ActivityDependencies {
   orderSettings: OrderSettings;
   /** The settings cart runs follow (cartSettingsFrom); the built-in reminders and no caps when not given. */
   cartSettings?: CartSettings;
+  /** This worker's share of the providers' rate limits; none: sends are not limited (tests of one workflow). */
+  sendRate?: SendRate;
 }
 
 /** Every side effect the workflows may ask for, built around the dependencies they need. */
-export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl, tracking = null, templateCacheMs, orderSettings, cartSettings }: ActivityDependencies) {
+export function createActivities({ db, push, messages, logger, statusCallbackBaseUrl, tracking = null, templateCacheMs, orderSettings, cartSettings, sendRate }: ActivityDependencies) {
   const render = createRenderer(db, 'en', templateCacheMs);
   return {
     ...createOrderSettingsActivities(orderSettings),
@@ -49,9 +52,9 @@ export function createActivities({ db, push, messages, logger, statusCallbackBas
     ...createNotificationActivities(db, render, { statusCallbackBaseUrl, tracking }),
     ...createHoldActivities(db, render, tracking),
     ...createFrequencyCapActivities(db),
-    ...createPushDeliveryActivities(db, push, logger),
-    ...createPushBatchActivities(db, push, logger),
-    ...createMessageDeliveryActivities(db, messages, logger),
+    ...createPushDeliveryActivities(db, push, logger, sendRate),
+    ...createPushBatchActivities(db, push, logger, sendRate),
+    ...createMessageDeliveryActivities(db, messages, logger, sendRate),
     ...createDeviceActivities(db),
     ...createDeadLetterActivities(db),
     ...createProductAlertActivities(db, push, render, logger, orderSettings.frequencyCaps),

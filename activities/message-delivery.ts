@@ -1,6 +1,6 @@
 // Email and SMS delivery: one activity attempt hands one message to the channel's provider, recorded
-// before and after the call like a push (activities/push-delivery.ts). These run on their channel's
-// task queue, whose rate limit Temporal enforces.
+// before and after the call like a push (activities/push-delivery.ts), each in its turn under the channel's rate
+// limit (activities/send-rate.ts).
 import { Context } from '@temporalio/activity';
 import type { Priority } from '../domain';
 import type { Db } from '../lib/db';
@@ -8,6 +8,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { EmailMessage, MessageProvider, MessageProviders, SmsMessage } from './providers/message-provider';
 import { activityFailureFor, asProviderError } from './provider-failure';
+import { sendSlot, type SendRate } from './send-rate';
 import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from '../store/notifications';
 
 interface MessageDelivery<M> {
@@ -31,7 +32,7 @@ export interface MessageOutcome {
 /** Error types the email and SMS retry policies must not retry. */
 export const NON_RETRYABLE_MESSAGE_ERRORS = ['InvalidRecipient', 'PermanentProviderError'];
 
-export function createMessageDeliveryActivities(db: Db, providers: MessageProviders, logger: Logger) {
+export function createMessageDeliveryActivities(db: Db, providers: MessageProviders, logger: Logger, sendRate?: SendRate) {
   async function deliver<M extends { to: string }>(channel: 'email' | 'sms', provider: MessageProvider<M>, input: MessageDelivery<M>): Promise<MessageOutcome> {
     const info = Context.current().info;
     // One address per notification: the notification id is the delivery key, the same on every retry
@@ -51,6 +52,7 @@ export function createMessageDeliveryActivities(db: Db, providers: MessageProvid
       attemptNumber: info.attempt,
     });
 
+    await sendSlot(sendRate, channel);
     const startedAt = performance.now();
     const observe = (outcome: string, errorKind = '') => {
       metrics.providerLatency.observe({ provider: provider.name, outcome }, (performance.now() - startedAt) / 1000);

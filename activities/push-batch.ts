@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { ProviderError, type PushBatchResult, type PushProvider, type PushProviders } from './providers/push-provider';
 import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from '../store/notifications';
+import { sendSlot, type SendRate } from './send-rate';
 
 export interface SendPushBatchInput {
   notificationId: string;
@@ -51,7 +52,7 @@ async function sendOneByOne(provider: PushProvider, targets: PushTarget[], messa
 const asProviderError = (provider: PushProvider, err: unknown): ProviderError =>
   err instanceof ProviderError ? err : new ProviderError(provider.name, 'transient', 'error', String(err));
 
-export function createPushBatchActivities(db: Db, providers: PushProviders, logger: Logger) {
+export function createPushBatchActivities(db: Db, providers: PushProviders, logger: Logger, sendRate?: SendRate) {
   return {
     /**
      * One attempt of one push to many devices of one platform, through the provider's sendBatch() when it has
@@ -97,6 +98,8 @@ export function createPushBatchActivities(db: Db, providers: PushProviders, logg
         );
 
         const keys = pending.map((t) => deliveryKeyOf(t.deviceId));
+        // One batch is one provider call: it takes one slot of the push rate limit, as one activity did of the queue's.
+        await sendSlot(sendRate, 'push');
         const startedAt = performance.now();
         let results: PushBatchResult[];
         try {

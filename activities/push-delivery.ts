@@ -4,6 +4,7 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { activityFailureFor, asProviderError } from './provider-failure';
+import { sendSlot, type SendRate } from './send-rate';
 import type { PushProviders } from './providers/push-provider';
 import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from '../store/notifications';
 
@@ -18,7 +19,7 @@ export interface SendPushInput {
 /** Error types the workflow's retry policy must not retry. */
 export const NON_RETRYABLE_PUSH_ERRORS = ['InvalidDeviceToken', 'PermanentProviderError'];
 
-export function createPushDeliveryActivities(db: Db, providers: PushProviders, logger: Logger) {
+export function createPushDeliveryActivities(db: Db, providers: PushProviders, logger: Logger, sendRate?: SendRate) {
   return {
     /**
      * One delivery attempt of a push to one device, recorded before and after the provider call.
@@ -36,6 +37,7 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
       if (info.attempt > 1 && !input.replay) await abandonEarlierAttempts(db, input.notificationId, target.deviceId, info.attempt);
       await openAttempt(db, { id: attemptId, notificationId: input.notificationId, deviceId: target.deviceId, provider: provider.name, attemptNumber: info.attempt });
 
+      await sendSlot(sendRate, 'push');
       const startedAt = performance.now();
       const observe = (outcome: string, errorKind = '') => {
         metrics.providerLatency.observe({ provider: provider.name, outcome }, (performance.now() - startedAt) / 1000);

@@ -352,6 +352,10 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     const dbFile = path.resolve(PROJECT_ROOT, options.dbFile);
     fs.mkdirSync(path.dirname(dbFile), { recursive: true });
     args.push('--db-filename', dbFile);
+    // WAL: a commit appends to the log instead of rewriting pages through a rollback journal, and readers no longer
+    // block the writer (two thirds more throughput on the floor bench). synchronous=normal syncs at checkpoints only:
+    // a killed server loses nothing committed (test/temporal-kill.test.ts); only a power cut may lose the last commits.
+    args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   }
   args.push('--namespace', namespace);
   for (const [name, type] of Object.entries(options.searchAttributes)) {

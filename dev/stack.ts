@@ -29,6 +29,12 @@ export interface StackOptions {
   temporalPort?: number;
   /** Web UI port of the embedded dev server; null runs it headless. */
   temporalUiPort?: number | null;
+  /**
+   * The SQLite file the embedded dev server persists to (in WAL mode), even when the stack is not persistent: the
+   * benchmark measures Temporal as npm start runs it, a test kills and restarts the server on it.
+   * Default: <dataDir>/temporal.db when persistent, in memory otherwise.
+   */
+  temporalDbFile?: string;
   /** Extra dynamic config of the embedded dev server (tests of a server limit). */
   temporalDynamicConfig?: Record<string, string>;
   /** An existing PostgreSQL; when unset an embedded one is started. */
@@ -258,7 +264,7 @@ async function startTemporal(
   }
   log('starting Temporal dev server...');
   const temporal = await startTemporalDevServer({
-    dbFile: options.persistent ? path.resolve(options.dataDir, 'temporal.db') : undefined,
+    dbFile: options.temporalDbFile ?? (options.persistent ? path.resolve(options.dataDir, 'temporal.db') : undefined),
     port: options.temporalPort,
     uiPort: options.temporalUiPort,
     namespace,

@@ -1,5 +1,5 @@
 // When messages go, end to end on the real stack: quiet hours hold a routine update until the window
-// ends, critical events overtake a routine backlog on the push task queue, and frequency caps hold
+// ends, critical events overtake a routine backlog waiting under the push rate limit, and frequency caps hold
 // across concurrent orders of one customer.
 import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -8,8 +8,8 @@ import { eventually, iosToken, orderEvent, useHarness } from './support/harness'
 
 const h = useHarness({
   env: {
-    // A slow push queue builds a backlog, where priority decides the order: one push a second is a slot
-    // long enough that a busy machine's scheduling delays do not move a push past several others.
+    // A slow push rate builds a backlog in the worker (activities/send-rate.ts), where priority decides the order: one
+    // push a second is a slot long enough that a busy machine's scheduling delays do not move a push past several others.
     HERALD_PUSH_RATE_LIMIT: '1',
     HERALD_FREQUENCY_CAPS: JSON.stringify([{ channel: 'push', category: 'transactional', limit: 2, window: '1 hour' }]),
   },
@@ -78,7 +78,7 @@ test('a routine update in quiet hours waits on a durable timer and goes out when
   );
 }, 120_000);
 
-test('a critical event overtakes a backlog of routine pushes on the rate-limited push queue', async () => {
+test('a critical event overtakes a backlog of routine pushes waiting under the push rate limit', async () => {
   const BACKLOG = 40;
   // One customer at a time: this test is about the push queue, not about 40 concurrent device registrations.
   const routine: string[] = [];
@@ -113,10 +113,9 @@ test('a critical event overtakes a backlog of routine pushes on the rate-limited
   const waiting = routine.filter((token) => sentAt(token) > critical.at);
   const overtaken = waiting.filter((token) => sentAt(token) > criticalSent.receivedAt);
   // In FIFO order (equal priority keys) nearly every routine push waiting when the critical one was queued goes
-  // before it. With priority it overtakes most of them: only a burst or two of the rate limiter (it releases
-  // three or four at a time) may still go first, those already handed out, or released while a busy server
-  // had not yet put the critical task in front of the queue. At least 20 must have been waiting, or the
-  // backlog proves nothing.
+  // before it. With priority it overtakes most of them: only those already given their slot may still go first, or
+  // released while a busy machine had not yet brought the critical send to the worker's queue. At least 20 must have
+  // been waiting, or the backlog proves nothing.
   const seen = { routineWaitingWhenQueued: waiting.length, routineOvertaken: overtaken.length, criticalPriorityKey: critical.priorityKey };
   expect({ ...seen, backlogLeft: waiting.length >= 20, overtookTwoThirds: overtaken.length * 3 >= waiting.length * 2 }).toEqual({ ...seen, backlogLeft: true, overtookTwoThirds: true });
 

@@ -4,6 +4,7 @@ import type { CartSettings } from '../activities/cart-reminders';
 import type { OrderSettings } from '../activities/order-settings';
 import type { MessageProviders } from '../activities/providers/message-provider';
 import type { PushProviders } from '../activities/providers/push-provider';
+import { joinSendRate, type SendRate } from '../activities/send-rate';
 import type { DeliveryChannel } from '../domain';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
@@ -19,7 +20,7 @@ export interface HeraldWorkerOptions {
   push: PushProviders;
   messages: MessageProviders;
   logger: Logger;
-  /** Activities per second each channel's task queue may start, across every worker (Temporal enforces it). */
+  /** Sends per second each channel's provider may get, across every worker (each worker enforces its share: activities/send-rate.ts). */
   rateLimits?: Partial<Record<DeliveryChannel, number>>;
   /** Base URL Twilio posts status callbacks to; null when it cannot reach this deployment. */
   statusCallbackBaseUrl?: string | null;
@@ -39,13 +40,20 @@ export interface HeraldWorkerOptions {
   tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>>;
 }
 
+/** What each set of workers gives back when it stops: its share of the send rate. */
+const departures = new WeakMap<Worker, SendRate>();
+
 /**
- * Herald's workers, all in one process: the order worker runs the workflows and their local
- * (database) activities on the orders task queue; one worker per delivery channel serves that
- * channel's provider calls on its own task queue, whose rate limit Temporal enforces.
+ * Herald's workers, all in one process: the order worker runs the workflows, their local (database) activities and
+ * their sends, on the orders task queue, so a send goes eagerly with the workflow task that schedules it; each send
+ * waits for its turn under this worker's share of its provider's rate limit. One worker per delivery channel still
+ * serves that channel's old task queue (with Temporal's task-queue limit), for the sends of runs scheduled there
+ * before sends moved (workflows/delivery.ts).
  */
 export async function createHeraldWorkers(options: HeraldWorkerOptions): Promise<Worker[]> {
+  const sendRate = await joinSendRate({ db: options.db, limits: options.rateLimits ?? {}, logger: options.logger });
   const activities = createActivities({
+    sendRate,
     db: options.db,
     push: options.push,
     messages: options.messages,
@@ -79,6 +87,7 @@ export async function createHeraldWorkers(options: HeraldWorkerOptions): Promise
       }),
     ),
   );
+  departures.set(orders, sendRate);
   return [orders, ...channels];
 }
 
@@ -90,5 +99,9 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
       throw err;
     }),
   );
-  await Promise.all(runs);
+  try {
+    await Promise.all(runs);
+  } finally {
+    for (const w of workers) await departures.get(w)?.leave();
+  }
 }

@@ -19,8 +19,9 @@ import { NOTIFICATION_RECEIPT_SIGNAL, type NotificationReceiptSignal } from '../
 export const TASK_QUEUE = 'herald-orders';
 
 /**
- * Each delivery channel's activities have their own task queue, so each provider's rate limit is a
- * task-queue limit Temporal enforces across all workers (HERALD_<CHANNEL>_RATE_LIMIT).
+ * Where each channel's sends went before they moved to the workflow's own task queue (for eager dispatch; the rate
+ * limits are now the workers' own, activities/send-rate.ts). The worker still serves them for sends scheduled there
+ * before, and product alerts still send on the push queue.
  */
 export const CHANNEL_TASK_QUEUES: Record<DeliveryChannel, string> = {
   push: 'herald-push',

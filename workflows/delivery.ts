@@ -1,9 +1,9 @@
-// How workflows call the delivery activities: each channel on its own task queue, with its own retry
-// policy, and the failure types that must not be retried.
+// How workflows call the delivery activities: on the workflow's own task queue (so they are dispatched eagerly, with
+// the workflow task that schedules them), each channel with its own retry policy, and the failure types that must not
+// be retried. The providers' rate limits are held by the workers (activities/send-rate.ts).
 import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import { DEFAULT_CHANNEL_RETRY, FAILURE_TYPES, isFailureType, NON_RETRYABLE_FAILURES, type ChannelRetry, type DeliveryChannel, type FailureType, type Priority } from '../domain';
 import type { Activities } from '../activities';
-import { CHANNEL_TASK_QUEUES } from './definitions';
 
 /** Per-channel retry policies and task queues; the API passes Herald's configuration in. */
 export interface DeliveryOptions {
@@ -13,9 +13,10 @@ export interface DeliveryOptions {
 
 /**
  * How long one provider call may take, with margin: longer than the providers' own request timeouts
- * (10 s; SMTP may try the fallback relay too), short enough that a crashed worker's send is retried soon.
+ * (10 s; SMTP may try the fallback relay too), short enough that a crashed worker's send is retried soon. It is the
+ * sends' heartbeat timeout: a send that waits for its turn under the rate limit heartbeats meanwhile.
  */
-const START_TO_CLOSE: Record<DeliveryChannel, ActivityOptions['startToCloseTimeout']> = {
+const CALL_TIMEOUT: Record<DeliveryChannel, ActivityOptions['startToCloseTimeout']> = {
   push: '15 seconds',
   email: '45 seconds',
   sms: '20 seconds',
@@ -27,11 +28,21 @@ const START_TO_CLOSE: Record<DeliveryChannel, ActivityOptions['startToCloseTimeo
  */
 export const PRIORITY_KEYS: Record<Priority, number> = { critical: 1, routine: 3 };
 
+/** A send may wait this long for its turn under the rate limit (a backlog of minutes), heartbeating. */
+const START_TO_CLOSE: ActivityOptions['startToCloseTimeout'] = '10 minutes';
+
+/**
+ * Sends used to go to their channel's task queue (CHANNEL_TASK_QUEUES, rate-limited by Temporal); they now go to the
+ * workflow's own. No patch is needed: an activity's task queue is not part of replay's determinism check (the SDK
+ * compares activity id and type), and the worker still serves the old queues for sends scheduled there before.
+ */
 export function channelActivityOptions(channel: DeliveryChannel, options: DeliveryOptions = {}): ActivityOptions {
   const retry = options.retry?.[channel] ?? DEFAULT_CHANNEL_RETRY[channel];
+  const taskQueue = options.taskQueues?.[channel];
   return {
-    taskQueue: options.taskQueues?.[channel] ?? CHANNEL_TASK_QUEUES[channel],
-    startToCloseTimeout: START_TO_CLOSE[channel],
+    ...(taskQueue ? { taskQueue } : {}),
+    startToCloseTimeout: START_TO_CLOSE,
+    heartbeatTimeout: CALL_TIMEOUT[channel],
     retry: {
       initialInterval: retry.initialInterval as ActivityOptions['startToCloseTimeout'],
       maximumInterval: retry.maximumInterval as ActivityOptions['startToCloseTimeout'],

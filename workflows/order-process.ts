@@ -77,6 +77,12 @@ const SETTINGS_KEYS = ['lingerAfterTerminal', 'idleTimeout', 'delivery', 'channe
  */
 const SETTINGS_ACTIVITY_PATCH = 'order-settings-activity';
 
+/**
+ * Versioning: the search attributes used to be upserted as each value changed (two or three upserts an event); runs
+ * from this patch on gather them and upsert once, when the run next waits, and only what differs from the index.
+ */
+const ONE_UPSERT_PATCH = 'one-search-attribute-upsert-per-wait';
+
 /** A message that waits (quiet hours, a digest window), ready to go as it is. */
 interface HeldMessage extends Sendable {
   customer: NonNullable<PlanRecipient['customer']>;
@@ -172,6 +178,9 @@ export class OrderProcess {
   private eventsThisRun = 0;
   private state: NotificationState = 'waiting-for-events';
   private indexedState: NotificationState = 'waiting-for-events';
+  /** Upsert once per wait (ONE_UPSERT_PATCH), or at once as older runs did. */
+  private upsertOnWait = false;
+  private readonly toIndex = new Map<string, { key: typeof searchAttributes.orderStatus; value: string }>();
 
   constructor(private readonly input: OrderWorkflowInput) {
     const carried = input.carried;
@@ -221,6 +230,7 @@ export class OrderProcess {
    * left it, so late events are still spotted.
    */
   async begin(): Promise<void> {
+    this.upsertOnWait = patched(ONE_UPSERT_PATCH);
     const fromInput = SETTINGS_KEYS.some((key) => this.input[key] !== undefined) || !patched(SETTINGS_ACTIVITY_PATCH);
     this.use(fromInput ? this.input : await loadOrderSettings());
     if (this.fresh) this.position = await loadOrderPosition(this.orderId);
@@ -241,6 +251,7 @@ export class OrderProcess {
     if (this.receiptsArrived) return 'receipt';
     this.describeWait();
     const idle = this.deadlines.next() ? null : this.quietLimit();
+    this.flushIndex();
     const outcome = await this.deadlines.wait(() => this.pending.length > 0 || this.receiptsArrived, idle);
     if (outcome === 'woken') return this.pending.length > 0 ? 'event' : 'receipt';
     return outcome === 'due' ? 'due' : 'finished';
@@ -274,6 +285,8 @@ export class OrderProcess {
 
   /** The next run's input: the order and its state, never the settings (the next run loads the worker's). */
   continuation(): OrderWorkflowInput {
+    // The next run starts with this run's search attributes: they must be current.
+    this.flushIndex();
     return { orderId: this.orderId, customerId: this.customerId, carried: this.snapshot() };
   }
 
@@ -326,7 +339,7 @@ export class OrderProcess {
       return;
     }
     this.position = advance(this.position, event.status, event.occurredAt);
-    upsertIndexed(searchAttributes.orderStatus, event.status);
+    this.index(searchAttributes.orderStatus, event.status);
     this.setState('sending');
 
     const prepared = await prepareStep({
@@ -793,7 +806,20 @@ export class OrderProcess {
     // Indexed only for states an order rests in; 'sending' lasts milliseconds and would cost a visibility write per event.
     if (state === 'sending' || state === this.indexedState) return;
     this.indexedState = state;
-    upsertIndexed(searchAttributes.notificationState, state);
+    this.index(searchAttributes.notificationState, state);
+  }
+
+  private index(key: typeof searchAttributes.orderStatus, value: string): void {
+    if (!this.upsertOnWait) return upsertIndexed([{ key, value }]);
+    this.toIndex.set(key.name, { key, value });
+  }
+
+  /** One upsert of what changed since the index last heard, if anything did. */
+  private flushIndex(): void {
+    const indexed = workflowInfo().typedSearchAttributes;
+    const changed = [...this.toIndex.values()].filter(({ key, value }) => indexed.get(key) !== value);
+    this.toIndex.clear();
+    if (changed.length > 0) upsertIndexed(changed);
   }
 }
 
@@ -820,7 +846,7 @@ function wordsOf(item: HeldMessage): { title: string; body: string } {
  * namespace without Herald's attributes registered, such as the time-skipping test server's, would
  * otherwise fail every workflow task.
  */
-function upsertIndexed(key: typeof searchAttributes.orderStatus, value: string): void {
-  if (workflowInfo().typedSearchAttributes.get(key) === undefined) return;
-  upsertSearchAttributes([{ key, value }]);
+function upsertIndexed(pairs: Array<{ key: typeof searchAttributes.orderStatus; value: string }>): void {
+  const known = pairs.filter(({ key }) => workflowInfo().typedSearchAttributes.get(key) !== undefined);
+  if (known.length > 0) upsertSearchAttributes(known);
 }
