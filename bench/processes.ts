@@ -47,12 +47,21 @@ export function peakMemoryMiB(rootPid: number): number {
   return Math.round(total / 1024);
 }
 
-/** Ctrl-C (or a kill) stops the benchmark's stack before the process exits, so no server is left running. */
-export function stopOnInterrupt(h: Harness): void {
+/**
+ * Ctrl-C (or a kill) stops the benchmark's stack (and whatever else it runs on it, `also`, first) before the process
+ * exits, so no server is left running. Returns the function that unregisters it once the stack is stopped.
+ */
+export function stopOnInterrupt(h: Harness, ...also: Array<{ stop(): Promise<void> }>): () => void {
   const interrupted = async () => {
+    for (const other of also) await other.stop().catch(() => undefined);
     await h.stop();
     process.exit(130);
   };
-  process.once('SIGINT', () => void interrupted());
-  process.once('SIGTERM', () => void interrupted());
+  const onSignal = () => void interrupted();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
 }
