@@ -2,7 +2,10 @@
 import fs from 'node:fs';
 import type { Harness } from '../test/support/harness';
 
-/** CPU seconds (user + system) a process and its descendants have used so far. */
+/**
+ * CPU seconds (user + system) a process and its descendants have used so far, those that already exited included
+ * (a reaped child's time is in its parent's cutime/cstime: PostgreSQL's backends come and go).
+ */
 export function cpuSeconds(rootPid: number | undefined): number {
   if (!rootPid) return NaN;
   const ticks = 100; // USER_HZ on Linux
@@ -10,7 +13,8 @@ export function cpuSeconds(rootPid: number | undefined): number {
   for (const pid of processTree(rootPid)) {
     try {
       const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+      // utime, stime, then cutime, cstime (fields 14-17 of proc(5), counted from after the command name).
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticks;
     } catch {
       // gone
     }

@@ -43,6 +43,7 @@ const benchEnvironment = z.object({
     .transform((list) => list.split(',').filter(Boolean))
     .pipe(z.array(z.coerce.number<string>().positive())),
   BENCH_STEP_SECONDS: z.coerce.number().positive().default(20),
+  BENCH_REFINE: z.coerce.number().int().min(0).default(2),
   // Handed to the stack as HERALD_DIGEST_WINDOW, whose schema checks it.
   BENCH_DIGEST_WINDOW: z.string().default('0'),
   BENCH_BURST: z.coerce.number().int().min(0).default(20_000),
@@ -340,6 +341,12 @@ interface ModeReport {
   burst: BurstResult | KafkaBurstResult | null;
 }
 
+/** The highest rate a system sustained: below every unsustainable one it was stepped at (a later lucky step does not count). */
+function sustainable(steps: StepResult[]): number | undefined {
+  const ceiling = Math.min(...steps.filter((s) => !s.sustainable).map((s) => s.rate));
+  return steps.filter((s) => s.sustainable && s.rate < ceiling).sort((a, b) => b.rate - a.rate)[0]?.rate;
+}
+
 const withoutOrders = ({ orderIds: _orderIds, ...rest }: StepResult) => rest;
 
 async function counted(floor: Floor, system: BenchSystem, step: StepResult, log: (line: string) => void) {
@@ -367,7 +374,8 @@ async function figures(
   half: StepResult | null,
   log: (line: string) => void,
 ): Promise<SystemFigures> {
-  const best = ladder.filter((s) => s.sustainable).sort((a, b) => b.rate - a.rate)[0];
+  const bestRate = sustainable(ladder);
+  const best = ladder.find((s) => s.rate === bestRate && s.sustainable);
   const countedLadder = [];
   for (const step of ladder) countedLadder.push(await counted(floor, system, step, log));
   const at = countedLadder[best ? ladder.indexOf(best) : 0]!;
@@ -442,11 +450,25 @@ async function runOnServer(mode: TemporalMode, options: BenchOptions, log: (line
         log(`[${mode}] ${system.name}: ${rate}/s: ${stepLine(step)}`);
       }
     }
-    const sustainable = (steps: StepResult[]) => steps.filter((s) => s.sustainable).sort((a, b) => b.rate - a.rate)[0]?.rate;
+    // Between a system's highest sustainable rate and the first that was not, BENCH_REFINE more steps halve the gap.
+    for (const [system, steps] of ladders) {
+      let low = sustainable(steps);
+      let high = steps.find((s) => !s.sustainable)?.rate;
+      for (let probe = 0; probe < options.BENCH_REFINE && low !== undefined && high !== undefined; probe++) {
+        const rate = Math.round((low + high) / 2);
+        if (rate <= low || rate >= high) break;
+        log(`[${mode}] ${system.name}: refining at ${rate} events/s for ${options.BENCH_STEP_SECONDS} s`);
+        const step = await runStep(system, `${runId}-${rate}`, rate, options.BENCH_STEP_SECONDS, parts);
+        steps.push(step);
+        log(`[${mode}] ${system.name}: ${rate}/s: ${stepLine(step)}`);
+        if (step.sustainable) low = rate;
+        else high = rate;
+      }
+    }
     const halfOf = (system: BenchSystem, steps: StepResult[]) => {
+      if (system === herald && options.BENCH_RATE) return options.BENCH_RATE;
       const best = sustainable(steps);
-      const rate = system === herald && options.BENCH_RATE ? options.BENCH_RATE : best ? Math.max(1, Math.floor(best / 2)) : undefined;
-      return rate;
+      return best ? Math.max(1, Math.floor(best / 2)) : undefined;
     };
     const halves = new Map<BenchSystem, StepResult | null>();
     for (const [system, steps] of ladders) {
@@ -599,7 +621,7 @@ async function main(onlyTheBurst: boolean): Promise<void> {
   }
   if (reports.length > 1) logSideBySide(reports, log);
   log(`machine: ${os.cpus().length} cores; shared and noisy, compare ratios within one run`);
-  const json = { machine: { cores: os.cpus().length, node: process.version }, runs: Object.fromEntries(reports.map((r) => [r.temporal, r])) };
+  const json = { machine: { cores: os.cpus().length, node: process.version }, runs: reports };
   if (options.BENCH_JSON) fs.writeFileSync(options.BENCH_JSON, JSON.stringify(json, null, 2));
   else process.stdout.write(`${JSON.stringify(json)}\n`);
 }
