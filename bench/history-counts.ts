@@ -9,17 +9,22 @@ export interface HistoryCounts {
   /** Workflows the server did not find (five tries): a lost order, or a read the server could not answer then. */
   missing: string[];
   historyEvents: number;
-  /** Workflow tasks started (each is a poll answered and a completion sent). */
+  /** Workflow tasks completed (each a task handed to the worker and its completion sent back). */
   workflowTasks: number;
   /** Activities scheduled on a task queue (dispatched eagerly or through matching alike). */
   activityTasks: number;
   /** Local activities, recorded as markers in the workflow task that ran them. */
   localActivityMarkers: number;
+  searchAttributeUpserts: number;
+  timers: number;
   signals: number;
 }
 
-/** The same counts divided by the events the workflows were sent. */
-export type PerEventCounts = Omit<HistoryCounts, 'workflows' | 'runs' | 'missing'> & { events: number; missingWorkflows: number };
+/**
+ * The same counts divided by the events the workflows were sent, with the activity tasks the worker had to poll for
+ * (its SDK metrics; the other activity tasks came eagerly with a workflow task's completion).
+ */
+export type PerEventCounts = Omit<HistoryCounts, 'workflows' | 'runs' | 'missing'> & { events: number; missingWorkflows: number; activityTasksPolled: number | null };
 
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
@@ -29,9 +34,11 @@ async function countRun(client: Client, workflowId: string, runId: string | unde
   let previousRun: string | undefined;
   for (const event of history.events ?? []) {
     into.historyEvents++;
-    if (event.workflowTaskStartedEventAttributes) into.workflowTasks++;
+    if (event.workflowTaskCompletedEventAttributes) into.workflowTasks++;
     else if (event.activityTaskScheduledEventAttributes) into.activityTasks++;
     else if (event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) into.localActivityMarkers++;
+    else if (event.upsertWorkflowSearchAttributesEventAttributes) into.searchAttributeUpserts++;
+    else if (event.timerStartedEventAttributes) into.timers++;
     else if (event.workflowExecutionSignaledEventAttributes) into.signals++;
     else if (event.workflowExecutionStartedEventAttributes?.continuedExecutionRunId) {
       previousRun = event.workflowExecutionStartedEventAttributes.continuedExecutionRunId;
@@ -55,7 +62,7 @@ const isNotFound = (err: unknown) => err instanceof WorkflowNotFoundError || (er
 
 /** Counts the histories of `workflowIds` (their latest runs and every run they continued from), `concurrency` at a time. */
 export async function countHistories(client: Client, workflowIds: string[], concurrency = 8): Promise<HistoryCounts> {
-  const counts: HistoryCounts = { workflows: 0, runs: 0, missing: [], historyEvents: 0, workflowTasks: 0, activityTasks: 0, localActivityMarkers: 0, signals: 0 };
+  const counts: HistoryCounts = { workflows: 0, runs: 0, missing: [], historyEvents: 0, workflowTasks: 0, activityTasks: 0, localActivityMarkers: 0, searchAttributeUpserts: 0, timers: 0, signals: 0 };
   const queue = [...workflowIds];
   const countOne = async (workflowId: string) => {
     let runId: string | undefined;
@@ -76,7 +83,7 @@ export async function countHistories(client: Client, workflowIds: string[], conc
   return counts;
 }
 
-export function perEvent(counts: HistoryCounts, events: number): PerEventCounts {
+export function perEvent(counts: HistoryCounts, events: number, activityTasksPolled: number | null): PerEventCounts {
   const per = (n: number) => (events ? Math.round((n / events) * 100) / 100 : NaN);
   return {
     events,
@@ -85,6 +92,9 @@ export function perEvent(counts: HistoryCounts, events: number): PerEventCounts 
     workflowTasks: per(counts.workflowTasks),
     activityTasks: per(counts.activityTasks),
     localActivityMarkers: per(counts.localActivityMarkers),
+    searchAttributeUpserts: per(counts.searchAttributeUpserts),
+    timers: per(counts.timers),
     signals: per(counts.signals),
+    activityTasksPolled: activityTasksPolled === null ? null : per(activityTasksPolled),
   };
 }

@@ -22,6 +22,7 @@ import { parseEnv } from '../lib/config';
 import { burstEvents, percentile, postBurst } from '../test/support/burst';
 import { eventually, iosToken, androidToken, startHarness, type Harness } from '../test/support/harness';
 import { produce, samples } from '../test/support/kafka';
+import { activityTasksPolled } from '../test/support/round-trips';
 import { campaignBench } from './campaign';
 import { startFloor, type Floor } from './floor/floor';
 import { countHistories, perEvent, type PerEventCounts } from './history-counts';
@@ -266,6 +267,7 @@ function heraldSystem(h: Harness): BenchSystem {
   return {
     name: 'herald',
     workflowId: orderWorkflowId,
+    activityTasksPolled: () => activityTasksPolled(`http://127.0.0.1:${h.stack.env.HERALD_SDK_METRICS_PORT}/metrics`),
     async send(event) {
       const res = await h.api('POST', '/v1/order-events', {
         eventId: `${event.orderId}.${event.status}`,
@@ -354,7 +356,7 @@ async function counted(floor: Floor, system: BenchSystem, step: StepResult, log:
   if (counts.missing.length > 0) {
     log(`${system.name} at ${step.rate}/s: ${counts.missing.length} of ${step.orderIds.length} workflows not found, e.g. ${counts.missing.slice(0, 3).join(', ')}`);
   }
-  return { ...withoutOrders(step), perEvent: perEvent(counts, step.accepted) };
+  return { ...withoutOrders(step), perEvent: perEvent(counts, step.accepted, step.activityTasksPolled) };
 }
 
 function cpuShares(steps: StepResult[]): Record<string, number> {
@@ -536,7 +538,8 @@ function logReport(r: ModeReport, log: (line: string) => void): void {
       .map(([part, ms]) => `${part} ${ms}`)
       .join(', ');
     log(
-      `${tag} ${name} per order event at ${p.rate}/s: ${p.historyEvents} history events, ${p.workflowTasks} workflow tasks, ${p.activityTasks} activity tasks, ${p.localActivityMarkers} local activities; CPU ms ${cpu}`,
+      `${tag} ${name} per order event at ${p.rate}/s: ${p.historyEvents} history events, ${p.workflowTasks} workflow tasks, ${p.activityTasks} activity tasks ` +
+        `(${p.activityTasksPolled ?? '?'} polled, the rest eager), ${p.localActivityMarkers} local activities, ${p.searchAttributeUpserts} search-attribute upserts, ${p.timers} timers; CPU ms ${cpu}`,
     );
   }
   for (const [name, f] of [['Herald', r.herald], ['floor', r.floor]] as const) {
@@ -564,6 +567,7 @@ function logSideBySide(reports: ModeReport[], log: (line: string) => void): void
     ['Herald history events/event', (r) => r.herald.perEventAtSustainable.historyEvents],
     ['Herald workflow tasks/event', (r) => r.herald.perEventAtSustainable.workflowTasks],
     ['Herald activity tasks/event', (r) => r.herald.perEventAtSustainable.activityTasks],
+    ['Herald polled activity tasks/event', (r) => r.herald.perEventAtSustainable.activityTasksPolled],
     ['floor history events/event', (r) => r.floor.perEventAtSustainable.historyEvents],
     ['Herald CPU ms/event worker', (r) => r.herald.perEventAtSustainable.cpuMs.worker ?? null],
     ['Herald CPU ms/event temporal', (r) => r.herald.perEventAtSustainable.cpuMs.temporal ?? null],

@@ -26,6 +26,8 @@ export interface BenchSystem {
   onNotified(listener: (orderId: string, status: string, receivedAt: number) => void): () => void;
   /** The Temporal workflow of an order. */
   workflowId(orderId: string): string;
+  /** Activity tasks its worker has had from polls so far (SDK metrics), not eagerly; null when it cannot tell. */
+  activityTasksPolled(): Promise<number | null>;
 }
 
 /** The process trees a step charges CPU to (pids), 'bench' being this process: load generator, fakes and sink. */
@@ -52,6 +54,8 @@ export interface StepResult {
   /** CPU of each part over the step's wall time, 100 = one core. */
   cpuPercent: Record<string, number>;
   wallSeconds: number;
+  /** Activity tasks the system's worker polled for during the step (the others came eagerly); null when unknown. */
+  activityTasksPolled: number | null;
   /** The orders the step opened (their workflows are counted afterwards, bench/history-counts.ts). */
   orderIds: string[];
 }
@@ -92,6 +96,7 @@ export async function runStep(
   let accepted = 0;
   let failed = 0;
   const inFlight = new Set<Promise<void>>();
+  const polledBefore = await system.activityTasksPolled().catch(() => null);
   const cpuBefore = cpuNow(parts);
   const started = Date.now();
   const tickMs = 20;
@@ -138,6 +143,7 @@ export async function runStep(
   }, drainTimeoutMs, 100).catch(() => undefined);
   const drainSeconds = (Date.now() - drainStart) / 1000;
   const cpuAfter = cpuNow(parts);
+  const polledAfter = await system.activityTasksPolled().catch(() => null);
   off();
   const sorted = [...latencies].sort((a, b) => a - b);
   const elapsed = (Date.now() - started) / 1000;
@@ -168,6 +174,7 @@ export async function runStep(
     cpuMsPerEvent,
     cpuPercent,
     wallSeconds: round1(elapsed),
+    activityTasksPolled: polledBefore === null || polledAfter === null ? null : polledAfter - polledBefore,
     orderIds,
   };
 }

@@ -2,9 +2,10 @@
 // and its events sent by signal-with-start from this process (there is no API in front of bare Temporal).
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { spawnManaged, terminate } from '../../dev/embedded';
+import { freePort, spawnManaged, terminate } from '../../dev/embedded';
 import { PROJECT_ROOT } from '../../dev/tools';
 import type { Stack } from '../../dev/stack';
+import { activityTasksPolled } from '../../test/support/round-trips';
 import type { BenchSystem } from '../step';
 import { startFloorSink } from './sink';
 import type { FloorEvent } from './activities';
@@ -22,6 +23,7 @@ export interface Floor extends BenchSystem {
 export async function startFloor(stack: Stack, logDir: string): Promise<Floor> {
   const sink = await startFloorSink();
   const namespace = stack.env.TEMPORAL_NAMESPACE ?? 'default';
+  const metricsPort = await freePort();
   const worker = spawnManaged(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker.ts')], {
     cwd: PROJECT_ROOT,
     env: {
@@ -30,6 +32,7 @@ export async function startFloor(stack: Stack, logDir: string): Promise<Floor> {
       TEMPORAL_NAMESPACE: namespace,
       BENCH_FLOOR_TASK_QUEUE: FLOOR_TASK_QUEUE,
       BENCH_FLOOR_SINK_URL: sink.url,
+      BENCH_FLOOR_METRICS_PORT: String(metricsPort),
     },
     logFile: path.join(logDir, 'floor-worker.log'),
     exitSignal: 'SIGTERM',
@@ -60,6 +63,7 @@ export async function startFloor(stack: Stack, logDir: string): Promise<Floor> {
     workerPid: worker.child.pid ?? -1,
     client,
     workflowId,
+    activityTasksPolled: () => activityTasksPolled(`http://127.0.0.1:${metricsPort}/metrics`),
     async send(event) {
       await client.workflow.signalWithStart<typeof floorOrderWorkflow, [FloorEvent]>('floorOrderWorkflow', {
         workflowId: workflowId(event.orderId),

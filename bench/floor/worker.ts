@@ -1,7 +1,7 @@
 // The floor's worker process (started by bench/floor/floor.ts): SDK defaults, the floor workflow and its one activity on
 // one task queue (BENCH_FLOOR_TASK_QUEUE). It prints FLOOR_WORKER_READY once it polls.
 import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { parseEnv } from '../../lib/config';
 import { createFloorActivities } from './activities';
@@ -12,10 +12,13 @@ const floorWorkerEnvironment = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   BENCH_FLOOR_TASK_QUEUE: z.string().min(1),
   BENCH_FLOOR_SINK_URL: z.url(),
+  // The SDK's Prometheus metrics, where the bench reads how many activity tasks came by poll rather than eagerly.
+  BENCH_FLOOR_METRICS_PORT: z.coerce.number().int().min(1).max(65535),
 });
 
 async function main(): Promise<void> {
   const env = parseEnv(floorWorkerEnvironment, process.env);
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${env.BENCH_FLOOR_METRICS_PORT}` } } } });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
     const worker = await Worker.create({
