@@ -46,7 +46,15 @@ export const APNS_TOPIC = 'com.example.shop';
 export const SMS_FROM = '+15550001111';
 export const EMAIL_FROM = 'Shop <orders@shop.example>';
 
-export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalDynamicConfig?: Record<string, string>; kafka?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    env?: NodeJS.ProcessEnv;
+    temporalDynamicConfig?: Record<string, string>;
+    kafka?: boolean;
+    /** 'server': the production Temporal server (dev/temporal-server.ts) instead of the dev server. */
+    temporal?: 'dev' | 'server';
+  } = {},
+): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-e2e-'));
   fs.chmodSync(dataDir, 0o755);
   const key = createApnsKey();
@@ -70,6 +78,7 @@ export async function startHarness(options: { env?: NodeJS.ProcessEnv; temporalD
       temporalPort: await freePort(),
       temporalUiPort: null,
       temporalDynamicConfig: options.temporalDynamicConfig,
+      temporal: options.temporal,
       postgresPort: await freePort(),
       apiPort,
       workerMetricsPort: await freePort(),
