@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_TYPES } from '../domain/search-attributes';
 import {
   freePort,
@@ -17,6 +16,7 @@ import { startKafka, type EmbeddedKafka } from './kafka';
 import { startTemporalServer } from './temporal-server';
 import { spawnHeraldProcess, waitForHttp, type HeraldProcess } from './processes';
 import { registerSearchAttributes } from '../lib/search-attributes';
+import { connectTemporal, temporalSettingsFrom, TEMPORAL_CONNECTION_VARIABLES, type TemporalSettings } from '../lib/temporal-connection';
 import { createDb } from '../lib/db';
 import { ensureDefaultTemplates } from '../lib/seed';
 
@@ -62,6 +62,8 @@ export interface Stack {
   workerMetricsUrl: string;
   uiUrl: string | null;
   temporalAddress: string;
+  /** How the stack's processes reach Temporal (lib/temporal-connection.ts): for the tests' own clients. */
+  temporal: TemporalSettings;
   databaseUrl: string;
   /** The environment the worker and API run with. */
   env: NodeJS.ProcessEnv;
@@ -172,6 +174,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(kafka ? { HERALD_KAFKA_BROKERS: kafka.brokers } : {}),
       ...options.env,
       DATABASE_URL: databaseUrl,
+      // The embedded Temporal is plain gRPC on loopback: no profile, key or certificate of this shell's Temporal
+      // settings (a Cloud profile in ~/.config/temporalio) may reach it; its own profile file says where it is.
+      ...(temporal ? embeddedTemporalEnv(options.dataDir, temporalAddress, namespace) : {}),
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: namespace,
       HERALD_ADMIN_KEY: options.adminKey,
@@ -204,6 +209,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       workerMetricsUrl: `http://127.0.0.1:${options.workerMetricsPort ?? 9464}/metrics`,
       uiUrl: temporal?.uiUrl ?? null,
       temporalAddress,
+      temporal: temporalSettingsFrom({ ...process.env, ...env }),
       databaseUrl,
       env,
       kafka,
@@ -296,7 +302,8 @@ async function startTemporal(
   databaseUrl?: string,
 ): Promise<{ temporal: TemporalDevServer | null; temporalAddress: string }> {
   if (options.temporalAddress) {
-    const connection = await Connection.connect({ address: options.temporalAddress });
+    // A cluster (or Temporal Cloud) is reached with this shell's Temporal settings, as the worker and API reach it.
+    const connection = await connectTemporal(temporalSettingsFrom({ ...process.env, ...options.env, TEMPORAL_ADDRESS: options.temporalAddress, TEMPORAL_NAMESPACE: namespace }));
     try {
       await registerSearchAttributes(connection, namespace);
     } catch (err) {
@@ -336,4 +343,14 @@ async function startTemporal(
   });
   onStarted(() => temporal.stop());
   return { temporal, temporalAddress: temporal.address };
+}
+
+/**
+ * The Temporal settings of the stack's processes when it runs Temporal itself: a profile file of its own in the data
+ * directory (what `temporal --config-file <it>` reads too) and every other Temporal variable blanked (blank is unset).
+ */
+function embeddedTemporalEnv(dataDir: string, address: string, namespace: string): NodeJS.ProcessEnv {
+  const file = path.resolve(dataDir, 'temporal-client.toml');
+  fs.writeFileSync(file, `# Written by Herald's stack at each start: its embedded Temporal.\n[profile.default]\naddress = ${JSON.stringify(address)}\nnamespace = ${JSON.stringify(namespace)}\n`);
+  return { ...Object.fromEntries(TEMPORAL_CONNECTION_VARIABLES.map((name) => [name, ''])), TEMPORAL_CONFIG_FILE: file };
 }
