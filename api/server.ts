@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import type { HeraldConfig } from '../lib/config';
 import { requireDatabaseUrl } from '../lib/config';
 import { createDb } from '../lib/db';
@@ -23,7 +24,7 @@ export interface RunningApi {
 export async function startApi(config: HeraldConfig, logger: Logger, port = config.port): Promise<RunningApi> {
   // A database that takes no connection within 5 s (down, hung, out of connections) is a 503 with Retry-After, not a hung request.
   const db = createDb(requireDatabaseUrl(config), { max: 20, connectionTimeoutMillis: 5_000 });
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config.temporal);
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   if (config.adminKey) {
     const admin = await ensureApiKey(db, config.adminKey, 'admin (HERALD_ADMIN_KEY)', ['admin']);

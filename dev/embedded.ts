@@ -55,7 +55,7 @@ export function freePortRange(setting: string | undefined): readonly [number, nu
 // Shared helpers
 
 /** Fails early with a clear message when an explicitly requested port is taken. */
-async function assertPortFree(port: number, host: string, what: string): Promise<void> {
+export async function assertPortFree(port: number, host: string, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const server = net.createServer();
     server.unref();

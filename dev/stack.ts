@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_TYPES } from '../domain/search-attributes';
 import {
+  freePort,
   migrateDatabase,
   runningFromPidFile,
   startEmbeddedPostgres,
@@ -13,8 +13,10 @@ import {
   type TemporalDevServer,
 } from './embedded';
 import { startKafka, type EmbeddedKafka } from './kafka';
+import { startTemporalServer } from './temporal-server';
 import { spawnHeraldProcess, waitForHttp, type HeraldProcess } from './processes';
 import { registerSearchAttributes } from '../lib/search-attributes';
+import { connectTemporal, temporalSettingsFrom, TEMPORAL_CONNECTION_VARIABLES, type TemporalSettings } from '../lib/temporal-connection';
 import { createDb } from '../lib/db';
 import { ensureDefaultTemplates } from '../lib/seed';
 
@@ -23,8 +25,13 @@ export interface StackOptions {
   dataDir: string;
   /** Keep data across starts (npm start) or throw it away (tests, benchmark). */
   persistent: boolean;
-  /** An existing Temporal frontend; when unset a dev server is started. */
+  /** An existing Temporal frontend; when unset a dev server (or with `temporal: 'server'`, the production server) is started. */
   temporalAddress?: string;
+  /**
+   * Which Temporal to start when there is no temporalAddress: the dev server (default), or the production server
+   * (dev/temporal-server.ts) with its state in databases of its own on the stack's PostgreSQL.
+   */
+  temporal?: 'dev' | 'server';
   temporalNamespace?: string;
   temporalPort?: number;
   /** Web UI port of the embedded dev server; null runs it headless. */
@@ -61,6 +68,8 @@ export interface Stack {
   workerMetricsUrl: string;
   uiUrl: string | null;
   temporalAddress: string;
+  /** How the stack's processes reach Temporal (lib/temporal-connection.ts): for the tests' own clients. */
+  temporal: TemporalSettings;
   databaseUrl: string;
   /** The environment the worker and API run with. */
   env: NodeJS.ProcessEnv;
@@ -73,11 +82,24 @@ export interface Stack {
   /** Process ids of the embedded servers this stack started (for the benchmark's CPU accounting). */
   serverPids: { temporal?: number; postgres?: number; kafka?: number };
   startWorker(): Promise<HeraldProcess>;
+  /**
+   * One more worker or API process on this stack's environment, with a port, a metrics port and a log file
+   * (`<name>.log`) of its own; stopped with the stack. An API is returned once it answers /readyz, a worker at once.
+   */
+  spawnExtra(kind: 'worker' | 'api', name: string): Promise<ExtraProcess>;
   stop(): Promise<void>;
 }
 
+export interface ExtraProcess extends HeraldProcess {
+  /** An API's base URL (http://127.0.0.1:<port>), a worker's /metrics URL. */
+  url: string;
+}
+
+/** The name of an extra worker or API process (Stack.spawnExtra): letters, digits and dashes. */
+const EXTRA_NAME = /^[a-z0-9][a-z0-9-]{0,40}$/;
+
 /** The pid file of one process a stack (or npm start itself, "herald") runs from `dataDir`. */
-export function pidFilePath(dataDir: string, name: 'herald' | 'postgres' | 'temporal' | 'kafka' | 'worker' | 'api'): string {
+export function pidFilePath(dataDir: string, name: 'herald' | 'postgres' | 'temporal' | 'kafka' | 'worker' | 'api' | `extra-${string}`): string {
   return path.join(dataDir, 'pids', `${name}.json`);
 }
 
@@ -86,7 +108,7 @@ const LEFTOVERS: Array<['postgres' | 'temporal' | 'kafka' | 'worker' | 'api', Ar
   ['api', [['SIGTERM', 15_000], ['SIGKILL', 5_000]]],
   ['worker', [['SIGTERM', 15_000], ['SIGKILL', 5_000]]],
   ['kafka', [['SIGTERM', 20_000], ['SIGKILL', 5_000]]],
-  ['temporal', [['SIGTERM', 10_000], ['SIGKILL', 5_000]]],
+  ['temporal', [['SIGTERM', 20_000], ['SIGKILL', 5_000]]],
   ['postgres', [['SIGINT', 30_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]]],
 ];
 
@@ -96,6 +118,13 @@ const LEFTOVERS: Array<['postgres' | 'temporal' | 'kafka' | 'worker' | 'api', Ar
  * processes it started, never a later holder of a recycled pid.
  */
 export async function stopLeftovers(dataDir: string, log: (line: string) => void): Promise<void> {
+  // Extra workers and APIs (spawnExtra) first, as the stack's own stop() does.
+  const extras = fs.existsSync(path.join(dataDir, 'pids')) ? fs.readdirSync(path.join(dataDir, 'pids')).filter((file) => /^extra-.*\.json$/.test(file)) : [];
+  for (const file of extras) {
+    const left = runningFromPidFile(path.join(dataDir, 'pids', file));
+    if (left) log(`stopping ${file.replace(/\.json$/, '')} (pid ${left.pid}), left running by an earlier start...`);
+    await stopFromPidFile(path.join(dataDir, 'pids', file), [['SIGTERM', 15_000], ['SIGKILL', 5_000]]);
+  }
   for (const [name, steps] of LEFTOVERS) {
     const file = pidFilePath(dataDir, name);
     const left = runningFromPidFile(file);
@@ -119,11 +148,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     // PostgreSQL (with its migrations) and Temporal do not need each other: start them side by side. Each registers
     // its cleanup once it runs, and both are waited for before a failure is thrown, so a failed start stops both.
+    // The production server keeps its state on that PostgreSQL, so it starts once the database is up.
     const namespace = options.temporalNamespace ?? 'default';
-    const [database, temporalServer] = await Promise.allSettled([
-      startDatabase(options, log, logDir, (cleanup) => cleanups.push(cleanup)),
-      startTemporal(options, namespace, log, logDir, (cleanup) => cleanups.push(cleanup)),
-    ]);
+    const onStarted = (cleanup: () => Promise<void>) => cleanups.push(cleanup);
+    const productionServer = options.temporal === 'server' && !options.temporalAddress;
+    const databaseStart = startDatabase(options, log, logDir, onStarted);
+    const temporalStart = productionServer
+      ? databaseStart.then((db) => startTemporal(options, namespace, log, logDir, onStarted, db.databaseUrl))
+      : startTemporal(options, namespace, log, logDir, onStarted);
+    const [database, temporalServer] = await Promise.allSettled([databaseStart, temporalStart]);
     if (database.status === 'rejected') throw database.reason;
     if (temporalServer.status === 'rejected') throw temporalServer.reason;
     const { pg, databaseUrl } = database.value;
@@ -147,6 +180,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(kafka ? { HERALD_KAFKA_BROKERS: kafka.brokers } : {}),
       ...options.env,
       DATABASE_URL: databaseUrl,
+      // The embedded Temporal is plain gRPC on loopback: no profile, key or certificate of this shell's Temporal
+      // settings (a Cloud profile in ~/.config/temporalio) may reach it; its own profile file says where it is.
+      ...(temporal ? embeddedTemporalEnv(options.dataDir, temporalAddress, namespace) : {}),
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: namespace,
       HERALD_ADMIN_KEY: options.adminKey,
@@ -179,6 +215,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       workerMetricsUrl: `http://127.0.0.1:${options.workerMetricsPort ?? 9464}/metrics`,
       uiUrl: temporal?.uiUrl ?? null,
       temporalAddress,
+      temporal: temporalSettingsFrom({ ...process.env, ...env }),
       databaseUrl,
       env,
       kafka,
@@ -193,6 +230,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       startWorker: async () => {
         stack.worker = await startWorker();
         return stack.worker;
+      },
+      spawnExtra: async (kind, name) => {
+        if (!EXTRA_NAME.test(name)) throw new Error(`an extra process name is lowercase letters, digits and dashes: ${JSON.stringify(name)}`);
+        const own: NodeJS.ProcessEnv =
+          kind === 'api'
+            ? { PORT: String(await freePort()), HERALD_SERVICE: `herald-api-${name}` }
+            : { HERALD_WORKER_METRICS_PORT: String(await freePort()), HERALD_SDK_METRICS_PORT: String(await freePort()), HERALD_SERVICE: `herald-worker-${name}` };
+        const extra = spawnHeraldProcess(kind, { ...env, ...own }, {
+          logFile: path.join(logDir, `${name}.log`),
+          pidFile: pidFilePath(options.dataDir, `extra-${name}`),
+          echo: options.echo,
+        });
+        // Stopped before the stack's own worker and API (cleanups run last first).
+        cleanups.push(() => extra.stop());
+        const url = kind === 'api' ? `http://127.0.0.1:${own.PORT}` : `http://127.0.0.1:${own.HERALD_WORKER_METRICS_PORT}/metrics`;
+        if (kind === 'api') await waitForHttp(`${url}/readyz`, extra, 90_000);
+        return Object.assign(extra, { url });
       },
       stop: stopAll,
     };
@@ -250,9 +304,12 @@ async function startTemporal(
   log: (line: string) => void,
   logDir: string,
   onStarted: (cleanup: () => Promise<void>) => void,
+  /** The stack's PostgreSQL, for the production server. */
+  databaseUrl?: string,
 ): Promise<{ temporal: TemporalDevServer | null; temporalAddress: string }> {
   if (options.temporalAddress) {
-    const connection = await Connection.connect({ address: options.temporalAddress });
+    // A cluster (or Temporal Cloud) is reached with this shell's Temporal settings, as the worker and API reach it.
+    const connection = await connectTemporal(temporalSettingsFrom({ ...process.env, ...options.env, TEMPORAL_ADDRESS: options.temporalAddress, TEMPORAL_NAMESPACE: namespace }));
     try {
       await registerSearchAttributes(connection, namespace);
     } catch (err) {
@@ -261,6 +318,22 @@ async function startTemporal(
       await connection.close();
     }
     return { temporal: null, temporalAddress: options.temporalAddress };
+  }
+  if (options.temporal === 'server') {
+    const temporal = await startTemporalServer({
+      databaseUrl: databaseUrl!,
+      configDir: path.resolve(options.dataDir, 'temporal-server'),
+      port: options.temporalPort,
+      namespace,
+      searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+      dynamicConfig: options.temporalDynamicConfig,
+      logFile: path.join(logDir, 'temporal.log'),
+      pidFile: pidFilePath(options.dataDir, 'temporal'),
+      detached: true,
+      log,
+    });
+    onStarted(() => temporal.stop());
+    return { temporal, temporalAddress: temporal.address };
   }
   log('starting Temporal dev server...');
   const temporal = await startTemporalDevServer({
@@ -276,4 +349,14 @@ async function startTemporal(
   });
   onStarted(() => temporal.stop());
   return { temporal, temporalAddress: temporal.address };
+}
+
+/**
+ * The Temporal settings of the stack's processes when it runs Temporal itself: a profile file of its own in the data
+ * directory (what `temporal --config-file <it>` reads too) and every other Temporal variable blanked (blank is unset).
+ */
+function embeddedTemporalEnv(dataDir: string, address: string, namespace: string): NodeJS.ProcessEnv {
+  const file = path.resolve(dataDir, 'temporal-client.toml');
+  fs.writeFileSync(file, `# Written by Herald's stack at each start: its embedded Temporal.\n[profile.default]\naddress = ${JSON.stringify(address)}\nnamespace = ${JSON.stringify(namespace)}\n`);
+  return { ...Object.fromEntries(TEMPORAL_CONNECTION_VARIABLES.map((name) => [name, ''])), TEMPORAL_CONFIG_FILE: file };
 }

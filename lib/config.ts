@@ -16,6 +16,7 @@ import { isPostgresUrl, POSTGRES_URL_REASON } from './database-url';
 import { DEFAULT_WEBPUSH_ALLOWED_HOSTS, isHostPattern, type PushEndpointPolicy } from './push-endpoints';
 import { parseSigningKeys, SIGNING_KEYS_REASON, type SigningKey } from './signing-keys';
 import type { RateLimit } from './token-bucket';
+import { DEFAULT_TEMPORAL_ADDRESS, DEFAULT_TEMPORAL_NAMESPACE, temporalSettingsFrom, TemporalSettingsError, type TemporalSettings } from './temporal-connection';
 import type { TrackingKey } from './tracking';
 
 export type Env = Record<string, string | undefined>;
@@ -302,8 +303,21 @@ const kafkaVariables = {
 
 export const environment = z.object({
   PORT: port.default(3000),
-  TEMPORAL_ADDRESS: text.refine((raw) => !raw.includes('://'), { error: 'must be host:port, without a scheme' }).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: text.default('default'),
+  // Temporal's own environment configuration (lib/temporal-connection.ts): these over the profile of the config file,
+  // Herald's defaults (127.0.0.1:7233, default) for what neither gives.
+  TEMPORAL_ADDRESS: text.refine((raw) => !raw.includes('://'), { error: 'must be host:port, without a scheme' }).optional(),
+  TEMPORAL_NAMESPACE: text.optional(),
+  TEMPORAL_API_KEY: text.optional(),
+  TEMPORAL_TLS: flag.optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: text.optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: text.optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: text.optional(),
+  TEMPORAL_TLS_CLIENT_CERT_DATA: text.optional(),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: text.optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: text.optional(),
+  TEMPORAL_TLS_SERVER_NAME: text.optional(),
+  TEMPORAL_PROFILE: text.optional(),
+  TEMPORAL_CONFIG_FILE: text.optional(),
   HERALD_TASK_QUEUE: text.default('herald-orders'),
   DATABASE_URL: text.refine(isPostgresUrl, { error: POSTGRES_URL_REASON }).optional(),
   // A short key can be guessed; generated keys (api/auth.ts generateKey) are 35 characters.
@@ -610,7 +624,10 @@ const heraldConfig = z.object({
   }),
 });
 
-export type HeraldConfig = z.output<typeof heraldConfig>;
+export type HeraldConfig = z.output<typeof heraldConfig> & {
+  /** How to reach Temporal (lib/temporal-connection.ts); temporalAddress and temporalNamespace are its address and namespace. */
+  temporal: TemporalSettings;
+};
 export type ApnsConfig = z.output<typeof apnsConfig>;
 export type FcmConfig = z.output<typeof fcmConfig>;
 export type WebPushConfig = z.output<typeof webPushConfig>;
@@ -647,8 +664,9 @@ const configSchema = COMPANIONS.reduce(
   })
   .transform((env): z.input<typeof heraldConfig> => ({
     port: env.PORT,
-    temporalAddress: env.TEMPORAL_ADDRESS,
-    temporalNamespace: env.TEMPORAL_NAMESPACE,
+    // Resolved with the profile by loadConfig (withTemporal).
+    temporalAddress: env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS,
+    temporalNamespace: env.TEMPORAL_NAMESPACE ?? DEFAULT_TEMPORAL_NAMESPACE,
     taskQueue: env.HERALD_TASK_QUEUE,
     databaseUrl: env.DATABASE_URL,
     adminKey: env.HERALD_ADMIN_KEY,
@@ -804,7 +822,25 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.output<T> 
  * until it does too.
  */
 export function loadConfig(env: Env = process.env): HeraldConfig {
-  return parseEnv(configSchema, env);
+  // Temporal's settings come from the variables and a profile file (HOME's), read apart from the schema; a problem
+  // there is reported with the schema's, all at once.
+  let temporal: TemporalSettings | undefined;
+  let temporalProblem: string | undefined;
+  try {
+    temporal = temporalSettingsFrom(present(env));
+  } catch (err) {
+    if (!(err instanceof TemporalSettingsError)) throw err;
+    temporalProblem = err.message;
+  }
+  let config;
+  try {
+    config = parseEnv(configSchema, env);
+  } catch (err) {
+    if (err instanceof ConfigError && temporalProblem && !err.problems.some((problem) => problem.startsWith(temporalProblem.split(':')[0]!))) throw new ConfigError([...err.problems, temporalProblem]);
+    throw err;
+  }
+  if (!temporal) throw new ConfigError([temporalProblem!]);
+  return { ...config, temporal, temporalAddress: temporal.address, temporalNamespace: temporal.namespace };
 }
 
 /** For entry points: the configuration, or a ConfigError's reasons on stderr and exit code 1 (no stack trace). */
@@ -851,6 +887,8 @@ export const localStackEnvironment = z.object({
   PYTHON: text.optional(),
   /** Extra Node flags for the worker and API that `npm start` runs. */
   HERALD_NODE_ARGS: text.optional(),
+  /** server: npm start runs the production Temporal server (dev/temporal-server.ts) instead of the dev server. */
+  HERALD_TEMPORAL: z.enum(['dev', 'server'], { error: (issue) => `must be dev or server, got '${String(issue.input)}'` }).default('dev'),
   /** embedded: npm start runs a one-node Kafka (dev/kafka.ts) and points HERALD_KAFKA_BROKERS at it. */
   HERALD_KAFKA: z.enum(['embedded', 'off'], { error: (issue) => `must be embedded or off, got '${String(issue.input)}'` }).default('off'),
   HERALD_KAFKA_PORT: port.default(9092),

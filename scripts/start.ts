@@ -10,6 +10,7 @@ import { quickstartCommands, quickstartLooks } from '../dev/quickstart';
 import { pidFilePath, startStack, type Stack } from '../dev/stack';
 import { ensureKafka } from '../dev/kafka';
 import { ensureTools } from '../dev/tools';
+import { ensureTemporalServer } from '../dev/temporal-server';
 
 const say = (line: string) => process.stdout.write(`[herald] ${line}\n`);
 
@@ -65,8 +66,11 @@ async function main(): Promise<void> {
   const ownPidFile = pidFilePath(dataDir, 'herald');
   writePidFile(ownPidFile, process.pid, { launchers });
   process.on('exit', () => removePidFile(ownPidFile, process.pid));
-  const embeddedTemporal = !process.env.TEMPORAL_ADDRESS;
+  // A Temporal named by TEMPORAL_ADDRESS or a profile (TEMPORAL_PROFILE) is used as it is; otherwise one is embedded.
+  const embeddedTemporal = !process.env.TEMPORAL_ADDRESS?.trim() && !process.env.TEMPORAL_PROFILE?.trim();
   if (embeddedTemporal) await ensureTools({ log: say });
+  const productionServer = embeddedTemporal && local.HERALD_TEMPORAL === 'server';
+  if (productionServer) await ensureTemporalServer({ log: say });
   const embeddedKafka = local.HERALD_KAFKA === 'embedded';
   if (embeddedKafka) await ensureKafka({ log: say });
 
@@ -97,7 +101,8 @@ async function main(): Promise<void> {
   stack = await startStack({
     dataDir,
     persistent: true,
-    temporalAddress: process.env.TEMPORAL_ADDRESS,
+    temporalAddress: embeddedTemporal ? undefined : config.temporal.address,
+    temporal: local.HERALD_TEMPORAL,
     temporalNamespace: config.temporalNamespace,
     temporalPort: Number(process.env.TEMPORAL_PORT ?? 7233),
     temporalUiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
@@ -119,7 +124,15 @@ async function main(): Promise<void> {
   say(`API:           ${stack.apiUrl}`);
   say(`Dashboard:     ${stack.apiUrl}/dashboard   (paste the admin key)`);
   say(`API docs:      ${stack.apiUrl}/docs   (OpenAPI: ${stack.apiUrl}/openapi.json)`);
-  say(`Temporal UI:   ${stack.uiUrl ? `${stack.uiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows` : `not embedded; Temporal at ${stack.temporalAddress}`}`);
+  say(
+    `Temporal UI:   ${
+      stack.uiUrl
+        ? `${stack.uiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows`
+        : productionServer
+          ? `none: the production Temporal server (HERALD_TEMPORAL=server) runs at ${stack.temporalAddress} with no Web UI (\`temporal workflow list --address ${stack.temporalAddress}\`)`
+          : `not embedded; Temporal at ${stack.temporalAddress}`
+    }`,
+  );
   say(`Metrics:       ${stack.apiUrl}/metrics (API), ${stack.workerMetricsUrl} (worker, with Temporal SDK metrics)`);
   say(`Admin API key: ${key}   (from ${origin}; \`npm run -s admin-key\` prints it)`);
   const kafkaConfig = loadConfig(stack.env).kafka;

@@ -4,6 +4,7 @@
 // token of one customer is never taken silently by another.
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import { createInboxActivities } from '../activities/inbox';
 import { CUSTOMER_TOKEN_PREFIX, mintCustomerToken } from '../api/customer-tokens';
 import { freePort } from '../dev/embedded';
@@ -72,7 +73,7 @@ async function receiptSignals(orderId: string): Promise<unknown[]> {
 }
 
 beforeAll(async () => {
-  temporal = await Connection.connect({ address: h.stack.temporalAddress });
+  temporal = await connectTemporal(h.stack.temporal);
   for (const customerId of [A, B]) {
     expect((await h.api('PUT', `/v1/customers/${customerId}`, { name: customerId, email: `${customerId}@shop.example` })).status).toBe(201);
     expect((await h.api('POST', `/v1/customers/${customerId}/devices`, { deviceId: `${customerId}-phone`, platform: 'ios', token: iosToken(customerId) })).status).toBe(201);

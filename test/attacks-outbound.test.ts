@@ -3,6 +3,7 @@
 // page of HTML with secrets in it, and one order's event that Temporal keeps refusing, which must not hold up the
 // events of every other order behind it.
 import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import { createIntake } from '../api/intake';
 import { freePort } from '../dev/embedded';
 import { orderWorkflowId } from '../domain';
@@ -23,7 +24,7 @@ const h = useHarness({
 
 let temporal: Connection;
 beforeAll(async () => {
-  temporal = await Connection.connect({ address: h.stack.temporalAddress });
+  temporal = await connectTemporal(h.stack.temporal);
 });
 afterAll(async () => {
   await temporal?.close();

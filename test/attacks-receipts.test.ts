@@ -2,7 +2,8 @@
 // another notification's) must not confirm a push and cancel its SMS backup, and the email provider webhooks must take
 // only what the provider signed (SendGrid's ECDSA signature; the generic webhook's shared-secret HMAC, not an API key).
 import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import { createSendGridKeys, heraldSignature, postEmailWebhook, postSendGrid, sendGridEvent, sendGridHeaders, unixNow } from './fakes/email-webhooks';
 import { eventually, iosToken, orderEvent, useHarness } from './support/harness';
 
@@ -41,7 +42,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The `notificationReceipt` signals the order's workflow got. */
 async function receiptSignals(orderId: string): Promise<unknown[]> {
-  const connection = await Connection.connect({ address: h.stack.temporalAddress });
+  const connection = await connectTemporal(h.stack.temporal);
   try {
     const history = await new Client({ connection }).workflow.getHandle(`order:${orderId}`).fetchHistory();
     return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'notificationReceipt');

@@ -4,6 +4,7 @@
 // carts are owed. The stuck row is retried with backoff, reported on /metrics and in the log, and goes through
 // once its cause is gone. (The order-event relay's own attack is in attacks-outbound.test.ts.)
 import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import { cartEventSchema } from '../api/cart-schemas';
 import { createIntake } from '../api/intake';
 import { freePort } from '../dev/embedded';
@@ -22,7 +23,7 @@ const h = useHarness({ temporalDynamicConfig: { 'history.maximumSignalsPerExecut
 let connection: Connection;
 let temporal: Client;
 beforeAll(async () => {
-  connection = await Connection.connect({ address: h.stack.temporalAddress });
+  connection = await connectTemporal(h.stack.temporal);
   temporal = new Client({ connection });
 });
 afterAll(async () => {

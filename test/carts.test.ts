@@ -1,6 +1,7 @@
 // Abandoned-cart reminders on the real stack (Temporal, PostgreSQL, the worker and the API as processes),
 // with APNs and SMTP faked at the wire. The reminders come after 2 s (push) and 4 s (email) here.
 import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import { createIntake } from '../api/intake';
 import { freePort } from '../dev/embedded';
 import { logger } from './support/logger';
@@ -11,7 +12,7 @@ const h = useHarness({ env: { HERALD_CART_REMINDERS: JSON.stringify([{ after: '2
 let connection: Connection;
 let temporal: Client;
 beforeAll(async () => {
-  connection = await Connection.connect({ address: h.stack.temporalAddress });
+  connection = await connectTemporal(h.stack.temporal);
   temporal = new Client({ connection });
 });
 afterAll(async () => {

@@ -2,6 +2,7 @@
 // FCM faked at the wire. Events go in through the API; assertions are on what the fakes received and
 // on the delivery history the API serves.
 import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import { createIntake } from '../api/intake';
 import { freePort } from '../dev/embedded';
 import { logger } from './support/logger';
@@ -342,7 +343,7 @@ test('an event accepted while Temporal is unreachable is kept and relayed once T
   expect(h.apns.requestsFor(ios)).toHaveLength(1);
   // The relay marks the event signalled after the signal returns, by when the push may already be out.
   await eventually(async () => expect((await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } })).signalledAt).not.toBeNull());
-  const connection = await Connection.connect({ address: h.stack.temporalAddress });
+  const connection = await connectTemporal(h.stack.temporal);
   try {
     expect(await createIntake({ ...options, temporal: new Client({ connection }) }).relayPending(0)).toBe(0);
   } finally {
@@ -358,7 +359,7 @@ test('a Temporal Schedule retires device tokens unseen for 270 days', async () =
   await h.db.device.update({ where: { customerId_deviceId: { customerId: 'cust-stale', deviceId: 'stale-iphone' } }, data: { lastSeenAt: new Date(Date.now() - 300 * 86_400_000) } });
   await h.db.device.update({ where: { customerId_deviceId: { customerId: 'cust-stale', deviceId: 'fresh-iphone' } }, data: { lastSeenAt: new Date(Date.now() - 200 * 86_400_000) } });
 
-  const connection = await Connection.connect({ address: h.stack.temporalAddress });
+  const connection = await connectTemporal(h.stack.temporal);
   try {
     const schedule = new Client({ connection }).schedule.getHandle(STALE_DEVICES_SCHEDULE_ID);
     const description = await schedule.describe();
@@ -489,7 +490,7 @@ test('a push the provider refuses outright is dead-lettered at once, without ret
 test('a run is found in Temporal visibility through its OrderId, CustomerId and OrderStatus search attributes', async () => {
   await customerWithDevices('cust-sa', [{ deviceId: 'sa-iphone', platform: 'ios', token: iosToken('sa-ios') }]);
   expect((await h.api('POST', '/v1/order-events', orderEvent('ord-sa', 'cust-sa', 'shipped', { minute: 1 }))).status).toBe(202);
-  const connection = await Connection.connect({ address: h.stack.temporalAddress });
+  const connection = await connectTemporal(h.stack.temporal);
   try {
     const client = new Client({ connection });
     const list = async (query: string) => {

@@ -1,6 +1,7 @@
 // Back-in-stock and price-drop alerts on the real stack: product events through the API, the alert workflow
 // on the worker, pushes through the APNs and FCM fakes at the wire.
 import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import { androidToken, eventually, iosToken, useHarness } from './support/harness';
 
 const h = useHarness();
@@ -8,7 +9,7 @@ const h = useHarness();
 let connection: Connection;
 let temporal: Client;
 beforeAll(async () => {
-  connection = await Connection.connect({ address: h.stack.temporalAddress });
+  connection = await connectTemporal(h.stack.temporal);
   temporal = new Client({ connection });
 });
 afterAll(async () => {

@@ -3,6 +3,7 @@
 // its receipts, and the order's workflow receives a `notificationReceipt` signal.
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import { readSendGridEvent, sendGridSignatureProblem } from '../api/email-webhooks';
 import { createReceiptRecorder } from '../api/receipts';
 import { freePort } from '../dev/embedded';
@@ -29,7 +30,7 @@ beforeAll(async () => {
       HERALD_PUBLIC_URL: PUBLIC_URL,
     },
   });
-  temporal = await Connection.connect({ address: h.stack.temporalAddress });
+  temporal = await connectTemporal(h.stack.temporal);
 }, 180_000);
 
 afterAll(async () => {

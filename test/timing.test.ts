@@ -2,6 +2,7 @@
 // ends, critical events overtake a routine backlog waiting under the push rate limit, and frequency caps hold
 // across concurrent orders of one customer.
 import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal-connection';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { orderWorkflowId } from '../domain';
 import { eventually, iosToken, orderEvent, useHarness } from './support/harness';
@@ -37,7 +38,7 @@ afterAll(async () => {
  * priority key it gave it; null while it has not.
  */
 async function pushQueuedAt(orderId: string): Promise<{ at: number; priorityKey: number | null } | null> {
-  temporal ??= await Connection.connect({ address: h.stack.temporalAddress });
+  temporal ??= await connectTemporal(h.stack.temporal);
   const history = await new Client({ connection: temporal }).workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
   const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendPush');
   if (!scheduled) return null;

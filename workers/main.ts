@@ -1,7 +1,8 @@
 // Worker process entry point: `npm run worker`. Reads the configuration once, connects to Temporal and PostgreSQL and
 // runs until SIGINT/SIGTERM.
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectionOptions, connectTemporal, describeTemporal } from '../lib/temporal-connection';
 import { freePort } from '../lib/free-port';
 import { ensureSchedules } from './schedules';
 import { startWorkerMetricsServer } from './metrics-server';
@@ -33,9 +34,9 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   });
   const db = createDb(requireDatabaseUrl(config), { max: 20 });
   await ensureDefaultTemplates(db);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   // Sandbox providers report their receipts as the API's receipt endpoint does: a row, then a signal to the order.
-  const receiptsConnection = usesSandbox(config) && config.sandboxReceipts !== 'none' ? await Connection.connect({ address: config.temporalAddress }) : null;
+  const receiptsConnection = usesSandbox(config) && config.sandboxReceipts !== 'none' ? await connectTemporal(config.temporal) : null;
   const sandboxReceipts = createSandboxReceipts({
     // Every channel live: no sandbox provider to report anything.
     mode: receiptsConnection ? config.sandboxReceipts : 'none',
@@ -50,7 +51,7 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   if (!config.tracking.enabled) {
     logger.info(config.tracking.keys.length ? 'email tracking is off (HERALD_EMAIL_TRACKING=off)' : 'email tracking is off: HERALD_TRACKING_SECRET is not set');
   }
-  const scheduler = await Connection.connect({ address: config.temporalAddress });
+  const scheduler = await connectTemporal(config.temporal);
   await ensureSchedules(new Client({ connection: scheduler, namespace: config.temporalNamespace }), config.taskQueue, logger);
   await scheduler.close();
   const workers = await createHeraldWorkers({
@@ -74,7 +75,7 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   const metricsPort = config.worker.metricsPort;
   const metricsServer = await startWorkerMetricsServer(metricsPort, `http://127.0.0.1:${sdkMetricsPort}/metrics`);
   logger.info(
-    { taskQueues: workers.map((w) => w.options.taskQueue), rateLimits: config.rateLimits, temporal: config.temporalAddress, metrics: `http://127.0.0.1:${metricsPort}/metrics` },
+    { taskQueues: workers.map((w) => w.options.taskQueue), rateLimits: config.rateLimits, temporal: describeTemporal(config.temporal), metrics: `http://127.0.0.1:${metricsPort}/metrics` },
     'worker started',
   );
   try {

@@ -233,7 +233,8 @@ export class OrderProcess {
     this.upsertOnWait = patched(ONE_UPSERT_PATCH);
     const fromInput = SETTINGS_KEYS.some((key) => this.input[key] !== undefined) || !patched(SETTINGS_ACTIVITY_PATCH);
     this.use(fromInput ? this.input : await loadOrderSettings());
-    if (this.fresh) this.position = await loadOrderPosition(this.orderId);
+    // With the run id: an attempt of this first task that a dead worker cut off must not count (activities/recipient.ts).
+    if (this.fresh) this.position = await loadOrderPosition(this.orderId, workflowInfo().runId);
   }
 
   private use(settings: OrderSettings): void {

@@ -1,8 +1,9 @@
 // `npm run kafka-intake`: the Kafka intake as a process of its own (set HERALD_KAFKA_IN_API=false on the API processes
 // so they leave Kafka to it, or keep both: they share the group's partitions). Reads the same configuration as the API,
-// needs DATABASE_URL, TEMPORAL_ADDRESS and HERALD_KAFKA_BROKERS, serves /metrics and /healthz on HERALD_KAFKA_METRICS_PORT.
+// needs DATABASE_URL, Temporal's settings (TEMPORAL_ADDRESS or a profile) and HERALD_KAFKA_BROKERS, serves /metrics and /healthz on HERALD_KAFKA_METRICS_PORT.
 import http from 'node:http';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../../lib/temporal-connection';
 import { loadConfigOrExit, requireDatabaseUrl, type HeraldConfig } from '../../lib/config';
 import { createDb } from '../../lib/db';
 import { createLogger, type Logger } from '../../lib/logger';
@@ -19,7 +20,7 @@ async function main(config: HeraldConfig, logger: Logger): Promise<void> {
     process.exit(1);
   }
   const db = createDb(requireDatabaseUrl(config), { max: 10, connectionTimeoutMillis: 5_000 });
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config.temporal);
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const intake = createIntake({ db, temporal, taskQueue: config.taskQueue, logger, signalPool: config.signalPool });
   // Events stored while Temporal was away are signalled once it answers, as the API's relay does (both may run).

@@ -47,7 +47,15 @@ export const SMS_FROM = '+15550001111';
 export const EMAIL_FROM = 'Shop <orders@shop.example>';
 
 export async function startHarness(
-  options: { env?: NodeJS.ProcessEnv; temporalDynamicConfig?: Record<string, string>; kafka?: boolean; temporalDbFile?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    temporalDynamicConfig?: Record<string, string>;
+    kafka?: boolean;
+    /** The dev server persists to this SQLite file (WAL) instead of memory. */
+    temporalDbFile?: string;
+    /** 'server': the production Temporal server (dev/temporal-server.ts) instead of the dev server. */
+    temporal?: 'dev' | 'server';
+  } = {},
 ): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-e2e-'));
   fs.chmodSync(dataDir, 0o755);
@@ -73,6 +81,7 @@ export async function startHarness(
       temporalUiPort: null,
       temporalDynamicConfig: options.temporalDynamicConfig,
       temporalDbFile: options.temporalDbFile,
+      temporal: options.temporal,
       postgresPort: await freePort(),
       apiPort,
       workerMetricsPort: await freePort(),
