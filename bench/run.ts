@@ -312,15 +312,6 @@ async function firstNotificationMs(system: BenchSystem, orderId: string, custome
   }
 }
 
-/** The production server's guard until prod-server is merged: a harness that ignores `temporal: 'server'` runs the dev server. */
-function runsDevServer(pid: number | undefined): boolean {
-  try {
-    return pid !== undefined && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('start-dev');
-  } catch {
-    return false;
-  }
-}
-
 interface SystemFigures {
   firstNotificationMs: number;
   /** The ladder, lowest rate first; the last step is the first unsustainable one unless every rate held. */
@@ -396,9 +387,7 @@ async function runOnServer(mode: TemporalMode, options: BenchOptions, log: (line
   const viaKafka = options.BENCH_BURST_VIA === 'kafka' && options.BENCH_BURST > 0;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
   log(`[${mode}] starting the stack (${mode === 'server' ? 'production Temporal server' : 'Temporal dev server on a SQLite file'}) with fake APNs and FCM${viaKafka ? ' and a one-node Kafka' : ''}...`);
-  // `temporal` is prod-server's startHarness option; until it is merged the guard below refuses a dev server in its place.
-  const start = startHarness as (o: Parameters<typeof startHarness>[0] & { temporal?: TemporalMode }) => Promise<Harness>;
-  const h = await start({
+  const h = await startHarness({
     kafka: viaKafka,
     ...(mode === 'server' ? { temporal: 'server' } : { temporalDbFile: path.join(scratch, 'temporal.db') }),
     env: {
@@ -411,9 +400,6 @@ async function runOnServer(mode: TemporalMode, options: BenchOptions, log: (line
   let floor: Floor | undefined;
   const unregister = stopOnInterrupt(h, { stop: async () => floor?.stop() });
   try {
-    if (mode === 'server' && runsDevServer(h.stack.serverPids.temporal)) {
-      throw new Error("BENCH_TEMPORAL=server: this checkout's harness started the dev server (startHarness({ temporal: 'server' }) is the prod-server branch's)");
-    }
     const runId = `b${Date.now().toString(36)}`;
     const herald = heraldSystem(h);
     // Right after the stack is ready, before anything else has warmed it: one customer, one event.
@@ -592,9 +578,8 @@ async function burstOnly(options: BenchOptions, log: (line: string) => void): Pr
   const viaKafka = options.BENCH_BURST_VIA === 'kafka';
   const mode = options.BENCH_TEMPORAL[0]!;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
-  const start = startHarness as (o: Parameters<typeof startHarness>[0] & { temporal?: TemporalMode }) => Promise<Harness>;
   log(`starting the stack with fake APNs and FCM${viaKafka ? ' and a one-node Kafka' : ''}...`);
-  const h = await start({
+  const h = await startHarness({
     kafka: viaKafka,
     ...(mode === 'server' ? { temporal: 'server' } : { temporalDbFile: path.join(scratch, 'temporal.db') }),
     env: { LOG_LEVEL: 'warn', ...(viaKafka ? { HERALD_KAFKA_TOPIC: KAFKA_TOPIC } : {}), HERALD_DIGEST_WINDOW: options.BENCH_DIGEST_WINDOW },
