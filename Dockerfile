@@ -13,4 +13,4 @@ COPY . .
 RUN npm run bundle -- /app/dist/workflow-bundle.js
 ENV HERALD_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 EXPOSE 3000 9464
-CMD ["node", "--import", "tsx", "api/main.ts"]
+CMD ["node", "--require", "tsx/cjs", "api/main.ts"]
