@@ -93,7 +93,7 @@ describe('the configuration schema', () => {
       orderIdleTimeout: '30 days',
       digestWindow: '2 minutes',
       templateCacheMs: 30_000,
-      worker: { workflowCacheSize: 1000, metricsPort: 9464, sdkMetricsPort: null },
+      worker: { workflowCacheSize: 250, metricsPort: 9464, sdkMetricsPort: null },
       rateLimits: { push: 500, email: 50, sms: 10 },
       retry: {
         push: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 8 },

@@ -17,11 +17,26 @@ import { createLogger, type Logger } from '../lib/logger';
 import { ensureDefaultTemplates } from '../lib/seed';
 import { forwardSdkLog } from './sdk-log';
 import { createHeraldWorkers, runWorkers } from './worker';
+import { cachedWorkflowBundleOutOfProcess } from './workflow-bundle-cache';
 import { workflowSource } from './workflow-source';
+
+/**
+ * Without HERALD_WORKFLOW_BUNDLE: this checkout's cached bundle, built by a child process when stale, so that webpack's
+ * memory is never part of the worker's (workers/workflow-bundle-cache.ts). Undefined (the worker bundles workflows/
+ * itself, as before) when that fails, e.g. a read-only temp dir: slower and heavier, but the worker starts.
+ */
+async function checkoutBundle(logger: Logger): Promise<string | undefined> {
+  try {
+    return await cachedWorkflowBundleOutOfProcess();
+  } catch (err) {
+    logger.warn({ err }, 'could not build or reuse the cached workflow bundle: bundling workflows/ in this process');
+    return undefined;
+  }
+}
 
 async function main(config: HeraldConfig, logger: Logger): Promise<void> {
   // A bundle that is not there stops the worker before it connects anywhere.
-  const workflows = workflowSource(config.worker.workflowBundle);
+  const workflows = workflowSource(config.worker.workflowBundle ?? (await checkoutBundle(logger)));
   const sdkMetricsPort = config.worker.sdkMetricsPort ?? (await freePort());
   Runtime.install({
     // The SDK's own logs go through the same structured logger as ours (expected warnings and webpack's report at debug).
