@@ -886,6 +886,8 @@ export const localStackEnvironment = z.object({
   HERALD_POSTGRES_BIN_DIR: text.optional(),
   /** Default: python3 (or python) on PATH. */
   PYTHON: text.optional(),
+  /** Default: go on PATH; builds the production Temporal server (dev/temporal-server.ts). */
+  GO: text.optional(),
   /** Extra Node flags for the worker and API that `npm start` runs. */
   HERALD_NODE_ARGS: text.optional(),
   /** server: npm start runs the production Temporal server (dev/temporal-server.ts) instead of the dev server. */

@@ -21,7 +21,7 @@ const PACE_MS = 250;
 const CUSTOMERS = 30;
 /** The kill comes once this many pushes went out: the stream is then still in flight. */
 const KILL_AFTER_PUSHES = Math.floor(EVENTS / 5);
-// A killed worker's sends come back after their start-to-close (15 s) and its workflows after the sticky timeout;
+// A killed worker's sends come back after their heartbeat timeout (15 s for a push) and its workflows after the sticky timeout;
 // the rest is one worker's pace on a busy machine.
 const DRAIN_MS = 180_000;
 

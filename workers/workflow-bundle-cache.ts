@@ -6,7 +6,6 @@
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '@temporalio/worker';
 
@@ -30,9 +29,13 @@ const hashOf = (file: string) => {
   }
 };
 
-/** One cache folder per checkout, in the temp dir. */
+/**
+ * One cache folder per checkout, inside the checkout's own .tools (not the shared temp dir: a worker runs the code it
+ * finds there, and another local user could have put a folder of that predictable name in /tmp first). Named by the
+ * checkout's path as well, for worktrees that share one .tools through a link.
+ */
 export function bundleCacheDir(): string {
-  return path.join(os.tmpdir(), `herald-workflow-bundle-${sha256(PROJECT_ROOT).slice(0, 12)}`);
+  return path.join(PROJECT_ROOT, '.tools', `workflow-bundle-${sha256(PROJECT_ROOT).slice(0, 12)}`);
 }
 
 /** The bundler itself: the SDK version, its webpack setup and loaders. A change of any of them rebuilds. */
