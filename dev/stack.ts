@@ -319,17 +319,21 @@ async function startTemporal(
     }
     return { temporal: null, temporalAddress: options.temporalAddress };
   }
+  // What either server is started with: its port, namespace, search attributes, dynamic config and where it logs.
+  const common = {
+    port: options.temporalPort,
+    namespace,
+    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+    dynamicConfig: options.temporalDynamicConfig,
+    logFile: path.join(logDir, 'temporal.log'),
+    pidFile: pidFilePath(options.dataDir, 'temporal'),
+    detached: true,
+  };
   if (options.temporal === 'server') {
     const temporal = await startTemporalServer({
+      ...common,
       databaseUrl: databaseUrl!,
       configDir: path.resolve(options.dataDir, 'temporal-server'),
-      port: options.temporalPort,
-      namespace,
-      searchAttributes: SEARCH_ATTRIBUTE_TYPES,
-      dynamicConfig: options.temporalDynamicConfig,
-      logFile: path.join(logDir, 'temporal.log'),
-      pidFile: pidFilePath(options.dataDir, 'temporal'),
-      detached: true,
       log,
     });
     onStarted(() => temporal.stop());
@@ -337,15 +341,9 @@ async function startTemporal(
   }
   log('starting Temporal dev server...');
   const temporal = await startTemporalDevServer({
+    ...common,
     dbFile: options.temporalDbFile ?? (options.persistent ? path.resolve(options.dataDir, 'temporal.db') : undefined),
-    port: options.temporalPort,
     uiPort: options.temporalUiPort,
-    namespace,
-    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
-    dynamicConfig: options.temporalDynamicConfig,
-    logFile: path.join(logDir, 'temporal.log'),
-    pidFile: pidFilePath(options.dataDir, 'temporal'),
-    detached: true,
   });
   onStarted(() => temporal.stop());
   return { temporal, temporalAddress: temporal.address };
