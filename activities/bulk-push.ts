@@ -7,6 +7,7 @@ import type { Platform, Priority, PushMessage, PushTarget } from '../domain';
 import type { Db } from '../lib/db';
 import { metrics } from '../lib/metrics';
 import { ProviderError, type PushBatchResult, type PushProviders } from './providers/push-provider';
+import { sendSlot, type SendRate } from './send-rate';
 
 /** Concurrent APNs requests of one batch: HTTP/2 streams on the provider's connection. */
 export const APNS_CONCURRENCY = 64;
@@ -86,7 +87,24 @@ export function stopIfAbandoned(): void {
   if (activityAbandoned()) Context.current().cancellationSignal.throwIfAborted();
 }
 
-export function createBulkPusher(db: Db, providers: PushProviders) {
+/**
+ * The pusher of product alerts and campaigns. Each provider call takes a slot of this worker's push share
+ * (activities/send-rate.ts), as a single send does: their activities run on the push queue without a task-queue
+ * limit, so the lease is the only limit and the total stays within HERALD_PUSH_RATE_LIMIT.
+ */
+export function createBulkPusher(db: Db, providers: PushProviders, sendRate?: SendRate) {
+  /** Waits for a push slot; false when the activity was given up on meanwhile (it calls no provider then). */
+  async function slot(): Promise<boolean> {
+    if (activityAbandoned()) return false;
+    try {
+      await sendSlot(sendRate, 'push');
+      return true;
+    } catch (err) {
+      if (activityAbandoned()) return false;
+      throw err;
+    }
+  }
+
   /**
    * Pushes the queued notifications among `ids` to their customers' devices that no earlier attempt settled, each
    * with its attempt row; a notification is sent once one device took it, failed once none can.
@@ -224,7 +242,7 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
     let next = 0;
     const worker = async () => {
       for (let g = next++; g < list.length; g = next++) {
-        if (activityAbandoned()) return;
+        if (!(await slot())) return;
         const group = list[g]!;
         // One message for the group: it names the batch's subject (unless the group is one notification); each device's own notification is its attempt row.
         const one = group.every((s) => s.notificationId === group[0]!.notificationId);
@@ -247,6 +265,7 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
     if (sends.length === 0) return;
     const provider = providers.android;
     if (!provider.sendEach) return sendOneByOne(sends, record);
+    if (!(await slot())) return;
     let batch: PushBatchResult[];
     try {
       batch = await provider.sendEach(sends.map((s) => ({ target: s.target, message: s.message, deliveryKey: `${s.notificationId}:${s.target.deviceId}` })));
@@ -267,7 +286,7 @@ export function createBulkPusher(db: Db, providers: PushProviders) {
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < sends.length; i = next++) {
-        if (activityAbandoned()) return;
+        if (!(await slot())) return;
         const s = sends[i]!;
         const provider = providers[s.target.platform];
         try {

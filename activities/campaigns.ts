@@ -42,6 +42,7 @@ import { countCampaignRecipients } from '../store/campaigns';
 import { preferenceStateColumns } from '../store/preferences';
 import { pageSegment } from '../store/segments';
 import { activityAbandoned, createBulkPusher, stopIfAbandoned, type BulkPushDevice } from './bulk-push';
+import { sendSlot, type SendRate } from './send-rate';
 import { claimFrequencySlots } from './frequency-caps';
 import type { MessageProviders } from './providers/message-provider';
 import { ProviderError, type PushProviders } from './providers/push-provider';
@@ -172,8 +173,9 @@ async function insertNotifications(tx: Prisma.TransactionClient, records: Prisma
     ON CONFLICT (id) DO NOTHING`;
 }
 
-export function createCampaignActivities(db: Db, push: PushProviders, messages: MessageProviders, render: Render, logger: Logger, settings: CampaignSettings) {
-  const pusher = createBulkPusher(db, push);
+export function createCampaignActivities(db: Db, push: PushProviders, messages: MessageProviders, render: Render, logger: Logger, settings: CampaignSettings, sendRate?: SendRate) {
+  // Every provider call of a batch takes a slot of the worker's share of its channel's limit (activities/send-rate.ts).
+  const pusher = createBulkPusher(db, push, sendRate);
   // A started campaign's settings never change (only drafts are edited), so a worker keeps them.
   const configs = new Map<string, CampaignConfig>();
 
@@ -329,6 +331,13 @@ export function createCampaignActivities(db: Db, push: PushProviders, messages: 
     const worker = async () => {
       for (let i = next++; i < todo.length; i = next++) {
         if (activityAbandoned()) return;
+        try {
+          await sendSlot(sendRate, channel);
+        } catch (err) {
+          // Given up on while waiting: what it sent is recorded, the rest is the retry's.
+          if (activityAbandoned()) return;
+          throw err;
+        }
         const n = todo[i]!;
         const metadata = { notificationId: n.id, campaignId: config.id, type: CAMPAIGN_NOTIFICATION_TYPE };
         try {

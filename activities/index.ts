@@ -57,8 +57,8 @@ export function createActivities({ db, push, messages, logger, statusCallbackBas
     ...createMessageDeliveryActivities(db, messages, logger, sendRate),
     ...createDeviceActivities(db),
     ...createDeadLetterActivities(db),
-    ...createProductAlertActivities(db, push, render, logger, orderSettings.frequencyCaps),
-    ...createCampaignActivities(db, push, messages, render, logger, { frequencyCaps: orderSettings.frequencyCaps ?? DEFAULT_FREQUENCY_CAPS, statusCallbackBaseUrl, tracking }),
+    ...createProductAlertActivities(db, push, render, logger, orderSettings.frequencyCaps, sendRate),
+    ...createCampaignActivities(db, push, messages, render, logger, { frequencyCaps: orderSettings.frequencyCaps ?? DEFAULT_FREQUENCY_CAPS, statusCallbackBaseUrl, tracking }, sendRate),
   };
 }
 

@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { EmailMessage, MessageProvider, MessageProviders, SmsMessage } from './providers/message-provider';
 import { activityFailureFor, asProviderError } from './provider-failure';
-import { sendSlot, type SendRate } from './send-rate';
+import { sendSlot, throwIfCancelled, type SendRate } from './send-rate';
 import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from '../store/notifications';
 
 interface MessageDelivery<M> {
@@ -41,6 +41,8 @@ export function createMessageDeliveryActivities(db: Db, providers: MessageProvid
     const attemptId = input.replay ? `${deliveryKey}:replay${input.replay}:${info.attempt}` : `${deliveryKey}:${info.attempt}`;
     const log = logger.child({ attemptId, orderId: input.orderId, workflowId: info.workflowExecution?.workflowId, channel });
 
+    // The slot first: an attempt row stands for a provider call under way, not for a wait in the queue.
+    await sendSlot(sendRate, channel);
     if (info.attempt > 1 && !input.replay) await abandonEarlierAttempts(db, input.notificationId, null, info.attempt);
     await openAttempt(db, {
       id: attemptId,
@@ -51,8 +53,8 @@ export function createMessageDeliveryActivities(db: Db, providers: MessageProvid
       provider: provider.name,
       attemptNumber: info.attempt,
     });
-
-    await sendSlot(sendRate, channel);
+    // Given up on while the row was written: the retry sends, this attempt must not.
+    throwIfCancelled();
     const startedAt = performance.now();
     const observe = (outcome: string, errorKind = '') => {
       metrics.providerLatency.observe({ provider: provider.name, outcome }, (performance.now() - startedAt) / 1000);

@@ -28,6 +28,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { createFrequencyCapActivities } from './frequency-caps';
 import { createBulkPusher } from './bulk-push';
+import type { SendRate } from './send-rate';
 import type { PushProviders } from './providers/push-provider';
 import type { createRenderer } from './render';
 import { preferenceStateColumns } from '../store/preferences';
@@ -110,9 +111,10 @@ function fires(event: EventRow, w: Pick<WatchRow, 'kind' | 'below' | 'baselinePr
   return priceDropFires(event.price.toNumber(), { below: num(w.below), baselinePrice: num(w.baselinePrice) });
 }
 
-export function createProductAlertActivities(db: Db, providers: PushProviders, render: Render, logger: Logger, frequencyCaps: FrequencyCapRule[] = DEFAULT_FREQUENCY_CAPS) {
+export function createProductAlertActivities(db: Db, providers: PushProviders, render: Render, logger: Logger, frequencyCaps: FrequencyCapRule[] = DEFAULT_FREQUENCY_CAPS, sendRate?: SendRate) {
   const { claimFrequencySlot } = createFrequencyCapActivities(db);
-  const pusher = createBulkPusher(db, providers);
+  // Each provider call takes a slot of the worker's push share: the herald-push queue has no task-queue limit.
+  const pusher = createBulkPusher(db, providers, sendRate);
 
   async function loadEvent(eventId: string): Promise<EventRow> {
     const event = await db.productEvent.findUnique({ where: { eventId } });

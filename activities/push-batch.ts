@@ -5,7 +5,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { ProviderError, type PushBatchResult, type PushProvider, type PushProviders } from './providers/push-provider';
 import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from '../store/notifications';
-import { sendSlot, type SendRate } from './send-rate';
+import { sendSlot, throwIfCancelled, type SendRate } from './send-rate';
 
 export interface SendPushBatchInput {
   notificationId: string;
@@ -33,11 +33,17 @@ function failureTypeOf(kind: ProviderError['kind']): FailureType {
 }
 
 /** send() for each target, a few at a time, as batch results. */
-async function sendOneByOne(provider: PushProvider, targets: PushTarget[], message: PushMessage, keys: string[]): Promise<PushBatchResult[]> {
+async function sendOneByOne(provider: PushProvider, targets: PushTarget[], message: PushMessage, keys: string[], sendRate?: SendRate): Promise<PushBatchResult[]> {
   const results = new Array<PushBatchResult>(targets.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < targets.length; i = next++) {
+      // One slot per provider call. A cancelled attempt calls no more: the devices left get no result (NO_RESULT, to retry).
+      try {
+        await sendSlot(sendRate, 'push');
+      } catch {
+        return;
+      }
       try {
         results[i] = { ok: true, receipt: await provider.send(targets[i]!, message, keys[i]!) };
       } catch (err) {
@@ -90,6 +96,9 @@ export function createPushBatchActivities(db: Db, providers: PushProviders, logg
       if (pending.length < targets.length) log.info({ settled: targets.length - pending.length, pending: pending.length }, 'push batch retry skips settled devices');
 
       if (pending.length > 0) {
+        // One batch is one provider call: it takes one slot of the push rate limit (sendOneByOne one per device), before
+        // its attempt rows are opened: a row stands for a provider call under way, not for a wait in the queue.
+        if (provider.sendBatch) await sendSlot(sendRate, 'push');
         const attemptIds = pending.map((t) => attemptIdOf(t.deviceId, info.attempt));
         await db.$transaction(
           pending.map((t, i) =>
@@ -98,12 +107,12 @@ export function createPushBatchActivities(db: Db, providers: PushProviders, logg
         );
 
         const keys = pending.map((t) => deliveryKeyOf(t.deviceId));
-        // One batch is one provider call: it takes one slot of the push rate limit, as one activity did of the queue's.
-        await sendSlot(sendRate, 'push');
+        // Given up on while the rows were written: the retry sends, this attempt must not.
+        throwIfCancelled();
         const startedAt = performance.now();
         let results: PushBatchResult[];
         try {
-          results = provider.sendBatch ? await provider.sendBatch(pending, message, keys) : await sendOneByOne(provider, pending, message, keys);
+          results = provider.sendBatch ? await provider.sendBatch(pending, message, keys) : await sendOneByOne(provider, pending, message, keys, sendRate);
         } catch (err) {
           results = pending.map(() => ({ ok: false, error: asProviderError(provider, err) }));
         }

@@ -4,7 +4,7 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { activityFailureFor, asProviderError } from './provider-failure';
-import { sendSlot, type SendRate } from './send-rate';
+import { sendSlot, throwIfCancelled, type SendRate } from './send-rate';
 import type { PushProviders } from './providers/push-provider';
 import { abandonEarlierAttempts, closeAttemptFailed, closeAttemptSent, finishNotification, openAttempt } from '../store/notifications';
 
@@ -34,10 +34,12 @@ export function createPushDeliveryActivities(db: Db, providers: PushProviders, l
       const attemptId = input.replay ? `${deliveryKey}:replay${input.replay}:${info.attempt}` : `${deliveryKey}:${info.attempt}`;
       const log = logger.child({ attemptId, orderId: message.orderId, workflowId: info.workflowExecution?.workflowId });
 
+      // The slot first: an attempt row stands for a provider call under way, not for a wait in the queue.
+      await sendSlot(sendRate, 'push');
       if (info.attempt > 1 && !input.replay) await abandonEarlierAttempts(db, input.notificationId, target.deviceId, info.attempt);
       await openAttempt(db, { id: attemptId, notificationId: input.notificationId, deviceId: target.deviceId, provider: provider.name, attemptNumber: info.attempt });
-
-      await sendSlot(sendRate, 'push');
+      // Given up on while the row was written: the retry sends, this attempt must not.
+      throwIfCancelled();
       const startedAt = performance.now();
       const observe = (outcome: string, errorKind = '') => {
         metrics.providerLatency.observe({ provider: provider.name, outcome }, (performance.now() - startedAt) / 1000);

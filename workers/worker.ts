@@ -47,8 +47,8 @@ const departures = new WeakMap<Worker, SendRate>();
  * Herald's workers, all in one process: the order worker runs the workflows, their local (database) activities and
  * their sends, on the orders task queue, so a send goes eagerly with the workflow task that schedules it; each send
  * waits for its turn under this worker's share of its provider's rate limit. One worker per delivery channel still
- * serves that channel's old task queue (with Temporal's task-queue limit), for the sends of runs scheduled there
- * before sends moved (workflows/delivery.ts).
+ * serves that channel's old task queue, for the sends of runs scheduled there before sends moved (workflows/delivery.ts)
+ * and for product alerts (herald-push); their provider calls take slots of the same share.
  */
 export async function createHeraldWorkers(options: HeraldWorkerOptions): Promise<Worker[]> {
   const sendRate = await joinSendRate({ db: options.db, limits: options.rateLimits ?? {}, logger: options.logger });
@@ -83,7 +83,8 @@ export async function createHeraldWorkers(options: HeraldWorkerOptions): Promise
         taskQueue: CHANNEL_TASK_QUEUES[channel],
         activities,
         maxConcurrentActivityTaskExecutions: options.tuning?.maxConcurrentActivityTaskExecutions ?? 200,
-        ...(options.rateLimits?.[channel] ? { maxTaskQueueActivitiesPerSecond: options.rateLimits[channel] } : {}),
+        // No task-queue limit: every activity here takes a slot of this worker's share per provider call, and a
+        // queue limit on top would be a second full limit (product alerts' pushes went out under both).
       }),
     ),
   );

@@ -12,7 +12,8 @@ const { loadProductAlert, pageWatchers } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-// On the push queue, so the push rate limit covers alerts too; the activity skips what an earlier attempt settled.
+// On the push queue (served without a task-queue limit): each provider call takes a slot of the worker's push share
+// (activities/send-rate.ts), so alerts count against HERALD_PUSH_RATE_LIMIT once; a retry skips what an earlier attempt settled.
 const { sendWatchBatch, notifyBackorderedOrders } = proxyActivities<Activities>({
   taskQueue: CHANNEL_TASK_QUEUES.push,
   startToCloseTimeout: '2 minutes',
