@@ -17,7 +17,8 @@ import { PROJECT_ROOT, schemathesisCommand } from '../dev/tools';
 import { clickUrl, openUrl, parseTrackingKeys } from '../lib/tracking';
 import { heraldSignature, sendGridHeaders } from './fakes/email-webhooks';
 import { signTwilioRequest } from './fakes/twilio-server';
-import { eventually, iosToken, useHarness } from './support/harness';
+import { eventually, useHarness } from './support/harness';
+import { CUSTOMER_TOKEN_OPERATIONS, schemathesis, summaryOf } from './support/schemathesis';
 
 const h = useHarness();
 
@@ -373,29 +374,6 @@ test('GET /docs renders the document in headless Chromium, with its examples and
   }
 }, 60_000);
 
-/** What a customer token may call (api/route.ts `customer`). */
-const CUSTOMER_TOKEN_OPERATIONS = [
-  'deleteDevice', 'getPreferences', 'listDevices', 'listInbox', 'postDevice', 'postNotificationEvent', 'putPreferences', 'readAllInbox', 'readInboxMessage', 'streamInbox',
-];
-
-/** Runs schemathesis to its end (or a kill after `timeoutMs`), with its output. */
-function schemathesis(fuzzArgs: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  const { command, env: toolEnv } = schemathesisCommand();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, fuzzArgs, { cwd, env: { ...process.env, ...toolEnv, SCHEMATHESIS_TELEMETRY: 'false', ...env } });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ code: exitCode, output });
-    });
-  });
-}
-
-const summaryOf = (output: string) => output.slice(output.lastIndexOf('\n', output.lastIndexOf(' SUMMARY ')) + 1);
 
 /**
  * The fuzz run. Bounded: a fixed seed, 30 examples per operation and phase, one worker. `--checks all`,
@@ -436,87 +414,3 @@ test('schemathesis finds no server error and no answer outside the document', as
   // The run did not lock itself out (say, by revoking its own key): its last answers meant something.
   expect((await h.api('GET', '/v1/api-keys')).status).toBe(200);
 }, 570_000);
-
-/**
- * The same with one customer's token (the example customer's, so the documented examples are its own): the
- * operations a customer token may call, and a sample of those it may not. Besides no 5xx and no answer outside the
- * document (a 401 or 403 included), test/contract/customer_token_hooks.py fails any success that is not that
- * customer's own: an operation that takes no token, another customer's path, another customer's notification. The
- * stream is left out as above. 10 examples an operation keep it near a minute.
- */
-test("schemathesis with a customer token finds no server error, no answer outside the document, and no success for another customer's resource", async () => {
-  const own = SHIPPED_EVENT.customerId;
-  const other = 'contract-other-customer';
-  expect((await h.api('PUT', `/v1/customers/${other}`, { name: 'Bob', email: 'bob@shop.example' })).status).toBe(201);
-  expect((await h.api('POST', `/v1/customers/${other}/devices`, { deviceId: 'contract-other-phone', platform: 'ios', token: iosToken('contract-other') })).status).toBe(201);
-  await h.db.inboxMessage.create({ data: { customerId: other, orderId: 'contract-other-order', category: 'transactional', title: 'Shipped', body: 'On its way', data: {} } });
-  // One notification of each customer under an id without '/', which a generated path value cannot hold.
-  const notifications = { own: 'contract-own-push', other: 'contract-other-push' };
-  for (const [id, customerId] of [[notifications.own, own], [notifications.other, other]] as const) {
-    await h.db.notification.create({
-      data: { id, orderId: `contract-${customerId}`, customerId, type: 'order.shipped', priority: 'critical', category: 'transactional', channel: 'push', status: 'sent', sentAt: new Date(), title: 'Shipped', body: 'On its way' },
-    });
-  }
-  const minted = await h.api('POST', `/v1/customers/${own}/tokens`, { ttlSeconds: 3600 });
-  expect(minted.status).toBe(201);
-  const token = minted.body.token as string;
-  const otherBefore = { devices: (await h.api('GET', `/v1/customers/${other}/devices`)).body, inbox: (await h.api('GET', `/v1/customers/${other}/inbox`)).body };
-
-  const sample = ['getCustomer', 'putCustomer', 'createCustomerToken', 'listApiKeys', 'createApiKey', 'postOrderEvent', 'getNotification', 'getCustomerTimeline', 'postConsent', 'listWatches'];
-  const operations = [...CUSTOMER_TOKEN_OPERATIONS.filter((id) => id !== 'streamInbox'), ...sample];
-  const { args } = schemathesisCommand();
-  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-schemathesis-customer-'));
-  const api = h.stack.apiUrl;
-  const fuzzArgs = [
-    ...args,
-    '--config-file', path.join(PROJECT_ROOT, 'test/contract/schemathesis-customer-token.toml'),
-    '--no-color',
-    'run', `${api}/openapi.json`,
-    '--url', api,
-    '-H', `Authorization: Bearer ${token}`,
-    '--checks', 'all',
-    ...operations.flatMap((id) => ['--include-operation-id', id]),
-    '--max-examples', '10',
-    '--seed', '20261201',
-    '--workers', '1',
-    '--request-timeout', '10',
-    '--generation-database', 'none',
-    '--report-dir', reportDir,
-  ];
-  const seenFile = path.join(reportDir, 'own-successes.txt');
-  const started = Date.now();
-  const { code, output } = await schemathesis(
-    fuzzArgs,
-    {
-      SCHEMATHESIS_HOOKS: path.join(PROJECT_ROOT, 'test/contract/customer_token_hooks.py'),
-      HERALD_CONTRACT_API: api,
-      HERALD_CONTRACT_ADMIN_KEY: h.adminKey,
-      HERALD_CONTRACT_CUSTOMER: own,
-      HERALD_CONTRACT_OWN_NOTIFICATION: notifications.own,
-      HERALD_CONTRACT_OTHER_NOTIFICATION: notifications.other,
-      HERALD_CONTRACT_SEEN_FILE: seenFile,
-    },
-    reportDir,
-    360_000,
-  );
-  const seen = new Set(fs.existsSync(seenFile) ? fs.readFileSync(seenFile, 'utf8').split('\n').filter(Boolean) : []);
-  fs.rmSync(reportDir, { recursive: true, force: true });
-  const summary = summaryOf(output);
-  if (code !== 0) console.error(`schemathesis ${fuzzArgs.join(' ').replace(token, '<token>')}\n${output}`);
-  else console.log(`schemathesis with a customer token passed in ${((Date.now() - started) / 1000).toFixed(0)} s:\n${summary}`);
-  expect({ code, summary }).toEqual({ code: 0, summary: expect.stringContaining('Test cases') });
-  // The custom check ran, and let the token's own successes through: so it was not refusing everything unseen. (A
-  // generated receipt carries no valid receipt token, so it never succeeds here: the token's own receipt is in
-  // test/attacks-customer-tokens.test.ts.)
-  expect([...seen].sort()).toEqual(
-    expect.arrayContaining([
-      'GET /v1/customers/{customerId}/devices',
-      'GET /v1/customers/{customerId}/inbox',
-      'GET /v1/customers/{customerId}/preferences',
-      'POST /v1/customers/{customerId}/devices',
-    ]),
-  );
-  // Nothing of the other customer changed, and its notification got no receipt.
-  expect({ devices: (await h.api('GET', `/v1/customers/${other}/devices`)).body, inbox: (await h.api('GET', `/v1/customers/${other}/inbox`)).body }).toEqual(otherBefore);
-  expect(await h.db.notificationReceipt.count({ where: { notificationId: notifications.other } })).toBe(0);
-}, 390_000);

@@ -1,4 +1,4 @@
-// Orders the test files for two jest workers: the long ones first, so the run does not end with one worker busy on a
+// Orders the test files for the jest workers: the long ones first, so the run does not end with one worker busy on a
 // long file the other finished waiting for. Jest orders by the durations of the previous run when its cache has them,
 // but CI runs on a clean clone with no cache, where jest falls back to file size, and a long file can be small (the
 // bursts, the timing file). Files named here go first, in this order; the rest follow in jest's own order.
@@ -6,6 +6,7 @@ const Sequencer = require('@jest/test-sequencer').default;
 
 const LONG_FIRST = [
   'contract',
+  'contract-customer-token',
   'production-server',
   'timing',
   'burst',
