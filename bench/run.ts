@@ -72,17 +72,29 @@ interface BurstResult {
   drainedRate: number;
 }
 
-/**
- * A burst: `events` order events posted by `clients` clients as fast as they get answers (test/support/burst.ts),
- * then the wait until every one is pushed. Accept figures are of every answer, all given while the backlog drains.
- */
-async function runBurst(h: Harness, runId: string, events: number, clients: number, log: (line: string) => void): Promise<BurstResult> {
+/** The distinct pushes (order and status) of one burst's orders that reach the APNs or FCM fake, until stop(). */
+function countPushes(h: Harness, runId: string): { pushed: Set<string>; stop: () => void } {
   const pushed = new Set<string>();
   const onPush = (data: { orderId?: string; status?: string } | undefined) => {
     if (data?.orderId?.startsWith(`${runId}-`)) pushed.add(`${data.orderId}.${data.status}`);
   };
   const offApns = h.apns.onRequest((r) => onPush(r.body as { orderId?: string; status?: string }));
   const offFcm = h.fcm.onMessage((m) => onPush(m.data));
+  return {
+    pushed,
+    stop: () => {
+      offApns();
+      offFcm();
+    },
+  };
+}
+
+/**
+ * A burst: `events` order events posted by `clients` clients as fast as they get answers (test/support/burst.ts),
+ * then the wait until every one is pushed. Accept figures are of every answer, all given while the backlog drains.
+ */
+async function runBurst(h: Harness, runId: string, events: number, clients: number, log: (line: string) => void): Promise<BurstResult> {
+  const { pushed, stop: stopCounting } = countPushes(h, runId);
   let peakBacklog = 0;
   let peakPoolQueued = 0;
   let watching = true;
@@ -114,8 +126,7 @@ async function runBurst(h: Harness, runId: string, events: number, clients: numb
   const drainSeconds = (Date.now() - started) / 1000;
   watching = false;
   await watcher;
-  offApns();
-  offFcm();
+  stopCounting();
   const sorted = answers.map((a) => a.ms).sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 10) / 10;
   return {
@@ -163,12 +174,7 @@ interface KafkaBurstResult {
  * the producer's start.
  */
 async function runKafkaBurst(h: Harness, runId: string, events: number, log: (line: string) => void): Promise<KafkaBurstResult> {
-  const pushed = new Set<string>();
-  const onPush = (data: { orderId?: string; status?: string } | undefined) => {
-    if (data?.orderId?.startsWith(`${runId}-`)) pushed.add(`${data.orderId}.${data.status}`);
-  };
-  const offApns = h.apns.onRequest((r) => onPush(r.body as { orderId?: string; status?: string }));
-  const offFcm = h.fcm.onMessage((m) => onPush(m.data));
+  const { pushed, stop: stopCounting } = countPushes(h, runId);
   let peakBacklog = 0;
   let peakLag = 0;
   let watching = true;
@@ -199,8 +205,7 @@ async function runKafkaBurst(h: Harness, runId: string, events: number, log: (li
   const drainSeconds = (Date.now() - started) / 1000;
   watching = false;
   await watcher;
-  offApns();
-  offFcm();
+  stopCounting();
   const round = (n: number) => Math.round(n * 10) / 10;
   return {
     via: 'kafka',
