@@ -5,8 +5,8 @@
 // Retry-After and stores nothing, and the client's retry once it is back is accepted and notified once.
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../dev/embedded';
 import { OPERATION_EXAMPLES } from '../api/examples';
-import { burstEvent, percentile, postBurst, postEvent } from './support/burst';
-import { eventually, iosToken, useHarness } from './support/harness';
+import { burstEvent, createBurstCustomers, percentile, postBurst, postEvent } from './support/burst';
+import { eventually, useHarness } from './support/harness';
 
 /**
  * The size `npm test` runs: a burst the whole suite can afford on two cores (2000 took 50 s to accept and 232 s to
@@ -28,15 +28,7 @@ const customerOf = (order: number) => `${run}-c${order % CUSTOMERS}`;
 const post = (path: string, body: unknown) => postEvent(h.stack.apiUrl, h.adminKey, path, body);
 
 beforeAll(async () => {
-  for (let c = 0; c < CUSTOMERS; c += 20) {
-    await Promise.all(
-      Array.from({ length: Math.min(20, CUSTOMERS - c) }, async (_, i) => {
-        const id = `${run}-c${c + i}`;
-        expect((await h.api('PUT', `/v1/customers/${id}`, { locale: 'en' })).status).toBe(201);
-        expect((await h.api('POST', `/v1/customers/${id}/devices`, { deviceId: `${id}-phone`, platform: 'ios', token: iosToken(id) })).status).toBe(201);
-      }),
-    );
-  }
+  await createBurstCustomers(h, run, CUSTOMERS);
 }, 120_000);
 
 test(`a burst of ${EVENTS} order events from ${CLIENTS} clients: every one answered, stored and notified exactly once`, async () => {

@@ -3,8 +3,8 @@
 // statuses. The API's consumer stores each partition's messages in order; the signalling pool and the relay drain the
 // backlog behind it. Every event is stored and notified exactly once, none lost, none out of order, and the lag goes
 // back to 0. The speed belongs in `BENCH_BURST_VIA=kafka npm run bench -- burst`.
-import { BURST_PATH, burstEvents } from './support/burst';
-import { eventually, iosToken, useHarness } from './support/harness';
+import { BURST_PATH, burstEvents, createBurstCustomers } from './support/burst';
+import { eventually, useHarness } from './support/harness';
 import { produce, samples } from './support/kafka';
 
 /** As test/burst.test.ts: what `npm test` affords on two cores; CI and the benchmark run 20000. */
@@ -30,15 +30,7 @@ async function metricsText(): Promise<string> {
 }
 
 beforeAll(async () => {
-  for (let c = 0; c < CUSTOMERS; c += 20) {
-    await Promise.all(
-      Array.from({ length: Math.min(20, CUSTOMERS - c) }, async (_, i) => {
-        const id = `${run}-c${c + i}`;
-        expect((await h.api('PUT', `/v1/customers/${id}`, { locale: 'en' })).status).toBe(201);
-        expect((await h.api('POST', `/v1/customers/${id}/devices`, { deviceId: `${id}-phone`, platform: 'ios', token: iosToken(id) })).status).toBe(201);
-      }),
-    );
-  }
+  await createBurstCustomers(h, run, CUSTOMERS);
 }, 120_000);
 
 test(`a burst of ${EVENTS} order events through Kafka: every one stored and notified exactly once, in order, and the lag back to 0`, async () => {

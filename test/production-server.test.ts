@@ -4,8 +4,8 @@
 // event is notified exactly once (one push Notification row, sent; one apns-id at the APNs fake), none is lost, and
 // the other worker carries the rest. (A kill during a new order's first workflow task once lost that order's first
 // event: the second test pins the fix in activities/recipient.ts.)
-import { postEvent, burstEvent, BURST_PATH } from './support/burst';
-import { eventually, iosToken, useHarness } from './support/harness';
+import { postEvent, burstEvent, BURST_PATH, createBurstCustomers } from './support/burst';
+import { eventually, useHarness } from './support/harness';
 import type { ExtraProcess } from '../dev/stack';
 import { Client } from '@temporalio/client';
 import { advance, orderWorkflowId, type OrderEvent, type OrderStatus } from '../domain';
@@ -34,15 +34,7 @@ let api2: ExtraProcess;
 beforeAll(async () => {
   [worker2, api2] = await Promise.all([h.stack.spawnExtra('worker', 'worker-2'), h.stack.spawnExtra('api', 'api-2')]);
   await eventually(async () => expect((await fetch(worker2.url.replace(/\/metrics$/, '/healthz'))).ok).toBe(true), 120_000, 250);
-  for (let c = 0; c < CUSTOMERS; c += 10) {
-    await Promise.all(
-      Array.from({ length: Math.min(10, CUSTOMERS - c) }, async (_, i) => {
-        const id = `${run}-c${c + i}`;
-        expect((await h.api('PUT', `/v1/customers/${id}`, { locale: 'en' })).status).toBe(201);
-        expect((await h.api('POST', `/v1/customers/${id}/devices`, { deviceId: `${id}-phone`, platform: 'ios', token: iosToken(id) })).status).toBe(201);
-      }),
-    );
-  }
+  await createBurstCustomers(h, run, CUSTOMERS, 10);
 }, 180_000);
 
 /** Posts one event until it is taken: a 503 again after its Retry-After, a failed connection again after a second. */

@@ -4,6 +4,8 @@
 // again after its Retry-After, as a well-behaved client does. Used by test/burst.test.ts and `npm run bench`; the same
 // events as one stream for a Kafka producer (burstEvents) by test/kafka-burst.test.ts and `BENCH_BURST_VIA=kafka`.
 
+import { iosToken, type Harness } from './harness';
+
 export const BURST_PATH = ['confirmed', 'packed', 'shipped', 'out_for_delivery', 'delivered'] as const;
 const CARRIERS = ['UPS', 'DHL', 'La Poste', 'FedEx'];
 
@@ -102,3 +104,19 @@ export async function postBurst(options: BurstOptions): Promise<BurstAnswer[]> {
 }
 
 export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+
+/**
+ * The customers of a burst, `<run>-c0` to `<run>-c<count - 1>`, each with one iPhone: created `batch` at a time, each
+ * answer checked (the tests' expect: call it from a test file only).
+ */
+export async function createBurstCustomers(h: Pick<Harness, 'api'>, run: string, count: number, batch = 20): Promise<void> {
+  for (let c = 0; c < count; c += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, count - c) }, async (_, i) => {
+        const id = `${run}-c${c + i}`;
+        expect((await h.api('PUT', `/v1/customers/${id}`, { locale: 'en' })).status).toBe(201);
+        expect((await h.api('POST', `/v1/customers/${id}/devices`, { deviceId: `${id}-phone`, platform: 'ios', token: iosToken(id) })).status).toBe(201);
+      }),
+    );
+  }
+}
