@@ -9,7 +9,7 @@ import { freePort } from '../dev/embedded';
 import { orderWorkflowId } from '../domain';
 import { REASON_MAX_CHARS } from '../lib/short-reason';
 import { logger } from './support/logger';
-import { androidToken, eventually, iosToken, orderEvent, useHarness } from './support/harness';
+import { androidToken, eventually, iosToken, orderEvent, postSettledOrderEvent, useHarness } from './support/harness';
 
 jest.setTimeout(300_000);
 
@@ -142,17 +142,8 @@ test('one order whose workflow keeps refusing its event holds up neither other o
   await customer('cust-stall-c', [{ deviceId: 'stall-c-phone', platform: 'ios', token: phones.c }]);
 
   /** Posts an event; answers whether intake signalled it before answering (the relay owes it otherwise). */
-  const post = async (event: ReturnType<typeof orderEvent>) => {
-    expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
-    // Intake answers once the event is stored; its signal follows (the pool, or the relay after a refusal): wait until
-    // the one or the other has settled it, then say whether it reached the workflow.
-    const row = await eventually(async () => {
-      const stored = await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } });
-      expect(stored.signalledAt !== null || stored.relayAttempts > 0).toBe(true);
-      return stored;
-    }, 60_000);
-    return row.signalledAt !== null;
-  };
+  const post = (event: ReturnType<typeof orderEvent>) => postSettledOrderEvent(h, event);
+
 
   // The stuck order's run takes SIGNAL_LIMIT events; Temporal refuses it every signal after that.
   for (const status of ['confirmed', 'packed', 'shipped']) expect(await post(orderEvent('ord-stuck', 'cust-stall-a', status))).toBe(true);

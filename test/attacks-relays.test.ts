@@ -11,7 +11,7 @@ import { freePort } from '../dev/embedded';
 import { cartWorkflowId, orderWorkflowId } from '../domain';
 import { createReceiptRecorder } from '../store/receipts';
 import { logger } from './support/logger';
-import { eventually, iosToken, orderEvent, useHarness } from './support/harness';
+import { eventually, iosToken, orderEvent, postSettledOrderEvent, useHarness } from './support/harness';
 
 jest.setTimeout(300_000);
 
@@ -52,18 +52,8 @@ function metricValue(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-/** Posts an order event through the API; answers whether intake signalled its workflow before answering. */
-async function postOrderEvent(event: ReturnType<typeof orderEvent>): Promise<boolean> {
-  expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
-  // Intake answers once the event is stored; its signal follows (the pool, or the relay after a refusal): wait until
-  // the one or the other has settled it, then say whether it reached the workflow.
-  const row = await eventually(async () => {
-    const stored = await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } });
-    expect(stored.signalledAt !== null || stored.relayAttempts > 0).toBe(true);
-    return stored;
-  }, 60_000);
-  return row.signalledAt !== null;
-}
+/** Posts an order event through the API; answers whether its signal reached the workflow (postSettledOrderEvent). */
+const postOrderEvent = (event: ReturnType<typeof orderEvent>) => postSettledOrderEvent(h, event);
 
 /** The order's run as its state query tells it. */
 async function orderState(orderId: string) {

@@ -271,6 +271,20 @@ export function orderEvent(orderId: string, customerId: string, status: string, 
  * Retries an assertion until it passes or the time is up: a wait for a state, not for a time. The last
  * failure is thrown, saying how long it was tried, so a timeout shows what was seen last.
  */
+/**
+ * Posts an order event (202 expected) and waits until its signal has settled: sent by the pool, or refused once and
+ * left to the relay. Intake answers once the event is stored, and the signal follows. Says whether it reached the workflow.
+ */
+export async function postSettledOrderEvent(h: Pick<Harness, 'api' | 'db'>, event: ReturnType<typeof orderEvent>): Promise<boolean> {
+  expect((await h.api('POST', '/v1/order-events', event)).status).toBe(202);
+  const row = await eventually(async () => {
+    const stored = await h.db.orderEvent.findUniqueOrThrow({ where: { eventId: event.eventId } });
+    expect(stored.signalledAt !== null || stored.relayAttempts > 0).toBe(true);
+    return stored;
+  }, 60_000);
+  return row.signalledAt !== null;
+}
+
 export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
   const started = Date.now();
   for (let tries = 1; ; tries++) {
